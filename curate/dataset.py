@@ -1,0 +1,91 @@
+"""The in-memory dataset: image/mask pairs, their ids and sources, and what could not be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file or pair that could not be used, with the reason in words."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class Dataset:
+    """Image/mask pairs held in memory.
+
+    images[i] is (H, W) or (H, W, 3) uint8; masks[i] is (H, W) uint8 holding class labels
+    after any label map was applied. `manifest` is the per-pair table when the dataset was read
+    from a curated folder (it carries split, origin and provenance columns); otherwise None.
+    """
+
+    ids: list[str]
+    images: list[np.ndarray]
+    masks: list[np.ndarray]
+    sources: list[str]
+    num_classes: int
+    class_names: list[str]
+    ignore_index: int | None = 0
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    manifest: pd.DataFrame | None = None
+    history: list[dict] = field(default_factory=list)
+    origin_path: str = ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, keep: np.ndarray | list[int]) -> "Dataset":
+        """A new Dataset with only the pairs at positions `keep` (in that order)."""
+        keep = [int(i) for i in keep]
+        manifest = None
+        if self.manifest is not None:
+            manifest = self.manifest.iloc[keep].reset_index(drop=True)
+        return Dataset(
+            ids=[self.ids[i] for i in keep],
+            images=[self.images[i] for i in keep],
+            masks=[self.masks[i] for i in keep],
+            sources=[self.sources[i] for i in keep],
+            num_classes=self.num_classes,
+            class_names=list(self.class_names),
+            ignore_index=self.ignore_index,
+            problems=list(self.problems),
+            notes=list(self.notes),
+            manifest=manifest,
+            history=list(self.history),
+            origin_path=self.origin_path,
+        )
+
+    def meta(self) -> dict:
+        """The dataset.json content for this dataset (see the README's folder contract)."""
+        return {
+            "format": "curate-dataset",
+            "format_version": 1,
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "ignore_index": self.ignore_index,
+            "history": list(self.history),
+        }
+
+
+def default_class_names(num_classes: int) -> list[str]:
+    """AI4Mars names when there are five classes, else 'class 0', 'class 1', ..."""
+    if num_classes == len(AI4MARS_CLASS_NAMES):
+        return list(AI4MARS_CLASS_NAMES)
+    return [f"class {k}" for k in range(num_classes)]
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 luminance of an (H, W) or (H, W, 3) uint8 image (ITU-R 601 weights)."""
+    if image.ndim == 2:
+        return image
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return np.clip(image[..., :3].astype(np.float32) @ weights + 0.5, 0, 255).astype(np.uint8)

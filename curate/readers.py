@@ -1,0 +1,347 @@
+"""Read a dataset from an AN2DL npz, an images/ + masks/ folder, or a curated dataset folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+
+from curate.dataset import Dataset, Problem, default_class_names
+from curate.errors import InputError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+# Larger images than this are refused as a likely decompression bomb (PIL's own limit is
+# about 89 Mpx and only warns); segmentation tiles are far smaller.
+MAX_PIXELS = 40_000_000
+NPZ_PAIR_KEYS = [("images", "masks"), ("image", "mask"), ("x", "y"), ("X", "Y")]
+
+
+@dataclass
+class ReadOptions:
+    """How to interpret masks: number of classes, names, a raw-value -> label map."""
+
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    label_map: dict[int, int] | None = None
+    ignore_index: int | None = 0
+
+
+def parse_label_map(text: str | None) -> dict[int, int] | None:
+    """'255:1' or '0:0,255:1' -> {0: 0, 255: 1}; None stays None."""
+    if not text:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise InputError(
+                f"Bad --label-map entry {item!r}: expected RAW:LABEL pairs of integers, "
+                "e.g. '0:0,255:1'."
+            )
+        raw, label = (int(p) for p in parts)
+        if not (0 <= raw <= 255 and 0 <= label <= 255):
+            raise InputError(f"Bad --label-map entry {item!r}: values must be in 0..255.")
+        mapping[raw] = label
+    return mapping
+
+
+def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
+    """Read `path` (npz file, images/+masks/ folder, or curated folder) into a Dataset."""
+    options = options or ReadOptions()
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist. Expected an .npz file or a dataset folder.")
+    if path.is_file():
+        if path.suffix.lower() != ".npz":
+            raise InputError(
+                f"{path} is a file but not an .npz. Expected an .npz (AN2DL layout) or a "
+                "folder with images/ and masks/."
+            )
+        images, masks, ids, sources = _read_npz(path)
+        problems: list[Problem] = []
+    elif (path / "dataset.json").is_file():
+        return _read_curated(path)
+    elif (path / "images").is_dir() and (path / "masks").is_dir():
+        images, masks, ids, sources, problems = _read_folder(path)
+    else:
+        raise InputError(
+            f"{path} is a folder without images/ and masks/ subfolders (nor a dataset.json). "
+            "Expected DATA/images/<name>.png with DATA/masks/<name>.png paired by file stem."
+        )
+    return _build(path, images, masks, ids, sources, problems, options)
+
+
+def _build(path, images, masks, ids, sources, problems, options: ReadOptions) -> Dataset:
+    notes: list[str] = []
+    label_map = options.label_map
+    if label_map is None:
+        label_map = _infer_binary_map(masks)
+        if label_map:
+            notes.append(
+                "Masks hold only the values 0 and 255: read as a binary label map "
+                "0 -> 0, 255 -> 1. Pass --label-map to choose another mapping."
+            )
+    if label_map:
+        masks = [_apply_label_map(m, label_map) for m in masks]
+    num_classes = options.num_classes
+    if num_classes is None:
+        num_classes = int(max((int(m.max()) for m in masks if m.size), default=0)) + 1
+        notes.append(
+            f"num_classes inferred as {num_classes} from the largest label found; pass "
+            "--num-classes to set it (labels outside the range are then flagged)."
+        )
+    class_names = options.class_names or default_class_names(num_classes)
+    if len(class_names) != num_classes:
+        raise InputError(
+            f"{len(class_names)} class names given for {num_classes} classes; "
+            "give one name per class, background first."
+        )
+    ignore_index = options.ignore_index
+    if ignore_index is not None and not 0 <= ignore_index < num_classes:
+        raise InputError(f"ignore index {ignore_index} is outside 0..{num_classes - 1}.")
+    history = []
+    if label_map:
+        history.append({"command": "read", "options": {"label_map": label_map}})
+    return Dataset(
+        ids=ids, images=images, masks=masks, sources=sources, num_classes=num_classes,
+        class_names=list(class_names), ignore_index=ignore_index, problems=problems,
+        notes=notes, history=history, origin_path=str(path),
+    )
+
+
+def _infer_binary_map(masks: list[np.ndarray]) -> dict[int, int] | None:
+    values = set()
+    for m in masks:
+        values.update(np.unique(m).tolist())
+        if len(values) > 2:
+            return None
+    return {0: 0, 255: 1} if values == {0, 255} else None
+
+
+def _apply_label_map(mask: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
+    lut = np.arange(256, dtype=np.uint8)
+    for raw, label in label_map.items():
+        lut[raw] = label
+    return lut[mask]
+
+
+# --- npz -------------------------------------------------------------------------------------
+
+def _read_npz(path: Path):
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path} cannot be read as an .npz archive ({type(exc).__name__}: {exc}). "
+            "The file may be truncated or not an npz; re-download or re-save it."
+        ) from exc
+    images, masks = _npz_pairs(path, arrays)
+    for name, array in (("images", images), ("masks", masks)):
+        if array.dtype != np.uint8:
+            raise InputError(
+                f"{path}: {name} have dtype {array.dtype}; expected uint8 (0..255 images, "
+                "integer class labels for masks)."
+            )
+    n = len(images)
+    ids = _ids_from_names(arrays.get("names"), n)
+    key = "training_set" if "training_set" in arrays else "pair"
+    sources = [f"{path.name}:{key}[{i}]" for i in range(n)]
+    return list(images), list(masks), ids, sources
+
+
+def _npz_pairs(path: Path, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
+    if "training_set" in arrays:
+        pairs = arrays["training_set"]
+        if pairs.ndim != 4 or pairs.shape[1] != 2:
+            raise InputError(
+                f"{path}: training_set has shape {pairs.shape}; expected (N, 2, H, W) with "
+                "[:, 0] the images and [:, 1] the masks."
+            )
+        return pairs[:, 0], pairs[:, 1]
+    for image_key, mask_key in NPZ_PAIR_KEYS:
+        if image_key in arrays and mask_key in arrays:
+            images, masks = arrays[image_key], arrays[mask_key]
+            if images.shape[0] != masks.shape[0] or masks.ndim != 3:
+                raise InputError(
+                    f"{path}: {image_key} {images.shape} and {mask_key} {masks.shape} do not "
+                    "pair up; expected (N, H, W[, 3]) images and (N, H, W) masks."
+                )
+            return images, masks
+    raise InputError(
+        f"{path} holds the arrays {sorted(arrays)}; expected 'training_set' (N, 2, H, W) or a "
+        f"pair of image/mask arrays named one of {NPZ_PAIR_KEYS}. An npz with only "
+        "'test_set' has no masks to curate."
+    )
+
+
+def _ids_from_names(names, n: int) -> list[str]:
+    if names is None or len(names) != n:
+        return [f"pair_{i:05d}" for i in range(n)]
+    return _unique_ids([_safe_id(str(name)) for name in names])
+
+
+def _safe_id(name: str) -> str:
+    """A file-name-safe id: keeps letters (any script), digits, '-', '_' and '.'."""
+    cleaned = re.sub(r"[^\w.\-]+", "_", name.strip()).strip("._")
+    return cleaned or "pair"
+
+
+def _unique_ids(ids: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for id_ in ids:
+        count = seen.get(id_, 0)
+        seen[id_] = count + 1
+        result.append(id_ if count == 0 else f"{id_}__{count}")
+    return result
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+def _read_folder(path: Path):
+    image_files = _files_by_stem(path / "images")
+    mask_files = _files_by_stem(path / "masks")
+    if not image_files and not mask_files:
+        raise InputError(
+            f"{path}/images and {path}/masks hold no image files "
+            f"(looked for {sorted(IMAGE_SUFFIXES)})."
+        )
+    problems = [Problem(f"images/{f.name}", "no mask with the same file stem in masks/")
+                for stem, f in image_files.items() if stem not in mask_files]
+    problems += [Problem(f"masks/{f.name}", "no image with the same file stem in images/")
+                 for stem, f in mask_files.items() if stem not in image_files]
+    images, masks, ids, sources = [], [], [], []
+    for stem in sorted(set(image_files) & set(mask_files)):
+        image_file, mask_file = image_files[stem], mask_files[stem]
+        try:
+            image = read_image(image_file)
+            mask = read_mask(mask_file)
+        except InputError as exc:
+            problems.append(Problem(f"{image_file.parent.name}/{image_file.name}", str(exc)))
+            continue
+        images.append(image)
+        masks.append(mask)
+        ids.append(_safe_id(stem))
+        sources.append(f"images/{image_file.name}")
+    if not images:
+        details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
+        raise InputError(f"{path}: no usable image/mask pair. {details}")
+    return images, masks, _unique_ids(ids), sources, problems
+
+
+def _files_by_stem(folder: Path) -> dict[str, Path]:
+    files = {}
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
+            files.setdefault(f.stem, f)
+    return files
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            if img.width * img.height > MAX_PIXELS:
+                raise InputError(
+                    f"{path.name} is {img.width}x{img.height} pixels, over the "
+                    f"{MAX_PIXELS:,}-pixel limit (a possible decompression bomb); "
+                    "tile or downscale it first."
+                )
+            img.load()
+            return img
+    except InputError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(
+            f"{path.name} cannot be decoded as an image ({type(exc).__name__}: {exc}); "
+            "it may be truncated or corrupt."
+        ) from exc
+
+
+def read_image(path: Path) -> np.ndarray:
+    """(H, W) or (H, W, 3) uint8 array; 16-bit images are scaled down to 8 bits."""
+    img = _open(path)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(img, dtype=np.uint32)
+        return (array >> 8).astype(np.uint8) if array.max() > 255 else array.astype(np.uint8)
+    if img.mode in ("L", "RGB"):
+        return np.asarray(img, dtype=np.uint8).copy()
+    if img.mode in ("LA", "1", "P"):
+        return np.asarray(img.convert("L"), dtype=np.uint8).copy()
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """(H, W) uint8 raw label values; palette indices are labels; gray RGB is accepted."""
+    img = _open(path)
+    array = np.asarray(img)
+    if img.mode in ("L", "P", "1"):
+        return array.astype(np.uint8)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        if array.max() > 255:
+            raise InputError(
+                f"{path.name} is a 16-bit mask with values up to {array.max()}; "
+                "expected class labels 0..255."
+            )
+        return array.astype(np.uint8)
+    if array.ndim == 3 and (array[..., :3] == array[..., :1]).all():
+        return array[..., 0].astype(np.uint8)
+    raise InputError(
+        f"{path.name} is a colour ({img.mode}) mask; expected a single-channel label image "
+        "(mode L or P) whose values are class labels. Convert colours to labels first."
+    )
+
+
+# --- curated folders -------------------------------------------------------------------------
+
+def _read_curated(path: Path) -> Dataset:
+    meta = read_meta(path)
+    manifest = read_manifest(path)
+    images, masks, problems = [], [], []
+    for row in manifest.itertuples(index=False):
+        images.append(read_image(path / row.image))
+        masks.append(read_mask(path / row.mask))
+    return Dataset(
+        ids=manifest["id"].astype(str).tolist(), images=images, masks=masks,
+        sources=manifest.get("source", manifest["image"]).astype(str).tolist(),
+        num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
+        ignore_index=meta.get("ignore_index"), problems=problems, manifest=manifest,
+        history=list(meta.get("history", [])), origin_path=str(path),
+    )
+
+
+def read_meta(path: Path) -> dict:
+    """dataset.json of a curated folder, checked for the fields the contract requires."""
+    try:
+        meta = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}/dataset.json cannot be read as JSON ({exc}).") from exc
+    missing = [k for k in ("num_classes", "class_names") if k not in meta]
+    if missing:
+        raise InputError(f"{path}/dataset.json lacks {missing}; was it written by curate?")
+    return meta
+
+
+def read_manifest(path: Path) -> pd.DataFrame:
+    """manifest.csv of a curated folder, with ids as strings and empty splits as ''."""
+    try:
+        manifest = pd.read_csv(path / "manifest.csv", dtype={"id": str, "split": str},
+                               keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}/manifest.csv cannot be read ({exc}).") from exc
+    missing = [c for c in ("id", "image", "mask") if c not in manifest.columns]
+    if missing:
+        raise InputError(f"{path}/manifest.csv lacks the columns {missing}.")
+    if "split" in manifest.columns:
+        manifest["split"] = manifest["split"].fillna("")
+    return manifest

@@ -1,0 +1,151 @@
+"""Write dataset folders and report files atomically; never overwrite without force."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from curate.dataset import Dataset
+from curate.errors import OutputExistsError
+
+# Columns every manifest starts with, in this order; the rest follow as the commands add them.
+LEADING_COLUMNS = ["id", "image", "mask", "source", "split", "origin"]
+
+
+def check_output(out: Path, force: bool, inputs: list[Path] = ()) -> None:
+    """Refuse an existing output without force, and an output that is, or holds, an input."""
+    out = Path(out).resolve()
+    for inp in inputs:
+        inp = Path(inp).resolve()
+        if out == inp or inp.is_relative_to(out) or out.is_relative_to(inp):
+            raise OutputExistsError(
+                f"The output {out} is, contains or lies inside the input {inp}; "
+                "choose an output path outside the input so that the input stays untouched."
+            )
+    if out.exists() and not force:
+        raise OutputExistsError(
+            f"{out} already exists. Choose another output path, or pass --force to replace it."
+        )
+
+
+@contextlib.contextmanager
+def atomic_dir(out: Path, force: bool) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success it replaces `out` in one rename.
+
+    On any error the temporary folder is removed and `out` is left as it was.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(
+            f"{out} already exists. Choose another output path, or pass --force to replace it."
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old.exists():
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def write_file_atomic(path: Path, write: Callable[[Path], None], force: bool = True) -> None:
+    """Call write(tmp_path), then rename tmp_path over `path`."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(path: Path, text: str, force: bool = True) -> None:
+    write_file_atomic(path, lambda p: p.write_text(text, encoding="utf-8"), force)
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    """PNG encoding of a uint8 (H, W) or (H, W, 3) array; deterministic (no timestamps)."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Leading contract columns first, the rest in their existing order."""
+    leading = [c for c in LEADING_COLUMNS if c in manifest.columns]
+    return manifest[leading + [c for c in manifest.columns if c not in leading]]
+
+
+def write_dataset(
+    out: Path,
+    dataset: Dataset,
+    manifest: pd.DataFrame,
+    reports: dict[str, bytes | str] | None = None,
+    force: bool = False,
+) -> Path:
+    """Write images/, masks/, manifest.csv, dataset.json and reports/ to `out` atomically.
+
+    `manifest` has one row per pair of `dataset`, in the same order; its image/mask
+    columns are filled in here.
+    """
+    out = Path(out)
+    manifest = manifest.copy()
+    manifest["image"] = [f"images/{i}.png" for i in dataset.ids]
+    manifest["mask"] = [f"masks/{i}.png" for i in dataset.ids]
+    with atomic_dir(out, force) as tmp:
+        (tmp / "images").mkdir()
+        (tmp / "masks").mkdir()
+        for id_, image, mask in zip(dataset.ids, dataset.images, dataset.masks):
+            (tmp / "images" / f"{id_}.png").write_bytes(png_bytes(image))
+            (tmp / "masks" / f"{id_}.png").write_bytes(png_bytes(mask))
+        order_columns(manifest).to_csv(tmp / "manifest.csv", index=False)
+        (tmp / "dataset.json").write_text(
+            json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
+            encoding="utf-8",
+        )
+        for name, content in (reports or {}).items():
+            target = tmp / "reports" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+    return out
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def to_json(value) -> str:
+    """Stable, readable JSON text for reports and metadata."""
+    return json.dumps(value, indent=2, default=_json_default) + "\n"
