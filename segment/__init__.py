@@ -1,0 +1,14 @@
+"""segment: train, evaluate and apply a small U-Net on a curated dataset folder."""
+
+__version__ = "0.1.0"
+
+from segment.config import TrainConfig  # noqa: E402
+from segment.errors import SegmentError  # noqa: E402
+
+# The functions share their modules' names; importing them here makes `segment.train` the
+# function (the notebook API) while `from segment.train import EarlyStopping` still works.
+from segment.train import train  # noqa: E402
+from segment.evaluate import evaluate  # noqa: E402
+from segment.predict import predict  # noqa: E402
+
+__all__ = ["TrainConfig", "SegmentError", "train", "evaluate", "predict", "__version__"]

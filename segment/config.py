@@ -1,0 +1,105 @@
+"""The flat, typed training configuration; CLI flags map one to one onto its fields."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from segment.errors import ConfigError
+
+LOSS_TERMS = ("ce", "dice", "tversky", "focal_tversky")
+SCHEDULERS = ("cosine", "plateau", "none")
+CLASS_WEIGHTS = ("balanced", "sqrt", "none")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved into every checkpoint."""
+
+    data: str = ""
+    out: str = "runs/segment"
+    # model
+    depth: int = 3
+    base_width: int = 16
+    batchnorm: bool = True
+    spatial_dropout: float = 0.1  # Dropout2d after each encoder/decoder block
+    dropout: float = 0.2  # plain dropout before the 1x1 classifier
+    se: bool = True
+    residual: bool = False
+    attention: bool = False
+    aspp: bool = False
+    # loss
+    loss: str = "ce+dice"
+    class_weights: str = "balanced"
+    tversky_alpha: float = 0.3
+    tversky_beta: float = 0.7
+    focal_gamma: float = 0.75
+    # optimisation
+    epochs: int = 40
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    scheduler: str = "cosine"
+    plateau_patience: int = 3
+    patience: int = 10
+    min_delta: float = 1e-4
+    max_minutes: float = 0.0  # 0 = no wall-time bound
+    # data
+    augment: bool = True
+    workers: int = 0
+    # runtime
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # only takes effect on CUDA
+    channels_last: bool = True
+    compile: bool = False
+    threads: int = 0  # 0 = leave torch's default
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def loss_terms(spec: str) -> list[str]:
+    """Split a loss spec like 'ce+dice' into its terms, checking each name."""
+    terms = [t.strip() for t in spec.lower().split("+") if t.strip()]
+    bad = [t for t in terms if t not in LOSS_TERMS]
+    if not terms or bad:
+        raise ConfigError(
+            f"loss {spec!r} is not valid; expected terms from {', '.join(LOSS_TERMS)} "
+            "joined by '+', e.g. 'ce+dice'"
+        )
+    return terms
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Raise ConfigError for values a user could pass but the trainer cannot honour."""
+    loss_terms(cfg.loss)
+    _check_choice("scheduler", cfg.scheduler, SCHEDULERS)
+    _check_choice("class_weights", cfg.class_weights, CLASS_WEIGHTS)
+    _check_choice("device", cfg.device, DEVICES)
+    if not 1 <= cfg.depth <= 6:
+        raise ConfigError(f"depth must be between 1 and 6, got {cfg.depth}")
+    positive = {"base_width": cfg.base_width, "epochs": cfg.epochs, "batch_size": cfg.batch_size}
+    for name, value in positive.items():
+        if value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}")
+    for name in ("spatial_dropout", "dropout"):
+        if not 0.0 <= getattr(cfg, name) < 1.0:
+            raise ConfigError(f"{name} must be in [0, 1), got {getattr(cfg, name)}")
+    if cfg.lr <= 0:
+        raise ConfigError(f"lr must be positive, got {cfg.lr}")

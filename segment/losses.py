@@ -1,0 +1,119 @@
+"""Segmentation losses with a functional core: weighted CE, Dice, Tversky, Focal Tversky, sums."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from segment.config import loss_terms
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def class_weights(
+    pixel_counts: Sequence[int], ignore_index: int | None, mode: str = "balanced"
+) -> np.ndarray:
+    """Per-class CE weights from training-split pixel counts; the ignored class gets weight 0.
+
+    'balanced' is n / (k * n_c) over the k counted classes (scikit-learn's rule), 'sqrt' its
+    square root (milder for very rare classes), 'none' all ones. A class absent from training gets 0.
+    """
+    counts = np.asarray(pixel_counts, dtype=np.float64)
+    counted = np.ones(len(counts), dtype=bool)
+    if ignore_index is not None:
+        counted[ignore_index] = False
+    present = counted & (counts > 0)
+    weights = np.zeros(len(counts))
+    if mode == "none":
+        weights[counted] = 1.0
+        return weights
+    weights[present] = counts[present].sum() / (present.sum() * counts[present])
+    return np.sqrt(weights) if mode == "sqrt" else weights
+
+
+def cross_entropy(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    ignore_index: int | None = None,
+) -> torch.Tensor:
+    """Weighted mean CE over the pixels whose label is not ignore_index. logits (B, K, H, W)."""
+    ignore = -100 if ignore_index is None else ignore_index
+    return F.cross_entropy(logits.float(), target.long(), weight=weight, ignore_index=ignore)
+
+
+def tversky_index(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    alpha: float,
+    beta: float,
+    ignore_index: int | None = None,
+    smooth: float = 1e-6,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Soft Tversky index per class over the batch, and which classes the loss should average.
+
+    TI_c = TP / (TP + alpha * FP + beta * FN) with soft counts from softmax probabilities, summed
+    over every pixel whose label is not ignore_index. Returns (index (K,), use (K,) bool): a class
+    is used when it is present in the target and is not the ignored class, so that a batch with no
+    'big rock' pixel does not push its probability to zero everywhere.
+    """
+    num_classes = logits.shape[1]
+    probs = logits.float().softmax(1)  # (B, K, H, W)
+    valid = torch.ones_like(target, dtype=torch.bool)
+    if ignore_index is not None:
+        valid = target != ignore_index
+    onehot = F.one_hot(target.long().clamp(0, num_classes - 1), num_classes)  # (B, H, W, K)
+    onehot = onehot.permute(0, 3, 1, 2).float() * valid.unsqueeze(1)
+    probs = probs * valid.unsqueeze(1)
+    dims = (0, 2, 3)
+    tp = (probs * onehot).sum(dims)
+    fp = (probs * (1 - onehot)).sum(dims)
+    fn = ((1 - probs) * onehot).sum(dims)
+    index = (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
+    use = onehot.sum(dims) > 0
+    if ignore_index is not None:
+        use[ignore_index] = False
+    return index, use
+
+
+def _mean_over(values: torch.Tensor, use: torch.Tensor) -> torch.Tensor:
+    if not bool(use.any()):
+        return values.sum() * 0.0  # keeps the graph; nothing to learn from this batch
+    return values[use].mean()
+
+
+def tversky_loss(logits, target, alpha=0.3, beta=0.7, ignore_index=None, gamma=1.0):
+    """Mean over used classes of (1 - TI_c) ** gamma; gamma != 1 is the Focal Tversky loss."""
+    index, use = tversky_index(logits, target, alpha, beta, ignore_index)
+    return _mean_over((1 - index).clamp_min(0) ** gamma, use)
+
+
+def dice_loss(logits, target, ignore_index=None):
+    """Soft Dice loss: the Tversky loss with alpha = beta = 0.5."""
+    return tversky_loss(logits, target, 0.5, 0.5, ignore_index)
+
+
+def build_loss(
+    spec: str,
+    weight: torch.Tensor | None = None,
+    ignore_index: int | None = None,
+    alpha: float = 0.3,
+    beta: float = 0.7,
+    gamma: float = 0.75,
+) -> LossFn:
+    """A callable (logits, target) -> scalar summing the terms of a spec like 'ce+dice'."""
+    table: dict[str, LossFn] = {
+        "ce": lambda lo, t: cross_entropy(lo, t, weight, ignore_index),
+        "dice": lambda lo, t: dice_loss(lo, t, ignore_index),
+        "tversky": lambda lo, t: tversky_loss(lo, t, alpha, beta, ignore_index),
+        "focal_tversky": lambda lo, t: tversky_loss(lo, t, alpha, beta, ignore_index, gamma),
+    }
+    terms = [table[name] for name in loss_terms(spec)]
+
+    def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return sum(term(logits, target) for term in terms)
+
+    return loss

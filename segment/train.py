@@ -1,0 +1,349 @@
+"""The training loop: plain epochs, validation mean IoU, early stopping, atomic checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from segment.config import TrainConfig
+from segment.data import PairDataset, load_dataset, load_split, normalization, to_input
+from segment.errors import InputError, OutputExistsError
+from segment.losses import build_loss, class_weights
+from segment.metrics import ClassScores, class_scores, confusion_counts
+from segment.model import UNet, UNetSpec, count_parameters
+from segment import runtime
+
+
+class EarlyStopping:
+    """Stop when the monitored value (higher is better) has not improved for `patience` epochs."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        self.patience, self.min_delta = patience, min_delta
+        self.best = -math.inf
+        self.best_epoch = -1
+        self.bad_epochs = 0
+
+    def step(self, value: float, epoch: int) -> tuple[bool, str]:
+        """Record one epoch's value; returns (should_stop, reason)."""
+        if not math.isnan(value) and value > self.best + self.min_delta:
+            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
+            return False, f"improved to {value:.4f}"
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            return True, (
+                f"no improvement over {self.best:.4f} (epoch {self.best_epoch}) "
+                f"for {self.bad_epochs} epochs (patience {self.patience})"
+            )
+        return False, f"no improvement for {self.bad_epochs}/{self.patience} epochs"
+
+    @property
+    def improved(self) -> bool:
+        return self.bad_epochs == 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(best=self.best, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.bad_epochs = state["best"], state["best_epoch"], state["bad_epochs"]
+
+
+class TrainHooks(Protocol):
+    """Progress callbacks, so the library never prints; the CLI draws rich progress bars."""
+
+    def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None: ...
+    def on_step(self, loss: float) -> None: ...
+    def on_epoch_end(self, row: dict[str, Any]) -> None: ...
+
+
+class _NoHooks:
+    def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None: ...
+    def on_step(self, loss: float) -> None: ...
+    def on_epoch_end(self, row: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_epoch: int
+    best_val_miou: float
+    epochs_run: int
+    stop_reason: str
+    wall_seconds: float
+    val_scores: ClassScores | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """Everything the loop mutates, bundled so helper functions stay short."""
+
+    cfg: TrainConfig
+    device: torch.device
+    model: UNet
+    step_model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    stopper: EarlyStopping
+    loss_fn: Any
+    meta: dict[str, Any]
+    history: list[dict[str, Any]]
+    start_epoch: int = 1
+
+
+def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
+    if resume:
+        if not (out / "last.pt").is_file():
+            raise InputError(f"cannot resume: {out / 'last.pt'} does not exist")
+        return
+    if out.exists() and any(out.iterdir()) and not force:
+        raise OutputExistsError(
+            f"output folder {out} exists and is not empty; pass --force to overwrite "
+            "or --resume to continue the run in it"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer):
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01)
+    if cfg.scheduler == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="max", factor=0.5, patience=cfg.plateau_patience
+        )
+    return None
+
+
+def _build(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> _Run:
+    spec = UNetSpec(**meta["spec"])
+    model = UNet(spec).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if cfg.compile else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    weight = torch.tensor(meta["class_weights"], dtype=torch.float32, device=device)
+    loss_fn = build_loss(
+        cfg.loss, weight, meta["ignore_index"], cfg.tversky_alpha, cfg.tversky_beta, cfg.focal_gamma
+    )
+    return _Run(
+        cfg, device, model, step_model, optimizer, _scheduler(cfg, optimizer),
+        EarlyStopping(cfg.patience, cfg.min_delta), loss_fn, meta, [],
+    )
+
+
+def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict[str, Any]:
+    counts = np.bincount(masks.reshape(-1), minlength=info.num_classes)
+    spec = UNetSpec(
+        in_channels=images.shape[1], num_classes=info.num_classes, depth=cfg.depth,
+        base_width=cfg.base_width, batchnorm=cfg.batchnorm, spatial_dropout=cfg.spatial_dropout,
+        dropout=cfg.dropout, se=cfg.se, residual=cfg.residual, attention=cfg.attention, aspp=cfg.aspp,
+    )
+    return {
+        "spec": runtime.spec_dict(spec),
+        "class_names": info.class_names,
+        "num_classes": info.num_classes,
+        "ignore_index": info.ignore_index,
+        "normalization": normalization(images),
+        "class_weights": class_weights(counts, info.ignore_index, cfg.class_weights).tolist(),
+        "train_pixel_counts": counts.tolist(),
+    }
+
+
+def _checkpoint_state(run: _Run, epoch: int) -> dict[str, Any]:
+    return {
+        **run.meta,
+        "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
+        "early_stopping": run.stopper.state_dict(),
+        "epoch": epoch,
+        "best_metric": run.stopper.best,
+        "config": run.cfg.to_dict(),
+        "history": run.history,
+        "rng": {"torch": torch.get_rng_state(), "cuda": _cuda_rng()},
+    }
+
+
+def _cuda_rng() -> list[torch.Tensor]:
+    return torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+
+
+def _restore(run: _Run, state: dict[str, Any]) -> None:
+    run.model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    if run.scheduler is not None and state["scheduler"] is not None:
+        run.scheduler.load_state_dict(state["scheduler"])
+    run.stopper.load_state_dict(state["early_stopping"])
+    run.history = list(state["history"])
+    run.start_epoch = state["epoch"] + 1
+    torch.set_rng_state(state["rng"]["torch"])
+    if state["rng"]["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+
+
+def _loader(data: PairDataset, cfg: TrainConfig, epoch: int) -> torch.utils.data.DataLoader:
+    data.epoch = epoch
+    # The shuffle order is a function of (seed, epoch), so a resumed run sees the same batches.
+    generator = torch.Generator().manual_seed(cfg.seed * 10_007 + epoch)
+    return torch.utils.data.DataLoader(
+        data, batch_size=cfg.batch_size, shuffle=True, generator=generator,
+        num_workers=cfg.workers, drop_last=len(data) > cfg.batch_size,
+    )
+
+
+def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) -> float:
+    loader = _loader(data, run.cfg, epoch)
+    hooks.on_epoch_start(epoch, run.cfg.epochs, len(loader))
+    run.step_model.train()
+    use_amp = run.cfg.amp and run.device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    total, n = 0.0, 0
+    for images, masks in loader:
+        x = to_input(images.to(run.device, non_blocking=True), run.meta["normalization"])
+        if run.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = masks.to(run.device, non_blocking=True).long()
+        with torch.autocast(run.device.type, enabled=use_amp):
+            loss = run.loss_fn(run.step_model(x), y)
+        run.optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(run.optimizer)
+        scaler.update()
+        total, n = total + loss.item() * len(x), n + len(x)
+        hooks.on_step(loss.item())
+    return total / max(n, 1)
+
+
+def split_confusion(model, images, masks, meta, device, channels_last=False) -> np.ndarray:
+    """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
+    k = meta["num_classes"]
+    conf = torch.zeros(k, k, dtype=torch.int64)
+    batches = runtime.predict_batches(model, images, meta["normalization"], device, 64, channels_last)
+    for where, pred in batches:
+        conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
+    return conf.numpy()
+
+
+def _epoch_row(run: _Run, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
+    row = {
+        "epoch": epoch,
+        "train_loss": round(train_loss, 6),
+        "val_mean_iou": round(scores.mean_iou, 6),
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "seconds": round(seconds, 2),
+    }
+    for c in scores.scored:
+        row[f"val_iou_{c}"] = None if np.isnan(scores.iou[c]) else round(float(scores.iou[c]), 6)
+    return row
+
+
+def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(history[0]))
+    writer.writeheader()
+    writer.writerows(history)
+    runtime.write_text(out / "metrics.csv", buf.getvalue())
+
+
+def _step_scheduler(run: _Run, value: float) -> None:
+    if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        run.scheduler.step(value)
+    elif run.scheduler is not None:
+        run.scheduler.step()
+
+
+def _finish(run: _Run, out: Path, val, reason: str, started: float) -> TrainResult:
+    from segment import plots
+
+    best_path = out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt"
+    best = runtime.load_checkpoint(best_path)
+    run.model.load_state_dict(best["model"])
+    conf = split_confusion(run.model, *val, run.meta, run.device, run.cfg.channels_last)
+    scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
+    runtime.write_json(out / "val_scores.json", {"epoch": best["epoch"], **scores.to_dict()})
+    plots.learning_curve(run.history, out / "learning_curve.png")
+    plots.confusion_matrix(conf, run.meta["class_names"], out / "confusion_val.png")
+    return TrainResult(
+        out, run.stopper.best_epoch, run.stopper.best, len(run.history), reason,
+        time.monotonic() - started, scores, run.history,
+    )
+
+
+def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks, started: float) -> str:
+    cfg = run.cfg
+    for epoch in range(run.start_epoch, cfg.epochs + 1):
+        t0 = time.monotonic()
+        train_loss = _train_epoch(run, train_data, epoch, hooks)
+        conf = split_confusion(run.step_model, *val, run.meta, run.device, cfg.channels_last)
+        scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
+        stop, reason = run.stopper.step(scores.mean_iou, epoch)
+        _step_scheduler(run, scores.mean_iou)
+        row = _epoch_row(run, epoch, train_loss, scores, time.monotonic() - t0)
+        run.history.append(row)
+        _write_history(out, run.history)
+        state = _checkpoint_state(run, epoch)
+        if run.stopper.improved:
+            runtime.save_checkpoint(out / "best.pt", state)
+        runtime.save_checkpoint(out / "last.pt", state)
+        hooks.on_epoch_end({**row, "note": reason})
+        if stop:
+            return f"early stop: {reason}"
+        if cfg.max_minutes and time.monotonic() - started > cfg.max_minutes * 60:
+            return f"time limit: stopped after epoch {epoch} ({cfg.max_minutes:g} min bound)"
+    return f"completed {cfg.epochs} epochs"
+
+
+def _resume_config(cfg: TrainConfig, out: Path) -> tuple[TrainConfig, dict[str, Any]]:
+    """The saved config, with the run-length options (epochs, patience, max_minutes) from cfg."""
+    state = runtime.load_checkpoint(out / "last.pt")
+    saved = TrainConfig.from_dict(state["config"])
+    for name in ("epochs", "patience", "max_minutes", "workers", "device"):
+        setattr(saved, name, getattr(cfg, name))
+    return saved, state
+
+
+def train(
+    config: TrainConfig, hooks: TrainHooks | None = None, force: bool = False, resume: bool = False
+) -> TrainResult:
+    """Train a U-Net on config.data's train split, select on val mean IoU, write config.out."""
+    hooks = hooks or _NoHooks()
+    out = Path(config.out)
+    prepare_run_dir(out, force, resume)
+    state = None
+    if resume:
+        config, state = _resume_config(config, out)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    info = load_dataset(config.data)
+    images, masks, _ = load_split(info, "train")
+    val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
+    device = runtime.select_device(config.device)
+    started = time.monotonic()
+    # Module initialisation and dropout draw from torch's global generator (they take no
+    # generator argument), so the run seeds it; fork_rng restores the caller's state afterwards.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        if state is not None:
+            meta = {k: state[k] for k in _META_KEYS}
+        else:
+            meta = _meta(config, info, images, masks)
+        run = _build(config, meta, device)
+        if state is not None:
+            _restore(run, state)
+        runtime.write_json(out / "config.json", {**config.to_dict(), "parameters": count_parameters(run.model)})
+        train_data = PairDataset(images, masks, config.augment, config.seed)
+        reason = _loop(run, out, train_data, (val_images, val_masks), hooks, started)
+    return _finish(run, out, (val_images, val_masks), reason, started)
+
+
+_META_KEYS = (
+    "spec", "class_names", "num_classes", "ignore_index", "normalization",
+    "class_weights", "train_pixel_counts",
+)
