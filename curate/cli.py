@@ -9,7 +9,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 from rich.console import Console
 
-from curate.errors import CurateError
+from curate.errors import ConfigError, CurateError, OutputExistsError
 from curate.readers import ReadOptions, parse_label_map
 
 app = typer.Typer(
@@ -74,3 +74,176 @@ def show_notes(dataset) -> None:
 
 
 # --- commands are defined below, one block each --------------------------------------------
+
+
+@app.command()
+def outliers(
+    data: DataArg,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Folder for the cleaned dataset (kept pairs, manifest, reports).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Report what would be removed; write nothing.")] = False,
+    near_duplicate_distance: Annotated[int, typer.Option(
+        min=0, max=16, help="Largest pHash Hamming distance (of 64 bits) for near "
+        "duplicates.")] = 6,
+    remove: Annotated[Optional[list[str]], typer.Option(
+        "--remove", help="Also remove the pairs this check flags (repeatable), e.g. "
+        "--remove near_duplicate --remove dark.")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option(
+        "--keep", help="Only report, never remove, what this check flags (repeatable), "
+        "e.g. --keep unlabelled.")] = None,
+    min_shared_mask_group: Annotated[int, typer.Option(
+        min=2, help="Images sharing one identical detailed mask before the group is judged "
+        "a set of unrelated pictures.")] = 5,
+    simple_mask_share: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="A mask whose largest class covers this share of labelled "
+        "pixels is simple; repeats of simple masks are legitimate.")] = 0.9,
+    z_threshold: Annotated[float, typer.Option(
+        min=0.5, help="Robust z-score beyond which brightness, entropy or sharpness is an "
+        "outlier.")] = 4.5,
+    blank_std: Annotated[float, typer.Option(
+        min=0.0, help="Images with a pixel standard deviation below this are blank.")] = 1.0,
+    check: Annotated[Optional[list[str]], typer.Option(
+        "--check", help="Run only these checks (repeatable). Default: all.")] = None,
+    sheet: Annotated[Optional[Path], typer.Option(
+        help="Also write the contact sheet of flagged pairs to this PNG (works with "
+        "--dry-run).")] = None,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = 0,
+    force: ForceOpt = False,
+) -> None:
+    """Find outlier pairs (duplicates, shared masks, bad labels, odd pixels) and remove them.
+
+    Removed by default: size_mismatch, bad_labels, exact_duplicate, duplicate_image,
+    shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
+    for `curate split`), dark, bright, low_information.
+    """
+    from curate.checks import DEFAULT_REMOVE
+    from curate.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
+    from curate.readers import load_dataset
+    from curate.writers import check_output, write_dataset, write_file_atomic
+
+    with user_errors():
+        if out is None and not dry_run:
+            raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
+        if out is not None and not dry_run:
+            check_output(out, force, [data])
+        removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
+        config = OutlierConfig(
+            near_duplicate_distance=near_duplicate_distance,
+            remove=list(dict.fromkeys(removal)),
+            min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
+            z_threshold=z_threshold, blank_std=blank_std,
+            **({"checks": list(check)} if check else {}))
+        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
+                                                  ignore_index))
+        show_notes(dataset)
+        result = find_outliers(dataset, config)
+        _print_outliers(result)
+        if sheet is not None:
+            write_file_atomic(sheet, lambda p: p.write_bytes(outlier_sheet(dataset, result)),
+                              force=True)
+            console.print(f"Contact sheet: {sheet}")
+        if dry_run:
+            console.print("Dry run: nothing written.")
+            return
+        kept, manifest, reports = clean(dataset, result, config)
+        write_dataset(out, kept, manifest, reports, force=force)
+        console.print(f"Wrote {out}: {result.kept} pairs kept, {result.removed} removed "
+                      f"(reasons in {out}/reports/outliers.csv, pictures in "
+                      f"{out}/reports/outliers.png).")
+
+
+def _print_outliers(result) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Outliers in {len(result.table)} pairs")
+    table.add_column("check")
+    table.add_column("flagged", justify="right")
+    table.add_column("removed (by any check)", justify="right")
+    for name, count in result.counts.items():
+        removed = int((result.table[f"is_{name}"] & result.table["removed"]).sum())
+        table.add_row(name, str(count), str(removed))
+    table.add_row("[bold]total", str(int((result.table["flags"] != "").sum())),
+                  f"[bold]{result.removed}")
+    console.print(table)
+    flagged = result.flagged()
+    for row in flagged.head(15).itertuples(index=False):
+        mark = "[red]removed[/]" if row.removed else "[yellow]kept[/]"
+        console.print(f"  {mark} {row.id}: {row.reason}", highlight=False, soft_wrap=True)
+    if len(flagged) > 15:
+        console.print(f"  ... and {len(flagged) - 15} more (see reports/outliers.csv)")
+
+
+@app.command()
+def stats(
+    data: DataArg,
+    split: Annotated[Optional[str], typer.Option(
+        help="Only this split (train, val or test) of a split dataset.")] = None,
+    csv: Annotated[Optional[Path], typer.Option(
+        help="Write the per-class table to this CSV (per-image table beside it).")] = None,
+    json_path: Annotated[Optional[Path], typer.Option(
+        "--json", help="Write per-class stats and co-occurrence to this JSON file.")] = None,
+    png: Annotated[Optional[Path], typer.Option(
+        help="Write a bar chart of pixel and image share per class to this PNG.")] = None,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = 0,
+    force: ForceOpt = False,
+) -> None:
+    """Class distribution: pixel share, images containing each class, co-occurrence."""
+    from curate.manifest import build_manifest
+    from curate.readers import load_dataset
+    from curate.stats import class_stats, stats_chart
+    from curate.writers import to_json, write_file_atomic, write_text_atomic
+
+    with user_errors():
+        for path in (csv, json_path, png):
+            if path is not None and path.exists() and not force:
+                raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
+        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
+                                                  ignore_index))
+        show_notes(dataset)
+        manifest = build_manifest(dataset)
+        if split:
+            if "split" not in manifest or not (manifest["split"] == split).any():
+                raise ConfigError(f"No pairs in split {split!r}; splits present: "
+                                  f"{sorted(set(manifest.get('split', [])) - {''})}.")
+            manifest = manifest[manifest["split"] == split]
+        result = class_stats(manifest, dataset.class_names)
+        _print_stats(result, f"{data}" + (f" [{split}]" if split else ""))
+        if csv is not None:
+            write_text_atomic(csv, result.per_class.to_csv(index=False))
+            per_image = csv.with_name(csv.stem + "_per_image.csv")
+            write_text_atomic(per_image, result.per_image.to_csv(index=False))
+            console.print(f"Wrote {csv} and {per_image}")
+        if json_path is not None:
+            write_text_atomic(json_path, to_json(result.to_dict()))
+            console.print(f"Wrote {json_path}")
+        if png is not None:
+            chart = stats_chart(result, f"Class distribution of {data.name}")
+            write_file_atomic(png, lambda p: p.write_bytes(chart))
+            console.print(f"Wrote {png}")
+
+
+def _print_stats(result, title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Classes in {title} ({len(result.per_image)} images)")
+    for column in ("class", "name", "pixel share %", "images", "image share %"):
+        table.add_column(column, justify="left" if column == "name" else "right")
+    for row in result.per_class.itertuples(index=False):
+        table.add_row(str(row[0]), row.name, f"{row.pixel_share_pct:.2f}", str(row.images),
+                      f"{row.image_share_pct:.2f}")
+    console.print(table)
+    co = Table(title="Co-occurrence (images containing both classes)")
+    co.add_column("")
+    for name in result.cooccurrence.columns:
+        co.add_column(name, justify="right")
+    for name, row in result.cooccurrence.iterrows():
+        co.add_row(name, *(str(int(v)) for v in row))
+    console.print(co)

@@ -24,7 +24,9 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     """Feature table, one row per pair, in dataset order.
 
     Columns: id, source, height, width, channels, mask_height, mask_width, image_sha1,
-    mask_sha1, pair_sha1, phash (16 hex digits), mean, std, min, max, entropy, sharpness,
+    mask_sha1, pair_sha1, phash (16 hex digits), mean, std, min, max, entropy, sharpness
+    (Laplacian variance), fine_detail (log10 ratio of the Laplacian variance at full and half
+    resolution: low when blurred),
     labelled_frac, mask_classes, mask_boundary, out_of_range, px_0 .. px_{K-1}.
     """
     groups: dict[tuple, list[int]] = {}
@@ -92,14 +94,23 @@ def pixel_stats(gray: np.ndarray) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=1)
     present = hist > 0
+    sharpness = _laplacian_variance(gray)
     return {
         "mean": mean,
         "std": np.sqrt(var),
         "min": present.argmax(axis=1),
         "max": 255 - present[:, ::-1].argmax(axis=1),
         "entropy": entropy,
-        "sharpness": _laplacian_variance(gray),
+        "sharpness": sharpness,
+        "fine_detail": np.log10((sharpness + 1.0) / (_laplacian_variance(_half(gray)) + 1.0)),
     }
+
+
+def _half(gray: np.ndarray) -> np.ndarray:
+    """(N, H//2, W//2) 2x2 box average: the same images one octave coarser."""
+    n, h, w = gray.shape
+    g = gray[:, : h // 2 * 2, : w // 2 * 2].astype(np.float32)
+    return g.reshape(n, h // 2, 2, w // 2, 2).mean(axis=(2, 4))
 
 
 def _laplacian_variance(gray: np.ndarray) -> np.ndarray:
@@ -107,7 +118,7 @@ def _laplacian_variance(gray: np.ndarray) -> np.ndarray:
     n = len(gray)
     if gray.shape[1] < 3 or gray.shape[2] < 3:
         return np.zeros(n)
-    g = gray.astype(np.int16)
+    g = gray.astype(np.int16) if gray.dtype == np.uint8 else gray
     lap = (g[:, 1:-1, :-2] + g[:, 1:-1, 2:] + g[:, :-2, 1:-1] + g[:, 2:, 1:-1]
            - 4 * g[:, 1:-1, 1:-1]).reshape(n, -1).astype(np.float32)
     mean = lap.mean(axis=1, dtype=np.float64)

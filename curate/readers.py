@@ -20,6 +20,10 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 # Larger images than this are refused as a likely decompression bomb (PIL's own limit is
 # about 89 Mpx and only warns); segmentation tiles are far smaller.
 MAX_PIXELS = 40_000_000
+# Manifest columns read as text, whatever they look like (a hex hash can be all digits).
+TEXT_COLUMNS = {c: str for c in ("id", "image", "mask", "source", "split", "origin", "phash",
+                                 "image_sha1", "mask_sha1", "pair_sha1", "dup_group",
+                                 "flags", "reason", "parent_ids", "recipe")}
 NPZ_PAIR_KEYS = [("images", "masks"), ("image", "mask"), ("x", "y"), ("X", "Y")]
 
 
@@ -335,13 +339,14 @@ def read_meta(path: Path) -> dict:
 def read_manifest(path: Path) -> pd.DataFrame:
     """manifest.csv of a curated folder, with ids as strings and empty splits as ''."""
     try:
-        manifest = pd.read_csv(path / "manifest.csv", dtype={"id": str, "split": str},
+        manifest = pd.read_csv(path / "manifest.csv", dtype=TEXT_COLUMNS,
                                keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}/manifest.csv cannot be read ({exc}).") from exc
     missing = [c for c in ("id", "image", "mask") if c not in manifest.columns]
     if missing:
         raise InputError(f"{path}/manifest.csv lacks the columns {missing}.")
-    if "split" in manifest.columns:
-        manifest["split"] = manifest["split"].fillna("")
+    for column in TEXT_COLUMNS:
+        if column in manifest.columns:
+            manifest[column] = manifest[column].fillna("")
     return manifest

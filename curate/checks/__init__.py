@@ -1,0 +1,65 @@
+"""The registry of outlier checks: each reads the feature table and returns its findings.
+
+A check is a function `check(features, config) -> Findings`; adding one is a module plus
+one line in CHECKS. Every check answers in the same shape, so the manifest gets
+`is_<name>` and `<name>_score` columns for each, plus one human-readable reason.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from curate.checks import duplicates, masks, pixels
+from curate.checks.findings import Findings
+
+CHECKS: dict[str, Callable[..., Findings]] = {
+    "size_mismatch": masks.size_mismatch,
+    "bad_labels": masks.bad_labels,
+    "exact_duplicate": duplicates.exact_duplicate,
+    "duplicate_image": duplicates.duplicate_image,
+    "near_duplicate": duplicates.near_duplicate,
+    "shared_mask": masks.shared_mask,
+    "unlabelled": masks.unlabelled,
+    "blank": pixels.blank,
+    "dark": pixels.dark,
+    "bright": pixels.bright,
+    "low_information": pixels.low_information,
+    "blurry": pixels.blurry,
+}
+
+# Flags of these checks remove the pair by default; the others are reported for review:
+# near duplicates stay (grouped, so that `curate split` keeps them together) and unusual
+# brightness or entropy alone is common in real scenes (dark soil, shadow, haze).
+DEFAULT_REMOVE = ["size_mismatch", "bad_labels", "exact_duplicate", "duplicate_image",
+                  "shared_mask", "unlabelled", "blank", "blurry"]
+
+
+def run_checks(features: pd.DataFrame, config, names: list[str] | None = None) -> pd.DataFrame:
+    """Per-pair table: is_<check>, <check>_score for every check, then flags, reason, removed.
+
+    A pair is removed when a check in `config.remove` flags it.
+    """
+    n = len(features)
+    table = pd.DataFrame(index=features.index)
+    reasons = [[] for _ in range(n)]
+    flags = [[] for _ in range(n)]
+    removed = np.zeros(n, dtype=bool)
+    for name in names or CHECKS:
+        found = CHECKS[name](features, config)
+        table[f"is_{name}"] = found.flag
+        table[f"{name}_score"] = np.round(found.score, 4)
+        for i in np.flatnonzero(found.flag):
+            flags[i].append(name)
+            reasons[i].append(found.reason[i])
+        if name in config.remove:
+            removed |= found.flag
+        if found.extra is not None:
+            for column in found.extra.columns:
+                table[column] = found.extra[column].to_numpy()
+    table["flags"] = [";".join(f) for f in flags]
+    table["reason"] = ["; ".join(r) for r in reasons]
+    table["removed"] = removed
+    return table

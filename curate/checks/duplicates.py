@@ -1,0 +1,71 @@
+"""Exact duplicates (pair, image) and near duplicates by perceptual hash."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from curate.checks.findings import Findings
+from curate.checks.near import connected_groups, hashes_to_array, near_pairs
+
+
+def _first_of_each(keys: pd.Series) -> np.ndarray:
+    """(N,) position of the first pair with the same key."""
+    first = keys.groupby(keys, sort=False).transform(lambda s: s.index[0])
+    return first.to_numpy()
+
+
+def exact_duplicate(features: pd.DataFrame, config) -> Findings:
+    """Same image and same mask as an earlier pair: keep the first, remove the rest."""
+    keys = features["pair_sha1"].reset_index(drop=True)
+    first = _first_of_each(keys)
+    flag = first != np.arange(len(keys))
+    ids = features["id"].to_numpy()
+    reason = [f"identical image and mask to {ids[f]}" if d else ""
+              for d, f in zip(flag, first)]
+    return Findings(flag, flag.astype(float), reason)
+
+
+def duplicate_image(features: pd.DataFrame, config) -> Findings:
+    """Same image as an earlier pair but another mask: conflicting labels, keep the first."""
+    keys = features["image_sha1"].reset_index(drop=True)
+    first = _first_of_each(keys)
+    masks = features["mask_sha1"].to_numpy()
+    flag = (first != np.arange(len(keys))) & (masks != masks[first])
+    ids = features["id"].to_numpy()
+    reason = [f"same image as {ids[f]} but a different mask (conflicting labels)" if d else ""
+              for d, f in zip(flag, first)]
+    return Findings(flag, flag.astype(float), reason)
+
+
+def near_duplicate(features: pd.DataFrame, config) -> Findings:
+    """Images whose pHash differs in at most `near_duplicate_distance` of 64 bits.
+
+    Near duplicates are grouped (column dup_group, the id of the group's first pair) so that
+    `curate split` keeps each group in one split. The first pair of a group is not flagged;
+    the others are (removed only when near_duplicate is among the checks to remove).
+    """
+    n = len(features)
+    hashes = hashes_to_array(features["phash"])
+    i, j, distance = near_pairs(hashes, config.near_duplicate_distance)
+    image_sha = features["image_sha1"].to_numpy()
+    different = image_sha[i] != image_sha[j]  # identical images belong to the exact checks
+    i, j, distance = i[different], j[different], distance[different]
+    groups = connected_groups(n, i, j)
+    ids = features["id"].to_numpy()
+    sizes = np.bincount(groups, minlength=n)
+    dup_group = np.where(sizes[groups] > 1, ids[groups], "")
+    # Each member's closest partner inside its group, for the score and the reason.
+    best = np.full(n, 65)
+    partner = np.arange(n)
+    for a, b, d in zip(np.r_[i, j], np.r_[j, i], np.r_[distance, distance]):
+        if d < best[a]:
+            best[a], partner[a] = d, b
+    flag = (sizes[groups] > 1) & (groups != np.arange(n))
+    score = np.where(flag, 1.0 - best / 64.0, 0.0)
+    reason = [
+        f"near duplicate of {ids[partner[k]]} (pHash distance {best[k]} of 64; group "
+        f"{ids[groups[k]]} of {sizes[groups[k]]})" if flag[k] else ""
+        for k in range(n)
+    ]
+    return Findings(flag, score, reason, pd.DataFrame({"dup_group": dup_group}))

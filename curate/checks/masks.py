@@ -1,0 +1,100 @@
+"""Mask integrity and mask repetition: size mismatch, bad labels, unlabelled, shared masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from curate.checks.findings import Findings
+from curate.checks.near import hashes_to_array, popcount
+
+
+def _class_counts(features: pd.DataFrame) -> np.ndarray:
+    columns = sorted((c for c in features.columns if c.startswith("px_")),
+                     key=lambda c: int(c[3:]))
+    return features[columns].to_numpy(dtype=np.int64)             # (N, K)
+
+
+def size_mismatch(features: pd.DataFrame, config) -> Findings:
+    """Image and mask of different height or width."""
+    image = features[["height", "width"]].to_numpy()
+    mask = features[["mask_height", "mask_width"]].to_numpy()
+    flag = (image != mask).any(axis=1)
+    reason = [f"image is {h}x{w} but mask is {mh}x{mw}" if f else ""
+              for f, (h, w), (mh, mw) in zip(flag, image, mask)]
+    return Findings(flag, flag.astype(float), reason)
+
+
+def bad_labels(features: pd.DataFrame, config) -> Findings:
+    """Mask pixels with a label outside 0..num_classes-1."""
+    out = features["out_of_range"].to_numpy()
+    total = (features["mask_height"] * features["mask_width"]).to_numpy()
+    k = _class_counts(features).shape[1]
+    flag = out > 0
+    reason = [f"{o} mask pixels have labels outside 0..{k - 1}" if f else ""
+              for f, o in zip(flag, out)]
+    return Findings(flag, np.where(flag, out / np.maximum(total, 1), 0.0), reason)
+
+
+def unlabelled(features: pd.DataFrame, config) -> Findings:
+    """Masks with nothing labelled: every pixel is the ignore class."""
+    frac = features["labelled_frac"].to_numpy()
+    flag = frac <= 0.0
+    reason = ["nothing labelled: every mask pixel is the ignore class" if f else ""
+              for f in flag]
+    return Findings(flag, flag.astype(float), reason)
+
+
+def shared_mask(features: pd.DataFrame, config) -> Findings:
+    """Large groups of unrelated images that all carry one byte-identical, detailed mask.
+
+    Real data repeats simple masks (a whole image of soil with a one-row border): those
+    groups are legitimate. A detailed mask (no class covers `simple_mask_share` of the
+    labelled pixels) shared by `min_shared_mask_group` or more pairs whose images are not
+    near duplicates of one another cannot be a set of real labels: the pictures are
+    unrelated to the mask (the course dataset's "aliens").
+    """
+    n = len(features)
+    found = Findings.none(n)
+    counts = _class_counts(features)
+    labelled = counts.sum(axis=1) - (
+        counts[:, config.ignore_index] if config.ignore_index is not None else 0)
+    dominant = _dominant_share(counts, config.ignore_index, labelled)
+    hashes = hashes_to_array(features["phash"])
+    mask_sha = features["mask_sha1"].reset_index(drop=True)
+    ids = features["id"].to_numpy()
+    for sha, members in mask_sha.groupby(mask_sha, sort=False).groups.items():
+        members = np.asarray(members)
+        first = members[0]
+        distinct_images = features["image_sha1"].to_numpy()[members]
+        if len(set(distinct_images)) < config.min_shared_mask_group:
+            continue
+        if labelled[first] == 0 or dominant[first] >= config.simple_mask_share:
+            continue
+        spread = _median_pairwise_distance(hashes[members])
+        if spread <= 2 * config.near_duplicate_distance:
+            continue  # the same scene saved again: the near-duplicate check groups these
+        score = min(1.0, len(members) / 20) * (1.0 - dominant[first])
+        found.flag[members] = True
+        found.score[members] = score
+        for m in members:
+            found.reason[m] = (
+                f"one of {len(members)} pairs sharing an identical detailed mask (as "
+                f"{ids[first]}; largest class {dominant[first]:.0%} of labelled pixels) "
+                f"whose images are unrelated (median pHash distance {spread:.0f} of 64)")
+    return found
+
+
+def _dominant_share(counts: np.ndarray, ignore_index: int | None,
+                    labelled: np.ndarray) -> np.ndarray:
+    labelled_counts = counts.copy()
+    if ignore_index is not None:
+        labelled_counts[:, ignore_index] = 0
+    return labelled_counts.max(axis=1) / np.maximum(labelled, 1)
+
+
+def _median_pairwise_distance(hashes: np.ndarray, limit: int = 64) -> float:
+    """Median Hamming distance between the (first `limit`) hashes of a group."""
+    h = hashes[:limit]
+    a, b = np.triu_indices(len(h), k=1)
+    return float(np.median(popcount(h[a] ^ h[b])))

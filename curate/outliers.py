@@ -1,0 +1,111 @@
+"""Find outlier pairs, explain each one, and build the cleaned dataset and its reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from curate.checks import CHECKS, DEFAULT_REMOVE, run_checks
+from curate.dataset import Dataset
+from curate.manifest import build_manifest, record
+from curate.plots import class_legend, contact_sheet, pair_tile
+from curate.writers import to_json
+
+
+@dataclass
+class OutlierConfig:
+    """Thresholds of the checks; every field is a `curate outliers` option."""
+
+    near_duplicate_distance: int = 6      # pHash bits of 64; 0 finds only identical hashes
+    min_shared_mask_group: int = 5        # identical detailed masks on this many images
+    simple_mask_share: float = 0.9        # a mask whose largest class covers this is simple
+    z_threshold: float = 4.5              # robust z beyond which a pixel statistic is odd
+    blank_std: float = 1.0                # gray levels
+    checks: list[str] = field(default_factory=lambda: list(CHECKS))
+    remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
+    ignore_index: int | None = 0          # taken from the dataset
+
+
+@dataclass
+class OutlierResult:
+    """What `find_outliers` decided: the full per-pair table and the counts per check."""
+
+    table: pd.DataFrame          # manifest columns + check columns, one row per input pair
+    counts: dict[str, int]       # pairs flagged by each check
+    removed: int
+    kept: int
+
+    def flagged(self) -> pd.DataFrame:
+        """The rows with at least one flag, with id, source, flags, reason, removed, scores."""
+        rows = self.table[self.table["flags"] != ""]
+        score_columns = [c for c in self.table.columns if c.endswith("_score")]
+        return rows[["id", "source", "flags", "removed", "reason"] + score_columns]
+
+
+def find_outliers(dataset: Dataset, config: OutlierConfig,
+                  manifest: pd.DataFrame | None = None) -> OutlierResult:
+    """Scan once, run every configured check, and decide which pairs to remove."""
+    unknown = [c for c in config.checks + config.remove if c not in CHECKS]
+    if unknown:
+        from curate.errors import ConfigError
+        raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
+    config.ignore_index = dataset.ignore_index
+    manifest = build_manifest(dataset) if manifest is None else manifest
+    manifest = manifest.drop(columns=_check_columns(manifest), errors="ignore")
+    checks = run_checks(manifest, config, config.checks)
+    table = pd.concat([manifest.reset_index(drop=True), checks.reset_index(drop=True)], axis=1)
+    counts = {name: int(table[f"is_{name}"].sum()) for name in config.checks}
+    removed = int(table["removed"].sum())
+    return OutlierResult(table, counts, removed, len(table) - removed)
+
+
+def _check_columns(manifest: pd.DataFrame) -> list[str]:
+    """Columns a previous outliers run wrote, so that a re-run replaces them."""
+    names = [f"is_{c}" for c in CHECKS] + [f"{c}_score" for c in CHECKS]
+    return [c for c in manifest.columns if c in names or c in
+            ("flags", "reason", "removed", "dup_group")]
+
+
+def clean(dataset: Dataset, result: OutlierResult, config: OutlierConfig,
+          sheet_per_check: int = 6) -> tuple[Dataset, pd.DataFrame, dict]:
+    """The kept pairs, their manifest, and the report files for the output folder."""
+    keep = np.flatnonzero(~result.table["removed"].to_numpy())
+    kept = dataset.subset(keep)
+    manifest = result.table.iloc[keep].drop(columns=["removed"]).reset_index(drop=True)
+    summary = summary_of(result)
+    record(kept, "outliers", asdict(config), summary)
+    reports = {
+        "outliers.csv": result.flagged().to_csv(index=False),
+        "outliers.json": to_json(summary),
+        "outliers.png": outlier_sheet(dataset, result, sheet_per_check),
+    }
+    if dataset.problems:
+        reports["skipped.csv"] = pd.DataFrame(
+            [(p.source, p.reason) for p in dataset.problems],
+            columns=["source", "reason"]).to_csv(index=False)
+    return kept, manifest, reports
+
+
+def summary_of(result: OutlierResult) -> dict:
+    return {"pairs_in": len(result.table), "removed": result.removed, "kept": result.kept,
+            "flagged_by_check": result.counts}
+
+
+def outlier_sheet(dataset: Dataset, result: OutlierResult, per_check: int = 6) -> bytes:
+    """Contact sheet: up to `per_check` flagged pairs of each check, with their reasons."""
+    table = result.table
+    tiles, shown = [], set()
+    for name, count in result.counts.items():
+        rows = np.flatnonzero(table[f"is_{name}"].to_numpy())
+        rows = [r for r in rows if r not in shown][:per_check]
+        for r in rows:
+            shown.add(r)
+            action = "REMOVED" if table["removed"].iat[r] else "kept"
+            caption = f"[{name}, {action}] {table['id'].iat[r]}: {table['reason'].iat[r]}"
+            tiles.append((pair_tile(dataset.images[r], dataset.masks[r],
+                                    dataset.num_classes), caption))
+    title = (f"curate outliers: {result.removed} of {len(table)} pairs removed; "
+             + ", ".join(f"{k} {v}" for k, v in result.counts.items() if v))
+    return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names))

@@ -1,0 +1,75 @@
+"""Class distribution of a dataset: pixel share, images per class, co-occurrence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from curate.plots import bar_chart
+
+
+@dataclass
+class ClassStats:
+    """per_class: one row per class; cooccurrence: images holding both classes (K x K);
+    per_image: one row per pair with its classes and dominant class."""
+
+    per_class: pd.DataFrame
+    cooccurrence: pd.DataFrame
+    per_image: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        return {
+            "per_class": self.per_class.to_dict(orient="records"),
+            "cooccurrence": {r: {c: int(v) for c, v in row.items()}
+                             for r, row in self.cooccurrence.iterrows()},
+            "images": int(len(self.per_image)),
+        }
+
+
+def pixel_counts(manifest: pd.DataFrame, num_classes: int) -> np.ndarray:
+    """(N, K) per-pair class pixel counts from the manifest's px_k columns."""
+    missing = [f"px_{k}" for k in range(num_classes) if f"px_{k}" not in manifest.columns]
+    if missing:
+        from curate.errors import InputError
+        raise InputError(f"The manifest lacks the columns {missing}; re-create it with curate.")
+    return manifest[[f"px_{k}" for k in range(num_classes)]].to_numpy(dtype=np.int64)
+
+
+def class_stats(manifest: pd.DataFrame, class_names: list[str]) -> ClassStats:
+    """Statistics over all rows of `manifest` (filter it first for one split)."""
+    k = len(class_names)
+    counts = pixel_counts(manifest, k)
+    present = counts > 0
+    total = max(int(counts.sum()), 1)
+    n = len(manifest)
+    per_class = pd.DataFrame({
+        "class": np.arange(k),
+        "name": class_names,
+        "pixels": counts.sum(axis=0),
+        "pixel_share_pct": np.round(100 * counts.sum(axis=0) / total, 2),
+        "images": present.sum(axis=0),
+        "image_share_pct": np.round(100 * present.sum(axis=0) / max(n, 1), 2),
+    })
+    co = present.T.astype(np.int64) @ present.astype(np.int64)           # (K, K)
+    cooccurrence = pd.DataFrame(co, index=class_names, columns=class_names)
+    per_image = pd.DataFrame({
+        "id": manifest["id"].to_numpy(),
+        "classes": [";".join(str(c) for c in np.flatnonzero(row)) for row in present],
+        "dominant_class": counts.argmax(axis=1),
+        "dominant_share_pct": np.round(100 * counts.max(axis=1) / np.maximum(
+            counts.sum(axis=1), 1), 2),
+    })
+    for c in range(k):
+        per_image[f"share_{c}_pct"] = np.round(100 * counts[:, c] / np.maximum(
+            counts.sum(axis=1), 1), 2)
+    return ClassStats(per_class, cooccurrence, per_image)
+
+
+def stats_chart(stats: ClassStats, title: str) -> bytes:
+    """PNG: pixel share and image share per class, side by side."""
+    return bar_chart(
+        {"pixel share %": stats.per_class["pixel_share_pct"].tolist(),
+         "images containing %": stats.per_class["image_share_pct"].tolist()},
+        stats.per_class["name"].tolist(), title, "percent")
