@@ -247,3 +247,83 @@ def _print_stats(result, title: str) -> None:
     for name, row in result.cooccurrence.iterrows():
         co.add_row(name, *(str(int(v)) for v in row))
     console.print(co)
+
+
+# --- augment ---------------------------------------------------------------------------------
+
+@app.command("augment")
+def augment_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the augmented dataset.")],
+    target_class: Annotated[int, typer.Option(
+        "--class", help="The class K to grow (a label 0..num_classes-1).")],
+    count: Annotated[Optional[int], typer.Option(
+        help="Target: this many new training pairs.")] = None,
+    pixel_share: Annotated[Optional[float], typer.Option(
+        help="Target: class K's share of all training pixels, e.g. 0.01.")] = None,
+    image_share: Annotated[Optional[float], typer.Option(
+        help="Target: share of training pairs containing class K, e.g. 0.1.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the plan; same seed, same bytes.")] = 0,
+    copy_paste_fraction: Annotated[float, typer.Option(
+        help="Share of new pairs made by pasting K's regions into other training pairs.")
+    ] = 0.5,
+    recipes: Annotated[str, typer.Option(
+        help="Comma-separated recipes for the other pairs: geometric, crop_k, photometric.")
+    ] = "geometric,crop_k,photometric",
+    allow_unsplit: Annotated[bool, typer.Option(
+        "--allow-unsplit", help="Treat an unsplit dataset as all-train (marked split=train).")
+    ] = False,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = 0,
+    force: ForceOpt = False,
+) -> None:
+    """Grow class K in the training split only (val/test untouched), with recorded provenance.
+
+    New pairs come from flips, small rotations, crops around K, image-only photometric
+    changes, and copy-paste of K's regions; every label in a new mask comes from a parent
+    mask. Needs a split (run `curate split` first) unless --allow-unsplit.
+    """
+    from curate.augment import AugmentConfig, augment
+    from curate.readers import load_dataset
+    from curate.writers import check_output, write_dataset
+
+    with user_errors():
+        config = AugmentConfig(
+            target_class=target_class, count=count, pixel_share=pixel_share,
+            image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
+            recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
+            allow_unsplit=allow_unsplit)
+        config.validate()
+        check_output(out, force, [data])
+        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
+                                                  ignore_index))
+        show_notes(dataset)
+        result = augment(dataset, config)
+        write_dataset(out, result.dataset, result.manifest, result.reports, force=force)
+    _print_augment(result.summary, result.dataset.class_names)
+    console.print(f"Wrote {out}: {result.summary['new_pairs']} new training pairs (preview in "
+                  f"{out}/reports/augment_preview.png).")
+
+
+def _print_augment(summary: dict, class_names: list[str]) -> None:
+    from rich.table import Table
+
+    k = summary["target_class"]
+    table = Table(title=f"Train share per class, before -> after (growing class {k})")
+    for column in ("class", "name", "pixel % before", "pixel % after", "images % before",
+                   "images % after"):
+        table.add_column(column, justify="left" if column == "name" else "right")
+    before, after = summary["before"], summary["after"]
+    for c, name in enumerate(class_names):
+        style = "bold" if c == k else None
+        table.add_row(str(c), name, *(f"{100 * s[key][c]:.2f}" for key in
+                                      ("pixel_share", "image_share") for s in (before, after)),
+                      style=style)
+    console.print(table)
+    (name, value), = summary["target"].items()
+    met = "met" if summary["target_met"] else "not quite met (share targets are estimated)"
+    console.print(f"Target {name}={value}: {met}; class {k} now has pixel share "
+                  f"{100 * summary['reached']['pixel_share']:.2f} % and image share "
+                  f"{100 * summary['reached']['image_share']:.2f} %.", highlight=False)
