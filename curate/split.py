@@ -1,0 +1,358 @@
+"""Stratified train/val/test splits for segmentation that keep near-duplicate groups together.
+
+Decide first, then apply: `stratified_split` is a pure, seeded function of the manifest that
+returns one split name per pair; `split_dataset` writes that choice into the manifest.
+
+The assignment is iterative stratification (after Sechidis, Tsoumakas and Vlahavas, 2011)
+over groups rather than single pairs: a group is a set of pairs that must share a split
+(near duplicates, identical images, a user column such as a rover site). Each group carries
+a label vector: how many of its pairs contain each class, and how many fall in each
+pixel-count bin of that class, so that both the image share and the pixel share of every
+class, the rare one above all, follow the split ratios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from curate.checks.near import connected_groups, hashes_to_array, near_pairs
+from curate.dataset import Dataset
+from curate.errors import ConfigError, InputError
+from curate.features import scan
+from curate.manifest import build_manifest, record
+
+SPLITS = ("train", "val", "test")
+MAX_DISTANCE = 20      # near_pairs splits 64 bits into distance + 1 chunks; beyond ~20 it
+                       # degenerates into comparing nearly all pairs and links unrelated images
+
+
+@dataclass
+class SplitConfig:
+    """How to split: train/val/test ratios, seed, and what must stay together."""
+
+    ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    near_duplicate_distance: int = 6
+    group_column: str | None = None
+    pixel_bins: int = 6
+
+
+def parse_ratios(text: str) -> tuple[float, float, float]:
+    """'0.7,0.15,0.15' -> (0.7, 0.15, 0.15), checked with `check_config`'s rules."""
+    try:
+        ratios = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"Bad --ratios {text!r}: expected three comma-separated numbers for train, val "
+            "and test that sum to 1, e.g. '0.7,0.15,0.15'."
+        ) from None
+    _check_ratios(ratios)
+    return ratios  # type: ignore[return-value]
+
+
+def _check_ratios(ratios) -> None:
+    shown = ",".join(f"{r:g}" for r in ratios)
+    if len(ratios) != len(SPLITS):
+        raise ConfigError(
+            f"Ratios {shown} give {len(ratios)} values; expected 3 (train, val, test), "
+            "e.g. 0.7,0.15,0.15. Use 0 for a split you do not want."
+        )
+    if any(not np.isfinite(r) or r < 0 for r in ratios):
+        raise ConfigError(f"Ratios {shown} hold a negative or non-finite value; each must be "
+                          "between 0 and 1.")
+    if abs(sum(ratios) - 1.0) > 1e-6:
+        raise ConfigError(
+            f"Ratios {shown} sum to {sum(ratios):g}; they must sum to 1, e.g. 0.7,0.15,0.15."
+        )
+    if ratios[0] <= 0:
+        raise ConfigError(f"Ratios {shown} leave nothing for train; give train a ratio > 0.")
+
+
+def check_config(config: SplitConfig) -> None:
+    """Raise ConfigError for ratios, distance or bins that cannot work."""
+    _check_ratios(tuple(config.ratios))
+    if not 0 <= config.near_duplicate_distance <= MAX_DISTANCE:
+        raise ConfigError(
+            f"near_duplicate_distance {config.near_duplicate_distance} is outside "
+            f"0..{MAX_DISTANCE} (bits of a 64-bit pHash); 6 is the default, 0 groups only "
+            "identical hashes."
+        )
+    if config.pixel_bins < 1:
+        raise ConfigError(f"pixel_bins {config.pixel_bins} must be at least 1 (1 stratifies "
+                          "on class presence only).")
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
+    """(N,) group label per pair (the position of its first member); a group shares a split.
+
+    Pairs are linked when they share a non-empty `dup_group` (written by `curate outliers`;
+    without that column, near duplicates are found here from `phash`), the same `image_sha1`,
+    or the same non-empty value of `config.group_column`.
+    """
+    n = len(manifest)
+    links = []
+    if "dup_group" in manifest.columns:
+        links.append(_same_value_links(manifest["dup_group"]))
+    else:
+        _require(manifest, ["phash"], "to find near duplicates")
+        i, j, _ = near_pairs(hashes_to_array(manifest["phash"]), config.near_duplicate_distance)
+        links.append((i, j))
+    if "image_sha1" in manifest.columns:
+        links.append(_same_value_links(manifest["image_sha1"]))
+    if config.group_column:
+        if config.group_column not in manifest.columns:
+            raise ConfigError(
+                f"Group column {config.group_column!r} is not in the manifest; its columns "
+                f"are {list(manifest.columns)}."
+            )
+        links.append(_same_value_links(manifest[config.group_column]))
+    i = np.concatenate([a for a, _ in links]).astype(np.int64)
+    j = np.concatenate([b for _, b in links]).astype(np.int64)
+    return connected_groups(n, i, j)
+
+
+def _same_value_links(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Link each pair to the first pair with the same non-empty value."""
+    values = values.reset_index(drop=True)
+    filled = values.notna() & (values.astype(str).str.strip() != "")
+    codes, _ = pd.factorize(values.where(filled))          # -1 for empty
+    rows = np.flatnonzero(codes >= 0)
+    if len(rows) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    _, first = np.unique(codes[rows], return_index=True)
+    first_row = rows[first]                                 # indexed by code
+    return first_row[codes[rows]], rows
+
+
+def _require(manifest: pd.DataFrame, columns: list[str], why: str) -> None:
+    missing = [c for c in columns if c not in manifest.columns]
+    if missing:
+        raise InputError(
+            f"The manifest lacks the columns {missing} {why}; build it with "
+            "curate.manifest.build_manifest(dataset), which scans the pixels."
+        )
+
+
+# --- labels and the assignment ---------------------------------------------------------------
+
+def counted_classes(num_classes: int, ignore_index: int | None) -> list[int]:
+    """The classes that stratification and the report count (all but ignore_index)."""
+    return [k for k in range(num_classes) if k != ignore_index]
+
+
+def pair_labels(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
+                pixel_bins: int, smallest_ratio: float = 0.15) -> np.ndarray:
+    """(N, M) 0/1 labels per pair: class presence, then per class its pixel-count bin.
+
+    Bins are quantiles of the class's pixel count over the pairs that contain it, so each
+    bin holds about as many pairs; balancing the bins balances the class's pixel total. A
+    class gets fewer bins when it is rare: each bin should hold enough pairs (2 /
+    smallest_ratio) to be shared out in proportion, else binning costs image-share balance.
+    """
+    classes = counted_classes(num_classes, ignore_index)
+    _require(manifest, [f"px_{k}" for k in classes], "(per-class pixel counts)")
+    px = manifest[[f"px_{k}" for k in classes]].to_numpy(dtype=np.float64)   # (N, K')
+    columns = [px > 0]
+    for c in range(px.shape[1]):
+        present = px[:, c] > 0
+        bins = min(pixel_bins, int(present.sum() * smallest_ratio / 2))
+        if bins < 2:
+            continue
+        edges = np.quantile(px[present, c], np.linspace(0, 1, bins + 1)[1:-1])
+        which = np.digitize(px[:, c], edges)
+        columns += [present & (which == b) for b in range(bins)]
+    return np.column_stack(columns).astype(np.int64)
+
+
+def stratified_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
+                     config: SplitConfig, groups: np.ndarray | None = None) -> np.ndarray:
+    """(N,) 'train' / 'val' / 'test' per pair; pure and seeded by `config.seed`.
+
+    `groups` (from `split_groups`) is computed when not given.
+    """
+    check_config(config)
+    n = len(manifest)
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    if groups is None:
+        groups = split_groups(manifest, config)
+    smallest = min(r for r in config.ratios if r > 0)
+    labels = pair_labels(manifest, num_classes, ignore_index, config.pixel_bins, smallest)
+    codes, inverse = np.unique(groups, return_inverse=True)
+    group_labels = np.zeros((len(codes), labels.shape[1]), dtype=np.int64)   # (G, M)
+    np.add.at(group_labels, inverse, labels)
+    sizes = np.bincount(inverse, minlength=len(codes))
+    rng = np.random.default_rng(config.seed)
+    which = iterative_stratification(group_labels, sizes, np.asarray(config.ratios, float), rng)
+    return np.array(SPLITS, dtype=object)[which[inverse]]
+
+
+def iterative_stratification(labels: np.ndarray, sizes: np.ndarray, ratios: np.ndarray,
+                             rng: np.random.Generator) -> np.ndarray:
+    """(G,) split index per group, given (G, M) label counts, (G,) sizes and (S,) ratios.
+
+    Repeatedly take the label with the fewest unassigned groups and place each of its groups
+    in the split that still needs that label most; ties go to the split that needs the most
+    pairs, then to a seeded coin. Groups without labels then fill the splits by size.
+    """
+    desired = ratios[:, None] * labels.sum(axis=0)[None, :].astype(np.float64)   # (S, M)
+    desired_size = ratios * float(sizes.sum())                                   # (S,)
+    usable = ratios > 0
+    assignment = np.full(len(labels), -1)
+    # Random order, then larger groups first: big groups are the hard ones to fit.
+    order = rng.permutation(len(labels))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    has = labels > 0
+    while True:
+        remaining = has[assignment < 0].sum(axis=0)                            # (M,)
+        if not remaining.any():
+            break
+        label = int(np.where(remaining > 0, remaining, np.iinfo(np.int64).max).argmin())
+        for g in order[(assignment[order] < 0) & has[order, label]]:
+            s = _neediest(desired[:, label], desired_size, usable, rng)
+            assignment[g] = s
+            desired[s] -= labels[g]
+            desired_size[s] -= sizes[g]
+    for g in order[assignment[order] < 0]:
+        s = _neediest(desired_size, desired_size, usable, rng)
+        assignment[g] = s
+        desired_size[s] -= sizes[g]
+    return assignment
+
+
+def _neediest(need: np.ndarray, size_need: np.ndarray, usable: np.ndarray,
+              rng: np.random.Generator) -> int:
+    candidates = np.flatnonzero(usable & (need == need[usable].max()))
+    if len(candidates) > 1:
+        sizes = size_need[candidates]
+        candidates = candidates[sizes == sizes.max()]
+    if len(candidates) > 1:
+        return int(rng.choice(candidates))
+    return int(candidates[0])
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def split_report(manifest: pd.DataFrame, splits: np.ndarray, num_classes: int,
+                 ignore_index: int | None = None,
+                 class_names: list[str] | None = None) -> pd.DataFrame:
+    """Per split ('all' first) and counted class: shares and their deviation from the whole.
+
+    Columns: split, images, class, class_name, images_with_class, image_share_pct (pairs
+    containing the class / pairs in the split), image_share_dev_pp, pixel_share_pct (the
+    class's pixels / counted pixels, i.e. pixels not of ignore_index), pixel_share_dev_pp.
+    Deviations are in percentage points from the 'all' row; NaN for an empty split.
+    """
+    classes = counted_classes(num_classes, ignore_index)
+    names = class_names or [f"class {k}" for k in range(num_classes)]
+    _require(manifest, [f"px_{k}" for k in classes], "(per-class pixel counts)")
+    px = manifest[[f"px_{k}" for k in classes]].to_numpy(dtype=np.float64)   # (N, K')
+    splits = np.asarray(splits, dtype=object)
+    rows = []
+    whole = _shares(px)
+    for name in ("all",) + SPLITS:
+        chosen = px if name == "all" else px[splits == name]
+        images, with_class, image_share, pixel_share = _shares(chosen)
+        for c, k in enumerate(classes):
+            rows.append({
+                "split": name, "images": images, "class": k, "class_name": names[k],
+                "images_with_class": int(with_class[c]),
+                "image_share_pct": image_share[c],
+                "image_share_dev_pp": image_share[c] - whole[2][c],
+                "pixel_share_pct": pixel_share[c],
+                "pixel_share_dev_pp": pixel_share[c] - whole[3][c],
+            })
+    report = pd.DataFrame(rows)
+    numeric = [c for c in report.columns if c.endswith(("_pct", "_pp"))]
+    report[numeric] = report[numeric].astype(float).round(4)
+    return report
+
+
+def _shares(px: np.ndarray):
+    images = len(px)
+    with_class = (px > 0).sum(axis=0)
+    total = px.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        image_share = 100.0 * with_class / images if images else np.full(px.shape[1], np.nan)
+        pixel_share = 100.0 * px.sum(axis=0) / total if total else np.full(px.shape[1], np.nan)
+    return images, with_class, image_share, pixel_share
+
+
+def worst_deviation(report: pd.DataFrame) -> dict[str, float]:
+    """Largest absolute deviation (pp) over splits and classes, for image and pixel share."""
+    parts = report[report["split"] != "all"]
+    return {
+        "image_share_pp": float(parts["image_share_dev_pp"].abs().max()),
+        "pixel_share_pp": float(parts["pixel_share_dev_pp"].abs().max()),
+    }
+
+
+# --- the whole step --------------------------------------------------------------------------
+
+def with_features(dataset: Dataset, manifest: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The manifest, with any of `columns` it lacks filled in from a pixel scan."""
+    missing = [c for c in columns if c not in manifest.columns]
+    if not missing:
+        return manifest
+    features = scan(dataset)
+    manifest = manifest.copy()
+    for column in missing:
+        manifest[column] = features[column].to_numpy()
+    return manifest
+
+
+def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(manifest with `split` and `split_group` filled in, split_report).
+
+    Appends a 'split' step to dataset.history. Refuses datasets holding augmented pairs:
+    augment after splitting, so that copies of a training pair stay in train.
+    """
+    check_config(config)
+    if len(dataset) == 0:
+        raise InputError("The dataset has no pairs to split.")
+    manifest = build_manifest(dataset)
+    if "origin" in manifest.columns and (manifest["origin"] == "augmented").any():
+        count = int((manifest["origin"] == "augmented").sum())
+        raise InputError(
+            f"The dataset holds {count} augmented pairs; split the dataset before augmenting "
+            "it (run `curate split` on the un-augmented data, then `curate augment` on the "
+            "result) so that augmented copies stay in train with their originals."
+        )
+    needed = [f"px_{k}" for k in range(dataset.num_classes)] + ["image_sha1", "phash"]
+    manifest = with_features(dataset, manifest, needed)
+    groups = split_groups(manifest, config)
+    splits = stratified_split(manifest, dataset.num_classes, dataset.ignore_index, config,
+                             groups=groups)
+    manifest = manifest.copy()
+    manifest["split"] = splits
+    sizes = np.bincount(groups, minlength=len(groups))
+    ids = manifest["id"].astype(str).to_numpy()
+    manifest["split_group"] = np.where(sizes[groups] > 1, ids[groups], "")
+    report = split_report(manifest, splits, dataset.num_classes, dataset.ignore_index,
+                          dataset.class_names)
+    summary = {
+        "pairs": {name: int((splits == name).sum()) for name in SPLITS},
+        "groups_kept_together": int((sizes > 1).sum()),
+        "pairs_in_groups": int(sizes[sizes > 1].sum()),
+        "worst_deviation_pp": worst_deviation(report),
+    }
+    options = asdict(config)
+    options["ratios"] = list(config.ratios)
+    record(dataset, "split", options, summary)
+    return manifest, report
+
+
+def split_figure(report: pd.DataFrame) -> bytes:
+    """PNG bytes: image share of each class per split, beside the whole."""
+    from curate.plots import bar_chart
+
+    names = list(dict.fromkeys(report["class_name"]))
+    series = {split: part["image_share_pct"].fillna(0).tolist()
+              for split, part in report.groupby("split", sort=False)}
+    return bar_chart(series, names, "Images containing each class, per split",
+                     "images containing the class (%)")
