@@ -34,21 +34,22 @@ ClassNamesOpt = Annotated[Optional[str], typer.Option(
 LabelMapOpt = Annotated[Optional[str], typer.Option(
     "--label-map", help="Map raw mask values to labels, e.g. '0:0,255:1' (ISBI) or '255:0' "
     "(AI4Mars 'no label' to background). Masks of only 0/255 are mapped 255->1 by default.")]
-IgnoreOpt = Annotated[int, typer.Option(
+IgnoreOpt = Annotated[Optional[int], typer.Option(
     "--ignore-index", help="Class left out of metrics and 'nothing labelled' checks; -1 for "
-    "none.")]
+    "none. Default: 0, or none for binary 0/255 masks.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
-                 ignore_index: int) -> ReadOptions:
+                 ignore_index: int | None) -> ReadOptions:
     """ReadOptions from the shared CLI options."""
     names = [n.strip() for n in class_names.split(",")] if class_names else None
     return ReadOptions(
         num_classes=num_classes,
         class_names=names,
         label_map=parse_label_map(label_map),
-        ignore_index=None if ignore_index < 0 else ignore_index,
+        ignore_index="auto" if ignore_index is None else (
+            None if ignore_index < 0 else ignore_index),
     )
 
 
@@ -112,7 +113,7 @@ def outliers(
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = 0,
+    ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Find outlier pairs (duplicates, shared masks, bad labels, odd pixels) and remove them.
@@ -192,7 +193,7 @@ def stats(
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = 0,
+    ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Class distribution: pixel share, images containing each class, co-occurrence."""
@@ -276,7 +277,7 @@ def augment_command(
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = 0,
+    ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Grow class K in the training split only (val/test untouched), with recorded provenance.
@@ -327,3 +328,126 @@ def _print_augment(summary: dict, class_names: list[str]) -> None:
     console.print(f"Target {name}={value}: {met}; class {k} now has pixel share "
                   f"{100 * summary['reached']['pixel_share']:.2f} % and image share "
                   f"{100 * summary['reached']['image_share']:.2f} %.", highlight=False)
+
+
+# --- split and check-leakage -----------------------------------------------------------------
+
+@app.command("split")
+def split_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the split dataset.")],
+    ratios: Annotated[str, typer.Option(
+        help="Train, val and test shares, summing to 1; 0 leaves a split empty.")
+    ] = "0.7,0.15,0.15",
+    seed: Annotated[int, typer.Option(help="Seed of the assignment; same seed, same split.")
+                    ] = 0,
+    group_column: Annotated[Optional[str], typer.Option(
+        help="Manifest column whose equal values must share a split, e.g. site or sol.")
+    ] = None,
+    near_duplicate_distance: Annotated[int, typer.Option(
+        min=0, max=20, help="Largest pHash distance (of 64 bits) that makes two pairs one "
+        "group. Unused when the manifest has dup_group (from `curate outliers`).")] = 6,
+    pixel_bins: Annotated[int, typer.Option(
+        min=1, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
+        "only images containing each class.")] = 6,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Stratified train/val/test split that keeps near-duplicate groups in one split.
+
+    Every class, the rare one above all, lands in every split in proportion (images
+    containing it and pixel share); groups (near duplicates, identical images, equal
+    --group-column values) never straddle splits. The split is written into manifest.csv.
+    """
+    from curate.readers import load_dataset
+    from curate.split import SplitConfig, parse_ratios, split_dataset, split_figure
+    from curate.writers import check_output, write_dataset
+
+    with user_errors():
+        config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
+                             near_duplicate_distance=near_duplicate_distance,
+                             pixel_bins=pixel_bins)
+        check_output(out, force, [data])
+        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
+                                                  ignore_index))
+        show_notes(dataset)
+        manifest, report = split_dataset(dataset, config)
+        reports = {"split_report.csv": report.to_csv(index=False),
+                   "split.png": split_figure(report)}
+        write_dataset(out, dataset, manifest, reports, force=force)
+    _print_split(report, dataset.history[-1]["summary"])
+    console.print(f"Wrote {out}: split in manifest.csv, table in "
+                  f"{out}/reports/split_report.csv.")
+
+
+def _print_split(report, summary: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="Class shares per split (deviation from the whole, percentage points)")
+    for column in ("split", "images", "class", "with class", "image %", "Δ pp", "pixel %",
+                   "Δ pp"):
+        table.add_column(column, justify="left" if column in ("split", "class") else "right")
+    last_class = report["class_name"].iloc[-1]
+    for row in report.itertuples(index=False):
+        dev = (lambda v: "" if row.split == "all" else f"{v:+.2f}")
+        first = row.class_name == report["class_name"].iloc[0]
+        table.add_row(row.split if first else "", str(row.images) if first else "",
+                      row.class_name, str(row.images_with_class),
+                      f"{row.image_share_pct:.2f}", dev(row.image_share_dev_pp),
+                      f"{row.pixel_share_pct:.2f}", dev(row.pixel_share_dev_pp),
+                      end_section=row.class_name == last_class)
+    console.print(table)
+    worst = summary["worst_deviation_pp"]
+    console.print(f"Worst deviation: image share {worst['image_share_pp']:.2f} pp, pixel share "
+                  f"{worst['pixel_share_pp']:.2f} pp. {summary['groups_kept_together']} groups "
+                  f"({summary['pairs_in_groups']} pairs) kept within one split.",
+                  highlight=False)
+
+
+@app.command("check-leakage")
+def check_leakage_command(
+    data: DataArg,
+    distance: Annotated[int, typer.Option(
+        min=0, max=20, help="Largest pHash distance (of 64 bits) counted as a near "
+        "duplicate.")] = 6,
+    split_file: Annotated[Optional[Path], typer.Option(
+        help="CSV with id,split columns: the split to check, instead of the manifest's.")
+    ] = None,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+) -> None:
+    """Report identical or near-duplicate images in different splits; exit 1 if any."""
+    from curate.leakage import dataset_leakage
+    from curate.readers import load_dataset
+
+    with user_errors():
+        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
+                                                  ignore_index))
+        show_notes(dataset)
+        leaks = dataset_leakage(dataset, distance, split_file)
+    if leaks.empty:
+        console.print(f"No leakage: no identical or near-duplicate (distance <= {distance}) "
+                      "images across splits.")
+        return
+    _print_leakage(leaks)
+    raise typer.Exit(code=1)
+
+
+def _print_leakage(leaks) -> None:
+    from rich.table import Table
+
+    exact = int((leaks["kind"] == "exact").sum())
+    table = Table(title=f"{len(leaks)} image pairs straddle splits ({exact} identical)")
+    for column in ("id a", "split a", "id b", "split b", "distance", "kind"):
+        table.add_column(column, justify="right" if column == "distance" else "left")
+    for row in leaks.head(50).itertuples(index=False):
+        table.add_row(row.id_a, row.split_a, row.id_b, row.split_b, str(row.distance), row.kind)
+    console.print(table)
+    if len(leaks) > 50:
+        console.print(f"... and {len(leaks) - 50} more pairs.")
+    console.print("Fix: re-split with `curate split`, which keeps near duplicates together.")

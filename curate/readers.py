@@ -34,7 +34,9 @@ class ReadOptions:
     num_classes: int | None = None
     class_names: list[str] | None = None
     label_map: dict[int, int] | None = None
-    ignore_index: int | None = 0
+    # The class left out of metrics. "auto": 0 (the AI4Mars "no label" convention), except
+    # for binary 0/255 masks read with the inferred map, where both classes are real.
+    ignore_index: int | None | str = "auto"
 
 
 def parse_label_map(text: str | None) -> dict[int, int] | None:
@@ -108,6 +110,12 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions) ->
             "give one name per class, background first."
         )
     ignore_index = options.ignore_index
+    if ignore_index == "auto":
+        inferred_binary = options.label_map is None and bool(label_map)
+        ignore_index = None if inferred_binary else 0
+        if inferred_binary:
+            notes.append("Binary masks: no class is ignored in metrics; pass --ignore-index "
+                         "to leave one out.")
     if ignore_index is not None and not 0 <= ignore_index < num_classes:
         raise InputError(f"ignore index {ignore_index} is outside 0..{num_classes - 1}.")
     history = []
@@ -264,8 +272,12 @@ def _open(path: Path) -> Image.Image:
             return img
     except InputError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(
+            f"{path.name} declares more pixels than the {MAX_PIXELS:,}-pixel limit (a "
+            f"possible decompression bomb: {exc}); tile or downscale it first."
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(
             f"{path.name} cannot be decoded as an image ({type(exc).__name__}: {exc}); "
             "it may be truncated or corrupt."

@@ -8,6 +8,10 @@ import numpy as np
 import pandas as pd
 
 
+# Below this many pairs, "unusual for this dataset" means nothing: z-scores are all 0.
+MIN_PAIRS_FOR_STATISTICS = 20
+
+
 @dataclass
 class Findings:
     """Per-pair results of one check, aligned with the feature table.
@@ -31,6 +35,8 @@ class Findings:
 def robust_z(values: np.ndarray) -> np.ndarray:
     """(x - median) / (1.4826 * MAD): a z-score that a few outliers cannot drag along."""
     values = np.asarray(values, dtype=np.float64)
+    if len(values) < MIN_PAIRS_FOR_STATISTICS:
+        return np.zeros(len(values))  # too few pairs to say what is typical
     median = np.median(values)
     mad = 1.4826 * np.median(np.abs(values - median))
     if mad == 0:
