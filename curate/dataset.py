@@ -39,6 +39,12 @@ class Dataset:
     manifest: pd.DataFrame | None = None
     history: list[dict] = field(default_factory=list)
     origin_path: str = ""
+    # (image PNG, mask PNG) per pair when its pixels are exactly those files of a curated
+    # folder, so a writer may copy the bytes instead of encoding again; else None.
+    files: list[tuple[str, str] | None] | None = None
+
+    def file_pair(self, i: int) -> tuple[str, str] | None:
+        return self.files[i] if self.files is not None else None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -62,6 +68,7 @@ class Dataset:
             manifest=manifest,
             history=list(self.history),
             origin_path=self.origin_path,
+            files=[self.file_pair(i) for i in keep],
         )
 
     def meta(self) -> dict:

@@ -323,16 +323,17 @@ def read_mask(path: Path) -> np.ndarray:
 def _read_curated(path: Path) -> Dataset:
     meta = read_meta(path)
     manifest = read_manifest(path)
-    images, masks, problems = [], [], []
+    images, masks, problems, files = [], [], [], []
     for row in manifest.itertuples(index=False):
         images.append(read_image(path / row.image))
         masks.append(read_mask(path / row.mask))
+        files.append((str(path / row.image), str(path / row.mask)))
     return Dataset(
         ids=manifest["id"].astype(str).tolist(), images=images, masks=masks,
         sources=manifest.get("source", manifest["image"]).astype(str).tolist(),
         num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
         ignore_index=meta.get("ignore_index"), problems=problems, manifest=manifest,
-        history=list(meta.get("history", [])), origin_path=str(path),
+        history=list(meta.get("history", [])), origin_path=str(path), files=files,
     )
 
 

@@ -103,11 +103,13 @@ def write_dataset(
     manifest: pd.DataFrame,
     reports: dict[str, bytes | str] | None = None,
     force: bool = False,
+    finalize: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write images/, masks/, manifest.csv, dataset.json and reports/ to `out` atomically.
 
     `manifest` has one row per pair of `dataset`, in the same order; its image/mask
-    columns are filled in here.
+    columns are filled in here. `finalize(folder)` runs on the complete folder before it is
+    moved into place (e.g. to render a data card from it).
     """
     out = Path(out)
     manifest = manifest.copy()
@@ -116,9 +118,8 @@ def write_dataset(
     with atomic_dir(out, force) as tmp:
         (tmp / "images").mkdir()
         (tmp / "masks").mkdir()
-        for id_, image, mask in zip(dataset.ids, dataset.images, dataset.masks):
-            (tmp / "images" / f"{id_}.png").write_bytes(png_bytes(image))
-            (tmp / "masks" / f"{id_}.png").write_bytes(png_bytes(mask))
+        for i, (id_, image, mask) in enumerate(zip(dataset.ids, dataset.images, dataset.masks)):
+            _write_pair(tmp, id_, image, mask, dataset.file_pair(i))
         order_columns(manifest).to_csv(tmp / "manifest.csv", index=False)
         (tmp / "dataset.json").write_text(
             json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
@@ -131,7 +132,20 @@ def write_dataset(
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8")
+        if finalize is not None:
+            finalize(tmp)
     return out
+
+
+def _write_pair(folder: Path, id_: str, image: np.ndarray, mask: np.ndarray,
+                files: tuple[str, str] | None) -> None:
+    """Copy the pair's PNGs when it came unchanged from a curated folder, else encode."""
+    if files is not None and str(files[0]).endswith(".png") and str(files[1]).endswith(".png"):
+        shutil.copyfile(files[0], folder / "images" / f"{id_}.png")
+        shutil.copyfile(files[1], folder / "masks" / f"{id_}.png")
+        return
+    (folder / "images" / f"{id_}.png").write_bytes(png_bytes(image))
+    (folder / "masks" / f"{id_}.png").write_bytes(png_bytes(mask))
 
 
 def _json_default(value):
