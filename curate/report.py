@@ -1,0 +1,223 @@
+"""A static, single-file HTML report of a curated dataset (images embedded as data URIs).
+
+The HTML helpers at the top (page, section, table, figure) know nothing about datasets, so a
+training-run report can mirror them; the sections below read the same facts as the data card.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from curate import __version__
+from curate.card import (
+    SPLITS, UNKNOWN, Facts, class_chart, class_table, collect, counts, known_limitations,
+    removed_pairs,
+)
+
+# Section ids are stable: tests and links rely on them.
+SECTION_IDS = ("summary", "classes", "outliers", "splits", "augmentation", "history")
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1em;
+       color: #222; }
+h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
+section { margin: 1.5em 0; }
+table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; vertical-align: top; }
+th { background: #f0f0f0; }
+td.text, th.text { text-align: left; }
+figure { margin: .8em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: .85em; color: #555; }
+.missing { color: #a33; font-style: italic; }
+.numbers { display: flex; gap: 1em; flex-wrap: wrap; }
+.numbers div { border: 1px solid #ccc; border-radius: 4px; padding: .4em .8em; }
+.numbers b { display: block; font-size: 1.4em; }
+nav a { margin-right: 1em; }
+code { font-size: .85em; word-break: break-word; }
+"""
+
+
+# --- HTML helpers ----------------------------------------------------------------------------
+
+def esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def figure(png: bytes | None, alt: str, caption: str, fig_id: str) -> str:
+    """An embedded PNG with a caption, or a visible 'not available' note."""
+    if png is None:
+        return f'<p class="missing" id="{esc(fig_id)}-missing">{esc(caption)}: not available.</p>'
+    return (f'<figure><img id="{esc(fig_id)}" src="{data_uri(png)}" alt="{esc(alt)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def table(columns: list[str], rows: list[list], text_columns: tuple[int, ...] = (),
+          table_id: str | None = None) -> str:
+    """An HTML table; cells are escaped; `text_columns` are left-aligned."""
+    def cells(tag: str, values) -> str:
+        return "".join(f'<{tag}{" class=text" if i in text_columns else ""}>{esc(v)}</{tag}>'
+                       for i, v in enumerate(values))
+    ident = f' id="{esc(table_id)}"' if table_id else ""
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return f"<table{ident}><thead><tr>{cells('th', columns)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def paragraph(text: str, css_class: str | None = None) -> str:
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<p{cls}>{esc(text)}</p>"
+
+
+def section(section_id: str, title: str, body: str) -> str:
+    return f'<section id="{esc(section_id)}"><h2>{esc(title)}</h2>{body}</section>'
+
+
+def page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    """A whole HTML document: title, a nav bar, then (id, title, body) sections."""
+    nav = "".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t, _ in sections)
+    body = "\n".join(section(i, t, b) for i, t, b in sections)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+            f"<h1>{esc(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n")
+
+
+# --- sections --------------------------------------------------------------------------------
+
+def _png(facts: Facts, name: str) -> bytes | None:
+    path = facts.report(name)
+    return path.read_bytes() if path is not None else None
+
+
+def summary_section(facts: Facts) -> str:
+    c = counts(facts)
+    outliers = facts.step("outliers")
+    removed = outliers.summary.get("removed", UNKNOWN) if outliers else UNKNOWN
+    boxes = [("pairs", c["pairs"]), ("original", c["origin"]["original"]),
+             ("augmented", c["origin"]["augmented"]), ("removed by outliers", removed),
+             *((s, c["splits"][s]) for s in SPLITS), ("classes", facts.meta["num_classes"])]
+    numbers = "".join(f'<div id="n-{esc(k.replace(" ", "-"))}"><b>{esc(v)}</b>{esc(k)}</div>'
+                      for k, v in boxes)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in known_limitations(facts))
+    return (f'<div class="numbers">{numbers}</div>'
+            f"<p>Folder <code>{esc(facts.path)}</code>; steps: "
+            f"{esc(' → '.join(s.command for s in facts.steps) or 'none recorded')}.</p>"
+            f"<h3>Known limitations</h3><ul>{notes}</ul>")
+
+
+def classes_section(facts: Facts) -> str:
+    t = class_table(facts.manifest, facts.class_names, facts.ignore_index)
+    rows = [[r["class"], r["name"], r["pixels"], f"{r['pixel_share_pct']:.2f}",
+             "ignored" if pd.isna(r["labelled_share_pct"]) else f"{r['labelled_share_pct']:.2f}",
+             r["images"], f"{r['image_share_pct']:.2f}"] for _, r in t.iterrows()]
+    return (table(["class", "name", "pixels", "pixel share %", "labelled share %", "images",
+                   "images %"], rows, (1,), "class-table")
+            + figure(class_chart(facts), "class distribution chart",
+                     "Share of labelled pixels per class, before and after augmentation",
+                     "img-class-distribution"))
+
+
+def outliers_section(facts: Facts) -> str:
+    step = facts.step("outliers")
+    if step is None:
+        return paragraph("Outlier removal: not recorded (no outliers step in the history).",
+                         "missing")
+    s = step.summary
+    remove = step.options.get("remove", [])
+    parts = [paragraph(f"Read {s.get('pairs_in', UNKNOWN)} pairs, removed "
+                       f"{s.get('removed', UNKNOWN)}, kept {s.get('kept', UNKNOWN)}.")]
+    flagged = s.get("flagged_by_check", {})
+    if flagged:
+        parts.append(table(["check", "flagged", "removes"],
+                           [[k, v, "yes" if k in remove else "report only"]
+                            for k, v in flagged.items()], (0, 2), "check-table"))
+    removed = removed_pairs(facts)
+    parts.append("<h3>Removed pairs</h3>")
+    if removed is None:
+        parts.append(paragraph("Per-pair list: not available (reports/outliers.csv not "
+                               "found).", "missing"))
+    else:
+        parts.append(table(list(removed.columns), removed.values.tolist(),
+                           tuple(range(len(removed.columns))), "removed-table"))
+    parts.append(figure(_png(facts, "outliers.png"), "outlier contact sheet",
+                        "Flagged pairs with their reasons (image | coloured mask)",
+                        "img-outliers"))
+    return "".join(parts)
+
+
+def splits_section(facts: Facts) -> str:
+    step = facts.step("split")
+    m, c = facts.manifest, counts(facts)
+    keep = [k for k in range(len(facts.class_names)) if k != facts.ignore_index]
+    rows = []
+    for name in SPLITS + ("unsplit",):
+        part = m[m["split"] == name] if name != "unsplit" else m[~m["split"].isin(SPLITS)]
+        if name == "unsplit" and len(part) == 0:
+            continue
+        shares = class_table(part, facts.class_names, facts.ignore_index)["labelled_share_pct"]
+        aug = int((part["origin"] == "augmented").sum()) if "origin" in part else 0
+        rows.append([name, len(part), aug] + [f"{shares.iat[k]:.2f}" for k in keep])
+    how = (f"Made by curate split with {json.dumps(step.options)}."
+           if step else "How the splits were made: not recorded (no split step).")
+    return (paragraph(how, None if step else "missing")
+            + table(["split", "pairs", "augmented"] + [f"{facts.class_names[k]} px %"
+                                                       for k in keep], rows, (0,), "split-table"))
+
+
+def augmentation_section(facts: Facts) -> str:
+    step = facts.step("augment")
+    if step is None:
+        return paragraph("Augmentation: not recorded (no augment step in the history).",
+                         "missing")
+    s = step.summary
+    recipes = ", ".join(f"{r} {n}" for r, n in s.get("recipes", {}).items()) or UNKNOWN
+    return (paragraph(f"Class {step.options.get('target_class', UNKNOWN)} grown in train: "
+                      f"{s.get('new_pairs', UNKNOWN)} new pairs ({recipes}), seed "
+                      f"{step.options.get('seed', UNKNOWN)}, target "
+                      f"{json.dumps(s.get('target', UNKNOWN))}.")
+            + figure(_png(facts, "augment_preview.png"), "augmentation preview",
+                     "Parent(s) and the new pair, two per recipe", "img-augment-preview")
+            + figure(_png(facts, "augment_shares.png"), "train shares before and after",
+                     "Train class shares before and after augmentation", "img-augment-shares"))
+
+
+def history_section(facts: Facts) -> str:
+    if not facts.steps:
+        return paragraph(f"History: {UNKNOWN}.", "missing")
+    rows = [[s.index, s.command, s.tool_version, s.input,
+             json.dumps(s.options, ensure_ascii=False)] for s in facts.steps]
+    return table(["step", "command", "tool version", "input", "options"], rows, (1, 3, 4),
+                 "history-table")
+
+
+def render_report(dataset_path: str | Path, title: str | None = None) -> str:
+    """The whole report as one HTML string; deterministic for a given folder."""
+    facts = collect(dataset_path)
+    sections = [
+        ("summary", "Summary", summary_section(facts)),
+        ("classes", "Classes", classes_section(facts)),
+        ("outliers", "Outliers", outliers_section(facts)),
+        ("splits", "Splits", splits_section(facts)),
+        ("augmentation", "Augmentation", augmentation_section(facts)),
+        ("history", "History", history_section(facts)),
+    ]
+    return page(title or f"Curated dataset {facts.name} (curate {__version__})", sections)
+
+
+def write_report(dataset_path: str | Path, out: str | Path, title: str | None = None,
+                 force: bool = False) -> Path:
+    """Write the report to `out` (outside the dataset folder); refuse to overwrite without force."""
+    from curate.writers import check_output, write_text_atomic
+
+    out = Path(out)
+    check_output(out, force, [Path(dataset_path)])
+    write_text_atomic(out, render_report(dataset_path, title))
+    return out
