@@ -1,3 +1,43 @@
-"""curate: find outliers, describe, split and augment small segmentation datasets."""
+"""curate: find outliers, describe, split and augment small segmentation datasets.
+
+The Python API mirrors the commands (names are imported on first use, so that
+`import curate` stays fast):
+
+    import curate
+    data = curate.load_dataset("mars.npz", curate.ReadOptions(num_classes=5))
+    found = curate.find_outliers(data, curate.OutlierConfig())
+    kept, manifest, reports = curate.clean(data, found, curate.OutlierConfig())
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+_API = {
+    "Dataset": "curate.dataset",
+    "ReadOptions": "curate.readers",
+    "load_dataset": "curate.readers",
+    "build_manifest": "curate.manifest",
+    "write_dataset": "curate.writers",
+    "OutlierConfig": "curate.outliers",
+    "find_outliers": "curate.outliers",
+    "clean": "curate.outliers",
+    "class_stats": "curate.stats",
+    "SplitConfig": "curate.split",
+    "split_dataset": "curate.split",
+    "find_leakage": "curate.leakage",
+    "AugmentConfig": "curate.augment",
+    "PipelineConfig": "curate.pipeline",
+    "run_pipeline": "curate.pipeline",
+    "write_result": "curate.pipeline",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'curate' has no attribute {name!r}")
