@@ -27,7 +27,7 @@ from curate.readers import read_manifest, read_meta
 UNKNOWN = "unknown (not recorded)"
 SPLITS = ("train", "val", "test")
 # Report files a card or HTML report shows, in the order they are shown.
-PICTURES = ("class_distribution.png", "outliers.png", "augment_preview.png",
+PICTURES = ("class_distribution.png", "outliers.png", "split.png", "augment_preview.png",
             "augment_shares.png")
 AI4MARS_SOURCE = (
     "Derived from AI4Mars (NASA/JPL; Swan et al., \"AI4Mars: A Dataset for Terrain-Aware "
@@ -474,7 +474,7 @@ def section_curation(facts: Facts, options: CardOptions, pictures: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def section_splits(facts: Facts, options: CardOptions) -> str:
+def section_splits(facts: Facts, options: CardOptions, pictures: dict) -> str:
     c = counts(facts)
     step = facts.step("split")
     lines = ["## Splits", ""]
@@ -503,7 +503,9 @@ def section_splits(facts: Facts, options: CardOptions) -> str:
         rows.append([name, n, aug] + [f"{v:.2f}" for v in shares["labelled_share_pct"].dropna()])
     lines += ["", md_table(["split", "pairs", "of which augmented"]
                            + [f"{n} px %" for k, n in enumerate(facts.class_names)
-                              if k != facts.ignore_index], rows)]
+                              if k != facts.ignore_index], rows),
+              "", _picture("split.png", "Class shares per split (curate split)", pictures,
+                           options)]
     return "\n".join(lines) + "\n"
 
 
@@ -592,7 +594,7 @@ def render_markdown(facts: Facts, options: CardOptions, pictures: dict) -> str:
         section_sources(facts, options),
         section_composition(facts, options, pictures),
         section_curation(facts, options, pictures),
-        section_splits(facts, options),
+        section_splits(facts, options, pictures),
         section_augmentation(facts, options, pictures),
         section_limitations(facts, options),
         section_license(facts, options),

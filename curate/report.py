@@ -169,7 +169,9 @@ def splits_section(facts: Facts) -> str:
            if step else "How the splits were made: not recorded (no split step).")
     return (paragraph(how, None if step else "missing")
             + table(["split", "pairs", "augmented"] + [f"{facts.class_names[k]} px %"
-                                                       for k in keep], rows, (0,), "split-table"))
+                                                       for k in keep], rows, (0,), "split-table")
+            + figure(_png(facts, "split.png"), "class shares per split",
+                     "Class shares per split (from curate split)", "img-split"))
 
 
 def augmentation_section(facts: Facts) -> str:
