@@ -37,10 +37,8 @@ AI4MARS_SOURCE = (
     "neighbour for masks), with labels remapped to 0 background (AI4Mars 'no label', 255), "
     "1 soil, 2 bedrock, 3 sand, 4 big rock."
 )
-AI4MARS_CITATION = (
-    "Swan, R. M., Atha, D., Leopold, H. A., Gildner, M., Oij, S., Chiu, C., Ono, M. "
-    "\"AI4Mars: A Dataset for Terrain-Aware Autonomous Driving on Mars.\" CVPR Workshops, 2021."
-)
+AI4MARS_CITATION = ("Swan et al., \"AI4Mars: A Dataset for Terrain-Aware Autonomous Driving "
+                    "on Mars\", CVPR Workshops 2021 (full author list: see the paper).")
 AI4MARS_LICENSE = "unknown — check the AI4Mars release terms"
 SAMPLE_NOTE = ("The bundled sample `mars300.npz` holds 300 pairs of this data, drawn with "
                "seed 0.")
@@ -641,8 +639,9 @@ def render_jsonld(facts: Facts, options: CardOptions) -> dict:
         "conformsTo": "http://mlcommons.org/croissant/1.0",
         "name": options.title or facts.name,
         "description": (f"{c['pairs']} image/mask pairs, {facts.meta['num_classes']} classes "
-                        f"({', '.join(facts.class_names)}); splits {c['splits']}. "
-                        f"Source: {src['source']}"),
+                        f"({', '.join(facts.class_names)}); splits: "
+                        + ", ".join(f"{k} {v}" for k, v in c["splits"].items())
+                        + f". Source: {src['source']}"),
         "license": src["license"],
         "citeAs": src["citation"],
         "version": f"curate {__version__}",
