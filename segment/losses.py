@@ -62,18 +62,20 @@ def tversky_index(
     """
     num_classes = logits.shape[1]
     probs = logits.float().softmax(1)  # (B, K, H, W)
-    valid = torch.ones_like(target, dtype=torch.bool)
+    labels = target.long()
+    valid = (labels >= 0) & (labels < num_classes)
     if ignore_index is not None:
-        valid = target != ignore_index
-    onehot = F.one_hot(target.long().clamp(0, num_classes - 1), num_classes)  # (B, H, W, K)
-    onehot = onehot.permute(0, 3, 1, 2).float() * valid.unsqueeze(1)
-    probs = probs * valid.unsqueeze(1)
-    dims = (0, 2, 3)
-    tp = (probs * onehot).sum(dims)
-    fp = (probs * (1 - onehot)).sum(dims)
-    fn = ((1 - probs) * onehot).sum(dims)
+        valid &= labels != ignore_index
+    labels = torch.where(valid, labels, 0)
+    # Soft counts without a one-hot tensor: TP gathers each pixel's probability of its own
+    # class; FP and FN follow from the per-class probability mass and the per-class pixel counts.
+    p_true = probs.gather(1, labels.unsqueeze(1)).squeeze(1)[valid]  # (P,)
+    tp = torch.zeros(num_classes, device=logits.device).index_add(0, labels[valid], p_true)
+    prob_mass = (probs * valid.unsqueeze(1)).sum((0, 2, 3))  # (K,) = TP + FP
+    count = torch.bincount(labels[valid], minlength=num_classes).float()  # (K,) = TP + FN
+    fp, fn = prob_mass - tp, count - tp
     index = (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
-    use = onehot.sum(dims) > 0
+    use = count > 0
     if ignore_index is not None:
         use[ignore_index] = False
     return index, use

@@ -1,0 +1,197 @@
+"""The `segment` command line: thin typer commands over segment.train / evaluate / predict."""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from segment.config import TrainConfig
+from segment.errors import SegmentError
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+app = typer.Typer(help="Train, evaluate and apply the bundled U-Net on a curated dataset folder.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class Scheduler(str, Enum):
+    cosine = "cosine"
+    plateau = "plateau"
+    none = "none"
+
+
+class Weights(str, Enum):
+    balanced = "balanced"
+    sqrt = "sqrt"
+    none = "none"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+class Split(str, Enum):
+    train = "train"
+    val = "val"
+    test = "test"
+
+
+class Format(str, Enum):
+    png = "png"
+    csv = "csv"
+
+
+class Overlay(str, Enum):
+    sheet = "sheet"
+    each = "each"
+    none = "none"
+
+
+def _fail(exc: SegmentError) -> None:
+    err_console.print(f"Error: {exc}", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+class RichHooks:
+    """Progress bar per epoch plus one summary line per epoch."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
+        )
+        self.task: Any = None
+
+    def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(f"epoch {epoch}/{epochs}", total=steps, loss=0.0)
+
+    def on_step(self, loss: float) -> None:
+        self.progress.update(self.task, advance=1, loss=loss)
+
+    def on_epoch_end(self, row: dict[str, Any]) -> None:
+        self.progress.remove_task(self.task)
+        self.progress.stop()
+        console.print(
+            f"epoch {row['epoch']:>3}  loss {row['train_loss']:.4f}  val mIoU "
+            f"{row['val_mean_iou']:.4f}  lr {row['lr']:.2e}  {row['seconds']:.0f}s  {row['note']}",
+            highlight=False,
+        )
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = TrainConfig.epochs,
+    batch_size: Annotated[int, typer.Option(help="Images per step.")] = TrainConfig.batch_size,
+    lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = TrainConfig.lr,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = TrainConfig.weight_decay,
+    scheduler: Annotated[Scheduler, typer.Option(help="LR schedule.")] = Scheduler(TrainConfig.scheduler),
+    plateau_patience: Annotated[int, typer.Option(help="Epochs before ReduceLROnPlateau halves the LR.")] = TrainConfig.plateau_patience,
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without val mean-IoU gain.")] = TrainConfig.patience,
+    min_delta: Annotated[float, typer.Option(help="Smallest val mean-IoU gain that counts.")] = TrainConfig.min_delta,
+    max_minutes: Annotated[float, typer.Option(help="Stop after the epoch that passes this wall time (0 = off).")] = TrainConfig.max_minutes,
+    depth: Annotated[int, typer.Option(help="Encoder levels (input padded to a multiple of 2**depth).")] = TrainConfig.depth,
+    base_width: Annotated[int, typer.Option(help="Channels of the first level; doubles per level.")] = TrainConfig.base_width,
+    batchnorm: Annotated[bool, typer.Option(help="BatchNorm after each convolution.")] = TrainConfig.batchnorm,
+    spatial_dropout: Annotated[float, typer.Option(help="Dropout2d rate after each block.")] = TrainConfig.spatial_dropout,
+    dropout: Annotated[float, typer.Option(help="Dropout before the classifier.")] = TrainConfig.dropout,
+    se: Annotated[bool, typer.Option(help="Squeeze-and-excitation in each block.")] = TrainConfig.se,
+    residual: Annotated[bool, typer.Option(help="Residual shortcut in each block.")] = TrainConfig.residual,
+    attention: Annotated[bool, typer.Option(help="Attention gates on the skip connections.")] = TrainConfig.attention,
+    aspp: Annotated[bool, typer.Option(help="ASPP in the bottleneck.")] = TrainConfig.aspp,
+    loss: Annotated[str, typer.Option(help="Sum of ce, dice, tversky, focal_tversky joined by '+'.")] = TrainConfig.loss,
+    class_weights: Annotated[Weights, typer.Option(help="CE class weights from the train split.")] = Weights(TrainConfig.class_weights),
+    tversky_alpha: Annotated[float, typer.Option(help="Tversky weight of false positives.")] = TrainConfig.tversky_alpha,
+    tversky_beta: Annotated[float, typer.Option(help="Tversky weight of false negatives.")] = TrainConfig.tversky_beta,
+    focal_gamma: Annotated[float, typer.Option(help="Focal Tversky exponent.")] = TrainConfig.focal_gamma,
+    augment: Annotated[bool, typer.Option(help="On-the-fly flips and brightness/contrast.")] = TrainConfig.augment,
+    workers: Annotated[int, typer.Option(help="DataLoader worker processes.")] = TrainConfig.workers,
+    seed: Annotated[int, typer.Option(help="Seed for init, shuffling, augmentation, dropout.")] = TrainConfig.seed,
+    device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device(TrainConfig.device),
+    amp: Annotated[bool, typer.Option(help="Mixed precision (CUDA only).")] = TrainConfig.amp,
+    channels_last: Annotated[bool, typer.Option(help="channels_last memory format (faster on CPU).")] = TrainConfig.channels_last,
+    compile: Annotated[bool, typer.Option(help="torch.compile the model (slow start, faster steps).")] = TrainConfig.compile,
+    threads: Annotated[int, typer.Option(help="torch CPU threads (0 = torch default).")] = TrainConfig.threads,
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
+) -> None:
+    """Train a U-Net on the train split; select on val mean IoU; write best.pt and last.pt."""
+    from segment.train import train as run_training
+
+    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in locals().items()
+              if k not in ("force", "resume", "run_training")}
+    try:
+        cfg = TrainConfig(**{**values, "data": str(data), "out": str(out)})
+        result = run_training(cfg, RichHooks(), force=force, resume=resume)
+    except SegmentError as exc:
+        _fail(exc)
+    console.print(f"{result.stop_reason}; best val mean IoU {result.best_val_miou:.4f} "
+                  f"at epoch {result.best_epoch} ({result.wall_seconds:.0f}s)", highlight=False)
+    console.print(f"Wrote {result.run_dir}: best.pt, last.pt, metrics.csv, learning_curve.png, "
+                  "confusion_val.png, val_scores.json", highlight=False)
+
+
+@app.command()
+def evaluate(
+    checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder with a split column.")],
+    split: Annotated[Split, typer.Option(help="Which split to score.")] = Split.test,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for scores JSON and confusion PNG (default: the checkpoint's folder).")] = None,
+    json_only: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of the table.")] = False,
+    strict: Annotated[bool, typer.Option(help="Count predictions on unlabelled (ignore_index) pixels as false positives.")] = False,
+    device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
+) -> None:
+    """Per-class precision, recall, F1 and IoU and the mean IoU on one split."""
+    import json
+
+    from segment.evaluate import evaluate as run_evaluation
+    from segment.metrics import format_table
+
+    out = out or checkpoint.parent
+    try:
+        scores = run_evaluation(checkpoint, data, split.value, device.value, out, not strict)
+    except SegmentError as exc:
+        _fail(exc)
+    if json_only:
+        console.print_json(json.dumps(scores.to_dict()))
+        return
+    console.print(format_table(scores, f"{split.value} split, {checkpoint}"), highlight=False, markup=False)
+    console.print(f"Wrote {out / f'scores_{split.value}.json'} and confusion_{split.value}.png", highlight=False)
+
+
+@app.command()
+def predict(
+    checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, or .npz with test_set.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    split: Annotated[Optional[Split], typer.Option(help="Dataset folder only: predict one split (default: all rows).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="png: masks/<id>.png; csv: Kaggle submission.csv.")] = Format.png,
+    overlay: Annotated[Overlay, typer.Option(help="Contact sheet, one overlay per image, or none.")] = Overlay.sheet,
+    device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty --out.")] = False,
+) -> None:
+    """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
+    from segment.errors import OutputExistsError
+    from segment.predict import predict as run_prediction
+
+    try:
+        if out.exists() and any(out.iterdir()) and not force:
+            raise OutputExistsError(f"output folder {out} is not empty; pass --force to write into it")
+        result = run_prediction(checkpoint, data, out, split.value if split else None,
+                                fmt.value, overlay.value, device.value)
+    except SegmentError as exc:
+        _fail(exc)
+    console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
