@@ -557,7 +557,8 @@ def known_limitations(facts: Facts) -> list[str]:
     if c["splits"]["unsplit"]:
         notes.append(f"{c['splits']['unsplit']} pairs have no split.")
     if facts.ignore_index is not None:
-        notes.append(f"Pixels of class {facts.ignore_index} ({facts.class_names[facts.ignore_index]}) "
+        ignored = facts.class_names[facts.ignore_index]
+        notes.append(f"Pixels of class {facts.ignore_index} ({ignored}) "
                      "are unlabelled and left out of losses and metrics.")
     if c["pairs"] < 1000:
         notes.append(f"Small: {c['pairs']} pairs; per-class metrics on val/test are noisy.")

@@ -69,7 +69,8 @@ def table(columns: list[str], rows: list[list], text_columns: tuple[int, ...] = 
                        for i, v in enumerate(values))
     ident = f' id="{esc(table_id)}"' if table_id else ""
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-    return f"<table{ident}><thead><tr>{cells('th', columns)}</tr></thead><tbody>{body}</tbody></table>"
+    return (f"<table{ident}><thead><tr>{cells('th', columns)}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
 
 
 def paragraph(text: str, css_class: str | None = None) -> str:
