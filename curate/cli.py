@@ -250,6 +250,94 @@ def _print_stats(result, title: str) -> None:
     console.print(co)
 
 
+
+# --- run: the whole curation in one command --------------------------------------------------
+
+@app.command("run")
+def run_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the curated dataset.")],
+    target_class: Annotated[Optional[int], typer.Option(
+        "--class", help="Grow this class in train (skip augmentation when not given).")
+    ] = None,
+    count: Annotated[Optional[int], typer.Option(
+        help="Augmentation target: this many new training pairs.")] = None,
+    pixel_share: Annotated[Optional[float], typer.Option(
+        help="Augmentation target: class K's share of training pixels, e.g. 0.01.")] = None,
+    image_share: Annotated[Optional[float], typer.Option(
+        help="Augmentation target: share of training pairs containing K, e.g. 0.1. "
+        "Default when --class is given and no target: 0.1.")] = None,
+    ratios: Annotated[str, typer.Option(help="Train, val and test shares.")
+                      ] = "0.7,0.15,0.15",
+    seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
+    near_duplicate_distance: Annotated[int, typer.Option(
+        min=0, max=16, help="Largest pHash distance (of 64) for near duplicates.")] = 6,
+    remove: Annotated[Optional[list[str]], typer.Option(
+        "--remove", help="Also remove what this outlier check flags (repeatable).")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option(
+        "--keep", help="Only report what this outlier check flags (repeatable).")] = None,
+    card: Annotated[bool, typer.Option(
+        help="Write card.md, card.jsonld and report.html into the output.")] = True,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Outliers, split, augmentation of --class, card and report: one command, one folder.
+
+    The same steps as `curate outliers`, `curate split`, `curate augment`, `curate card` and
+    `curate report`, with their defaults, run in memory and written once, atomically.
+    """
+    from curate.augment import AugmentConfig
+    from curate.checks import DEFAULT_REMOVE
+    from curate.outliers import OutlierConfig
+    from curate.pipeline import PipelineConfig, run_pipeline, write_result
+    from curate.readers import load_dataset
+    from curate.split import SplitConfig, parse_ratios
+    from curate.writers import check_output
+
+    with user_errors():
+        removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
+        augment_config = None
+        if target_class is not None:
+            if count is None and pixel_share is None and image_share is None:
+                image_share = 0.1
+            augment_config = AugmentConfig(target_class=target_class, count=count,
+                                           pixel_share=pixel_share, image_share=image_share,
+                                           seed=seed)
+            augment_config.validate()
+        config = PipelineConfig(
+            outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,
+                                   remove=list(dict.fromkeys(removal))),
+            split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
+                              near_duplicate_distance=near_duplicate_distance),
+            augment=augment_config)
+        check_output(out, force, [data])
+        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
+                                                  ignore_index))
+        show_notes(dataset)
+        result = run_pipeline(dataset, config)
+        _print_outliers(result.outliers)
+        _print_split(result.split_report, result.split_summary)
+        finalize = (lambda folder: _card_and_report(folder, out.name)) if card else None
+        write_result(out, result, force, finalize=finalize)
+    console.print(f"Wrote {out}: {len(result.dataset)} pairs "
+                  f"({result.outliers.removed} outliers removed"
+                  + (f", {result.augment_summary['new_pairs']} augmented pairs added"
+                     if result.augment_summary else "") + ").")
+
+
+def _card_and_report(folder: Path, name: str) -> None:
+    """Render card.md, card.jsonld and report.html inside a finished dataset folder."""
+    from curate.card import CardOptions, write_card_in_folder
+    from curate.report import render_report
+
+    write_card_in_folder(folder, CardOptions(title=name))
+    html = render_report(folder, title=f"Curated dataset {name}")
+    (folder / "report.html").write_text(html, encoding="utf-8")
+
+
 # --- augment ---------------------------------------------------------------------------------
 
 @app.command("augment")
@@ -451,3 +539,53 @@ def _print_leakage(leaks) -> None:
     if len(leaks) > 50:
         console.print(f"... and {len(leaks) - 50} more pairs.")
     console.print("Fix: re-split with `curate split`, which keeps near duplicates together.")
+
+
+# --- card and report -------------------------------------------------------------------------
+
+@app.command("card")
+def card_command(
+    data: Annotated[Path, typer.Argument(help="A curated dataset folder (with dataset.json).")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Markdown card to write; its PNGs go to <stem>_files/ beside it. "
+        "Default: data_cards/<folder name>.md. Must lie outside the dataset folder.")] = None,
+    jsonld: Annotated[Optional[Path], typer.Option(
+        "--jsonld", help="Croissant JSON-LD to write. Default: the card's path with "
+        ".jsonld.")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Dataset name. Default: the folder "
+                                                      "name.")] = None,
+    source_text: Annotated[Optional[str], typer.Option(
+        help="Where the data comes from, in words. Default: detected for AI4Mars-derived "
+        "npz data, else 'unknown (not recorded)'.")] = None,
+    license_text: Annotated[Optional[str], typer.Option(
+        "--license", help="License of the data. Default: unknown.")] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Data card (Markdown + YAML front matter) and Croissant JSON-LD from the curation log."""
+    from curate.card import CardOptions, write_card
+
+    with user_errors():
+        card_path = out or Path("data_cards") / f"{data.resolve().name}.md"
+        jsonld_path = jsonld or card_path.with_suffix(".jsonld")
+        written = write_card(data, card_path, jsonld_path,
+                             CardOptions(title=title, source_text=source_text,
+                                         license=license_text), force=force)
+    console.print("Wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command("report")
+def report_command(
+    data: Annotated[Path, typer.Argument(help="A curated dataset folder (with dataset.json).")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="HTML file to write (one self-contained file, images embedded); "
+        "must lie outside the dataset folder.")],
+    title: Annotated[Optional[str], typer.Option(help="Page title.")] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Static HTML report: summary, classes, outliers, splits, augmentation, history."""
+    from curate.report import write_report
+
+    with user_errors():
+        write_report(data, out, title=title, force=force)
+    console.print(f"Wrote {out} (opens offline; sections #summary #classes #outliers "
+                  "#splits #augmentation #history).")

@@ -125,6 +125,7 @@ def write_dataset(
             json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
             encoding="utf-8",
         )
+        _carry_reports(dataset.origin_path, tmp / "reports", reports or {})
         for name, content in (reports or {}).items():
             target = tmp / "reports" / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +136,18 @@ def write_dataset(
         if finalize is not None:
             finalize(tmp)
     return out
+
+
+def _carry_reports(origin: str, target: Path, new: dict) -> None:
+    """Copy an input dataset folder's reports forward, so the last folder holds every step's
+    (a report of the same name from this step replaces the earlier one)."""
+    source = Path(origin) / "reports" if origin else None
+    if source is None or not source.is_dir() or not (Path(origin) / "dataset.json").is_file():
+        return
+    for f in sorted(source.iterdir()):
+        if f.is_file() and f.name not in new:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, target / f.name)
 
 
 def _write_pair(folder: Path, id_: str, image: np.ndarray, mask: np.ndarray,
