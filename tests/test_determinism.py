@@ -20,7 +20,7 @@ def folder_bytes(root: Path) -> dict[str, bytes]:
 def test_curate_run_twice_is_byte_identical(tmp_path):
     outs = []
     for name in ("a", "b"):
-        out = tmp_path / name
+        out = tmp_path / name / "curated"  # the folder name goes into the card's title
         result = runner.invoke(app, ["run", str(SAMPLE), "-o", str(out), "--num-classes", "5",
                                      "--class", "4", "--count", "12", "--seed", "3"])
         assert result.exit_code == 0, result.output
@@ -29,7 +29,8 @@ def test_curate_run_twice_is_byte_identical(tmp_path):
     assert sorted(a) == sorted(b)
     differing = [name for name in a if a[name] != b[name]]
     assert differing == []
-    for required in ("manifest.csv", "dataset.json", "reports/outliers.png",
+    for required in ("manifest.csv", "dataset.json", "card.md", "report.html",
+                     "reports/outliers.png",
                      "reports/augment_preview.png", "reports/split_report.csv"):
         assert required in a
     assert sum(name.startswith("images/") for name in a) == sum(
