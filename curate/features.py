@@ -6,12 +6,14 @@ vectorised numpy operations rather than a Python loop.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from curate.dataset import Dataset, to_gray
 
@@ -34,18 +36,23 @@ def scan(dataset: Dataset) -> pd.DataFrame:
         groups.setdefault((image.shape, mask.shape), []).append(i)
     chunks = [idx[s:s + CHUNK] for idx in groups.values() for s in range(0, len(idx), CHUNK)]
 
-    def run(idx: list[int]) -> pd.DataFrame:
+    def run(idx: list[int]) -> dict[str, np.ndarray]:
         images = np.stack([dataset.images[i] for i in idx])
         masks = np.stack([dataset.masks[i] for i in idx])
-        batch = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
-        return pd.DataFrame(batch, index=idx)
+        return _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
 
-    # numpy releases the GIL in its kernels, so threads over chunks use every core.
-    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+    # numpy releases the GIL in its kernels, so threads over chunks use every core. BLAS
+    # must then run single-threaded: its own threads on top oversubscribe the cores and made
+    # the small pHash matrix products ten times slower on a busy 2-core machine.
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         parts = list(pool.map(run, chunks))
-    columns = ["height"] if not parts else parts[0].columns
-    table = (pd.concat(parts).sort_index() if parts else pd.DataFrame(columns=columns))
-    table = table.reset_index(drop=True)
+    if not parts:
+        table = pd.DataFrame(columns=["height"])
+    else:
+        order = np.argsort(np.concatenate(chunks), kind="stable")  # back to dataset order
+        table = pd.DataFrame({c: np.concatenate([p[c] for p in parts])[order]
+                              for c in parts[0]})
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table
@@ -86,42 +93,47 @@ def pixel_stats(gray: np.ndarray) -> dict[str, np.ndarray]:
     """Brightness, contrast, entropy and sharpness of (N, H, W) uint8 images."""
     n = len(gray)
     flat = gray.reshape(n, -1)
+    pixels = max(flat.shape[1], 1)
     hist = _histograms(flat, 256).astype(np.float64)               # (N, 256)
-    p = hist / flat.shape[1]
     levels = np.arange(256, dtype=np.float64)
-    mean = p @ levels
-    var = np.maximum(p @ (levels ** 2) - mean ** 2, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=1)
-    present = hist > 0
+    mean = hist @ levels / pixels
+    var = np.maximum(hist @ (levels ** 2) / pixels - mean ** 2, 0.0)
+    # -sum p log2 p with p = c / P equals log2 P - sum(c log2 c) / P (0 log 0 = 0).
+    entropy = np.log2(pixels) - (hist * np.log2(np.maximum(hist, 1.0))).sum(axis=1) / pixels
     sharpness = _laplacian_variance(gray)
     return {
         "mean": mean,
         "std": np.sqrt(var),
-        "min": present.argmax(axis=1),
-        "max": 255 - present[:, ::-1].argmax(axis=1),
+        "min": flat.min(axis=1).astype(np.int64) if flat.size else np.zeros(n, np.int64),
+        "max": flat.max(axis=1).astype(np.int64) if flat.size else np.zeros(n, np.int64),
         "entropy": entropy,
         "sharpness": sharpness,
-        "fine_detail": np.log10((sharpness + 1.0) / (_laplacian_variance(_half(gray)) + 1.0)),
+        "fine_detail": np.log10((sharpness + 1.0) / (_half_laplacian_variance(gray) + 1.0)),
     }
 
 
-def _half(gray: np.ndarray) -> np.ndarray:
-    """(N, H//2, W//2) 2x2 box average: the same images one octave coarser."""
+def _half_laplacian_variance(gray: np.ndarray) -> np.ndarray:
+    """Laplacian variance of the images one octave coarser (2x2 box average)."""
     n, h, w = gray.shape
-    g = gray[:, : h // 2 * 2, : w // 2 * 2].astype(np.float32)
-    return g.reshape(n, h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+    g = gray[:, : h // 2 * 2, : w // 2 * 2].astype(np.int16)
+    # Sums of 2x2 blocks (0..1020) in int16; the variance of a 4x sum is 16x the average's.
+    half = g[:, 0::2, 0::2] + g[:, 1::2, 0::2] + g[:, 0::2, 1::2] + g[:, 1::2, 1::2]
+    return _laplacian_variance(half) / 16.0
 
 
 def _laplacian_variance(gray: np.ndarray) -> np.ndarray:
-    """Variance of the 4-neighbour Laplacian per image: low for blurred or flat images."""
+    """Variance of the 4-neighbour Laplacian per image: low for blurred or flat images.
+
+    `gray` is (N, H, W) uint8, or int16 with values up to 4 * 255 (int16 holds the
+    Laplacian of both: at most 8 * 1020).
+    """
     n = len(gray)
     if gray.shape[1] < 3 or gray.shape[2] < 3:
         return np.zeros(n)
-    g = gray.astype(np.int16) if gray.dtype == np.uint8 else gray
+    g = gray.astype(np.int16, copy=False)
     lap = (g[:, 1:-1, :-2] + g[:, 1:-1, 2:] + g[:, :-2, 1:-1] + g[:, 2:, 1:-1]
            - 4 * g[:, 1:-1, 1:-1]).reshape(n, -1).astype(np.float32)
-    mean = lap.mean(axis=1, dtype=np.float64)
+    mean = lap.sum(axis=1, dtype=np.float64) / lap.shape[1]
     sq = np.einsum("ij,ij->i", lap, lap, dtype=np.float64) / lap.shape[1]
     return np.maximum(sq - mean ** 2, 0.0)
 
@@ -131,7 +143,7 @@ def mask_stats(masks: np.ndarray, num_classes: int,
     """Per-class pixel counts and structure of (N, H, W) uint8 label masks."""
     n = len(masks)
     flat = masks.reshape(n, -1)
-    counts = _histograms(flat, 256)                                # (N, 256)
+    counts = _label_counts(flat, num_classes)                      # (N, 256)
     out = {f"px_{k}": counts[:, k] for k in range(num_classes)}
     out["out_of_range"] = counts[:, num_classes:].sum(axis=1)
     out["mask_classes"] = (counts > 0).sum(axis=1)
@@ -139,10 +151,28 @@ def mask_stats(masks: np.ndarray, num_classes: int,
     out["labelled_frac"] = labelled / max(flat.shape[1], 1)
     # Share of pixels whose right or lower neighbour has another label: 0 for a uniform mask.
     edges = np.zeros(masks.shape, dtype=bool)
-    edges[:, :, :-1] |= masks[:, :, 1:] != masks[:, :, :-1]
+    np.not_equal(masks[:, :, 1:], masks[:, :, :-1], out=edges[:, :, :-1])
     edges[:, :-1, :] |= masks[:, 1:, :] != masks[:, :-1, :]
-    out["mask_boundary"] = edges.reshape(n, -1).mean(axis=1)
+    out["mask_boundary"] = np.count_nonzero(edges.reshape(n, -1), axis=1) / max(flat.shape[1], 1)
     return out
+
+
+def _label_counts(flat: np.ndarray, num_classes: int) -> np.ndarray:
+    """(N, 256) counts of each value in each row of (N, P) uint8 masks.
+
+    Masks are long runs of one label, which makes bincount's increments of a single counter
+    wait on each other; for a few classes, one equality pass per class is about twice as
+    fast. Rows with values outside 0..num_classes-1 get a full histogram.
+    """
+    if num_classes > 16:
+        return _histograms(flat, 256)
+    counts = np.zeros((len(flat), 256), dtype=np.int64)
+    for k in range(num_classes):
+        counts[:, k] = np.count_nonzero(flat == k, axis=1)
+    odd = np.flatnonzero(counts[:, :num_classes].sum(axis=1) < flat.shape[1])
+    if len(odd):
+        counts[odd] = _histograms(flat[odd], 256)
+    return counts
 
 
 def _histograms(flat: np.ndarray, bins: int) -> np.ndarray:
@@ -153,7 +183,7 @@ def _histograms(flat: np.ndarray, bins: int) -> np.ndarray:
 
 def _box_resize_matrix(size_in: int, size_out: int) -> np.ndarray:
     """(size_out, size_in) matrix averaging the input cells that each output cell covers."""
-    m = np.zeros((size_out, size_in), dtype=np.float32)
+    m = np.zeros((size_out, size_in), dtype=np.float64)
     scale = size_in / size_out
     for o in range(size_out):
         start, stop = o * scale, (o + 1) * scale
@@ -166,7 +196,14 @@ def _box_resize_matrix(size_in: int, size_out: int) -> np.ndarray:
 def _dct_matrix(size: int) -> np.ndarray:
     k = np.arange(size)[:, None]
     x = np.arange(size)[None, :]
-    return np.cos(np.pi * (2 * x + 1) * k / (2 * size)).astype(np.float32)
+    return np.cos(np.pi * (2 * x + 1) * k / (2 * size))
+
+
+@functools.lru_cache(maxsize=16)
+def _phash_projection(size_in: int, hash_size: int) -> np.ndarray:
+    """(hash_size, size_in): box-resize to HASH_RESIZE, then the lowest DCT frequencies."""
+    d = _dct_matrix(HASH_RESIZE)[:hash_size]                       # (hs, 32)
+    return (d @ _box_resize_matrix(size_in, HASH_RESIZE)).astype(np.float32)
 
 
 def phash(gray: np.ndarray, hash_size: int = HASH_SIZE) -> list[int]:
@@ -174,13 +211,13 @@ def phash(gray: np.ndarray, hash_size: int = HASH_SIZE) -> list[int]:
 
     Box-resize to 32x32, 2-D DCT, keep the lowest hash_size x hash_size frequencies, and set
     a bit where a coefficient exceeds their median (the DC term is left out of the median).
+    Resize and DCT are both linear, so they are folded into one matrix per axis.
     """
     n, h, w = gray.shape
-    rows = _box_resize_matrix(h, HASH_RESIZE)                      # (32, H)
-    cols = _box_resize_matrix(w, HASH_RESIZE)                      # (32, W)
-    small = rows @ gray.astype(np.float32) @ cols.T                # (N, 32, 32)
-    d = _dct_matrix(HASH_RESIZE)[:hash_size]                       # (hs, 32)
-    low = (d @ small @ d.T).reshape(n, -1)                         # (N, hs*hs)
+    rows = _phash_projection(h, hash_size)                         # (hs, H)
+    cols = _phash_projection(w, hash_size)                         # (hs, W)
+    t = gray.reshape(n * h, w).astype(np.float32) @ cols.T         # (N*H, hs)
+    low = (rows @ t.reshape(n, h, hash_size)).reshape(n, -1)       # (N, hs*hs)
     median = np.median(low[:, 1:], axis=1, keepdims=True)
     bits = low > median
     return [int.from_bytes(row.tobytes(), "big") for row in np.packbits(bits, axis=1)]

@@ -11,8 +11,9 @@ from curate.checks.near import connected_groups, hashes_to_array, near_pairs
 
 def _first_of_each(keys: pd.Series) -> np.ndarray:
     """(N,) position of the first pair with the same key."""
-    first = keys.groupby(keys, sort=False).transform(lambda s: s.index[0])
-    return first.to_numpy()
+    codes, _ = pd.factorize(keys.to_numpy())
+    _, first = np.unique(codes, return_index=True)   # first position of each code
+    return first[codes]
 
 
 def exact_duplicate(features: pd.DataFrame, config) -> Findings:
@@ -55,12 +56,7 @@ def near_duplicate(features: pd.DataFrame, config) -> Findings:
     ids = features["id"].to_numpy()
     sizes = np.bincount(groups, minlength=n)
     dup_group = np.where(sizes[groups] > 1, ids[groups], "")
-    # Each member's closest partner inside its group, for the score and the reason.
-    best = np.full(n, 65)
-    partner = np.arange(n)
-    for a, b, d in zip(np.r_[i, j], np.r_[j, i], np.r_[distance, distance]):
-        if d < best[a]:
-            best[a], partner[a] = d, b
+    best, partner = _closest_partner(n, i, j, distance)
     flag = (sizes[groups] > 1) & (groups != np.arange(n))
     score = np.where(flag, 1.0 - best / 64.0, 0.0)
     reason = [
@@ -69,3 +65,17 @@ def near_duplicate(features: pd.DataFrame, config) -> Findings:
         for k in range(n)
     ]
     return Findings(flag, score, reason, pd.DataFrame({"dup_group": dup_group}))
+
+
+def _closest_partner(n: int, i: np.ndarray, j: np.ndarray,
+                     distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) smallest distance to any partner (65 when none) and that partner (self if none)."""
+    a, b, d = np.r_[i, j], np.r_[j, i], np.r_[distance, distance]
+    order = np.lexsort((b, d, a))                   # by item, then distance, then partner
+    a, b, d = a[order], b[order], d[order]
+    best, partner = np.full(n, 65), np.arange(n)
+    if len(a) == 0:
+        return best, partner
+    first = np.r_[True, a[1:] != a[:-1]]
+    best[a[first]], partner[a[first]] = d[first], b[first]
+    return best, partner

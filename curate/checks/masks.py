@@ -63,11 +63,10 @@ def shared_mask(features: pd.DataFrame, config) -> Findings:
     hashes = hashes_to_array(features["phash"])
     mask_sha = features["mask_sha1"].reset_index(drop=True)
     ids = features["id"].to_numpy()
-    for sha, members in mask_sha.groupby(mask_sha, sort=False).groups.items():
-        members = np.asarray(members)
+    image_sha = features["image_sha1"].to_numpy()
+    for members in _repeated_mask_groups(mask_sha, config.min_shared_mask_group):
         first = members[0]
-        distinct_images = features["image_sha1"].to_numpy()[members]
-        if len(set(distinct_images)) < config.min_shared_mask_group:
+        if len(set(image_sha[members])) < config.min_shared_mask_group:
             continue
         if labelled[first] == 0 or dominant[first] >= config.simple_mask_share:
             continue
@@ -83,6 +82,13 @@ def shared_mask(features: pd.DataFrame, config) -> Findings:
                 f"{ids[first]}; largest class {dominant[first]:.0%} of labelled pixels) "
                 f"whose images are unrelated (median pHash distance {spread:.0f} of 64)")
     return found
+
+
+def _repeated_mask_groups(mask_sha: pd.Series, min_size: int) -> list[np.ndarray]:
+    """Positions of the pairs of each mask that occurs at least `min_size` times."""
+    codes, _ = pd.factorize(mask_sha.to_numpy())
+    sizes = np.bincount(codes)
+    return [np.flatnonzero(codes == c) for c in np.flatnonzero(sizes >= min_size)]
 
 
 def _dominant_share(counts: np.ndarray, ignore_index: int | None,
