@@ -109,7 +109,8 @@ def summary_section(facts: Facts) -> str:
                       for k, v in boxes)
     notes = "".join(f"<li>{esc(n)}</li>" for n in known_limitations(facts))
     return (f'<div class="numbers">{numbers}</div>'
-            f"<p>Folder <code>{esc(facts.path)}</code>; steps: "
+            # No folder path here: the report must not change when the folder is moved.
+            f"<p>Steps: "
             f"{esc(' → '.join(s.command for s in facts.steps) or 'none recorded')}.</p>"
             f"<h3>Known limitations</h3><ul>{notes}</ul>")
 
