@@ -19,6 +19,17 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on shared 2-core machines threads contend."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def mars_pairs() -> tuple[np.ndarray, np.ndarray]:
     """Images (N, 64, 128) and masks (N, 64, 128) uint8 of the bundled 300-pair sample."""
@@ -50,6 +61,18 @@ def small_dataset(tmp_path_factory, mars_pairs) -> Path:
     images, masks = mars_pairs
     splits = ["train"] * 12 + ["val"] * 6 + ["test"] * 6
     return write_dataset(tmp_path_factory.mktemp("ds") / "mars24", images[:24], masks[:24], splits)
+
+
+@pytest.fixture
+def dataset_writer():
+    """The write_dataset function, for tests that plant their own defects."""
+    return write_dataset
+
+
+@pytest.fixture
+def tiny() -> dict:
+    """TrainConfig overrides for a model small enough to train in a second on one thread."""
+    return dict(TINY)
 
 
 TINY = dict(base_width=4, depth=2, epochs=2, batch_size=4, threads=1, spatial_dropout=0.0,

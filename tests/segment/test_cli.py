@@ -1,0 +1,101 @@
+"""The CLI end to end through Typer's CliRunner: train, evaluate, predict, errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from segment.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_dir(small_dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "1", "--base-width", "4",
+            "--depth", "2", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--no-augment"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "best val mean IoU" in result.output
+    return out
+
+
+def test_train_refuses_existing_output(small_dataset, run_dir):
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(run_dir)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: output folder") and "--force" in result.stderr
+
+
+def test_train_rejects_bad_loss_with_choices(small_dataset, tmp_path):
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(tmp_path / "r"), "--loss", "ce+x"])
+    assert result.exit_code == 1 and "focal_tversky" in result.stderr
+
+
+def test_evaluate_prints_table_and_writes_json(small_dataset, run_dir, tmp_path):
+    result = runner.invoke(app, ["evaluate", str(run_dir / "best.pt"), str(small_dataset),
+                                 "--split", "test", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Precision" in result.output and "Mean IoU" in result.output
+    scores = json.loads((tmp_path / "scores_test.json").read_text())
+    assert scores["scored_classes"] == ["soil", "bedrock", "sand", "big rock"]
+    assert (tmp_path / "confusion_test.png").is_file()
+
+
+def test_evaluate_missing_checkpoint(small_dataset, tmp_path):
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "nope.pt"), str(small_dataset)])
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+def test_predict_dataset_split_to_pngs(small_dataset, run_dir, tmp_path):
+    out = tmp_path / "pred"
+    result = runner.invoke(app, ["predict", str(run_dir / "best.pt"), str(small_dataset), "-o", str(out),
+                                 "--split", "val", "--overlay", "each"])
+    assert result.exit_code == 0, result.output
+    masks = sorted(p.name for p in (out / "masks").iterdir())
+    assert masks == [f"pair{i:03d}.png" for i in range(12, 18)]
+    assert np.asarray(Image.open(out / "masks" / masks[0])).shape == (64, 128)
+    assert len(list((out / "overlays").iterdir())) == 6
+
+
+def test_predict_course_npz_to_kaggle_csv(mars_pairs, run_dir, tmp_path):
+    images, _ = mars_pairs
+    np.savez(tmp_path / "course.npz", test_set=images[:3])
+    out = tmp_path / "kaggle"
+    result = runner.invoke(app, ["predict", str(run_dir / "best.pt"), str(tmp_path / "course.npz"),
+                                 "-o", str(out), "--format", "csv", "--overlay", "sheet"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out / "submission.csv")
+    assert frame.shape == (3, 1 + 64 * 128)
+    assert frame.columns[0] == "id" and frame["id"].tolist() == [0, 1, 2]
+    assert frame.columns[1] == "0" and frame.columns[-1] == str(64 * 128 - 1)
+    assert (out / "contact_sheet.png").is_file()
+
+
+def test_predict_plain_folder_of_odd_sizes(run_dir, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    Image.fromarray(np.zeros((30, 50), np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.full((17, 9), 200, np.uint8)).save(folder / "b.png")
+    out = tmp_path / "p"
+    result = runner.invoke(app, ["predict", str(run_dir / "best.pt"), str(folder), "-o", str(out),
+                                 "--overlay", "none"])
+    assert result.exit_code == 0, result.output
+    assert np.asarray(Image.open(out / "masks" / "b.png")).shape == (17, 9)
+
+
+def test_predict_npz_without_test_set(run_dir, tmp_path):
+    np.savez(tmp_path / "x.npz", training_set=np.zeros((1, 2, 4, 4), np.uint8))
+    result = runner.invoke(app, ["predict", str(run_dir / "best.pt"), str(tmp_path / "x.npz"),
+                                 "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "no 'test_set'" in result.stderr
+
+
+def test_resume_continues_in_place(small_dataset, run_dir):
+    args = ["train", str(small_dataset), "-o", str(run_dir), "--resume", "--epochs", "2", "--device", "cpu"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(run_dir / "metrics.csv")) == 2
