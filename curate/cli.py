@@ -105,6 +105,12 @@ def outliers(
         "outlier.")] = 4.5,
     blank_std: Annotated[float, typer.Option(
         min=0.0, help="Images with a pixel standard deviation below this are blank.")] = 1.0,
+    dark_level: Annotated[float, typer.Option(
+        min=0.0, max=255.0, help="Images with a mean gray level below this are dark, "
+        "whatever the rest of the dataset looks like.")] = 5.0,
+    bright_level: Annotated[float, typer.Option(
+        min=0.0, max=255.0, help="Images with a mean gray level above this are bright.")
+    ] = 250.0,
     check: Annotated[Optional[list[str]], typer.Option(
         "--check", help="Run only these checks (repeatable). Default: all.")] = None,
     sheet: Annotated[Optional[Path], typer.Option(
@@ -137,8 +143,8 @@ def outliers(
             near_duplicate_distance=near_duplicate_distance,
             remove=list(dict.fromkeys(removal)),
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
-            z_threshold=z_threshold, blank_std=blank_std,
-            **({"checks": list(check)} if check else {}))
+            z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
+            bright_level=bright_level, **({"checks": list(check)} if check else {}))
         dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
                                                   ignore_index))
         show_notes(dataset)

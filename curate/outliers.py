@@ -23,6 +23,8 @@ class OutlierConfig:
     simple_mask_share: float = 0.9        # a mask whose largest class covers this is simple
     z_threshold: float = 4.5              # robust z beyond which a pixel statistic is odd
     blank_std: float = 1.0                # gray levels
+    dark_level: float = 5.0               # mean gray level below which an image is dark (2%)
+    bright_level: float = 250.0           # mean gray level above which an image is bright
     checks: list[str] = field(default_factory=lambda: list(CHECKS))
     remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
     ignore_index: int | None = 0          # taken from the dataset

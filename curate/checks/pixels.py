@@ -32,17 +32,29 @@ def blank(features: pd.DataFrame, config) -> Findings:
 
 
 def dark(features: pd.DataFrame, config) -> Findings:
-    flag, score, reason = _low(features["mean"].to_numpy(float), config.z_threshold,
-                               "dark", "mean brightness")
-    return Findings(flag, score, reason)
+    """Mean brightness far below the dataset's own, or below `dark_level` whatever the rest.
+
+    The floor matters for dark datasets: Mars images spread so widely (median 54, MAD 17 gray
+    levels) that even an all-but-black image is only about 3 robust z below the median.
+    """
+    mean = features["mean"].to_numpy(float)
+    flag, score, reason = _low(mean, config.z_threshold, "dark", "mean brightness")
+    floor = (mean < config.dark_level) & ~flag
+    for i in np.flatnonzero(floor):
+        reason[i] = f"dark: mean brightness {mean[i]:.1f} < {config.dark_level:g}"
+    return Findings(flag | floor, np.maximum(score, floor * 1.0), reason)
 
 
 def bright(features: pd.DataFrame, config) -> Findings:
+    """Mean brightness far above the dataset's own, or above `bright_level`."""
     mean = features["mean"].to_numpy(float)
     flag, score, _ = _low(-mean, config.z_threshold, "bright", "mean brightness")
     reason = [f"bright: mean brightness {m:.1f} (robust z {s:.1f}, threshold "
               f"{config.z_threshold:g})" if f else "" for f, m, s in zip(flag, mean, score)]
-    return Findings(flag, score, reason)
+    ceiling = (mean > config.bright_level) & ~flag
+    for i in np.flatnonzero(ceiling):
+        reason[i] = f"bright: mean brightness {mean[i]:.1f} > {config.bright_level:g}"
+    return Findings(flag | ceiling, np.maximum(score, ceiling * 1.0), reason)
 
 
 def low_information(features: pd.DataFrame, config) -> Findings:
