@@ -83,11 +83,14 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -
     return masks  # type: ignore[return-value]
 
 
-def kaggle_frame(masks: list[np.ndarray]) -> pd.DataFrame:
-    """The course's Kaggle layout: column 'id' (index in test_set), then one column per pixel."""
+def kaggle_frame(ids: list[str], masks: list[np.ndarray]) -> pd.DataFrame:
+    """The course's Kaggle layout: column 'id', then one column per flattened pixel (row-major).
+
+    For an .npz the ids are the indices in test_set; otherwise the manifest ids or file stems.
+    """
     flat = np.stack([m.reshape(-1) for m in masks])
     frame = pd.DataFrame(flat)
-    frame.insert(0, "id", np.arange(len(masks)))
+    frame.insert(0, "id", [int(i) if i.isdigit() else i for i in ids])
     return frame
 
 
@@ -136,7 +139,7 @@ def predict(
         if len({m.shape for m in masks}) > 1:
             raise InputError("the Kaggle CSV needs images of one size; use --format png instead")
         path = out / "submission.csv"
-        runtime.atomic_write(path, lambda p: kaggle_frame(masks).to_csv(p, index=False))
+        runtime.atomic_write(path, lambda p: kaggle_frame(ids, masks).to_csv(p, index=False))
         files = [path]
     else:
         files = _write_pngs(out, ids, images, masks, overlay)

@@ -301,10 +301,10 @@ def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks,
 
 
 def _resume_config(cfg: TrainConfig, out: Path) -> tuple[TrainConfig, dict[str, Any]]:
-    """The saved config, with the run-length options (epochs, patience, max_minutes) from cfg."""
+    """The saved config; paths, run length and runtime options (not the model or loss) from cfg."""
     state = runtime.load_checkpoint(out / "last.pt")
     saved = TrainConfig.from_dict(state["config"])
-    for name in ("epochs", "patience", "max_minutes", "workers", "device"):
+    for name in ("data", "out", "epochs", "patience", "max_minutes", "workers", "device", "threads"):
         setattr(saved, name, getattr(cfg, name))
     return saved, state
 
@@ -319,8 +319,16 @@ def train(
     state = None
     if resume:
         config, state = _resume_config(config, out)
+    threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)
+    try:
+        return _train(config, state, out, hooks)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks) -> TrainResult:
     info = load_dataset(config.data)
     images, masks, _ = load_split(info, "train")
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
@@ -328,7 +336,8 @@ def train(
     started = time.monotonic()
     # Module initialisation and dropout draw from torch's global generator (they take no
     # generator argument), so the run seeds it; fork_rng restores the caller's state afterwards.
-    with torch.random.fork_rng(devices=[]):
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(config.seed)
         if state is not None:
             meta = {k: state[k] for k in _META_KEYS}

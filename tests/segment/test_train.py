@@ -95,3 +95,13 @@ def test_training_leaves_global_rng_alone(small_dataset, tmp_path, tiny):
     before = torch.random.get_rng_state()
     train(TrainConfig(data=str(small_dataset), out=str(tmp_path / "r"), **{**tiny, "epochs": 1}))
     assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_worker_processes_do_not_change_the_result(small_dataset, tmp_path, tiny):
+    base = TrainConfig(data=str(small_dataset), **{**tiny, "epochs": 1, "augment": True})
+    train(dataclasses.replace(base, out=str(tmp_path / "w0")))
+    train(dataclasses.replace(base, out=str(tmp_path / "w1"), workers=1))
+    a = load_checkpoint(tmp_path / "w0" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "w1" / "last.pt")["model"]
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
