@@ -224,6 +224,7 @@ def decode_all(folder: Path) -> int:
 
 
 def run_cleanvision(folder: Path) -> tuple[float | None, str]:
+    os.environ["TQDM_DISABLE"] = "1"        # its progress bars ignore verbose=False
     try:
         from cleanvision import Imagelab
     except ImportError as exc:
