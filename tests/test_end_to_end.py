@@ -1,0 +1,64 @@
+"""The contract between the two stages: `segment` trains on, scores and predicts for the
+folder that `curate run` wrote, without importing `curate`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from curate.cli import app as curate_app
+from segment.cli import app as segment_app
+
+SAMPLE = Path(__file__).parents[1] / "curate" / "samples" / "mars300.npz"
+runner = CliRunner()
+
+
+def test_segment_never_imports_curate():
+    code = ("import sys, segment, segment.cli, segment.train, segment.evaluate, "
+            "segment.predict; print(any(m == 'curate' or m.startswith('curate.') "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_curate_run_then_segment_train_evaluate_predict(tmp_path):
+    pairs = np.load(SAMPLE)
+    small = tmp_path / "small.npz"
+    np.savez(small, training_set=pairs["training_set"][:90], names=pairs["names"][:90])
+    data = tmp_path / "curated"
+    result = runner.invoke(curate_app, ["run", str(small), "-o", str(data), "--num-classes",
+                                        "5", "--class", "4", "--count", "6", "--no-card"])
+    assert result.exit_code == 0, result.output
+    manifest = (data / "manifest.csv").read_text().splitlines()
+    header = manifest[0].split(",")
+    assert header[:6] == ["id", "image", "mask", "source", "split", "origin"]
+
+    run = tmp_path / "run"
+    result = runner.invoke(segment_app, [
+        "train", str(data), "-o", str(run), "--epochs", "1", "--base-width", "4",
+        "--batch-size", "16", "--threads", "1", "--no-compile"])
+    assert result.exit_code == 0, result.output
+    assert (run / "best.pt").is_file() and (run / "last.pt").is_file()
+
+    result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(data),
+                                         "--split", "test", "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output[result.output.index("{"):])
+    assert 0.0 <= scores["mean_iou"] <= 1.0
+
+    preds = tmp_path / "pred"
+    result = runner.invoke(segment_app, ["predict", str(run / "best.pt"), str(data), "-o",
+                                         str(preds), "--split", "test", "--overlay", "none"])
+    assert result.exit_code == 0, result.output
+    test_ids = [line.split(",")[0] for line in manifest[1:] if line.split(",")[4] == "test"]
+    written = sorted(p.stem for p in (preds / "masks").glob("*.png"))
+    assert written == sorted(test_ids)
+    mask = np.asarray(Image.open(preds / "masks" / f"{test_ids[0]}.png"))
+    assert mask.shape == (64, 128) and mask.max() < 5
