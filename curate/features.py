@@ -19,7 +19,7 @@ from curate.dataset import Dataset, to_gray
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
 HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT
-CHUNK = 256            # pairs per vectorised batch: large enough to amortise, small for cache
+CHUNK = 128            # pairs per vectorised batch: amortises Python overhead, fits in cache
 
 
 def scan(dataset: Dataset) -> pd.DataFrame:
