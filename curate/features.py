@@ -147,7 +147,8 @@ def mask_stats(masks: np.ndarray, num_classes: int,
     out = {f"px_{k}": counts[:, k] for k in range(num_classes)}
     out["out_of_range"] = counts[:, num_classes:].sum(axis=1)
     out["mask_classes"] = (counts > 0).sum(axis=1)
-    labelled = flat.shape[1] - (counts[:, ignore_index] if ignore_index is not None else 0)
+    ignored = counts[:, ignore_index] if ignore_index is not None else np.zeros(n, np.int64)
+    labelled = flat.shape[1] - ignored
     out["labelled_frac"] = labelled / max(flat.shape[1], 1)
     # Share of pixels whose right or lower neighbour has another label: 0 for a uniform mask.
     edges = np.zeros(masks.shape, dtype=bool)

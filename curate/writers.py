@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -85,10 +86,23 @@ def write_text_atomic(path: Path, text: str, force: bool = True) -> None:
 
 
 def png_bytes(array: np.ndarray) -> bytes:
-    """PNG encoding of a uint8 (H, W) or (H, W, 3) array; deterministic (no timestamps)."""
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    """PNG encoding of a uint8 (H, W) or (H, W, 3) array; deterministic (no timestamps).
+
+    OpenCV's encoder (installed with albumentations) is about 2.5x faster than Pillow's at
+    the same zlib level; Pillow is the fallback.
+    """
+    try:
+        import cv2
+    except ImportError:
+        buffer = io.BytesIO()
+        Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+    pixels = array[..., ::-1] if array.ndim == 3 else array  # OpenCV expects BGR order
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(pixels),
+                               [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError(f"could not encode an array of shape {array.shape} as PNG")
+    return encoded.tobytes()
 
 
 def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
@@ -118,8 +132,11 @@ def write_dataset(
     with atomic_dir(out, force) as tmp:
         (tmp / "images").mkdir()
         (tmp / "masks").mkdir()
-        for i, (id_, image, mask) in enumerate(zip(dataset.ids, dataset.images, dataset.masks)):
-            _write_pair(tmp, id_, image, mask, dataset.file_pair(i))
+        # Encoding and zlib release the GIL: threads use every core.
+        with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+            list(pool.map(lambda i: _write_pair(tmp, dataset.ids[i], dataset.images[i],
+                                                dataset.masks[i], dataset.file_pair(i)),
+                          range(len(dataset))))
         order_columns(manifest).to_csv(tmp / "manifest.csv", index=False)
         (tmp / "dataset.json").write_text(
             json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
