@@ -58,11 +58,11 @@ def run_pipeline(dataset: Dataset, config: PipelineConfig) -> PipelineResult:
         reports.update(grown.reports)
         augment_summary = grown.summary
     after = class_stats(final_manifest, final.class_names)
-    reports["class_distribution.png"] = bar_chart(
+    reports["shares_input_vs_curated.png"] = bar_chart(
         {"input": before.per_class["pixel_share_pct"].tolist(),
          "curated": after.per_class["pixel_share_pct"].tolist()},
         final.class_names, "Pixel share per class, before and after curation", "percent")
-    reports["class_images.png"] = bar_chart(
+    reports["images_input_vs_curated.png"] = bar_chart(
         {"input": before.per_class["image_share_pct"].tolist(),
          "curated": after.per_class["image_share_pct"].tolist()},
         final.class_names, "Images containing each class, before and after curation",
