@@ -407,7 +407,7 @@ def section_sources(facts: Facts, options: CardOptions) -> str:
                      "`--source-text` to state it otherwise.")
     lines += [f"- **Original input of the curation:** `{src['original_input']}`",
               f"- **Citation:** {src['citation']}",
-              f"- **Collection process, annotators and their instructions:** "
+              "- **Collection process, annotators and their instructions:** "
               + ("crowd-sourced labels (see the AI4Mars paper for the protocol)"
                  if src["detected"] else UNKNOWN),
               "- **Personal or sensitive information:** "
@@ -447,7 +447,7 @@ def section_curation(facts: Facts, options: CardOptions, pictures: dict) -> str:
               if rows else f"_History: {UNKNOWN}._", "", "### What was removed and why", ""]
     outliers = facts.step("outliers")
     if outliers is None:
-        lines.append(f"_Outlier removal: not recorded (no `outliers` step in the history)._")
+        lines.append("_Outlier removal: not recorded (no `outliers` step in the history)._")
         return "\n".join(lines) + "\n"
     s = outliers.summary
     lines.append(f"`curate outliers` read {s.get('pairs_in', UNKNOWN)} pairs, removed "

@@ -63,6 +63,16 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(code=1) from None
 
 
+def load(data: Path, num_classes: int | None, class_names: str | None, label_map: str | None,
+         ignore_index: int | None):
+    """Read DATA with the shared read options and print what the reader noted or skipped."""
+    from curate.readers import load_dataset
+
+    dataset = load_dataset(data, read_options(num_classes, class_names, label_map, ignore_index))
+    show_notes(dataset)
+    return dataset
+
+
 def show_notes(dataset) -> None:
     """Print what the reader inferred and which files it could not use."""
     for note in dataset.notes:
@@ -130,7 +140,6 @@ def outliers(
     """
     from curate.checks import DEFAULT_REMOVE
     from curate.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
-    from curate.readers import load_dataset
     from curate.writers import check_output, write_dataset, write_file_atomic
 
     with user_errors():
@@ -145,9 +154,7 @@ def outliers(
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
             z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
             bright_level=bright_level, **({"checks": list(check)} if check else {}))
-        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
-                                                  ignore_index))
-        show_notes(dataset)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = find_outliers(dataset, config)
         _print_outliers(result)
         if sheet is not None:
@@ -204,7 +211,6 @@ def stats(
 ) -> None:
     """Class distribution: pixel share, images containing each class, co-occurrence."""
     from curate.manifest import build_manifest
-    from curate.readers import load_dataset
     from curate.stats import class_stats, stats_chart
     from curate.writers import to_json, write_file_atomic, write_text_atomic
 
@@ -212,9 +218,7 @@ def stats(
         for path in (csv, json_path, png):
             if path is not None and path.exists() and not force:
                 raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
-        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
-                                                  ignore_index))
-        show_notes(dataset)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index)
         manifest = build_manifest(dataset)
         if split:
             if "split" not in manifest or not (manifest["split"] == split).any():
@@ -299,7 +303,6 @@ def run_command(
     from curate.checks import DEFAULT_REMOVE
     from curate.outliers import OutlierConfig
     from curate.pipeline import PipelineConfig, run_pipeline, write_result
-    from curate.readers import load_dataset
     from curate.split import SplitConfig, parse_ratios
     from curate.writers import check_output
 
@@ -320,9 +323,7 @@ def run_command(
                               near_duplicate_distance=near_duplicate_distance),
             augment=augment_config)
         check_output(out, force, [data])
-        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
-                                                  ignore_index))
-        show_notes(dataset)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = run_pipeline(dataset, config)
         _print_outliers(result.outliers)
         _print_split(result.split_report, result.split_summary)
@@ -381,7 +382,6 @@ def augment_command(
     mask. Needs a split (run `curate split` first) unless --allow-unsplit.
     """
     from curate.augment import AugmentConfig, augment
-    from curate.readers import load_dataset
     from curate.writers import check_output, write_dataset
 
     with user_errors():
@@ -392,9 +392,7 @@ def augment_command(
             allow_unsplit=allow_unsplit)
         config.validate()
         check_output(out, force, [data])
-        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
-                                                  ignore_index))
-        show_notes(dataset)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = augment(dataset, config)
         write_dataset(out, result.dataset, result.manifest, result.reports, force=force)
     _print_augment(result.summary, result.dataset.class_names)
@@ -456,7 +454,6 @@ def split_command(
     containing it and pixel share); groups (near duplicates, identical images, equal
     --group-column values) never straddle splits. The split is written into manifest.csv.
     """
-    from curate.readers import load_dataset
     from curate.split import SplitConfig, parse_ratios, split_dataset, split_figure
     from curate.writers import check_output, write_dataset
 
@@ -465,9 +462,7 @@ def split_command(
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins)
         check_output(out, force, [data])
-        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
-                                                  ignore_index))
-        show_notes(dataset)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index)
         manifest, report = split_dataset(dataset, config)
         reports = {"split_report.csv": report.to_csv(index=False),
                    "split.png": split_figure(report)}
@@ -517,12 +512,9 @@ def check_leakage_command(
 ) -> None:
     """Report identical or near-duplicate images in different splits; exit 1 if any."""
     from curate.leakage import dataset_leakage
-    from curate.readers import load_dataset
 
     with user_errors():
-        dataset = load_dataset(data, read_options(num_classes, class_names, label_map,
-                                                  ignore_index))
-        show_notes(dataset)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index)
         leaks = dataset_leakage(dataset, distance, split_file)
     if leaks.empty:
         console.print(f"No leakage: no identical or near-duplicate (distance <= {distance}) "

@@ -157,7 +157,7 @@ def outliers_section(facts: Facts) -> str:
 
 def splits_section(facts: Facts) -> str:
     step = facts.step("split")
-    m, c = facts.manifest, counts(facts)
+    m = facts.manifest
     keep = [k for k in range(len(facts.class_names)) if k != facts.ignore_index]
     rows = []
     for name in SPLITS + ("unsplit",):
