@@ -195,3 +195,23 @@ def predict(
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="Run folder written by `segment train` (and `segment evaluate`).")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report file, .html (default: RUN/report.html; a run folder is an output, so it may go there).")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="Dataset folder: predict a few images for the overlay sheet (else use RUN's contact_sheet.png if any).")] = None,
+    split: Annotated[Optional[Split], typer.Option(help="With --data: split to predict (default: test, else val).")] = None,
+    device: Annotated[Device, typer.Option(help="With --data: device for the few predictions (cpu keeps the report reproducible).")] = Device.cpu,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing report.")] = False,
+) -> None:
+    """Self-contained HTML report of a run: summary, config, learning curves, scores, confusion, overlays."""
+    from segment.report import write_report
+
+    out = out or run / "report.html"
+    try:
+        path = write_report(run, out, data, split.value if split else None, device.value, force)
+    except SegmentError as exc:
+        _fail(exc)
+    console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)

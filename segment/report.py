@@ -1,0 +1,415 @@
+"""A static, single-file HTML report of a training run folder (images embedded as data URIs).
+
+The HTML helpers at the top know nothing about training; they mirror curate's report helpers
+without importing curate (the two packages only share the dataset folder contract). The
+sections below read what `segment train` and `segment evaluate` wrote into the run folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segment import __version__, plots, runtime
+from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
+from segment.errors import ConfigError, InputError, OutputExistsError
+from segment.predict import predict_masks
+
+# Section ids are stable: tests and links rely on them.
+SECTION_IDS = ("summary", "config", "learning", "scores", "confusion", "predictions")
+# Config fields shown in the summary; the config section lists every field.
+KEY_FIELDS = ("data", "epochs", "batch_size", "lr", "scheduler", "loss", "class_weights",
+              "depth", "base_width", "augment", "seed", "device", "amp", "threads")
+SHEET_COUNT = 12  # images predicted for the overlay sheet with --data: enough to eyeball
+REPORT_SUFFIXES = (".html", ".htm")
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1em;
+       color: #222; }
+h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
+section { margin: 1.5em 0; }
+table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; vertical-align: top; }
+th { background: #f0f0f0; }
+td.text, th.text { text-align: left; }
+tr.best td { background: #eef7ee; font-weight: bold; }
+figure { margin: .8em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figure img.pixels { image-rendering: pixelated; width: 100%; }
+figcaption { font-size: .85em; color: #555; }
+.missing { color: #a33; font-style: italic; }
+.numbers { display: flex; gap: 1em; flex-wrap: wrap; }
+.numbers div { border: 1px solid #ccc; border-radius: 4px; padding: .4em .8em; }
+.numbers b { display: block; font-size: 1.4em; }
+.figures { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
+.swatch { display: inline-block; width: 1em; height: 1em; border: 1px solid #888;
+          vertical-align: middle; margin: 0 .3em 0 1em; }
+nav a { margin-right: 1em; }
+code { font-size: .85em; word-break: break-word; }
+"""
+
+
+# --- HTML helpers ----------------------------------------------------------------------------
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def figure(png: bytes | None, alt: str, caption: str, fig_id: str, css_class: str = "") -> str:
+    """An embedded PNG with a caption, or a visible 'not available' note."""
+    if png is None:
+        return f'<p class="missing" id="{esc(fig_id)}-missing">{esc(caption)}: not available.</p>'
+    cls = f' class="{esc(css_class)}"' if css_class else ""
+    return (f'<figure><img id="{esc(fig_id)}"{cls} src="{data_uri(png)}" alt="{esc(alt)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def table(columns: list[str], rows: list[list], text_columns: tuple[int, ...] = (),
+          table_id: str | None = None, highlight: frozenset[int] = frozenset()) -> str:
+    """An HTML table; cells are escaped; `text_columns` left-aligned; `highlight` rows bold."""
+    def cells(tag: str, values) -> str:
+        return "".join(f'<{tag}{" class=text" if i in text_columns else ""}>{esc(v)}</{tag}>'
+                       for i, v in enumerate(values))
+    ident = f' id="{esc(table_id)}"' if table_id else ""
+    body = "".join(f"<tr{' class=best' if n in highlight else ''}>{cells('td', row)}</tr>"
+                   for n, row in enumerate(rows))
+    return (f"<table{ident}><thead><tr>{cells('th', columns)}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+def paragraph(text: str, css_class: str | None = None) -> str:
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<p{cls}>{esc(text)}</p>"
+
+
+def numbers(boxes: list[tuple[str, Any]]) -> str:
+    """Big numbers in boxes; each box has the id n-<label with dashes>."""
+    return '<div class="numbers">' + "".join(
+        f'<div id="n-{esc(k.replace(" ", "-"))}"><b>{esc(v)}</b>{esc(k)}</div>' for k, v in boxes
+    ) + "</div>"
+
+
+def section(section_id: str, title: str, body: str) -> str:
+    return f'<section id="{esc(section_id)}"><h2>{esc(title)}</h2>{body}</section>'
+
+
+def page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    """A whole HTML document: title, a nav bar, then (id, title, body) sections."""
+    nav = "".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t, _ in sections)
+    body = "\n".join(section(i, t, b) for i, t, b in sections)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+            f"<h1>{esc(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n")
+
+
+# --- what the run folder holds ---------------------------------------------------------------
+
+@dataclass
+class RunFacts:
+    """The files of one run folder, read once; None where a file is absent."""
+
+    root: Path
+    config: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    best: dict[str, Any] | None  # epoch and best_metric of best.pt
+    scores: list[tuple[str, str, dict]] = field(default_factory=list)  # (split, file, scores)
+    class_names: list[str] = field(default_factory=list)
+
+    def png(self, name: str) -> bytes | None:
+        path = self.root / name
+        return path.read_bytes() if path.is_file() else None
+
+    def checkpoint(self) -> Path | None:
+        return next((self.root / n for n in ("best.pt", "last.pt") if (self.root / n).is_file()),
+                    None)
+
+
+def _read_json(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def _read_history(path: Path) -> list[dict[str, Any]] | None:
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path)
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def _scores(root: Path) -> list[tuple[str, str, dict]]:
+    """val_scores.json (train, best epoch) first, then scores_<split>.json (evaluate)."""
+    found = []
+    for split, name in [("val", "val_scores.json")] + [(s, f"scores_{s}.json") for s in SPLITS]:
+        data = _read_json(root / name)
+        if data is not None:
+            found.append((split, name, data))
+    return found
+
+
+def collect_run(run: str | Path) -> RunFacts:
+    """Read a run folder written by `segment train` (and `segment evaluate`)."""
+    root = Path(run)
+    if not root.is_dir():
+        raise InputError(f"run folder {root} does not exist")
+    ckpt = next((root / n for n in ("best.pt", "last.pt") if (root / n).is_file()), None)
+    config = _read_json(root / "config.json")
+    history = _read_history(root / "metrics.csv")
+    if ckpt is None and config is None and history is None:
+        raise InputError(f"{root} is not a run folder: it has none of best.pt, last.pt, "
+                         "config.json, metrics.csv; expected the --out folder of `segment train`")
+    state = runtime.load_checkpoint(ckpt) if ckpt is not None else None
+    # The checkpoint embeds config and history too; the files win, the checkpoint fills gaps.
+    config = config or (state["config"] if state else None)
+    history = history if history is not None else list(state["history"]) if state else []
+    best = ({"epoch": state["epoch"], "best_metric": state["best_metric"], "file": ckpt.name}
+            if state and ckpt.name == "best.pt" else None)
+    scores = _scores(root)
+    names = (list(state["class_names"]) if state
+             else list(scores[0][2]["per_class"]) if scores else [])
+    return RunFacts(root, config, history, best, scores, names)
+
+
+# --- sections --------------------------------------------------------------------------------
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return str(value)
+
+
+def _render_png(draw) -> bytes:
+    """PNG bytes of draw(path), for the plot functions that write a file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "figure.png"
+        draw(path)
+        return path.read_bytes()
+
+
+def _config_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def summary_section(facts: RunFacts) -> str:
+    cfg, hist = facts.config or {}, facts.history
+    best_epoch = facts.best["epoch"] if facts.best else "not available"
+    best_miou = _fmt(facts.best["best_metric"]) if facts.best else "not available"
+    wall = sum(float(r.get("seconds") or 0) for r in hist)
+    boxes = [("best epoch", best_epoch), ("best val mean IoU", best_miou),
+             ("epochs run", f"{len(hist)} of {cfg.get('epochs', '?')}"),
+             ("epoch time", f"{wall:.0f} s" if hist else "not logged"),
+             ("parameters", cfg.get("parameters", "not logged"))]
+    rows = [[k, _config_value(cfg[k])] for k in KEY_FIELDS if k in cfg]
+    notes = ("Epoch time is the sum of the per-epoch seconds in metrics.csv (training and "
+             "validation; not data loading or the final plots). The stop reason and the device "
+             "that --device auto resolved to are not logged by segment train.")
+    return (numbers(boxes)
+            # No run folder path here: the report must not change when the folder is moved.
+            + table(["setting", "value"], rows, (0, 1), "key-config")
+            + paragraph(notes))
+
+
+def config_section(facts: RunFacts) -> str:
+    if facts.config is None:
+        return paragraph("Configuration: not available (no config.json or checkpoint).",
+                         "missing")
+    rows = [[k, _config_value(v)] for k, v in facts.config.items()]
+    return (paragraph("Every field of config.json (the TrainConfig of the run, plus the "
+                      "parameter count); `segment train` flags map one to one onto them.")
+            + table(["field", "value"], rows, (0, 1), "config-table"))
+
+
+def _column_title(column: str, names: list[str]) -> str:
+    if column.startswith("val_iou_") and column[8:].isdigit() and int(column[8:]) < len(names):
+        return f"val IoU {names[int(column[8:])]}"
+    return column.replace("_", " ")
+
+
+def learning_section(facts: RunFacts) -> str:
+    png, caption = facts.png("learning_curve.png"), "learning_curve.png, written by segment train"
+    if png is None and facts.history:
+        # learning_curve.png appears only when training finishes; draw a running one.
+        png = _render_png(lambda path: plots.learning_curve(facts.history, path))
+        caption = "drawn from metrics.csv (learning_curve.png is written when training finishes)"
+    parts = [figure(png, "learning curves",
+                    f"Training loss and validation mean IoU per epoch ({caption})",
+                    "img-learning-curve")]
+    if not facts.history:
+        return "".join(parts) + paragraph("Per-epoch log: not available (no metrics.csv).",
+                                          "missing")
+    columns = list(facts.history[0])
+    rows = [[_fmt(r.get(c), 6 if c != "seconds" else 2) for c in columns] for r in facts.history]
+    best = frozenset(n for n, r in enumerate(facts.history)
+                     if facts.best and r.get("epoch") == facts.best["epoch"])
+    parts.append(table([_column_title(c, facts.class_names) for c in columns], rows,
+                       table_id="epoch-table", highlight=best))
+    return "".join(parts)
+
+
+def _scores_table(split: str, scores: dict) -> str:
+    rows = [[name, *(_fmt(s[m]) for m in ("precision", "recall", "f1", "iou")), s["support"],
+             "yes" if s["scored"] else "no"] for name, s in scores["per_class"].items()]
+    return table(["class", "precision", "recall", "F1", "IoU", "pixels", "in mean"], rows, (0,),
+                 f"scores-{split}")
+
+
+def scores_section(facts: RunFacts) -> str:
+    if not facts.scores:
+        return paragraph("Scores: not available (no val_scores.json or scores_<split>.json; "
+                         "run `segment evaluate RUN/best.pt DATA --split test`).", "missing")
+    parts = []
+    for split, name, s in facts.scores:
+        source = ("segment train, best checkpoint" if name == "val_scores.json"
+                  else f"segment evaluate {Path(s.get('checkpoint', '?')).name}")
+        parts.append(f"<h3>{esc(split)} split ({esc(name)})</h3>")
+        parts.append(paragraph(f"Mean IoU {_fmt(s['mean_iou'])} over "
+                               f"{', '.join(s['scored_classes'])}; epoch {s.get('epoch', '?')}; "
+                               f"from {source}."))
+        parts.append(_scores_table(split if name != "val_scores.json" else "val-train", s))
+    return "".join(parts)
+
+
+def confusion_section(facts: RunFacts) -> str:
+    figures = [figure(facts.png(f"confusion_{s}.png"), f"confusion matrix, {s} split",
+                      f"confusion_{s}.png (rows: true class, row-normalised)", f"img-confusion-{s}")
+               for s in SPLITS if (facts.root / f"confusion_{s}.png").is_file()]
+    if not figures:
+        return paragraph("Confusion matrices: not available (no confusion_<split>.png).",
+                         "missing")
+    return f'<div class="figures">{"".join(figures)}</div>'
+
+
+def _legend(names: list[str]) -> str:
+    """Class colour swatches, in the fixed palette of the overlays."""
+    def swatch(c: int) -> str:
+        rgb = "".join(f"{v:02x}" for v in plots.PALETTE[c % len(plots.PALETTE)])
+        return f'<span class="swatch" style="background:#{rgb}"></span>'
+    items = "".join(f"{swatch(c)}{esc(c)} {esc(n)}" for c, n in enumerate(names))
+    return f'<p id="legend">Colours:{items}</p>'
+
+
+def predictions_section(facts: RunFacts, sheet: tuple[bytes, str] | None) -> str:
+    legend = _legend(facts.class_names) if facts.class_names else ""
+    if sheet is not None:
+        png, caption = sheet
+        return legend + figure(png, "prediction overlays", caption, "img-predictions", "pixels")
+    found = sorted(facts.root.glob("contact_sheet.png")) + sorted(facts.root.glob("*/contact_sheet.png"))
+    if found:
+        rel = found[0].relative_to(facts.root).as_posix()
+        return legend + figure(found[0].read_bytes(), "prediction overlays",
+                               f"Overlay sheet found in the run folder ({rel}, written by "
+                               "segment predict)", "img-predictions", "pixels")
+    return paragraph("Prediction overlays: not available (pass --data DATASET to predict a few "
+                     "val/test images, or run `segment predict RUN/best.pt DATA -o RUN/pred`).",
+                     "missing")
+
+
+# --- predictions with --data -----------------------------------------------------------------
+
+def _pick_split(info, split: str | None) -> str:
+    if split is not None:
+        split_rows(info, split)  # raises with the fix when the split is empty
+        return split
+    present = set(info.manifest["split"]) if "split" in info.manifest.columns else set()
+    for name in ("test", "val"):
+        if name in present:
+            return name
+    raise InputError(f"{info.root} has no test or val rows to predict; pass --split or run "
+                     f"`curate split {info.root}` first")
+
+
+def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = None,
+                     count: int = SHEET_COUNT, device: str = "cpu") -> tuple[bytes, str]:
+    """PNG bytes of (truth overlay | prediction overlay) tiles for the first `count` images."""
+    state = runtime.load_checkpoint(checkpoint)
+    info = load_dataset(data)
+    if info.num_classes != state["num_classes"]:
+        raise InputError(f"{data} has {info.num_classes} classes but the checkpoint was trained "
+                         f"on {state['num_classes']} ({', '.join(state['class_names'])})")
+    split = _pick_split(info, split)
+    rows = split_rows(info, split).head(count)
+    mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
+    images = [read_image(info.root / p, mode) for p in rows["image"]]
+    truths = [read_mask(info.root / p) for p in rows["mask"]]
+    preds = predict_masks(state, images, device)
+    shape = images[0].shape  # the contact sheet needs one tile size
+    tiles = []
+    for img, truth, pred in zip(images, truths, preds):
+        if img.shape == shape:
+            gap = np.full((shape[1], 4, 3), 255, np.uint8)  # (H, 4, 3) white divider
+            tiles.append(np.concatenate([plots.overlay(img, truth), gap, plots.overlay(img, pred)], 1))
+    png = _render_png(lambda path: plots.contact_sheet(tiles, path, columns=2, gap=16))
+    caption = (f"First {len(tiles)} {split} images of {info.root.name}, predicted with "
+               f"{checkpoint.name} (epoch {state['epoch']}): ground truth left, prediction right")
+    return png, caption
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def render_report(run: str | Path, data: str | Path | None = None, split: str | None = None,
+                  device: str = "cpu", title: str | None = None) -> str:
+    """The whole report as one HTML string; deterministic for the same run folder and data."""
+    facts = collect_run(run)
+    sheet = None
+    if data is not None:
+        ckpt = facts.checkpoint()
+        if ckpt is None:
+            raise InputError(f"{facts.root} has no best.pt or last.pt to predict with")
+        sheet = prediction_sheet(ckpt, data, split, device=device)
+    sections = [
+        ("summary", "Summary", summary_section(facts)),
+        ("config", "Configuration", config_section(facts)),
+        ("learning", "Learning curves", learning_section(facts)),
+        ("scores", "Scores", scores_section(facts)),
+        ("confusion", "Confusion matrices", confusion_section(facts)),
+        ("predictions", "Predictions", predictions_section(facts, sheet)),
+    ]
+    name = facts.root.resolve().name
+    return page(title or f"Training run {name} (segment {__version__})", sections)
+
+
+def check_report_path(out: Path, force: bool, data: str | Path | None) -> None:
+    """The report may go inside the run folder (an output), never inside the input dataset."""
+    if out.suffix.lower() not in REPORT_SUFFIXES:
+        raise ConfigError(f"report path {out} must end in .html or .htm (so it can never "
+                          "replace a checkpoint or log); e.g. RUN/report.html")
+    if out.is_dir():
+        raise OutputExistsError(f"report path {out} is a folder; give a file name, e.g. {out / 'report.html'}")
+    if data is not None and out.resolve().is_relative_to(Path(data).resolve()):
+        raise OutputExistsError(f"report path {out} is inside the input dataset {data}; inputs "
+                                "are never modified: write it elsewhere, e.g. into the run folder")
+    if out.exists() and not force:
+        raise OutputExistsError(f"{out} exists; pass --force to overwrite it")
+
+
+def _write_readable(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o644)  # the temp file is 0600 (mkstemp); a report is meant to be shared
+
+
+def write_report(run: str | Path, out: str | Path, data: str | Path | None = None,
+                 split: str | None = None, device: str = "cpu", force: bool = False) -> Path:
+    """Render the report and write it atomically to `out`; refuse to overwrite without force."""
+    out = Path(out)
+    check_report_path(out, force, data)
+    text = render_report(run, data, split, device)
+    runtime.atomic_write(out, lambda p: _write_readable(p, text))
+    return out
