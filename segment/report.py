@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ figcaption { font-size: .85em; color: #555; }
 .numbers div { border: 1px solid #ccc; border-radius: 4px; padding: .4em .8em; }
 .numbers b { display: block; font-size: 1.4em; }
 .figures { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
+.figures figure { max-width: 48%; }
 .swatch { display: inline-block; width: 1em; height: 1em; border: 1px solid #888;
           vertical-align: middle; margin: 0 .3em 0 1em; }
 nav a { margin-right: 1em; }
@@ -89,9 +91,10 @@ def table(columns: list[str], rows: list[list], text_columns: tuple[int, ...] = 
             f"<tbody>{body}</tbody></table>")
 
 
-def paragraph(text: str, css_class: str | None = None) -> str:
-    cls = f' class="{css_class}"' if css_class else ""
-    return f"<p{cls}>{esc(text)}</p>"
+def paragraph(text: str, css_class: str | None = None, para_id: str | None = None) -> str:
+    cls = f' class="{esc(css_class)}"' if css_class else ""
+    ident = f' id="{esc(para_id)}"' if para_id else ""
+    return f"<p{ident}{cls}>{esc(text)}</p>"
 
 
 def numbers(boxes: list[tuple[str, Any]]) -> str:
@@ -204,8 +207,27 @@ def _render_png(draw) -> bytes:
         return path.read_bytes()
 
 
+def _trim(png: bytes, margin: int) -> bytes:
+    """Cut the white gap that contact_sheet leaves after the last column and row."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        out = io.BytesIO()
+        im.crop((0, 0, im.width - margin, im.height - margin)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _config_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _settings_table(items: list[tuple[str, Any]], table_id: str, per_row: int = 3) -> str:
+    """(name, value) pairs, `per_row` pairs side by side so long configs stay short."""
+    rows = []
+    for start in range(0, len(items), per_row):
+        row = [cell for k, v in items[start:start + per_row] for cell in (k, _config_value(v))]
+        rows.append(row + [""] * (2 * per_row - len(row)))
+    return table(["setting", "value"] * per_row, rows, tuple(range(2 * per_row)), table_id)
 
 
 def summary_section(facts: RunFacts) -> str:
@@ -215,15 +237,15 @@ def summary_section(facts: RunFacts) -> str:
     wall = sum(float(r.get("seconds") or 0) for r in hist)
     boxes = [("best epoch", best_epoch), ("best val mean IoU", best_miou),
              ("epochs run", f"{len(hist)} of {cfg.get('epochs', '?')}"),
-             ("epoch time", f"{wall:.0f} s" if hist else "not logged"),
+             ("epoch time", f"{wall:.{0 if wall >= 10 else 1}f} s" if hist else "not logged"),
              ("parameters", cfg.get("parameters", "not logged"))]
-    rows = [[k, _config_value(cfg[k])] for k in KEY_FIELDS if k in cfg]
+    items = [(k, cfg[k]) for k in KEY_FIELDS if k in cfg]
     notes = ("Epoch time is the sum of the per-epoch seconds in metrics.csv (training and "
              "validation; not data loading or the final plots). The stop reason and the device "
              "that --device auto resolved to are not logged by segment train.")
     return (numbers(boxes)
             # No run folder path here: the report must not change when the folder is moved.
-            + table(["setting", "value"], rows, (0, 1), "key-config")
+            + _settings_table(items, "key-config")
             + paragraph(notes))
 
 
@@ -231,10 +253,9 @@ def config_section(facts: RunFacts) -> str:
     if facts.config is None:
         return paragraph("Configuration: not available (no config.json or checkpoint).",
                          "missing")
-    rows = [[k, _config_value(v)] for k, v in facts.config.items()]
     return (paragraph("Every field of config.json (the TrainConfig of the run, plus the "
                       "parameter count); `segment train` flags map one to one onto them.")
-            + table(["field", "value"], rows, (0, 1), "config-table"))
+            + _settings_table(list(facts.config.items()), "config-table"))
 
 
 def _column_title(column: str, names: list[str]) -> str:
@@ -319,7 +340,7 @@ def predictions_section(facts: RunFacts, sheet: tuple[bytes, str] | None) -> str
                                "segment predict)", "img-predictions", "pixels")
     return paragraph("Prediction overlays: not available (pass --data DATASET to predict a few "
                      "val/test images, or run `segment predict RUN/best.pt DATA -o RUN/pred`).",
-                     "missing")
+                     "missing", "predictions-missing")
 
 
 # --- predictions with --data -----------------------------------------------------------------
@@ -356,7 +377,7 @@ def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = Non
         if img.shape == shape:
             gap = np.full((shape[1], 4, 3), 255, np.uint8)  # (H, 4, 3) white divider
             tiles.append(np.concatenate([plots.overlay(img, truth), gap, plots.overlay(img, pred)], 1))
-    png = _render_png(lambda path: plots.contact_sheet(tiles, path, columns=2, gap=16))
+    png = _trim(_render_png(lambda path: plots.contact_sheet(tiles, path, columns=2, gap=16)), 16)
     caption = (f"First {len(tiles)} {split} images of {info.root.name}, predicted with "
                f"{checkpoint.name} (epoch {state['epoch']}): ground truth left, prediction right")
     return png, caption
