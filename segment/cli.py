@@ -114,6 +114,7 @@ def train(
     aspp: Annotated[bool, typer.Option(help="ASPP in the bottleneck.")] = TrainConfig.aspp,
     loss: Annotated[str, typer.Option(help="Sum of ce, dice, tversky, focal_tversky joined by '+'.")] = TrainConfig.loss,
     class_weights: Annotated[Weights, typer.Option(help="CE class weights from the train split.")] = Weights(TrainConfig.class_weights),
+    class_weight_power: Annotated[float, typer.Option(help="Raise balanced weights to this power (0.5 = sqrt).")] = TrainConfig.class_weight_power,
     tversky_alpha: Annotated[float, typer.Option(help="Tversky weight of false positives.")] = TrainConfig.tversky_alpha,
     tversky_beta: Annotated[float, typer.Option(help="Tversky weight of false negatives.")] = TrainConfig.tversky_beta,
     focal_gamma: Annotated[float, typer.Option(help="Focal Tversky exponent.")] = TrainConfig.focal_gamma,

@@ -33,6 +33,7 @@ class TrainConfig:
     # loss
     loss: str = "ce+dice"
     class_weights: str = "balanced"
+    class_weight_power: float = 1.0  # balanced ** power: 1 = balanced, 0.5 = sqrt, 0 = none
     tversky_alpha: float = 0.3
     tversky_beta: float = 0.7
     focal_gamma: float = 0.75
@@ -101,5 +102,7 @@ def validate(cfg: TrainConfig) -> None:
     for name in ("spatial_dropout", "dropout"):
         if not 0.0 <= getattr(cfg, name) < 1.0:
             raise ConfigError(f"{name} must be in [0, 1), got {getattr(cfg, name)}")
+    if not 0.0 <= cfg.class_weight_power <= 1.0:
+        raise ConfigError(f"class_weight_power must be in [0, 1], got {cfg.class_weight_power}")
     if cfg.lr <= 0:
         raise ConfigError(f"lr must be positive, got {cfg.lr}")

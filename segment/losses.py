@@ -14,12 +14,13 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def class_weights(
-    pixel_counts: Sequence[int], ignore_index: int | None, mode: str = "balanced"
+    pixel_counts: Sequence[int], ignore_index: int | None, mode: str = "balanced", power: float = 1.0
 ) -> np.ndarray:
     """Per-class CE weights from training-split pixel counts; the ignored class gets weight 0.
 
     'balanced' is n / (k * n_c) over the k counted classes (scikit-learn's rule), 'sqrt' its
-    square root (milder for very rare classes), 'none' all ones. A class absent from training gets 0.
+    square root (milder for very rare classes), 'none' all ones. `power` raises the balanced
+    weights to that power (0.5 is 'sqrt'). A class absent from training gets 0.
     """
     counts = np.asarray(pixel_counts, dtype=np.float64)
     counted = np.ones(len(counts), dtype=bool)
@@ -31,7 +32,7 @@ def class_weights(
         weights[counted] = 1.0
         return weights
     weights[present] = counts[present].sum() / (present.sum() * counts[present])
-    return np.sqrt(weights) if mode == "sqrt" else weights
+    return weights ** (0.5 if mode == "sqrt" else power)
 
 
 def cross_entropy(

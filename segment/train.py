@@ -151,7 +151,9 @@ def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict
         "num_classes": info.num_classes,
         "ignore_index": info.ignore_index,
         "normalization": normalization(images),
-        "class_weights": class_weights(counts, info.ignore_index, cfg.class_weights).tolist(),
+        "class_weights": class_weights(
+            counts, info.ignore_index, cfg.class_weights, cfg.class_weight_power
+        ).tolist(),
         "train_pixel_counts": counts.tolist(),
     }
 

@@ -79,3 +79,4 @@ def test_balanced_weights_by_hand_and_background_zero():
     np.testing.assert_allclose(w, [0.0, 100 / 180, 100 / 90, 100 / 30])
     assert class_weights([5, 0, 10], ignore_index=None).tolist() == [1.5, 0.0, 0.75]
     np.testing.assert_allclose(class_weights([1000, 60, 30, 10], 0, "sqrt"), np.sqrt(w))
+    np.testing.assert_allclose(class_weights([1000, 60, 30, 10], 0, power=0.75), w**0.75)
