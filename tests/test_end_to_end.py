@@ -21,7 +21,7 @@ runner = CliRunner()
 
 def test_segment_never_imports_curate():
     code = ("import sys, segment, segment.cli, segment.train, segment.evaluate, "
-            "segment.predict; print(any(m == 'curate' or m.startswith('curate.') "
+            "segment.predict, segment.report; print(any(m == 'curate' or m.startswith('curate.') "
             "for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
