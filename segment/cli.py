@@ -94,7 +94,7 @@ class RichHooks:
 def train(
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
-    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = TrainConfig.epochs,
+    epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs [default: {TrainConfig.epochs}; with --resume: the saved run's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Images per step.")] = TrainConfig.batch_size,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = TrainConfig.lr,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = TrainConfig.weight_decay,
@@ -135,8 +135,10 @@ def train(
     values = {k: (v.value if isinstance(v, Enum) else v) for k, v in locals().items()
               if k not in ("force", "resume", "run_training")}
     try:
+        keep_saved = ("epochs",) if epochs is None else ()
+        values["epochs"] = TrainConfig.epochs if epochs is None else epochs
         cfg = TrainConfig(**{**values, "data": str(data), "out": str(out)})
-        result = run_training(cfg, RichHooks(), force=force, resume=resume)
+        result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except SegmentError as exc:
         _fail(exc)
     console.print(f"{result.stop_reason}; best val mean IoU {result.best_val_miou:.4f} "

@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -36,6 +37,7 @@ def learning_curve(history: list[dict[str, Any]], path: Path) -> None:
     ax2.plot(epochs, [r["val_mean_iou"] for r in history], marker=".", color="tab:green")
     ax2.set(xlabel="epoch", ylabel="val mean IoU", title="Validation mean IoU")
     for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     _save(fig, path)
 

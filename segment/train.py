@@ -302,25 +302,33 @@ def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks,
     return f"completed {cfg.epochs} epochs"
 
 
-def _resume_config(cfg: TrainConfig, out: Path) -> tuple[TrainConfig, dict[str, Any]]:
-    """The saved config; paths, run length and runtime options (not the model or loss) from cfg."""
+def _resume_config(cfg: TrainConfig, out: Path,
+                   keep_saved: tuple[str, ...] = ()) -> tuple[TrainConfig, dict[str, Any]]:
+    """The saved config; paths, run length and runtime options (not the model or loss) from cfg,
+    except the names in `keep_saved`, which keep their saved values."""
     state = runtime.load_checkpoint(out / "last.pt")
     saved = TrainConfig.from_dict(state["config"])
     for name in ("data", "out", "epochs", "patience", "max_minutes", "workers", "device", "threads"):
-        setattr(saved, name, getattr(cfg, name))
+        if name not in keep_saved:
+            setattr(saved, name, getattr(cfg, name))
     return saved, state
 
 
 def train(
-    config: TrainConfig, hooks: TrainHooks | None = None, force: bool = False, resume: bool = False
+    config: TrainConfig, hooks: TrainHooks | None = None, force: bool = False, resume: bool = False,
+    keep_saved: tuple[str, ...] = (),
 ) -> TrainResult:
-    """Train a U-Net on config.data's train split, select on val mean IoU, write config.out."""
+    """Train a U-Net on config.data's train split, select on val mean IoU, write config.out.
+
+    With `resume`, run-length options named in `keep_saved` (e.g. "epochs") keep the values
+    saved in last.pt instead of taking config's.
+    """
     hooks = hooks or _NoHooks()
     out = Path(config.out)
     prepare_run_dir(out, force, resume)
     state = None
     if resume:
-        config, state = _resume_config(config, out)
+        config, state = _resume_config(config, out, keep_saved)
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)

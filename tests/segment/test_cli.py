@@ -99,3 +99,19 @@ def test_resume_continues_in_place(small_dataset, run_dir):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(run_dir / "metrics.csv")) == 2
+
+
+def test_resume_without_epochs_keeps_the_saved_run_length(small_dataset, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "2", "--base-width", "4",
+            "--depth", "2", "--batch-size", "4", "--threads", "1", "--device", "cpu"]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(out), "--resume",
+                                 "--device", "cpu", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out / "metrics.csv")) == 2  # not the default 40
+    assert json.loads((out / "config.json").read_text())["epochs"] == 2
+
+
+def test_run_outputs_are_readable_by_others(run_dir):
+    assert (run_dir / "best.pt").stat().st_mode & 0o044 == 0o044
