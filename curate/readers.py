@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -253,16 +252,22 @@ def _read_folder(path: Path):
 def _read_pairs(files: list[tuple[Path, Path]]) -> list[tuple[np.ndarray, np.ndarray] | InputError]:
     """Decode (image, mask) file pairs in order; a pair that cannot be read gives its error.
 
-    Pillow releases the GIL while decoding, so threads use every core.
+    Pillow releases the GIL while decoding, so threads help for large images; each thread
+    takes a contiguous chunk, because for small images per-file task overhead would eat the
+    gain (measured: 6000 pairs of 64x128 read as fast as serially, never slower).
     """
-    def read(pair: tuple[Path, Path]):
-        try:
-            return read_image(pair[0]), read_mask(pair[1])
-        except InputError as exc:
-            return exc
+    def read(chunk: list[tuple[Path, Path]]):
+        out = []
+        for image_file, mask_file in chunk:
+            try:
+                out.append((read_image(image_file), read_mask(mask_file)))
+            except InputError as exc:
+                out.append(exc)
+        return out
 
+    chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-        return list(pool.map(read, files, chunksize=64))
+        return [result for chunk in pool.map(read, chunks) for result in chunk]
 
 
 def _files_by_stem(folder: Path) -> dict[str, Path]:
@@ -274,18 +279,18 @@ def _files_by_stem(folder: Path) -> dict[str, Path]:
 
 
 def _open(path: Path) -> Image.Image:
+    # The size is checked from the header before any pixel is decoded. (No warnings filter
+    # here: catch_warnings is not thread-safe, and files are decoded on a thread pool.)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
-            if img.width * img.height > MAX_PIXELS:
-                raise InputError(
-                    f"{path.name} is {img.width}x{img.height} pixels, over the "
-                    f"{MAX_PIXELS:,}-pixel limit (a possible decompression bomb); "
-                    "tile or downscale it first."
-                )
-            img.load()
-            return img
+        img = Image.open(path)
+        if img.width * img.height > MAX_PIXELS:
+            raise InputError(
+                f"{path.name} is {img.width}x{img.height} pixels, over the "
+                f"{MAX_PIXELS:,}-pixel limit (a possible decompression bomb); "
+                "tile or downscale it first."
+            )
+        img.load()
+        return img
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
