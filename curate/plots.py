@@ -7,11 +7,11 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-# Background dark gray, then distinct colours; the AI4Mars order is soil, bedrock, sand, big rock.
+# Class 0 black, then the Okabe-Ito colour-blind-safe colours; segment's plots use the same
+# values, so a class has one colour in every picture the toolkit makes.
 PALETTE = np.array([
-    [40, 40, 40], [194, 137, 62], [90, 130, 200], [240, 220, 80], [230, 40, 40],
-    [60, 180, 75], [145, 30, 180], [70, 240, 240], [240, 50, 230], [250, 190, 190],
-    [0, 128, 128], [170, 110, 40],
+    [0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66],
+    [0, 114, 178], [213, 94, 0], [204, 121, 167], [255, 255, 255], [128, 128, 128],
 ], dtype=np.uint8)
 OUT_OF_RANGE = np.array([255, 0, 255], dtype=np.uint8)
 

@@ -15,7 +15,7 @@ from PIL import Image  # noqa: E402
 
 from segment.runtime import atomic_write  # noqa: E402
 
-# Fixed palette (class 0 black, then distinct colours) so masks look the same in every run.
+# Fixed palette (class 0 black, then Okabe-Ito colours), the same as curate's pictures.
 PALETTE = np.array(
     [[0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66],
      [0, 114, 178], [213, 94, 0], [204, 121, 167], [255, 255, 255], [128, 128, 128]],
