@@ -71,13 +71,29 @@ def test_corpus_covers_every_case():
     assert present == set(CASES)
 
 
+# Commands that read a raw dataset and write a dataset folder: each meets every case alike.
+WRITERS = {
+    "outliers": ["outliers"],
+    "split": ["split"],
+    "run": ["run", "--class", "1", "--count", "2"],
+    "augment": ["augment", "--allow-unsplit", "--class", "1", "--count", "2"],
+}
+# Words that only `outliers` (and `run`, which includes it) prints: the judged defects.
+JUDGED = ("outside 0..4", "mask is 32x64", "label_nine", "small_mask")
+
+
+@pytest.mark.parametrize("command", sorted(WRITERS))
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_outliers_on_bad_input(case, case_copy, tmp_path):
+def test_writing_commands_on_bad_input(case, command, case_copy, tmp_path):
     expected_code, words = CASES[case]
     data = case_copy(case)
     before = tree_digest(data)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["outliers", str(data), "-o", str(out), "--num-classes", "5"])
+    args = WRITERS[command]
+    result = runner.invoke(app, [args[0], str(data), "-o", str(out), "--num-classes", "5",
+                                 *args[1:]])
+    if command in ("split", "augment"):
+        words = [w for w in words if w not in JUDGED]  # read as they are; outliers judges
     text = " ".join(result.output.split())
     assert result.exit_code == expected_code, result.output
     for word in words:
@@ -98,8 +114,7 @@ def test_stats_on_bad_input(case, case_copy):
     assert result.exit_code == expected_code, result.output
     text = " ".join(result.output.split())
     for word in words:
-        if "outside 0..4" in word or "mask is 32x64" in word or "label_nine" in word \
-                or "small_mask" in word:
+        if word in JUDGED:
             continue  # stats counts these; only outliers judges them
         assert word in text
     assert tree_digest(data) == before
@@ -159,3 +174,19 @@ def test_output_inside_input_is_refused(case_copy):
     assert result.exit_code == 1
     assert "outside the input" in " ".join(result.output.split())
     assert tree_digest(data) == before
+
+
+@pytest.mark.parametrize("case", ["corrupt_png", "truncated.npz", "empty", "bomb"])
+def test_reading_commands_refuse_raw_or_broken_input(case, case_copy, tmp_path):
+    data = case_copy(case)
+    before = tree_digest(data)
+    for args, words in (
+        (["card", str(data), "-o", str(tmp_path / "card.md")], "not a curated dataset folder"),
+        (["report", str(data), "-o", str(tmp_path / "r.html")], "not a curated dataset folder"),
+        (["check-leakage", str(data)], "Error:"),
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        assert words in " ".join(result.output.split())
+    assert tree_digest(data) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
