@@ -481,12 +481,13 @@ def _print_split(report, summary: dict) -> None:
         table.add_column(column, justify="left" if column in ("split", "class") else "right")
     last_class = report["class_name"].iloc[-1]
     for row in report.itertuples(index=False):
-        dev = (lambda v: "" if row.split == "all" else f"{v:+.2f}")
+        dev = (lambda v: "" if row.split == "all" else "-" if v != v else f"{v:+.2f}")
+        pct = (lambda v: "-" if v != v else f"{v:.2f}")  # an empty split has no shares
         first = row.class_name == report["class_name"].iloc[0]
         table.add_row(row.split if first else "", str(row.images) if first else "",
                       row.class_name, str(row.images_with_class),
-                      f"{row.image_share_pct:.2f}", dev(row.image_share_dev_pp),
-                      f"{row.pixel_share_pct:.2f}", dev(row.pixel_share_dev_pp),
+                      pct(row.image_share_pct), dev(row.image_share_dev_pp),
+                      pct(row.pixel_share_pct), dev(row.pixel_share_dev_pp),
                       end_section=row.class_name == last_class)
     console.print(table)
     worst = summary["worst_deviation_pp"]
