@@ -157,14 +157,18 @@ def outliers(
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = find_outliers(dataset, config)
         _print_outliers(result)
-        if sheet is not None:
-            write_file_atomic(sheet, lambda p: p.write_bytes(outlier_sheet(dataset, result)),
-                              force=True)
-            console.print(f"Contact sheet: {sheet}")
         if dry_run:
+            if sheet is not None:
+                picture = outlier_sheet(dataset, result)
+                write_file_atomic(sheet, lambda p: p.write_bytes(picture), force=True)
+                console.print(f"Contact sheet: {sheet}")
             console.print("Dry run: nothing written.")
             return
-        kept, manifest, reports = clean(dataset, result, config)
+        kept, manifest, reports = clean(dataset, result, config)  # draws the contact sheet
+        if sheet is not None:
+            write_file_atomic(sheet, lambda p: p.write_bytes(reports["outliers.png"]),
+                              force=True)
+            console.print(f"Contact sheet: {sheet}")
         write_dataset(out, kept, manifest, reports, force=force)
         console.print(f"Wrote {out}: {result.kept} pairs kept, {result.removed} removed "
                       f"(reasons in {out}/reports/outliers.csv, pictures in "
