@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from browser import CHROMIUM, SKIP_REASON, probe, screenshot
 from curate.cli import app
 from curate.report import SECTION_IDS, render_report
 from test_card import REMOVED, build_curated
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--no-first-run",
-                  "--disable-component-update", "--disable-sync"]
-# Appended to a copy of the report: writes each image's decoded size and each section's
-# height into the DOM, where --dump-dom can read them.
-PROBE = """<script>
-window.addEventListener('load', () => {
-  const out = document.createElement('pre'); out.id = 'probe';
-  for (const img of document.images)
-    out.textContent += `img ${img.id} ${img.naturalWidth} ${img.getBoundingClientRect().height}\\n`;
-  for (const s of document.querySelectorAll('section'))
-    out.textContent += `section ${s.id} ${s.getBoundingClientRect().height}\\n`;
-  document.body.appendChild(out);
-});
-</script>"""
 
 
 @pytest.fixture(scope="module")
@@ -67,27 +50,15 @@ def test_cli_report(curated, tmp_path):
     assert inside.exit_code == 1
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian packages "
-                    "chromium, chromium-driver; .ci/run installs them)")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_chromium_renders_sections_and_images(curated, tmp_path):
-    html = render_report(curated).replace("</body>", PROBE + "</body>")
-    page = tmp_path / "probe.html"
-    page.write_text(html, encoding="utf-8")
-    result = subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1200,3000", "--virtual-time-budget=5000", "--dump-dom",
-         page.as_uri()], capture_output=True, text=True, timeout=120)
-    probe = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.S)
-    assert probe, f"no probe output; chromium stderr: {result.stderr[-2000:]}"
-    lines = [line.split() for line in probe.group(1).strip().splitlines()]
-    images = {line[1]: (int(line[2]), float(line[3])) for line in lines if line[0] == "img"}
+    images, sections = probe(render_report(curated), tmp_path)
     assert set(images) == {"img-class-distribution", "img-outliers", "img-augment-preview",
                            "img-augment-shares"}
     assert all(width > 100 and height > 50 for width, height in images.values()), images
-    sections = {line[1]: float(line[2]) for line in lines if line[0] == "section"}
     assert set(sections) == set(SECTION_IDS) and all(h > 20 for h in sections.values())
+    page = tmp_path / "report.html"
+    page.write_text(render_report(curated), encoding="utf-8")
     shot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
-                    "--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120)
+    screenshot(page, shot, tmp_path)
     assert shot.is_file() and shot.stat().st_size > 10_000

@@ -6,13 +6,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from browser import CHROMIUM, SKIP_REASON, probe, screenshot
 from conftest import TINY, write_dataset
 from segment import TrainConfig, evaluate, train
 from segment.cli import app
@@ -20,22 +20,6 @@ from segment.errors import ConfigError, OutputExistsError
 from segment.report import SECTION_IDS, render_report, write_report
 from segment.runtime import load_checkpoint
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--no-first-run",
-                  "--disable-component-update", "--disable-sync"]
-# Appended to a copy of the report: writes each image's decoded size and each section's
-# height into the DOM, where --dump-dom can read them.
-PROBE = """<script>
-window.addEventListener('load', () => {
-  const out = document.createElement('pre'); out.id = 'probe';
-  for (const img of document.images)
-    out.textContent += `img ${img.id} ${img.naturalWidth} ${img.getBoundingClientRect().height}\\n`;
-  for (const s of document.querySelectorAll('section'))
-    out.textContent += `section ${s.id} ${s.getBoundingClientRect().height}\\n`;
-  document.body.appendChild(out);
-});
-</script>"""
 IMAGES = ["img-confusion-test", "img-confusion-val", "img-learning-curve", "img-predictions"]
 runner = CliRunner()
 
@@ -128,31 +112,17 @@ def test_cli_report_defaults_into_the_run_folder(trained, tmp_path):
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian packages "
-                    "chromium, chromium-driver; .ci/run installs them)")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_chromium_renders_sections_and_images(trained, tmp_path):
     run, data = trained
-    html = render_report(run, data).replace("</body>", PROBE + "</body>")
-    page = tmp_path / "probe.html"
-    page.write_text(html, encoding="utf-8")
-    result = subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1200,3000", "--virtual-time-budget=5000", "--dump-dom",
-         page.as_uri()], capture_output=True, text=True, timeout=120)
-    probe = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.S)
-    assert probe, f"no probe output; chromium stderr: {result.stderr[-2000:]}"
-    lines = [line.split() for line in probe.group(1).strip().splitlines()]
-    images = {line[1]: (int(line[2]), float(line[3])) for line in lines if line[0] == "img"}
+    images, sections = probe(render_report(run, data), tmp_path)
     assert sorted(images) == IMAGES
     assert all(width > 100 and height > 50 for width, height in images.values()), images
-    sections = {line[1]: float(line[2]) for line in lines if line[0] == "section"}
     assert set(sections) == set(SECTION_IDS) and all(h > 20 for h in sections.values())
     # A screenshot of the report itself (no probe), for a person to look at:
     # RUN_REPORT_SCREENSHOT=/tmp/run_report.png pytest tests/segment/test_run_report.py
     shot = Path(os.environ.get("RUN_REPORT_SCREENSHOT") or tmp_path / "run_report.png")
     shot.unlink(missing_ok=True)
     report = write_report(run, tmp_path / "report.html", data)
-    subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
-                    "--window-size=1200,3000", f"--screenshot={shot}", report.as_uri()],
-                   capture_output=True, timeout=120)
+    screenshot(report, shot, tmp_path)
     assert shot.is_file() and shot.stat().st_size > 10_000
