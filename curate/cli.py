@@ -215,6 +215,7 @@ def stats(
 ) -> None:
     """Class distribution: pixel share, images containing each class, co-occurrence."""
     from curate.manifest import build_manifest
+    from curate.readers import read_manifest, read_meta
     from curate.stats import class_stats, stats_chart
     from curate.writers import to_json, write_file_atomic, write_text_atomic
 
@@ -222,14 +223,18 @@ def stats(
         for path in (csv, json_path, png):
             if path is not None and path.exists() and not force:
                 raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
-        dataset = load(data, num_classes, class_names, label_map, ignore_index)
-        manifest = build_manifest(dataset)
+        if (data / "dataset.json").is_file():
+            # A curated folder's manifest already counts every class: no pixel to decode.
+            manifest, names = read_manifest(data), read_meta(data)["class_names"]
+        else:
+            dataset = load(data, num_classes, class_names, label_map, ignore_index)
+            manifest, names = build_manifest(dataset), dataset.class_names
         if split:
             if "split" not in manifest or not (manifest["split"] == split).any():
                 raise ConfigError(f"No pairs in split {split!r}; splits present: "
                                   f"{sorted(set(manifest.get('split', [])) - {''})}.")
             manifest = manifest[manifest["split"] == split]
-        result = class_stats(manifest, dataset.class_names)
+        result = class_stats(manifest, names)
         _print_stats(result, f"{data}" + (f" [{split}]" if split else ""))
         if csv is not None:
             write_text_atomic(csv, result.per_class.to_csv(index=False))
@@ -246,9 +251,10 @@ def stats(
 
 
 def _print_stats(result, title: str) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Classes in {title} ({len(result.per_image)} images)")
+    table = Table(title=escape(f"Classes in {title} ({len(result.per_image)} images)"))
     for column in ("class", "name", "pixel share %", "images", "image share %"):
         table.add_column(column, justify="left" if column == "name" else "right")
     for row in result.per_class.itertuples(index=False):
