@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -77,8 +77,3 @@ def write_result(out: Path, result: PipelineResult, force: bool,
     return write_dataset(out, result.dataset, result.manifest, result.reports, force=force,
                          finalize=finalize)
 
-
-def pipeline_options(config: PipelineConfig) -> dict:
-    """The whole configuration as plain data, for the history and the card."""
-    return {"outliers": asdict(config.outliers), "split": asdict(config.split),
-            "augment": asdict(config.augment) if config.augment else None}
