@@ -18,7 +18,6 @@ from curate.manifest import build_manifest, record
 from curate.plots import bar_chart, class_legend, contact_sheet, pair_tile
 from curate.writers import order_columns, to_json
 
-PROVENANCE = ["parent_ids", "recipe", "aug_seed"]
 PREVIEW_PER_RECIPE = 2
 
 

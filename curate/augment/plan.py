@@ -16,7 +16,6 @@ from curate.errors import ConfigError, InputError
 CROP_SCALE = (0.5, 0.8)
 # A share target that needs more new pairs than this is refused (ask for --count instead).
 MAX_PLANNED = 200_000
-PLAN_COLUMNS = ["id", "parent_id", "second_parent_id", "recipe", "aug_seed"]
 
 
 def class_columns(manifest: pd.DataFrame) -> list[str]:
