@@ -27,13 +27,17 @@ DataArg = Annotated[Path, typer.Argument(
 NumClassesOpt = Annotated[Optional[int], typer.Option(
     "--num-classes", min=1, max=256,
     help="Number of classes (labels 0..K-1). Default: from dataset.json, else the largest "
-    "label + 1.")]
+    "label + 1; masks that look like raw labels (e.g. 0..3 and 255) are then refused with a "
+    "suggested --label-map.")]
 ClassNamesOpt = Annotated[Optional[str], typer.Option(
     "--class-names", help="Comma-separated names, background first. Default: AI4Mars names "
     "for 5 classes, else 'class k'.")]
 LabelMapOpt = Annotated[Optional[str], typer.Option(
-    "--label-map", help="Map raw mask values to labels, e.g. '0:0,255:1' (ISBI) or '255:0' "
-    "(AI4Mars 'no label' to background). Masks of only 0/255 are mapped 255->1 by default.")]
+    "--label-map", help="Map raw mask values to labels, RAW:LABEL,... e.g. "
+    "'0:1,1:2,2:3,3:4,255:0' (raw AI4Mars: 'no label' 255 to background 0, the four terrain "
+    "classes to 1..4) or '0:0,255:1' (ISBI). Raw values left out keep their value; a map that "
+    "would merge one of them with a mapped value is refused (list both to merge on purpose). "
+    "Masks of only 0/255 are mapped 255->1 by default.")]
 IgnoreOpt = Annotated[Optional[int], typer.Option(
     "--ignore-index", help="Class left out of metrics and 'nothing labelled' checks; -1 for "
     "none. Default: 0, or none for binary 0/255 masks.")]
@@ -254,20 +258,27 @@ def _print_stats(result, title: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from curate.stats import shown_classes, shown_cooccurrence
+
     table = Table(title=escape(f"Classes in {title} ({len(result.per_image)} images)"))
     for column in ("class", "name", "pixel share %", "images", "image share %"):
         table.add_column(column, justify="left" if column == "name" else "right")
-    for row in result.per_class.itertuples(index=False):
+    rows, rows_note = shown_classes(result)
+    for row in rows.itertuples(index=False):
         table.add_row(str(row[0]), row.name, f"{row.pixel_share_pct:.2f}", str(row.images),
                       f"{row.image_share_pct:.2f}")
     console.print(table)
+    cooccurrence, co_note = shown_cooccurrence(result)
     co = Table(title="Co-occurrence (images containing both classes)")
     co.add_column("")
-    for name in result.cooccurrence.columns:
+    for name in cooccurrence.columns:
         co.add_column(name, justify="right")
-    for name, row in result.cooccurrence.iterrows():
+    for name, row in cooccurrence.iterrows():
         co.add_row(name, *(str(int(v)) for v in row))
     console.print(co)
+    for note in (rows_note, co_note):
+        if note:
+            console.print(f"[yellow]Note:[/] {note}", highlight=False)
 
 
 
