@@ -139,22 +139,24 @@ def preview(dataset: Dataset, new: Dataset, plan: pd.DataFrame) -> bytes:
     """Rows of parent, paste target (copy-paste only) and the new pair, two per recipe."""
     position = {id_: i for i, id_ in enumerate(dataset.ids)}
     k = dataset.num_classes
+    def tile(images, masks, i):  # the ignore class is hatched in every tile
+        return pair_tile(images[i], masks[i], k, ignore_index=dataset.ignore_index)
     chosen = plan.groupby("recipe", sort=True).head(PREVIEW_PER_RECIPE).index
     tiles = []
     for i in chosen:
         row = plan.loc[i]
         p = position[row.parent_id]
-        tiles.append((pair_tile(dataset.images[p], dataset.masks[p], k), f"parent {row.parent_id}"))
+        tiles.append((tile(dataset.images, dataset.masks, p), f"parent {row.parent_id}"))
         if row.second_parent_id:
             q = position[row.second_parent_id]
-            tiles.append((pair_tile(dataset.images[q], dataset.masks[q], k),
+            tiles.append((tile(dataset.images, dataset.masks, q),
                           f"paste target {row.second_parent_id}"))
         else:
-            blank = pair_tile(dataset.images[p], dataset.masks[p], k)
+            blank = tile(dataset.images, dataset.masks, p)
             tiles.append((Image.new("RGB", blank.size, "white"), ""))
-        tiles.append((pair_tile(new.images[i], new.masks[i], k), f"{row.id} ({row.recipe})"))
+        tiles.append((tile(new.images, new.masks, i), f"{row.id} ({row.recipe})"))
     return contact_sheet(tiles, "augment: parent(s) -> new pair, two per recipe", columns=3,
-                         legend=class_legend(dataset.class_names))
+                         legend=class_legend(dataset.class_names, dataset.ignore_index))
 
 
 def shares_chart(summary: dict, class_names: list[str]) -> bytes:
