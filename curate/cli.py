@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from curate.errors import ConfigError, CurateError, OutputExistsError
+from curate.interrupt import InterruptibleGroup
 from curate.readers import ReadOptions, parse_label_map
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     "augmentation and data cards.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=InterruptibleGroup,  # Ctrl-C: one line on what was written, exit 130
 )
 console = Console()
 err_console = Console(stderr=True)
