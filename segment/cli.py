@@ -71,7 +71,7 @@ class RichHooks:
     def __init__(self) -> None:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
+            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=err_console,
         )
         self.task: Any = None
 
