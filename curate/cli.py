@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from curate.errors import ConfigError, CurateError, OutputExistsError
+from curate.interrupt import InterruptibleGroup
 from curate.readers import ReadOptions, parse_label_map
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     "augmentation and data cards.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=InterruptibleGroup,  # Ctrl-C: one line on what was written, exit 130
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -298,6 +300,9 @@ def run_command(
     image_share: Annotated[Optional[float], typer.Option(
         help="Augmentation target: share of training pairs containing K, e.g. 0.1. "
         "Default when --class is given and no target: 0.1.")] = None,
+    copy_paste_fraction: Annotated[float, typer.Option(
+        help="Share of new pairs made by pasting K's regions into other training pairs.")
+    ] = 0.5,
     ratios: Annotated[str, typer.Option(help="Train, val and test shares.")
                       ] = "0.7,0.15,0.15",
     seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
@@ -335,7 +340,7 @@ def run_command(
                 image_share = 0.1
             augment_config = AugmentConfig(target_class=target_class, count=count,
                                            pixel_share=pixel_share, image_share=image_share,
-                                           seed=seed)
+                                           seed=seed, copy_paste_fraction=copy_paste_fraction)
             augment_config.validate()
         config = PipelineConfig(
             outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,

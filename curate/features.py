@@ -16,6 +16,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.dataset import Dataset, to_gray
+from curate.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
 HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT
@@ -39,12 +40,15 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     def run(idx: list[int]) -> dict[str, np.ndarray]:
         images = np.stack([dataset.images[i] for i in idx])
         masks = np.stack([dataset.masks[i] for i in idx])
-        return _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
+        features = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
+        advance(len(idx))
+        return features
 
     # numpy releases the GIL in its kernels, so threads over chunks use every core. BLAS
     # must then run single-threaded: its own threads on top oversubscribe the cores and made
     # the small pHash matrix products ten times slower on a busy 2-core machine.
-    with threadpool_limits(limits=1, user_api="blas"), \
+    with step("scanning pixels", len(dataset)) as advance, \
+            threadpool_limits(limits=1, user_api="blas"), \
             ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         parts = list(pool.map(run, chunks))
     if not parts:

@@ -106,8 +106,8 @@ def outlier_sheet(dataset: Dataset, result: OutlierResult, per_check: int = 6) -
             shown.add(r)
             action = "REMOVED" if table["removed"].iat[r] else "kept"
             caption = f"[{name}, {action}] {table['id'].iat[r]}: {table['reason'].iat[r]}"
-            tiles.append((pair_tile(dataset.images[r], dataset.masks[r],
-                                    dataset.num_classes), caption))
+            tiles.append((pair_tile(dataset.images[r], dataset.masks[r], dataset.num_classes,
+                                    ignore_index=dataset.ignore_index), caption))
     title = (f"curate outliers: {result.removed} of {len(table)} pairs removed; "
              + ", ".join(f"{k} {v}" for k, v in result.counts.items() if v))
-    return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names))
+    return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names, dataset.ignore_index))

@@ -18,6 +18,7 @@ from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
 from curate.labels import (check_collisions, describe_label_map, infer_label_map,
                             raw_values)
+from curate.progress import step
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 # Larger images than this are refused as a likely decompression bomb (PIL's own limit is
@@ -304,10 +305,12 @@ def _read_pairs(files: list[tuple[Path, Path]]) -> list[tuple[np.ndarray, np.nda
                 out.append((read_image(image_file), read_mask(mask_file)))
             except InputError as exc:
                 out.append(exc)
+            advance(1)
         return out
 
     chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
-    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+    with step("reading image/mask files", len(files)) as advance, \
+            ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         return [result for chunk in pool.map(read, chunks) for result in chunk]
 
 

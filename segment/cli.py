@@ -13,11 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from segment.config import TrainConfig
 from segment.errors import SegmentError
+from segment.interrupt import InterruptibleGroup
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 app = typer.Typer(help="Train, evaluate and apply the bundled U-Net on a curated dataset folder.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False,
+                  cls=InterruptibleGroup)  # Ctrl-C: one line on what was written, exit 130
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -69,7 +71,7 @@ class RichHooks:
     def __init__(self) -> None:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
+            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=err_console,
         )
         self.task: Any = None
 

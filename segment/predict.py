@@ -94,7 +94,7 @@ def kaggle_frame(ids: list[str], masks: list[np.ndarray]) -> pd.DataFrame:
     return frame
 
 
-def _write_pngs(out: Path, ids, images, masks, overlay: str) -> list[Path]:
+def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None = None) -> list[Path]:
     from segment import plots
 
     files = []
@@ -104,16 +104,16 @@ def _write_pngs(out: Path, ids, images, masks, overlay: str) -> list[Path]:
         files.append(path)
         if overlay == "each":
             files.append(out / "overlays" / f"{pid}.png")
-            plots.save_rgb(plots.overlay(img, mask), files[-1])
+            plots.save_rgb(plots.overlay(img, mask, ignore_index=ignore), files[-1])
     return files
 
 
-def _write_sheet(out: Path, images, masks) -> Path:
+def _write_sheet(out: Path, images, masks, ignore: int | None = None) -> Path:
     from segment import plots
 
     pairs = list(zip(images, masks))[:SHEET_LIMIT]
     shape = pairs[0][0].shape
-    tiles = [plots.overlay(img, m) for img, m in pairs if img.shape == shape]
+    tiles = [plots.overlay(img, m, ignore_index=ignore) for img, m in pairs if img.shape == shape]
     plots.contact_sheet(tiles, out / "contact_sheet.png")
     return out / "contact_sheet.png"
 
@@ -142,7 +142,7 @@ def predict(
         runtime.atomic_write(path, lambda p: kaggle_frame(ids, masks).to_csv(p, index=False))
         files = [path]
     else:
-        files = _write_pngs(out, ids, images, masks, overlay)
+        files = _write_pngs(out, ids, images, masks, overlay, state.get("ignore_index"))
     if overlay == "sheet":
-        files.append(_write_sheet(out, images, masks))
+        files.append(_write_sheet(out, images, masks, state.get("ignore_index")))
     return PredictResult(out, len(masks), files)
