@@ -415,6 +415,8 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
         summary["warnings"] = warnings
     options = asdict(config)
     options["ratios"] = list(config.ratios)
+    if config.max_group_size is None:       # the default: records stay as they were before it
+        del options["max_group_size"]
     record(dataset, "split", options, summary)
     return manifest, report
 
