@@ -474,14 +474,21 @@ def split_command(
     Every class, the rare one above all, lands in every split in proportion (images
     containing it and pixel share); groups (near duplicates, identical images, equal
     --group-column values) never straddle splits. The split is written into manifest.csv.
+
+    When groups are too large for the ratios (video frames), a split that would be empty
+    stops the command with the group sizes, and one far off its ratio prints a warning;
+    --max-group-size cuts large groups into blocks without leakage.
     """
-    from curate.split import SplitConfig, parse_ratios, split_dataset, split_figure
+    from curate.split import (
+        SplitConfig, check_config, parse_ratios, split_dataset, split_figure,
+    )
     from curate.writers import check_output, write_dataset
 
     with user_errors():
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins, max_group_size=max_group_size)
+        check_config(config)
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         manifest, report = split_dataset(dataset, config)

@@ -9,6 +9,12 @@ over groups rather than single pairs: a group is a set of pairs that must share 
 a label vector: how many of its pairs contain each class, and how many fall in each
 pixel-count bin of that class, so that both the image share and the pixel share of every
 class, the rare one above all, follow the split ratios.
+
+Groups can be too large for that (a video clip whose frames chain into one group): giant
+groups are placed by size first, an empty split takes a group from a split holding two, and
+`split_dataset` refuses a split that still leaves a split with a ratio > 0 empty, naming the
+group sizes. `SplitConfig.max_group_size` cuts large groups into contiguous blocks and seals
+the cuts so that nothing leaks (see `split_dataset` and `curate.blocks`).
 """
 
 from __future__ import annotations
@@ -203,7 +209,8 @@ def iterative_stratification(labels: np.ndarray, sizes: np.ndarray, ratios: np.n
 
     A group larger than the smallest split's share cannot follow label needs without
     overfilling a small split, so such giant groups go first, largest first, each to the
-    split that still needs the most pairs (where it overshoots least). Then repeatedly take
+    split that still needs the most pairs (where it overshoots least), and a split they fill
+    takes no other group while another still needs pairs. Then repeatedly take
     the label with the fewest unassigned groups and place each of its groups in the split
     that still needs that label most; ties go to the split that needs the most pairs, then to
     a seeded coin. Groups without labels then fill the splits by size.
@@ -215,11 +222,14 @@ def iterative_stratification(labels: np.ndarray, sizes: np.ndarray, ratios: np.n
     # Random order, then larger groups first: big groups are the hard ones to fit.
     order = rng.permutation(len(labels))
     order = order[np.argsort(-sizes[order], kind="stable")]
-    for g in order[sizes[order] > desired_size[usable].min()]:
+    giants = order[sizes[order] > desired_size[usable].min()]
+    for g in giants:
         s = _neediest(desired_size, desired_size, usable, rng)
         assignment[g] = s
         desired[s] -= labels[g]
         desired_size[s] -= sizes[g]
+    if len(giants) and (usable & (desired_size > 0)).any():
+        usable = usable & (desired_size > 0)      # splits the giants filled take no more
     has = labels > 0
     while True:
         remaining = has[assignment < 0].sum(axis=0)                            # (M,)

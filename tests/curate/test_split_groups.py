@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from curate.blocks import cut_groups, describe_groups, fill_empty_splits, far_off
 from curate.cli import app
 from curate.readers import read_manifest
+from curate.split import iterative_stratification
 
 runner = CliRunner()
 H, W = 128, 256          # large enough that a 1-px shift moves the 64-bit pHash by few bits
@@ -157,6 +158,15 @@ def test_group_column_sets_the_order_of_the_blocks(tmp_path):
     assert invoke("check-leakage", str(out)).exit_code == 0
 
 
+@pytest.mark.parametrize("value, message", [("2.5", "not a whole number"), ("0", "must be a "
+                                                                          "number of pairs")])
+def test_a_bad_max_group_size_is_refused_before_reading(value, message, tmp_path):
+    result = invoke("split", str(tmp_path / "absent.npz"), "-o", str(tmp_path / "out"),
+                    "--max-group-size", value)
+    assert result.exit_code == 1
+    assert message in flat(result.output)
+
+
 # --- warnings -------------------------------------------------------------------------------------
 
 def test_a_split_far_off_its_ratio_warns_with_the_group_sizes(tmp_path):
@@ -197,6 +207,16 @@ def test_cut_groups_makes_balanced_contiguous_blocks_in_the_given_order():
     # Ordered by value: ids 9, 8, 6... blocks of 3, 3, 3 from the smallest value up.
     assert block.tolist() == [3, 3, 3, 2, 2, 2, 1, 0, 1, 1]
     assert cut[7] == 7 and len(set(cut[[0, 3, 6]])) == 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_giant_group_goes_where_it_overshoots_least_and_the_rest_fill_the_others(seed):
+    # 58 of 75 pairs in one group, which holds no class; label needs alone put it in val.
+    sizes = np.array([58, 9, 8])
+    labels = np.array([[0, 0], [9, 0], [0, 8]])
+    which = iterative_stratification(labels, sizes, np.array([0.4, 0.3, 0.3]),
+                                     np.random.default_rng(seed))
+    assert which[0] == 0 and sorted(which[1:]) == [1, 2]
 
 
 def test_fill_empty_splits_takes_a_group_from_a_split_with_two():
