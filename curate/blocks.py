@@ -68,6 +68,28 @@ def _order_key(values: pd.Series) -> np.ndarray:
     return codes
 
 
+def gather_blocks(splits: np.ndarray, whole_groups: np.ndarray, block: np.ndarray,
+                  priority: list[str]) -> np.ndarray:
+    """(N,) splits with each cut group's blocks reordered so that a split's blocks are adjacent.
+
+    The stratification decides how many blocks of a cut group each split gets; which blocks
+    they are is free (blocks of one group differ in size by one pair at most). Every change
+    of split between neighbouring blocks costs a gap at the cut, so the blocks of one split
+    are laid side by side, the split with the largest ratio (which gives up the gap pairs)
+    in the middle: second, first, third in `priority`. At most two cuts per group change split.
+    """
+    splits = np.asarray(splits, dtype=object).copy()
+    layout = [priority[1], priority[0]] + list(priority[2:])
+    for g in np.unique(whole_groups[block > 0]):
+        rows = np.flatnonzero((whole_groups == g) & (block > 0))
+        numbers = np.unique(block[rows])
+        per_block = [splits[rows[block[rows] == k][0]] for k in numbers]
+        ordered = [name for name in layout for _ in range(per_block.count(name))]
+        for k, name in zip(numbers, ordered):
+            splits[rows[block[rows] == k]] = name
+    return splits
+
+
 def seal_cuts(manifest: pd.DataFrame, splits: np.ndarray, cut_rows: np.ndarray, distance: int,
               priority: list[str]) -> tuple[np.ndarray, list[str]]:
     """(splits with '' for the gap pairs, reason per pair ('' when kept)).

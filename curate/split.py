@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from curate.blocks import (
-    cut_groups, describe_groups, far_off, fill_empty_splits, group_limit, seal_cuts,
+    cut_groups, describe_groups, far_off, fill_empty_splits, gather_blocks, group_limit,
+    seal_cuts,
 )
 from curate.checks.near import connected_groups, hashes_to_array, near_pairs
 from curate.dataset import Dataset
@@ -363,6 +364,7 @@ def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | Non
         ratio = dict(zip(SPLITS, config.ratios))
         priority = sorted(SPLITS, key=lambda name: -ratio[name])
         distance = config.near_duplicate_distance if link_distance is None else link_distance
+        splits = gather_blocks(splits, whole, block, priority)
         splits, gap = seal_cuts(manifest, splits, block > 0, distance, priority)
     return SplitPlan(splits, groups, whole, block, blocks, gap, limit)
 
@@ -377,7 +379,8 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
 
     With `config.max_group_size`, groups larger than that many pairs are cut into contiguous
     blocks (in --group-column order, else dataset order; for video, frame order) that are
-    assigned like groups. A cut must not leak: where two pairs of one cut group within the
+    assigned like groups; the blocks a split gets from one group are then laid side by side
+    (`gather_blocks`), so at most two cuts per group change split. A cut must not leak: where two pairs of one cut group within the
     near-duplicate distance land in different splits, the one in the split with the larger
     ratio is left out of every split (split '' and the reason in `split_gap`). The manifest
     then also records `split_block` (group id, block k/n) for every pair of a cut group.
@@ -505,6 +508,11 @@ def _far_off_warnings(pairs: dict[str, int], plan: SplitPlan, config: SplitConfi
                       f"{100 * ratio[name]:g} %)" for name in off)
     text = (f"The split is far from --ratios {','.join(f'{r:g}' for r in config.ratios)}: "
             f"{shown} of {total} split pairs; {describe_groups(sizes)}.")
+    if plan.limit is not None:
+        gaps = sum(1 for g in plan.gap if g)
+        text = text.replace("; one group holds", "; one group or block holds") + (
+            f" --max-group-size {plan.limit} left {gaps} pairs at the cuts out of every "
+            "split, from the split with the largest ratio.")
     suggest = _suggested_limit(config, len(plan.splits))
     if plan.limit is None and suggest and sizes.max() > suggest:
         text += (f" --max-group-size {suggest} cuts larger groups into contiguous blocks "

@@ -118,6 +118,9 @@ def test_max_group_size_fills_every_split_without_leakage(video_61, tmp_path):
         frames = sorted(int(i.split("_")[1]) for i in part["id"])
         assert frames == list(range(frames[0], frames[0] + len(frames)))
         assert len(frames) in (8, 9)
+    # A split's blocks lie side by side: along the clip the split changes at most twice.
+    along = [x for x in blocks.sort_values("id")["split"] if x]
+    assert sum(a != b for a, b in zip(along, along[1:])) <= 2
     leakage = invoke("check-leakage", str(out))
     assert leakage.exit_code == 0, leakage.output
     assert "No leakage" in leakage.output
