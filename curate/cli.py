@@ -308,6 +308,11 @@ def run_command(
     seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
     near_duplicate_distance: Annotated[int, typer.Option(
         min=0, max=16, help="Largest pHash distance (of 64) for near duplicates.")] = 6,
+    max_group_size: Annotated[Optional[float], typer.Option(
+        help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
+        "at a cut that are near duplicates across splits are left out of every split, so "
+        "nothing leaks. See `curate split --help`.")] = None,
     remove: Annotated[Optional[list[str]], typer.Option(
         "--remove", help="Also remove what this outlier check flags (repeatable).")] = None,
     keep: Annotated[Optional[list[str]], typer.Option(
@@ -346,7 +351,8 @@ def run_command(
             outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,
                                    remove=list(dict.fromkeys(removal))),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
-                              near_duplicate_distance=near_duplicate_distance),
+                              near_duplicate_distance=near_duplicate_distance,
+                              max_group_size=max_group_size),
             augment=augment_config)
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
@@ -468,6 +474,11 @@ def split_command(
     pixel_bins: Annotated[int, typer.Option(
         min=1, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
         "only images containing each class.")] = 6,
+    max_group_size: Annotated[Optional[float], typer.Option(
+        help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
+        "at a cut that are near duplicates across splits are left out of every split, so "
+        "nothing leaks. For sequences where one group would fill a split.")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -479,14 +490,21 @@ def split_command(
     Every class, the rare one above all, lands in every split in proportion (images
     containing it and pixel share); groups (near duplicates, identical images, equal
     --group-column values) never straddle splits. The split is written into manifest.csv.
+
+    When groups are too large for the ratios (video frames), a split that would be empty
+    stops the command with the group sizes, and one far off its ratio prints a warning;
+    --max-group-size cuts large groups into blocks without leakage.
     """
-    from curate.split import SplitConfig, parse_ratios, split_dataset, split_figure
+    from curate.split import (
+        SplitConfig, check_config, parse_ratios, split_dataset, split_figure,
+    )
     from curate.writers import check_output, write_dataset
 
     with user_errors():
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
-                             pixel_bins=pixel_bins)
+                             pixel_bins=pixel_bins, max_group_size=max_group_size)
+        check_config(config)
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         manifest, report = split_dataset(dataset, config)
@@ -521,6 +539,17 @@ def _print_split(report, summary: dict) -> None:
                   f"{worst['pixel_share_pp']:.2f} pp. {summary['groups_kept_together']} groups "
                   f"({summary['pairs_in_groups']} pairs) kept within one split.",
                   highlight=False)
+    cut = summary.get("cut")
+    if cut:
+        groups = "group" if cut["groups_cut"] == 1 else "groups"
+        console.print(f"--max-group-size {cut['max_group_size']}: cut {cut['groups_cut']} "
+                      f"{groups} ({cut['pairs_in_cut_groups']} pairs) into {cut['blocks']} "
+                      f"blocks (split_block in manifest.csv); left {cut['gap_pairs']} pairs at "
+                      "the cuts out of every split so that no near duplicate straddles "
+                      "splits (split empty, reason in split_gap).", highlight=False)
+    for warning in summary.get("warnings", []):
+        err_console.print(f"[bold yellow]Warning:[/] {warning}", highlight=False,
+                          soft_wrap=True)
 
 
 @app.command("check-leakage")
