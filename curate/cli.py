@@ -114,8 +114,9 @@ def outliers(
         min=2, help="Images sharing one identical detailed mask before the group is judged "
         "a set of unrelated pictures.")] = 5,
     simple_mask_share: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="A mask whose largest class covers this share of labelled "
-        "pixels is simple; repeats of simple masks are legitimate.")] = 0.9,
+        min=0.0, max=1.0, help="Share of the whole frame one class must cover (with a solid "
+        "labelled box and at most a thin straight border) for a mask to be a whole-frame "
+        "label; repeats of those are legitimate.")] = 0.9,
     z_threshold: Annotated[float, typer.Option(
         min=0.5, help="Robust z-score beyond which brightness, entropy or sharpness is an "
         "outlier.")] = 4.5,

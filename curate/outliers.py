@@ -9,9 +9,13 @@ import pandas as pd
 
 from curate.checks import CHECKS, DEFAULT_REMOVE, run_checks
 from curate.dataset import Dataset
+from curate.features import scan
 from curate.manifest import build_manifest, record
 from curate.plots import class_legend, contact_sheet, pair_tile
 from curate.writers import to_json
+
+
+LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin"]   # scan columns newer than curate 0.1
 
 
 @dataclass
@@ -20,7 +24,7 @@ class OutlierConfig:
 
     near_duplicate_distance: int = 6      # pHash bits of 64; 0 finds only identical hashes
     min_shared_mask_group: int = 5        # identical detailed masks on this many images
-    simple_mask_share: float = 0.9        # a mask whose largest class covers this is simple
+    simple_mask_share: float = 0.9        # share of the frame one class covers in a simple mask
     z_threshold: float = 4.5              # robust z beyond which a pixel statistic is odd
     blank_std: float = 1.0                # gray levels
     dark_level: float = 5.0               # mean gray level below which an image is dark (2%)
@@ -56,11 +60,24 @@ def find_outliers(dataset: Dataset, config: OutlierConfig,
     config.ignore_index = dataset.ignore_index
     manifest = build_manifest(dataset) if manifest is None else manifest
     manifest = manifest.drop(columns=_check_columns(manifest), errors="ignore")
+    manifest = _with_layout(manifest, dataset)
     checks = run_checks(manifest, config, config.checks)
     table = pd.concat([manifest.reset_index(drop=True), checks.reset_index(drop=True)], axis=1)
     counts = {name: int(table[f"is_{name}"].sum()) for name in config.checks}
     removed = int(table["removed"].sum())
     return OutlierResult(table, counts, removed, len(table) - removed)
+
+
+def _with_layout(manifest: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """The manifest with the mask-layout columns, computed here if an older curate wrote it."""
+    missing = [c for c in LAYOUT_COLUMNS if c not in manifest.columns]
+    if not missing or not len(manifest):
+        return manifest
+    manifest = manifest.copy()
+    fresh = scan(dataset)
+    for column in missing:
+        manifest[column] = fresh[column].to_numpy()
+    return manifest
 
 
 def _check_columns(manifest: pd.DataFrame) -> list[str]:
