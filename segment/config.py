@@ -88,6 +88,12 @@ def auto_batch_size(height: int, width: int) -> int:
     return max(low, min(high, PIXEL_BUDGET // max(1, height * width)))
 
 
+def inference_batch_size(height: int, width: int) -> int:
+    """Images per forward pass without gradients: 4x the budget (no activations kept for the
+    backward pass), at most 64, so 64x128 keeps its 64 and 512x512 gets 16."""
+    return max(1, min(64, 4 * PIXEL_BUDGET // max(1, height * width)))
+
+
 def loss_terms(spec: str) -> list[str]:
     """Split a loss spec like 'ce+dice' into its terms, checking each name."""
     terms = [t.strip() for t in spec.lower().split("+") if t.strip()]

@@ -10,6 +10,7 @@ import pandas as pd
 from PIL import Image
 
 from segment import runtime
+from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
 from segment.errors import InputError
 from segment.outputs import atomic_dir, check_free, check_not_input
@@ -65,7 +66,8 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -
         by_shape.setdefault(img.shape, []).append(i)
     for indices in by_shape.values():
         stack = np.stack([images[i] for i in indices])
-        for where, pred in runtime.predict_batches(model, stack, state["normalization"], dev):
+        size = inference_batch_size(*stack.shape[-2:])
+        for where, pred in runtime.predict_batches(model, stack, state["normalization"], dev, size):
             for i, m in zip(indices[where], pred.numpy()):
                 masks[i] = m
     return masks  # type: ignore[return-value]

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
+from segment.config import (FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size,
+                            inference_batch_size)
 from segment.data import PairDataset, load_dataset, load_split, normalization, to_input
 from segment.errors import InputError, OutputExistsError
 from segment.losses import build_loss, class_weights
@@ -241,7 +242,8 @@ def split_confusion(model, images, masks, meta, device, channels_last=False) -> 
     """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
     k = meta["num_classes"]
     conf = torch.zeros(k, k, dtype=torch.int64)
-    batches = runtime.predict_batches(model, images, meta["normalization"], device, 64, channels_last)
+    size = inference_batch_size(*images.shape[-2:])
+    batches = runtime.predict_batches(model, images, meta["normalization"], device, size, channels_last)
     for where, pred in batches:
         conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
     return conf.numpy()
