@@ -13,7 +13,7 @@ from segment.data import load_dataset, load_split, read_image, read_mask
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
 from segment.outputs import check_not_input
-from segment.sources import apply_labels, raw_kind, read_raw
+from segment.sources import apply_labels, check_exists, raw_kind, read_raw
 from segment.train import split_confusion
 
 WHOLE = "all"  # the name in scores_all.json / confusion_all.png for a set scored whole
@@ -126,6 +126,7 @@ def evaluate_set(
     around `data` or the checkpoint).
     """
     options = options or LabelOptions()
+    check_exists(data)
     name = split or WHOLE
     files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png"]
     for f in files:

@@ -66,3 +66,31 @@ def atomic_dir(out: str | Path, force: bool) -> Iterator[Path]:
         os.replace(out, old)
     os.replace(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def set_aside(out: str | Path, active: bool, keep: str) -> Iterator[None]:
+    """For outputs written over a long time (a training run): when `active`, move the existing
+    `out` to a hidden sibling and let the new one be written in a fresh folder.
+
+    Afterwards the old folder is deleted, so the old run's files never mix with the new
+    one's. If an error comes before the new folder holds `keep` (e.g. last.pt), the new
+    folder is removed and the old one renamed back, exactly as it was.
+    """
+    out = Path(out)
+    if not active or not out.is_dir() or not any(out.iterdir()):
+        yield
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(out, old)
+    out.mkdir()
+    try:
+        yield
+    except BaseException:
+        if not (out / keep).exists():
+            shutil.rmtree(out, ignore_errors=True)
+            os.replace(old, out)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)

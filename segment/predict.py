@@ -14,7 +14,7 @@ from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
 from segment.errors import InputError
 from segment.outputs import atomic_dir, check_free, check_not_input
-from segment.sources import raw_kind, read_raw
+from segment.sources import check_exists, raw_kind, read_raw
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 OVERLAYS = ("sheet", "each", "none")
@@ -127,6 +127,7 @@ def predict(
     if fmt not in FORMATS or overlay not in OVERLAYS:
         raise InputError(f"format must be one of {FORMATS} and overlay one of {OVERLAYS}")
     out = Path(out)
+    check_exists(source)
     check_not_input(out, [source, checkpoint], "output folder")
     check_free(out, force)  # before the model runs, not after
     state = runtime.load_checkpoint(checkpoint)

@@ -40,6 +40,12 @@ def raw_kind(path: str | Path) -> str | None:
     return None
 
 
+def check_exists(path: str | Path) -> None:
+    if not Path(path).exists():
+        raise InputError(f"{path} does not exist; expected a dataset folder written by curate, "
+                         "an .npz file, or a folder with images/ and masks/")
+
+
 def parse_label_map(text: str | None) -> dict[int, int] | None:
     """'255:1' or '0:0,255:1' -> {0: 0, 255: 1}; None or '' stays None."""
     if not text:

@@ -21,7 +21,7 @@ from segment.errors import InputError, OutputExistsError
 from segment.losses import build_loss, class_weights
 from segment.metrics import ClassScores, class_scores, confusion_counts
 from segment.model import UNet, UNetSpec, count_parameters
-from segment.outputs import check_not_input
+from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
 from segment import runtime
 
@@ -351,7 +351,9 @@ def train(
     if config.threads:
         torch.set_num_threads(config.threads)
     try:
-        return _train(config, state, out, hooks)
+        # --force on an existing run: the old run is set aside, not mixed with the new files.
+        with set_aside(out, force and not resume, keep="last.pt"):
+            return _train(config, state, out, hooks)
     finally:
         torch.set_num_threads(threads)
 

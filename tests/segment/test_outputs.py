@@ -93,3 +93,26 @@ def test_report_never_writes_into_the_dataset(data, run):
                                  str(data / "report.html"), "--force"])
     assert result.exit_code == 1 and "lies inside the input" in result.stderr
     assert file_bytes(data) == before
+
+
+TINY_ARGS = ["--epochs", "1", "--base-width", "4", "--depth", "2", "--batch-size", "4",
+             "--threads", "1", "--device", "cpu", "--no-augment"]
+
+
+def test_train_force_replaces_the_old_run_and_nothing_else(data, run, tmp_path):
+    (run / "scores_test.json").write_text("{}")  # the old run's evaluation: stale after retraining
+    (tmp_path / "neighbour.txt").write_text("keep")
+    result = runner.invoke(app, ["train", str(data), "-o", str(run), "--force", *TINY_ARGS])
+    assert result.exit_code == 0, result.output
+    assert not (run / "scores_test.json").exists() and (run / "best.pt").is_file()
+    assert (tmp_path / "neighbour.txt").read_text() == "keep"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_train_force_that_fails_early_leaves_the_old_run_as_it_was(run, tmp_path, mars_pairs, dataset_writer):
+    images, masks = mars_pairs
+    no_val = dataset_writer(tmp_path / "no_val", images[:4], masks[:4], ["train"] * 4)
+    before = file_bytes(run)
+    result = runner.invoke(app, ["train", str(no_val), "-o", str(run), "--force", *TINY_ARGS])
+    assert result.exit_code == 1 and "val" in result.stderr
+    assert file_bytes(run) == before
