@@ -4,7 +4,7 @@ Writes small synthetic dataset folders (smooth random blobs, 5 classes, grayscal
 dataset folder contract, then runs the CLI under /usr/bin/time -v, once per size, with the
 default (pixel-budget) batch size; `--also-batch 32` adds runs at a fixed batch for comparison.
 
-Reproduce: .venv/bin/python benchmarks/bench_train_memory.py [--train 48] [--also-batch 32]
+Reproduce: .venv/bin/python benchmarks/bench_train_memory.py [--train 48] [--val 16] [--also-batch 32]
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--val", type=int, default=8, help="validation pairs per size")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--also-batch", type=int, default=0, help="also run at this fixed batch")
+    parser.add_argument("--also-max-side", type=int, default=256,
+                        help="only sizes up to this side get the fixed-batch run (512x512 at "
+                             "batch 32 needs over 10 GB)")
     args = parser.parse_args()
     print(f"one epoch, {args.train} train + {args.val} val synthetic gray pairs, "
           f"default model, CPU, {args.threads} threads")
@@ -79,7 +82,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for h, w in SIZES:
             data = write_folder(Path(tmp) / f"d{h}x{w}", h, w, args.train, args.val)
-            for batch in [None] + ([args.also_batch] if args.also_batch else []):
+            also = args.also_batch and max(h, w) <= args.also_max_side
+            for batch in [None] + ([args.also_batch] if also else []):
                 rss, line = measure(data, Path(tmp) / f"r{h}x{w}b{batch}", args.threads, batch)
                 print(f"{h:>4}x{w:<4}  {line.split(' (')[0] + (' (fixed)' if batch else ' (default)'):>30}"
                       f"  {rss:,.0f} MiB")
