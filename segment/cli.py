@@ -84,7 +84,7 @@ class RichHooks:
         if warning:
             err_console.print(f"Warning: {text}", markup=False, highlight=False)
         else:
-            console.print(text, markup=False, highlight=False)
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def on_epoch_end(self, row: dict[str, Any]) -> None:
         self.progress.remove_task(self.task)
