@@ -8,6 +8,7 @@ a raw value into another present, unmapped one is refused.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,8 +79,9 @@ def _npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, list[str] | 
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path} cannot be read as an .npz archive: {exc}") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path} cannot be read as an .npz archive ({exc}); it may be "
+                         "truncated or not an npz: re-download or re-save it") from exc
     names = [Path(str(n)).stem for n in arrays["names"]] if "names" in arrays else None
     if "training_set" in arrays:
         pairs = arrays["training_set"]
@@ -121,9 +123,19 @@ def _files_by_stem(folder: Path) -> dict[str, Path]:
             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")}
 
 
+def _open(path: Path) -> Image.Image:
+    try:
+        im = Image.open(path)
+        im.load()
+        return im
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{path} cannot be read as an image ({type(exc).__name__}: {exc}); "
+                         "it may be truncated or not an image: replace or remove it") from exc
+
+
 def _read_image_file(path: Path) -> np.ndarray:
     """(H, W) or (H, W, 3) uint8; 16-bit images scaled down to 8 bits, as curate does."""
-    with Image.open(path) as im:
+    with _open(path) as im:
         if im.mode.startswith("I"):
             arr = np.asarray(im, dtype=np.uint32)
             return (arr >> 8 if arr.max(initial=0) > 255 else arr).astype(np.uint8)
@@ -132,12 +144,14 @@ def _read_image_file(path: Path) -> np.ndarray:
 
 def read_mask_file(path: Path) -> np.ndarray:
     """(H, W) uint8 raw values: mode L/P/1 as stored, 16-bit up to 255, gray RGB; not colours."""
-    with Image.open(path) as im:
-        arr = np.asarray(im)
-        mode = im.mode
-    if mode in ("L", "P", "1") or (arr.ndim == 2 and arr.max(initial=0) <= 255):
+    with _open(path) as im:
+        arr, mode = np.asarray(im), im.mode
+    if arr.ndim == 2:
+        if arr.max(initial=0) > 255:
+            raise InputError(f"mask {path} is 16-bit with values up to {arr.max()}; expected "
+                             "class labels 0..255")
         return arr.astype(np.uint8)
-    if arr.ndim == 3 and (arr[..., :3] == arr[..., :1]).all():
+    if (arr[..., :3] == arr[..., :1]).all():
         return arr[..., 0].astype(np.uint8)
     raise InputError(f"mask {path} is a colour ({mode}) image; expected one class number per "
                      "pixel (mode L, or P with the colours as palette): convert colours to labels first")

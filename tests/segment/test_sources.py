@@ -119,3 +119,16 @@ def test_train_on_a_raw_input_says_to_split_first(mars_pairs, tmp_path):
         result = runner.invoke(app, ["train", str(data), "-o", str(tmp_path / "run")])
         assert result.exit_code == 1 and "curate split" in result.stderr and "curate run" in result.stderr
     assert file_bytes(tmp_path) == before and not (tmp_path / "run").exists()
+
+
+def test_evaluate_names_a_colour_mask_and_a_broken_npz(tiny_run, mars_pairs, tmp_path):
+    folder = _folder(tmp_path / "coloured", mars_pairs[0][:2], mars_pairs[1][:2])
+    colour = np.zeros((64, 128, 3), np.uint8)
+    colour[:, :64] = (200, 30, 30)
+    Image.fromarray(colour).save(folder / "masks" / "f01.png")
+    ckpt = str(tiny_run / "best.pt")
+    result = runner.invoke(app, ["evaluate", ckpt, str(folder), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "f01.png is a colour (RGB) image" in result.stderr
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 truncated")
+    result = runner.invoke(app, ["evaluate", ckpt, str(tmp_path / "broken.npz"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "cannot be read as an .npz" in result.stderr
