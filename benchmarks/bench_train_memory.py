@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-SIZES = ((64, 128), (256, 256), (512, 512))
 CLI = "from segment.cli import app; app()"
 
 
@@ -71,6 +70,7 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=48, help="training pairs per size")
     parser.add_argument("--val", type=int, default=8, help="validation pairs per size")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sizes", default="64x128,256x256,512x512", help="HxW,HxW,...")
     parser.add_argument("--also-batch", type=int, default=0, help="also run at this fixed batch")
     parser.add_argument("--also-max-side", type=int, default=256,
                         help="only sizes up to this side get the fixed-batch run (512x512 at "
@@ -80,7 +80,7 @@ def main() -> None:
           f"default model, CPU, {args.threads} threads")
     print(f"{'size':>9}  {'batch':>30}  max RSS")
     with tempfile.TemporaryDirectory() as tmp:
-        for h, w in SIZES:
+        for h, w in (tuple(map(int, size.split("x"))) for size in args.sizes.split(",")):
             data = write_folder(Path(tmp) / f"d{h}x{w}", h, w, args.train, args.val)
             also = args.also_batch and max(h, w) <= args.also_max_side
             for batch in [None] + ([args.also_batch] if also else []):
