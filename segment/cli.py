@@ -82,6 +82,12 @@ class RichHooks:
     def on_step(self, loss: float) -> None:
         self.progress.update(self.task, advance=1, loss=loss)
 
+    def on_note(self, text: str, warning: bool = False) -> None:
+        if warning:
+            err_console.print(f"Warning: {text}", markup=False, highlight=False)
+        else:
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+
     def on_epoch_end(self, row: dict[str, Any]) -> None:
         self.progress.remove_task(self.task)
         self.progress.stop()
@@ -94,10 +100,10 @@ class RichHooks:
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
     epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs [default: {TrainConfig.epochs}; with --resume: the saved run's].")] = None,
-    batch_size: Annotated[int, typer.Option(help="Images per step.")] = TrainConfig.batch_size,
+    batch_size: Annotated[Optional[int], typer.Option(help="Images per step [default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512].")] = None,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = TrainConfig.lr,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = TrainConfig.weight_decay,
     scheduler: Annotated[Scheduler, typer.Option(help="LR schedule.")] = Scheduler(TrainConfig.scheduler),
@@ -139,6 +145,7 @@ def train(
     try:
         keep_saved = ("epochs",) if epochs is None else ()
         values["epochs"] = TrainConfig.epochs if epochs is None else epochs
+        values["batch_size"] = batch_size or 0  # 0: from the pixel budget once the size is known
         cfg = TrainConfig(**{**values, "data": str(data), "out": str(out)})
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except SegmentError as exc:
@@ -152,51 +159,57 @@ def train(
 @app.command()
 def evaluate(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
-    data: Annotated[Path, typer.Argument(help="Dataset folder with a split column.")],
-    split: Annotated[Split, typer.Option(help="Which split to score.")] = Split.test,
+    data: Annotated[Path, typer.Argument(help="Dataset folder, AN2DL .npz, or folder with images/ + masks/ paired by file stem.")],
+    split: Annotated[Optional[Split], typer.Option(help="Split to score [default: test for a split dataset folder; the whole set for raw or unsplit inputs].")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for scores JSON and confusion PNG (default: the checkpoint's folder).")] = None,
     json_only: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of the table.")] = False,
     strict: Annotated[bool, typer.Option(help="Count predictions on unlabelled (ignore_index) pixels as false positives.")] = False,
+    label_map: Annotated[Optional[str], typer.Option(help="Raw inputs: renumber mask values, RAW:LABEL,... (e.g. 0:1,1:2,2:3,3:4,255:0); values left out keep their number; 0/255 masks read as 0:0,255:1.")] = None,
+    num_classes: Annotated[Optional[int], typer.Option(help="Raw inputs: expected classes [default: the checkpoint's].")] = None,
+    ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
 ) -> None:
-    """Per-class precision, recall, F1 and IoU and the mean IoU on one split."""
+    """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
 
-    from segment.evaluate import evaluate as run_evaluation
+    from segment.evaluate import LabelOptions, default_split, evaluate_set
     from segment.metrics import format_table
+    from segment.sources import parse_label_map
 
     out = out or checkpoint.parent
     try:
-        scores = run_evaluation(checkpoint, data, split.value, device.value, out, not strict)
+        ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
+        options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
+        chosen = split.value if split else default_split(data)
+        result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options)
     except SegmentError as exc:
         _fail(exc)
+    for note in result.notes:
+        err_console.print(f"Note: {note}", markup=False, highlight=False)
     if json_only:
-        console.print_json(json.dumps(scores.to_dict()))
+        console.print_json(json.dumps(result.scores.to_dict()))
         return
-    console.print(format_table(scores, f"{split.value} split, {checkpoint}"), highlight=False, markup=False)
-    console.print(f"Wrote {out / f'scores_{split.value}.json'} and confusion_{split.value}.png", highlight=False)
+    console.print(format_table(result.scores, f"{result.title}, {checkpoint}"), highlight=False, markup=False)
+    console.print(f"Wrote {result.files[0]} and {result.files[1].name}", highlight=False)
 
 
 @app.command()
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
-    data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, or .npz with test_set.")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, folder with images/ (+ masks/), or .npz (test_set, training_set or image arrays).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     split: Annotated[Optional[Split], typer.Option(help="Dataset folder only: predict one split (default: all rows).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="png: masks/<id>.png; csv: Kaggle submission.csv.")] = Format.png,
     overlay: Annotated[Overlay, typer.Option(help="Contact sheet, one overlay per image, or none.")] = Overlay.sheet,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty --out.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
-    from segment.errors import OutputExistsError
     from segment.predict import predict as run_prediction
 
     try:
-        if out.exists() and any(out.iterdir()) and not force:
-            raise OutputExistsError(f"output folder {out} is not empty; pass --force to write into it")
         result = run_prediction(checkpoint, data, out, split.value if split else None,
-                                fmt.value, overlay.value, device.value)
+                                fmt.value, overlay.value, device.value, force)
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)

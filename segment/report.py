@@ -22,6 +22,7 @@ import pandas as pd
 from segment import __version__, plots, runtime
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
 from segment.errors import ConfigError, InputError, OutputExistsError
+from segment.outputs import check_not_input
 from segment.palette import palette
 from segment.predict import predict_masks
 
@@ -422,9 +423,7 @@ def check_report_path(out: Path, force: bool, data: str | Path | None) -> None:
                           "replace a checkpoint or log); e.g. RUN/report.html")
     if out.is_dir():
         raise OutputExistsError(f"report path {out} is a folder; give a file name, e.g. {out / 'report.html'}")
-    if data is not None and out.resolve().is_relative_to(Path(data).resolve()):
-        raise OutputExistsError(f"report path {out} is inside the input dataset {data}; inputs "
-                                "are never modified: write it elsewhere, e.g. into the run folder")
+    check_not_input(out, [data], "report")  # e.g. into the run folder instead
     if out.exists() and not force:
         raise OutputExistsError(f"{out} exists; pass --force to overwrite it")
 
