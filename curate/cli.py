@@ -302,6 +302,9 @@ def run_command(
         "--keep", help="Only report what this outlier check flags (repeatable).")] = None,
     card: Annotated[bool, typer.Option(
         help="Write card.md, card.jsonld and report.html into the output.")] = True,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
+        "label_issue (review only unless --remove label_issue).")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -332,11 +335,12 @@ def run_command(
             augment_config.validate()
         config = PipelineConfig(
             outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,
-                                   remove=list(dict.fromkeys(removal))),
+                                   remove=list(dict.fromkeys(removal)),
+                                   label_quality=label_quality and str(label_quality)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
                               near_duplicate_distance=near_duplicate_distance),
             augment=augment_config)
-        check_output(out, force, [data])
+        check_output(out, force, [data] + ([label_quality] if label_quality else []))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = run_pipeline(dataset, config)
         _print_outliers(result.outliers)

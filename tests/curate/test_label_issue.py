@@ -124,3 +124,15 @@ def test_label_issue_needs_the_table(split40, tmp_path):
     out = tmp_path / "plain"
     assert runner.invoke(app, ["outliers", str(split40), "-o", str(out)]).exit_code == 0
     assert "is_label_issue" not in pd.read_csv(out / "manifest.csv").columns
+
+
+def test_run_takes_the_table_too(split40, tmp_path):
+    manifest = pd.read_csv(split40 / "manifest.csv", dtype={"id": str}, keep_default_na=False)
+    planted = manifest.loc[manifest["split"] == "train", "id"].iat[5]
+    table = crossval_files(tmp_path / "cv", split40, planted)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(split40), "-o", str(out), "--no-card",
+                                 "--label-quality", str(table), "--remove", "label_issue"])
+    assert result.exit_code == 0, output(result)
+    assert planted not in set(pd.read_csv(out / "manifest.csv", dtype={"id": str})["id"])
+    assert "mask says sand" in pd.read_csv(out / "reports" / "outliers.csv").set_index("id").at[planted, "reason"]
