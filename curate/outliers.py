@@ -85,7 +85,10 @@ def clean(dataset: Dataset, result: OutlierResult, config: OutlierConfig,
     kept = dataset.subset(keep)
     manifest = result.table.iloc[keep].drop(columns=["removed"]).reset_index(drop=True)
     summary = summary_of(result)
-    record(kept, "outliers", asdict(config), summary)
+    options = asdict(config)
+    if not config.label_quality:  # runs without the table record what they always did
+        options.pop("label_quality"), options.pop("label_issue_share")
+    record(kept, "outliers", options, summary)
     reports = {
         "outliers.csv": result.flagged().to_csv(index=False),
         "outliers.json": to_json(summary),

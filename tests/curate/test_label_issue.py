@@ -124,6 +124,10 @@ def test_label_issue_needs_the_table(split40, tmp_path):
     out = tmp_path / "plain"
     assert runner.invoke(app, ["outliers", str(split40), "-o", str(out)]).exit_code == 0
     assert "is_label_issue" not in pd.read_csv(out / "manifest.csv").columns
+    import json
+
+    options = json.loads((out / "dataset.json").read_text())["history"][-1]["options"]
+    assert "label_quality" not in options and "label_issue" not in options["checks"]
 
 
 def test_run_takes_the_table_too(split40, tmp_path):
