@@ -133,6 +133,9 @@ def outliers(
     sheet: Annotated[Optional[Path], typer.Option(
         help="Also write the contact sheet of flagged pairs to this PNG (works with "
         "--dry-run).")] = None,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval`: flag label_issue "
+        "(review only unless --remove label_issue).")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -153,20 +156,21 @@ def outliers(
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
         if out is not None and not dry_run:
-            check_output(out, force, [data])
+            check_output(out, force, [data] + ([label_quality] if label_quality else []))
         removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
         config = OutlierConfig(
             near_duplicate_distance=near_duplicate_distance,
             remove=list(dict.fromkeys(removal)),
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
             z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
-            bright_level=bright_level, **({"checks": list(check)} if check else {}))
+            bright_level=bright_level, **({"checks": list(check)} if check else {}),
+            label_quality=None if label_quality is None else str(label_quality))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = find_outliers(dataset, config)
         _print_outliers(result)
         if dry_run:
             if sheet is not None:
-                picture = outlier_sheet(dataset, result)
+                picture = outlier_sheet(dataset, result, label_quality=config.label_quality)
                 write_file_atomic(sheet, lambda p: p.write_bytes(picture), force=True)
                 console.print(f"Contact sheet: {sheet}")
             console.print("Dry run: nothing written.")
@@ -320,6 +324,9 @@ def run_command(
         "--keep", help="Only report what this outlier check flags (repeatable).")] = None,
     card: Annotated[bool, typer.Option(
         help="Write card.md, card.jsonld and report.html into the output.")] = True,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
+        "label_issue (review only unless --remove label_issue).")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -350,12 +357,13 @@ def run_command(
             augment_config.validate()
         config = PipelineConfig(
             outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,
-                                   remove=list(dict.fromkeys(removal))),
+                                   remove=list(dict.fromkeys(removal)),
+                                   label_quality=label_quality and str(label_quality)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
             augment=augment_config)
-        check_output(out, force, [data])
+        check_output(out, force, [data] + ([label_quality] if label_quality else []))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = run_pipeline(dataset, config)
         _print_outliers(result.outliers)

@@ -233,3 +233,58 @@ def report(
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)
+
+
+def crossval(**values: Any) -> None:
+    """Train K models on K-1 folds of the train split each; write out-of-fold probabilities
+    and label_quality.csv (masks that disagree with confident predictions rank first).
+
+    Takes every option of `segment train` (the same config for each fold). Cost: K trainings.
+    """
+    from segment.crossval import crossval as run_crossval
+
+    folds, force = values.pop("folds"), values.pop("force")
+    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+    values["epochs"] = TrainConfig.epochs if values["epochs"] is None else values["epochs"]
+
+    def on_fold(k: int, total: int, fit: int, held: int, seconds: float, miou: float) -> None:
+        console.print(f"fold {k + 1}/{total}: trained on {fit} pairs, predicted {held}; "
+                      f"best val mIoU {miou:.4f} ({seconds:.0f}s)", highlight=False)
+
+    try:
+        cfg = TrainConfig(**{**values, "data": str(values["data"]), "out": str(values["out"])})
+        console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
+                      f"on {folds - 1}/{folds} of the train split each", highlight=False)
+        result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
+    except SegmentError as exc:
+        _fail(exc)
+    top = result.quality.sort_values("score", ascending=False).head(5)
+    for row in top.itertuples(index=False):
+        console.print(f"  {row.id}: score {row.score:.3f}, low-probability share {row.low_share:.3f}",
+                      highlight=False)
+    console.print(f"Wrote {result.run_dir}: label_quality.csv ({result.pairs} pairs), oof_probs.npy, "
+                  f"crossval.json, fold_0..{folds - 1}/; {folds} trainings took "
+                  f"{result.wall_seconds:.0f}s", highlight=False)
+
+
+def _crossval_signature():
+    """`segment train`'s options (so each fold trains as `segment train` would), without
+    --resume, with a required --out and with --folds."""
+    import inspect
+
+    params = [p for name, p in inspect.signature(train, eval_str=True).parameters.items()
+              if name not in ("resume", "out", "force")]
+    extra = {
+        "out": Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
+        "folds": Annotated[int, typer.Option(help="Number of folds K (K trainings).")],
+        "force": Annotated[bool, typer.Option(help="Replace an existing --out.")],
+    }
+    defaults = {"out": inspect.Parameter.empty, "folds": 5, "force": False}
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint,
+                               default=defaults[name]) for name, hint in extra.items()]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+    return inspect.Signature(params[:1] + added + params[1:])
+
+
+crossval.__signature__ = _crossval_signature()
+app.command("crossval")(crossval)
