@@ -246,6 +246,7 @@ def crossval(**values: Any) -> None:
     folds, force = values.pop("folds"), values.pop("force")
     values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
     values["epochs"] = TrainConfig.epochs if values["epochs"] is None else values["epochs"]
+    values["batch_size"] = values["batch_size"] or 0  # 0: from the pixel budget
 
     def on_fold(k: int, total: int, fit: int, held: int, seconds: float, miou: float) -> None:
         console.print(f"fold {k + 1}/{total}: trained on {fit} pairs, predicted {held}; "

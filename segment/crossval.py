@@ -18,10 +18,10 @@ import pandas as pd
 import torch
 
 from segment import runtime
-from segment.config import TrainConfig
+from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
-from segment.train import TrainHooks, _NoHooks, _build, _finish, _loop, _meta
+from segment.train import TrainHooks, _NoHooks, _build, _finish, _loop, _meta, choose_batch_size
 
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
@@ -106,12 +106,13 @@ def label_quality(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
 
 @torch.no_grad()
 def predict_probs(model: torch.nn.Module, images: np.ndarray, meta: dict, device: torch.device,
-                  batch_size: int = 64) -> np.ndarray:
+                  batch_size: int = 0) -> np.ndarray:
     """Softmax probabilities (N, C, H, W) float16 over the classes other than ignore_index
     (its channel is 0 and the rest are renormalised: the loss never trained it)."""
     model.eval()
     parts = []
     ignore = meta["ignore_index"]
+    batch_size = batch_size or inference_batch_size(*images.shape[-2:])
     for start in range(0, len(images), batch_size):
         x = to_input(torch.from_numpy(images[start:start + batch_size]).to(device),
                      meta["normalization"])
@@ -171,6 +172,8 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
     rows = split_rows(info, "train").reset_index(drop=True)
     fold_of = assign_folds(rows, folds, config.seed)
     images, masks, ids = load_split(info, "train")
+    hooks = hooks or _NoHooks()
+    config = choose_batch_size(config, images, hooks)
     mode = "L" if images.shape[1] == 1 else "RGB"
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -180,7 +183,7 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
         torch.set_num_threads(config.threads)
     try:
         result = _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp,
-                            hooks or _NoHooks(), on_fold)
+                            hooks, on_fold)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
