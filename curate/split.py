@@ -481,8 +481,13 @@ def _refuse_empty(pairs: dict[str, int], plan: SplitPlan, config: SplitConfig) -
     else:
         text += (" Pairs in one group (near duplicates, identical images, equal "
                  "--group-column values) must share a split.")
+    static = plan.limit is not None and 2 * sum(1 for g in plan.gap if g) >= n
+    if static:
+        text += (" Most pairs of the cut groups are near duplicates of pairs in other blocks "
+                 "(a static scene or camera), so no cut separates them without leakage.")
     choices = []
-    if suggest and sizes.max() > suggest and (plan.limit is None or plan.limit > suggest):
+    if (suggest and sizes.max() > suggest and not static
+            and (plan.limit is None or plan.limit > suggest)):
         choices.append(f"--max-group-size {suggest} cuts larger groups into contiguous blocks "
                        "and leaves out the pairs at each cut that are near duplicates across "
                        "splits, so nothing leaks (split_block and split_gap in the manifest "

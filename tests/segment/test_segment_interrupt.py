@@ -17,7 +17,8 @@ def _interrupt(*args, **kwargs):
 
 @pytest.mark.parametrize("command, module, name, message", [
     (["train", "DATA", "-o", "RUN"], "segment.train", "train", MESSAGES["train"]),
-    (["evaluate", "RUN/best.pt", "DATA"], "segment.evaluate", "evaluate", DEFAULT),
+    (["evaluate", "RUN/best.pt", "DATA", "--split", "test"], "segment.evaluate", "evaluate_set",
+     DEFAULT),
 ])
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, monkeypatch, command, module, name,
                                               message):
