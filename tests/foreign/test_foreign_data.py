@@ -10,6 +10,7 @@ segment train / evaluate / predict / report, on the curated folder and on the ra
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,8 @@ def segment(*args):
 def ok(result) -> str:
     assert result.exit_code == 0, result.output
     # Python warnings (e.g. pandas' PerformanceWarning) must not leak to the user.
-    assert "Traceback" not in result.output and "Warning:" not in result.output, result.output
+    assert "Traceback" not in result.output, result.output
+    assert not re.search(r"[a-z]Warning:", result.output), result.output
     return result.output
 
 
