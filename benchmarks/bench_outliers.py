@@ -8,10 +8,17 @@ What is planted (seeded, --seed) into the 6,000 real pairs of ai4mars-mars64/tra
   near_dup   ~4%  copies of real pairs with ONE small change each, appended: brightness
                   +-5..10 levels, Gaussian noise sigma 2, a 1-2 px horizontal shift (mask shifted
                   alike, edge column repeated), or a JPEG re-encode at quality 85 (mask as is).
-  alien      ~4%  crops of the 30 ISBI-2012 electron-microscopy images (128x256 crops at
-                  random places at least 16 px apart, 2x box-downsampled to 64x128): not Mars.
-                  All carry ONE real detailed mask (a real pair with >= 3 classes, largest
-                  class < 60% of labelled pixels), appended.
+  alien      ~4%  pictures that are not Mars, from two domains, half each: crops of the 30
+                  ISBI-2012 electron-microscopy images (128x256 crops at random places at
+                  least 16 px apart, 2x box-downsampled to 64x128) and synthetic textures
+                  (gratings, checkerboards, blocky noise, dots; `texture_image`). All carry
+                  ONE real detailed mask (a real pair with >= 3 classes, largest class < 60%
+                  of labelled pixels), appended.
+  alien_region ~4% the same two domains (other crops, other textures), all carrying ONE
+                  mask that is mostly ignore class: the pixels of one class of a real mask
+                  (covering 20-50% of the frame) kept, every other pixel set to 0. A mask
+                  that is all one class among its labelled pixels: the old "simple" rule
+                  (one class >= 90% of labelled pixels) let such groups pass.
   blank      12   real pairs whose image is replaced by a constant (6) or near-constant
                   (6, constant + noise sigma 0.4) image, in place.
   blurry     12   real pairs whose image is replaced by its Gaussian blur (sigma 1.5), in place.
@@ -55,7 +62,8 @@ from curate.readers import ReadOptions, load_dataset
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 KIND_CHECK = {"exact_dup": "exact_duplicate", "near_dup": "near_duplicate",
-              "alien": "shared_mask", "blank": "blank", "blurry": "blurry"}
+              "alien": "shared_mask", "alien_region": "shared_mask", "blank": "blank",
+              "blurry": "blurry"}
 CLEANVISION_PAIRS_PER_S_NOTE = "cleanvision sees images only (no masks)"
 
 
@@ -66,7 +74,7 @@ def plant(pairs: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: in
     """(pairs, names, kinds, source, donor): the planted (M, 2, H, W) set and its truth.
 
     kinds[k] is 'original' or a planted kind; source[k] the real pair it came from (-1 for
-    aliens); donor the real pair whose mask the aliens carry.
+    aliens); donor the real pairs whose masks the two alien groups carry.
     """
     rng = np.random.default_rng(seed)
     n = len(pairs)
@@ -75,7 +83,9 @@ def plant(pairs: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: in
     exact_src, near_src = order[:per_kind], order[per_kind:2 * per_kind]
     blank_src = order[2 * per_kind:2 * per_kind + few]
     blurry_src = order[2 * per_kind + few:2 * per_kind + 2 * few]
-    donor = _detailed_mask(pairs[:, 1], order[2 * per_kind + 2 * few:], rng)
+    rest = order[2 * per_kind + 2 * few:]
+    donor = _detailed_mask(pairs[:, 1], rest, rng)
+    region_donor, region_mask = _region_mask(pairs[:, 1], rest[rest != donor])
 
     out = pairs.copy()
     kinds = np.array(["original"] * n, dtype=object)
@@ -90,16 +100,56 @@ def plant(pairs: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: in
         kinds[i] = "blurry"
     extra = [pairs[exact_src]]
     extra.append(np.stack([near_copy(pairs[i], rng) for i in near_src]))
-    aliens = alien_images(isbi, per_kind, pairs.shape[2:], rng)
-    extra.append(np.stack([np.stack([a, pairs[donor, 1]]) for a in aliens]))
+    crops = alien_images(isbi, per_kind, pairs.shape[2:], rng)     # per_kind distinct crops
+    half = per_kind // 2
+    textures = [texture_image(rng, pairs.shape[2:]) for _ in range(per_kind)]
+    for pictures, mask in ((crops[:half] + textures[:per_kind - half], pairs[donor, 1]),
+                           (crops[half:] + textures[per_kind - half:], region_mask)):
+        extra.append(np.stack([np.stack([a, mask]) for a in pictures]))
     out = np.concatenate([out] + extra)
     kinds = np.r_[kinds, ["exact_dup"] * per_kind, ["near_dup"] * per_kind,
-                  ["alien"] * per_kind]
-    source = np.r_[source, exact_src, near_src, [-1] * per_kind]
+                  ["alien"] * per_kind, ["alien_region"] * per_kind]
+    source = np.r_[source, exact_src, near_src, [-1] * (2 * per_kind)]
     new_names = np.r_[names, [f"plant_exact_{k:04d}" for k in range(per_kind)],
                       [f"plant_near_{k:04d}" for k in range(per_kind)],
-                      [f"plant_alien_{k:04d}" for k in range(per_kind)]]
-    return out, new_names, kinds, source, donor
+                      [f"plant_alien_{k:04d}" for k in range(per_kind)],
+                      [f"plant_alien_region_{k:04d}" for k in range(per_kind)]]
+    return out, new_names, kinds, source, [donor, region_donor]
+
+
+def _region_mask(masks: np.ndarray, candidates: np.ndarray) -> tuple[int, np.ndarray]:
+    """(pair, mask): one class of a real mask, covering 20-50% of the frame; the rest 0."""
+    for i in candidates:
+        counts = np.bincount(masks[i].ravel(), minlength=256)
+        counts[0] = 0
+        k = int(counts.argmax())
+        if 0.2 <= counts[k] / masks[i].size <= 0.5:
+            return int(i), np.where(masks[i] == k, k, 0).astype(np.uint8)
+    raise RuntimeError("no mask with a class covering 20-50% of the frame")
+
+
+def texture_image(rng, shape: tuple[int, int]) -> np.ndarray:
+    """A synthetic texture (grating, checkerboard, blocky noise or dots) with sensor noise."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    kind = rng.integers(4)
+    if kind == 0:
+        angle, cycles = rng.uniform(0, np.pi), rng.uniform(3, 12)
+        phase = (x * np.cos(angle) + y * np.sin(angle)) / w * 2 * np.pi * cycles
+        pattern = 50 * np.sin(phase + rng.uniform(0, 2 * np.pi))
+    elif kind == 1:
+        size = int(rng.integers(4, 16))
+        pattern = 60 * (((x // size + y // size) % 2) - 0.5)
+    elif kind == 2:
+        cells = rng.normal(0, 1, (h // 8 + 1, w // 8 + 1))
+        pattern = 40 * np.kron(cells, np.ones((8, 8)))[:h, :w]
+    else:
+        pattern = np.full((h, w), -40.0)
+        for _ in range(int(rng.integers(20, 60))):
+            cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(2, 6)
+            pattern[(y - cy) ** 2 + (x - cx) ** 2 < r * r] = 40
+    noise = rng.normal(0, rng.uniform(2, 10), shape)
+    return np.clip(rng.uniform(60, 190) + pattern + noise, 0, 255).round().astype(np.uint8)
 
 
 def _detailed_mask(masks: np.ndarray, candidates: np.ndarray, rng) -> int:
@@ -168,7 +218,7 @@ def alien_images(isbi: list[np.ndarray], count: int, shape: tuple[int, int], rng
 # --- scoring ---------------------------------------------------------------------------------
 
 def score(table: pd.DataFrame, clean: pd.DataFrame, kinds: np.ndarray, source: np.ndarray,
-          donor: int) -> pd.DataFrame:
+          donor: list[int]) -> pd.DataFrame:
     n_real = len(clean)
     clean_group = clean["dup_group"].to_numpy() != ""
     rows = []
@@ -182,6 +232,8 @@ def score(table: pd.DataFrame, clean: pd.DataFrame, kinds: np.ndarray, source: n
             pre[copies] = clean_group[source[copies]]
         if check == "shared_mask":
             pre[donor] = True
+        if check == "shared_mask":            # the other alien group is not a false positive
+            pre |= kinds == ("alien_region" if kind == "alien" else "alien")
         tp = int((flag & planted).sum())
         fp_rows = flag & ~planted & ~pre
         rows.append({

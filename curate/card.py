@@ -405,6 +405,9 @@ def section_sources(facts: Facts, options: CardOptions) -> str:
         lines.append("- **How the source was identified:** from the data itself (an AN2DL "
                      ".npz of Curiosity NAVCAM ids with the five AI4Mars classes); pass "
                      "`--source-text` to state it otherwise.")
+    read = facts.step("read")
+    if read is not None and read.summary.get("label_map"):
+        lines.append(f"- **Label map:** {read.summary['label_map']}")
     lines += [f"- **Original input of the curation:** `{src['original_input']}`",
               f"- **Citation:** {src['citation']}",
               "- **Collection process, annotators and their instructions:** "

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from curate.errors import ConfigError, CurateError, OutputExistsError
+from curate.interrupt import InterruptibleGroup
 from curate.readers import ReadOptions, parse_label_map
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     "augmentation and data cards.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=InterruptibleGroup,  # Ctrl-C: one line on what was written, exit 130
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -27,13 +29,17 @@ DataArg = Annotated[Path, typer.Argument(
 NumClassesOpt = Annotated[Optional[int], typer.Option(
     "--num-classes", min=1, max=256,
     help="Number of classes (labels 0..K-1). Default: from dataset.json, else the largest "
-    "label + 1.")]
+    "label + 1; masks that look like raw labels (e.g. 0..3 and 255) are then refused with a "
+    "suggested --label-map.")]
 ClassNamesOpt = Annotated[Optional[str], typer.Option(
     "--class-names", help="Comma-separated names, background first. Default: AI4Mars names "
     "for 5 classes, else 'class k'.")]
 LabelMapOpt = Annotated[Optional[str], typer.Option(
-    "--label-map", help="Map raw mask values to labels, e.g. '0:0,255:1' (ISBI) or '255:0' "
-    "(AI4Mars 'no label' to background). Masks of only 0/255 are mapped 255->1 by default.")]
+    "--label-map", help="Map raw mask values to labels, RAW:LABEL,... e.g. "
+    "'0:1,1:2,2:3,3:4,255:0' (raw AI4Mars: 'no label' 255 to background 0, the four terrain "
+    "classes to 1..4) or '0:0,255:1' (ISBI). Raw values left out keep their value; a map that "
+    "would merge one of them with a mapped value is refused (list both to merge on purpose). "
+    "Masks of only 0/255 are mapped 255->1 by default.")]
 IgnoreOpt = Annotated[Optional[int], typer.Option(
     "--ignore-index", help="Class left out of metrics and 'nothing labelled' checks; -1 for "
     "none. Default: 0, or none for binary 0/255 masks.")]
@@ -108,8 +114,9 @@ def outliers(
         min=2, help="Images sharing one identical detailed mask before the group is judged "
         "a set of unrelated pictures.")] = 5,
     simple_mask_share: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="A mask whose largest class covers this share of labelled "
-        "pixels is simple; repeats of simple masks are legitimate.")] = 0.9,
+        min=0.0, max=1.0, help="Share of the whole frame one class must cover (with a solid "
+        "labelled box and at most a thin straight border) for a mask to be a whole-frame "
+        "label; repeats of those are legitimate.")] = 0.9,
     z_threshold: Annotated[float, typer.Option(
         min=0.5, help="Robust z-score beyond which brightness, entropy or sharpness is an "
         "outlier.")] = 4.5,
@@ -126,6 +133,9 @@ def outliers(
     sheet: Annotated[Optional[Path], typer.Option(
         help="Also write the contact sheet of flagged pairs to this PNG (works with "
         "--dry-run).")] = None,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval`: flag label_issue "
+        "(review only unless --remove label_issue).")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -146,20 +156,21 @@ def outliers(
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
         if out is not None and not dry_run:
-            check_output(out, force, [data])
+            check_output(out, force, [data] + ([label_quality] if label_quality else []))
         removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
         config = OutlierConfig(
             near_duplicate_distance=near_duplicate_distance,
             remove=list(dict.fromkeys(removal)),
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
             z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
-            bright_level=bright_level, **({"checks": list(check)} if check else {}))
+            bright_level=bright_level, **({"checks": list(check)} if check else {}),
+            label_quality=None if label_quality is None else str(label_quality))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = find_outliers(dataset, config)
         _print_outliers(result)
         if dry_run:
             if sheet is not None:
-                picture = outlier_sheet(dataset, result)
+                picture = outlier_sheet(dataset, result, label_quality=config.label_quality)
                 write_file_atomic(sheet, lambda p: p.write_bytes(picture), force=True)
                 console.print(f"Contact sheet: {sheet}")
             console.print("Dry run: nothing written.")
@@ -254,20 +265,27 @@ def _print_stats(result, title: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from curate.stats import shown_classes, shown_cooccurrence
+
     table = Table(title=escape(f"Classes in {title} ({len(result.per_image)} images)"))
     for column in ("class", "name", "pixel share %", "images", "image share %"):
         table.add_column(column, justify="left" if column == "name" else "right")
-    for row in result.per_class.itertuples(index=False):
+    rows, rows_note = shown_classes(result)
+    for row in rows.itertuples(index=False):
         table.add_row(str(row[0]), row.name, f"{row.pixel_share_pct:.2f}", str(row.images),
                       f"{row.image_share_pct:.2f}")
     console.print(table)
+    cooccurrence, co_note = shown_cooccurrence(result)
     co = Table(title="Co-occurrence (images containing both classes)")
     co.add_column("")
-    for name in result.cooccurrence.columns:
+    for name in cooccurrence.columns:
         co.add_column(name, justify="right")
-    for name, row in result.cooccurrence.iterrows():
+    for name, row in cooccurrence.iterrows():
         co.add_row(name, *(str(int(v)) for v in row))
     console.print(co)
+    for note in (rows_note, co_note):
+        if note:
+            console.print(f"[yellow]Note:[/] {note}", highlight=False)
 
 
 
@@ -287,17 +305,28 @@ def run_command(
     image_share: Annotated[Optional[float], typer.Option(
         help="Augmentation target: share of training pairs containing K, e.g. 0.1. "
         "Default when --class is given and no target: 0.1.")] = None,
+    copy_paste_fraction: Annotated[float, typer.Option(
+        help="Share of new pairs made by pasting K's regions into other training pairs.")
+    ] = 0.5,
     ratios: Annotated[str, typer.Option(help="Train, val and test shares.")
                       ] = "0.7,0.15,0.15",
     seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
     near_duplicate_distance: Annotated[int, typer.Option(
         min=0, max=16, help="Largest pHash distance (of 64) for near duplicates.")] = 6,
+    max_group_size: Annotated[Optional[float], typer.Option(
+        help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
+        "at a cut that are near duplicates across splits are left out of every split, so "
+        "nothing leaks. See `curate split --help`.")] = None,
     remove: Annotated[Optional[list[str]], typer.Option(
         "--remove", help="Also remove what this outlier check flags (repeatable).")] = None,
     keep: Annotated[Optional[list[str]], typer.Option(
         "--keep", help="Only report what this outlier check flags (repeatable).")] = None,
     card: Annotated[bool, typer.Option(
         help="Write card.md, card.jsonld and report.html into the output.")] = True,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
+        "label_issue (review only unless --remove label_issue).")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -324,15 +353,17 @@ def run_command(
                 image_share = 0.1
             augment_config = AugmentConfig(target_class=target_class, count=count,
                                            pixel_share=pixel_share, image_share=image_share,
-                                           seed=seed)
+                                           seed=seed, copy_paste_fraction=copy_paste_fraction)
             augment_config.validate()
         config = PipelineConfig(
             outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,
-                                   remove=list(dict.fromkeys(removal))),
+                                   remove=list(dict.fromkeys(removal)),
+                                   label_quality=label_quality and str(label_quality)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
-                              near_duplicate_distance=near_duplicate_distance),
+                              near_duplicate_distance=near_duplicate_distance,
+                              max_group_size=max_group_size),
             augment=augment_config)
-        check_output(out, force, [data])
+        check_output(out, force, [data] + ([label_quality] if label_quality else []))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = run_pipeline(dataset, config)
         _print_outliers(result.outliers)
@@ -452,6 +483,11 @@ def split_command(
     pixel_bins: Annotated[int, typer.Option(
         min=1, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
         "only images containing each class.")] = 6,
+    max_group_size: Annotated[Optional[float], typer.Option(
+        help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
+        "at a cut that are near duplicates across splits are left out of every split, so "
+        "nothing leaks. For sequences where one group would fill a split.")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -463,14 +499,21 @@ def split_command(
     Every class, the rare one above all, lands in every split in proportion (images
     containing it and pixel share); groups (near duplicates, identical images, equal
     --group-column values) never straddle splits. The split is written into manifest.csv.
+
+    When groups are too large for the ratios (video frames), a split that would be empty
+    stops the command with the group sizes, and one far off its ratio prints a warning;
+    --max-group-size cuts large groups into blocks without leakage.
     """
-    from curate.split import SplitConfig, parse_ratios, split_dataset, split_figure
+    from curate.split import (
+        SplitConfig, check_config, parse_ratios, split_dataset, split_figure,
+    )
     from curate.writers import check_output, write_dataset
 
     with user_errors():
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
-                             pixel_bins=pixel_bins)
+                             pixel_bins=pixel_bins, max_group_size=max_group_size)
+        check_config(config)
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         manifest, report = split_dataset(dataset, config)
@@ -505,6 +548,17 @@ def _print_split(report, summary: dict) -> None:
                   f"{worst['pixel_share_pp']:.2f} pp. {summary['groups_kept_together']} groups "
                   f"({summary['pairs_in_groups']} pairs) kept within one split.",
                   highlight=False)
+    cut = summary.get("cut")
+    if cut:
+        groups = "group" if cut["groups_cut"] == 1 else "groups"
+        console.print(f"--max-group-size {cut['max_group_size']}: cut {cut['groups_cut']} "
+                      f"{groups} ({cut['pairs_in_cut_groups']} pairs) into {cut['blocks']} "
+                      f"blocks (split_block in manifest.csv); left {cut['gap_pairs']} pairs at "
+                      "the cuts out of every split so that no near duplicate straddles "
+                      "splits (split empty, reason in split_gap).", highlight=False)
+    for warning in summary.get("warnings", []):
+        err_console.print(f"[bold yellow]Warning:[/] {warning}", highlight=False,
+                          soft_wrap=True)
 
 
 @app.command("check-leakage")

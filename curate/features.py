@@ -16,6 +16,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.dataset import Dataset, to_gray
+from curate.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
 HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT
@@ -29,7 +30,10 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     mask_sha1, pair_sha1, phash (16 hex digits), mean, std, min, max, entropy, sharpness
     (Laplacian variance), fine_detail (log10 ratio of the Laplacian variance at full and half
     resolution: low when blurred),
-    labelled_frac, mask_classes, mask_boundary, out_of_range, px_0 .. px_{K-1}.
+    labelled_frac, mask_classes, mask_boundary, labelled_fill (labelled pixels / area of
+    their bounding box: 1 for a solid rectangle), labelled_margin (widest gap in pixels between
+    that box and the frame's edge; -1 when nothing is labelled), out_of_range,
+    px_0 .. px_{K-1}.
     """
     groups: dict[tuple, list[int]] = {}
     for i, (image, mask) in enumerate(zip(dataset.images, dataset.masks)):
@@ -39,12 +43,15 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     def run(idx: list[int]) -> dict[str, np.ndarray]:
         images = np.stack([dataset.images[i] for i in idx])
         masks = np.stack([dataset.masks[i] for i in idx])
-        return _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
+        features = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
+        advance(len(idx))
+        return features
 
     # numpy releases the GIL in its kernels, so threads over chunks use every core. BLAS
     # must then run single-threaded: its own threads on top oversubscribe the cores and made
     # the small pHash matrix products ten times slower on a busy 2-core machine.
-    with threadpool_limits(limits=1, user_api="blas"), \
+    with step("scanning pixels", len(dataset)) as advance, \
+            threadpool_limits(limits=1, user_api="blas"), \
             ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         parts = list(pool.map(run, chunks))
     if not parts:
@@ -155,7 +162,30 @@ def mask_stats(masks: np.ndarray, num_classes: int,
     np.not_equal(masks[:, :, 1:], masks[:, :, :-1], out=edges[:, :, :-1])
     edges[:, :-1, :] |= masks[:, 1:, :] != masks[:, :-1, :]
     out["mask_boundary"] = np.count_nonzero(edges.reshape(n, -1), axis=1) / max(flat.shape[1], 1)
+    out.update(_labelled_box(masks, ignore_index, labelled))
     return out
+
+
+def _labelled_box(masks: np.ndarray, ignore_index: int | None,
+                  labelled: np.ndarray) -> dict[str, np.ndarray]:
+    """Where the labelled pixels sit in the frame: fill of their bounding box, widest margin.
+
+    A whole-frame label with a straight border has fill 1 and a margin of the border's
+    width; one labelled region on an otherwise ignored frame has a low fill or a wide margin.
+    """
+    n, h, w = masks.shape
+    if ignore_index is None or h == 0 or w == 0:
+        return {"labelled_fill": np.ones(n), "labelled_margin": np.zeros(n, np.int64)}
+    is_labelled = masks != ignore_index
+    rows, cols = is_labelled.any(axis=2), is_labelled.any(axis=1)      # (N, H), (N, W)
+    top, left = rows.argmax(axis=1), cols.argmax(axis=1)
+    bottom = h - 1 - rows[:, ::-1].argmax(axis=1)
+    right = w - 1 - cols[:, ::-1].argmax(axis=1)
+    area = (bottom - top + 1) * (right - left + 1)
+    margin = np.max([top, left, h - 1 - bottom, w - 1 - right], axis=0)
+    empty = labelled == 0
+    return {"labelled_fill": np.where(empty, 0.0, labelled / np.maximum(area, 1)),
+            "labelled_margin": np.where(empty, -1, margin).astype(np.int64)}
 
 
 def _label_counts(flat: np.ndarray, num_classes: int) -> np.ndarray:

@@ -7,11 +7,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from curate.checks import CHECKS, DEFAULT_REMOVE, run_checks
+from curate.checks import CHECKS, DEFAULT_REMOVE, labels, run_checks
 from curate.dataset import Dataset
+from curate.features import scan
 from curate.manifest import build_manifest, record
 from curate.plots import class_legend, contact_sheet, pair_tile
 from curate.writers import to_json
+
+
+LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin"]   # scan columns newer than curate 0.1
 
 
 @dataclass
@@ -20,14 +24,16 @@ class OutlierConfig:
 
     near_duplicate_distance: int = 6      # pHash bits of 64; 0 finds only identical hashes
     min_shared_mask_group: int = 5        # identical detailed masks on this many images
-    simple_mask_share: float = 0.9        # a mask whose largest class covers this is simple
+    simple_mask_share: float = 0.9        # share of the frame one class covers in a simple mask
     z_threshold: float = 4.5              # robust z beyond which a pixel statistic is odd
     blank_std: float = 1.0                # gray levels
     dark_level: float = 5.0               # mean gray level below which an image is dark (2%)
     bright_level: float = 250.0           # mean gray level above which an image is bright
-    checks: list[str] = field(default_factory=lambda: list(CHECKS))
+    checks: list[str] = field(default_factory=lambda: [c for c in CHECKS if c != "label_issue"])
     remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
     ignore_index: int | None = 0          # taken from the dataset
+    label_quality: str | None = None      # label_quality.csv of `segment crossval`
+    label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
 
 
 @dataclass
@@ -54,13 +60,32 @@ def find_outliers(dataset: Dataset, config: OutlierConfig,
         from curate.errors import ConfigError
         raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
     config.ignore_index = dataset.ignore_index
+    if "label_issue" in config.checks + config.remove and not config.label_quality:
+        from curate.errors import ConfigError
+        raise ConfigError("the label_issue check needs the table of `segment crossval`: pass "
+                          "--label-quality RUN/label_quality.csv")
+    if config.label_quality and "label_issue" not in config.checks:
+        config.checks = [*config.checks, "label_issue"]
     manifest = build_manifest(dataset) if manifest is None else manifest
     manifest = manifest.drop(columns=_check_columns(manifest), errors="ignore")
+    manifest = _with_layout(manifest, dataset)
     checks = run_checks(manifest, config, config.checks)
     table = pd.concat([manifest.reset_index(drop=True), checks.reset_index(drop=True)], axis=1)
     counts = {name: int(table[f"is_{name}"].sum()) for name in config.checks}
     removed = int(table["removed"].sum())
     return OutlierResult(table, counts, removed, len(table) - removed)
+
+
+def _with_layout(manifest: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """The manifest with the mask-layout columns, computed here if an older curate wrote it."""
+    missing = [c for c in LAYOUT_COLUMNS if c not in manifest.columns]
+    if not missing or not len(manifest):
+        return manifest
+    manifest = manifest.copy()
+    fresh = scan(dataset)
+    for column in missing:
+        manifest[column] = fresh[column].to_numpy()
+    return manifest
 
 
 def _check_columns(manifest: pd.DataFrame) -> list[str]:
@@ -77,11 +102,14 @@ def clean(dataset: Dataset, result: OutlierResult, config: OutlierConfig,
     kept = dataset.subset(keep)
     manifest = result.table.iloc[keep].drop(columns=["removed"]).reset_index(drop=True)
     summary = summary_of(result)
-    record(kept, "outliers", asdict(config), summary)
+    options = asdict(config)
+    if not config.label_quality:  # runs without the table record what they always did
+        options.pop("label_quality"), options.pop("label_issue_share")
+    record(kept, "outliers", options, summary)
     reports = {
         "outliers.csv": result.flagged().to_csv(index=False),
         "outliers.json": to_json(summary),
-        "outliers.png": outlier_sheet(dataset, result, sheet_per_check),
+        "outliers.png": outlier_sheet(dataset, result, sheet_per_check, config.label_quality),
     }
     if dataset.problems:
         reports["skipped.csv"] = pd.DataFrame(
@@ -95,19 +123,28 @@ def summary_of(result: OutlierResult) -> dict:
             "flagged_by_check": result.counts}
 
 
-def outlier_sheet(dataset: Dataset, result: OutlierResult, per_check: int = 6) -> bytes:
-    """Contact sheet: up to `per_check` flagged pairs of each check, with their reasons."""
+def outlier_sheet(dataset: Dataset, result: OutlierResult, per_check: int = 6,
+                  label_quality: str | None = None) -> bytes:
+    """Contact sheet: up to `per_check` flagged pairs of each check, with their reasons
+    (label issues also show the model's predicted mask, read from beside `label_quality`)."""
     table = result.table
     tiles, shown = [], set()
     for name, count in result.counts.items():
         rows = np.flatnonzero(table[f"is_{name}"].to_numpy())
         rows = [r for r in rows if r not in shown][:per_check]
+        predicted = (labels.predicted_masks(label_quality, [table["id"].iat[r] for r in rows])
+                     if name == "label_issue" and label_quality else None)
         for r in rows:
             shown.add(r)
             action = "REMOVED" if table["removed"].iat[r] else "kept"
             caption = f"[{name}, {action}] {table['id'].iat[r]}: {table['reason'].iat[r]}"
-            tiles.append((pair_tile(dataset.images[r], dataset.masks[r],
-                                    dataset.num_classes), caption))
+            tile = (pair_tile(dataset.images[r], dataset.masks[r], dataset.num_classes,
+                              ignore_index=dataset.ignore_index)
+                    if predicted is None else labels.label_tile(
+                        dataset.images[r], dataset.masks[r],
+                        predicted.get(table["id"].iat[r]), dataset.num_classes,
+                        dataset.ignore_index))
+            tiles.append((tile, caption))
     title = (f"curate outliers: {result.removed} of {len(table)} pairs removed; "
              + ", ".join(f"{k} {v}" for k, v in result.counts.items() if v))
-    return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names))
+    return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names, dataset.ignore_index))

@@ -10,6 +10,7 @@ import pandas as pd
 
 from curate.augment import AugmentConfig, augment
 from curate.dataset import Dataset
+from curate.errors import InputError
 from curate.manifest import build_manifest
 from curate.outliers import OutlierConfig, OutlierResult, clean, find_outliers
 from curate.split import SplitConfig, split_dataset, split_figure
@@ -45,7 +46,13 @@ def run_pipeline(dataset: Dataset, config: PipelineConfig) -> PipelineResult:
     found = find_outliers(dataset, config.outliers, manifest=raw)
     kept, manifest, reports = clean(dataset, found, config.outliers)
     kept.manifest = manifest
-    split_manifest, split_report = split_dataset(kept, config.split)
+    try:
+        split_manifest, split_report = split_dataset(kept, config.split)
+    except InputError as exc:
+        if len(kept) == len(dataset):
+            raise
+        raise InputError(f"{exc} (The split saw {len(kept)} of the {len(dataset)} input pairs: "
+                         "the others were removed as outliers first.)") from None
     kept.manifest = split_manifest
     split_summary = kept.history[-1]["summary"]
     reports["split_report.csv"] = split_report.to_csv(index=False)

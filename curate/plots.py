@@ -7,21 +7,21 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-# Class 0 black, then the Okabe-Ito colour-blind-safe colours; segment's plots use the same
-# values, so a class has one colour in every picture the toolkit makes.
-PALETTE = np.array([
-    [0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66],
-    [0, 114, 178], [213, 94, 0], [204, 121, 167], [255, 255, 255], [128, 128, 128],
-], dtype=np.uint8)
+from curate.palette import HATCH_PERIOD, IGNORE_GREY, hatch_ignore, palette
+
+# segment's plots use the same palette (its own copy), so a class has one colour in every
+# picture the toolkit makes.
 OUT_OF_RANGE = np.array([255, 0, 255], dtype=np.uint8)
 
 
-def colour_mask(mask: np.ndarray, num_classes: int) -> np.ndarray:
-    """(H, W, 3) uint8 picture of a label mask; labels >= num_classes are magenta."""
+def colour_mask(mask: np.ndarray, num_classes: int,
+                ignore_index: int | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 picture of a label mask; labels >= num_classes are magenta and the
+    ignore class is hatched with grey diagonal lines."""
     lut = np.tile(OUT_OF_RANGE, (256, 1))
     k = min(num_classes, 256)
-    lut[:k] = PALETTE[np.arange(k) % len(PALETTE)]
-    return lut[mask]
+    lut[:k] = palette(k)
+    return hatch_ignore(lut[mask], mask, ignore_index)
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -36,58 +36,113 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 
 
 def pair_tile(image: np.ndarray, mask: np.ndarray, num_classes: int,
-              height: int = 96) -> Image.Image:
-    """Image and coloured mask side by side, scaled to `height` pixels."""
+              height: int | None = None, ignore_index: int | None = None) -> Image.Image:
+    """Image and coloured mask side by side, `height` pixels high (default 96, taller for
+    portrait images); the ignore class is hatched at display resolution."""
     rgb = _rgb(image)
-    coloured = colour_mask(mask, num_classes)
-    if coloured.shape[:2] != rgb.shape[:2]:  # size mismatch: show each at its own size
-        coloured = np.asarray(Image.fromarray(coloured).resize(
-            (rgb.shape[1], rgb.shape[0]), Image.NEAREST))
-    both = np.concatenate([rgb, np.full((rgb.shape[0], 2, 3), 255, np.uint8), coloured], axis=1)
-    scale = height / both.shape[0]
-    return Image.fromarray(both).resize((max(1, round(both.shape[1] * scale)), height),
-                                        Image.NEAREST)
+    h, w = rgb.shape[:2]
+    if height is None:
+        height = 96 if w >= h else min(160, round(96 * h / w))
+    size = (max(1, round(w * height / h)), height)
+    shown = np.asarray(Image.fromarray(rgb).resize(size, Image.NEAREST))
+    labels = np.asarray(Image.fromarray(mask).resize(size, Image.NEAREST))
+    coloured = colour_mask(labels, num_classes, ignore_index)
+    gap = np.full((height, max(2, round(2 * height / h)), 3), 255, np.uint8)
+    return Image.fromarray(np.concatenate([shown, gap, coloured], axis=1))
+
+
+CAPTION_FONT, TITLE_FONT, LINE, TITLE_LINE = 12, 16, 14, 20
+MIN_CELL_WIDTH = 260   # room for about 40 characters per caption line, whatever the tile
+MAX_CAPTION_LINES = 6  # longer captions end in an ellipsis (the CSV report has the full text)
 
 
 def contact_sheet(tiles: list[tuple[Image.Image, str]], title: str, columns: int = 3,
                   legend: list[tuple[str, np.ndarray]] | None = None) -> bytes:
-    """PNG bytes of tiles in a grid, each with a caption (wrapped), a title and a legend."""
-    font, title_font = _font(12), _font(16)
+    """PNG bytes of tiles in a grid, each with a caption (wrapped), a title and a legend.
+
+    Cells are at least MIN_CELL_WIDTH wide and as tall as the longest wrapped caption needs,
+    so captions neither overlap nor get cut for square or portrait tiles; the title and the
+    legend wrap to the sheet's width."""
+    font, title_font = _font(CAPTION_FONT), _font(TITLE_FONT)
     if not tiles:
         tiles = [(Image.new("RGB", (200, 40), "white"), "nothing to show")]
+    columns = max(1, min(columns, len(tiles)))
     tile_w = max(t.width for t, _ in tiles)
     tile_h = max(t.height for t, _ in tiles)
-    caption_lines = 3
-    cell_w, cell_h = tile_w + 16, tile_h + 14 * caption_lines + 12
+    cell_w = max(tile_w, MIN_CELL_WIDTH) + 16
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    captions = [_fit(_wrap(c, measure, font, cell_w - 16), measure, font, cell_w - 16)
+                for _, c in tiles]
+    cell_h = tile_h + LINE * max(1, max(len(c) for c in captions)) + 12
+    sheet_w = cell_w * columns + 16
+    title_lines = _wrap(title, measure, title_font, sheet_w - 20)
+    legend_rows = _legend_rows(legend or [], measure, font, sheet_w - 20)
+    header = 14 + TITLE_LINE * len(title_lines) + 20 * len(legend_rows)
     rows = (len(tiles) + columns - 1) // columns
-    header = 34 + (20 if legend else 0)
-    sheet = Image.new("RGB", (cell_w * columns + 16, header + rows * cell_h + 8), "white")
+    sheet = Image.new("RGB", (sheet_w, header + rows * cell_h + 8), "white")
     draw = ImageDraw.Draw(sheet)
-    draw.text((10, 8), title, fill="black", font=title_font)
-    if legend:
-        x = 10
-        for name, colour in legend:
-            draw.rectangle([x, 34, x + 12, 46], fill=tuple(int(c) for c in colour))
-            draw.text((x + 16, 33), name, fill="black", font=font)
-            x += 24 + int(draw.textlength(name, font=font))
-    for n, (tile, caption) in enumerate(tiles):
+    for k, line in enumerate(title_lines):
+        draw.text((10, 8 + TITLE_LINE * k), line, fill="black", font=title_font)
+    y0 = 14 + TITLE_LINE * len(title_lines)
+    for r, row in enumerate(legend_rows):
+        for x, name, colour, hatched in row:
+            y = y0 + 20 * r
+            draw.rectangle([x, y, x + 12, y + 12], fill=tuple(int(c) for c in colour),
+                           outline="black" if tuple(colour) == (255, 255, 255) else None)
+            if hatched:
+                for d in range(0, 13, HATCH_PERIOD):  # the ignore class's grey hatching
+                    draw.line([x + d, y + 12, x + 12, y + d], fill=IGNORE_GREY)
+                    draw.line([x, y + 12 - d, x + 12 - d, y], fill=IGNORE_GREY)
+            draw.text((x + 16, y - 1), name, fill="black", font=font)
+    for n, ((tile, _), lines) in enumerate(zip(tiles, captions)):
         x = 8 + (n % columns) * cell_w
         y = header + (n // columns) * cell_h
         sheet.paste(tile, (x, y))
-        for k, line in enumerate(_wrap(caption, draw, font, cell_w - 8)[:caption_lines]):
-            draw.text((x, y + tile_h + 4 + 14 * k), line, fill="black", font=font)
+        for k, line in enumerate(lines):
+            draw.text((x, y + tile_h + 4 + LINE * k), line, fill="black", font=font)
     return _png(sheet)
 
 
+def _fit(lines: list[str], draw, font, width: int) -> list[str]:
+    """At most MAX_CAPTION_LINES lines, the last ending in an ellipsis when text was cut."""
+    if len(lines) <= MAX_CAPTION_LINES:
+        return lines
+    last = lines[MAX_CAPTION_LINES - 1]
+    while last and draw.textlength(last + " ...", font=font) > width:
+        last = last[:-1]
+    return lines[:MAX_CAPTION_LINES - 1] + [last.rstrip() + " ..."]
+
+
+def _legend_rows(legend, draw, font, width: int) -> list[list[tuple]]:
+    """Legend items (x, name, colour, hatched) flowed into rows no wider than `width`."""
+    rows, row, x = [], [], 10
+    for name, colour, *hatched in legend:
+        step = 24 + int(draw.textlength(name, font=font))
+        if row and x + step > width:
+            rows.append(row)
+            row, x = [], 10
+        row.append((x, name, colour, bool(hatched and hatched[0])))
+        x += step
+    return rows + ([row] if row else [])
+
+
 def _wrap(text: str, draw: ImageDraw.ImageDraw, font, width: int) -> list[str]:
+    """Greedy word wrap; a word longer than a line (an id, a path) is broken by characters."""
     lines, line = [], ""
     for word in text.split():
         trial = f"{line} {word}".strip()
-        if draw.textlength(trial, font=font) <= width or not line:
+        if draw.textlength(trial, font=font) <= width:
             line = trial
-        else:
+            continue
+        if line:
             lines.append(line)
-            line = word
+        line = word
+        while draw.textlength(line, font=font) > width and len(line) > 1:
+            cut = len(line) - 1
+            while cut > 1 and draw.textlength(line[:cut], font=font) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
     return lines + ([line] if line else [])
 
 
@@ -97,8 +152,10 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def class_legend(class_names: list[str]) -> list[tuple[str, np.ndarray]]:
-    return [(name, PALETTE[k % len(PALETTE)]) for k, name in enumerate(class_names)]
+def class_legend(class_names: list[str], ignore_index: int | None = None) -> list[tuple]:
+    """(name, colour, hatched) per class in the palette's colours; the ignore class hatched."""
+    return [(name + (" (ignored)" if k == ignore_index else ""), colour, k == ignore_index)
+            for k, (name, colour) in enumerate(zip(class_names, palette(len(class_names))))]
 
 
 def bar_chart(series: dict[str, list[float]], labels: list[str], title: str,

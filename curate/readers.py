@@ -16,6 +16,9 @@ from PIL import Image, UnidentifiedImageError
 
 from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
+from curate.labels import (check_collisions, describe_label_map, infer_label_map,
+                            raw_values)
+from curate.progress import step
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 # Larger images than this are refused as a likely decompression bomb (PIL's own limit is
@@ -87,15 +90,24 @@ def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
 
 def _build(path, images, masks, ids, sources, problems, options: ReadOptions) -> Dataset:
     notes: list[str] = []
+    images, gray_note = _gray_if_equal_channels(images)
+    if gray_note:
+        notes.append(gray_note)
     label_map = options.label_map
-    if label_map is None:
+    raw = None
+    # Raw values are counted only when a map is given or has to be inferred: a read with
+    # --num-classes and no map (the AN2DL case) costs nothing extra.
+    if label_map is not None:
+        raw = raw_values(masks)
+        check_collisions(label_map, raw)
+    else:
         label_map = _infer_binary_map(masks)
-        if label_map:
-            notes.append(
-                "Masks hold only the values 0 and 255: read as a binary label map "
-                "0 -> 0, 255 -> 1. Pass --label-map to choose another mapping."
-            )
+        if label_map is None and options.num_classes is None:
+            raw = raw_values(masks)
+            label_map = infer_label_map(raw)
+    inferred = options.label_map is None and bool(label_map)
     if label_map:
+        raw = raw if raw is not None else raw_values(masks)
         masks = [_apply_label_map(m, label_map) for m in masks]
     num_classes = options.num_classes
     if num_classes is None:
@@ -112,21 +124,42 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions) ->
         )
     ignore_index = options.ignore_index
     if ignore_index == "auto":
-        inferred_binary = options.label_map is None and bool(label_map)
-        ignore_index = None if inferred_binary else 0
-        if inferred_binary:
-            notes.append("Binary masks: no class is ignored in metrics; pass --ignore-index "
-                         "to leave one out.")
+        # Binary masks read with the inferred map: both classes are real.
+        ignore_index = None if inferred else 0
     if ignore_index is not None and not 0 <= ignore_index < num_classes:
         raise InputError(f"ignore index {ignore_index} is outside 0..{num_classes - 1}.")
     history = []
     if label_map:
-        history.append({"command": "read", "options": {"label_map": label_map}})
+        explained = describe_label_map(label_map, raw, list(class_names), ignore_index,
+                                       inferred)
+        notes.insert(1 if gray_note else 0, explained)
+        history.append({"command": "read", "options": {"label_map": label_map},
+                        "summary": {"label_map": explained, "inferred": inferred}})
     return Dataset(
         ids=ids, images=images, masks=masks, sources=sources, num_classes=num_classes,
         class_names=list(class_names), ignore_index=ignore_index, problems=problems,
         notes=notes, history=history, origin_path=str(path),
     )
+
+
+def _gray_if_equal_channels(images: list[np.ndarray]) -> tuple[list[np.ndarray], str | None]:
+    """Gray pictures stored as RGB (R = G = B in every pixel of every image, as some JPEG
+    writers do) become (H, W): written as mode-L PNGs they take about 1/3 of the bytes.
+
+    All or nothing: one true colour image keeps every image as it is, so that a dataset
+    never mixes channel counts because a few of its frames happen to be gray.
+    """
+    rgb = [i for i, im in enumerate(images) if im.ndim == 3]
+    if not rgb:
+        return images, None
+    for i in rgb:
+        im = images[i]
+        if im.shape[2] != 3 or not ((im[..., 1] == im[..., 0]).all()
+                                     and (im[..., 2] == im[..., 0]).all()):
+            return images, None
+    gray = [np.ascontiguousarray(im[..., 0]) if im.ndim == 3 else im for im in images]
+    return gray, (f"{len(rgb)} RGB images have R = G = B in every pixel: read as grayscale "
+                  "(one channel, written as mode-L PNGs).")
 
 
 def _infer_binary_map(masks: list[np.ndarray]) -> dict[int, int] | None:
@@ -244,6 +277,15 @@ def _read_folder(path: Path):
         ids.append(_safe_id(stem))
         sources.append(f"images/{image_file.name}")
     if not images:
+        colour = [r for r in decoded if isinstance(r, ColourMaskError)]
+        if colour and len(colour) == len(decoded):
+            raise InputError(
+                f"{path}: every mask is colour-coded ({len(colour)} masks; e.g. "
+                f"{colour[0].file}: {colour[0].colours}). curate reads class labels, one "
+                "number per pixel: convert each colour to its class number 0..K-1 and save "
+                "the masks as single-channel PNGs (mode L, or mode P with the colours as its "
+                "palette), then read them with --num-classes K."
+            )
         details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
         raise InputError(f"{path}: no usable image/mask pair. {details}")
     return images, masks, _unique_ids(ids), sources, problems
@@ -263,10 +305,12 @@ def _read_pairs(files: list[tuple[Path, Path]]) -> list[tuple[np.ndarray, np.nda
                 out.append((read_image(image_file), read_mask(mask_file)))
             except InputError as exc:
                 out.append(exc)
+            advance(1)
         return out
 
     chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
-    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+    with step("reading image/mask files", len(files)) as advance, \
+            ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         return [result for chunk in pool.map(read, chunks) for result in chunk]
 
 
@@ -333,10 +377,21 @@ def read_mask(path: Path) -> np.ndarray:
         return array.astype(np.uint8)
     if array.ndim == 3 and (array[..., :3] == array[..., :1]).all():
         return array[..., 0].astype(np.uint8)
-    raise InputError(
+    raise ColourMaskError(
         f"{path.name} is a colour ({img.mode}) mask; expected a single-channel label image "
-        "(mode L or P) whose values are class labels. Convert colours to labels first."
-    )
+        "(mode L or P) whose values are class labels. Convert colours to labels first.",
+        path.name, array)
+
+
+class ColourMaskError(InputError):
+    """A mask whose pixels are colours, not labels; names a few of its colours."""
+
+    def __init__(self, message: str, file: str, array: np.ndarray):
+        super().__init__(message)
+        self.file = file
+        found = np.unique(array.reshape(-1, array.shape[-1])[:, :3], axis=0)
+        shown = ", ".join(str(tuple(int(v) for v in c)) for c in found[:6])
+        self.colours = f"{len(found)} colours: {shown}" + (" ..." if len(found) > 6 else "")
 
 
 # --- curated folders -------------------------------------------------------------------------

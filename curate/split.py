@@ -9,6 +9,12 @@ over groups rather than single pairs: a group is a set of pairs that must share 
 a label vector: how many of its pairs contain each class, and how many fall in each
 pixel-count bin of that class, so that both the image share and the pixel share of every
 class, the rare one above all, follow the split ratios.
+
+Groups can be too large for that (a video clip whose frames chain into one group): giant
+groups are placed by size first, an empty split takes a group from a split holding two, and
+`split_dataset` refuses a split that still leaves a split with a ratio > 0 empty, naming the
+group sizes. `SplitConfig.max_group_size` cuts large groups into contiguous blocks and seals
+the cuts so that nothing leaks (see `split_dataset` and `curate.blocks`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from curate.blocks import (
+    cut_groups, describe_groups, far_off, fill_empty_splits, gather_blocks, group_limit,
+    seal_cuts,
+)
 from curate.checks.near import connected_groups, hashes_to_array, near_pairs
 from curate.dataset import Dataset
 from curate.errors import ConfigError, InputError
@@ -38,6 +48,7 @@ class SplitConfig:
     near_duplicate_distance: int = 6
     group_column: str | None = None
     pixel_bins: int = 6
+    max_group_size: float | None = None   # pairs (>= 1) or a fraction of all pairs (< 1)
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -67,8 +78,6 @@ def _check_ratios(ratios) -> None:
         raise ConfigError(
             f"Ratios {shown} sum to {sum(ratios):g}; they must sum to 1, e.g. 0.7,0.15,0.15."
         )
-    if ratios[0] <= 0:
-        raise ConfigError(f"Ratios {shown} leave nothing for train; give train a ratio > 0.")
 
 
 def check_config(config: SplitConfig) -> None:
@@ -83,6 +92,7 @@ def check_config(config: SplitConfig) -> None:
     if config.pixel_bins < 1:
         raise ConfigError(f"pixel_bins {config.pixel_bins} must be at least 1 (1 stratifies "
                           "on class presence only).")
+    group_limit(config.max_group_size, 1)
 
 
 # --- groups ----------------------------------------------------------------------------------
@@ -188,7 +198,9 @@ def stratified_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int
     np.add.at(group_labels, inverse, labels)
     sizes = np.bincount(inverse, minlength=len(codes))
     rng = np.random.default_rng(config.seed)
-    which = iterative_stratification(group_labels, sizes, np.asarray(config.ratios, float), rng)
+    ratios = np.asarray(config.ratios, float)
+    which = iterative_stratification(group_labels, sizes, ratios, rng)
+    which = fill_empty_splits(which, sizes, ratios)
     return np.array(SPLITS, dtype=object)[which[inverse]]
 
 
@@ -196,9 +208,13 @@ def iterative_stratification(labels: np.ndarray, sizes: np.ndarray, ratios: np.n
                              rng: np.random.Generator) -> np.ndarray:
     """(G,) split index per group, given (G, M) label counts, (G,) sizes and (S,) ratios.
 
-    Repeatedly take the label with the fewest unassigned groups and place each of its groups
-    in the split that still needs that label most; ties go to the split that needs the most
-    pairs, then to a seeded coin. Groups without labels then fill the splits by size.
+    A group larger than the smallest split's share cannot follow label needs without
+    overfilling a small split, so such giant groups go first, largest first, each to the
+    split that still needs the most pairs (where it overshoots least), and a split they fill
+    takes no other group while another still needs pairs. Then repeatedly take
+    the label with the fewest unassigned groups and place each of its groups in the split
+    that still needs that label most; ties go to the split that needs the most pairs, then to
+    a seeded coin. Groups without labels then fill the splits by size.
     """
     desired = ratios[:, None] * labels.sum(axis=0)[None, :].astype(np.float64)   # (S, M)
     desired_size = ratios * float(sizes.sum())                                   # (S,)
@@ -207,6 +223,14 @@ def iterative_stratification(labels: np.ndarray, sizes: np.ndarray, ratios: np.n
     # Random order, then larger groups first: big groups are the hard ones to fit.
     order = rng.permutation(len(labels))
     order = order[np.argsort(-sizes[order], kind="stable")]
+    giants = order[sizes[order] > desired_size[usable].min()]
+    for g in giants:
+        s = _neediest(desired_size, desired_size, usable, rng)
+        assignment[g] = s
+        desired[s] -= labels[g]
+        desired_size[s] -= sizes[g]
+    if len(giants) and (usable & (desired_size > 0)).any():
+        usable = usable & (desired_size > 0)      # splits the giants filled take no more
     has = labels > 0
     while True:
         remaining = has[assignment < 0].sum(axis=0)                            # (M,)
@@ -306,11 +330,60 @@ def with_features(dataset: Dataset, manifest: pd.DataFrame, columns: list[str]) 
     return manifest
 
 
+@dataclass
+class SplitPlan:
+    """The decided split: what each pair gets and why (all arrays (N,), in manifest order)."""
+
+    splits: np.ndarray        # 'train' / 'val' / 'test'; '' for a gap pair left out at a cut
+    groups: np.ndarray        # the unit of assignment: a group, or a block of a cut group
+    whole_groups: np.ndarray  # the group before any cut
+    block: np.ndarray         # block number 1.. within a cut group; 0 when not cut
+    blocks: np.ndarray        # blocks of the pair's cut group; 0 when not cut
+    gap: list[str]            # why a pair was left out of every split; '' when it was not
+    limit: int | None         # --max-group-size in pairs; None: groups are never cut
+
+
+def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
+               config: SplitConfig, link_distance: int | None = None) -> SplitPlan:
+    """Groups, cut (when `config.max_group_size`), assign and seal; pure and seeded.
+
+    `link_distance` (default `config.near_duplicate_distance`) is the pHash distance within
+    which two pairs of a cut group count as near duplicates when the cuts are sealed.
+    """
+    check_config(config)
+    n = len(manifest)
+    whole = split_groups(manifest, config) if n else np.zeros(0, dtype=np.int64)
+    limit = group_limit(config.max_group_size, n)
+    groups, block, blocks = whole, np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if limit is not None and n:
+        order = manifest[config.group_column] if config.group_column else None
+        groups, block, blocks = cut_groups(whole, limit, order)
+    splits = stratified_split(manifest, num_classes, ignore_index, config, groups=groups)
+    gap = [""] * n
+    if (block > 0).any():
+        ratio = dict(zip(SPLITS, config.ratios))
+        priority = sorted(SPLITS, key=lambda name: -ratio[name])
+        distance = config.near_duplicate_distance if link_distance is None else link_distance
+        splits = gather_blocks(splits, whole, block, priority)
+        splits, gap = seal_cuts(manifest, splits, block > 0, distance, priority)
+    return SplitPlan(splits, groups, whole, block, blocks, gap, limit)
+
+
 def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(manifest with `split` and `split_group` filled in, split_report).
 
     Appends a 'split' step to dataset.history. Refuses datasets holding augmented pairs:
-    augment after splitting, so that copies of a training pair stay in train.
+    augment after splitting, so that copies of a training pair stay in train. Refuses a
+    split that leaves a split with a ratio > 0 empty (the groups are too large); the
+    summary's `warnings` name splits far from their ratio.
+
+    With `config.max_group_size`, groups larger than that many pairs are cut into contiguous
+    blocks (in --group-column order, else dataset order; for video, frame order) that are
+    assigned like groups; the blocks a split gets from one group are then laid side by side
+    (`gather_blocks`), so at most two cuts per group change split. A cut must not leak: where two pairs of one cut group within the
+    near-duplicate distance land in different splits, the one in the split with the larger
+    ratio is left out of every split (split '' and the reason in `split_gap`). The manifest
+    then also records `split_block` (group id, block k/n) for every pair of a cut group.
     """
     check_config(config)
     if len(dataset) == 0:
@@ -325,26 +398,144 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
         )
     needed = [f"px_{k}" for k in range(dataset.num_classes)] + ["image_sha1", "phash"]
     manifest = with_features(dataset, manifest, needed)
-    groups = split_groups(manifest, config)
-    splits = stratified_split(manifest, dataset.num_classes, dataset.ignore_index, config,
-                             groups=groups)
-    manifest = manifest.copy()
+    plan = plan_split(manifest, dataset.num_classes, dataset.ignore_index, config,
+                      _link_distance(dataset, manifest, config))
+    splits, groups = plan.splits, plan.groups
+    pairs = {name: int((splits == name).sum()) for name in SPLITS}
+    _refuse_empty(pairs, plan, config)
+    # Columns of an earlier split's cut would describe a split that is no longer there.
+    manifest = manifest.drop(columns=["split_block", "split_gap"], errors="ignore")
     manifest["split"] = splits
     sizes = np.bincount(groups, minlength=len(groups))
     ids = manifest["id"].astype(str).to_numpy()
     manifest["split_group"] = np.where(sizes[groups] > 1, ids[groups], "")
+    if plan.limit is not None:
+        manifest["split_block"] = [f"{ids[g]} {b}/{c}" if b else "" for g, b, c in
+                                   zip(plan.whole_groups, plan.block, plan.blocks)]
+        manifest["split_gap"] = plan.gap
     report = split_report(manifest, splits, dataset.num_classes, dataset.ignore_index,
                           dataset.class_names)
     summary = {
-        "pairs": {name: int((splits == name).sum()) for name in SPLITS},
+        "pairs": pairs,
         "groups_kept_together": int((sizes > 1).sum()),
         "pairs_in_groups": int(sizes[sizes > 1].sum()),
         "worst_deviation_pp": worst_deviation(report),
     }
+    if plan.limit is not None:
+        summary["cut"] = _cut_summary(plan)
+    warnings = _far_off_warnings(pairs, plan, config)
+    if warnings:
+        summary["warnings"] = warnings
     options = asdict(config)
     options["ratios"] = list(config.ratios)
+    if config.max_group_size is None:       # the default: records stay as they were before it
+        del options["max_group_size"]
     record(dataset, "split", options, summary)
     return manifest, report
+
+
+def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig) -> int:
+    """The pHash distance that made the groups: dup_group may come from `curate outliers`."""
+    distance = config.near_duplicate_distance
+    if "dup_group" in manifest.columns:
+        for step in dataset.history:
+            if step.get("command") in ("outliers", "run"):
+                found = (step.get("options") or {}).get("near_duplicate_distance")
+                if isinstance(found, int):
+                    distance = max(distance, min(found, MAX_DISTANCE))
+    return distance
+
+
+def _whole_sizes(groups: np.ndarray) -> np.ndarray:
+    sizes = np.bincount(groups, minlength=len(groups))
+    return sizes[sizes > 0]
+
+
+def _refuse_empty(pairs: dict[str, int], plan: SplitPlan, config: SplitConfig) -> None:
+    """Raise InputError when a split with a ratio > 0 holds no pair, with the remedies."""
+    ratio = dict(zip(SPLITS, config.ratios))
+    empty = [name for name in SPLITS if ratio[name] > 0 and pairs[name] == 0]
+    if not empty:
+        return
+    n = len(plan.splits)
+    shown = ",".join(f"{r:g}" for r in config.ratios)
+    names = " and ".join(empty)
+    fallback = [r for r in config.ratios]
+    takes = max((s for s in range(len(SPLITS)) if SPLITS[s] not in empty),
+                key=lambda s: fallback[s])
+    for s, name in enumerate(SPLITS):
+        if name in empty:
+            fallback[takes] += fallback[s]
+            fallback[s] = 0.0
+    alternative = ",".join(f"{r:g}" for r in fallback)
+    suggest = _suggested_limit(config, n)
+    sizes = _whole_sizes(plan.groups)
+    text = (f"The split would leave {names} empty although --ratios {shown} asks for "
+            f"{' and '.join(f'{100 * ratio[e]:g} %' for e in empty)} of the {n} pairs: "
+            f"{describe_groups(sizes)}.")
+    if plan.limit is not None:
+        gaps = sum(1 for g in plan.gap if g)
+        text += (f" That is after --max-group-size {plan.limit}"
+                 + (f", which left {gaps} pairs at block cuts out of every split" if gaps
+                    else "") + ".")
+    else:
+        text += (" Pairs in one group (near duplicates, identical images, equal "
+                 "--group-column values) must share a split.")
+    choices = []
+    if suggest and sizes.max() > suggest and (plan.limit is None or plan.limit > suggest):
+        choices.append(f"--max-group-size {suggest} cuts larger groups into contiguous blocks "
+                       "and leaves out the pairs at each cut that are near duplicates across "
+                       "splits, so nothing leaks (split_block and split_gap in the manifest "
+                       "say what it did)")
+    choices.append(f"--ratios {alternative} does without {names}")
+    choices.append("more pairs from other scenes or sequences give the split groups to share "
+                   "out")
+    text += (" Choices: " + "; ".join(choices) + ". Lowering --near-duplicate-distance "
+             "would break the groups by letting near duplicates leak across splits (`curate "
+             "check-leakage` flags them).")
+    raise InputError(text)
+
+
+def _far_off_warnings(pairs: dict[str, int], plan: SplitPlan, config: SplitConfig
+                      ) -> list[str]:
+    ratio = dict(zip(SPLITS, config.ratios))
+    off = far_off(pairs, ratio)
+    if not off:
+        return []
+    total = sum(pairs.values())
+    sizes = _whole_sizes(plan.groups)
+    shown = ", ".join(f"{name} {pairs[name]} ({100 * pairs[name] / total:.1f} % against "
+                      f"{100 * ratio[name]:g} %)" for name in off)
+    text = (f"The split is far from --ratios {','.join(f'{r:g}' for r in config.ratios)}: "
+            f"{shown} of {total} split pairs; {describe_groups(sizes)}.")
+    if plan.limit is not None:
+        gaps = sum(1 for g in plan.gap if g)
+        text = text.replace("; one group holds", "; one group or block holds") + (
+            f" --max-group-size {plan.limit} left {gaps} pairs at the cuts out of every "
+            "split, from the split with the largest ratio.")
+    suggest = _suggested_limit(config, len(plan.splits))
+    if plan.limit is None and suggest and sizes.max() > suggest:
+        text += (f" --max-group-size {suggest} cuts larger groups into contiguous blocks "
+                 "without leakage.")
+    return [text]
+
+
+def _suggested_limit(config: SplitConfig, n: int) -> int | None:
+    """A --max-group-size that lets the smallest split with a ratio hold one whole block."""
+    suggest = int(min(r for r in config.ratios if r > 0) * n)
+    return suggest if suggest >= 2 else None
+
+
+def _cut_summary(plan: SplitPlan) -> dict:
+    cut = plan.block > 0
+    gap = np.array([bool(g) for g in plan.gap])
+    return {
+        "max_group_size": plan.limit,
+        "groups_cut": int(len(np.unique(plan.whole_groups[cut]))),
+        "pairs_in_cut_groups": int(cut.sum()),
+        "blocks": int(len(np.unique(plan.groups[cut]))),
+        "gap_pairs": int(gap.sum()),
+    }
 
 
 def split_figure(report: pd.DataFrame) -> bytes:

@@ -54,17 +54,53 @@ def class_stats(manifest: pd.DataFrame, class_names: list[str]) -> ClassStats:
     })
     co = present.T.astype(np.int64) @ present.astype(np.int64)           # (K, K)
     cooccurrence = pd.DataFrame(co, index=class_names, columns=class_names)
+    pixels = np.maximum(counts.sum(axis=1), 1)
+    # Every column in one constructor: adding K share columns one by one fragments the frame
+    # (pandas warns past ~100 columns).
     per_image = pd.DataFrame({
         "id": manifest["id"].to_numpy(),
         "classes": [";".join(str(c) for c in np.flatnonzero(row)) for row in present],
         "dominant_class": counts.argmax(axis=1),
-        "dominant_share_pct": np.round(100 * counts.max(axis=1) / np.maximum(
-            counts.sum(axis=1), 1), 2),
+        "dominant_share_pct": np.round(100 * counts.max(axis=1) / pixels, 2),
+        **{f"share_{c}_pct": np.round(100 * counts[:, c] / pixels, 2) for c in range(k)},
     })
-    for c in range(k):
-        per_image[f"share_{c}_pct"] = np.round(100 * counts[:, c] / np.maximum(
-            counts.sum(axis=1), 1), 2)
     return ClassStats(per_class, cooccurrence, per_image)
+
+
+def shown_classes(stats: ClassStats, limit: int = 32) -> tuple[pd.DataFrame, str | None]:
+    """The per-class rows worth printing: all of them up to `limit` classes; past that only
+    the classes present, with a note saying what was left out."""
+    rows = stats.per_class
+    if len(rows) <= limit:
+        return rows, None
+    present = rows[rows["pixels"] > 0]
+    shown = present.nlargest(limit, "pixels", keep="first").sort_values("class")
+    left_out = [f"{len(rows) - len(present)} without a pixel"] if len(present) < len(rows) else []
+    if len(shown) < len(present):
+        left_out.append(f"{len(present) - len(shown)} of the smallest by pixel share")
+    return shown, (f"{len(shown)} of {len(rows)} classes shown ({' and '.join(left_out)} "
+                   "left out; --csv and --json hold every class).")
+
+
+def shown_cooccurrence(stats: ClassStats, limit: int = 12) -> tuple[pd.DataFrame, str | None]:
+    """The co-occurrence matrix to print: classes present only, and at most `limit` of them
+    (those in the most images), so that a table with many classes stays readable."""
+    per_class = stats.per_class
+    if len(per_class) <= limit:
+        return stats.cooccurrence, None
+    keep = per_class[per_class["images"] > 0]
+    note = f"Co-occurrence shown for the {len(keep)} classes present."
+    if len(keep) > limit:
+        keep = keep.nlargest(limit, "images", keep="first").sort_values("class")
+        note = (f"Co-occurrence shown for the {limit} classes in the most images, of "
+                f"{int((per_class['images'] > 0).sum())} present (--json holds them all).")
+    idx = keep["class"].to_numpy()
+    shown = stats.cooccurrence.iloc[idx, idx]
+    # Class numbers as column headers keep a wide matrix inside the terminal.
+    shown = pd.DataFrame(shown.to_numpy(), columns=[str(k) for k in idx],
+                         index=[name if name == f"class {k}" else f"{k} {name}"
+                                for k, name in zip(idx, shown.index)])
+    return shown, note
 
 
 def stats_chart(stats: ClassStats, title: str) -> bytes:

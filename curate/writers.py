@@ -17,6 +17,7 @@ from PIL import Image
 
 from curate.dataset import Dataset
 from curate.errors import OutputExistsError
+from curate.progress import step
 
 # Columns every manifest starts with, in this order; the rest follow as the commands add them.
 LEADING_COLUMNS = ["id", "image", "mask", "source", "split", "origin"]
@@ -133,9 +134,11 @@ def write_dataset(
         (tmp / "images").mkdir()
         (tmp / "masks").mkdir()
         # Encoding and zlib release the GIL: threads use every core.
-        with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-            list(pool.map(lambda i: _write_pair(tmp, dataset.ids[i], dataset.images[i],
-                                                dataset.masks[i], dataset.file_pair(i)),
+        with step(f"writing {out.name}", len(dataset)) as advance, \
+                ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+            list(pool.map(lambda i: (_write_pair(tmp, dataset.ids[i], dataset.images[i],
+                                                 dataset.masks[i], dataset.file_pair(i)),
+                                     advance(1)),
                           range(len(dataset))))
         order_columns(manifest).to_csv(tmp / "manifest.csv", index=False)
         (tmp / "dataset.json").write_text(

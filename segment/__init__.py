@@ -8,7 +8,8 @@ from segment.errors import SegmentError  # noqa: E402
 # The functions share their modules' names; importing them here makes `segment.train` the
 # function (the notebook API) while `from segment.train import EarlyStopping` still works.
 from segment.train import train  # noqa: E402
-from segment.evaluate import evaluate  # noqa: E402
+from segment.evaluate import LabelOptions, evaluate, evaluate_set  # noqa: E402
 from segment.predict import predict  # noqa: E402
 
-__all__ = ["TrainConfig", "SegmentError", "train", "evaluate", "predict", "__version__"]
+__all__ = ["TrainConfig", "SegmentError", "train", "evaluate", "evaluate_set", "LabelOptions",
+           "predict", "__version__"]

@@ -13,11 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from segment.config import TrainConfig
 from segment.errors import SegmentError
+from segment.interrupt import InterruptibleGroup
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 app = typer.Typer(help="Train, evaluate and apply the bundled U-Net on a curated dataset folder.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False,
+                  cls=InterruptibleGroup)  # Ctrl-C: one line on what was written, exit 130
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -69,7 +71,7 @@ class RichHooks:
     def __init__(self) -> None:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
+            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=err_console,
         )
         self.task: Any = None
 
@@ -79,6 +81,12 @@ class RichHooks:
 
     def on_step(self, loss: float) -> None:
         self.progress.update(self.task, advance=1, loss=loss)
+
+    def on_note(self, text: str, warning: bool = False) -> None:
+        if warning:
+            err_console.print(f"Warning: {text}", markup=False, highlight=False)
+        else:
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def on_epoch_end(self, row: dict[str, Any]) -> None:
         self.progress.remove_task(self.task)
@@ -92,10 +100,10 @@ class RichHooks:
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
     epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs [default: {TrainConfig.epochs}; with --resume: the saved run's].")] = None,
-    batch_size: Annotated[int, typer.Option(help="Images per step.")] = TrainConfig.batch_size,
+    batch_size: Annotated[Optional[int], typer.Option(help="Images per step [default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512].")] = None,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = TrainConfig.lr,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = TrainConfig.weight_decay,
     scheduler: Annotated[Scheduler, typer.Option(help="LR schedule.")] = Scheduler(TrainConfig.scheduler),
@@ -137,6 +145,7 @@ def train(
     try:
         keep_saved = ("epochs",) if epochs is None else ()
         values["epochs"] = TrainConfig.epochs if epochs is None else epochs
+        values["batch_size"] = batch_size or 0  # 0: from the pixel budget once the size is known
         cfg = TrainConfig(**{**values, "data": str(data), "out": str(out)})
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except SegmentError as exc:
@@ -150,51 +159,57 @@ def train(
 @app.command()
 def evaluate(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
-    data: Annotated[Path, typer.Argument(help="Dataset folder with a split column.")],
-    split: Annotated[Split, typer.Option(help="Which split to score.")] = Split.test,
+    data: Annotated[Path, typer.Argument(help="Dataset folder, AN2DL .npz, or folder with images/ + masks/ paired by file stem.")],
+    split: Annotated[Optional[Split], typer.Option(help="Split to score [default: test for a split dataset folder; the whole set for raw or unsplit inputs].")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for scores JSON and confusion PNG (default: the checkpoint's folder).")] = None,
     json_only: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of the table.")] = False,
     strict: Annotated[bool, typer.Option(help="Count predictions on unlabelled (ignore_index) pixels as false positives.")] = False,
+    label_map: Annotated[Optional[str], typer.Option(help="Raw inputs: renumber mask values, RAW:LABEL,... (e.g. 0:1,1:2,2:3,3:4,255:0); values left out keep their number; 0/255 masks read as 0:0,255:1.")] = None,
+    num_classes: Annotated[Optional[int], typer.Option(help="Raw inputs: expected classes [default: the checkpoint's].")] = None,
+    ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
 ) -> None:
-    """Per-class precision, recall, F1 and IoU and the mean IoU on one split."""
+    """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
 
-    from segment.evaluate import evaluate as run_evaluation
+    from segment.evaluate import LabelOptions, default_split, evaluate_set
     from segment.metrics import format_table
+    from segment.sources import parse_label_map
 
     out = out or checkpoint.parent
     try:
-        scores = run_evaluation(checkpoint, data, split.value, device.value, out, not strict)
+        ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
+        options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
+        chosen = split.value if split else default_split(data)
+        result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options)
     except SegmentError as exc:
         _fail(exc)
+    for note in result.notes:
+        err_console.print(f"Note: {note}", markup=False, highlight=False)
     if json_only:
-        console.print_json(json.dumps(scores.to_dict()))
+        console.print_json(json.dumps(result.scores.to_dict()))
         return
-    console.print(format_table(scores, f"{split.value} split, {checkpoint}"), highlight=False, markup=False)
-    console.print(f"Wrote {out / f'scores_{split.value}.json'} and confusion_{split.value}.png", highlight=False)
+    console.print(format_table(result.scores, f"{result.title}, {checkpoint}"), highlight=False, markup=False)
+    console.print(f"Wrote {result.files[0]} and {result.files[1].name}", highlight=False)
 
 
 @app.command()
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
-    data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, or .npz with test_set.")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, folder with images/ (+ masks/), or .npz (test_set, training_set or image arrays).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     split: Annotated[Optional[Split], typer.Option(help="Dataset folder only: predict one split (default: all rows).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="png: masks/<id>.png; csv: Kaggle submission.csv.")] = Format.png,
     overlay: Annotated[Overlay, typer.Option(help="Contact sheet, one overlay per image, or none.")] = Overlay.sheet,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty --out.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
-    from segment.errors import OutputExistsError
     from segment.predict import predict as run_prediction
 
     try:
-        if out.exists() and any(out.iterdir()) and not force:
-            raise OutputExistsError(f"output folder {out} is not empty; pass --force to write into it")
         result = run_prediction(checkpoint, data, out, split.value if split else None,
-                                fmt.value, overlay.value, device.value)
+                                fmt.value, overlay.value, device.value, force)
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
@@ -218,3 +233,59 @@ def report(
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)
+
+
+def crossval(**values: Any) -> None:
+    """Train K models on K-1 folds of the train split each; write out-of-fold probabilities
+    and label_quality.csv (masks that disagree with confident predictions rank first).
+
+    Takes every option of `segment train` (the same config for each fold). Cost: K trainings.
+    """
+    from segment.crossval import crossval as run_crossval
+
+    folds, force = values.pop("folds"), values.pop("force")
+    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+    values["epochs"] = TrainConfig.epochs if values["epochs"] is None else values["epochs"]
+    values["batch_size"] = values["batch_size"] or 0  # 0: from the pixel budget
+
+    def on_fold(k: int, total: int, fit: int, held: int, seconds: float, miou: float) -> None:
+        console.print(f"fold {k + 1}/{total}: trained on {fit} pairs, predicted {held}; "
+                      f"best val mIoU {miou:.4f} ({seconds:.0f}s)", highlight=False)
+
+    try:
+        cfg = TrainConfig(**{**values, "data": str(values["data"]), "out": str(values["out"])})
+        console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
+                      f"on {folds - 1}/{folds} of the train split each", highlight=False)
+        result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
+    except SegmentError as exc:
+        _fail(exc)
+    top = result.quality.sort_values("score", ascending=False).head(5)
+    for row in top.itertuples(index=False):
+        console.print(f"  {row.id}: score {row.score:.3f}, low-probability share {row.low_share:.3f}",
+                      highlight=False)
+    console.print(f"Wrote {result.run_dir}: label_quality.csv ({result.pairs} pairs), oof_probs.npy, "
+                  f"crossval.json, fold_0..{folds - 1}/; {folds} trainings took "
+                  f"{result.wall_seconds:.0f}s", highlight=False)
+
+
+def _crossval_signature():
+    """`segment train`'s options (so each fold trains as `segment train` would), without
+    --resume, with a required --out and with --folds."""
+    import inspect
+
+    params = [p for name, p in inspect.signature(train, eval_str=True).parameters.items()
+              if name not in ("resume", "out", "force")]
+    extra = {
+        "out": Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
+        "folds": Annotated[int, typer.Option(help="Number of folds K (K trainings).")],
+        "force": Annotated[bool, typer.Option(help="Replace an existing --out.")],
+    }
+    defaults = {"out": inspect.Parameter.empty, "folds": 5, "force": False}
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint,
+                               default=defaults[name]) for name, hint in extra.items()]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+    return inspect.Signature(params[:1] + added + params[1:])
+
+
+crossval.__signature__ = _crossval_signature()
+app.command("crossval")(crossval)

@@ -1,47 +1,165 @@
-"""Score a checkpoint on one split of a dataset folder: per-class table, JSON, confusion PNG."""
+"""Score a checkpoint on a dataset folder's split, or on a whole labelled set (curated or raw):
+per-class table, JSON, confusion PNG."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from segment import runtime
-from segment.data import load_dataset, load_split
+from segment.data import load_dataset, load_split, read_image, read_mask
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
+from segment.outputs import check_not_input
+from segment.sources import apply_labels, check_exists, raw_kind, read_raw
 from segment.train import split_confusion
+
+WHOLE = "all"  # the name in scores_all.json / confusion_all.png for a set scored whole
+
+
+@dataclass
+class LabelOptions:
+    """How to read raw masks; None = the checkpoint's value (num_classes, ignore_index)."""
+
+    label_map: dict[int, int] | None = None
+    num_classes: int | None = None
+    ignore_index: int | None | str = "checkpoint"
+
+
+@dataclass
+class Evaluation:
+    scores: ClassScores
+    title: str  # "test split" or "whole set, 40 pairs"
+    name: str  # the file name part: test, val, train or all
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def default_split(data: str | Path) -> str | None:
+    """'test' for a split dataset folder; None (the whole set) for raw or unsplit inputs."""
+    if raw_kind(data) is not None:
+        return None
+    manifest = Path(data) / "manifest.csv"
+    if manifest.is_file() and (Path(data) / "dataset.json").is_file():
+        info = load_dataset(data)
+        if "split" not in info.manifest.columns or not (info.manifest["split"] != "").any():
+            return None
+    return "test"
+
+
+def _curated_whole(info, mode: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every pair of an unsplit dataset folder; labels checked against num_classes."""
+    images = [read_image(info.root / p, mode) for p in info.manifest["image"]]
+    masks = [read_mask(info.root / p) for p in info.manifest["mask"]]
+    top = max((int(m.max()) for m in masks if m.size), default=0)
+    if top >= info.num_classes:
+        raise InputError(f"{info.root}: masks hold label {top} but num_classes is "
+                         f"{info.num_classes}; remap the labels or fix dataset.json")
+    return images, masks
+
+
+def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOptions):
+    """Images (C, H, W) and label masks (H, W) as lists, the title and notes."""
+    mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
+    k = state["num_classes"]
+    if raw_kind(data) is not None:
+        if split is not None:
+            raise InputError(f"{data} is {raw_kind(data)}, which has no splits; leave out --split "
+                             "to score the whole set, or run `curate split` first")
+        raw = read_raw(data, mode)
+        masks, notes = apply_labels(raw.masks, options.label_map, k)
+        return raw.images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes
+    if options.label_map is not None or options.num_classes is not None:
+        raise InputError(f"{data} is a curated dataset folder: its dataset.json gives the classes; "
+                         "--label-map and --num-classes apply to raw inputs (.npz, images/ + masks/)")
+    info = load_dataset(data)
+    if info.num_classes != k:
+        raise InputError(
+            f"{data} has {info.num_classes} classes but the checkpoint was trained on "
+            f"{k} ({', '.join(state['class_names'])})"
+        )
+    if split is None:
+        images, masks = _curated_whole(info, mode)
+        return images, masks, f"whole set, {len(masks)} pairs", []
+    images, masks, _ = load_split(info, split, mode)
+    return list(images), list(masks), f"{split} split", []
+
+
+def _confusion(model, images, masks, state, dev) -> np.ndarray:
+    """Confusion counts summed over groups of equal image size (raw sets may mix sizes)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, img in enumerate(images):
+        groups.setdefault(img.shape, []).append(i)
+    k = state["num_classes"]
+    conf = np.zeros((k, k), np.int64)
+    for idx in groups.values():
+        conf += split_confusion(model, np.stack([images[i] for i in idx]),
+                                np.stack([masks[i] for i in idx]), state, dev)
+    return conf
+
+
+def _ignore(state: dict, options: LabelOptions) -> int | None:
+    if options.ignore_index == "checkpoint":
+        return state["ignore_index"]
+    ignore = options.ignore_index
+    if ignore is not None and not 0 <= ignore < state["num_classes"]:
+        raise InputError(f"--ignore-index {ignore} is not a class of the checkpoint "
+                         f"(0..{state['num_classes'] - 1}); use -1 for none")
+    return ignore
+
+
+def evaluate_set(
+    checkpoint: str | Path,
+    data: str | Path,
+    split: str | None = "test",
+    device: str = "auto",
+    out: str | Path | None = None,
+    void_pixels: bool = True,
+    options: LabelOptions | None = None,
+) -> Evaluation:
+    """Confusion counts over a split (or the whole set, split=None), then per-class scores.
+
+    `data` is a dataset folder, an AN2DL .npz or an images/ + masks/ folder. With `out`,
+    writes scores_<split|all>.json and confusion_<split|all>.png there (never into, over or
+    around `data` or the checkpoint).
+    """
+    options = options or LabelOptions()
+    check_exists(data)
+    name = split or WHOLE
+    files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png"]
+    for f in files:
+        check_not_input(f, [data, checkpoint], "scores file")
+    state = runtime.load_checkpoint(checkpoint)
+    if options.num_classes is not None and options.num_classes != state["num_classes"]:
+        raise InputError(f"--num-classes {options.num_classes} differs from the checkpoint's "
+                         f"{state['num_classes']} ({', '.join(state['class_names'])}); leave it out "
+                         "or map the labels onto the checkpoint's classes with --label-map")
+    ignore = _ignore(state, options)
+    images, masks, title, notes = _labelled(state, data, split, options)
+    dev = runtime.select_device(device)
+    model = runtime.model_from_checkpoint(state, dev)
+    conf = _confusion(model, images, masks, state, dev)
+    scores = class_scores(conf, state["class_names"], ignore, void_pixels)
+    if files:
+        from segment import plots
+
+        payload = {"checkpoint": str(checkpoint), "data": str(data), "split": name,
+                   "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,
+                   **scores.to_dict()}
+        runtime.write_json(files[0], payload)
+        plots.confusion_matrix(conf, state["class_names"], files[1])
+    return Evaluation(scores, title, name, files, notes)
 
 
 def evaluate(
     checkpoint: str | Path,
     data: str | Path,
-    split: str = "test",
+    split: str | None = "test",
     device: str = "auto",
     out: str | Path | None = None,
     void_pixels: bool = True,
 ) -> ClassScores:
-    """Confusion counts over the whole split, then per-class precision/recall/F1/IoU.
-
-    With `out`, writes scores_<split>.json and confusion_<split>.png there.
-    """
-    state = runtime.load_checkpoint(checkpoint)
-    info = load_dataset(data)
-    if info.num_classes != state["num_classes"]:
-        raise InputError(
-            f"{data} has {info.num_classes} classes but the checkpoint was trained on "
-            f"{state['num_classes']} ({', '.join(state['class_names'])})"
-        )
-    mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
-    images, masks, _ = load_split(info, split, mode)
-    dev = runtime.select_device(device)
-    model = runtime.model_from_checkpoint(state, dev)
-    conf = split_confusion(model, images, masks, state, dev)
-    scores = class_scores(conf, state["class_names"], state["ignore_index"], void_pixels)
-    if out is not None:
-        from segment import plots
-
-        out = Path(out)
-        payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split,
-                   "epoch": state["epoch"], "void_pixels": void_pixels, **scores.to_dict()}
-        runtime.write_json(out / f"scores_{split}.json", payload)
-        plots.confusion_matrix(conf, state["class_names"], out / f"confusion_{split}.png")
-    return scores
+    """Per-class precision/recall/F1/IoU of a checkpoint on one split (see evaluate_set)."""
+    return evaluate_set(checkpoint, data, split, device, out, void_pixels).scores

@@ -13,14 +13,10 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from segment.palette import hatch_ignore, palette  # noqa: E402
 from segment.runtime import atomic_write  # noqa: E402
 
-# Fixed palette (class 0 black, then Okabe-Ito colours), the same as curate's pictures.
-PALETTE = np.array(
-    [[0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66],
-     [0, 114, 178], [213, 94, 0], [204, 121, 167], [255, 255, 255], [128, 128, 128]],
-    dtype=np.uint8,
-)
+# Class colours come from segment.palette, a copy of curate's: one colour per class everywhere.
 
 
 def _save(fig, path: Path) -> None:
@@ -59,16 +55,17 @@ def confusion_matrix(confusion: np.ndarray, class_names: list[str], path: Path) 
     _save(fig, path)
 
 
-def colorize(mask: np.ndarray) -> np.ndarray:
-    """(H, W) labels -> (H, W, 3) uint8 colours."""
-    return PALETTE[mask % len(PALETTE)]
+def colorize(mask: np.ndarray, ignore_index: int | None = None) -> np.ndarray:
+    """(H, W) labels -> (H, W, 3) uint8 colours; the ignore class hatched grey."""
+    return hatch_ignore(palette(256)[mask.astype(np.int64) % 256], mask, ignore_index)
 
 
-def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45,
+            ignore_index: int | None = None) -> np.ndarray:
     """Blend a colourised mask over a (C, H, W) uint8 image; returns (H, W, 3) uint8."""
     rgb = np.repeat(image, 3, 0) if image.shape[0] == 1 else image[:3]
     rgb = rgb.transpose(1, 2, 0).astype(np.float32)
-    blended = (1 - alpha) * rgb + alpha * colorize(mask).astype(np.float32)
+    blended = (1 - alpha) * rgb + alpha * colorize(mask, ignore_index).astype(np.float32)
     return blended.clip(0, 255).astype(np.uint8)
 
 

@@ -10,8 +10,11 @@ import pandas as pd
 from PIL import Image
 
 from segment import runtime
+from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
 from segment.errors import InputError
+from segment.outputs import atomic_dir, check_free, check_not_input
+from segment.sources import check_exists, raw_kind, read_raw
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 OVERLAYS = ("sheet", "each", "none")
@@ -39,27 +42,13 @@ def _from_folder(root: Path, mode: str) -> tuple[list[str], list[np.ndarray]]:
     return [p.stem for p in paths], [read_image(p, mode) for p in paths]
 
 
-def _from_npz(path: Path, mode: str) -> tuple[list[str], list[np.ndarray]]:
-    with np.load(path) as npz:
-        if "test_set" not in npz.files:
-            raise InputError(
-                f"{path} has no 'test_set' array (found: {', '.join(npz.files)}); expected the "
-                "course layout, test_set uint8 (N, H, W)"
-            )
-        test = npz["test_set"]
-    if test.ndim != 3 or test.dtype != np.uint8:
-        raise InputError(f"{path}: test_set must be uint8 (N, H, W), got {test.dtype} {test.shape}")
-    if mode != "L":
-        raise InputError(f"{path} holds grayscale images but the checkpoint expects {mode}")
-    # Kaggle layout: id is the index in test_set.
-    return [str(i) for i in range(len(test))], [img[None] for img in test]
-
-
 def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[str], list[np.ndarray]]:
-    """ids and (C, H, W) uint8 images from a dataset folder, an image folder or an .npz file."""
+    """ids and (C, H, W) uint8 images from a dataset folder, an .npz (test_set, training_set or
+    image arrays), a folder with images/ (+ masks/, unused here) or a plain folder of images."""
     source = Path(source)
-    if source.is_file() and source.suffix == ".npz":
-        return _from_npz(source, mode)
+    if raw_kind(source) is not None:
+        raw = read_raw(source, mode, need_masks=False)
+        return raw.ids, raw.images
     if source.is_dir() and (source / "dataset.json").is_file():
         return _from_dataset(source, split, mode)
     if source.is_dir():
@@ -77,7 +66,8 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -
         by_shape.setdefault(img.shape, []).append(i)
     for indices in by_shape.values():
         stack = np.stack([images[i] for i in indices])
-        for where, pred in runtime.predict_batches(model, stack, state["normalization"], dev):
+        size = inference_batch_size(*stack.shape[-2:])
+        for where, pred in runtime.predict_batches(model, stack, state["normalization"], dev, size):
             for i, m in zip(indices[where], pred.numpy()):
                 masks[i] = m
     return masks  # type: ignore[return-value]
@@ -94,7 +84,7 @@ def kaggle_frame(ids: list[str], masks: list[np.ndarray]) -> pd.DataFrame:
     return frame
 
 
-def _write_pngs(out: Path, ids, images, masks, overlay: str) -> list[Path]:
+def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None = None) -> list[Path]:
     from segment import plots
 
     files = []
@@ -104,16 +94,16 @@ def _write_pngs(out: Path, ids, images, masks, overlay: str) -> list[Path]:
         files.append(path)
         if overlay == "each":
             files.append(out / "overlays" / f"{pid}.png")
-            plots.save_rgb(plots.overlay(img, mask), files[-1])
+            plots.save_rgb(plots.overlay(img, mask, ignore_index=ignore), files[-1])
     return files
 
 
-def _write_sheet(out: Path, images, masks) -> Path:
+def _write_sheet(out: Path, images, masks, ignore: int | None = None) -> Path:
     from segment import plots
 
     pairs = list(zip(images, masks))[:SHEET_LIMIT]
     shape = pairs[0][0].shape
-    tiles = [plots.overlay(img, m) for img, m in pairs if img.shape == shape]
+    tiles = [plots.overlay(img, m, ignore_index=ignore) for img, m in pairs if img.shape == shape]
     plots.contact_sheet(tiles, out / "contact_sheet.png")
     return out / "contact_sheet.png"
 
@@ -126,23 +116,33 @@ def predict(
     fmt: str = "png",
     overlay: str = "sheet",
     device: str = "auto",
+    force: bool = False,
 ) -> PredictResult:
-    """Predict a mask for every input image; write mask PNGs (fmt='png') or the Kaggle CSV."""
+    """Predict a mask for every input image; write mask PNGs (fmt='png') or the Kaggle CSV.
+
+    `out` is written as a temporary sibling folder and renamed into place; an existing
+    non-empty `out` is replaced only with `force`, and never if it is, holds or lies inside
+    the input or the checkpoint.
+    """
     if fmt not in FORMATS or overlay not in OVERLAYS:
         raise InputError(f"format must be one of {FORMATS} and overlay one of {OVERLAYS}")
+    out = Path(out)
+    check_exists(source)
+    check_not_input(out, [source, checkpoint], "output folder")
+    check_free(out, force)  # before the model runs, not after
     state = runtime.load_checkpoint(checkpoint)
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     ids, images = load_inputs(source, split, mode)
     masks = predict_masks(state, images, device)
-    out = Path(out)
-    if fmt == "csv":
-        if len({m.shape for m in masks}) > 1:
-            raise InputError("the Kaggle CSV needs images of one size; use --format png instead")
-        path = out / "submission.csv"
-        runtime.atomic_write(path, lambda p: kaggle_frame(ids, masks).to_csv(p, index=False))
-        files = [path]
-    else:
-        files = _write_pngs(out, ids, images, masks, overlay)
-    if overlay == "sheet":
-        files.append(_write_sheet(out, images, masks))
-    return PredictResult(out, len(masks), files)
+    if fmt == "csv" and len({m.shape for m in masks}) > 1:
+        raise InputError("the Kaggle CSV needs images of one size; use --format png instead")
+    with atomic_dir(out, force) as tmp:
+        if fmt == "csv":
+            path = tmp / "submission.csv"
+            kaggle_frame(ids, masks).to_csv(path, index=False)
+            files = [path]
+        else:
+            files = _write_pngs(tmp, ids, images, masks, overlay, state.get("ignore_index"))
+        if overlay == "sheet":
+            files.append(_write_sheet(tmp, images, masks, state.get("ignore_index")))
+    return PredictResult(out, len(masks), [out / f.relative_to(tmp) for f in files])

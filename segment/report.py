@@ -22,6 +22,8 @@ import pandas as pd
 from segment import __version__, plots, runtime
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
 from segment.errors import ConfigError, InputError, OutputExistsError
+from segment.outputs import check_not_input
+from segment.palette import palette
 from segment.predict import predict_masks
 
 # Section ids are stable: tests and links rely on them.
@@ -319,9 +321,11 @@ def confusion_section(facts: RunFacts) -> str:
 
 
 def _legend(names: list[str]) -> str:
-    """Class colour swatches, in the fixed palette of the overlays."""
+    """Class colour swatches, in the palette of the overlays."""
+    colours = palette(len(names))
+
     def swatch(c: int) -> str:
-        rgb = "".join(f"{v:02x}" for v in plots.PALETTE[c % len(plots.PALETTE)])
+        rgb = "".join(f"{v:02x}" for v in colours[c])
         return f'<span class="swatch" style="background:#{rgb}"></span>'
     items = "".join(f"{swatch(c)}{esc(c)} {esc(n)}" for c, n in enumerate(names))
     return f'<p id="legend">Colours:{items}</p>'
@@ -373,13 +377,18 @@ def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = Non
     preds = predict_masks(state, images, device)
     shape = images[0].shape  # the contact sheet needs one tile size
     tiles = []
+    ignore = state.get("ignore_index")
     for img, truth, pred in zip(images, truths, preds):
         if img.shape == shape:
             gap = np.full((shape[1], 4, 3), 255, np.uint8)  # (H, 4, 3) white divider
-            tiles.append(np.concatenate([plots.overlay(img, truth), gap, plots.overlay(img, pred)], 1))
+            tiles.append(np.concatenate([plots.overlay(img, truth, ignore_index=ignore), gap,
+                                         plots.overlay(img, pred, ignore_index=ignore)], 1))
     png = _trim(_render_png(lambda path: plots.contact_sheet(tiles, path, columns=2, gap=16)), 16)
     caption = (f"First {len(tiles)} {split} images of {info.root.name}, predicted with "
                f"{checkpoint.name} (epoch {state['epoch']}): ground truth left, prediction right")
+    if state.get("ignore_index") is not None:
+        caption += (f"; grey hatching marks the ignore class "
+                    f"({state['class_names'][state['ignore_index']]})")
     return png, caption
 
 
@@ -414,9 +423,7 @@ def check_report_path(out: Path, force: bool, data: str | Path | None) -> None:
                           "replace a checkpoint or log); e.g. RUN/report.html")
     if out.is_dir():
         raise OutputExistsError(f"report path {out} is a folder; give a file name, e.g. {out / 'report.html'}")
-    if data is not None and out.resolve().is_relative_to(Path(data).resolve()):
-        raise OutputExistsError(f"report path {out} is inside the input dataset {data}; inputs "
-                                "are never modified: write it elsewhere, e.g. into the run folder")
+    check_not_input(out, [data], "report")  # e.g. into the run folder instead
     if out.exists() and not force:
         raise OutputExistsError(f"{out} exists; pass --force to overwrite it")
 

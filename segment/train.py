@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import time
@@ -13,12 +14,15 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from segment.config import TrainConfig
+from segment.config import (FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size,
+                            inference_batch_size)
 from segment.data import PairDataset, load_dataset, load_split, normalization, to_input
 from segment.errors import InputError, OutputExistsError
 from segment.losses import build_loss, class_weights
 from segment.metrics import ClassScores, class_scores, confusion_counts
 from segment.model import UNet, UNetSpec, count_parameters
+from segment.outputs import check_not_input, set_aside
+from segment.sources import raw_kind
 from segment import runtime
 
 
@@ -61,12 +65,21 @@ class TrainHooks(Protocol):
     def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None: ...
     def on_step(self, loss: float) -> None: ...
     def on_epoch_end(self, row: dict[str, Any]) -> None: ...
+    def on_note(self, text: str, warning: bool = False) -> None: ...
 
 
 class _NoHooks:
     def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None: ...
     def on_step(self, loss: float) -> None: ...
     def on_epoch_end(self, row: dict[str, Any]) -> None: ...
+    def on_note(self, text: str, warning: bool = False) -> None: ...
+
+
+def _tell(hooks: TrainHooks, text: str, warning: bool = False) -> None:
+    # Hooks written before on_note existed simply do not hear it.
+    note = getattr(hooks, "on_note", None)
+    if note is not None:
+        note(text, warning)
 
 
 @dataclass
@@ -103,6 +116,8 @@ def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
         if not (out / "last.pt").is_file():
             raise InputError(f"cannot resume: {out / 'last.pt'} does not exist")
         return
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output {out} is a file; give a folder for the run")
     if out.exists() and any(out.iterdir()) and not force:
         raise OutputExistsError(
             f"output folder {out} exists and is not empty; pass --force to overwrite "
@@ -227,7 +242,8 @@ def split_confusion(model, images, masks, meta, device, channels_last=False) -> 
     """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
     k = meta["num_classes"]
     conf = torch.zeros(k, k, dtype=torch.int64)
-    batches = runtime.predict_batches(model, images, meta["normalization"], device, 64, channels_last)
+    size = inference_batch_size(*images.shape[-2:])
+    batches = runtime.predict_batches(model, images, meta["normalization"], device, size, channels_last)
     for where, pred in batches:
         conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
     return conf.numpy()
@@ -325,6 +341,8 @@ def train(
     """
     hooks = hooks or _NoHooks()
     out = Path(config.out)
+    check_training_data(config.data)
+    check_not_input(out, [config.data], "run folder")
     prepare_run_dir(out, force, resume)
     state = None
     if resume:
@@ -333,14 +351,51 @@ def train(
     if config.threads:
         torch.set_num_threads(config.threads)
     try:
-        return _train(config, state, out, hooks)
+        # --force on an existing run: the old run is set aside, not mixed with the new files.
+        with set_aside(out, force and not resume, keep="last.pt"):
+            return _train(config, state, out, hooks)
     finally:
         torch.set_num_threads(threads)
+
+
+def check_training_data(data: str | Path) -> None:
+    """Training needs a curated, split dataset folder; say how to get one from a raw input."""
+    kind = raw_kind(data)
+    if kind is not None:
+        raise InputError(
+            f"{data} is {kind}, a raw input without a train/val split; segment train needs a "
+            f"dataset folder written by curate: run `curate split {data} -o DATASET` (or "
+            f"`curate run {data} -o DATASET` to clean and augment too), then "
+            "`segment train DATASET`"
+        )
+
+
+def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks) -> TrainConfig:
+    """The config with batch_size set (from the pixel budget when 0); says what it chose and
+    warns when an epoch would have fewer than FEW_STEPS optimizer steps."""
+    h, w = images.shape[-2:]
+    if config.batch_size:
+        _tell(hooks, f"batch {config.batch_size} (from --batch-size or the resumed run) for {h}x{w} images")
+    else:
+        config = dataclasses.replace(config, batch_size=auto_batch_size(h, w))
+        _tell(hooks, f"batch {config.batch_size} (pixel budget {PIXEL_BUDGET:,} px per batch for "
+                     f"{h}x{w} images; --batch-size to override)")
+    n, b = len(images), config.batch_size
+    steps = n // b if n > b else 1
+    if steps < FEW_STEPS:
+        smaller = max(2, n // FEW_STEPS)
+        hint = (f"a smaller --batch-size (--batch-size {smaller} gives {n // smaller} steps), "
+                if smaller < b else "")
+        _tell(hooks, f"an epoch has only {steps} optimizer step(s) ({n} training pairs, batch "
+                     f"{b}); the model may barely learn. Use {hint}more --epochs, or more "
+                     "training pairs (e.g. `curate augment`)", warning=True)
+    return config
 
 
 def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks) -> TrainResult:
     info = load_dataset(config.data)
     images, masks, _ = load_split(info, "train")
+    config = choose_batch_size(config, images, hooks)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
     device = runtime.select_device(config.device)
     started = time.monotonic()

@@ -75,7 +75,8 @@ def test_corpus_covers_every_case():
 WRITERS = {
     "outliers": ["outliers"],
     "split": ["split"],
-    "run": ["run", "--class", "1", "--count", "2"],
+    # 3 usable pairs cannot fill three splits and leave augment 2 training pairs: all train.
+    "run": ["run", "--class", "1", "--count", "2", "--ratios", "1,0,0"],
     "augment": ["augment", "--allow-unsplit", "--class", "1", "--count", "2"],
 }
 # Words that only `outliers` (and `run`, which includes it) prints: the judged defects.

@@ -13,6 +13,7 @@ from curate.augment.config import AugmentConfig
 from curate.augment.plan import class_columns, plan_augmentation, train_rows
 from curate.augment.recipes import apply_plan
 from curate.dataset import Dataset
+from curate.errors import ConfigError
 from curate.features import scan
 from curate.manifest import build_manifest, record
 from curate.plots import bar_chart, class_legend, contact_sheet, pair_tile
@@ -34,6 +35,7 @@ class AugmentResult:
 
 def augment(dataset: Dataset, config: AugmentConfig) -> AugmentResult:
     """Grow class `config.target_class` in the training split; val/test are left untouched."""
+    _refuse_ignore_class(dataset, config.target_class)
     manifest = _with_provenance(build_manifest(dataset))
     if config.allow_unsplit and not manifest["split"].isin(["train", "val", "test"]).any():
         manifest["split"] = "train"                     # recorded in the history below
@@ -51,6 +53,19 @@ def augment(dataset: Dataset, config: AugmentConfig) -> AugmentResult:
         "augment_summary.json": to_json(summary),
     }
     return AugmentResult(out, out_manifest, plan, summary, reports)
+
+
+def _refuse_ignore_class(dataset: Dataset, k: int) -> None:
+    """Growing the ignore class adds only pixels that training and metrics leave out."""
+    if dataset.ignore_index is None or k != dataset.ignore_index:
+        return
+    others = [f"{c} ({name})" for c, name in enumerate(dataset.class_names) if c != k]
+    raise ConfigError(
+        f"--class {k} ({dataset.class_names[k]}) is the ignore class: its pixels are left out "
+        f"of training and metrics, so growing it adds nothing. Choose another class "
+        f"({', '.join(others)}), or, if {k} is a real class, give --ignore-index with the "
+        "label to ignore (-1 for none)."
+    )
 
 
 def _with_provenance(manifest: pd.DataFrame) -> pd.DataFrame:
@@ -139,22 +154,24 @@ def preview(dataset: Dataset, new: Dataset, plan: pd.DataFrame) -> bytes:
     """Rows of parent, paste target (copy-paste only) and the new pair, two per recipe."""
     position = {id_: i for i, id_ in enumerate(dataset.ids)}
     k = dataset.num_classes
+    def tile(images, masks, i):  # the ignore class is hatched in every tile
+        return pair_tile(images[i], masks[i], k, ignore_index=dataset.ignore_index)
     chosen = plan.groupby("recipe", sort=True).head(PREVIEW_PER_RECIPE).index
     tiles = []
     for i in chosen:
         row = plan.loc[i]
         p = position[row.parent_id]
-        tiles.append((pair_tile(dataset.images[p], dataset.masks[p], k), f"parent {row.parent_id}"))
+        tiles.append((tile(dataset.images, dataset.masks, p), f"parent {row.parent_id}"))
         if row.second_parent_id:
             q = position[row.second_parent_id]
-            tiles.append((pair_tile(dataset.images[q], dataset.masks[q], k),
+            tiles.append((tile(dataset.images, dataset.masks, q),
                           f"paste target {row.second_parent_id}"))
         else:
-            blank = pair_tile(dataset.images[p], dataset.masks[p], k)
+            blank = tile(dataset.images, dataset.masks, p)
             tiles.append((Image.new("RGB", blank.size, "white"), ""))
-        tiles.append((pair_tile(new.images[i], new.masks[i], k), f"{row.id} ({row.recipe})"))
+        tiles.append((tile(new.images, new.masks, i), f"{row.id} ({row.recipe})"))
     return contact_sheet(tiles, "augment: parent(s) -> new pair, two per recipe", columns=3,
-                         legend=class_legend(dataset.class_names))
+                         legend=class_legend(dataset.class_names, dataset.ignore_index))
 
 
 def shares_chart(summary: dict, class_names: list[str]) -> bytes:

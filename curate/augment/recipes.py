@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 from curate.augment.plan import CROP_SCALE  # noqa: E402
 from curate.dataset import Dataset  # noqa: E402
 from curate.errors import InputError  # noqa: E402
+from curate.progress import track  # noqa: E402
 
 MAX_ROTATE = 10          # degrees either way: small, the horizon stays roughly level
 PASTE_FEATHER = 1.0      # sigma in pixels of the alpha ramp outside a pasted region
@@ -115,7 +116,7 @@ def apply_plan(dataset: Dataset, plan: pd.DataFrame, target_class: int) -> Datas
     steps = {"geometric": replayer.geometric_pair, "photometric": replayer.photometric_pair,
              "crop_k": replayer.crop_k_pair}
     images, masks, sources = [], [], []
-    for row in plan.itertuples(index=False):
+    for row in track(plan.itertuples(index=False), f"augmenting class {target_class}", len(plan)):
         p = position[row.parent_id]
         if row.recipe == "copy_paste":
             q = position[row.second_parent_id]

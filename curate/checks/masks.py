@@ -45,21 +45,26 @@ def unlabelled(features: pd.DataFrame, config) -> Findings:
     return Findings(flag, flag.astype(float), reason)
 
 
-def shared_mask(features: pd.DataFrame, config) -> Findings:
-    """Large groups of unrelated images that all carry one byte-identical, detailed mask.
+# A whole-frame label: its labelled pixels fill their bounding box (a few stray pixels
+# aside), and that box leaves at most a straight border of SIMPLE_BORDER of the side
+# (at least 2 px) on each edge. AI4Mars repeats such masks with a 1-2 px border.
+SIMPLE_FILL = 0.99
+SIMPLE_BORDER = 0.05
 
-    Real data repeats simple masks (a whole image of soil with a one-row border): those
-    groups are legitimate. A detailed mask (no class covers `simple_mask_share` of the
-    labelled pixels) shared by `min_shared_mask_group` or more pairs whose images are not
-    near duplicates of one another cannot be a set of real labels: the pictures are
-    unrelated to the mask (the course dataset's "aliens").
+
+def shared_mask(features: pd.DataFrame, config) -> Findings:
+    """Large groups of unrelated images that all carry one byte-identical mask of some layout.
+
+    Real data repeats whole-frame labels (all soil with a one-pixel border): those groups are
+    legitimate. Any other mask (see `_layout_problems`) shared by `min_shared_mask_group` or
+    more pairs whose images are not near duplicates of one another cannot be a set of real
+    labels: the pictures are unrelated to the mask (the course dataset's "aliens").
     """
     n = len(features)
     found = Findings.none(n)
     counts = _class_counts(features)
-    labelled = counts.sum(axis=1) - (
-        counts[:, config.ignore_index] if config.ignore_index is not None else 0)
-    dominant = _dominant_share(counts, config.ignore_index, labelled)
+    frame = (features["mask_height"] * features["mask_width"]).to_numpy()
+    largest = _largest_class_share(counts, config.ignore_index, frame)
     hashes = hashes_to_array(features["phash"])
     mask_sha = features["mask_sha1"].reset_index(drop=True)
     ids = features["id"].to_numpy()
@@ -68,20 +73,39 @@ def shared_mask(features: pd.DataFrame, config) -> Findings:
         first = members[0]
         if len(set(image_sha[members])) < config.min_shared_mask_group:
             continue
-        if labelled[first] == 0 or dominant[first] >= config.simple_mask_share:
-            continue
+        if features["labelled_frac"].iat[first] <= 0:
+            continue  # nothing labelled: the unlabelled check says so
+        problems = _layout_problems(features.iloc[first], largest[first], config)
+        if not problems:
+            continue  # a whole-frame label: legitimate repeats
         spread = _median_pairwise_distance(hashes[members])
         if spread <= 2 * config.near_duplicate_distance:
             continue  # the same scene saved again: the near-duplicate check groups these
-        score = min(1.0, len(members) / 20) * (1.0 - dominant[first])
         found.flag[members] = True
-        found.score[members] = score
+        found.score[members] = min(1.0, len(members) / 20) * (1.0 - largest[first])
         for m in members:
             found.reason[m] = (
-                f"one of {len(members)} pairs sharing an identical detailed mask (as "
-                f"{ids[first]}; largest class {dominant[first]:.0%} of labelled pixels) "
-                f"whose images are unrelated (median pHash distance {spread:.0f} of 64)")
+                f"one of {len(members)} pairs sharing an identical mask (as {ids[first]}) "
+                f"that is not a whole-frame label: {'; '.join(problems)}; their images are "
+                f"unrelated (median pHash distance {spread:.0f} of 64)")
     return found
+
+
+def _layout_problems(row: pd.Series, largest: float, config) -> list[str]:
+    """Why a mask is not a whole-frame label, in words; empty when it is one."""
+    problems = []
+    if largest < config.simple_mask_share:
+        problems.append(f"its largest labelled class covers {largest:.0%} of the frame "
+                        f"(a whole-frame label covers >= {config.simple_mask_share:.0%})")
+    if row["labelled_fill"] < SIMPLE_FILL:
+        problems.append(f"the labelled pixels fill {row['labelled_fill']:.0%} of their "
+                        f"bounding box (irregular shape or several regions)")
+    side = min(int(row["mask_height"]), int(row["mask_width"]))
+    border = max(2, int(np.ceil(SIMPLE_BORDER * side)))
+    if row["labelled_margin"] > border:
+        problems.append(f"an unlabelled margin {int(row['labelled_margin'])} px wide "
+                        f"(a straight border is <= {border} px)")
+    return problems
 
 
 def _repeated_mask_groups(mask_sha: pd.Series, min_size: int) -> list[np.ndarray]:
@@ -91,12 +115,13 @@ def _repeated_mask_groups(mask_sha: pd.Series, min_size: int) -> list[np.ndarray
     return [np.flatnonzero(codes == c) for c in np.flatnonzero(sizes >= min_size)]
 
 
-def _dominant_share(counts: np.ndarray, ignore_index: int | None,
-                    labelled: np.ndarray) -> np.ndarray:
+def _largest_class_share(counts: np.ndarray, ignore_index: int | None,
+                         frame: np.ndarray) -> np.ndarray:
+    """(N,) share of the whole frame that the largest class other than the ignore class covers."""
     labelled_counts = counts.copy()
     if ignore_index is not None:
         labelled_counts[:, ignore_index] = 0
-    return labelled_counts.max(axis=1) / np.maximum(labelled, 1)
+    return labelled_counts.max(axis=1) / np.maximum(frame, 1)
 
 
 def _median_pairwise_distance(hashes: np.ndarray, limit: int = 64) -> float:

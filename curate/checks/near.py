@@ -1,15 +1,35 @@
 """Near-duplicate search over 64-bit perceptual hashes without comparing all pairs.
 
-Multi-index hashing: split each hash into `max_distance + 1` disjoint bit chunks. Two hashes
-within Hamming distance `max_distance` agree exactly on at least one chunk (pigeonhole), so
-only hashes that share a chunk value are compared.
+Multi-index hashing with flips (Norouzi et al., "Fast exact search in Hamming space with
+multi-index hashing", and the general pigeonhole principle of Qin et al., "GPH", ICDE 2018):
+take m disjoint bit chunks of the hash and give chunk k a radius t_k, with
+sum(t_k + 1) > max_distance. If two hashes differed in more than t_k bits inside every chunk k,
+they would differ in at least sum(t_k + 1) > max_distance bits in all, so every pair within
+`max_distance` agrees to within t_k bits on some chunk k (bits outside the chunks only add to
+the distance, so the chunks need not cover all 64 bits). Each hash therefore looks up, per
+chunk, the buckets of its chunk value with every pattern of at most t_k bits flipped, and the
+candidates found are checked on the full hash: the search is exact, never approximate.
+
+Long chunks with a radius keep buckets small (candidates ~ N^2 / 2^bits) at the price of more
+lookups per hash (sum over k of C(b_k, 0) + ... + C(b_k, t_k)); `search_plan` picks the
+chunking with the least estimated work for the number of hashes and the distance.
 """
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+from math import comb
+
 import numpy as np
 
 BITS = 64
+MAX_CHUNK_BITS = 24      # bucket table of 2^24 + 1 int64 offsets = 128 MiB at most
+BLOCK = 1 << 22          # candidate pairs verified at a time, bounding memory
+
+# Rough relative costs in the plan's estimate (one bucket lookup per hash, one candidate pair
+# checked, one bucket-table slot built), checked against timings of benchmarks/bench_near.py.
+LOOKUP_COST, CANDIDATE_COST, TABLE_COST = 1.0, 0.5, 0.3
 
 
 def hashes_to_array(hex_hashes) -> np.ndarray:
@@ -18,48 +38,131 @@ def hashes_to_array(hex_hashes) -> np.ndarray:
     return np.frombuffer(bytes.fromhex(text), dtype=">u8").astype(np.uint64)
 
 
-def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Chunk:
+    """Bits [low, low + bits) of the hash, searched with up to `radius` bits flipped."""
+
+    low: int
+    bits: int
+    radius: int
+
+    @property
+    def lookups(self) -> int:
+        """Bucket lookups per hash: all flip patterns of at most `radius` of `bits` bits."""
+        return sum(comb(self.bits, r) for r in range(self.radius + 1))
+
+
+def near_pairs(
+    hashes: np.ndarray, max_distance: int, chunks: list[Chunk] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All index pairs (i < j) whose hashes differ in at most `max_distance` bits.
 
-    Returns (i, j, distance) int64 arrays sorted by (i, j).
+    Returns (i, j, distance) int64 arrays sorted by (i, j). `chunks` overrides the search plan
+    (for tests); it must satisfy the pigeonhole condition above.
     """
-    n = len(hashes)
     hashes = np.asarray(hashes, dtype=np.uint64)
-    bounds = np.linspace(0, BITS, max_distance + 2).astype(int)
-    candidates = [np.zeros(0, dtype=np.int64)]
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        key = (hashes >> np.uint64(lo)) & np.uint64((1 << int(hi - lo)) - 1)
-        candidates.append(_same_key_pairs(key))
-    # A pair (i, j) is the one int64 i * n + j. Candidates far apart are dropped first, so
-    # that only the few near pairs (found once per chunk they share) need de-duplicating.
-    codes = np.concatenate(candidates)
-    codes = codes[popcount(hashes[codes // max(n, 1)] ^ hashes[codes % max(n, 1)])
-                  <= max_distance]
-    codes = np.unique(codes)                      # sorted: pairs in (i, j) order
-    i, j = codes // max(n, 1), codes % max(n, 1)
+    n = len(hashes)
+    chunks = search_plan(n, max_distance) if chunks is None else chunks
+    if max_distance >= 0 and sum(c.radius + 1 for c in chunks) <= max_distance:
+        raise ValueError(f"chunks {chunks} can miss pairs at distance {max_distance}: "
+                         "their radius + 1 must sum to more than the distance")
+    codes = [np.zeros(0, dtype=np.int64)]
+    if n > 1:
+        for chunk in chunks:
+            codes.extend(_chunk_pairs(hashes, chunk, max_distance))
+    # A pair (i, j) is the one int64 i * n + j; a pair close on several chunks is found once
+    # per chunk, and np.unique both removes the repeats and sorts pairs in (i, j) order.
+    found = np.unique(np.concatenate(codes))
+    i, j = found // max(n, 1), found % max(n, 1)
     return i, j, popcount(hashes[i] ^ hashes[j])
 
 
-def _same_key_pairs(key: np.ndarray) -> np.ndarray:
-    """(M,) codes i * n + j of the index pairs (i < j) with equal key.
+def search_plan(n: int, max_distance: int) -> list[Chunk]:
+    """The chunks (bits and radius each) with the least estimated work for n hashes."""
+    if max_distance < 0:
+        return []
+    plans = [_plan(n, m, max_distance) for m in range(1, min(max_distance + 1, BITS) + 1)]
+    return min((p for p in plans if p), key=lambda p: _cost(n, p))
 
-    Sort the keys; each item then pairs with the items after it in its run of equal keys.
-    """
-    n = len(key)
-    order = np.argsort(key, kind="stable")        # stable: ascending index within a run
-    sorted_key = key[order]
-    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
-    ends = np.r_[starts[1:], n]
-    run_end = np.repeat(ends, ends - starts)      # (n,) end of each sorted position's run
-    later = run_end - np.arange(n) - 1            # items after it in its run
-    total = int(later.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    first = np.repeat(np.arange(n), later)        # sorted position of the pair's first item
-    # Offsets 1, 2, ..., later[p] for each position p, laid end to end.
-    block_start = np.repeat(np.cumsum(later) - later, later)
-    second = first + 1 + (np.arange(total) - block_start)
-    return order[first].astype(np.int64) * n + order[second]
+
+def _plan(n: int, m: int, max_distance: int) -> list[Chunk]:
+    """m chunks whose radii sum to max_distance + 1 - m (so that sum(radius + 1) exceeds
+    max_distance), spread as evenly as possible, with widths tuned by local search."""
+    spare = max_distance + 1 - m
+    radii = [spare // m + (k < spare % m) for k in range(m)]
+    widths = [min(MAX_CHUNK_BITS, BITS // m)] * m
+    if any(w <= r for w, r in zip(widths, radii)):
+        return []
+    best = _cost(n, _chunks(widths, radii))
+    improved = True
+    while improved:
+        improved = False
+        for k, step in itertools.product(range(m), (1, -1)):
+            trial = widths[:k] + [widths[k] + step] + widths[k + 1:]
+            if not radii[k] < trial[k] <= MAX_CHUNK_BITS or sum(trial) > BITS:
+                continue
+            cost = _cost(n, _chunks(trial, radii))
+            if cost < best:
+                widths, best, improved = trial, cost, True
+    return _chunks(widths, radii)
+
+
+def _chunks(widths: list[int], radii: list[int]) -> list[Chunk]:
+    lows = np.cumsum([0] + widths[:-1])
+    return [Chunk(int(low), w, r) for low, w, r in zip(lows, widths, radii)]
+
+
+def _cost(n: int, chunks: list[Chunk]) -> float:
+    """Estimated work: lookups, candidate pairs if hashes spread evenly, table building."""
+    return sum(
+        n * c.lookups * (LOOKUP_COST + CANDIDATE_COST * n / 2**c.bits) + TABLE_COST * 2**c.bits
+        for c in chunks
+    )
+
+
+def _chunk_pairs(hashes: np.ndarray, chunk: Chunk, max_distance: int) -> list[np.ndarray]:
+    """Codes i * n + j (i < j, within max_distance) of pairs found through one chunk."""
+    key = ((hashes >> np.uint64(chunk.low)) & np.uint64((1 << chunk.bits) - 1)).astype(np.int64)
+    order = np.argsort(key, kind="stable")        # hash indices grouped by chunk value
+    starts = np.zeros((1 << chunk.bits) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key, minlength=1 << chunk.bits), out=starts[1:])
+    found = []
+    for flip in _flip_patterns(chunk.bits, chunk.radius):
+        probe = key ^ flip
+        first, count = starts[probe], starts[probe + 1] - starts[probe]
+        hits = np.flatnonzero(count)
+        found.extend(_verified(hashes, hits, first[hits], count[hits], order, max_distance))
+    return found
+
+
+def _verified(hashes, hits, first, count, order, max_distance) -> list[np.ndarray]:
+    """Expand each hit hash i against its bucket (order[first:first + count]) and keep the
+    pairs with i < j within max_distance; blocks of about BLOCK pairs bound the memory."""
+    n = len(hashes)
+    ends = np.cumsum(count)
+    out = []
+    lo = 0
+    while lo < len(hits):
+        hi = max(int(np.searchsorted(ends, ends[lo] - count[lo] + BLOCK, side="right")), lo + 1)
+        c = count[lo:hi]
+        total = int(c.sum())
+        within = np.arange(total) - np.repeat(np.cumsum(c) - c, c)   # 0..c-1 per hit
+        i = np.repeat(hits[lo:hi], c)
+        j = order[np.repeat(first[lo:hi], c) + within]
+        keep = i < j
+        i, j = i[keep], j[keep]
+        keep = popcount(hashes[i] ^ hashes[j]) <= max_distance
+        out.append(i[keep] * n + j[keep])
+        lo = hi
+    return out
+
+
+def _flip_patterns(bits: int, radius: int) -> np.ndarray:
+    """(V,) int64 every `bits`-bit pattern with at most `radius` bits set, 0 first."""
+    patterns = [0]
+    for r in range(1, radius + 1):
+        patterns += [sum(1 << b for b in c) for c in itertools.combinations(range(bits), r)]
+    return np.array(patterns, dtype=np.int64)
 
 
 def popcount(x: np.ndarray) -> np.ndarray:

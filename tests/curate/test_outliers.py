@@ -112,7 +112,7 @@ def test_reasons_name_the_evidence(planted, planted_table):
     reasons = planted_table.set_index("id")["reason"]
     assert reasons["exact_copy"] == f"identical image and mask to {planted.role['exact_source']}"
     assert "9 mask pixels have labels outside 0..4" in reasons[planted.role["bad_labels"]]
-    assert "one of 6 pairs sharing an identical detailed mask" in reasons["alien_0"]
+    assert "one of 6 pairs sharing an identical mask (as alien_0) that is not a whole-frame label" in reasons["alien_0"]
     assert "dark: mean brightness" in reasons[planted.role["dark"]]
 
 

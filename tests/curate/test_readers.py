@@ -118,3 +118,36 @@ def test_round_trip_through_writer_and_reader(tmp_path_factory, data):
     manifest = again.manifest
     for k in range(5):
         assert manifest[f"px_{k}"].tolist() == [int((m == k).sum()) for m in masks]
+
+
+def test_gray_pictures_stay_gray_and_colour_stays_colour(tmp_path):
+    """Gray JPEGs stored as RGB (R = G = B, like the raw AI4Mars release) are written as
+    mode-L PNGs; a folder with one true colour picture keeps RGB."""
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+
+    rng = np.random.default_rng(0)
+    for name, colour in (("gray", False), ("colour", True)):
+        root = tmp_path / name
+        for sub in ("images", "masks"):
+            (root / sub).mkdir(parents=True)
+        for i in range(3):
+            gray = rng.integers(0, 256, (16, 24), dtype=np.uint8)
+            rgb = np.stack([gray] * 3, axis=-1)
+            if colour and i == 2:
+                rgb[..., 0] = 255 - gray
+            Image.fromarray(rgb).save(root / "images" / f"p{i}.jpg", quality=95)
+            Image.fromarray(np.full((16, 24), i % 2, np.uint8)).save(root / "masks" / f"p{i}.png")
+        decoded = np.asarray(Image.open(root / "images" / "p0.jpg"))
+        assert decoded.shape == (16, 24, 3) and (decoded[..., 0] == decoded[..., 2]).all()
+        out = tmp_path / f"{name}_out"
+        result = CliRunner().invoke(app, ["outliers", str(root), "-o", str(out),
+                                          "--num-classes", "2", "--check", "size_mismatch"])
+        assert result.exit_code == 0, result.output
+        modes = {Image.open(f).mode for f in (out / "images").glob("*.png")}
+        assert modes == ({"RGB"} if colour else {"L"})
+        if not colour:
+            assert "3 RGB images have R = G = B" in " ".join(result.output.split())
+            written = np.asarray(Image.open(out / "images" / "p0.png"))
+            assert np.array_equal(written, decoded[..., 0])

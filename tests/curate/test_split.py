@@ -146,7 +146,6 @@ def test_same_seed_same_split_and_seed_matters(mars300):
     ("0.7,0.3", "give 2 values; expected 3"),
     ("0.7,0.2,0.2", "sum to 1.1"),
     ("1.2,-0.1,-0.1", "negative"),
-    ("0,0.5,0.5", "nothing for train"),
     ("a,b,c", "three comma-separated numbers"),
 ])
 def test_bad_ratios_say_what_is_wrong(text, message):

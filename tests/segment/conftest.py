@@ -77,3 +77,18 @@ def tiny() -> dict:
 
 TINY = dict(base_width=4, depth=2, epochs=2, batch_size=4, threads=1, spatial_dropout=0.0,
             dropout=0.0, se=True, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(small_dataset, tmp_path_factory) -> Path:
+    """A 1-epoch tiny run on small_dataset (5 classes, gray 64x128); treat it as read-only."""
+    from segment import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("tiny_run") / "run"
+    train(TrainConfig(data=str(small_dataset), out=str(out), **{**TINY, "epochs": 1}))
+    return out
+
+
+def file_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under root by relative path: compare before/after to prove nothing changed."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

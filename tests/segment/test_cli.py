@@ -87,11 +87,13 @@ def test_predict_plain_folder_of_odd_sizes(run_dir, tmp_path):
     assert np.asarray(Image.open(out / "masks" / "b.png")).shape == (17, 9)
 
 
-def test_predict_npz_without_test_set(run_dir, tmp_path):
-    np.savez(tmp_path / "x.npz", training_set=np.zeros((1, 2, 4, 4), np.uint8))
+def test_predict_npz_without_known_arrays(run_dir, tmp_path):
+    np.savez(tmp_path / "x.npz", pictures=np.zeros((1, 4, 4), np.uint8))
     result = runner.invoke(app, ["predict", str(run_dir / "best.pt"), str(tmp_path / "x.npz"),
                                  "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1 and "no 'test_set'" in result.stderr
+    assert result.exit_code == 1
+    assert "holds the arrays pictures" in result.stderr and "'training_set'" in result.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_resume_continues_in_place(small_dataset, run_dir):

@@ -31,3 +31,27 @@ def test_predict_on_isbi_images_keeps_their_size(small_dataset, tmp_path):
     first = sorted(folder.iterdir())[0]
     with Image.open(first) as src, Image.open(tmp_path / "p" / "masks" / first.name) as mask:
         assert mask.size == src.size
+
+
+def test_evaluate_and_predict_on_the_raw_ai4mars_release(tiny_run, tmp_path):
+    shared = SHARED / "ai4mars-256-raw"
+    if not (shared / "images").is_dir():
+        pytest.skip(f"{shared} is absent (shared data lives next to the repo, not in it)")
+    folder = tmp_path / "raw"
+    for sub in ("images", "masks"):
+        (folder / sub).mkdir(parents=True)
+    for image in sorted((shared / "images").glob("*.jpg"))[:20]:
+        shutil.copy(image, folder / "images" / image.name)
+        shutil.copy(shared / "masks" / f"{image.stem}.png", folder / "masks" / f"{image.stem}.png")
+    runner = CliRunner()
+    ckpt = str(tiny_run / "best.pt")
+    result = runner.invoke(app, ["evaluate", ckpt, str(folder), "-o", str(tmp_path / "scores"),
+                                 "--label-map", "0:1,1:2,2:3,3:4,255:0", "--ignore-index", "0"])
+    assert result.exit_code == 0, result.output
+    assert "whole set, 20 pairs" in result.output
+    merged = runner.invoke(app, ["evaluate", ckpt, str(folder), "--label-map", "255:0"])
+    assert merged.exit_code == 1 and "both would become label 0" in merged.stderr
+    result = runner.invoke(app, ["predict", ckpt, str(folder), "-o", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    with Image.open(next((tmp_path / "p" / "masks").iterdir())) as mask:
+        assert mask.mode == "L" and mask.size == (256, 256)  # gray stays gray

@@ -1,0 +1,207 @@
+"""Benchmark `segment crossval`'s label-quality ranking on real AI4Mars pairs with planted
+mask corruptions.
+
+Run: .venv/bin/python benchmarks/bench_label_quality.py [--pairs 1200] [--folds 3] [--epochs 6]
+     [--width 8] [--share 0.05] [--seed 0] [--threads 2]
+Takes --pairs real pairs of train.npz (seed), splits them with `curate split` (80/10/10),
+corrupts --share of the train masks in four ways (a region's class swapped, one class grown
+into its neighbour by 3-6 px = erosion of the neighbour, the mask shifted by 4-8 px, a
+labelled object painted over with its surrounding class), runs `segment crossval`, and prints
+per kind the share of corrupted masks ranked in the top 2 x (number corrupted) by score, plus
+recall and precision of the default label_issue flag (low_share >= 0.1). Wall time included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from scipy import ndimage
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4mars-mars64" / "train.npz"
+KINDS = ("class_swap", "erode_dilate", "shift", "object_deleted")
+IGNORE = 0
+LABELS = (1, 2, 3, 4)
+
+
+def _labelled_classes(mask: np.ndarray) -> list[int]:
+    counts = np.bincount(mask.reshape(-1), minlength=5)
+    return [c for c in LABELS if counts[c] >= 0.05 * mask.size]
+
+
+def class_swap(mask, rng):
+    """The largest connected region of a labelled class takes another labelled class."""
+    best, size, cls = None, 0, 0
+    for c in _labelled_classes(mask):
+        regions, n = ndimage.label(mask == c)
+        if n:
+            sizes = np.bincount(regions.reshape(-1))[1:]
+            if sizes.max() > size:
+                best, size, cls = regions == sizes.argmax() + 1, sizes.max(), c
+    if best is None or size < 0.15 * mask.size:
+        return None
+    out = mask.copy()
+    out[best] = rng.choice([c for c in (1, 2, 3) if c != cls])
+    return out
+
+
+def erode_dilate(mask, rng):
+    """One of the two largest labelled classes grows 3-6 px into the other (the other erodes)."""
+    classes = sorted(_labelled_classes(mask), key=lambda c: -(mask == c).sum())[:2]
+    if len(classes) < 2:
+        return None
+    grow, shrink = rng.permutation(classes)
+    radius = int(rng.integers(3, 7))
+    grown = ndimage.binary_dilation(mask == grow, np.ones((3, 3), bool), iterations=radius)
+    out = mask.copy()
+    out[grown & (mask == shrink)] = grow
+    changed = (out != mask).mean()
+    return out if changed >= 0.02 else None
+
+
+def shift(mask, rng):
+    """The whole mask moves 4-8 px in a random direction; uncovered pixels become unlabelled."""
+    if len(_labelled_classes(mask)) < 2:
+        return None
+    dy, dx = (int(v) * int(rng.choice([-1, 1])) for v in rng.integers(4, 9, size=2))
+    out = np.full_like(mask, IGNORE)
+    h, w = mask.shape
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        mask[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    labelled = (mask != IGNORE) & (out != IGNORE)
+    return out if (out != mask)[labelled].mean() >= 0.02 else None
+
+
+def object_deleted(mask, rng):
+    """A labelled object (a region of 1-30 % of the image) is painted with its surroundings."""
+    candidates = []
+    for c in LABELS:
+        regions, n = ndimage.label(mask == c)
+        for r in range(1, n + 1):
+            region = regions == r
+            if 0.01 * mask.size <= region.sum() <= 0.3 * mask.size:
+                candidates.append(region)
+    rng.shuffle(candidates)
+    for region in candidates:
+        ring = ndimage.binary_dilation(region, iterations=2) & ~region
+        around = mask[ring]
+        around = around[(around != IGNORE)]
+        if around.size >= 10:
+            out = mask.copy()
+            out[region] = np.bincount(around).argmax()
+            if (out != mask).any():
+                return out
+    return None
+
+
+CORRUPT = {"class_swap": class_swap, "erode_dilate": erode_dilate, "shift": shift,
+           "object_deleted": object_deleted}
+
+
+def run(cmd: list[str]) -> None:
+    print("$", " ".join(cmd[3:] if cmd[1] == "-c" else cmd), flush=True)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def plant(folder: Path, share: float, seed: int) -> pd.DataFrame:
+    """Corrupt `share` of the train masks in place (our own copy), kinds in equal parts."""
+    manifest = pd.read_csv(folder / "manifest.csv", dtype={"id": str}, keep_default_na=False)
+    train = manifest[manifest["split"] == "train"]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train))
+    per_kind = max(1, round(share * len(train) / len(KINDS)))
+    planted, used = [], set()
+    for kind in KINDS:
+        done = 0
+        for i in order:
+            if done == per_kind:
+                break
+            row = train.iloc[i]
+            if row["id"] in used:
+                continue
+            path = folder / row["mask"]
+            mask = np.asarray(Image.open(path))
+            new = CORRUPT[kind](mask, rng)
+            if new is None:
+                continue
+            Image.fromarray(new).save(path)
+            used.add(row["id"])
+            planted.append({"id": row["id"], "kind": kind,
+                            "changed": float((new != mask).mean())})
+            done += 1
+    return pd.DataFrame(planted)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--pairs", type=int, default=1200)
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--width", type=int, default=8)
+    ap.add_argument("--share", type=float, default=0.05)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="Work in this new folder and keep it (data, crossval run, planted.csv).")
+    args = ap.parse_args()
+    if not args.data.is_file():
+        sys.exit(f"Error: {args.data} not found; pass --data PATH to AI4Mars train.npz")
+    py = sys.executable
+    curate = [py, "-c", "from curate.cli import app; app()"]
+    segment = [py, "-c", "from segment.cli import app; app()"]
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        if args.keep:
+            tmp.mkdir(parents=True)
+        raw = np.load(args.data)
+        pick = np.sort(np.random.default_rng(args.seed).choice(len(raw["training_set"]),
+                                                               args.pairs, replace=False))
+        np.savez(tmp / "pairs.npz", training_set=raw["training_set"][pick],
+                 names=raw["names"][pick])
+        run(curate + ["split", str(tmp / "pairs.npz"), "-o", str(tmp / "data"), "--num-classes",
+                      "5", "--ratios", "0.8,0.1,0.1", "--seed", str(args.seed)])
+        planted = plant(tmp / "data", args.share, args.seed)
+        planted.to_csv(tmp / "planted.csv", index=False)
+        t0 = time.monotonic()
+        run(segment + ["crossval", str(tmp / "data"), "-o", str(tmp / "cv"), "--folds",
+                       str(args.folds), "--epochs", str(args.epochs), "--base-width",
+                       str(args.width), "--threads", str(args.threads), "--device", "cpu",
+                       "--seed", str(args.seed)])
+        wall = time.monotonic() - t0
+        quality = pd.read_csv(tmp / "cv" / "label_quality.csv", dtype={"id": str},
+                              keep_default_na=False)
+    report(quality, planted, wall, args)
+
+
+def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> None:
+    n = len(planted)
+    ranked = quality.sort_values("score", ascending=False, kind="stable")["id"].tolist()
+    top = set(ranked[:2 * n])
+    flagged = set(quality.loc[quality["low_share"] >= 0.1, "id"])
+    planted["in_top"] = planted["id"].isin(top)
+    planted["flagged"] = planted["id"].isin(flagged)
+    print(f"\n{len(quality)} train pairs, {n} corrupted ({n / len(quality):.1%}); crossval "
+          f"K={args.folds}, {args.epochs} epochs, width {args.width}: {wall:.0f} s wall "
+          f"({args.threads} threads)")
+    print(f"\n| corruption | planted | in top {2 * n} by score | flagged (low_share >= 0.1) |")
+    print("| --- | --- | --- | --- |")
+    for kind, rows in planted.groupby("kind", sort=False):
+        print(f"| {kind} | {len(rows)} | {rows['in_top'].mean():.2f} | {rows['flagged'].mean():.2f} |")
+    precision = len(flagged & set(planted["id"])) / max(len(flagged), 1)
+    print(f"| all | {n} | **{planted['in_top'].mean():.2f}** | {planted['flagged'].mean():.2f} "
+          f"(precision {precision:.2f} of {len(flagged)} flagged) |")
+    print("\nreproduce: .venv/bin/python benchmarks/bench_label_quality.py "
+          f"--pairs {args.pairs} --folds {args.folds} --epochs {args.epochs} --width {args.width} "
+          f"--share {args.share} --seed {args.seed} --threads {args.threads}")
+
+
+if __name__ == "__main__":
+    main()

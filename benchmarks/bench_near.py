@@ -1,0 +1,89 @@
+"""Speed, peak memory and recall of the near-duplicate search (curate.checks.near.near_pairs).
+
+Reproduce: .venv/bin/python benchmarks/bench_near.py                     (100k and 1M hashes)
+           .venv/bin/python benchmarks/bench_near.py --sizes 20000 100000 --distance 8
+
+Each size runs in a fresh subprocess, so that its peak RSS (resource.getrusage ru_maxrss) is
+its own: N uniformly random 64-bit hashes (seeded, --seed), of which --planted are replaced by
+copies of other hashes in the set with 0..distance random bits flipped (planted pairs). Reported:
+the search time, peak RSS of the whole process and before the search (Python, numpy and the
+hashes themselves), the chunk plan the search chose, the pairs found, and recall = planted pairs
+found / planted pairs (must be 1.0: the search is exact). The machine may be shared: check
+`uptime`; the search is single-threaded numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def planted_hashes(n: int, planted: int, distance: int, seed: int):
+    """(hashes (n,) uint64, planted pairs (P, 2) with i < j) with every planted j a copy of
+    hash i with 0..distance bits flipped."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**64, n, dtype=np.uint64, endpoint=False)
+    picks = rng.choice(n, size=2 * planted, replace=False)
+    sources, copies = picks[:planted], picks[planted:]
+    for src, dst in zip(sources, copies):
+        bits = rng.choice(64, size=rng.integers(0, distance + 1), replace=False)
+        hashes[dst] = hashes[src] ^ np.uint64(sum(1 << int(b) for b in bits))
+    pairs = np.sort(np.stack([sources, copies], axis=1), axis=1)
+    return hashes, pairs
+
+
+def measure_one(n: int, planted: int, distance: int, seed: int) -> dict:
+    """Run in the child process: one search, its time, peak RSS and recall."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+    from curate.checks.near import near_pairs, search_plan
+
+    hashes, pairs = planted_hashes(n, planted, distance, seed)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    i, j, _ = near_pairs(hashes, distance)
+    seconds = time.perf_counter() - t0
+    found = set(zip(i.tolist(), j.tolist()))
+    hit = sum((int(a), int(b)) in found for a, b in pairs)
+    plan = " ".join(f"{c.bits}b/r{c.radius}" for c in search_plan(n, distance))
+    return dict(n=n, seconds=seconds, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                before_mb=rss_before / 1024, pairs=len(found), recall=hit / max(len(pairs), 1),
+                plan=plan)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--distance", type=int, default=6)
+    parser.add_argument("--planted", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)   # child process: one size
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_one(args.one, args.planted, args.distance, args.seed)))
+        return
+    print("command:", " ".join([os.path.relpath(sys.executable, ROOT), *sys.argv]))
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}; distance <= {args.distance}, {args.planted} planted pairs")
+    print(f"{'hashes':>10} {'seconds':>8} {'peak MB':>8} {'before':>7} {'pairs':>7} {'recall':>6}  plan")
+    for n in args.sizes:
+        child = [sys.executable, __file__, "--one", str(n), "--planted", str(args.planted),
+                 "--distance", str(args.distance), "--seed", str(args.seed)]
+        row = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+        print(f"{row['n']:>10,} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f} {row['before_mb']:>7.0f} "
+              f"{row['pairs']:>7,} {row['recall']:>6.3f}  {row['plan']}")
+
+
+if __name__ == "__main__":
+    main()

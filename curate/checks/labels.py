@@ -1,0 +1,106 @@
+"""label_issue: masks that disagree with a model's out-of-fold predictions.
+
+The predictions come from a file, not an import: `segment crossval DATA -o RUN` writes
+RUN/label_quality.csv (one row per train pair) and RUN/oof_probs.npy (N, C, H, W) float16,
+row `row` of which belongs to the CSV row of that id. Pairs the CSV does not list (val, test)
+are never flagged; an id the dataset does not have is an error (the CSV is from another
+dataset).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from curate.checks.findings import Findings
+from curate.errors import ConfigError, InputError
+
+COLUMNS = ("id", "row", "low_share", "given_class", "predicted_class", "pair_share",
+           "pair_confidence", "score")
+
+
+def read_label_quality(path: str | Path) -> pd.DataFrame:
+    """The label_quality.csv of `segment crossval`, checked for the columns we use."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"label-quality table {path} does not exist; write it with "
+                         "`segment crossval DATA -o RUN` and pass RUN/label_quality.csv")
+    try:
+        table = pd.read_csv(path, dtype={"id": str, "given_class": str, "predicted_class": str},
+                            keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not a readable CSV: {exc}") from exc
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(f"{path} lacks column(s) {', '.join(missing)}; expected the "
+                         "label_quality.csv written by `segment crossval`")
+    return table
+
+
+def _reason(row, share: float) -> str:
+    text = (f"label issue: the given class has p < 0.1 on {row.low_share:.0%} of labelled "
+            f"pixels (threshold {share:.0%})")
+    if row.given_class:
+        text += (f"; mask says {row.given_class} on {row.pair_share:.0%} of labelled pixels "
+                 f"the model calls {row.predicted_class} (mean p {row.pair_confidence:.2f})")
+    return text
+
+
+def label_issue(features: pd.DataFrame, config) -> Findings:
+    """Flag pairs whose given class gets p < 0.1 out of fold on at least
+    `label_issue_share` of their labelled pixels; the score is the table's score."""
+    path = getattr(config, "label_quality", None)
+    if not path:
+        raise ConfigError("the label_issue check needs the table of `segment crossval`: pass "
+                          "--label-quality RUN/label_quality.csv")
+    table = read_label_quality(path)
+    ids = features["id"].astype(str).to_numpy()
+    unknown = sorted(set(table["id"]) - set(ids))
+    if unknown:
+        raise InputError(
+            f"{len(unknown)} id(s) in {path} are not pairs of this dataset (first: "
+            f"{', '.join(unknown[:3])}); pass the label_quality.csv that `segment crossval` "
+            "wrote for this dataset")
+    where = pd.Series(np.arange(len(ids)), index=ids)
+    at = where.loc[table["id"]].to_numpy()
+    n = len(features)
+    flag, score, reason = np.zeros(n, bool), np.zeros(n), [""] * n
+    share = config.label_issue_share
+    score[at] = table["score"].to_numpy(float)
+    for i, row in zip(at, table.itertuples(index=False)):
+        if row.low_share >= share:
+            flag[i] = True
+            reason[i] = _reason(row, share)
+    return Findings(flag, score, reason)
+
+
+def predicted_masks(path: str | Path, ids: list[str]) -> dict[str, np.ndarray]:
+    """Argmax masks (H, W) uint8 of the given ids from oof_probs.npy beside the CSV
+    ({} when that file is absent: the sheet then shows the given mask only)."""
+    probs_path = Path(path).with_name("oof_probs.npy")
+    if not probs_path.is_file() or not ids:
+        return {}
+    table = read_label_quality(path).set_index("id")
+    probs = np.load(probs_path, mmap_mode="r")  # (N, C, H, W) float16
+    return {i: np.asarray(probs[int(table.at[i, "row"])]).argmax(0).astype(np.uint8)
+            for i in ids if i in table.index}
+
+
+def label_tile(image: np.ndarray, mask: np.ndarray, predicted: np.ndarray | None,
+               num_classes: int, ignore_index: int | None = None) -> Image.Image:
+    """Image, given mask and (when known) predicted mask side by side."""
+    from curate.plots import colour_mask, pair_tile
+
+    tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
+    if predicted is None:
+        return tile
+    height = tile.height
+    pred = Image.fromarray(colour_mask(predicted, num_classes, ignore_index))
+    pred = pred.resize((max(1, round(pred.width * height / pred.height)), height), Image.NEAREST)
+    both = Image.new("RGB", (tile.width + 2 + pred.width, height), "white")
+    both.paste(tile, (0, 0))
+    both.paste(pred, (tile.width + 2, 0))
+    return both

@@ -1,0 +1,243 @@
+"""Out-of-fold predictions on the train split and a per-pair label-quality table.
+
+K models are trained, each on K-1 folds of the train split, and each predicts the fold it did
+not see; a mask that disagrees with confident out-of-fold predictions is probably wrong.
+Cost: K trainings of (K-1)/K of the train split each.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from segment import runtime
+from segment.config import TrainConfig, inference_batch_size
+from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
+from segment.errors import ConfigError, OutputExistsError
+from segment.train import TrainHooks, _NoHooks, _build, _finish, _loop, _meta, choose_batch_size
+
+# A pixel's given label is "low" when the model gives it less than this probability.
+LOW_PROBABILITY = 0.1
+GROUP_COLUMNS = ("split_group", "dup_group")
+QUALITY_COLUMNS = ["id", "row", "fold", "labelled_pixels", "low_share", "given_class",
+                   "predicted_class", "pair_share", "pair_confidence", "score"]
+
+
+@dataclass
+class CrossvalResult:
+    run_dir: Path
+    folds: int
+    pairs: int
+    fold_seconds: list[float]
+    fold_val_miou: list[float]
+    wall_seconds: float
+    quality: pd.DataFrame = field(repr=False)
+
+
+def assign_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
+    """(N,) fold of each row; rows of one group (split_group, else dup_group, else itself)
+    share a fold. Groups are shuffled with `seed`, then each goes to the smallest fold."""
+    key = rows["id"].astype(str).to_numpy().copy()
+    for column in reversed(GROUP_COLUMNS):  # split_group wins over dup_group
+        if column in rows.columns:
+            values = rows[column].astype(str).to_numpy()
+            named = (values != "") & (values != "nan")
+            key[named] = column + ":" + values[named]
+    groups, inverse = np.unique(key, return_inverse=True)
+    if len(groups) < folds:
+        raise ConfigError(
+            f"--folds {folds} needs at least {folds} groups of train pairs, found {len(groups)}; "
+            "use fewer folds"
+        )
+    sizes = np.bincount(inverse)
+    order = np.random.default_rng(seed).permutation(len(groups))
+    # Largest groups first (stable on the shuffled order), so the folds come out balanced.
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    fold_of_group = np.empty(len(groups), dtype=np.int64)
+    filled = np.zeros(folds, dtype=np.int64)
+    for g in order:
+        f = int(np.argmin(filled))
+        fold_of_group[g] = f
+        filled[f] += sizes[g]
+    return fold_of_group[inverse]
+
+
+def label_quality(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+                  low: float = LOW_PROBABILITY) -> dict:
+    """Label-quality figures of one pair from its out-of-fold probabilities (C, H, W).
+
+    low_share: share of labelled pixels (mask != ignore_index) whose given class has
+    probability < `low`. The worst pair is the (given, predicted) class pair with the most
+    labelled pixels where the argmax differs from the mask; pair_share is its share of labelled
+    pixels and pair_confidence the mean predicted probability there. score = mean over
+    labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model would
+    label differently, in expectation.
+    """
+    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
+    n = int(labelled.sum())
+    out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
+           "pair_share": 0.0, "pair_confidence": 0.0, "score": 0.0}
+    if n == 0:
+        return out
+    p = probs.astype(np.float32)[:, labelled]  # (C, n)
+    given = mask[labelled].astype(np.int64)
+    p_given = p[given, np.arange(n)]
+    predicted = p.argmax(0)
+    out["low_share"] = round(float((p_given < low).mean()), 4)
+    out["score"] = round(float(1.0 - p_given.mean()), 4)
+    wrong = predicted != given
+    if wrong.any():
+        c = p.shape[0]
+        counts = np.bincount(given[wrong] * c + predicted[wrong], minlength=c * c)
+        worst = int(counts.argmax())
+        g, q = divmod(worst, c)
+        where = wrong & (given == g) & (predicted == q)
+        out.update(given_class=g, predicted_class=q, pair_share=round(counts[worst] / n, 4),
+                   pair_confidence=round(float(p[q, where].mean()), 4))
+    return out
+
+
+@torch.no_grad()
+def predict_probs(model: torch.nn.Module, images: np.ndarray, meta: dict, device: torch.device,
+                  batch_size: int = 0) -> np.ndarray:
+    """Softmax probabilities (N, C, H, W) float16 over the classes other than ignore_index
+    (its channel is 0 and the rest are renormalised: the loss never trained it)."""
+    model.eval()
+    parts = []
+    ignore = meta["ignore_index"]
+    batch_size = batch_size or inference_batch_size(*images.shape[-2:])
+    for start in range(0, len(images), batch_size):
+        x = to_input(torch.from_numpy(images[start:start + batch_size]).to(device),
+                     meta["normalization"])
+        logits = model(x).float()  # (B, C, H, W)
+        if ignore is not None:
+            logits[:, ignore] = -torch.inf
+        parts.append(torch.softmax(logits, 1).to("cpu", torch.float16).numpy())
+    return np.concatenate(parts)
+
+
+def _check_output(out: Path, data: Path, force: bool) -> None:
+    out_r, data_r = out.resolve(), data.resolve()
+    if out_r == data_r or out_r.is_relative_to(data_r) or data_r.is_relative_to(out_r):
+        raise OutputExistsError(
+            f"the output {out} is, contains or lies inside the dataset {data}; choose an output "
+            "folder outside it so that the dataset stays untouched"
+        )
+    if out.exists() and not force:
+        raise OutputExistsError(f"{out} already exists; choose another -o or pass --force to replace it")
+
+
+def _val_arrays(info: DatasetInfo, mode: str, held_images, held_masks):
+    """The dataset's val split selects each fold's epoch; without one, the held-out fold does."""
+    if "split" in info.manifest.columns and (info.manifest["split"] == "val").any():
+        images, masks, _ = load_split(info, "val", mode)
+        return images, masks, "val split"
+    return held_images, held_masks, "held-out fold (no val split)"
+
+
+def _train_fold(cfg: TrainConfig, info: DatasetInfo, images, masks, val, out: Path,
+                hooks: TrainHooks):
+    """One `segment train` on the given arrays, written to `out`; returns (best state, result)."""
+    out.mkdir(parents=True)
+    device = runtime.select_device(cfg.device)
+    started = time.monotonic()
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(cfg.seed)
+        run = _build(cfg, _meta(cfg, info, images, masks), device)
+        runtime.write_json(out / "config.json", cfg.to_dict())
+        reason = _loop(run, out, PairDataset(images, masks, cfg.augment, cfg.seed), val, hooks, started)
+    result = _finish(run, out, val, reason, started)
+    state = runtime.load_checkpoint(out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt")
+    return state, result
+
+
+def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = None,
+             force: bool = False, on_fold=None) -> CrossvalResult:
+    """Train `folds` models on config.data's train split and write, into config.out:
+    oof_probs.npy (N, C, H, W) float16 out-of-fold probabilities in the order of
+    label_quality.csv's `row`, label_quality.csv, crossval.json and fold_<k>/ (each a run)."""
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds}")
+    data, out = Path(config.data), Path(config.out)
+    _check_output(out, data, force)
+    info = load_dataset(data)
+    rows = split_rows(info, "train").reset_index(drop=True)
+    fold_of = assign_folds(rows, folds, config.seed)
+    images, masks, ids = load_split(info, "train")
+    hooks = hooks or _NoHooks()
+    config = choose_batch_size(config, images, hooks)
+    mode = "L" if images.shape[1] == 1 else "RGB"
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    try:
+        result = _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp,
+                            hooks, on_fold)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        torch.set_num_threads(threads)
+        shutil.rmtree(tmp, ignore_errors=True)
+    result.run_dir = out
+    return result
+
+
+def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hooks, on_fold):
+    started = time.monotonic()
+    n, h, w = masks.shape
+    probs = np.lib.format.open_memmap(tmp / "oof_probs.npy", mode="w+", dtype=np.float16,
+                                      shape=(n, info.num_classes, h, w))
+    seconds, mious, selection = [], [], ""
+    device = runtime.select_device(config.device)
+    for k in range(folds):
+        t0 = time.monotonic()
+        held = np.flatnonzero(fold_of == k)
+        fit = np.flatnonzero(fold_of != k)
+        val_images, val_masks, selection = _val_arrays(info, mode, images[held], masks[held])
+        cfg = replace(config, out=str(tmp / f"fold_{k}"))
+        state, result = _train_fold(cfg, info, images[fit], masks[fit], (val_images, val_masks),
+                                    tmp / f"fold_{k}", hooks)
+        model = runtime.model_from_checkpoint(state, device)
+        probs[held] = predict_probs(model, images[held], state, device)
+        seconds.append(round(time.monotonic() - t0, 2))
+        mious.append(round(float(result.best_val_miou), 6))
+        if on_fold is not None:
+            on_fold(k, folds, len(fit), len(held), seconds[-1], mious[-1])
+    probs.flush()
+    table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names)
+    runtime.write_text(tmp / "label_quality.csv", table.to_csv(index=False))
+    wall = round(time.monotonic() - started, 2)
+    runtime.write_json(tmp / "crossval.json", {
+        "data": str(config.data), "folds": folds, "pairs": n, "probabilities": "oof_probs.npy",
+        "probabilities_shape": [n, info.num_classes, h, w], "low_probability": LOW_PROBABILITY,
+        "epoch_selection": selection, "fold_seconds": seconds, "fold_val_miou": mious,
+        "wall_seconds": wall, "class_names": info.class_names, "ignore_index": info.ignore_index,
+        "config": config.to_dict(),
+    })
+    del probs
+    return CrossvalResult(tmp, folds, n, seconds, mious, wall, table)
+
+
+def quality_table(probs: np.ndarray, masks: np.ndarray, ids: list[str], fold_of: np.ndarray,
+                  ignore_index: int | None, class_names: list[str]) -> pd.DataFrame:
+    """One row per pair (in the order of probs): its fold and label_quality figures, with the
+    class pair by name."""
+    records = []
+    for i, pid in enumerate(ids):
+        q = label_quality(probs[i], masks[i], ignore_index)
+        for key in ("given_class", "predicted_class"):
+            q[key] = "" if q[key] == "" else class_names[q[key]]
+        records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **q})
+    return pd.DataFrame(records, columns=QUALITY_COLUMNS)

@@ -1,0 +1,50 @@
+"""The default batch size follows the image size (a pixel budget); few steps get a warning."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_dataset
+from segment.cli import app
+
+runner = CliRunner()
+TINY_ARGS = ["--epochs", "1", "--base-width", "4", "--depth", "2", "--threads", "1",
+             "--device", "cpu", "--no-augment"]
+
+
+def _train(data, out, *extra):
+    result = runner.invoke(app, ["train", str(data), "-o", str(out), *TINY_ARGS, *extra])
+    assert result.exit_code == 0, result.output
+    return result, json.loads((out / "config.json").read_text())["batch_size"]
+
+
+def test_mars_64x128_keeps_batch_32(small_dataset, tmp_path):
+    result, batch = _train(small_dataset, tmp_path / "run")
+    assert batch == 32
+    assert "batch 32 (pixel budget 1,048,576 px per batch for 64x128 images" in result.output
+
+
+def test_large_images_get_a_small_batch(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 256, 256), dtype=np.uint8)
+    masks = rng.integers(0, 5, (6, 256, 256), dtype=np.uint8)
+    data = write_dataset(tmp_path / "square", images, masks, ["train"] * 4 + ["val"] * 2)
+    result, batch = _train(data, tmp_path / "run")
+    assert batch == 16 and "batch 16 (pixel budget" in result.output
+    _, batch = _train(data, tmp_path / "run2", "--batch-size", "3")  # explicit still wins
+    assert batch == 3
+
+
+def test_few_steps_per_epoch_warns_with_the_count_and_the_fix(small_dataset, tmp_path):
+    result, _ = _train(small_dataset, tmp_path / "run", "--batch-size", "4")
+    assert "Warning: an epoch has only 3 optimizer step(s) (12 training pairs, batch 4)" in result.stderr
+    assert "--batch-size 2 gives 6 steps" in result.stderr and "--epochs" in result.stderr
+
+
+def test_enough_steps_give_no_warning(mars_pairs, tmp_path):
+    images, masks = mars_pairs
+    data = write_dataset(tmp_path / "d", images[:44], masks[:44], ["train"] * 40 + ["val"] * 4)
+    result, _ = _train(data, tmp_path / "run", "--batch-size", "2")  # 20 steps
+    assert "Warning" not in result.stderr

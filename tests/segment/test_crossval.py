@@ -1,0 +1,99 @@
+"""`segment crossval`: out-of-fold probabilities, the label-quality table, folds and outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_dataset
+from segment.cli import app
+from segment.crossval import assign_folds, label_quality
+
+runner = CliRunner()
+TINY_ARGS = ["--base-width", "4", "--depth", "2", "--batch-size", "8", "--threads", "1",
+             "--spatial-dropout", "0", "--dropout", "0", "--device", "cpu"]
+
+
+def output(result) -> str:
+    try:
+        return result.output + result.stderr
+    except ValueError:  # older Click mixes stderr into output
+        return result.output
+
+
+@pytest.fixture(scope="module")
+def mars40(tmp_path_factory, mars_pairs):
+    images, masks = mars_pairs
+    splits = ["train"] * 30 + ["val"] * 10
+    return write_dataset(tmp_path_factory.mktemp("cv") / "mars40", images[:40], masks[:40], splits)
+
+
+def test_crossval_predicts_every_train_pair_exactly_once(mars40, tmp_path):
+    out = tmp_path / "cv"
+    result = runner.invoke(app, ["crossval", str(mars40), "-o", str(out), "--folds", "3",
+                                 "--epochs", "1", *TINY_ARGS])
+    assert result.exit_code == 0, output(result)
+    assert "3 trainings" in output(result)
+    table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
+    train_ids = [f"pair{i:03d}" for i in range(30)]
+    assert sorted(table["id"]) == train_ids  # every train pair once, no val pair
+    assert table["row"].tolist() == list(range(30))
+    assert sorted(set(table["fold"])) == [0, 1, 2]
+    assert table["fold"].value_counts().tolist() == [10, 10, 10]
+    assert table["score"].between(0, 1).all() and table["low_share"].between(0, 1).all()
+    probs = np.load(out / "oof_probs.npy", mmap_mode="r")
+    assert probs.dtype == np.float16 and probs.shape == (30, 5, 64, 128)
+    assert not np.asarray(probs[:, 0]).any()  # the ignore class is never predicted
+    np.testing.assert_allclose(np.asarray(probs, np.float32).sum(1), 1.0, atol=5e-3)
+    for k in range(3):
+        assert (out / f"fold_{k}" / "best.pt").is_file()
+    assert not list(tmp_path.glob(".cv.tmp-*"))
+
+
+def test_crossval_refuses_existing_output_and_output_inside_data(mars40, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["crossval", str(mars40), "-o", str(out), "--epochs", "1", *TINY_ARGS])
+    assert result.exit_code == 1 and "Error:" in output(result) and "--force" in output(result)
+    assert (out / "keep.txt").read_text() == "mine"
+    result = runner.invoke(app, ["crossval", str(mars40), "-o", str(mars40 / "cv"), *TINY_ARGS])
+    assert result.exit_code == 1 and "outside" in output(result)
+    assert not (mars40 / "cv").exists()
+
+
+def test_crossval_rejects_one_fold(mars40, tmp_path):
+    result = runner.invoke(app, ["crossval", str(mars40), "-o", str(tmp_path / "cv"), "--folds", "1"])
+    assert result.exit_code == 1 and "at least 2" in output(result)
+
+
+def test_folds_keep_groups_together_and_follow_the_seed():
+    rows = pd.DataFrame({"id": [f"p{i}" for i in range(40)],
+                         "split_group": [f"g{i // 4}" if i < 20 else "" for i in range(40)]})
+    folds = assign_folds(rows, 4, seed=0)
+    for g in range(5):
+        assert len(set(folds[g * 4:g * 4 + 4])) == 1  # a group never straddles folds
+    assert np.bincount(folds).tolist() == [10, 10, 10, 10]
+    assert (assign_folds(rows, 4, seed=0) == folds).all()
+    assert (assign_folds(rows, 4, seed=1) != folds).any()
+
+
+def test_label_quality_on_hand_made_probabilities():
+    # Mask: soil (1) on the left half, bedrock (2) on the right, an unlabelled last column.
+    mask = np.zeros((4, 9), np.uint8)
+    mask[:, :4], mask[:, 4:8] = 1, 2
+    probs = np.zeros((5, 4, 9), np.float16)
+    probs[1], probs[2] = 0.95, 0.05  # the model calls everything soil
+    q = label_quality(probs, mask, ignore_index=0)
+    assert q["labelled_pixels"] == 32
+    assert q["low_share"] == 0.5  # bedrock pixels get p 0.05 < 0.1
+    assert (q["given_class"], q["predicted_class"]) == (2, 1)
+    assert q["pair_share"] == 0.5 and q["pair_confidence"] == pytest.approx(0.95, abs=1e-3)
+    assert q["score"] == pytest.approx(1 - (0.95 + 0.05) / 2, abs=1e-3)
+    agree = np.zeros_like(probs)
+    agree[1, :, :4], agree[2, :, 4:] = 1.0, 1.0
+    clean = label_quality(agree, mask, ignore_index=0)
+    assert clean["score"] == 0 and clean["low_share"] == 0 and clean["given_class"] == ""
+    assert label_quality(probs, np.zeros_like(mask), 0)["score"] == 0  # nothing labelled

@@ -1,0 +1,27 @@
+"""The per-epoch progress bar of `segment train` goes to stderr; stdout keeps the summaries."""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from segment import cli
+from segment.cli import app
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def test_train_progress_bar_is_on_stderr(small_dataset, tmp_path, monkeypatch):
+    # Both consoles as if on a terminal, so that rich draws the bar (it is silent when piped).
+    monkeypatch.setattr(cli, "console", Console(force_terminal=True))
+    monkeypatch.setattr(cli, "err_console", Console(stderr=True, force_terminal=True))
+    args = ["train", str(small_dataset), "-o", str(tmp_path / "run"), "--epochs", "1",
+            "--base-width", "4", "--depth", "2", "--batch-size", "4", "--threads", "1",
+            "--device", "cpu"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    stdout, stderr = ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
+    assert "epoch 1/1" in stderr and "epoch 1/1" not in stdout       # the bar
+    assert re.search(r"epoch +1 +loss", stdout)                        # the summary line

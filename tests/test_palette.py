@@ -1,0 +1,78 @@
+"""Class colours: distinct for many classes, colour-blind-safe first 8, same in both packages."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from curate import palette as curate_palette
+from curate.cli import app
+from segment import palette as segment_palette
+from segment import plots as segment_plots
+
+# CIELAB distance (Delta E 1976) below which two class colours count as too close. A just
+# noticeable difference is about 2.3 (Sharma, "Digital Color Imaging Handbook", 2003); 20 is
+# well past "obviously different when side by side", which is how classes meet in a mask.
+# The closest pair of the 8 Okabe-Ito colours themselves (sky blue vs blue) is about 26.
+MIN_DELTA_E = 20.0
+# What the pictures used before: class 0 black, then the first Okabe-Ito colours (Mars: 5).
+MARS_COLOURS = [[0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66]]
+
+
+def test_32_classes_get_pairwise_distinct_colours():
+    colours = curate_palette.palette(32)
+    lab = curate_palette._srgb_to_lab(colours)
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    distance[np.eye(32, dtype=bool)] = np.inf
+    assert len({tuple(c) for c in colours.tolist()}) == 32
+    assert distance.min() >= MIN_DELTA_E, distance.min()
+
+
+def test_first_eight_are_okabe_ito_and_mars_keeps_its_colours():
+    assert curate_palette.palette(5).tolist() == MARS_COLOURS
+    assert curate_palette.palette(8).tolist() == [list(c) for c in curate_palette.BASE]
+
+
+def test_curate_and_segment_give_the_same_colours():
+    assert np.array_equal(curate_palette.palette(256), segment_palette.palette(256))
+    mask = np.arange(36, dtype=np.uint8).reshape(6, 6)
+    assert np.array_equal(segment_plots.colorize(mask), curate_palette.palette(36)[mask])
+
+
+def test_segment_overlay_hatches_the_ignore_class():
+    image = np.full((1, 12, 12), 200, np.uint8)
+    mask = np.zeros((12, 12), np.uint8)
+    mask[:, 6:] = 1
+    plain = segment_plots.overlay(image, mask)
+    hatched = segment_plots.overlay(image, mask, ignore_index=0)
+    changed = np.any(plain != hatched, axis=2)
+    assert changed[:, :6].any() and not changed[:, 6:].any()
+
+
+def test_contact_sheet_shows_twelve_distinct_classes_and_hatched_ignore(tmp_path):
+    """A 12-class street-like folder: every class colour appears once, void is hatched grey."""
+    for sub in ("images", "masks"):
+        (tmp_path / "data" / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    stripes = np.repeat(np.arange(12, dtype=np.uint8), 4)[:, None].repeat(48, axis=1)  # (48, 48)
+    for k in range(4):
+        image = rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / "data" / "images" / f"f{k}.png")
+        Image.fromarray(stripes).save(tmp_path / "data" / "masks" / f"f{k}.png")
+    Image.fromarray(image).save(tmp_path / "data" / "images" / "copy.png")  # exact duplicate
+    Image.fromarray(stripes).save(tmp_path / "data" / "masks" / "copy.png")
+    grey = {}
+    for ignore in ("0", "-1"):
+        sheet = tmp_path / f"sheet{ignore}.png"
+        result = CliRunner().invoke(app, ["outliers", str(tmp_path / "data"), "--dry-run",
+                                          "--sheet", str(sheet), "--num-classes", "12",
+                                          "--ignore-index", ignore])
+        assert result.exit_code == 0, result.output
+        pixels = np.asarray(Image.open(sheet).convert("RGB")).reshape(-1, 3)
+        present = {tuple(p) for p in np.unique(pixels, axis=0).tolist()}
+        colours = [tuple(c) for c in curate_palette.palette(12).tolist()]
+        assert len(set(colours)) == 12 and set(colours) <= present
+        grey[ignore] = int((pixels == curate_palette.IGNORE_GREY).all(axis=1).sum())
+    # Anti-aliased text has a few such grey pixels too; the hatching adds many more.
+    assert grey["0"] >= grey["-1"] + 100, grey
