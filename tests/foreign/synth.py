@@ -86,14 +86,15 @@ def street_video(root: Path, frames: int = 36, height: int = 48, width: int = 64
 
 
 def gray_sequence(root: Path, frames: int = 60, extra: int = 20, height: int = 48,
-                  width: int = 64, seed: int = 1) -> Path:
-    """A grayscale sequence of near-identical frames (one long near-duplicate group) plus
-    `extra` unrelated pairs; labels 0 (ignore) .. 3."""
+                  width: int = 64, seed: int = 1, pan: int = 1) -> Path:
+    """A grayscale sequence of near-identical frames (a camera panning `pan` pixels per frame;
+    0 = a static camera, one near-duplicate group) plus `extra` unrelated pairs; labels
+    0 (ignore) .. 3."""
     rng = np.random.default_rng(seed)
     levels = _levels(rng, 4)
-    canvas = _scene_labels(rng, height, width + frames, [1, 2, 3], base=1, shapes=12)
+    canvas = _scene_labels(rng, height, width + frames * pan, [1, 2, 3], base=1, shapes=12)
     for f in range(frames):
-        labels = canvas[:, f:f + width]
+        labels = canvas[:, f * pan:f * pan + width]
         _write(root, f"frame_{f:04d}", _render(rng, labels, levels, False), labels)
     for i in range(extra):
         labels = _scene_labels(rng, height, width, [0, 2, 3], base=1, shapes=6)

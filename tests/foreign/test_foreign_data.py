@@ -86,7 +86,8 @@ def train_evaluate_predict(data: Path, tmp: Path, raw: Path | None = None,
                             "-o", tmp / "raw_scores"))
         whole = json.loads(result[result.index("{"):])
         assert 0.0 <= whole["mean_iou"] <= 1.0
-        ok(segment("predict", run / "best.pt", raw, *raw_options, "-o", tmp / "raw_pred"))
+        # predict reads only the images of an images/+masks/ folder: no label options.
+        ok(segment("predict", run / "best.pt", raw, "-o", tmp / "raw_pred"))
         assert len(list((tmp / "raw_pred" / "masks").glob("*.png"))) == len(
             list((raw / "images").iterdir()))
     return {"val": scores, "test": test}
@@ -101,9 +102,13 @@ def test_street_video_refuses_an_empty_split_then_splits_by_blocks(tmp_path):
     out = ok(curate("stats", raw, *options))
     assert "class 10" in out and "PerformanceWarning" not in out
 
-    # Two sequences, each one near-duplicate group: three splits cannot all be filled.
-    refused(curate("run", raw, "-o", tmp_path / "cur", *options), "group")
-    assert not (tmp_path / "cur").exists()
+    # Two sequences, each one near-duplicate group: the ratios cannot be met; the split says
+    # so loudly, with the group sizes and the remedy (the first release wrote val = 0, exit 0).
+    out = " ".join(ok(curate("run", raw, "-o", tmp_path / "far", *options)).split())
+    assert "Warning: The split is far from --ratios" in out, out
+    assert "18 of 36 pairs" in out and "--max-group-size" in out, out
+    counts = splits_of(tmp_path / "far")
+    assert counts.get("val", 0) > 0 and counts.get("test", 0) > 0, counts
     no_leftovers(tmp_path)
 
     # The remedy cuts each sequence into contiguous blocks without leakage.
@@ -120,17 +125,29 @@ def test_street_video_refuses_an_empty_split_then_splits_by_blocks(tmp_path):
 # --- a grayscale sequence of near-identical frames -----------------------------------------
 
 
-def test_sequence_never_leaves_val_empty(tmp_path):
-    raw = synth.gray_sequence(tmp_path / "seq")
-    refused(curate("split", raw, "-o", tmp_path / "split"), "60")
+def test_static_sequence_cannot_be_split_without_leakage(tmp_path):
+    # A static camera: 60 near-identical frames form one group, beside one other pair.
+    raw = synth.gray_sequence(tmp_path / "seq", extra=1, pan=0)
+    refused(curate("split", raw, "-o", tmp_path / "split"), "60 of 61", "--max-group-size")
+    # Cutting does not help when every frame is a near duplicate of every other: the tool
+    # says so instead of suggesting ever smaller blocks, and still writes nothing.
+    out = refused(curate("split", raw, "-o", tmp_path / "split", "--max-group-size", "10"),
+                  "static scene")
+    assert "--max-group-size 9" not in out
     assert not (tmp_path / "split").exists()
+    no_leftovers(tmp_path)
 
-    ok(curate("split", raw, "-o", tmp_path / "split", "--max-group-size", "10"))
+
+def test_panning_sequence_fills_every_split(tmp_path):
+    raw = synth.gray_sequence(tmp_path / "seq", extra=20, pan=1)
+    ok(curate("split", raw, "-o", tmp_path / "split"))
     counts = splits_of(tmp_path / "split")
     for split in ("train", "val", "test"):
         assert counts.get(split, 0) > 0, counts
     ok(curate("check-leakage", tmp_path / "split"))
-    assert Image.open(next((tmp_path / "split" / "images").iterdir())).mode == "L"
+    ok(curate("split", raw, "-o", tmp_path / "blocks", "--max-group-size", "8"))
+    ok(curate("check-leakage", tmp_path / "blocks"))
+    assert Image.open(next((tmp_path / "blocks" / "images").iterdir())).mode == "L"
 
 
 def test_whole_dataset_as_one_held_out_split(tmp_path):
@@ -196,7 +213,7 @@ def test_each_command_on_square_and_tall_images(tmp_path, height):
 @pytest.mark.skipif(not SHARED_RAW.is_dir(),
                     reason="../shared/data/ai4mars-256-raw is absent (real data, not bundled)")
 def test_real_raw_ai4mars_release(tmp_path):
-    refused(curate("stats", SHARED_RAW, "--label-map", "255:0"), "soil")
+    refused(curate("stats", SHARED_RAW, "--label-map", "255:0"), "would merge", "0:1")
     out = ok(curate("stats", SHARED_RAW, *AI4MARS_MAP))
     assert "big rock" in out
     ok(curate("outliers", SHARED_RAW, *AI4MARS_MAP, "--dry-run"))
