@@ -1,0 +1,135 @@
+"""Time and peak memory of `curate outliers --dry-run` as the number of pairs grows.
+
+For each size N (default 20k and 200k; add 1M with --million) a synthetic npz is written once:
+N 32x32 grayscale pairs (smooth random fields, 5 classes), of which 1 % are exact copies of
+other pairs and 1 % are near copies (a few pixels changed). Then, each in a fresh process:
+
+- `cli`: the user's command, `curate outliers DATA --dry-run --num-classes 5`, under
+  /usr/bin/time -v (wall seconds, max RSS);
+- `stages`: the same work through the library, timed per stage (read, scan, checks, which
+  include the near-duplicate search, and the search alone again), with the process's peak
+  RSS after each stage (a running maximum, so a stage's figure includes the ones before it).
+
+The time and memory ratios between the largest and the smallest size are printed last. The
+machine may be shared: the load average is printed.
+
+Reproduce: .venv/bin/python benchmarks/bench_scale.py [--sizes 20000 200000] [--million]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
+
+
+def write_npz(path: Path, n: int, seed: int = 0) -> dict:
+    """N pairs, 1 % exact and 1 % near copies; returns the planted counts."""
+    rng = np.random.default_rng(seed)
+    images = np.empty((n, 32, 32), np.uint8)
+    for start in range(0, n, 50_000):  # a 4x4 random field upsampled: smooth, varied pictures
+        m = min(50_000, n - start)
+        small = rng.random((m, 4, 4), dtype=np.float32)
+        field = np.kron(small, np.ones((8, 8), np.float32))
+        noise = rng.normal(0, 0.04, (m, 32, 32)).astype(np.float32)
+        images[start:start + m] = np.clip((field + noise) * 255, 0, 255).astype(np.uint8)
+    masks = np.minimum(images // 52, 4).astype(np.uint8)
+    k = n // 100
+    picks = rng.choice(n, size=4 * k, replace=False)
+    exact_src, exact_dst, near_src, near_dst = np.split(picks, 4)
+    images[exact_dst], masks[exact_dst] = images[exact_src], masks[exact_src]
+    near = images[near_src].copy()
+    rows = rng.integers(0, 32, (k, 3))
+    cols = rng.integers(0, 32, (k, 3))
+    near[np.arange(k)[:, None], rows, cols] ^= 8
+    images[near_dst], masks[near_dst] = near, masks[near_src]
+    np.savez(path, images=images, masks=masks)
+    return {"exact": k, "near": k}
+
+
+STAGES = r"""
+import json, resource, sys, time
+from curate.readers import load_dataset, ReadOptions
+from curate.features import scan
+from curate.outliers import OutlierConfig, find_outliers
+from curate.checks import near
+
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+out = {}
+t = time.perf_counter(); data = load_dataset(sys.argv[1], ReadOptions(num_classes=5))
+out["read"] = (time.perf_counter() - t, rss())
+t = time.perf_counter(); table = scan(data)
+out["scan"] = (time.perf_counter() - t, rss())
+t = time.perf_counter(); result = find_outliers(data, OutlierConfig())
+out["scan+checks"] = (time.perf_counter() - t, rss())
+hashes = table["phash"].map(lambda h: int(h, 16)).to_numpy(dtype="uint64")
+t = time.perf_counter(); pairs = near.near_pairs(hashes, 6)
+out["near search"] = (time.perf_counter() - t, rss())
+print(json.dumps(out))
+"""
+
+
+def run_cli(data: Path) -> tuple[float, float]:
+    args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
+            "outliers", str(data), "--dry-run", "--num-classes", "5"]
+    t = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=ENV)
+    wall = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return wall, kib / 1024
+
+
+def run_stages(data: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", STAGES, str(data)], capture_output=True,
+                          text=True, cwd=ROOT, env=ENV)
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 pairs")
+    args = parser.parse_args()
+    sizes = args.sizes + ([1_000_000] if args.million else [])
+    print(f"command: .venv/bin/python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}; 32x32 gray pairs, 1 % exact + 1 % near copies")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            data = Path(tmp) / f"pairs_{n}.npz"
+            write_npz(data, n)
+            wall, peak = run_cli(data)
+            stages = run_stages(data)
+            rows.append((n, wall, peak, stages))
+            data.unlink()
+    print(f"\n{'pairs':>10}  {'cli s':>7}  {'cli peak MB':>11}  " + "  ".join(
+        f"{name + ' s/MB':>22}" for name in rows[0][3]))
+    for n, wall, peak, stages in rows:
+        print(f"{n:>10,}  {wall:>7.1f}  {peak:>11,.0f}  " + "  ".join(
+            f"{f'{s:.1f} / {m:,.0f}':>22}" for s, m in stages.values()))
+    (n0, w0, p0, _), (n1, w1, p1, _) = rows[0], rows[-1]
+    print(f"\n{n1:,} vs {n0:,} pairs ({n1 / n0:.0f}x): time {w1 / w0:.1f}x, "
+          f"peak memory {p1 / p0:.1f}x ({p1:,.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
