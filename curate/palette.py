@@ -14,11 +14,14 @@ import numpy as np
 # chosen to stay distinguishable under the common colour-vision deficiencies.
 BASE = ((0, 0, 0), (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
         (0, 114, 178), (213, 94, 0), (204, 121, 167))
-# Colours the generated ones keep away from: white (sheet background), the grey of the
-# ignore hatching, and magenta (labels >= num_classes).
-RESERVED = ((255, 255, 255), (128, 128, 128), (255, 0, 255))
+# The ignore class is drawn the same whatever its number: light grey with darker grey diagonal
+# lines, so that "not labelled / not scored" never looks like a class.
+IGNORE_BASE = (224, 224, 224)
 IGNORE_GREY = (128, 128, 128)
 HATCH_PERIOD = 6  # ignore pixels: one grey diagonal line every HATCH_PERIOD pixels
+# Colours the generated ones keep away from: white (sheet background), the two greys of the
+# ignore class, and magenta (labels >= num_classes).
+RESERVED = ((255, 255, 255), IGNORE_BASE, IGNORE_GREY, (255, 0, 255))
 
 
 def _srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -56,12 +59,15 @@ def palette(num_classes: int) -> np.ndarray:
 
 
 def hatch_ignore(rgb: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> np.ndarray:
-    """Draw grey diagonal hatching over the ignore class's pixels of a (H, W, 3) picture."""
+    """Paint the ignore class's pixels of a (H, W, 3) picture light grey with grey diagonal
+    hatching, whatever colour its number has in the palette."""
     if ignore_index is None:
         return rgb
     h, w = mask.shape[:2]
     yy, xx = np.mgrid[:h, :w]
     lines = (yy + xx) % HATCH_PERIOD == 0
+    ignored = mask == ignore_index
     out = rgb.copy()
-    out[(mask == ignore_index) & lines] = IGNORE_GREY
+    out[ignored] = IGNORE_BASE
+    out[ignored & lines] = IGNORE_GREY
     return out

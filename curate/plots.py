@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from curate.palette import HATCH_PERIOD, IGNORE_GREY, hatch_ignore, palette
+from curate.palette import HATCH_PERIOD, IGNORE_BASE, IGNORE_GREY, hatch_ignore, palette
 
 # segment's plots use the same palette (its own copy), so a class has one colour in every
 # picture the toolkit makes.
@@ -87,8 +87,9 @@ def contact_sheet(tiles: list[tuple[Image.Image, str]], title: str, columns: int
     for r, row in enumerate(legend_rows):
         for x, name, colour, hatched in row:
             y = y0 + 20 * r
-            draw.rectangle([x, y, x + 12, y + 12], fill=tuple(int(c) for c in colour),
-                           outline="black" if tuple(colour) == (255, 255, 255) else None)
+            fill = IGNORE_BASE if hatched else tuple(int(c) for c in colour)
+            draw.rectangle([x, y, x + 12, y + 12], fill=fill,
+                           outline="black" if fill == (255, 255, 255) else None)
             if hatched:
                 for d in range(0, 13, HATCH_PERIOD):  # the ignore class's grey hatching
                     draw.line([x + d, y + 12, x + 12, y + d], fill=IGNORE_GREY)

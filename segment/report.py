@@ -131,6 +131,7 @@ class RunFacts:
     best: dict[str, Any] | None  # epoch and best_metric of best.pt
     scores: list[tuple[str, str, dict]] = field(default_factory=list)  # (split, file, scores)
     class_names: list[str] = field(default_factory=list)
+    ignore_index: int | None = None
 
     def png(self, name: str) -> bytes | None:
         path = self.root / name
@@ -188,7 +189,8 @@ def collect_run(run: str | Path) -> RunFacts:
     scores = _scores(root)
     names = (list(state["class_names"]) if state
              else list(scores[0][2]["per_class"]) if scores else [])
-    return RunFacts(root, config, history, best, scores, names)
+    ignore = state.get("ignore_index") if state else (config or {}).get("ignore_index")
+    return RunFacts(root, config, history, best, scores, names, ignore)
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -320,19 +322,23 @@ def confusion_section(facts: RunFacts) -> str:
     return f'<div class="figures">{"".join(figures)}</div>'
 
 
-def _legend(names: list[str]) -> str:
-    """Class colour swatches, in the palette of the overlays."""
+def _legend(names: list[str], ignore_index: int | None = None) -> str:
+    """Class colour swatches, in the palette of the overlays; the ignore class hatched grey."""
     colours = palette(len(names))
 
     def swatch(c: int) -> str:
+        if c == ignore_index:
+            return ('<span class="swatch" style="background: repeating-linear-gradient(45deg, '
+                    '#808080 0 1px, #e0e0e0 1px 5px)"></span>')
         rgb = "".join(f"{v:02x}" for v in colours[c])
         return f'<span class="swatch" style="background:#{rgb}"></span>'
-    items = "".join(f"{swatch(c)}{esc(c)} {esc(n)}" for c, n in enumerate(names))
+    items = "".join(f"{swatch(c)}{esc(c)} {esc(n)}" + (" (ignored)" if c == ignore_index else "")
+                    for c, n in enumerate(names))
     return f'<p id="legend">Colours:{items}</p>'
 
 
 def predictions_section(facts: RunFacts, sheet: tuple[bytes, str] | None) -> str:
-    legend = _legend(facts.class_names) if facts.class_names else ""
+    legend = _legend(facts.class_names, facts.ignore_index) if facts.class_names else ""
     if sheet is not None:
         png, caption = sheet
         return legend + figure(png, "prediction overlays", caption, "img-predictions", "pixels")

@@ -76,3 +76,28 @@ def test_contact_sheet_shows_twelve_distinct_classes_and_hatched_ignore(tmp_path
         grey[ignore] = int((pixels == curate_palette.IGNORE_GREY).all(axis=1).sum())
     # Anti-aliased text has a few such grey pixels too; the hatching adds many more.
     assert grey["0"] >= grey["-1"] + 100, grey
+
+
+def test_ignore_class_looks_the_same_whatever_its_number():
+    """Void as class 11 of 12 must not borrow class 11's colour: light grey, grey lines."""
+    from curate.plots import colour_mask
+
+    looks = []
+    for ignore in (0, 11):
+        mask = np.full((12, 12), ignore, np.uint8)
+        rgb = colour_mask(mask, 12, ignore).reshape(-1, 3)
+        looks.append(rgb)
+        assert {tuple(p) for p in rgb.tolist()} == {curate_palette.IGNORE_BASE,
+                                                    curate_palette.IGNORE_GREY}
+    assert np.array_equal(*looks)
+    seg = segment_palette.hatch_ignore(np.zeros((12, 12, 3), np.uint8),
+                                       np.full((12, 12), 11, np.uint8), 11)
+    assert np.array_equal(seg.reshape(-1, 3), looks[1])
+
+
+def test_segment_report_legend_marks_the_ignore_class():
+    from segment.report import _legend
+
+    html = _legend(["void", "road", "car"], ignore_index=0)
+    assert "0 void (ignored)" in html and "repeating-linear-gradient" in html
+    assert "(ignored)" not in _legend(["void", "road", "car"])
