@@ -6,6 +6,8 @@ other pairs and 1 % are near copies (a few pixels changed). Then, each in a fres
 
 - `cli`: the user's command, `curate outliers DATA --dry-run --num-classes 5`, under
   /usr/bin/time -v (wall seconds, max RSS);
+- `dask 1` / `dask 2` (with --dask): the same command with `--workers 1` and `--workers 2`
+  (a local Dask cluster of worker processes; the wall time includes starting it, ~2 s);
 - `stages`: the same work through the library, timed per stage (read, scan, checks, which
   include the near-duplicate search, and the search alone again), with the process's peak
   RSS after each stage (a running maximum, so a stage's figure includes the ones before it).
@@ -83,9 +85,9 @@ print(json.dumps(out))
 """
 
 
-def run_cli(data: Path) -> tuple[float, float]:
+def run_cli(data: Path, *extra: str) -> tuple[float, float]:
     args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
-            "outliers", str(data), "--dry-run", "--num-classes", "5"]
+            "outliers", str(data), "--dry-run", "--num-classes", "5", *extra]
     t = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=ENV)
     wall = time.perf_counter() - t
@@ -107,12 +109,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--million", action="store_true", help="also 1,000,000 pairs")
+    parser.add_argument("--dask", action="store_true", help="also --workers 1 and --workers 2")
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"command: .venv/bin/python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}; 32x32 gray pairs, 1 % exact + 1 % near copies")
-    rows = []
+    rows, dask_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             data = Path(tmp) / f"pairs_{n}.npz"
@@ -120,12 +123,20 @@ def main() -> None:
             wall, peak = run_cli(data)
             stages = run_stages(data)
             rows.append((n, wall, peak, stages))
+            if args.dask:
+                dask_rows.append((n, [run_cli(data, "--workers", str(w)) for w in (1, 2)]))
             data.unlink()
     print(f"\n{'pairs':>10}  {'cli s':>7}  {'cli peak MB':>11}  " + "  ".join(
         f"{name + ' s/MB':>22}" for name in rows[0][3]))
     for n, wall, peak, stages in rows:
         print(f"{n:>10,}  {wall:>7.1f}  {peak:>11,.0f}  " + "  ".join(
             f"{f'{s:.1f} / {m:,.0f}':>22}" for s, m in stages.values()))
+    if dask_rows:
+        print(f"\n{'pairs':>10}  {'in process s':>12}  {'--workers 1 s':>13}  {'--workers 2 s':>13}"
+              "  (peak MB of the curate process)")
+        for (n, runs), (_, wall, peak, _) in zip(dask_rows, rows):
+            print(f"{n:>10,}  {f'{wall:.1f} ({peak:,.0f})':>12}  " + "  ".join(
+                f"{f'{s:.1f} ({m:,.0f})':>13}" for s, m in runs))
     (n0, w0, p0, _), (n1, w1, p1, _) = rows[0], rows[-1]
     print(f"\n{n1:,} vs {n0:,} pairs ({n1 / n0:.0f}x): time {w1 / w0:.1f}x, "
           f"peak memory {p1 / p0:.1f}x ({p1:,.0f} MB)")

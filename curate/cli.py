@@ -44,6 +44,13 @@ IgnoreOpt = Annotated[Optional[int], typer.Option(
     "--ignore-index", help="Class left out of metrics and 'nothing labelled' checks; -1 for "
     "none. Default: 0, or none for binary 0/255 masks.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", min=0, help="Scan the pixels on a local Dask cluster of N worker processes "
+    "(0: in this process).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Scan the pixels on an existing Dask cluster, e.g. "
+    "tcp://10.0.0.5:8786 (workers need this package installed and, for image folders, "
+    "nothing else: pixels are sent to them).")]
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
@@ -57,6 +64,17 @@ def read_options(num_classes: int | None, class_names: str | None, label_map: st
         ignore_index="auto" if ignore_index is None else (
             None if ignore_index < 0 else ignore_index),
     )
+
+
+@contextlib.contextmanager
+def scan_cluster(workers: int, scheduler: str | None) -> Iterator[None]:
+    """Run the pixel scans inside on Dask when --workers or --scheduler asks for it."""
+    from curate.cluster import ClusterOptions, connect, describe
+
+    with connect(ClusterOptions(scheduler=scheduler, workers=workers)) as client:
+        if client is not None:
+            err_console.print(f"Scanning on {describe(client)}.", highlight=False)
+        yield
 
 
 @contextlib.contextmanager
@@ -141,6 +159,8 @@ def outliers(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Find outlier pairs (duplicates, shared masks, bad labels, odd pixels) and remove them.
 
@@ -152,7 +172,7 @@ def outliers(
     from curate.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
     from curate.writers import check_output, write_dataset, write_file_atomic
 
-    with user_errors():
+    with user_errors(), scan_cluster(workers, scheduler):
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
         if out is not None and not dry_run:
@@ -332,6 +352,8 @@ def run_command(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Outliers, split, augmentation of --class, card and report: one command, one folder.
 
@@ -345,7 +367,7 @@ def run_command(
     from curate.split import SplitConfig, parse_ratios
     from curate.writers import check_output
 
-    with user_errors():
+    with user_errors(), scan_cluster(workers, scheduler):
         removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
         augment_config = None
         if target_class is not None:
@@ -415,6 +437,8 @@ def augment_command(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Grow class K in the training split only (val/test untouched), with recorded provenance.
 
@@ -425,7 +449,7 @@ def augment_command(
     from curate.augment import AugmentConfig, augment
     from curate.writers import check_output, write_dataset
 
-    with user_errors():
+    with user_errors(), scan_cluster(workers, scheduler):
         config = AugmentConfig(
             target_class=target_class, count=count, pixel_share=pixel_share,
             image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
@@ -493,6 +517,8 @@ def split_command(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Stratified train/val/test split that keeps near-duplicate groups in one split.
 
@@ -509,7 +535,7 @@ def split_command(
     )
     from curate.writers import check_output, write_dataset
 
-    with user_errors():
+    with user_errors(), scan_cluster(workers, scheduler):
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins, max_group_size=max_group_size)

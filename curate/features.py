@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from curate import cluster
 from curate.dataset import Dataset, to_gray
 from curate.progress import step
 
@@ -47,13 +48,17 @@ def scan(dataset: Dataset) -> pd.DataFrame:
         advance(len(idx))
         return features
 
-    # numpy releases the GIL in its kernels, so threads over chunks use every core. BLAS
-    # must then run single-threaded: its own threads on top oversubscribe the cores and made
-    # the small pHash matrix products ten times slower on a busy 2-core machine.
-    with step("scanning pixels", len(dataset)) as advance, \
-            threadpool_limits(limits=1, user_api="blas"), \
-            ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-        parts = list(pool.map(run, chunks))
+    client = cluster.current()
+    if client is not None:
+        parts = _scan_on_cluster(client, dataset, chunks)
+    else:
+        # numpy releases the GIL in its kernels, so threads over chunks use every core. BLAS
+        # must then run single-threaded: its own threads on top oversubscribe the cores and
+        # made the small pHash matrix products ten times slower on a busy 2-core machine.
+        with step("scanning pixels", len(dataset)) as advance, \
+                threadpool_limits(limits=1, user_api="blas"), \
+                ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+            parts = list(pool.map(run, chunks))
     if not parts:
         table = pd.DataFrame(columns=["height"])
     else:
@@ -63,6 +68,39 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table
+
+
+def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[dict]:
+    """The same chunks as the in-process scan, sent to Dask workers a task at a time."""
+    from distributed import as_completed
+
+    tasks: list[list[list[int]]] = [[]]
+    for idx in chunks:
+        if tasks[-1] and sum(map(len, tasks[-1])) + len(idx) > cluster.TASK_PAIRS:
+            tasks.append([])
+        tasks[-1].append(idx)
+    futures = {}
+    for t, task in enumerate(t for t in tasks if t):
+        batches = [(np.stack([dataset.images[i] for i in idx]),
+                    np.stack([dataset.masks[i] for i in idx])) for idx in task]
+        future = client.submit(_scan_task, batches, dataset.num_classes, dataset.ignore_index,
+                               pure=False)
+        futures[future] = (t, sum(map(len, task)))
+    results: dict[int, list[dict]] = {}
+    with step("scanning pixels on the cluster", len(dataset)) as advance:
+        for future in as_completed(futures):
+            t, n = futures[future]
+            results[t] = future.result()
+            advance(n)
+    return [part for t in sorted(results) for part in results[t]]
+
+
+def _scan_task(batches: list[tuple[np.ndarray, np.ndarray]], num_classes: int,
+               ignore_index: int | None) -> list[dict[str, np.ndarray]]:
+    """One Dask task: the feature rows of a few stacked batches, batch by batch."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [_scan_batch(images, masks, num_classes, ignore_index)
+                for images, masks in batches]
 
 
 def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,

@@ -1,0 +1,96 @@
+"""Run the per-pair pixel scan on a Dask cluster: a local one (`--workers N`) or an existing
+one (`--scheduler ADDRESS`).
+
+Only the scan is distributed: the pairs are read on the machine that runs `curate`, sent to
+the workers in tasks of TASK_PAIRS pairs, and each worker computes the feature rows of its
+pairs exactly as the in-process scan does (the same batches of features.CHUNK pairs, so the
+numbers are bit-identical). The checks that compare pairs with each other (duplicates,
+shared masks, robust z-scores) then run here on the gathered feature table, which is a few
+hundred bytes per pair.
+
+Without either option nothing is imported from Dask and the scan runs in this process.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from curate.errors import ConfigError, InputError
+
+# Pairs per task: large enough that a task's scheduling cost (a few ms) is small against its
+# work, small enough that a few thousand 256x256 pairs stay well under a worker's memory.
+TASK_PAIRS = 4096
+CONNECT_TIMEOUT = "20s"
+
+_client: ContextVar[Any] = ContextVar("curate_dask_client", default=None)
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where the scan runs: `scheduler` (address of a running Dask scheduler, e.g.
+    tcp://10.0.0.5:8786) or `workers` (worker processes of a local cluster started here and
+    closed afterwards); neither means in this process."""
+
+    scheduler: str | None = None
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ConfigError(f"--workers must be 0 (in this process) or more, got {self.workers}")
+        if self.scheduler and self.workers:
+            raise ConfigError("pass either --scheduler ADDRESS (an existing Dask cluster) or "
+                              "--workers N (a local one), not both")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.scheduler or self.workers)
+
+
+def current() -> Any:
+    """The Dask client of the enclosing `connect`, or None (scan in this process)."""
+    return _client.get()
+
+
+@contextmanager
+def connect(options: ClusterOptions | None) -> Iterator[Any]:
+    """Make a Dask client current for the scans inside the block (None when not asked)."""
+    if options is None or not options.active:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
+        raise ConfigError("--scheduler and --workers need dask[distributed]: "
+                          "pip install 'dask[distributed]'") from exc
+    cluster = None
+    try:
+        if options.scheduler:
+            client = Client(options.scheduler, timeout=CONNECT_TIMEOUT)
+        else:
+            cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = options.scheduler or f"a local cluster of {options.workers} workers"
+        raise InputError(f"cannot reach the Dask scheduler at {where} ({exc}); check the "
+                         "address (tcp://HOST:8786) and that the scheduler is running, or "
+                         "leave out --scheduler to scan in this process") from exc
+    token = _client.set(client)
+    try:
+        yield client
+    finally:
+        _client.reset(token)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def describe(client: Any) -> str:
+    """'N workers at ADDRESS' for messages."""
+    workers = len(client.scheduler_info().get("workers", {}))
+    return f"{workers} Dask worker(s) at {client.scheduler.address}"
