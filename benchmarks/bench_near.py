@@ -62,24 +62,54 @@ def measure_one(n: int, planted: int, distance: int, seed: int) -> dict:
                 plan=plan)
 
 
+def measure_faiss(n: int, planted: int, distance: int, seed: int) -> dict:
+    """The same search with faiss-cpu's IndexBinaryMultiHash (when installed): 64 bits cut
+    into 4 tables of 16 bits, 1 bit flipped per probe, which is exact for distance <= 7
+    (4 tables x (1 + 1) bits > 7); range search radius distance + 1 (faiss counts < radius)."""
+    import faiss
+    import numpy as np
+
+    hashes, pairs = planted_hashes(n, planted, distance, seed)
+    codes = hashes.view(np.uint8).reshape(n, 8)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    index = faiss.IndexBinaryMultiHash(64, 4, 16)
+    index.nflip = 1
+    index.add(codes)
+    lims, _, found_j = index.range_search(codes, distance + 1)
+    seconds = time.perf_counter() - t0
+    found_i = np.repeat(np.arange(n), np.diff(lims).astype(np.int64))
+    keep = found_i < found_j
+    found = set(zip(found_i[keep].tolist(), found_j[keep].tolist()))
+    hit = sum((int(a), int(b)) in found for a, b in pairs)
+    return dict(n=n, seconds=seconds, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                before_mb=rss_before / 1024, pairs=len(found), recall=hit / max(len(pairs), 1),
+                plan=f"faiss IndexBinaryMultiHash 4x16b nflip 1, {faiss.omp_get_max_threads()} threads")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--distance", type=int, default=6)
     parser.add_argument("--planted", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--faiss", action="store_true",
+                        help="also time faiss-cpu's binary multi-hash index (pip install faiss-cpu)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)   # child process: one size
+    parser.add_argument("--one-faiss", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_one(args.one, args.planted, args.distance, args.seed)))
+        measure = measure_faiss if args.one_faiss else measure_one
+        print(json.dumps(measure(args.one, args.planted, args.distance, args.seed)))
         return
     print("command:", " ".join([os.path.relpath(sys.executable, ROOT), *sys.argv]))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}; distance <= {args.distance}, {args.planted} planted pairs")
     print(f"{'hashes':>10} {'seconds':>8} {'peak MB':>8} {'before':>7} {'pairs':>7} {'recall':>6}  plan")
-    for n in args.sizes:
+    for n, engine in [(n, e) for n in args.sizes for e in ["ours"] + ["faiss"] * args.faiss]:
         child = [sys.executable, __file__, "--one", str(n), "--planted", str(args.planted),
                  "--distance", str(args.distance), "--seed", str(args.seed)]
+        child += ["--one-faiss"] if engine == "faiss" else []
         row = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
         print(f"{row['n']:>10,} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f} {row['before_mb']:>7.0f} "
               f"{row['pairs']:>7,} {row['recall']:>6.3f}  {row['plan']}")
