@@ -122,6 +122,11 @@ def world_size() -> int:
     return dist.get_world_size() if active() else 1
 
 
+def backend() -> str:
+    """The collective backend (gloo, nccl), or "none" on one process."""
+    return str(dist.get_backend()) if active() else "none"
+
+
 def is_main() -> bool:
     """True on rank 0 and on a single process: the one that writes and prints."""
     return rank() == 0

@@ -434,7 +434,8 @@ def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks
     pairs = "training pairs"
     if distributed.world_size() > 1:
         world = distributed.world_size()
-        _tell(hooks, f"{world} processes x batch {b} = {world * b} pairs per optimizer step "
+        _tell(hooks, f"{world} processes ({distributed.backend()}) x batch {b} = {world * b} "
+                     "pairs per optimizer step "
                      "(--batch-size is per process)")
         n, pairs = distributed.share(n), "training pairs per process"
     steps = n // b if n > b else 1

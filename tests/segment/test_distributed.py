@@ -101,7 +101,7 @@ def test_ranks_end_with_equal_weights_and_rank_0_alone_writes_and_prints(resumed
                     "last.pt", "best.pt", "metrics.csv", "config.json", "val_scores.json",
                     "learning_curve.png", "confusion_val.png", "temporary file in ."}
     # Printed once (torchrun passes both ranks' output through), with the batch per process.
-    assert result.stdout.count("2 processes x batch 8 = 16 pairs per optimizer step") == 1
+    assert result.stdout.count("2 processes (gloo) x batch 8 = 16 pairs per optimizer step") == 1
     assert result.stdout.count("epoch   2  loss") == 1
     assert result.stdout.count("completed 2 epochs") == 1
     assert json.loads((run / "config.json").read_text())["processes"] == 2
