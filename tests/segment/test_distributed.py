@@ -131,3 +131,25 @@ def test_an_error_is_printed_once_and_the_run_is_untouched(resumed_run, mars_spl
     assert result.stderr.count("Error: output folder") == 1, result.stderr
     assert "--force" in result.stderr
     assert file_bytes(run) == before
+
+
+def test_a_broken_torchrun_environment_is_a_clear_error(small_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    result = runner.invoke(segment_app, ["train", str(small_dataset), "-o", str(tmp_path / "r"),
+                                         *TINY])
+    assert result.exit_code == 1
+    assert "Error: WORLD_SIZE='two' is not an integer" in result.output
+    assert "unset them to train on one process" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_more_processes_than_gpus_is_refused_on_every_rank():
+    from segment.distributed import Processes, _check_device
+    from segment.errors import ConfigError
+
+    gpus = torch.cuda.device_count()
+    for rank in range(gpus + 1):  # the same answer on each rank of the machine
+        with pytest.raises(ConfigError, match=f"{gpus + 1} processes on this machine but {gpus} GPU"):
+            _check_device(Processes(rank, gpus + 1, rank, gpus + 1), torch.device("cuda"))
+    with pytest.raises(ConfigError, match="--device cpu"):
+        _check_device(Processes(0, 2, 0, 2), torch.device("mps"))
