@@ -353,8 +353,9 @@ def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks,
         hooks.on_epoch_end({**row, "note": reason})
         if stop:
             return f"early stop: {reason}"
-        # Every rank must stop after the same epoch, so one rank's clock decides for all.
-        if distributed.any_rank(bool(cfg.max_minutes) and time.monotonic() - started > cfg.max_minutes * 60):
+        # Every rank must stop after the same epoch: the first rank past the bound stops all.
+        late = bool(cfg.max_minutes) and time.monotonic() - started > cfg.max_minutes * 60
+        if distributed.any_rank(late):
             return f"time limit: stopped after epoch {epoch} ({cfg.max_minutes:g} min bound)"
     return f"completed {cfg.epochs} epochs"
 
