@@ -142,6 +142,8 @@ def train(
 
     values = {k: (v.value if isinstance(v, Enum) else v) for k, v in locals().items()
               if k not in ("force", "resume", "run_training")}
+    from segment.distributed import quiet_unless_main
+    quiet_unless_main(console, err_console)  # under torchrun, rank 0 alone prints
     try:
         keep_saved = ("epochs",) if epochs is None else ()
         values["epochs"] = TrainConfig.epochs if epochs is None else epochs

@@ -23,7 +23,7 @@ from segment.metrics import ClassScores, class_scores, confusion_counts
 from segment.model import UNet, UNetSpec, count_parameters
 from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
-from segment import runtime
+from segment import distributed, runtime
 
 
 class EarlyStopping:
@@ -141,7 +141,8 @@ def _build(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> _Run
     model = UNet(spec).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    step_model = torch.compile(model) if cfg.compile else model
+    step_model = distributed.wrap(model, device)  # the model itself on one process
+    step_model = torch.compile(step_model) if cfg.compile else step_model
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weight = torch.tensor(meta["class_weights"], dtype=torch.float32, device=device)
     loss_fn = build_loss(
@@ -184,8 +185,16 @@ def _checkpoint_state(run: _Run, epoch: int) -> dict[str, Any]:
         "best_metric": run.stopper.best,
         "config": run.cfg.to_dict(),
         "history": run.history,
-        "rng": {"torch": torch.get_rng_state(), "cuda": _cuda_rng()},
+        "rng": _rng_state(),
     }
+
+
+def _rng_state() -> dict[str, Any]:
+    rng = {"torch": torch.get_rng_state(), "cuda": _cuda_rng()}
+    ranks = distributed.gather(rng["torch"])  # None on one process
+    if ranks is not None:
+        rng["ranks"] = ranks  # each rank's own stream, for an exact --resume on as many ranks
+    return rng
 
 
 def _cuda_rng() -> list[torch.Tensor]:
@@ -201,12 +210,23 @@ def _restore(run: _Run, state: dict[str, Any]) -> None:
     run.history = list(state["history"])
     run.start_epoch = state["epoch"] + 1
     torch.set_rng_state(state["rng"]["torch"])
+    own = distributed.rank_rng(state["rng"])
+    if own is not None:
+        torch.set_rng_state(own)
+    elif distributed.active():
+        distributed.seed_rank(run.cfg.seed + state["epoch"])  # resumed on another rank count
     if state["rng"]["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
 
 
 def _loader(data: PairDataset, cfg: TrainConfig, epoch: int) -> torch.utils.data.DataLoader:
     data.epoch = epoch
+    sampler = distributed.sampler(data, cfg.seed, epoch)
+    if sampler is not None:  # several processes: this rank's share of the (seed, epoch) order
+        return torch.utils.data.DataLoader(
+            data, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+            drop_last=len(sampler) > cfg.batch_size,
+        )
     # The shuffle order is a function of (seed, epoch), so a resumed run sees the same batches.
     generator = torch.Generator().manual_seed(cfg.seed * 10_007 + epoch)
     return torch.utils.data.DataLoader(
@@ -235,6 +255,9 @@ def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) ->
         scaler.update()
         total, n = total + loss.item() * len(x), n + len(x)
         hooks.on_step(loss.item())
+    distributed.sync_buffers(run.model)
+    if distributed.active():  # the mean loss over every rank's pairs
+        total, n = distributed.sum_all(torch.tensor([total, n], dtype=torch.float64)).tolist()
     return total / max(n, 1)
 
 
@@ -247,6 +270,26 @@ def split_confusion(model, images, masks, meta, device, channels_last=False) -> 
     for where, pred in batches:
         conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
     return conf.numpy()
+
+
+def _val_confusion(run: _Run, val) -> np.ndarray:
+    """Validation confusion counts; on several processes each rank scores its share of the
+    rows and the counts are summed, so every rank gets the counts of the whole split."""
+    if not distributed.active():
+        return split_confusion(run.step_model, *val, run.meta, run.device, run.cfg.channels_last)
+    images, masks = val
+    rows = distributed.shard(len(images))
+    # The bare model: DDP's forward is a collective, and ranks may run different batch counts.
+    conf = split_confusion(run.model, images[rows], masks[rows], run.meta, run.device,
+                           run.cfg.channels_last)
+    return distributed.sum_all(torch.from_numpy(conf)).numpy()
+
+
+def _save_epoch(run: _Run, out: Path, state: dict[str, Any]) -> None:
+    _write_history(out, run.history)
+    if run.stopper.improved:
+        runtime.save_checkpoint(out / "best.pt", state)
+    runtime.save_checkpoint(out / "last.pt", state)
 
 
 def _epoch_row(run: _Run, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
@@ -299,21 +342,20 @@ def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks,
     for epoch in range(run.start_epoch, cfg.epochs + 1):
         t0 = time.monotonic()
         train_loss = _train_epoch(run, train_data, epoch, hooks)
-        conf = split_confusion(run.step_model, *val, run.meta, run.device, cfg.channels_last)
+        conf = _val_confusion(run, val)
         scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
         stop, reason = run.stopper.step(scores.mean_iou, epoch)
         _step_scheduler(run, scores.mean_iou)
         row = _epoch_row(run, epoch, train_loss, scores, time.monotonic() - t0)
         run.history.append(row)
-        _write_history(out, run.history)
         state = _checkpoint_state(run, epoch)
-        if run.stopper.improved:
-            runtime.save_checkpoint(out / "best.pt", state)
-        runtime.save_checkpoint(out / "last.pt", state)
+        distributed.on_main(lambda: _save_epoch(run, out, state))  # rank 0 writes
         hooks.on_epoch_end({**row, "note": reason})
         if stop:
             return f"early stop: {reason}"
-        if cfg.max_minutes and time.monotonic() - started > cfg.max_minutes * 60:
+        # Every rank must stop after the same epoch: the first rank past the bound stops all.
+        late = bool(cfg.max_minutes) and time.monotonic() - started > cfg.max_minutes * 60
+        if distributed.any_rank(late):
             return f"time limit: stopped after epoch {epoch} ({cfg.max_minutes:g} min bound)"
     return f"completed {cfg.epochs} epochs"
 
@@ -343,19 +385,28 @@ def train(
     out = Path(config.out)
     check_training_data(config.data)
     check_not_input(out, [config.data], "run folder")
-    prepare_run_dir(out, force, resume)
+    _start_processes(config)
+    if not distributed.is_main():
+        hooks = _NoHooks()  # rank 0 alone reports
+    distributed.on_main(lambda: prepare_run_dir(out, force, resume))
     state = None
-    if resume:
-        config, state = _resume_config(config, out, keep_saved)
+    if resume:  # rank 0 reads last.pt and hands it to the others (no shared disk needed)
+        config, state = distributed.on_main(lambda: _resume_config(config, out, keep_saved))
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)
     try:
         # --force on an existing run: the old run is set aside, not mixed with the new files.
-        with set_aside(out, force and not resume, keep="last.pt"):
+        with set_aside(out, force and not resume and distributed.is_main(), keep="last.pt"):
             return _train(config, state, out, hooks)
     finally:
         torch.set_num_threads(threads)
+
+
+def _start_processes(config: TrainConfig) -> None:
+    """Under torchrun, join the other training processes (see segment.distributed)."""
+    if distributed.from_environment().world_size > 1:
+        distributed.start(runtime.select_device(config.device))
 
 
 def check_training_data(data: str | Path) -> None:
@@ -381,12 +432,19 @@ def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks
         _tell(hooks, f"batch {config.batch_size} (pixel budget {PIXEL_BUDGET:,} px per batch for "
                      f"{h}x{w} images; --batch-size to override)")
     n, b = len(images), config.batch_size
+    pairs = "training pairs"
+    if distributed.world_size() > 1:
+        world = distributed.world_size()
+        _tell(hooks, f"{world} processes ({distributed.backend()}) x batch {b} = {world * b} "
+                     "pairs per optimizer step "
+                     "(--batch-size is per process)")
+        n, pairs = distributed.share(n), "training pairs per process"
     steps = n // b if n > b else 1
     if steps < FEW_STEPS:
         smaller = max(2, n // FEW_STEPS)
         hint = (f"a smaller --batch-size (--batch-size {smaller} gives {n // smaller} steps), "
                 if smaller < b else "")
-        _tell(hooks, f"an epoch has only {steps} optimizer step(s) ({n} training pairs, batch "
+        _tell(hooks, f"an epoch has only {steps} optimizer step(s) ({n} {pairs}, batch "
                      f"{b}); the model may barely learn. Use {hint}more --epochs, or more "
                      "training pairs (e.g. `curate augment`)", warning=True)
     return config
@@ -397,7 +455,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     images, masks, _ = load_split(info, "train")
     config = choose_batch_size(config, images, hooks)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
-    device = runtime.select_device(config.device)
+    device = distributed.device_of(runtime.select_device(config.device))
     started = time.monotonic()
     # Module initialisation and dropout draw from torch's global generator (they take no
     # generator argument), so the run seeds it; fork_rng restores the caller's state afterwards.
@@ -411,10 +469,19 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
         run = _build(config, meta, device)
         if state is not None:
             _restore(run, state)
-        runtime.write_json(out / "config.json", {**config.to_dict(), "parameters": count_parameters(run.model)})
+        else:
+            distributed.seed_rank(config.seed)
+        distributed.on_main(lambda: _write_config(out, config, run))
         train_data = PairDataset(images, masks, config.augment, config.seed)
         reason = _loop(run, out, train_data, (val_images, val_masks), hooks, started)
-    return _finish(run, out, (val_images, val_masks), reason, started)
+    # Rank 0 scores the best checkpoint and writes the plots; every rank returns its result.
+    return distributed.on_main(lambda: _finish(run, out, (val_images, val_masks), reason, started))
+
+
+def _write_config(out: Path, config: TrainConfig, run: _Run) -> None:
+    extra = {"processes": distributed.world_size()} if distributed.active() else {}
+    runtime.write_json(out / "config.json",
+                       {**config.to_dict(), "parameters": count_parameters(run.model), **extra})
 
 
 _META_KEYS = (

@@ -1,0 +1,6 @@
+"""`python -m segment ...` runs the `segment` command line; `torchrun ... -m segment train ...`
+trains on several processes (see segment.distributed)."""
+
+from segment.cli import app
+
+app(prog_name="segment")

@@ -1,0 +1,155 @@
+"""`segment train` under torchrun: 2 CPU processes (gloo) on a split of the bundled sample.
+
+The runs go through `python -m torch.distributed.run` exactly as a user would start them
+(ddp_worker.py adds per-rank probes: the files each rank writes into the run folder and a
+hash of each rank's final weights). A run cut short after epoch 1 is resumed under torchrun;
+the resumed run must keep the ranks' weights equal, leave every write to rank 0, print once,
+and score on the validation split exactly as a single-process `segment evaluate` of its
+checkpoint does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from segment.cli import app as segment_app
+from segment.runtime import load_checkpoint
+
+from conftest import MARS300, REPO, file_bytes
+from ddp_worker import state_hash
+
+pytestmark = pytest.mark.skipif(
+    not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
+    reason="this torch build has no torch.distributed gloo backend, which 2-process CPU training needs",
+)
+WORKER = Path(__file__).with_name("ddp_worker.py")
+TINY = ["--base-width", "4", "--depth", "2", "--batch-size", "8", "--threads", "1",
+        "--device", "cpu", "--epochs", "2"]
+runner = CliRunner()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun(args: list[str], run: Path, probe: Path) -> subprocess.CompletedProcess:
+    """`python -m torch.distributed.run --nproc_per_node 2 ddp_worker.py ARGS` (2 CPU ranks)."""
+    probe.mkdir(parents=True)
+    env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "SEGMENT_TEST_PROBE": str(probe),
+           "SEGMENT_TEST_RUN": str(run), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(WORKER), *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400)
+
+
+@pytest.fixture(scope="module")
+def mars_split(tmp_path_factory) -> Path:
+    """120 of the bundled pairs split by `curate split` (the stages meet through the folder)."""
+    from curate.cli import app as curate_app
+
+    root = tmp_path_factory.mktemp("ddp")
+    pairs = np.load(MARS300)
+    np.savez(root / "mars120.npz", training_set=pairs["training_set"][:120],
+             names=pairs["names"][:120])
+    out = root / "mars120"
+    result = runner.invoke(curate_app, ["split", str(root / "mars120.npz"), "-o", str(out),
+                                        "--num-classes", "5"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def resumed_run(mars_split, tmp_path_factory):
+    """A 2-process run stopped after epoch 1 by its time bound, then resumed to epoch 2."""
+    root = tmp_path_factory.mktemp("ddp_run")
+    run = root / "run"
+    cut = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--max-minutes", "1e-9"],
+                   run, root / "probe_cut")
+    assert cut.returncode == 0, cut.stdout + cut.stderr
+    assert "time limit: stopped after epoch 1" in cut.stdout
+    resumed = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--resume"],
+                       run, root / "probe")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    return run, root / "probe", resumed
+
+
+def test_ranks_end_with_equal_weights_and_rank_0_alone_writes_and_prints(resumed_run):
+    run, probe, result = resumed_run
+    last = load_checkpoint(run / "last.pt")
+    assert last["epoch"] == 2 and [row["epoch"] for row in last["history"]] == [1, 2]
+    hashes = [(probe / f"rank{r}.sha256").read_text() for r in (0, 1)]
+    assert hashes[0] == hashes[1] == state_hash(last["model"])
+    for folder in (probe, probe.with_name("probe_cut")):
+        assert (folder / "rank1.writes").read_text() == ""
+        written = set((folder / "rank0.writes").read_text().split("\n")) - {""}
+        # best.pt only when an epoch improves; every file goes through a temporary file.
+        assert {"last.pt", "metrics.csv", "config.json", "val_scores.json", "learning_curve.png",
+                "confusion_val.png"} <= written <= {
+                    "last.pt", "best.pt", "metrics.csv", "config.json", "val_scores.json",
+                    "learning_curve.png", "confusion_val.png", "temporary file in ."}
+    # Printed once (torchrun passes both ranks' output through), with the batch per process.
+    assert result.stdout.count("2 processes (gloo) x batch 8 = 16 pairs per optimizer step") == 1
+    assert result.stdout.count("epoch   2  loss") == 1
+    assert result.stdout.count("completed 2 epochs") == 1
+    assert json.loads((run / "config.json").read_text())["processes"] == 2
+
+
+def test_distributed_validation_equals_single_process_evaluate(resumed_run, mars_split, tmp_path):
+    run, _, _ = resumed_run
+    result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(mars_split),
+                                         "--split", "val", "--device", "cpu", "--json",
+                                         "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    single = json.loads(result.output[result.output.index("{"):])
+    best = load_checkpoint(run / "best.pt")["epoch"]
+    with open(run / "metrics.csv") as f:
+        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
+    # metrics.csv: each rank scored half of val, counts summed over the ranks.
+    assert float(row["val_mean_iou"]) == single["mean_iou"]
+    # val_scores.json: rank 0's scores of best.pt after training.
+    assert json.loads((run / "val_scores.json").read_text())["confusion"] == single["confusion"]
+
+
+def test_an_error_is_printed_once_and_the_run_is_untouched(resumed_run, mars_split, tmp_path):
+    run, _, _ = resumed_run
+    before = file_bytes(run)
+    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY], run, tmp_path / "probe")
+    assert result.returncode != 0
+    assert result.stderr.count("Error: output folder") == 1, result.stderr
+    assert "--force" in result.stderr
+    assert file_bytes(run) == before
+
+
+def test_a_broken_torchrun_environment_is_a_clear_error(small_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    result = runner.invoke(segment_app, ["train", str(small_dataset), "-o", str(tmp_path / "r"),
+                                         *TINY])
+    assert result.exit_code == 1
+    assert "Error: WORLD_SIZE='two' is not an integer" in result.output
+    assert "unset them to train on one process" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_more_processes_than_gpus_is_refused_on_every_rank():
+    from segment.distributed import Processes, _check_device
+    from segment.errors import ConfigError
+
+    gpus = torch.cuda.device_count()
+    for rank in range(gpus + 1):  # the same answer on each rank of the machine
+        with pytest.raises(ConfigError, match=f"{gpus + 1} processes on this machine but {gpus} GPU"):
+            _check_device(Processes(rank, gpus + 1, rank, gpus + 1), torch.device("cuda"))
+    with pytest.raises(ConfigError, match="--device cpu"):
+        _check_device(Processes(0, 2, 0, 2), torch.device("mps"))
