@@ -148,7 +148,6 @@ def outliers(
     shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
     for `curate split`), dark, bright, low_information.
     """
-    from curate.checks import DEFAULT_REMOVE
     from curate.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
     from curate.writers import check_output, write_dataset, write_file_atomic
 
@@ -157,49 +156,51 @@ def outliers(
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
         if out is not None and not dry_run:
             check_output(out, force, [data] + ([label_quality] if label_quality else []))
-        removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
-        config = OutlierConfig(
-            near_duplicate_distance=near_duplicate_distance,
-            remove=list(dict.fromkeys(removal)),
+        config = OutlierConfig.with_removal(
+            remove, keep, near_duplicate_distance=near_duplicate_distance,
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
             z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
             bright_level=bright_level, **({"checks": list(check)} if check else {}),
             label_quality=None if label_quality is None else str(label_quality))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
-        result = find_outliers(dataset, config)
-        _print_outliers(result)
+        found = find_outliers(dataset, config)
+        _print_outliers(found.dataset.manifest, found.summary)
         if dry_run:
             if sheet is not None:
-                picture = outlier_sheet(dataset, result, label_quality=config.label_quality)
+                picture = outlier_sheet(found.dataset, config)
                 write_file_atomic(sheet, lambda p: p.write_bytes(picture), force=True)
                 console.print(f"Contact sheet: {sheet}")
             console.print("Dry run: nothing written.")
             return
-        kept, manifest, reports = clean(dataset, result, config)  # draws the contact sheet
+        result = clean(found.dataset, config)  # draws the contact sheet
         if sheet is not None:
-            write_file_atomic(sheet, lambda p: p.write_bytes(reports["outliers.png"]),
+            write_file_atomic(sheet, lambda p: p.write_bytes(result.reports["outliers.png"]),
                               force=True)
             console.print(f"Contact sheet: {sheet}")
-        write_dataset(out, kept, manifest, reports, force=force)
-        console.print(f"Wrote {out}: {result.kept} pairs kept, {result.removed} removed "
+        write_dataset(out, result.dataset, result.reports, force=force)
+        console.print(f"Wrote {out}: {result.summary['kept']} pairs kept, "
+                      f"{result.summary['removed']} removed "
                       f"(reasons in {out}/reports/outliers.csv, pictures in "
                       f"{out}/reports/outliers.png).")
 
 
-def _print_outliers(result) -> None:
+def _print_outliers(table, summary: dict) -> None:
+    """The per-check counts of find_outliers' table, then the first flagged pairs."""
     from rich.table import Table
 
-    table = Table(title=f"Outliers in {len(result.table)} pairs")
-    table.add_column("check")
-    table.add_column("flagged", justify="right")
-    table.add_column("removed (by any check)", justify="right")
-    for name, count in result.counts.items():
-        removed = int((result.table[f"is_{name}"] & result.table["removed"]).sum())
-        table.add_row(name, str(count), str(removed))
-    table.add_row("[bold]total", str(int((result.table["flags"] != "").sum())),
-                  f"[bold]{result.removed}")
-    console.print(table)
-    flagged = result.flagged()
+    from curate.outliers import flagged as flagged_rows
+
+    shown = Table(title=f"Outliers in {len(table)} pairs")
+    shown.add_column("check")
+    shown.add_column("flagged", justify="right")
+    shown.add_column("removed (by any check)", justify="right")
+    for name, count in summary["flagged_by_check"].items():
+        removed = int((table[f"is_{name}"] & table["removed"]).sum())
+        shown.add_row(name, str(count), str(removed))
+    shown.add_row("[bold]total", str(int((table["flags"] != "").sum())),
+                  f"[bold]{summary['removed']}")
+    console.print(shown)
+    flagged = flagged_rows(table)
     for row in flagged.head(15).itertuples(index=False):
         mark = "[red]removed[/]" if row.removed else "[yellow]kept[/]"
         console.print(f"  {mark} {row.id}: {row.reason}", highlight=False, soft_wrap=True)
@@ -225,7 +226,6 @@ def stats(
     force: ForceOpt = False,
 ) -> None:
     """Class distribution: pixel share, images containing each class, co-occurrence."""
-    from curate.manifest import build_manifest
     from curate.readers import read_manifest, read_meta
     from curate.stats import class_stats, stats_chart
     from curate.writers import to_json, write_file_atomic, write_text_atomic
@@ -239,7 +239,7 @@ def stats(
             manifest, names = read_manifest(data), read_meta(data)["class_names"]
         else:
             dataset = load(data, num_classes, class_names, label_map, ignore_index)
-            manifest, names = build_manifest(dataset), dataset.class_names
+            manifest, names = dataset.manifest, dataset.class_names
         if split:
             if "split" not in manifest or not (manifest["split"] == split).any():
                 raise ConfigError(f"No pairs in split {split!r}; splits present: "
@@ -339,26 +339,22 @@ def run_command(
     `curate report`, with their defaults, run in memory and written once, atomically.
     """
     from curate.augment import AugmentConfig
-    from curate.checks import DEFAULT_REMOVE
     from curate.outliers import OutlierConfig
     from curate.pipeline import PipelineConfig, run_pipeline, write_result
     from curate.split import SplitConfig, parse_ratios
     from curate.writers import check_output
 
     with user_errors():
-        removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
         augment_config = None
         if target_class is not None:
-            if count is None and pixel_share is None and image_share is None:
-                image_share = 0.1
-            augment_config = AugmentConfig(target_class=target_class, count=count,
-                                           pixel_share=pixel_share, image_share=image_share,
-                                           seed=seed, copy_paste_fraction=copy_paste_fraction)
+            augment_config = AugmentConfig.for_run(
+                target_class=target_class, count=count, pixel_share=pixel_share,
+                image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction)
             augment_config.validate()
         config = PipelineConfig(
-            outliers=OutlierConfig(near_duplicate_distance=near_duplicate_distance,
-                                   remove=list(dict.fromkeys(removal)),
-                                   label_quality=label_quality and str(label_quality)),
+            outliers=OutlierConfig.with_removal(
+                remove, keep, near_duplicate_distance=near_duplicate_distance,
+                label_quality=label_quality and str(label_quality)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
@@ -366,24 +362,14 @@ def run_command(
         check_output(out, force, [data] + ([label_quality] if label_quality else []))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = run_pipeline(dataset, config)
-        _print_outliers(result.outliers)
-        _print_split(result.split_report, result.split_summary)
-        finalize = (lambda folder: _card_and_report(folder, out.name)) if card else None
-        write_result(out, result, force, finalize=finalize)
+        found, split = result.steps["outliers"], result.steps["split"]
+        _print_outliers(found.dataset.manifest, found.summary)
+        _print_split(split.table, split.summary)
+        write_result(out, result, force, card=card)
+    grown = result.summary.get("augment")
     console.print(f"Wrote {out}: {len(result.dataset)} pairs "
-                  f"({result.outliers.removed} outliers removed"
-                  + (f", {result.augment_summary['new_pairs']} augmented pairs added"
-                     if result.augment_summary else "") + ").")
-
-
-def _card_and_report(folder: Path, name: str) -> None:
-    """Render card.md, card.jsonld and report.html inside a finished dataset folder."""
-    from curate.card import CardOptions, write_card_in_folder
-    from curate.report import render_report
-
-    write_card_in_folder(folder, CardOptions(title=name))
-    html = render_report(folder, title=f"Curated dataset {name}")
-    (folder / "report.html").write_text(html, encoding="utf-8")
+                  f"({found.summary['removed']} outliers removed"
+                  + (f", {grown['new_pairs']} augmented pairs added" if grown else "") + ").")
 
 
 # --- augment ---------------------------------------------------------------------------------
@@ -435,7 +421,7 @@ def augment_command(
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = augment(dataset, config)
-        write_dataset(out, result.dataset, result.manifest, result.reports, force=force)
+        write_dataset(out, result.dataset, result.reports, force=force)
     _print_augment(result.summary, result.dataset.class_names)
     console.print(f"Wrote {out}: {result.summary['new_pairs']} new training pairs (preview in "
                   f"{out}/reports/augment_preview.png).")
@@ -504,9 +490,7 @@ def split_command(
     stops the command with the group sizes, and one far off its ratio prints a warning;
     --max-group-size cuts large groups into blocks without leakage.
     """
-    from curate.split import (
-        SplitConfig, check_config, parse_ratios, split_dataset, split_figure,
-    )
+    from curate.split import SplitConfig, check_config, parse_ratios, split_dataset
     from curate.writers import check_output, write_dataset
 
     with user_errors():
@@ -516,11 +500,9 @@ def split_command(
         check_config(config)
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
-        manifest, report = split_dataset(dataset, config)
-        reports = {"split_report.csv": report.to_csv(index=False),
-                   "split.png": split_figure(report)}
-        write_dataset(out, dataset, manifest, reports, force=force)
-    _print_split(report, dataset.history[-1]["summary"])
+        result = split_dataset(dataset, config)
+        write_dataset(out, result.dataset, result.reports, force=force)
+    _print_split(result.table, result.summary)
     console.print(f"Wrote {out}: split in manifest.csv, table in "
                   f"{out}/reports/split_report.csv.")
 

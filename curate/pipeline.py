@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import pandas as pd
 
 from curate.augment import AugmentConfig, augment
 from curate.dataset import Dataset
 from curate.errors import InputError
-from curate.manifest import build_manifest
-from curate.outliers import OutlierConfig, OutlierResult, clean, find_outliers
-from curate.split import SplitConfig, split_dataset, split_figure
-from curate.stats import class_stats
+from curate.manifest import with_manifest
+from curate.outliers import OutlierConfig, clean, find_outliers
 from curate.plots import bar_chart
+from curate.split import SplitConfig, split_dataset
+from curate.stats import class_stats
+from curate.step import StepResult
 from curate.writers import write_dataset
 
 
@@ -28,59 +26,67 @@ class PipelineConfig:
     augment: AugmentConfig | None = None
 
 
-@dataclass
-class PipelineResult:
-    dataset: Dataset
-    manifest: pd.DataFrame
-    reports: dict[str, bytes | str]
-    outliers: OutlierResult
-    split_report: pd.DataFrame
-    split_summary: dict
-    augment_summary: dict | None
+def run_pipeline(dataset: Dataset, config: PipelineConfig) -> StepResult:
+    """Remove outliers, split, and grow the rare class; nothing is written here.
 
-
-def run_pipeline(dataset: Dataset, config: PipelineConfig) -> PipelineResult:
-    """Remove outliers, split, and grow the rare class; nothing is written here."""
-    raw = build_manifest(dataset)
-    before = class_stats(raw, dataset.class_names)
-    found = find_outliers(dataset, config.outliers, manifest=raw)
-    kept, manifest, reports = clean(dataset, found, config.outliers)
-    kept.manifest = manifest
-    try:
-        split_manifest, split_report = split_dataset(kept, config.split)
-    except InputError as exc:
-        if len(kept) == len(dataset):
-            raise
-        raise InputError(f"{exc} (The split saw {len(kept)} of the {len(dataset)} input pairs: "
-                         "the others were removed as outliers first.)") from None
-    kept.manifest = split_manifest
-    split_summary = kept.history[-1]["summary"]
-    reports["split_report.csv"] = split_report.to_csv(index=False)
-    reports["split.png"] = split_figure(split_report)
-    augment_summary = None
-    final, final_manifest = kept, split_manifest
+    The result's `steps` holds each step's result by name ('outliers' is `find_outliers`'s,
+    with every input pair; 'clean', 'split', 'augment'); its reports are all of theirs plus
+    the before/after share charts.
+    """
+    dataset = with_manifest(dataset)
+    found = find_outliers(dataset, config.outliers)
+    kept = clean(found.dataset, config.outliers)
+    split = _split(kept.dataset, config.split, len(dataset))
+    steps = {"outliers": found, "clean": kept, "split": split}
+    final = split
     if config.augment is not None:
-        grown = augment(kept, config.augment)
-        final, final_manifest = grown.dataset, grown.manifest
-        reports.update(grown.reports)
-        augment_summary = grown.summary
-    after = class_stats(final_manifest, final.class_names)
-    reports["shares_input_vs_curated.png"] = bar_chart(
-        {"input": before.per_class["pixel_share_pct"].tolist(),
-         "curated": after.per_class["pixel_share_pct"].tolist()},
-        final.class_names, "Pixel share per class, before and after curation", "percent")
-    reports["images_input_vs_curated.png"] = bar_chart(
-        {"input": before.per_class["image_share_pct"].tolist(),
-         "curated": after.per_class["image_share_pct"].tolist()},
-        final.class_names, "Images containing each class, before and after curation",
-        "percent of images")
-    return PipelineResult(final, final_manifest, reports, found, split_report, split_summary,
-                          augment_summary)
+        final = steps["augment"] = augment(split.dataset, config.augment)
+    reports = {name: content for step in steps.values() for name, content in
+               step.reports.items()}
+    reports.update(_share_charts(dataset, final.dataset))
+    summary = {name: step.summary for name, step in steps.items() if name != "outliers"}
+    return StepResult(final.dataset, summary, reports, steps=steps)
 
 
-def write_result(out: Path, result: PipelineResult, force: bool,
-                 finalize: Callable[[Path], None] | None = None) -> Path:
-    """Write the curated dataset folder atomically (reports and any card included)."""
-    return write_dataset(out, result.dataset, result.manifest, result.reports, force=force,
-                         finalize=finalize)
+def _split(kept: Dataset, config: SplitConfig, pairs_in: int) -> StepResult:
+    try:
+        return split_dataset(kept, config)
+    except InputError as exc:
+        if len(kept) == pairs_in:
+            raise
+        raise InputError(f"{exc} (The split saw {len(kept)} of the {pairs_in} input pairs: "
+                         "the others were removed as outliers first.)") from None
 
+
+def _share_charts(before: Dataset, after: Dataset) -> dict[str, bytes]:
+    """Pixel and image share per class of the input and the curated dataset."""
+    old = class_stats(before.manifest, before.class_names).per_class
+    new = class_stats(after.manifest, after.class_names).per_class
+    return {
+        "shares_input_vs_curated.png": bar_chart(
+            {"input": old["pixel_share_pct"].tolist(), "curated": new["pixel_share_pct"].tolist()},
+            after.class_names, "Pixel share per class, before and after curation", "percent"),
+        "images_input_vs_curated.png": bar_chart(
+            {"input": old["image_share_pct"].tolist(), "curated": new["image_share_pct"].tolist()},
+            after.class_names, "Images containing each class, before and after curation",
+            "percent of images"),
+    }
+
+
+def write_result(out: Path, result: StepResult, force: bool = False, card: bool = True,
+                 title: str | None = None) -> Path:
+    """Write the curated dataset folder atomically, with its reports and, when `card`, its
+    card.md, card.jsonld and report.html (titled `title`, default the folder's name)."""
+    name = title or Path(out).name
+    finalize = (lambda folder: write_card_and_report(folder, name)) if card else None
+    return write_dataset(out, result.dataset, result.reports, force=force, finalize=finalize)
+
+
+def write_card_and_report(folder: Path, name: str) -> None:
+    """Render card.md, card.jsonld and report.html inside a finished dataset folder."""
+    from curate.card import CardOptions, write_card_in_folder
+    from curate.report import render_report
+
+    write_card_in_folder(folder, CardOptions(title=name))
+    html = render_report(folder, title=f"Curated dataset {name}")
+    (folder / "report.html").write_text(html, encoding="utf-8")

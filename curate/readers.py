@@ -16,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
+from curate.manifest import with_manifest
 from curate.labels import (check_collisions, describe_label_map, infer_label_map,
                             raw_values)
 from curate.progress import step
@@ -63,7 +64,16 @@ def parse_label_map(text: str | None) -> dict[int, int] | None:
 
 
 def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
-    """Read `path` (npz file, images/+masks/ folder, or curated folder) into a Dataset."""
+    """Read `path` (npz file, images/+masks/ folder, or curated folder) into a Dataset.
+
+    The dataset carries its manifest from here on: a curated folder's own, else a scan.
+    """
+    return with_manifest(read_dataset(path, options))
+
+
+def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
+    """The pairs of `path` as read, without the pixel scan: a raw input's manifest is None
+    (benchmarks time reading alone with it; everyone else wants `load_dataset`)."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():

@@ -32,7 +32,8 @@ from curate.checks.near import connected_groups, hashes_to_array, near_pairs
 from curate.dataset import Dataset
 from curate.errors import ConfigError, InputError
 from curate.features import scan
-from curate.manifest import build_manifest, record
+from curate.manifest import build_manifest
+from curate.step import StepResult, recorded
 
 SPLITS = ("train", "val", "test")
 MAX_DISTANCE = 20      # near_pairs splits 64 bits into distance + 1 chunks; beyond ~20 it
@@ -369,11 +370,11 @@ def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | Non
     return SplitPlan(splits, groups, whole, block, blocks, gap, limit)
 
 
-def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(manifest with `split` and `split_group` filled in, split_report).
+def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
+    """A new dataset whose manifest has `split` and `split_group` filled in, and a 'split'
+    step in its history; the result's `table` is the split report (also in its reports).
 
-    Appends a 'split' step to dataset.history. Refuses datasets holding augmented pairs:
-    augment after splitting, so that copies of a training pair stay in train. Refuses a
+    Refuses datasets holding augmented pairs: augment after splitting, so that copies of a training pair stay in train. Refuses a
     split that leaves a split with a ratio > 0 empty (the groups are too large); the
     summary's `warnings` name splits far from their ratio.
 
@@ -430,8 +431,9 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
     options["ratios"] = list(config.ratios)
     if config.max_group_size is None:       # the default: records stay as they were before it
         del options["max_group_size"]
-    record(dataset, "split", options, summary)
-    return manifest, report
+    reports = {"split_report.csv": report.to_csv(index=False), "split.png": split_figure(report)}
+    return StepResult(recorded(dataset, "split", options, summary, manifest=manifest), summary,
+                      reports, table=report)
 
 
 def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig) -> int:
