@@ -607,7 +607,7 @@ def card_command(
     force: ForceOpt = False,
 ) -> None:
     """Data card (Markdown + YAML front matter) and Croissant JSON-LD from the curation log."""
-    from curate.card import CardOptions, write_card
+    from curate.cards import CardOptions, write_card
 
     with user_errors():
         card_path = out or Path("data_cards") / f"{data.resolve().name}.md"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
+SPLITS = ("train", "val", "test")   # the split names a manifest's `split` column holds
 
 
 @dataclass(frozen=True)

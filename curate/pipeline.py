@@ -84,7 +84,7 @@ def write_result(out: Path, result: StepResult, force: bool = False, card: bool 
 
 def write_card_and_report(folder: Path, name: str) -> None:
     """Render card.md, card.jsonld and report.html inside a finished dataset folder."""
-    from curate.card import CardOptions, write_card_in_folder
+    from curate.cards import CardOptions, write_card_in_folder
     from curate.report import render_report
 
     write_card_in_folder(folder, CardOptions(title=name))

@@ -29,13 +29,13 @@ from curate.blocks import (
     seal_cuts,
 )
 from curate.checks.near import connected_groups, hashes_to_array, near_pairs
-from curate.dataset import Dataset
+from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.features import scan
 from curate.manifest import build_manifest
+from curate.shares import class_shares, pixel_counts
 from curate.step import StepResult, recorded
 
-SPLITS = ("train", "val", "test")
 MAX_DISTANCE = 20      # near_pairs splits 64 bits into distance + 1 chunks; beyond ~20 it
                        # degenerates into comparing nearly all pairs and links unrelated images
 
@@ -165,9 +165,7 @@ def pair_labels(manifest: pd.DataFrame, num_classes: int, ignore_index: int | No
     class gets fewer bins when it is rare: each bin should hold enough pairs (2 /
     smallest_ratio) to be shared out in proportion, else binning costs image-share balance.
     """
-    classes = counted_classes(num_classes, ignore_index)
-    _require(manifest, [f"px_{k}" for k in classes], "(per-class pixel counts)")
-    px = manifest[[f"px_{k}" for k in classes]].to_numpy(dtype=np.float64)   # (N, K')
+    px = pixel_counts(manifest, counted_classes(num_classes, ignore_index)).astype(np.float64)
     columns = [px > 0]
     for c in range(px.shape[1]):
         present = px[:, c] > 0
@@ -275,8 +273,7 @@ def split_report(manifest: pd.DataFrame, splits: np.ndarray, num_classes: int,
     """
     classes = counted_classes(num_classes, ignore_index)
     names = class_names or [f"class {k}" for k in range(num_classes)]
-    _require(manifest, [f"px_{k}" for k in classes], "(per-class pixel counts)")
-    px = manifest[[f"px_{k}" for k in classes]].to_numpy(dtype=np.float64)   # (N, K')
+    px = pixel_counts(manifest, classes).astype(np.float64)                    # (N, K')
     splits = np.asarray(splits, dtype=object)
     rows = []
     whole = _shares(px)
@@ -299,13 +296,8 @@ def split_report(manifest: pd.DataFrame, splits: np.ndarray, num_classes: int,
 
 
 def _shares(px: np.ndarray):
-    images = len(px)
-    with_class = (px > 0).sum(axis=0)
-    total = px.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        image_share = 100.0 * with_class / images if images else np.full(px.shape[1], np.nan)
-        pixel_share = 100.0 * px.sum(axis=0) / total if total else np.full(px.shape[1], np.nan)
-    return images, with_class, image_share, pixel_share
+    pixel_share, image_share = class_shares(px)       # NaN for an empty split
+    return len(px), (px > 0).sum(axis=0), image_share, pixel_share
 
 
 def worst_deviation(report: pd.DataFrame) -> dict[str, float]:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.augment import AugmentConfig, augment
-from curate.card import SECTIONS, UNKNOWN, CardOptions, render_card, to_yaml
+from curate.cards import SECTIONS, UNKNOWN, CardOptions, render_card, to_yaml
 from curate.cli import app
 from curate.outliers import OutlierConfig, clean, find_outliers
 from curate.readers import load_dataset, read_manifest
