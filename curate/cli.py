@@ -350,7 +350,6 @@ def run_command(
             augment_config = AugmentConfig.for_run(
                 target_class=target_class, count=count, pixel_share=pixel_share,
                 image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction)
-            augment_config.validate()
         config = PipelineConfig(
             outliers=OutlierConfig.with_removal(
                 remove, keep, near_duplicate_distance=near_duplicate_distance,
@@ -417,7 +416,6 @@ def augment_command(
             image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
             recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
             allow_unsplit=allow_unsplit)
-        config.validate()
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = augment(dataset, config)
@@ -490,14 +488,13 @@ def split_command(
     stops the command with the group sizes, and one far off its ratio prints a warning;
     --max-group-size cuts large groups into blocks without leakage.
     """
-    from curate.split import SplitConfig, check_config, parse_ratios, split_dataset
+    from curate.split import SplitConfig, parse_ratios, split_dataset
     from curate.writers import check_output, write_dataset
 
     with user_errors():
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins, max_group_size=max_group_size)
-        check_config(config)
         check_output(out, force, [data])
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         result = split_dataset(dataset, config)

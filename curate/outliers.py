@@ -37,6 +37,15 @@ class OutlierConfig:
     label_quality: str | None = None      # label_quality.csv of `segment crossval`
     label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
 
+    def __post_init__(self) -> None:
+        """Raise ConfigError for unknown checks, and for label_issue without its table."""
+        unknown = [c for c in self.checks + self.remove if c not in CHECKS]
+        if unknown:
+            raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
+        if "label_issue" in self.checks + self.remove and not self.label_quality:
+            raise ConfigError("the label_issue check needs the table of `segment crossval`: "
+                              "pass --label-quality RUN/label_quality.csv")
+
     @classmethod
     def with_removal(cls, remove: list[str] | None = None, keep: list[str] | None = None,
                      **fields) -> "OutlierConfig":
@@ -48,13 +57,7 @@ class OutlierConfig:
 
 def resolved(config: OutlierConfig, dataset: Dataset) -> OutlierConfig:
     """A new config as the checks run it: the dataset's ignore index, and label_issue among
-    the checks when a label_quality table is given (raises ConfigError for unknown checks)."""
-    unknown = [c for c in config.checks + config.remove if c not in CHECKS]
-    if unknown:
-        raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
-    if "label_issue" in config.checks + config.remove and not config.label_quality:
-        raise ConfigError("the label_issue check needs the table of `segment crossval`: pass "
-                          "--label-quality RUN/label_quality.csv")
+    the checks when a label_quality table is given."""
     checks = list(config.checks)
     if config.label_quality and "label_issue" not in checks:
         checks.append("label_issue")

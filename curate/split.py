@@ -51,9 +51,23 @@ class SplitConfig:
     pixel_bins: int = 6
     max_group_size: float | None = None   # pairs (>= 1) or a fraction of all pairs (< 1)
 
+    def __post_init__(self) -> None:
+        """Raise ConfigError for ratios, distance, bins or group size that cannot work."""
+        _check_ratios(tuple(self.ratios))
+        if not 0 <= self.near_duplicate_distance <= MAX_DISTANCE:
+            raise ConfigError(
+                f"near_duplicate_distance {self.near_duplicate_distance} is outside "
+                f"0..{MAX_DISTANCE} (bits of a 64-bit pHash); 6 is the default, 0 groups only "
+                "identical hashes."
+            )
+        if self.pixel_bins < 1:
+            raise ConfigError(f"pixel_bins {self.pixel_bins} must be at least 1 (1 stratifies "
+                              "on class presence only).")
+        group_limit(self.max_group_size, 1)
+
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
-    """'0.7,0.15,0.15' -> (0.7, 0.15, 0.15), checked with `check_config`'s rules."""
+    """'0.7,0.15,0.15' -> (0.7, 0.15, 0.15), checked with SplitConfig's rules."""
     try:
         ratios = tuple(float(part) for part in text.split(","))
     except ValueError:
@@ -79,21 +93,6 @@ def _check_ratios(ratios) -> None:
         raise ConfigError(
             f"Ratios {shown} sum to {sum(ratios):g}; they must sum to 1, e.g. 0.7,0.15,0.15."
         )
-
-
-def check_config(config: SplitConfig) -> None:
-    """Raise ConfigError for ratios, distance or bins that cannot work."""
-    _check_ratios(tuple(config.ratios))
-    if not 0 <= config.near_duplicate_distance <= MAX_DISTANCE:
-        raise ConfigError(
-            f"near_duplicate_distance {config.near_duplicate_distance} is outside "
-            f"0..{MAX_DISTANCE} (bits of a 64-bit pHash); 6 is the default, 0 groups only "
-            "identical hashes."
-        )
-    if config.pixel_bins < 1:
-        raise ConfigError(f"pixel_bins {config.pixel_bins} must be at least 1 (1 stratifies "
-                          "on class presence only).")
-    group_limit(config.max_group_size, 1)
 
 
 # --- groups ----------------------------------------------------------------------------------
@@ -184,7 +183,6 @@ def stratified_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int
 
     `groups` (from `split_groups`) is computed when not given.
     """
-    check_config(config)
     n = len(manifest)
     if n == 0:
         return np.zeros(0, dtype=object)
@@ -343,7 +341,6 @@ def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | Non
     `link_distance` (default `config.near_duplicate_distance`) is the pHash distance within
     which two pairs of a cut group count as near duplicates when the cuts are sealed.
     """
-    check_config(config)
     n = len(manifest)
     whole = split_groups(manifest, config) if n else np.zeros(0, dtype=np.int64)
     limit = group_limit(config.max_group_size, n)
@@ -378,7 +375,6 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
     ratio is left out of every split (split '' and the reason in `split_gap`). The manifest
     then also records `split_block` (group id, block k/n) for every pair of a cut group.
     """
-    check_config(config)
     if len(dataset) == 0:
         raise InputError("The dataset has no pairs to split.")
     manifest = build_manifest(dataset)

@@ -41,7 +41,7 @@ class AugmentConfig:
         return cls(target_class=target_class, count=count, pixel_share=pixel_share,
                    image_share=image_share, **fields)
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         """Raise ConfigError for option values that no dataset could satisfy."""
         given = [name for name in ("count", "pixel_share", "image_share")
                  if getattr(self, name) is not None]
