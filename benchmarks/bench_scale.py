@@ -64,7 +64,7 @@ import json, resource, sys, time
 from curate.readers import read_dataset, ReadOptions
 from curate.features import scan
 from curate.outliers import OutlierConfig, find_outliers
-from curate.checks import near
+from curate import neighbours as near
 
 def rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -30,9 +30,9 @@ _API = {
     "split_dataset": "curate.split",
     "find_leakage": "curate.leakage",
     "AugmentConfig": "curate.augment",
-    "PipelineConfig": "curate.pipeline",
-    "run_pipeline": "curate.pipeline",
-    "write_result": "curate.pipeline",
+    "PipelineConfig": "curate.run",
+    "run_pipeline": "curate.run",
+    "write_result": "curate.run",
 }
 
 __all__ = ["__version__", *_API]

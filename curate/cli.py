@@ -340,7 +340,7 @@ def run_command(
     """
     from curate.augment import AugmentConfig
     from curate.outliers import OutlierConfig
-    from curate.pipeline import PipelineConfig, run_pipeline, write_result
+    from curate.run import PipelineConfig, run_pipeline, write_result
     from curate.split import SplitConfig, parse_ratios
     from curate.writers import check_output
 

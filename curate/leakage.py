@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.checks.near import hashes_to_array, near_pairs
+from curate.neighbours import hashes_to_array, near_pairs
 from curate.dataset import Dataset
 from curate.errors import ConfigError, InputError
 from curate.manifest import build_manifest

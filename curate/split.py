@@ -28,7 +28,7 @@ from curate.blocks import (
     cut_groups, describe_groups, far_off, fill_empty_splits, gather_blocks, group_limit,
     seal_cuts,
 )
-from curate.checks.near import connected_groups, hashes_to_array, near_pairs
+from curate.neighbours import connected_groups, hashes_to_array, near_pairs
 from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.features import scan

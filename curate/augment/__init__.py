@@ -6,7 +6,7 @@ output dataset, manifest, summary and report files.
 """
 
 from curate.augment.config import RECIPES, AugmentConfig
-from curate.augment.pipeline import augment
+from curate.augment.grow import augment
 from curate.augment.plan import plan_augmentation, train_rows
 from curate.augment.recipes import apply_plan, copy_paste
 
