@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segment import __version__, plots, runtime
+from segment import __version__, atomic, checkpoints, plots
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
 from segment.errors import ConfigError, InputError, OutputExistsError
 from segment.outputs import check_not_input
@@ -180,7 +180,7 @@ def collect_run(run: str | Path) -> RunFacts:
     if ckpt is None and config is None and history is None:
         raise InputError(f"{root} is not a run folder: it has none of best.pt, last.pt, "
                          "config.json, metrics.csv; expected the --out folder of `segment train`")
-    state = runtime.load_checkpoint(ckpt) if ckpt is not None else None
+    state = checkpoints.load_checkpoint(ckpt) if ckpt is not None else None
     # The checkpoint embeds config and history too; the files win, the checkpoint fills gaps.
     config = config or (state["config"] if state else None)
     history = history if history is not None else list(state["history"]) if state else []
@@ -370,7 +370,7 @@ def _pick_split(info, split: str | None) -> str:
 def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = None,
                      count: int = SHEET_COUNT, device: str = "cpu") -> tuple[bytes, str]:
     """PNG bytes of (truth overlay | prediction overlay) tiles for the first `count` images."""
-    state = runtime.load_checkpoint(checkpoint)
+    state = checkpoints.load_checkpoint(checkpoint)
     info = load_dataset(data)
     if info.num_classes != state["num_classes"]:
         raise InputError(f"{data} has {info.num_classes} classes but the checkpoint was trained "
@@ -445,5 +445,5 @@ def write_report(run: str | Path, out: str | Path, data: str | Path | None = Non
     out = Path(out)
     check_report_path(out, force, data)
     text = render_report(run, data, split, device)
-    runtime.atomic_write(out, lambda p: _write_readable(p, text))
+    atomic.atomic_write(out, lambda p: _write_readable(p, text))
     return out
