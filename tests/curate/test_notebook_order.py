@@ -55,3 +55,30 @@ def test_notebook_steps_give_the_pipeline_manifest(tmp_path, monkeypatch):
     assert written[0] == written[1]
     assert (tmp_path / "curated_all" / "card.md").is_file()
     assert (tmp_path / "curated_all" / "report.html").is_file()
+
+
+def test_steps_leave_their_input_and_config_alone():
+    """find_outliers used to set config.ignore_index from the dataset and split_dataset to
+    append to the input's history; every step now returns new values instead."""
+    import copy
+
+    from curate.outliers import OutlierConfig, clean, find_outliers
+    from curate.readers import ReadOptions, load_dataset
+    from curate.split import SplitConfig, split_dataset
+
+    data = load_dataset(ROOT / SAMPLE, ReadOptions(num_classes=5, ignore_index=None))
+    data = data.subset(range(80))
+    outliers, split = OutlierConfig(), SplitConfig(ratios=(0.5, 0.25, 0.25))
+    configs = copy.deepcopy((outliers, split))
+    columns = list(data.manifest.columns)
+
+    found = find_outliers(data, outliers)
+    kept = clean(found.dataset, outliers)
+    result = split_dataset(kept.dataset, split)
+
+    assert (outliers, split) == configs and outliers.ignore_index == 0
+    assert data.history == [] and list(data.manifest.columns) == columns
+    assert "removed" in found.dataset.manifest and "split_group" not in kept.dataset.manifest
+    recorded = kept.dataset.history[-1]["options"]
+    assert recorded["ignore_index"] is None           # the dataset's, recorded as before
+    assert [s["command"] for s in result.dataset.history] == ["outliers", "split"]
