@@ -262,7 +262,10 @@ def crossval(**values: Any) -> None:
                       f"best val mIoU {miou:.4f} ({seconds:.0f}s)", highlight=False)
 
     try:
-        cfg = TrainConfig(**{**values, "data": str(values["data"]), "out": str(values["out"])})
+        # The options are exactly `segment train`'s (see _crossval_signature): from_dict puts
+        # the model's into the config's ModelSpec.
+        cfg = TrainConfig.from_dict({**values, "data": str(values["data"]),
+                                     "out": str(values["out"])})
         console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
                       f"on {folds - 1}/{folds} of the train split each", highlight=False)
         result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
