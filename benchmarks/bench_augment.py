@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -92,7 +93,7 @@ def main(n_new: int = 2000) -> None:
     manifest = build_manifest(dataset)
     manifest["split"] = np.random.default_rng(0).choice(
         ["train", "val", "test"], len(manifest), p=[0.7, 0.15, 0.15])
-    dataset.manifest = manifest
+    dataset = replace(dataset, manifest=manifest)
     print(f"data: {DATA.name}, {len(dataset)} pairs {dataset.images[0].shape}; {n_new} new "
           f"pairs; cpus allowed: {len(os.sched_getaffinity(0))}; cv2 threads: "
           f"{cv2.getNumThreads()}")
@@ -104,7 +105,7 @@ def main(n_new: int = 2000) -> None:
     result, t_augment = timed(lambda: augment(dataset, config))
     with tempfile.TemporaryDirectory() as tmp:
         _, t_write = timed(lambda: write_dataset(Path(tmp) / "out", result.dataset,
-                                                 result.manifest, result.reports))
+                                                 result.reports))
     total = len(result.dataset)
     t_write_new = t_write * n_new / total        # the new pairs' share of the folder write
     rows = [

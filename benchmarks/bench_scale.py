@@ -63,16 +63,16 @@ def write_npz(path: Path, n: int, seed: int = 0) -> dict:
 
 STAGES = r"""
 import json, resource, sys, time
-from curate.readers import load_dataset, ReadOptions
+from curate.readers import read_dataset, ReadOptions
 from curate.features import scan
 from curate.outliers import OutlierConfig, find_outliers
-from curate.checks import near
+from curate import neighbours as near
 
 def rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 out = {}
-t = time.perf_counter(); data = load_dataset(sys.argv[1], ReadOptions(num_classes=5))
+t = time.perf_counter(); data = read_dataset(sys.argv[1], ReadOptions(num_classes=5))
 out["read"] = (time.perf_counter() - t, rss())
 t = time.perf_counter(); table = scan(data)
 out["scan"] = (time.perf_counter() - t, rss())

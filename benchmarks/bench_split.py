@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from curate.features import scan
 from curate.leakage import find_leakage
-from curate.readers import load_dataset
+from curate.readers import read_dataset
 from curate.split import SPLITS, SplitConfig, split_report, stratified_split, worst_deviation
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4mars-mars64" / "train.npz"
@@ -60,7 +60,7 @@ def main() -> int:
         print(f"{args.data} is absent; pass --data PATH to the AI4Mars train.npz.")
         return 2
     start = time.perf_counter()
-    dataset = load_dataset(args.data)
+    dataset = read_dataset(args.data)
     manifest = scan(dataset)
     print(f"{args.data}: {len(manifest)} pairs, read and scanned in "
           f"{time.perf_counter() - start:.2f} s")

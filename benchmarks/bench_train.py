@@ -21,7 +21,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 import torch  # noqa: E402
 
-from segment.config import TrainConfig  # noqa: E402
+from segment.checkpoints import spec_dict  # noqa: E402
+from segment.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.data import to_input  # noqa: E402
 from segment.train import _build  # noqa: E402
 from segment.model import UNetSpec, count_parameters  # noqa: E402
@@ -34,12 +35,8 @@ MODES = {
 
 
 def meta_for(cfg: TrainConfig, num_classes: int = 5) -> dict:
-    spec = UNetSpec(
-        in_channels=1, num_classes=num_classes, depth=cfg.depth, base_width=cfg.base_width,
-        batchnorm=cfg.batchnorm, spatial_dropout=cfg.spatial_dropout, dropout=cfg.dropout,
-        se=cfg.se, residual=cfg.residual, attention=cfg.attention, aspp=cfg.aspp,
-    )
-    return {"spec": dataclasses.asdict(spec), "class_weights": [0.0] + [1.0] * (num_classes - 1),
+    spec = UNetSpec(in_channels=1, num_classes=num_classes, **dataclasses.asdict(cfg.model))
+    return {"spec": spec_dict(spec), "class_weights": [0.0] + [1.0] * (num_classes - 1),
             "ignore_index": 0, "normalization": {"mean": [0.5], "std": [0.25]}}
 
 
@@ -73,7 +70,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--height", type=int, default=64)
     parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--base-width", type=int, default=TrainConfig.base_width)
+    parser.add_argument("--base-width", type=int, default=ModelSpec.base_width)
     parser.add_argument("--no-se", action="store_true", help="turn squeeze-excitation off")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
@@ -82,10 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)  # model init; this is a standalone script, global state is ours
-    base = TrainConfig(base_width=args.base_width, se=not args.no_se)
+    base = TrainConfig(model=ModelSpec(base_width=args.base_width, se=not args.no_se))
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"{args.threads} threads, batch {args.batch}, {args.height}x{args.width}, "
-          f"base_width {base.base_width}, se {base.se}, loss {base.loss}, "
+          f"base_width {base.model.base_width}, se {base.model.se}, loss {base.loss}, "
           f"params {count_parameters(_build(base, meta_for(base), torch.device('cpu')).model):,}")
     defaults = TrainConfig()
     print(f"defaults a user gets: channels_last={defaults.channels_last} compile={defaults.compile}")

@@ -6,7 +6,7 @@ The Python API mirrors the commands (names are imported on first use, so that
     import curate
     data = curate.load_dataset("mars.npz", curate.ReadOptions(num_classes=5))
     found = curate.find_outliers(data, curate.OutlierConfig())
-    kept, manifest, reports = curate.clean(data, found, curate.OutlierConfig())
+    kept = curate.clean(found.dataset, curate.OutlierConfig())   # StepResult(dataset, ...)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ _API = {
     "ReadOptions": "curate.readers",
     "load_dataset": "curate.readers",
     "build_manifest": "curate.manifest",
+    "StepResult": "curate.step",
     "write_dataset": "curate.writers",
     "OutlierConfig": "curate.outliers",
     "find_outliers": "curate.outliers",
@@ -29,9 +30,9 @@ _API = {
     "split_dataset": "curate.split",
     "find_leakage": "curate.leakage",
     "AugmentConfig": "curate.augment",
-    "PipelineConfig": "curate.pipeline",
-    "run_pipeline": "curate.pipeline",
-    "write_result": "curate.pipeline",
+    "PipelineConfig": "curate.run",
+    "run_pipeline": "curate.run",
+    "write_result": "curate.run",
 }
 
 __all__ = ["__version__", *_API]

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from curate.checks.near import hashes_to_array, near_pairs
+from curate.neighbours import hashes_to_array, near_pairs
 from curate.errors import ConfigError
 
 

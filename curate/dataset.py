@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
+SPLITS = ("train", "val", "test")   # the split names a manifest's `split` column holds
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,10 @@ class Dataset:
     """Image/mask pairs held in memory.
 
     images[i] is (H, W) or (H, W, 3) uint8; masks[i] is (H, W) uint8 holding class labels
-    after any label map was applied. `manifest` is the per-pair table when the dataset was read
-    from a curated folder (it carries split, origin and provenance columns); otherwise None.
+    after any label map was applied. `manifest` is the per-pair table, one row per pair in
+    this order: `load_dataset` always sets it (a curated folder's own, with split, origin and
+    provenance columns, else a pixel scan); it is None only for a Dataset built by hand.
+    Steps return new datasets and never change one they are given.
     """
 
     ids: list[str]

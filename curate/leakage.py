@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.checks.near import hashes_to_array, near_pairs
+from curate.neighbours import hashes_to_array, near_pairs
 from curate.dataset import Dataset
 from curate.errors import ConfigError, InputError
 from curate.manifest import build_manifest
-from curate.split import MAX_DISTANCE, SPLITS, with_features
+from curate.dataset import SPLITS
+from curate.split import MAX_DISTANCE, with_features
 
 LEAKAGE_COLUMNS = ["id_a", "split_a", "id_b", "split_b", "distance", "kind"]
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
-from curate import __version__
 from curate.dataset import Dataset
 from curate.features import scan
 from curate.writers import order_columns
 
 
 def build_manifest(dataset: Dataset, features: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The dataset's manifest: its own if it came from a curated folder, else a fresh scan.
+    """A copy of the dataset's manifest; a fresh scan for a Dataset built by hand without one.
 
     A fresh manifest has every feature column, an empty `split` and `origin` 'original'.
     """
@@ -23,12 +24,8 @@ def build_manifest(dataset: Dataset, features: pd.DataFrame | None = None) -> pd
     return order_columns(table)
 
 
-def record(dataset: Dataset, command: str, options: dict, summary: dict) -> None:
-    """Append one step to the dataset's history (written to dataset.json and the card)."""
-    dataset.history.append({
-        "command": command,
-        "options": {k: v for k, v in options.items()},
-        "tool_version": __version__,
-        "input": dataset.origin_path,
-        "summary": summary,
-    })
+def with_manifest(dataset: Dataset) -> Dataset:
+    """The dataset itself when it has a manifest, else a new one carrying a fresh scan."""
+    if dataset.manifest is not None:
+        return dataset
+    return replace(dataset, manifest=build_manifest(dataset))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -10,8 +10,10 @@ import pandas as pd
 from curate.checks import CHECKS, DEFAULT_REMOVE, labels, run_checks
 from curate.dataset import Dataset
 from curate.features import scan
-from curate.manifest import build_manifest, record
+from curate.errors import ConfigError, InputError
+from curate.manifest import build_manifest
 from curate.plots import class_legend, contact_sheet, pair_tile
+from curate.step import StepResult, recorded
 from curate.writers import to_json
 
 
@@ -31,49 +33,58 @@ class OutlierConfig:
     bright_level: float = 250.0           # mean gray level above which an image is bright
     checks: list[str] = field(default_factory=lambda: [c for c in CHECKS if c != "label_issue"])
     remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
-    ignore_index: int | None = 0          # taken from the dataset
+    ignore_index: int | None = 0          # the checks use the dataset's (see `resolved`)
     label_quality: str | None = None      # label_quality.csv of `segment crossval`
     label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
 
+    def __post_init__(self) -> None:
+        """Raise ConfigError for unknown checks, and for label_issue without its table."""
+        unknown = [c for c in self.checks + self.remove if c not in CHECKS]
+        if unknown:
+            raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
+        if "label_issue" in self.checks + self.remove and not self.label_quality:
+            raise ConfigError("the label_issue check needs the table of `segment crossval`: "
+                              "pass --label-quality RUN/label_quality.csv")
 
-@dataclass
-class OutlierResult:
-    """What `find_outliers` decided: the full per-pair table and the counts per check."""
-
-    table: pd.DataFrame          # manifest columns + check columns, one row per input pair
-    counts: dict[str, int]       # pairs flagged by each check
-    removed: int
-    kept: int
-
-    def flagged(self) -> pd.DataFrame:
-        """The rows with at least one flag, with id, source, flags, reason, removed, scores."""
-        rows = self.table[self.table["flags"] != ""]
-        score_columns = [c for c in self.table.columns if c.endswith("_score")]
-        return rows[["id", "source", "flags", "removed", "reason"] + score_columns]
+    @classmethod
+    def with_removal(cls, remove: list[str] | None = None, keep: list[str] | None = None,
+                     **fields) -> "OutlierConfig":
+        """The removal rule: remove what the default checks flag plus `remove`, minus `keep`
+        (each check once); the other fields as given."""
+        removal = [c for c in DEFAULT_REMOVE + list(remove or []) if c not in (keep or [])]
+        return cls(remove=list(dict.fromkeys(removal)), **fields)
 
 
-def find_outliers(dataset: Dataset, config: OutlierConfig,
-                  manifest: pd.DataFrame | None = None) -> OutlierResult:
-    """Scan once, run every configured check, and decide which pairs to remove."""
-    unknown = [c for c in config.checks + config.remove if c not in CHECKS]
-    if unknown:
-        from curate.errors import ConfigError
-        raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
-    config.ignore_index = dataset.ignore_index
-    if "label_issue" in config.checks + config.remove and not config.label_quality:
-        from curate.errors import ConfigError
-        raise ConfigError("the label_issue check needs the table of `segment crossval`: pass "
-                          "--label-quality RUN/label_quality.csv")
-    if config.label_quality and "label_issue" not in config.checks:
-        config.checks = [*config.checks, "label_issue"]
-    manifest = build_manifest(dataset) if manifest is None else manifest
+def resolved(config: OutlierConfig, dataset: Dataset) -> OutlierConfig:
+    """A new config as the checks run it: the dataset's ignore index, and label_issue among
+    the checks when a label_quality table is given."""
+    checks = list(config.checks)
+    if config.label_quality and "label_issue" not in checks:
+        checks.append("label_issue")
+    return replace(config, ignore_index=dataset.ignore_index, checks=checks)
+
+
+def find_outliers(dataset: Dataset, config: OutlierConfig) -> StepResult:
+    """Scan once, run every configured check, and decide which pairs to remove.
+
+    The result's dataset holds every input pair; its manifest gains the check columns
+    (`is_<check>`, `<check>_score`, flags, reason) and `removed`. `clean` then drops those
+    pairs. Its summary counts the pairs each check flags.
+    """
+    config = resolved(config, dataset)
+    manifest = build_manifest(dataset)
     manifest = manifest.drop(columns=_check_columns(manifest), errors="ignore")
     manifest = _with_layout(manifest, dataset)
     checks = run_checks(manifest, config, config.checks)
     table = pd.concat([manifest.reset_index(drop=True), checks.reset_index(drop=True)], axis=1)
-    counts = {name: int(table[f"is_{name}"].sum()) for name in config.checks}
-    removed = int(table["removed"].sum())
-    return OutlierResult(table, counts, removed, len(table) - removed)
+    return StepResult(replace(dataset, manifest=table), summary_of(table, config.checks))
+
+
+def flagged(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows with at least one flag, with id, source, flags, reason, removed, scores."""
+    rows = table[table["flags"] != ""]
+    score_columns = [c for c in table.columns if c.endswith("_score")]
+    return rows[["id", "source", "flags", "removed", "reason"] + score_columns]
 
 
 def _with_layout(manifest: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -95,41 +106,54 @@ def _check_columns(manifest: pd.DataFrame) -> list[str]:
             ("flags", "reason", "removed", "dup_group")]
 
 
-def clean(dataset: Dataset, result: OutlierResult, config: OutlierConfig,
-          sheet_per_check: int = 6) -> tuple[Dataset, pd.DataFrame, dict]:
-    """The kept pairs, their manifest, and the report files for the output folder."""
-    keep = np.flatnonzero(~result.table["removed"].to_numpy())
-    kept = dataset.subset(keep)
-    manifest = result.table.iloc[keep].drop(columns=["removed"]).reset_index(drop=True)
-    summary = summary_of(result)
+def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> StepResult:
+    """Drop the pairs `find_outliers` marked removed; record the step; build its reports.
+
+    `dataset` is the dataset `find_outliers` returned (its manifest has `removed`).
+    """
+    table = dataset.manifest
+    if table is None or "removed" not in table.columns:
+        raise InputError("clean() takes the dataset that find_outliers() returned (its "
+                         "manifest has a 'removed' column); call find_outliers(dataset, "
+                         "config) first and pass its .dataset.")
+    config = resolved(config, dataset)
+    keep = np.flatnonzero(~table["removed"].to_numpy())
+    summary = summary_of(table, config.checks)
     options = asdict(config)
     if not config.label_quality:  # runs without the table record what they always did
         options.pop("label_quality"), options.pop("label_issue_share")
-    record(kept, "outliers", options, summary)
+    kept = dataset.subset(keep)
+    kept = recorded(kept, "outliers", options, summary,
+                    manifest=kept.manifest.drop(columns=["removed"]))
     reports = {
-        "outliers.csv": result.flagged().to_csv(index=False),
+        "outliers.csv": flagged(table).to_csv(index=False),
         "outliers.json": to_json(summary),
-        "outliers.png": outlier_sheet(dataset, result, sheet_per_check, config.label_quality),
+        "outliers.png": outlier_sheet(dataset, config, sheet_per_check),
     }
     if dataset.problems:
         reports["skipped.csv"] = pd.DataFrame(
             [(p.source, p.reason) for p in dataset.problems],
             columns=["source", "reason"]).to_csv(index=False)
-    return kept, manifest, reports
+    return StepResult(kept, summary, reports)
 
 
-def summary_of(result: OutlierResult) -> dict:
-    return {"pairs_in": len(result.table), "removed": result.removed, "kept": result.kept,
-            "flagged_by_check": result.counts}
+def summary_of(table: pd.DataFrame, checks: list[str]) -> dict:
+    """Pairs in, removed and kept, and the pairs each check flags."""
+    removed = int(table["removed"].sum())
+    return {"pairs_in": len(table), "removed": removed, "kept": len(table) - removed,
+            "flagged_by_check": {name: int(table[f"is_{name}"].sum()) for name in checks}}
 
 
-def outlier_sheet(dataset: Dataset, result: OutlierResult, per_check: int = 6,
-                  label_quality: str | None = None) -> bytes:
-    """Contact sheet: up to `per_check` flagged pairs of each check, with their reasons
-    (label issues also show the model's predicted mask, read from beside `label_quality`)."""
-    table = result.table
+def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -> bytes:
+    """Contact sheet of the dataset `find_outliers` returned: up to `per_check` flagged pairs
+    of each check, with their reasons (label issues also show the model's predicted mask,
+    read from beside `config.label_quality`)."""
+    config = resolved(config, dataset)
+    table, label_quality = dataset.manifest, config.label_quality
+    counts = summary_of(table, config.checks)["flagged_by_check"]
+    removed = int(table["removed"].sum())
     tiles, shown = [], set()
-    for name, count in result.counts.items():
+    for name, count in counts.items():
         rows = np.flatnonzero(table[f"is_{name}"].to_numpy())
         rows = [r for r in rows if r not in shown][:per_check]
         predicted = (labels.predicted_masks(label_quality, [table["id"].iat[r] for r in rows])
@@ -145,6 +169,6 @@ def outlier_sheet(dataset: Dataset, result: OutlierResult, per_check: int = 6,
                         predicted.get(table["id"].iat[r]), dataset.num_classes,
                         dataset.ignore_index))
             tiles.append((tile, caption))
-    title = (f"curate outliers: {result.removed} of {len(table)} pairs removed; "
-             + ", ".join(f"{k} {v}" for k, v in result.counts.items() if v))
+    title = (f"curate outliers: {removed} of {len(table)} pairs removed; "
+             + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names, dataset.ignore_index))

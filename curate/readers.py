@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
 
 from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
+from curate.manifest import with_manifest
 from curate.labels import (check_collisions, describe_label_map, infer_label_map,
                             raw_values)
-from curate.progress import step
+from curate.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
+    ColourMaskError, _read_folder, _read_pairs, _safe_id, _unique_ids, read_image, read_mask,
+)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-# Larger images than this are refused as a likely decompression bomb (PIL's own limit is
-# about 89 Mpx and only warns); segmentation tiles are far smaller.
-MAX_PIXELS = 40_000_000
 # Manifest columns read as text, whatever they look like (a hex hash can be all digits).
 TEXT_COLUMNS = {c: str for c in ("id", "image", "mask", "source", "split", "origin", "phash",
                                  "image_sha1", "mask_sha1", "pair_sha1", "dup_group",
@@ -63,7 +58,16 @@ def parse_label_map(text: str | None) -> dict[int, int] | None:
 
 
 def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
-    """Read `path` (npz file, images/+masks/ folder, or curated folder) into a Dataset."""
+    """Read `path` (npz file, images/+masks/ folder, or curated folder) into a Dataset.
+
+    The dataset carries its manifest from here on: a curated folder's own, else a scan.
+    """
+    return with_manifest(read_dataset(path, options))
+
+
+def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
+    """The pairs of `path` as read, without the pixel scan: a raw input's manifest is None
+    (benchmarks time reading alone with it; everyone else wants `load_dataset`)."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():
@@ -232,166 +236,6 @@ def _ids_from_names(names, n: int) -> list[str]:
     if names is None or len(names) != n:
         return [f"pair_{i:05d}" for i in range(n)]
     return _unique_ids([_safe_id(str(name)) for name in names])
-
-
-def _safe_id(name: str) -> str:
-    """A file-name-safe id: keeps letters (any script), digits, '-', '_' and '.'."""
-    cleaned = re.sub(r"[^\w.\-]+", "_", name.strip()).strip("._")
-    return cleaned or "pair"
-
-
-def _unique_ids(ids: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    result = []
-    for id_ in ids:
-        count = seen.get(id_, 0)
-        seen[id_] = count + 1
-        result.append(id_ if count == 0 else f"{id_}__{count}")
-    return result
-
-
-# --- folders ---------------------------------------------------------------------------------
-
-def _read_folder(path: Path):
-    image_files = _files_by_stem(path / "images")
-    mask_files = _files_by_stem(path / "masks")
-    if not image_files and not mask_files:
-        raise InputError(
-            f"{path}/images and {path}/masks hold no image files "
-            f"(looked for {sorted(IMAGE_SUFFIXES)})."
-        )
-    problems = [Problem(f"images/{f.name}", "no mask with the same file stem in masks/")
-                for stem, f in image_files.items() if stem not in mask_files]
-    problems += [Problem(f"masks/{f.name}", "no image with the same file stem in images/")
-                 for stem, f in mask_files.items() if stem not in image_files]
-    images, masks, ids, sources = [], [], [], []
-    stems = sorted(set(image_files) & set(mask_files))
-    decoded = _read_pairs([(image_files[s], mask_files[s]) for s in stems])
-    for stem, result in zip(stems, decoded):
-        image_file = image_files[stem]
-        if isinstance(result, InputError):
-            problems.append(Problem(f"{image_file.parent.name}/{image_file.name}", str(result)))
-            continue
-        images.append(result[0])
-        masks.append(result[1])
-        ids.append(_safe_id(stem))
-        sources.append(f"images/{image_file.name}")
-    if not images:
-        colour = [r for r in decoded if isinstance(r, ColourMaskError)]
-        if colour and len(colour) == len(decoded):
-            raise InputError(
-                f"{path}: every mask is colour-coded ({len(colour)} masks; e.g. "
-                f"{colour[0].file}: {colour[0].colours}). curate reads class labels, one "
-                "number per pixel: convert each colour to its class number 0..K-1 and save "
-                "the masks as single-channel PNGs (mode L, or mode P with the colours as its "
-                "palette), then read them with --num-classes K."
-            )
-        details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
-        raise InputError(f"{path}: no usable image/mask pair. {details}")
-    return images, masks, _unique_ids(ids), sources, problems
-
-
-def _read_pairs(files: list[tuple[Path, Path]]) -> list[tuple[np.ndarray, np.ndarray] | InputError]:
-    """Decode (image, mask) file pairs in order; a pair that cannot be read gives its error.
-
-    Pillow releases the GIL while decoding, so threads help for large images; each thread
-    takes a contiguous chunk, because for small images per-file task overhead would eat the
-    gain (measured: 6000 pairs of 64x128 read as fast as serially, never slower).
-    """
-    def read(chunk: list[tuple[Path, Path]]):
-        out = []
-        for image_file, mask_file in chunk:
-            try:
-                out.append((read_image(image_file), read_mask(mask_file)))
-            except InputError as exc:
-                out.append(exc)
-            advance(1)
-        return out
-
-    chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
-    with step("reading image/mask files", len(files)) as advance, \
-            ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-        return [result for chunk in pool.map(read, chunks) for result in chunk]
-
-
-def _files_by_stem(folder: Path) -> dict[str, Path]:
-    files = {}
-    for f in sorted(folder.iterdir()):
-        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
-            files.setdefault(f.stem, f)
-    return files
-
-
-def _open(path: Path) -> Image.Image:
-    # The size is checked from the header before any pixel is decoded. (No warnings filter
-    # here: catch_warnings is not thread-safe, and files are decoded on a thread pool.)
-    try:
-        img = Image.open(path)
-        if img.width * img.height > MAX_PIXELS:
-            raise InputError(
-                f"{path.name} is {img.width}x{img.height} pixels, over the "
-                f"{MAX_PIXELS:,}-pixel limit (a possible decompression bomb); "
-                "tile or downscale it first."
-            )
-        img.load()
-        return img
-    except InputError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(
-            f"{path.name} declares more pixels than the {MAX_PIXELS:,}-pixel limit (a "
-            f"possible decompression bomb: {exc}); tile or downscale it first."
-        ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(
-            f"{path.name} cannot be decoded as an image ({type(exc).__name__}: {exc}); "
-            "it may be truncated or corrupt."
-        ) from exc
-
-
-def read_image(path: Path) -> np.ndarray:
-    """(H, W) or (H, W, 3) uint8 array; 16-bit images are scaled down to 8 bits."""
-    img = _open(path)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(img, dtype=np.uint32)
-        return (array >> 8).astype(np.uint8) if array.max() > 255 else array.astype(np.uint8)
-    if img.mode in ("L", "RGB"):
-        return np.asarray(img, dtype=np.uint8).copy()
-    if img.mode in ("LA", "1", "P"):
-        return np.asarray(img.convert("L"), dtype=np.uint8).copy()
-    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
-
-
-def read_mask(path: Path) -> np.ndarray:
-    """(H, W) uint8 raw label values; palette indices are labels; gray RGB is accepted."""
-    img = _open(path)
-    array = np.asarray(img)
-    if img.mode in ("L", "P", "1"):
-        return array.astype(np.uint8)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        if array.max() > 255:
-            raise InputError(
-                f"{path.name} is a 16-bit mask with values up to {array.max()}; "
-                "expected class labels 0..255."
-            )
-        return array.astype(np.uint8)
-    if array.ndim == 3 and (array[..., :3] == array[..., :1]).all():
-        return array[..., 0].astype(np.uint8)
-    raise ColourMaskError(
-        f"{path.name} is a colour ({img.mode}) mask; expected a single-channel label image "
-        "(mode L or P) whose values are class labels. Convert colours to labels first.",
-        path.name, array)
-
-
-class ColourMaskError(InputError):
-    """A mask whose pixels are colours, not labels; names a few of its colours."""
-
-    def __init__(self, message: str, file: str, array: np.ndarray):
-        super().__init__(message)
-        self.file = file
-        found = np.unique(array.reshape(-1, array.shape[-1])[:, :3], axis=0)
-        shown = ", ".join(str(tuple(int(v) for v in c)) for c in found[:6])
-        self.colours = f"{len(found)} colours: {shown}" + (" ..." if len(found) > 6 else "")
 
 
 # --- curated folders -------------------------------------------------------------------------

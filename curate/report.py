@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from curate import __version__
-from curate.card import (
-    SPLITS, UNKNOWN, Facts, class_chart, class_table, collect, counts, known_limitations,
-    removed_pairs,
+from curate.cards.facts import (
+    UNKNOWN, Facts, class_chart, class_table, collect, counts, known_limitations,
+    removed_pairs, split_table,
 )
+from curate.dataset import SPLITS
 
 # Section ids are stable: tests and links rely on them.
 SECTION_IDS = ("summary", "classes", "outliers", "splits", "augmentation", "history")
@@ -157,21 +158,12 @@ def outliers_section(facts: Facts) -> str:
 
 def splits_section(facts: Facts) -> str:
     step = facts.step("split")
-    m = facts.manifest
-    keep = [k for k in range(len(facts.class_names)) if k != facts.ignore_index]
-    rows = []
-    for name in SPLITS + ("unsplit",):
-        part = m[m["split"] == name] if name != "unsplit" else m[~m["split"].isin(SPLITS)]
-        if name == "unsplit" and len(part) == 0:
-            continue
-        shares = class_table(part, facts.class_names, facts.ignore_index)["labelled_share_pct"]
-        aug = int((part["origin"] == "augmented").sum()) if "origin" in part else 0
-        rows.append([name, len(part), aug] + [f"{shares.iat[k]:.2f}" for k in keep])
+    names, rows = split_table(facts)
     how = (f"Made by curate split with {json.dumps(step.options)}."
            if step else "How the splits were made: not recorded (no split step).")
     return (paragraph(how, None if step else "missing")
-            + table(["split", "pairs", "augmented"] + [f"{facts.class_names[k]} px %"
-                                                       for k in keep], rows, (0,), "split-table")
+            + table(["split", "pairs", "augmented"] + [f"{n} px %" for n in names], rows, (0,),
+                    "split-table")
             + figure(_png(facts, "split.png"), "class shares per split",
                      "Class shares per split (from curate split)", "img-split"))
 

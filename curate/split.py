@@ -24,17 +24,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from curate.blocks import (
-    cut_groups, describe_groups, far_off, fill_empty_splits, gather_blocks, group_limit,
-    seal_cuts,
-)
-from curate.checks.near import connected_groups, hashes_to_array, near_pairs
-from curate.dataset import Dataset
+from curate.blocks import cut_groups, fill_empty_splits, gather_blocks, group_limit, seal_cuts
+from curate.neighbours import connected_groups, hashes_to_array, near_pairs
+from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.features import scan
-from curate.manifest import build_manifest, record
+from curate.manifest import build_manifest
+from curate.shares import pixel_counts
+from curate.split_advice import cut_summary, far_off_warnings, refuse_empty
+from curate.split_report import counted_classes, split_figure, split_report, worst_deviation
+from curate.step import StepResult, recorded
 
-SPLITS = ("train", "val", "test")
 MAX_DISTANCE = 20      # near_pairs splits 64 bits into distance + 1 chunks; beyond ~20 it
                        # degenerates into comparing nearly all pairs and links unrelated images
 
@@ -50,9 +50,23 @@ class SplitConfig:
     pixel_bins: int = 6
     max_group_size: float | None = None   # pairs (>= 1) or a fraction of all pairs (< 1)
 
+    def __post_init__(self) -> None:
+        """Raise ConfigError for ratios, distance, bins or group size that cannot work."""
+        _check_ratios(tuple(self.ratios))
+        if not 0 <= self.near_duplicate_distance <= MAX_DISTANCE:
+            raise ConfigError(
+                f"near_duplicate_distance {self.near_duplicate_distance} is outside "
+                f"0..{MAX_DISTANCE} (bits of a 64-bit pHash); 6 is the default, 0 groups only "
+                "identical hashes."
+            )
+        if self.pixel_bins < 1:
+            raise ConfigError(f"pixel_bins {self.pixel_bins} must be at least 1 (1 stratifies "
+                              "on class presence only).")
+        group_limit(self.max_group_size, 1)
+
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
-    """'0.7,0.15,0.15' -> (0.7, 0.15, 0.15), checked with `check_config`'s rules."""
+    """'0.7,0.15,0.15' -> (0.7, 0.15, 0.15), checked with SplitConfig's rules."""
     try:
         ratios = tuple(float(part) for part in text.split(","))
     except ValueError:
@@ -78,21 +92,6 @@ def _check_ratios(ratios) -> None:
         raise ConfigError(
             f"Ratios {shown} sum to {sum(ratios):g}; they must sum to 1, e.g. 0.7,0.15,0.15."
         )
-
-
-def check_config(config: SplitConfig) -> None:
-    """Raise ConfigError for ratios, distance or bins that cannot work."""
-    _check_ratios(tuple(config.ratios))
-    if not 0 <= config.near_duplicate_distance <= MAX_DISTANCE:
-        raise ConfigError(
-            f"near_duplicate_distance {config.near_duplicate_distance} is outside "
-            f"0..{MAX_DISTANCE} (bits of a 64-bit pHash); 6 is the default, 0 groups only "
-            "identical hashes."
-        )
-    if config.pixel_bins < 1:
-        raise ConfigError(f"pixel_bins {config.pixel_bins} must be at least 1 (1 stratifies "
-                          "on class presence only).")
-    group_limit(config.max_group_size, 1)
 
 
 # --- groups ----------------------------------------------------------------------------------
@@ -150,11 +149,6 @@ def _require(manifest: pd.DataFrame, columns: list[str], why: str) -> None:
 
 # --- labels and the assignment ---------------------------------------------------------------
 
-def counted_classes(num_classes: int, ignore_index: int | None) -> list[int]:
-    """The classes that stratification and the report count (all but ignore_index)."""
-    return [k for k in range(num_classes) if k != ignore_index]
-
-
 def pair_labels(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
                 pixel_bins: int, smallest_ratio: float = 0.15) -> np.ndarray:
     """(N, M) 0/1 labels per pair: class presence, then per class its pixel-count bin.
@@ -164,9 +158,7 @@ def pair_labels(manifest: pd.DataFrame, num_classes: int, ignore_index: int | No
     class gets fewer bins when it is rare: each bin should hold enough pairs (2 /
     smallest_ratio) to be shared out in proportion, else binning costs image-share balance.
     """
-    classes = counted_classes(num_classes, ignore_index)
-    _require(manifest, [f"px_{k}" for k in classes], "(per-class pixel counts)")
-    px = manifest[[f"px_{k}" for k in classes]].to_numpy(dtype=np.float64)   # (N, K')
+    px = pixel_counts(manifest, counted_classes(num_classes, ignore_index)).astype(np.float64)
     columns = [px > 0]
     for c in range(px.shape[1]):
         present = px[:, c] > 0
@@ -185,7 +177,6 @@ def stratified_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int
 
     `groups` (from `split_groups`) is computed when not given.
     """
-    check_config(config)
     n = len(manifest)
     if n == 0:
         return np.zeros(0, dtype=object)
@@ -260,62 +251,6 @@ def _neediest(need: np.ndarray, size_need: np.ndarray, usable: np.ndarray,
     return int(candidates[0])
 
 
-# --- report ----------------------------------------------------------------------------------
-
-def split_report(manifest: pd.DataFrame, splits: np.ndarray, num_classes: int,
-                 ignore_index: int | None = None,
-                 class_names: list[str] | None = None) -> pd.DataFrame:
-    """Per split ('all' first) and counted class: shares and their deviation from the whole.
-
-    Columns: split, images, class, class_name, images_with_class, image_share_pct (pairs
-    containing the class / pairs in the split), image_share_dev_pp, pixel_share_pct (the
-    class's pixels / counted pixels, i.e. pixels not of ignore_index), pixel_share_dev_pp.
-    Deviations are in percentage points from the 'all' row; NaN for an empty split.
-    """
-    classes = counted_classes(num_classes, ignore_index)
-    names = class_names or [f"class {k}" for k in range(num_classes)]
-    _require(manifest, [f"px_{k}" for k in classes], "(per-class pixel counts)")
-    px = manifest[[f"px_{k}" for k in classes]].to_numpy(dtype=np.float64)   # (N, K')
-    splits = np.asarray(splits, dtype=object)
-    rows = []
-    whole = _shares(px)
-    for name in ("all",) + SPLITS:
-        chosen = px if name == "all" else px[splits == name]
-        images, with_class, image_share, pixel_share = _shares(chosen)
-        for c, k in enumerate(classes):
-            rows.append({
-                "split": name, "images": images, "class": k, "class_name": names[k],
-                "images_with_class": int(with_class[c]),
-                "image_share_pct": image_share[c],
-                "image_share_dev_pp": image_share[c] - whole[2][c],
-                "pixel_share_pct": pixel_share[c],
-                "pixel_share_dev_pp": pixel_share[c] - whole[3][c],
-            })
-    report = pd.DataFrame(rows)
-    numeric = [c for c in report.columns if c.endswith(("_pct", "_pp"))]
-    report[numeric] = report[numeric].astype(float).round(4)
-    return report
-
-
-def _shares(px: np.ndarray):
-    images = len(px)
-    with_class = (px > 0).sum(axis=0)
-    total = px.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        image_share = 100.0 * with_class / images if images else np.full(px.shape[1], np.nan)
-        pixel_share = 100.0 * px.sum(axis=0) / total if total else np.full(px.shape[1], np.nan)
-    return images, with_class, image_share, pixel_share
-
-
-def worst_deviation(report: pd.DataFrame) -> dict[str, float]:
-    """Largest absolute deviation (pp) over splits and classes, for image and pixel share."""
-    parts = report[report["split"] != "all"]
-    return {
-        "image_share_pp": float(parts["image_share_dev_pp"].abs().max()),
-        "pixel_share_pp": float(parts["pixel_share_dev_pp"].abs().max()),
-    }
-
-
 # --- the whole step --------------------------------------------------------------------------
 
 def with_features(dataset: Dataset, manifest: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -350,7 +285,6 @@ def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | Non
     `link_distance` (default `config.near_duplicate_distance`) is the pHash distance within
     which two pairs of a cut group count as near duplicates when the cuts are sealed.
     """
-    check_config(config)
     n = len(manifest)
     whole = split_groups(manifest, config) if n else np.zeros(0, dtype=np.int64)
     limit = group_limit(config.max_group_size, n)
@@ -369,11 +303,11 @@ def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | Non
     return SplitPlan(splits, groups, whole, block, blocks, gap, limit)
 
 
-def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(manifest with `split` and `split_group` filled in, split_report).
+def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
+    """A new dataset whose manifest has `split` and `split_group` filled in, and a 'split'
+    step in its history; the result's `table` is the split report (also in its reports).
 
-    Appends a 'split' step to dataset.history. Refuses datasets holding augmented pairs:
-    augment after splitting, so that copies of a training pair stay in train. Refuses a
+    Refuses datasets holding augmented pairs: augment after splitting, so that copies of a training pair stay in train. Refuses a
     split that leaves a split with a ratio > 0 empty (the groups are too large); the
     summary's `warnings` name splits far from their ratio.
 
@@ -385,7 +319,6 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
     ratio is left out of every split (split '' and the reason in `split_gap`). The manifest
     then also records `split_block` (group id, block k/n) for every pair of a cut group.
     """
-    check_config(config)
     if len(dataset) == 0:
         raise InputError("The dataset has no pairs to split.")
     manifest = build_manifest(dataset)
@@ -402,7 +335,7 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
                       _link_distance(dataset, manifest, config))
     splits, groups = plan.splits, plan.groups
     pairs = {name: int((splits == name).sum()) for name in SPLITS}
-    _refuse_empty(pairs, plan, config)
+    refuse_empty(pairs, plan, config)
     # Columns of an earlier split's cut would describe a split that is no longer there.
     manifest = manifest.drop(columns=["split_block", "split_gap"], errors="ignore")
     manifest["split"] = splits
@@ -422,16 +355,17 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> tuple[pd.DataFrame, 
         "worst_deviation_pp": worst_deviation(report),
     }
     if plan.limit is not None:
-        summary["cut"] = _cut_summary(plan)
-    warnings = _far_off_warnings(pairs, plan, config)
+        summary["cut"] = cut_summary(plan)
+    warnings = far_off_warnings(pairs, plan, config)
     if warnings:
         summary["warnings"] = warnings
     options = asdict(config)
     options["ratios"] = list(config.ratios)
     if config.max_group_size is None:       # the default: records stay as they were before it
         del options["max_group_size"]
-    record(dataset, "split", options, summary)
-    return manifest, report
+    reports = {"split_report.csv": report.to_csv(index=False), "split.png": split_figure(report)}
+    return StepResult(recorded(dataset, "split", options, summary, manifest=manifest), summary,
+                      reports, table=report)
 
 
 def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig) -> int:
@@ -444,111 +378,3 @@ def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig
                 if isinstance(found, int):
                     distance = max(distance, min(found, MAX_DISTANCE))
     return distance
-
-
-def _whole_sizes(groups: np.ndarray) -> np.ndarray:
-    sizes = np.bincount(groups, minlength=len(groups))
-    return sizes[sizes > 0]
-
-
-def _refuse_empty(pairs: dict[str, int], plan: SplitPlan, config: SplitConfig) -> None:
-    """Raise InputError when a split with a ratio > 0 holds no pair, with the remedies."""
-    ratio = dict(zip(SPLITS, config.ratios))
-    empty = [name for name in SPLITS if ratio[name] > 0 and pairs[name] == 0]
-    if not empty:
-        return
-    n = len(plan.splits)
-    shown = ",".join(f"{r:g}" for r in config.ratios)
-    names = " and ".join(empty)
-    fallback = [r for r in config.ratios]
-    takes = max((s for s in range(len(SPLITS)) if SPLITS[s] not in empty),
-                key=lambda s: fallback[s])
-    for s, name in enumerate(SPLITS):
-        if name in empty:
-            fallback[takes] += fallback[s]
-            fallback[s] = 0.0
-    alternative = ",".join(f"{r:g}" for r in fallback)
-    suggest = _suggested_limit(config, n)
-    sizes = _whole_sizes(plan.groups)
-    text = (f"The split would leave {names} empty although --ratios {shown} asks for "
-            f"{' and '.join(f'{100 * ratio[e]:g} %' for e in empty)} of the {n} pairs: "
-            f"{describe_groups(sizes)}.")
-    if plan.limit is not None:
-        gaps = sum(1 for g in plan.gap if g)
-        text += (f" That is after --max-group-size {plan.limit}"
-                 + (f", which left {gaps} pairs at block cuts out of every split" if gaps
-                    else "") + ".")
-    else:
-        text += (" Pairs in one group (near duplicates, identical images, equal "
-                 "--group-column values) must share a split.")
-    static = plan.limit is not None and 2 * sum(1 for g in plan.gap if g) >= n
-    if static:
-        text += (" Most pairs of the cut groups are near duplicates of pairs in other blocks "
-                 "(a static scene or camera), so no cut separates them without leakage.")
-    choices = []
-    if (suggest and sizes.max() > suggest and not static
-            and (plan.limit is None or plan.limit > suggest)):
-        choices.append(f"--max-group-size {suggest} cuts larger groups into contiguous blocks "
-                       "and leaves out the pairs at each cut that are near duplicates across "
-                       "splits, so nothing leaks (split_block and split_gap in the manifest "
-                       "say what it did)")
-    choices.append(f"--ratios {alternative} does without {names}")
-    choices.append("more pairs from other scenes or sequences give the split groups to share "
-                   "out")
-    text += (" Choices: " + "; ".join(choices) + ". Lowering --near-duplicate-distance "
-             "would break the groups by letting near duplicates leak across splits (`curate "
-             "check-leakage` flags them).")
-    raise InputError(text)
-
-
-def _far_off_warnings(pairs: dict[str, int], plan: SplitPlan, config: SplitConfig
-                      ) -> list[str]:
-    ratio = dict(zip(SPLITS, config.ratios))
-    off = far_off(pairs, ratio)
-    if not off:
-        return []
-    total = sum(pairs.values())
-    sizes = _whole_sizes(plan.groups)
-    shown = ", ".join(f"{name} {pairs[name]} ({100 * pairs[name] / total:.1f} % against "
-                      f"{100 * ratio[name]:g} %)" for name in off)
-    text = (f"The split is far from --ratios {','.join(f'{r:g}' for r in config.ratios)}: "
-            f"{shown} of {total} split pairs; {describe_groups(sizes)}.")
-    if plan.limit is not None:
-        gaps = sum(1 for g in plan.gap if g)
-        text = text.replace("; one group holds", "; one group or block holds") + (
-            f" --max-group-size {plan.limit} left {gaps} pairs at the cuts out of every "
-            "split, from the split with the largest ratio.")
-    suggest = _suggested_limit(config, len(plan.splits))
-    if plan.limit is None and suggest and sizes.max() > suggest:
-        text += (f" --max-group-size {suggest} cuts larger groups into contiguous blocks "
-                 "without leakage.")
-    return [text]
-
-
-def _suggested_limit(config: SplitConfig, n: int) -> int | None:
-    """A --max-group-size that lets the smallest split with a ratio hold one whole block."""
-    suggest = int(min(r for r in config.ratios if r > 0) * n)
-    return suggest if suggest >= 2 else None
-
-
-def _cut_summary(plan: SplitPlan) -> dict:
-    cut = plan.block > 0
-    gap = np.array([bool(g) for g in plan.gap])
-    return {
-        "max_group_size": plan.limit,
-        "groups_cut": int(len(np.unique(plan.whole_groups[cut]))),
-        "pairs_in_cut_groups": int(cut.sum()),
-        "blocks": int(len(np.unique(plan.groups[cut]))),
-        "gap_pairs": int(gap.sum()),
-    }
-
-
-def split_figure(report: pd.DataFrame) -> bytes:
-    """PNG bytes: image share of each class per split, beside the whole."""
-    from curate.plots import bar_chart
-
-    names = list(dict.fromkeys(report["class_name"]))
-    series = {split: part["image_share_pct"].fillna(0).tolist()
-              for split, part in report.groupby("split", sort=False)}
-    return bar_chart(series, names, "Images containing each class, per split",
-                     "images containing the class (%)")

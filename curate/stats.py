@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from curate.plots import bar_chart
+from curate.shares import class_shares, pixel_counts
 
 
 @dataclass
@@ -28,29 +29,19 @@ class ClassStats:
         }
 
 
-def pixel_counts(manifest: pd.DataFrame, num_classes: int) -> np.ndarray:
-    """(N, K) per-pair class pixel counts from the manifest's px_k columns."""
-    missing = [f"px_{k}" for k in range(num_classes) if f"px_{k}" not in manifest.columns]
-    if missing:
-        from curate.errors import InputError
-        raise InputError(f"The manifest lacks the columns {missing}; re-create it with curate.")
-    return manifest[[f"px_{k}" for k in range(num_classes)]].to_numpy(dtype=np.int64)
-
-
 def class_stats(manifest: pd.DataFrame, class_names: list[str]) -> ClassStats:
     """Statistics over all rows of `manifest` (filter it first for one split)."""
     k = len(class_names)
     counts = pixel_counts(manifest, k)
     present = counts > 0
-    total = max(int(counts.sum()), 1)
-    n = len(manifest)
+    pixel_share, image_share = class_shares(counts, empty=0.0)
     per_class = pd.DataFrame({
         "class": np.arange(k),
         "name": class_names,
         "pixels": counts.sum(axis=0),
-        "pixel_share_pct": np.round(100 * counts.sum(axis=0) / total, 2),
+        "pixel_share_pct": np.round(pixel_share, 2),
         "images": present.sum(axis=0),
-        "image_share_pct": np.round(100 * present.sum(axis=0) / max(n, 1), 2),
+        "image_share_pct": np.round(image_share, 2),
     })
     co = present.T.astype(np.int64) @ present.astype(np.int64)           # (K, K)
     cooccurrence = pd.DataFrame(co, index=class_names, columns=class_names)

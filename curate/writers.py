@@ -115,19 +115,20 @@ def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
 def write_dataset(
     out: Path,
     dataset: Dataset,
-    manifest: pd.DataFrame,
     reports: dict[str, bytes | str] | None = None,
     force: bool = False,
     finalize: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write images/, masks/, manifest.csv, dataset.json and reports/ to `out` atomically.
 
-    `manifest` has one row per pair of `dataset`, in the same order; its image/mask
-    columns are filled in here. `finalize(folder)` runs on the complete folder before it is
+    The manifest is the dataset's own (a fresh scan for a Dataset built by hand without one);
+    its image/mask columns are filled in here. `finalize(folder)` runs on the complete folder before it is
     moved into place (e.g. to render a data card from it).
     """
+    from curate.manifest import build_manifest   # manifest imports this module
+
     out = Path(out)
-    manifest = manifest.copy()
+    manifest = build_manifest(dataset)
     manifest["image"] = [f"images/{i}.png" for i in dataset.ids]
     manifest["mask"] = [f"masks/{i}.png" for i in dataset.ids]
     with atomic_dir(out, force) as tmp:

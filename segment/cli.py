@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from segment.config import TrainConfig
+from segment.config import ModelSpec, TrainConfig
 from segment.errors import SegmentError
 from segment.interrupt import InterruptibleGroup
 
@@ -111,15 +111,15 @@ def train(
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without val mean-IoU gain.")] = TrainConfig.patience,
     min_delta: Annotated[float, typer.Option(help="Smallest val mean-IoU gain that counts.")] = TrainConfig.min_delta,
     max_minutes: Annotated[float, typer.Option(help="Stop after the epoch that passes this wall time (0 = off).")] = TrainConfig.max_minutes,
-    depth: Annotated[int, typer.Option(help="Encoder levels (input padded to a multiple of 2**depth).")] = TrainConfig.depth,
-    base_width: Annotated[int, typer.Option(help="Channels of the first level; doubles per level.")] = TrainConfig.base_width,
-    batchnorm: Annotated[bool, typer.Option(help="BatchNorm after each convolution.")] = TrainConfig.batchnorm,
-    spatial_dropout: Annotated[float, typer.Option(help="Dropout2d rate after each block.")] = TrainConfig.spatial_dropout,
-    dropout: Annotated[float, typer.Option(help="Dropout before the classifier.")] = TrainConfig.dropout,
-    se: Annotated[bool, typer.Option(help="Squeeze-and-excitation in each block.")] = TrainConfig.se,
-    residual: Annotated[bool, typer.Option(help="Residual shortcut in each block.")] = TrainConfig.residual,
-    attention: Annotated[bool, typer.Option(help="Attention gates on the skip connections.")] = TrainConfig.attention,
-    aspp: Annotated[bool, typer.Option(help="ASPP in the bottleneck.")] = TrainConfig.aspp,
+    depth: Annotated[int, typer.Option(help="Encoder levels (input padded to a multiple of 2**depth).")] = ModelSpec.depth,
+    base_width: Annotated[int, typer.Option(help="Channels of the first level; doubles per level.")] = ModelSpec.base_width,
+    batchnorm: Annotated[bool, typer.Option(help="BatchNorm after each convolution.")] = ModelSpec.batchnorm,
+    spatial_dropout: Annotated[float, typer.Option(help="Dropout2d rate after each block.")] = ModelSpec.spatial_dropout,
+    dropout: Annotated[float, typer.Option(help="Dropout before the classifier.")] = ModelSpec.dropout,
+    se: Annotated[bool, typer.Option(help="Squeeze-and-excitation in each block.")] = ModelSpec.se,
+    residual: Annotated[bool, typer.Option(help="Residual shortcut in each block.")] = ModelSpec.residual,
+    attention: Annotated[bool, typer.Option(help="Attention gates on the skip connections.")] = ModelSpec.attention,
+    aspp: Annotated[bool, typer.Option(help="ASPP in the bottleneck.")] = ModelSpec.aspp,
     loss: Annotated[str, typer.Option(help="Sum of ce, dice, tversky, focal_tversky joined by '+'.")] = TrainConfig.loss,
     class_weights: Annotated[Weights, typer.Option(help="CE class weights from the train split.")] = Weights(TrainConfig.class_weights),
     class_weight_power: Annotated[float, typer.Option(help="Raise balanced weights to this power (0.5 = sqrt).")] = TrainConfig.class_weight_power,
@@ -140,15 +140,24 @@ def train(
     """Train a U-Net on the train split; select on val mean IoU; write best.pt and last.pt."""
     from segment.train import train as run_training
 
-    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in locals().items()
-              if k not in ("force", "resume", "run_training")}
     from segment.distributed import quiet_unless_main
     quiet_unless_main(console, err_console)  # under torchrun, rank 0 alone prints
     try:
         keep_saved = ("epochs",) if epochs is None else ()
-        values["epochs"] = TrainConfig.epochs if epochs is None else epochs
-        values["batch_size"] = batch_size or 0  # 0: from the pixel budget once the size is known
-        cfg = TrainConfig(**{**values, "data": str(data), "out": str(out)})
+        model = ModelSpec(depth=depth, base_width=base_width, batchnorm=batchnorm,
+                          spatial_dropout=spatial_dropout, dropout=dropout, se=se,
+                          residual=residual, attention=attention, aspp=aspp)
+        cfg = TrainConfig(
+            data=str(data), out=str(out), model=model, loss=loss,
+            class_weights=class_weights.value, class_weight_power=class_weight_power,
+            tversky_alpha=tversky_alpha, tversky_beta=tversky_beta, focal_gamma=focal_gamma,
+            epochs=TrainConfig.epochs if epochs is None else epochs,
+            batch_size=batch_size or 0,  # 0: from the pixel budget once the size is known
+            lr=lr, weight_decay=weight_decay, scheduler=scheduler.value,
+            plateau_patience=plateau_patience, patience=patience, min_delta=min_delta,
+            max_minutes=max_minutes, augment=augment, workers=workers, seed=seed,
+            device=device.value, amp=amp, channels_last=channels_last, compile=compile,
+            threads=threads)
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except SegmentError as exc:
         _fail(exc)
@@ -255,7 +264,10 @@ def crossval(**values: Any) -> None:
                       f"best val mIoU {miou:.4f} ({seconds:.0f}s)", highlight=False)
 
     try:
-        cfg = TrainConfig(**{**values, "data": str(values["data"]), "out": str(values["out"])})
+        # The options are exactly `segment train`'s (see _crossval_signature): from_dict puts
+        # the model's into the config's ModelSpec.
+        cfg = TrainConfig.from_dict({**values, "data": str(values["data"]),
+                                     "out": str(values["out"])})
         console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
                       f"on {folds - 1}/{folds} of the train split each", highlight=False)
         result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)

@@ -1,9 +1,10 @@
-"""The flat, typed training configuration; CLI flags map one to one onto its fields."""
+"""The typed training configuration, validated at construction; CLI flags map one to one onto
+its fields (the model's onto the fields of its ModelSpec)."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from segment.errors import ConfigError
@@ -15,12 +16,10 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass
-class TrainConfig:
-    """Everything a training run depends on; saved into every checkpoint."""
+class ModelSpec:
+    """The U-Net's architecture options, declared once: TrainConfig holds one, and the model's
+    UNetSpec adds the data's channel and class counts to them."""
 
-    data: str = ""
-    out: str = "runs/segment"
-    # model
     depth: int = 3
     base_width: int = 16
     batchnorm: bool = True
@@ -30,6 +29,28 @@ class TrainConfig:
     residual: bool = False
     attention: bool = False
     aspp: bool = False
+
+    def __post_init__(self) -> None:
+        """Raise ConfigError for an architecture the U-Net cannot build."""
+        if not 1 <= self.depth <= 6:
+            raise ConfigError(f"depth must be between 1 and 6, got {self.depth}")
+        if self.base_width < 1:
+            raise ConfigError(f"base_width must be at least 1, got {self.base_width}")
+        for name in ("spatial_dropout", "dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+
+MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelSpec))
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved into every checkpoint (flat, see to_dict)."""
+
+    data: str = ""
+    out: str = "runs/segment"
+    model: ModelSpec = field(default_factory=ModelSpec)
     # loss
     loss: str = "ce+dice"
     class_weights: str = "balanced"
@@ -61,15 +82,34 @@ class TrainConfig:
     threads: int = 0  # 0 = leave torch's default
 
     def __post_init__(self) -> None:
-        validate(self)
+        """Raise ConfigError for values a user could pass but the trainer cannot honour."""
+        loss_terms(self.loss)
+        _check_choice("scheduler", self.scheduler, SCHEDULERS)
+        _check_choice("class_weights", self.class_weights, CLASS_WEIGHTS)
+        _check_choice("device", self.device, DEVICES)
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 0:
+            raise ConfigError(f"batch_size must be at least 1 (or 0 = from the pixel budget), got {self.batch_size}")
+        if not 0.0 <= self.class_weight_power <= 1.0:
+            raise ConfigError(f"class_weight_power must be in [0, 1], got {self.class_weight_power}")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The flat dict saved in checkpoints and config.json: the model's fields in place."""
+        flat: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            flat.update(dataclasses.asdict(value) if f.name == "model" else {f.name: value})
+        return flat
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        """A config from a flat dict (to_dict's, a checkpoint's); unknown keys are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"model"}
+        model = ModelSpec(**{k: v for k, v in values.items() if k in MODEL_FIELDS})
+        return cls(model=model, **{k: v for k, v in values.items() if k in known})
 
 
 # Default images per step: a budget of pixels per batch, so that memory per step stays about the
@@ -110,26 +150,3 @@ def loss_terms(spec: str) -> list[str]:
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def validate(cfg: TrainConfig) -> None:
-    """Raise ConfigError for values a user could pass but the trainer cannot honour."""
-    loss_terms(cfg.loss)
-    _check_choice("scheduler", cfg.scheduler, SCHEDULERS)
-    _check_choice("class_weights", cfg.class_weights, CLASS_WEIGHTS)
-    _check_choice("device", cfg.device, DEVICES)
-    if not 1 <= cfg.depth <= 6:
-        raise ConfigError(f"depth must be between 1 and 6, got {cfg.depth}")
-    positive = {"base_width": cfg.base_width, "epochs": cfg.epochs}
-    for name, value in positive.items():
-        if value < 1:
-            raise ConfigError(f"{name} must be at least 1, got {value}")
-    if cfg.batch_size < 0:
-        raise ConfigError(f"batch_size must be at least 1 (or 0 = from the pixel budget), got {cfg.batch_size}")
-    for name in ("spatial_dropout", "dropout"):
-        if not 0.0 <= getattr(cfg, name) < 1.0:
-            raise ConfigError(f"{name} must be in [0, 1), got {getattr(cfg, name)}")
-    if not 0.0 <= cfg.class_weight_power <= 1.0:
-        raise ConfigError(f"class_weight_power must be in [0, 1], got {cfg.class_weight_power}")
-    if cfg.lr <= 0:
-        raise ConfigError(f"lr must be positive, got {cfg.lr}")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from segment import runtime
+from segment import atomic, checkpoints, device as devices
 from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
@@ -146,16 +146,16 @@ def _train_fold(cfg: TrainConfig, info: DatasetInfo, images, masks, val, out: Pa
                 hooks: TrainHooks):
     """One `segment train` on the given arrays, written to `out`; returns (best state, result)."""
     out.mkdir(parents=True)
-    device = runtime.select_device(cfg.device)
+    device = devices.select_device(cfg.device)
     started = time.monotonic()
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(cfg.seed)
         run = _build(cfg, _meta(cfg, info, images, masks), device)
-        runtime.write_json(out / "config.json", cfg.to_dict())
+        atomic.write_json(out / "config.json", cfg.to_dict())
         reason = _loop(run, out, PairDataset(images, masks, cfg.augment, cfg.seed), val, hooks, started)
     result = _finish(run, out, val, reason, started)
-    state = runtime.load_checkpoint(out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt")
+    state = checkpoints.load_checkpoint(out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt")
     return state, result
 
 
@@ -200,7 +200,7 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
     probs = np.lib.format.open_memmap(tmp / "oof_probs.npy", mode="w+", dtype=np.float16,
                                       shape=(n, info.num_classes, h, w))
     seconds, mious, selection = [], [], ""
-    device = runtime.select_device(config.device)
+    device = devices.select_device(config.device)
     for k in range(folds):
         t0 = time.monotonic()
         held = np.flatnonzero(fold_of == k)
@@ -209,7 +209,7 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
         cfg = replace(config, out=str(tmp / f"fold_{k}"))
         state, result = _train_fold(cfg, info, images[fit], masks[fit], (val_images, val_masks),
                                     tmp / f"fold_{k}", hooks)
-        model = runtime.model_from_checkpoint(state, device)
+        model = checkpoints.model_from_checkpoint(state, device)
         probs[held] = predict_probs(model, images[held], state, device)
         seconds.append(round(time.monotonic() - t0, 2))
         mious.append(round(float(result.best_val_miou), 6))
@@ -217,9 +217,9 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
             on_fold(k, folds, len(fit), len(held), seconds[-1], mious[-1])
     probs.flush()
     table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names)
-    runtime.write_text(tmp / "label_quality.csv", table.to_csv(index=False))
+    atomic.write_text(tmp / "label_quality.csv", table.to_csv(index=False))
     wall = round(time.monotonic() - started, 2)
-    runtime.write_json(tmp / "crossval.json", {
+    atomic.write_json(tmp / "crossval.json", {
         "data": str(config.data), "folds": folds, "pairs": n, "probabilities": "oof_probs.npy",
         "probabilities_shape": [n, info.num_classes, h, w], "low_probability": LOW_PROBABILITY,
         "epoch_selection": selection, "fold_seconds": seconds, "fold_val_miou": mious,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from segment import runtime
+from segment import atomic, checkpoints, device as devices
 from segment.data import load_dataset, load_split, read_image, read_mask
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
 from segment.outputs import check_not_input
 from segment.sources import apply_labels, check_exists, raw_kind, read_raw
-from segment.train import split_confusion
+from segment.inference import split_confusion
 
 WHOLE = "all"  # the name in scores_all.json / confusion_all.png for a set scored whole
 
@@ -131,15 +131,15 @@ def evaluate_set(
     files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png"]
     for f in files:
         check_not_input(f, [data, checkpoint], "scores file")
-    state = runtime.load_checkpoint(checkpoint)
+    state = checkpoints.load_checkpoint(checkpoint)
     if options.num_classes is not None and options.num_classes != state["num_classes"]:
         raise InputError(f"--num-classes {options.num_classes} differs from the checkpoint's "
                          f"{state['num_classes']} ({', '.join(state['class_names'])}); leave it out "
                          "or map the labels onto the checkpoint's classes with --label-map")
     ignore = _ignore(state, options)
     images, masks, title, notes = _labelled(state, data, split, options)
-    dev = runtime.select_device(device)
-    model = runtime.model_from_checkpoint(state, dev)
+    dev = devices.select_device(device)
+    model = checkpoints.model_from_checkpoint(state, dev)
     conf = _confusion(model, images, masks, state, dev)
     scores = class_scores(conf, state["class_names"], ignore, void_pixels)
     if files:
@@ -148,7 +148,7 @@ def evaluate_set(
         payload = {"checkpoint": str(checkpoint), "data": str(data), "split": name,
                    "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,
                    **scores.to_dict()}
-        runtime.write_json(files[0], payload)
+        atomic.write_json(files[0], payload)
         plots.confusion_matrix(conf, state["class_names"], files[1])
     return Evaluation(scores, title, name, files, notes)
 

@@ -8,22 +8,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from segment.config import ModelSpec
+
 
 @dataclass
-class UNetSpec:
-    """The architecture knobs of TrainConfig, plus the data-dependent channel counts."""
+class UNetSpec(ModelSpec):
+    """The architecture options of TrainConfig (ModelSpec), plus the data-dependent channel and
+    class counts."""
 
     in_channels: int = 1
     num_classes: int = 5
-    depth: int = 3
-    base_width: int = 16
-    batchnorm: bool = True
-    spatial_dropout: float = 0.1
-    dropout: float = 0.2
-    se: bool = True
-    residual: bool = False
-    attention: bool = False
-    aspp: bool = False
 
 
 class SqueezeExcite(nn.Module):

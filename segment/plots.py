@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from segment.palette import hatch_ignore, palette  # noqa: E402
-from segment.runtime import atomic_write  # noqa: E402
+from segment.atomic import atomic_write  # noqa: E402
 
 # Class colours come from segment.palette, a copy of curate's: one colour per class everywhere.
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from segment import runtime
+from segment import atomic, checkpoints, device as devices, inference
 from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
 from segment.errors import InputError
@@ -58,8 +58,8 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
 
 def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -> list[np.ndarray]:
     """(H, W) uint8 label masks; images of one size are batched together, any size works."""
-    dev = runtime.select_device(device)
-    model = runtime.model_from_checkpoint(state, dev)
+    dev = devices.select_device(device)
+    model = checkpoints.model_from_checkpoint(state, dev)
     masks: list[np.ndarray | None] = [None] * len(images)
     by_shape: dict[tuple, list[int]] = {}
     for i, img in enumerate(images):
@@ -67,7 +67,7 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -
     for indices in by_shape.values():
         stack = np.stack([images[i] for i in indices])
         size = inference_batch_size(*stack.shape[-2:])
-        for where, pred in runtime.predict_batches(model, stack, state["normalization"], dev, size):
+        for where, pred in inference.predict_batches(model, stack, state["normalization"], dev, size):
             for i, m in zip(indices[where], pred.numpy()):
                 masks[i] = m
     return masks  # type: ignore[return-value]
@@ -90,7 +90,7 @@ def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None 
     files = []
     for pid, img, mask in zip(ids, images, masks):
         path = out / "masks" / f"{pid}.png"
-        runtime.atomic_write(path, lambda p, m=mask: Image.fromarray(m).save(p, format="PNG"))
+        atomic.atomic_write(path, lambda p, m=mask: Image.fromarray(m).save(p, format="PNG"))
         files.append(path)
         if overlay == "each":
             files.append(out / "overlays" / f"{pid}.png")
@@ -130,7 +130,7 @@ def predict(
     check_exists(source)
     check_not_input(out, [source, checkpoint], "output folder")
     check_free(out, force)  # before the model runs, not after
-    state = runtime.load_checkpoint(checkpoint)
+    state = checkpoints.load_checkpoint(checkpoint)
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     ids, images = load_inputs(source, split, mode)
     masks = predict_masks(state, images, device)

@@ -1,14 +1,11 @@
 """A static, single-file HTML report of a training run folder (images embedded as data URIs).
 
-The HTML helpers at the top know nothing about training; they mirror curate's report helpers
-without importing curate (the two packages only share the dataset folder contract). The
-sections below read what `segment train` and `segment evaluate` wrote into the run folder.
+The sections read what `segment train` and `segment evaluate` wrote into the run folder; the
+HTML building blocks are in html_page.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import json
 import tempfile
@@ -19,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segment import __version__, plots, runtime
+from segment import __version__, atomic, checkpoints, plots
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
 from segment.errors import ConfigError, InputError, OutputExistsError
+from segment.html_page import esc, figure, numbers, page, paragraph, table
 from segment.outputs import check_not_input
 from segment.palette import palette
 from segment.predict import predict_masks
@@ -33,91 +31,6 @@ KEY_FIELDS = ("data", "epochs", "batch_size", "lr", "scheduler", "loss", "class_
               "depth", "base_width", "augment", "seed", "device", "amp", "threads")
 SHEET_COUNT = 12  # images predicted for the overlay sheet with --data: enough to eyeball
 REPORT_SUFFIXES = (".html", ".htm")
-
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1em;
-       color: #222; }
-h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
-section { margin: 1.5em 0; }
-table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; vertical-align: top; }
-th { background: #f0f0f0; }
-td.text, th.text { text-align: left; }
-tr.best td { background: #eef7ee; font-weight: bold; }
-figure { margin: .8em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
-figure img.pixels { image-rendering: pixelated; width: 100%; }
-figcaption { font-size: .85em; color: #555; }
-.missing { color: #a33; font-style: italic; }
-.numbers { display: flex; gap: 1em; flex-wrap: wrap; }
-.numbers div { border: 1px solid #ccc; border-radius: 4px; padding: .4em .8em; }
-.numbers b { display: block; font-size: 1.4em; }
-.figures { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
-.figures figure { max-width: 48%; }
-.swatch { display: inline-block; width: 1em; height: 1em; border: 1px solid #888;
-          vertical-align: middle; margin: 0 .3em 0 1em; }
-nav a { margin-right: 1em; }
-code { font-size: .85em; word-break: break-word; }
-"""
-
-
-# --- HTML helpers ----------------------------------------------------------------------------
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def figure(png: bytes | None, alt: str, caption: str, fig_id: str, css_class: str = "") -> str:
-    """An embedded PNG with a caption, or a visible 'not available' note."""
-    if png is None:
-        return f'<p class="missing" id="{esc(fig_id)}-missing">{esc(caption)}: not available.</p>'
-    cls = f' class="{esc(css_class)}"' if css_class else ""
-    return (f'<figure><img id="{esc(fig_id)}"{cls} src="{data_uri(png)}" alt="{esc(alt)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
-
-
-def table(columns: list[str], rows: list[list], text_columns: tuple[int, ...] = (),
-          table_id: str | None = None, highlight: frozenset[int] = frozenset()) -> str:
-    """An HTML table; cells are escaped; `text_columns` left-aligned; `highlight` rows bold."""
-    def cells(tag: str, values) -> str:
-        return "".join(f'<{tag}{" class=text" if i in text_columns else ""}>{esc(v)}</{tag}>'
-                       for i, v in enumerate(values))
-    ident = f' id="{esc(table_id)}"' if table_id else ""
-    body = "".join(f"<tr{' class=best' if n in highlight else ''}>{cells('td', row)}</tr>"
-                   for n, row in enumerate(rows))
-    return (f"<table{ident}><thead><tr>{cells('th', columns)}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
-
-
-def paragraph(text: str, css_class: str | None = None, para_id: str | None = None) -> str:
-    cls = f' class="{esc(css_class)}"' if css_class else ""
-    ident = f' id="{esc(para_id)}"' if para_id else ""
-    return f"<p{ident}{cls}>{esc(text)}</p>"
-
-
-def numbers(boxes: list[tuple[str, Any]]) -> str:
-    """Big numbers in boxes; each box has the id n-<label with dashes>."""
-    return '<div class="numbers">' + "".join(
-        f'<div id="n-{esc(k.replace(" ", "-"))}"><b>{esc(v)}</b>{esc(k)}</div>' for k, v in boxes
-    ) + "</div>"
-
-
-def section(section_id: str, title: str, body: str) -> str:
-    return f'<section id="{esc(section_id)}"><h2>{esc(title)}</h2>{body}</section>'
-
-
-def page(title: str, sections: list[tuple[str, str, str]]) -> str:
-    """A whole HTML document: title, a nav bar, then (id, title, body) sections."""
-    nav = "".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t, _ in sections)
-    body = "\n".join(section(i, t, b) for i, t, b in sections)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{esc(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n")
-
 
 # --- what the run folder holds ---------------------------------------------------------------
 
@@ -180,7 +93,7 @@ def collect_run(run: str | Path) -> RunFacts:
     if ckpt is None and config is None and history is None:
         raise InputError(f"{root} is not a run folder: it has none of best.pt, last.pt, "
                          "config.json, metrics.csv; expected the --out folder of `segment train`")
-    state = runtime.load_checkpoint(ckpt) if ckpt is not None else None
+    state = checkpoints.load_checkpoint(ckpt) if ckpt is not None else None
     # The checkpoint embeds config and history too; the files win, the checkpoint fills gaps.
     config = config or (state["config"] if state else None)
     history = history if history is not None else list(state["history"]) if state else []
@@ -370,7 +283,7 @@ def _pick_split(info, split: str | None) -> str:
 def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = None,
                      count: int = SHEET_COUNT, device: str = "cpu") -> tuple[bytes, str]:
     """PNG bytes of (truth overlay | prediction overlay) tiles for the first `count` images."""
-    state = runtime.load_checkpoint(checkpoint)
+    state = checkpoints.load_checkpoint(checkpoint)
     info = load_dataset(data)
     if info.num_classes != state["num_classes"]:
         raise InputError(f"{data} has {info.num_classes} classes but the checkpoint was trained "
@@ -445,5 +358,5 @@ def write_report(run: str | Path, out: str | Path, data: str | Path | None = Non
     out = Path(out)
     check_report_path(out, force, data)
     text = render_report(run, data, split, device)
-    runtime.atomic_write(out, lambda p: _write_readable(p, text))
+    atomic.atomic_write(out, lambda p: _write_readable(p, text))
     return out

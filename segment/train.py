@@ -14,16 +14,16 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from segment.config import (FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size,
-                            inference_batch_size)
+from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.data import PairDataset, load_dataset, load_split, normalization, to_input
 from segment.errors import InputError, OutputExistsError
 from segment.losses import build_loss, class_weights
-from segment.metrics import ClassScores, class_scores, confusion_counts
+from segment.metrics import ClassScores, class_scores
 from segment.model import UNet, UNetSpec, count_parameters
 from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
-from segment import distributed, runtime
+from segment import atomic, checkpoints, distributed, device as devices
+from segment.inference import split_confusion
 
 
 class EarlyStopping:
@@ -156,13 +156,10 @@ def _build(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> _Run
 
 def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict[str, Any]:
     counts = np.bincount(masks.reshape(-1), minlength=info.num_classes)
-    spec = UNetSpec(
-        in_channels=images.shape[1], num_classes=info.num_classes, depth=cfg.depth,
-        base_width=cfg.base_width, batchnorm=cfg.batchnorm, spatial_dropout=cfg.spatial_dropout,
-        dropout=cfg.dropout, se=cfg.se, residual=cfg.residual, attention=cfg.attention, aspp=cfg.aspp,
-    )
+    spec = UNetSpec(in_channels=images.shape[1], num_classes=info.num_classes,
+                    **dataclasses.asdict(cfg.model))
     return {
-        "spec": runtime.spec_dict(spec),
+        "spec": checkpoints.spec_dict(spec),
         "class_names": info.class_names,
         "num_classes": info.num_classes,
         "ignore_index": info.ignore_index,
@@ -261,17 +258,6 @@ def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) ->
     return total / max(n, 1)
 
 
-def split_confusion(model, images, masks, meta, device, channels_last=False) -> np.ndarray:
-    """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
-    k = meta["num_classes"]
-    conf = torch.zeros(k, k, dtype=torch.int64)
-    size = inference_batch_size(*images.shape[-2:])
-    batches = runtime.predict_batches(model, images, meta["normalization"], device, size, channels_last)
-    for where, pred in batches:
-        conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
-    return conf.numpy()
-
-
 def _val_confusion(run: _Run, val) -> np.ndarray:
     """Validation confusion counts; on several processes each rank scores its share of the
     rows and the counts are summed, so every rank gets the counts of the whole split."""
@@ -288,8 +274,8 @@ def _val_confusion(run: _Run, val) -> np.ndarray:
 def _save_epoch(run: _Run, out: Path, state: dict[str, Any]) -> None:
     _write_history(out, run.history)
     if run.stopper.improved:
-        runtime.save_checkpoint(out / "best.pt", state)
-    runtime.save_checkpoint(out / "last.pt", state)
+        checkpoints.save_checkpoint(out / "best.pt", state)
+    checkpoints.save_checkpoint(out / "last.pt", state)
 
 
 def _epoch_row(run: _Run, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
@@ -310,7 +296,7 @@ def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buf, fieldnames=list(history[0]))
     writer.writeheader()
     writer.writerows(history)
-    runtime.write_text(out / "metrics.csv", buf.getvalue())
+    atomic.write_text(out / "metrics.csv", buf.getvalue())
 
 
 def _step_scheduler(run: _Run, value: float) -> None:
@@ -324,11 +310,11 @@ def _finish(run: _Run, out: Path, val, reason: str, started: float) -> TrainResu
     from segment import plots
 
     best_path = out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt"
-    best = runtime.load_checkpoint(best_path)
+    best = checkpoints.load_checkpoint(best_path)
     run.model.load_state_dict(best["model"])
     conf = split_confusion(run.model, *val, run.meta, run.device, run.cfg.channels_last)
     scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
-    runtime.write_json(out / "val_scores.json", {"epoch": best["epoch"], **scores.to_dict()})
+    atomic.write_json(out / "val_scores.json", {"epoch": best["epoch"], **scores.to_dict()})
     plots.learning_curve(run.history, out / "learning_curve.png")
     plots.confusion_matrix(conf, run.meta["class_names"], out / "confusion_val.png")
     return TrainResult(
@@ -364,7 +350,7 @@ def _resume_config(cfg: TrainConfig, out: Path,
                    keep_saved: tuple[str, ...] = ()) -> tuple[TrainConfig, dict[str, Any]]:
     """The saved config; paths, run length and runtime options (not the model or loss) from cfg,
     except the names in `keep_saved`, which keep their saved values."""
-    state = runtime.load_checkpoint(out / "last.pt")
+    state = checkpoints.load_checkpoint(out / "last.pt")
     saved = TrainConfig.from_dict(state["config"])
     for name in ("data", "out", "epochs", "patience", "max_minutes", "workers", "device", "threads"):
         if name not in keep_saved:
@@ -406,7 +392,7 @@ def train(
 def _start_processes(config: TrainConfig) -> None:
     """Under torchrun, join the other training processes (see segment.distributed)."""
     if distributed.from_environment().world_size > 1:
-        distributed.start(runtime.select_device(config.device))
+        distributed.start(devices.select_device(config.device))
 
 
 def check_training_data(data: str | Path) -> None:
@@ -455,7 +441,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     images, masks, _ = load_split(info, "train")
     config = choose_batch_size(config, images, hooks)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
-    device = distributed.device_of(runtime.select_device(config.device))
+    device = distributed.device_of(devices.select_device(config.device))
     started = time.monotonic()
     # Module initialisation and dropout draw from torch's global generator (they take no
     # generator argument), so the run seeds it; fork_rng restores the caller's state afterwards.
@@ -480,7 +466,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
 
 def _write_config(out: Path, config: TrainConfig, run: _Run) -> None:
     extra = {"processes": distributed.world_size()} if distributed.active() else {}
-    runtime.write_json(out / "config.json",
+    atomic.write_json(out / "config.json",
                        {**config.to_dict(), "parameters": count_parameters(run.model), **extra})
 
 

@@ -6,11 +6,11 @@ output dataset, manifest, summary and report files.
 """
 
 from curate.augment.config import RECIPES, AugmentConfig
-from curate.augment.pipeline import AugmentResult, augment
+from curate.augment.grow import augment
 from curate.augment.plan import plan_augmentation, train_rows
 from curate.augment.recipes import apply_plan, copy_paste
 
 __all__ = [
-    "RECIPES", "AugmentConfig", "AugmentResult", "augment", "plan_augmentation", "train_rows",
+    "RECIPES", "AugmentConfig", "augment", "plan_augmentation", "train_rows",
     "apply_plan", "copy_paste",
 ]

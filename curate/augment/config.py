@@ -8,6 +8,7 @@ from curate.errors import ConfigError
 
 # Recipes drawn for the pairs that are not copy-paste; copy_paste is chosen by its fraction.
 RECIPES = ("geometric", "crop_k", "photometric")
+RUN_IMAGE_SHARE = 0.1   # `curate run --class K` without a target grows K to this image share
 
 
 @dataclass
@@ -29,7 +30,18 @@ class AugmentConfig:
     recipes: tuple[str, ...] = RECIPES
     allow_unsplit: bool = False
 
-    def validate(self) -> None:
+    @classmethod
+    def for_run(cls, target_class: int, count: int | None = None,
+                pixel_share: float | None = None, image_share: float | None = None,
+                **fields) -> "AugmentConfig":
+        """The config of `curate run --class K`: image share RUN_IMAGE_SHARE when no target
+        is given."""
+        if count is None and pixel_share is None and image_share is None:
+            image_share = RUN_IMAGE_SHARE
+        return cls(target_class=target_class, count=count, pixel_share=pixel_share,
+                   image_share=image_share, **fields)
+
+    def __post_init__(self) -> None:
         """Raise ConfigError for option values that no dataset could satisfy."""
         given = [name for name in ("count", "pixel_share", "image_share")
                  if getattr(self, name) is not None]

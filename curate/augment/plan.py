@@ -10,6 +10,7 @@ import pandas as pd
 
 from curate.augment.config import AugmentConfig
 from curate.errors import ConfigError, InputError
+from curate.dataset import SPLITS
 
 # crop_k crops a box of this fraction of the height and width around a K pixel, then resizes
 # it back: K's area grows by 1 / scale**2 (about 2.5x on average over this range).
@@ -34,7 +35,7 @@ def train_rows(manifest: pd.DataFrame, allow_unsplit: bool = False) -> np.ndarra
     """Boolean mask of the training rows; an unsplit manifest is refused or, if allowed, all-train."""
     split = (manifest["split"] if "split" in manifest.columns
              else pd.Series("", index=manifest.index)).fillna("").astype(str)
-    if not split.isin(["train", "val", "test"]).any():
+    if not split.isin(SPLITS).any():
         if allow_unsplit:
             return np.ones(len(manifest), dtype=bool)
         raise InputError(
@@ -51,7 +52,6 @@ def train_rows(manifest: pd.DataFrame, allow_unsplit: bool = False) -> np.ndarra
 def plan_augmentation(manifest: pd.DataFrame, config: AugmentConfig) -> pd.DataFrame:
     """One row per new pair: id, parent_id, second_parent_id ('' unless copy_paste), recipe,
     aug_seed. Pure: the same manifest and config give the same plan."""
-    config.validate()
     cols = class_columns(manifest)
     train = manifest[train_rows(manifest, config.allow_unsplit)]
     k = _check_class(train, cols, config.target_class)

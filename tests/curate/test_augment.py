@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -35,7 +36,8 @@ def split_folder(tmp_path_factory) -> Path:
     manifest = build_manifest(dataset)
     manifest["split"] = np.random.default_rng(0).choice(
         ["train", "val", "test"], len(manifest), p=[0.7, 0.15, 0.15])
-    return write_dataset(tmp_path_factory.mktemp("in") / "mars", dataset, manifest)
+    return write_dataset(tmp_path_factory.mktemp("in") / "mars",
+                         replace(dataset, manifest=manifest))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +126,7 @@ def test_reports_and_summary(augmented):
 def test_image_share_target_is_reached(split_folder):
     dataset = load_dataset(split_folder)
     result = augment(dataset, AugmentConfig(ROCK, image_share=0.15, seed=1))
-    train = result.manifest[result.manifest["split"] == "train"]
+    train = result.dataset.manifest[result.dataset.manifest["split"] == "train"]
     assert (train[f"px_{ROCK}"] > 0).mean() >= 0.15
     assert result.summary["target_met"]
 
@@ -161,7 +163,7 @@ def _tiny(tmp_path: Path, splits: list[str]) -> Path:
                       sources=[""] * len(splits), num_classes=3, class_names=["a", "b", "c"])
     manifest = build_manifest(dataset)
     manifest["split"] = splits
-    return write_dataset(tmp_path / "tiny", dataset, manifest)
+    return write_dataset(tmp_path / "tiny", replace(dataset, manifest=manifest))
 
 
 @pytest.mark.parametrize("args, message", [

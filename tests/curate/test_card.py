@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.augment import AugmentConfig, augment
-from curate.card import SECTIONS, UNKNOWN, CardOptions, render_card, to_yaml
+from curate.cards import SECTIONS, UNKNOWN, CardOptions, render_card, to_yaml
 from curate.cli import app
 from curate.outliers import OutlierConfig, clean, find_outliers
 from curate.readers import load_dataset, read_manifest
@@ -29,19 +30,19 @@ def build_curated(root: Path, steps=("outliers", "split", "augment")) -> Path:
     """outliers -> split -> augment on 60 sample pairs plus one planted duplicate."""
     raw = load_dataset(SAMPLE)
     small = raw.subset(list(range(PAIRS)) + [0])
-    small.ids[-1] = small.ids[0] + "_copy"
-    small.origin_path = "mars300.npz"
+    # A new id for the copy: the manifest of the subset would name it by the original's id.
+    small = replace(small, ids=small.ids[:-1] + [small.ids[0] + "_copy"],
+                    origin_path="mars300.npz", manifest=None)
     config = OutlierConfig()
-    kept, manifest, reports = clean(small, find_outliers(small, config), config)
-    folder = write_dataset(root / "out", kept, manifest, reports)
+    kept = clean(find_outliers(small, config).dataset, config)
+    folder = write_dataset(root / "out", kept.dataset, kept.reports)
     if "split" in steps:
-        ds = load_dataset(folder)
-        manifest, report = split_dataset(ds, SplitConfig())
-        folder = write_dataset(root / "split", ds, manifest,
-                               {"split_report.csv": report.to_csv(index=False)})
+        split = split_dataset(load_dataset(folder), SplitConfig())
+        folder = write_dataset(root / "split", split.dataset,
+                               {"split_report.csv": split.reports["split_report.csv"]})
     if "augment" in steps:
         result = augment(load_dataset(folder), AugmentConfig(target_class=4, count=8))
-        folder = write_dataset(root / "aug", result.dataset, result.manifest, result.reports)
+        folder = write_dataset(root / "aug", result.dataset, result.reports)
     return folder
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.checks.near import connected_groups, hashes_to_array, near_pairs, popcount
+from curate.neighbours import connected_groups, hashes_to_array, near_pairs, popcount
 from curate.dataset import Dataset, default_class_names
 from curate.features import mask_stats, phash, pixel_stats, scan
 from planted import load_sample

@@ -57,7 +57,7 @@ def planted_table(planted):
     dataset = Dataset(ids=planted.ids, images=list(planted.pairs[:, 0]),
                       masks=list(planted.pairs[:, 1]), sources=list(planted.ids),
                       num_classes=NUM_CLASSES, class_names=default_class_names(NUM_CLASSES))
-    return find_outliers(dataset, OutlierConfig()).table
+    return find_outliers(dataset, OutlierConfig()).dataset.manifest
 
 
 # --- library: exact findings -----------------------------------------------------------------
@@ -65,12 +65,13 @@ def planted_table(planted):
 def test_clean_sample_flags_only_real_unlabelled_and_low_information():
     pairs, ids = load_sample()
     result = find_outliers(load_dataset(SAMPLE, ReadOptions(num_classes=5)), OutlierConfig())
-    expected = {c: set() for c in result.counts}
+    table, counts = result.dataset.manifest, result.summary["flagged_by_check"]
+    expected = {c: set() for c in counts}
     expected["unlabelled"] = unlabelled_ids(pairs, ids)
     expected["low_information"] = LOW_INFORMATION_REAL
     assert len(expected["unlabelled"]) == 7
-    assert {c: flagged(result.table, c) for c in result.counts} == expected
-    assert set(result.table.loc[result.table["removed"], "id"]) == expected["unlabelled"]
+    assert {c: flagged(table, c) for c in counts} == expected
+    assert set(table.loc[table["removed"], "id"]) == expected["unlabelled"]
 
 
 def test_planted_defects_are_found_exactly(planted, planted_table):
@@ -122,14 +123,15 @@ def test_size_mismatch_from_a_folder(tmp_path):
     masks[4] = masks[4][:60]                                   # mask 60x128, image 64x128
     folder = write_folder(tmp_path / "data", images, masks, ids)
     result = find_outliers(load_dataset(folder, ReadOptions(num_classes=5)), OutlierConfig())
-    expected = {c: set() for c in result.counts}
+    table, counts = result.dataset.manifest, result.summary["flagged_by_check"]
+    expected = {c: set() for c in counts}
     expected["size_mismatch"] = {ids[4]}
     expected["unlabelled"] = unlabelled_ids(pairs[:30], ids)
     # Of the sample's real low-contrast scenes, pairs 0 and 7 are among these 30; pair 0 is
     # borderline (robust z -4.5) and, judged against only 30 pairs, not flagged.
     expected["low_information"] = {"NLA_402388793EDR_F0043416NCAM00442M1"}
-    assert {c: flagged(result.table, c) for c in result.counts} == expected
-    row = result.table.set_index("id").loc[ids[4]]
+    assert {c: flagged(table, c) for c in counts} == expected
+    row = table.set_index("id").loc[ids[4]]
     assert row["removed"] and row["reason"] == "image is 64x128 but mask is 60x128"
 
 
@@ -139,7 +141,7 @@ def test_thresholds_are_options(planted, planted_table):
                       num_classes=5, class_names=default_class_names(5))
     config = OutlierConfig(near_duplicate_distance=0, min_shared_mask_group=7,
                            dark_level=0.0, remove=[])
-    table = find_outliers(dataset, config).table
+    table = find_outliers(dataset, config).dataset.manifest
     assert flagged(table, "near_duplicate") == {"near_copy"}      # +8 levels: same pHash
     assert flagged(table, "shared_mask") == set()                  # 6 aliens < 7
     assert flagged(table, "dark") == set()

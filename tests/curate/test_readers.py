@@ -12,7 +12,6 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from curate.errors import InputError
-from curate.manifest import build_manifest
 from curate.readers import ReadOptions, load_dataset, parse_label_map
 from curate.writers import write_dataset
 
@@ -107,7 +106,7 @@ def test_round_trip_through_writer_and_reader(tmp_path_factory, data):
     root = tmp_path_factory.mktemp("rt")
     np.savez(root / "in.npz", images=images, masks=masks)
     dataset = load_dataset(root / "in.npz", ReadOptions(num_classes=5))
-    write_dataset(root / "out", dataset, build_manifest(dataset))
+    write_dataset(root / "out", dataset)
     again = load_dataset(root / "out")
     assert again.ids == dataset.ids
     assert again.num_classes == 5

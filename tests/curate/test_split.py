@@ -166,11 +166,14 @@ def test_split_dataset_records_split_and_history(mars300):
     dataset, _ = mars300
     dataset = dataset.subset(range(len(dataset)))
     start = time.perf_counter()
-    manifest, report = split_dataset(dataset, SplitConfig(seed=1))
+    history = list(dataset.history)
+    result = split_dataset(dataset, SplitConfig(seed=1))
     assert time.perf_counter() - start < 10
+    manifest, report = result.dataset.manifest, result.table
     assert sorted(manifest["split"].unique()) == ["test", "train", "val"]
     assert "split_group" in manifest.columns
-    step = dataset.history[-1]
+    assert dataset.history == history and "split_group" not in dataset.manifest  # input kept
+    step = result.dataset.history[-1]
     assert step["command"] == "split" and step["options"]["seed"] == 1
     assert sum(step["summary"]["pairs"].values()) == 300
     assert worst_deviation(report)["image_share_pp"] < 3.0

@@ -85,7 +85,7 @@ def tiny_run(small_dataset, tmp_path_factory) -> Path:
     from segment import TrainConfig, train
 
     out = tmp_path_factory.mktemp("tiny_run") / "run"
-    train(TrainConfig(data=str(small_dataset), out=str(out), **{**TINY, "epochs": 1}))
+    train(TrainConfig.from_dict({"data": str(small_dataset), "out": str(out), **{**TINY, "epochs": 1}}))
     return out
 
 

@@ -23,7 +23,7 @@ import torch
 
 from conftest import write_dataset
 from segment import TrainConfig, train
-from segment.runtime import load_checkpoint
+from segment.checkpoints import load_checkpoint
 
 EPOCHS = 6
 # About 0.9 s per epoch on one thread (128 train pairs, base width 8): long enough to kill
@@ -110,7 +110,7 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(dataset, tmp
 
     # The trainer promises resume == one uninterrupted run (same batches, augmentation,
     # dropout draws), so the weights must match exactly.
-    cfg = TrainConfig(data=str(dataset), out=str(tmp_path / "straight"), **OPTIONS)
+    cfg = TrainConfig.from_dict({"data": str(dataset), "out": str(tmp_path / "straight"), **OPTIONS})
     straight = train(dataclasses.replace(cfg))
     reference = load_checkpoint(tmp_path / "straight" / "last.pt")
     for key, value in reference["model"].items():

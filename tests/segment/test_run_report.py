@@ -18,7 +18,7 @@ from segment import TrainConfig, evaluate, train
 from segment.cli import app
 from segment.errors import ConfigError, OutputExistsError
 from segment.report import SECTION_IDS, render_report, write_report
-from segment.runtime import load_checkpoint
+from segment.checkpoints import load_checkpoint
 
 IMAGES = ["img-confusion-test", "img-confusion-val", "img-learning-curve", "img-predictions"]
 runner = CliRunner()
@@ -36,7 +36,7 @@ def trained(tmp_path_factory, mars_pairs) -> tuple[Path, Path]:
     data = write_dataset(root / "mars40", images[:40], masks[:40],
                          ["train"] * 24 + ["val"] * 8 + ["test"] * 8)
     run = root / "run"
-    train(TrainConfig(data=str(data), out=str(run), **{**TINY, "patience": 50}))
+    train(TrainConfig.from_dict({"data": str(data), "out": str(run), **{**TINY, "patience": 50}}))
     evaluate(run / "best.pt", data, "test", "cpu", run)
     return run, data
 

@@ -73,7 +73,7 @@ def binary_run(tmp_path_factory):
     meta = json.loads((data / "dataset.json").read_text())
     (data / "dataset.json").write_text(json.dumps({**meta, "num_classes": 2,
                                                    "class_names": ["bg", "membrane"]}))
-    train(TrainConfig(data=str(data), out=str(root / "run"), **{**TINY, "epochs": 1}))
+    train(TrainConfig.from_dict({"data": str(data), "out": str(root / "run"), **{**TINY, "epochs": 1}}))
     return root / "run", images
 
 

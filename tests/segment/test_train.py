@@ -11,7 +11,7 @@ from segment.errors import ConfigError, OutputExistsError
 from segment.losses import build_loss, class_weights
 from segment.metrics import class_scores, confusion_counts
 from segment.model import UNet, UNetSpec
-from segment.runtime import load_checkpoint
+from segment.checkpoints import load_checkpoint
 from segment.train import EarlyStopping
 
 
@@ -64,7 +64,7 @@ def test_tiny_model_overfits_a_few_real_pairs(mars_pairs):
 
 
 def test_train_writes_run_and_refuses_to_overwrite(small_dataset, tmp_path, tiny):
-    cfg = TrainConfig(data=str(small_dataset), out=str(tmp_path / "run"), **tiny)
+    cfg = TrainConfig.from_dict({"data": str(small_dataset), "out": str(tmp_path / "run"), **tiny})
     result = train(cfg)
     for name in ("best.pt", "last.pt", "metrics.csv", "learning_curve.png", "confusion_val.png",
                  "val_scores.json", "config.json"):
@@ -77,7 +77,7 @@ def test_train_writes_run_and_refuses_to_overwrite(small_dataset, tmp_path, tiny
 
 
 def test_resume_gives_the_same_weights_as_one_run(small_dataset, tmp_path, tiny):
-    base = TrainConfig(data=str(small_dataset), **{**tiny, "epochs": 2, "patience": 50})
+    base = TrainConfig.from_dict({"data": str(small_dataset), **{**tiny, "epochs": 2, "patience": 50}})
     straight = train(dataclasses.replace(base, out=str(tmp_path / "a")))
     # A run cut short after epoch 1 (the time bound stands in for a crash), then resumed.
     cut = train(dataclasses.replace(base, out=str(tmp_path / "b"), max_minutes=1e-9))
@@ -93,12 +93,12 @@ def test_resume_gives_the_same_weights_as_one_run(small_dataset, tmp_path, tiny)
 
 def test_training_leaves_global_rng_alone(small_dataset, tmp_path, tiny):
     before = torch.random.get_rng_state()
-    train(TrainConfig(data=str(small_dataset), out=str(tmp_path / "r"), **{**tiny, "epochs": 1}))
+    train(TrainConfig.from_dict({"data": str(small_dataset), "out": str(tmp_path / "r"), **{**tiny, "epochs": 1}}))
     assert torch.equal(before, torch.random.get_rng_state())
 
 
 def test_worker_processes_do_not_change_the_result(small_dataset, tmp_path, tiny):
-    base = TrainConfig(data=str(small_dataset), **{**tiny, "epochs": 1, "augment": True})
+    base = TrainConfig.from_dict({"data": str(small_dataset), **{**tiny, "epochs": 1, "augment": True}})
     train(dataclasses.replace(base, out=str(tmp_path / "w0")))
     train(dataclasses.replace(base, out=str(tmp_path / "w1"), workers=1))
     a = load_checkpoint(tmp_path / "w0" / "last.pt")["model"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -12,32 +12,27 @@ from PIL import Image
 from curate.augment.config import AugmentConfig
 from curate.augment.plan import class_columns, plan_augmentation, train_rows
 from curate.augment.recipes import apply_plan
-from curate.dataset import Dataset
+from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError
 from curate.features import scan
-from curate.manifest import build_manifest, record
+from curate.manifest import build_manifest
+from curate.step import StepResult, recorded
+from curate.shares import class_shares, pixel_counts
 from curate.plots import bar_chart, class_legend, contact_sheet, pair_tile
 from curate.writers import order_columns, to_json
 
 PREVIEW_PER_RECIPE = 2
 
 
-@dataclass
-class AugmentResult:
-    """The output dataset (originals then new pairs), its manifest, the plan and reports."""
+def augment(dataset: Dataset, config: AugmentConfig) -> StepResult:
+    """Grow class `config.target_class` in the training split; val/test are left untouched.
 
-    dataset: Dataset
-    manifest: pd.DataFrame
-    plan: pd.DataFrame
-    summary: dict
-    reports: dict[str, bytes | str] = field(default_factory=dict)
-
-
-def augment(dataset: Dataset, config: AugmentConfig) -> AugmentResult:
-    """Grow class `config.target_class` in the training split; val/test are left untouched."""
+    The result's dataset holds the originals then the new pairs (its manifest records their
+    provenance); its `table` is the plan.
+    """
     _refuse_ignore_class(dataset, config.target_class)
     manifest = _with_provenance(build_manifest(dataset))
-    if config.allow_unsplit and not manifest["split"].isin(["train", "val", "test"]).any():
+    if config.allow_unsplit and not manifest["split"].isin(SPLITS).any():
         manifest["split"] = "train"                     # recorded in the history below
     plan = plan_augmentation(manifest, config)
     new = apply_plan(dataset, plan, config.target_class)
@@ -46,13 +41,13 @@ def augment(dataset: Dataset, config: AugmentConfig) -> AugmentResult:
     out_manifest["aug_seed"] = out_manifest["aug_seed"].astype("Int64")
     out = _combined(dataset, new, out_manifest)
     summary = summarise(manifest, out_manifest, plan, config, len(dataset.class_names))
-    record(out, "augment", asdict(config), summary)
+    out = recorded(out, "augment", asdict(config), summary)
     reports = {
         "augment_preview.png": preview(dataset, new, plan),
         "augment_shares.png": shares_chart(summary, out.class_names),
         "augment_summary.json": to_json(summary),
     }
-    return AugmentResult(out, out_manifest, plan, summary, reports)
+    return StepResult(out, summary, reports, table=plan)
 
 
 def _refuse_ignore_class(dataset: Dataset, k: int) -> None:
@@ -107,12 +102,10 @@ def _combined(dataset: Dataset, new: Dataset, manifest: pd.DataFrame) -> Dataset
 
 def train_shares(manifest: pd.DataFrame, num_classes: int) -> dict[str, list[float]]:
     """Per-class pixel share and image share over the training rows."""
-    train = manifest[manifest["split"] == "train"]
-    px = train[[f"px_{k}" for k in range(num_classes)]].to_numpy(dtype=np.float64)
-    total = max(px.sum(), 1.0)
-    return {"pixel_share": [round(float(v), 6) for v in px.sum(axis=0) / total],
-            "image_share": [round(float(v), 6) for v in (px > 0).mean(axis=0)]
-            if len(px) else [0.0] * num_classes}
+    px = pixel_counts(manifest[manifest["split"] == "train"], num_classes)
+    pixel_share, image_share = class_shares(px, scale=1.0, empty=0.0)
+    return {"pixel_share": [round(float(v), 6) for v in pixel_share],
+            "image_share": [round(float(v), 6) for v in image_share]}
 
 
 def summarise(before: pd.DataFrame, after: pd.DataFrame, plan: pd.DataFrame,

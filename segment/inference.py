@@ -1,0 +1,45 @@
+"""Batched inference over a whole split: predicted labels batch by batch, and the confusion
+counts of a model on a split (used by train, evaluate and crossval)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from segment.config import inference_batch_size
+from segment.data import to_input
+from segment.metrics import confusion_counts
+
+
+@torch.no_grad()
+def predict_batches(
+    model: torch.nn.Module,
+    images: np.ndarray,
+    norm: dict[str, list[float]],
+    device: torch.device,
+    batch_size: int = 64,
+    channels_last: bool = False,
+) -> Iterator[tuple[slice, torch.Tensor]]:
+    """Yield (index slice, predicted labels (B, H, W) uint8 on CPU) over images (N, C, H, W)."""
+    model.eval()
+    for start in range(0, len(images), batch_size):
+        part = torch.from_numpy(images[start : start + batch_size]).to(device)
+        x = to_input(part, norm)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, enabled=device.type == "cuda"):
+            logits = model(x)
+        yield slice(start, start + len(part)), logits.argmax(1).to("cpu", torch.uint8)
+
+
+def split_confusion(model, images, masks, meta, device, channels_last=False) -> np.ndarray:
+    """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
+    k = meta["num_classes"]
+    conf = torch.zeros(k, k, dtype=torch.int64)
+    size = inference_batch_size(*images.shape[-2:])
+    batches = predict_batches(model, images, meta["normalization"], device, size, channels_last)
+    for where, pred in batches:
+        conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
+    return conf.numpy()
