@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from curate.checks import duplicates, labels, masks, pixels
+from curate.checks.odd_image import odd_image
 from curate.checks.findings import Findings
 
 CHECKS: dict[str, Callable[..., Findings]] = {
@@ -28,6 +29,7 @@ CHECKS: dict[str, Callable[..., Findings]] = {
     "bright": pixels.bright,
     "low_information": pixels.low_information,
     "blurry": pixels.blurry,
+    "odd_image": odd_image,  # review only: not in DEFAULT_REMOVE
     "label_issue": labels.label_issue,  # runs only with a label_quality table
 }
 

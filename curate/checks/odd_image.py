@@ -1,0 +1,150 @@
+"""Images that do not belong to the dataset: pictures of another kind, judged without masks.
+
+Every pair's `embedding` (curate/embedding.py, from the scan) is scaled by the dataset's own
+median and MAD, projected on the main axes of a seeded reference sample, and compared with
+that sample by k-nearest-neighbour distances (cost N x REFERENCE, never N x N). Two ways of
+not belonging are scored, each as a robust z against the dataset's own values:
+
+* far: the distance to the FAR-th nearest reference image is large: the picture is unlike
+  the bulk of the dataset (a lone synthetic texture, a street scene);
+* island: the image has close neighbours but must go much further to reach the bulk
+  (distance to the FAR-th over the mean distance to the NEAR nearest): a group of pictures
+  from one other source, alike among themselves. A plain k-NN distance misses such a group,
+  since its members are each other's nearest neighbours; FAR is a tenth of the reference
+  sample, so any group smaller than a tenth of the dataset cannot hide this way.
+
+The score is the larger z. Review-only by default; a pair that `shared_mask` flags too is
+removed by that check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, robust_z
+from curate.embedding import from_hex
+
+REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
+AXES = 16              # principal axes kept: the rest is mostly noise of single statistics
+FAR_SHARE = 0.1        # FAR = this share of the reference: groups below it are found
+NEAR = 10              # neighbours that define "close" (fewer on small datasets)
+SEED = 0
+SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
+
+
+def odd_image(features: pd.DataFrame, config) -> Findings:
+    """Pairs whose image is unlike the dataset's own pictures (another domain or source)."""
+    n = len(features)
+    found = Findings.none(n)
+    if n < MIN_PAIRS_FOR_STATISTICS or "embedding" not in features.columns:
+        return found
+    vectors = from_hex(features["embedding"].to_numpy())
+    valid = np.isfinite(vectors).all(axis=1) if vectors.size else np.zeros(n, bool)
+    if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
+        return found
+    rows = np.flatnonzero(valid)
+    far_z, island_z, far_d, near_d, typical_neighbours = score_images(vectors[rows])
+    z = np.maximum(far_z, island_z)
+    flag = z > config.odd_image_z
+    ids = features["id"].to_numpy()
+    found.score[rows] = np.round(np.maximum(z, 0.0), 4)
+    found.flag[rows] = flag
+    like = [""] * n
+    flagged = np.flatnonzero(flag)
+    neighbours = typical_neighbours(flagged)
+    for j, near_rows in zip(flagged, neighbours):
+        i = rows[j]
+        like[i] = " ".join(ids[rows[near_rows]])
+        how = (f"unlike the bulk of the dataset (distance to typical images robust z "
+               f"{far_z[j]:.1f})" if far_z[j] >= island_z[j] else
+               f"one of a tight group of similar pictures far from the bulk (distance to "
+               f"the bulk {far_d[j] / max(near_d[j], 1e-9):.1f}x that to its close "
+               f"neighbours, robust z {island_z[j]:.1f})")
+        found.reason[i] = (f"odd image: its picture statistics (texture, detail, tone) are "
+                           f"{how}, threshold {config.odd_image_z:g}; most similar typical "
+                           f"images: {', '.join(ids[rows[near_rows]])}")
+    found.extra = pd.DataFrame({"odd_image_like": like})
+    return found
+
+
+def score_images(vectors: np.ndarray, seed: int = SEED):
+    """(far_z, island_z, far_distance, near_distance, typical_neighbours) for (N, D) vectors.
+
+    typical_neighbours(rows) gives, for each of those rows, the row numbers of its
+    SHOWN_NEIGHBOURS nearest reference images that are not odd themselves (both z below 2).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(vectors)
+    x = _robust_scale(vectors.astype(np.float64))
+    refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
+    x = _principal_axes(x, refs)
+    far = max(2, int(round(FAR_SHARE * len(refs))))
+    near = max(1, min(NEAR, far // 4))
+    index = NearestNeighbors(n_neighbors=far + 1, algorithm="brute").fit(x[refs])
+    dist, idx = index.kneighbors(x)                                # (N, far + 1), sorted
+    is_self = refs[idx] == np.arange(n)[:, None]
+    # drop the image itself where it is in the reference, else the farthest one
+    keep = ~is_self
+    keep[~is_self.any(axis=1), -1] = False
+    dist = dist[keep].reshape(n, far)
+    idx = idx[keep].reshape(n, far)
+    near_d = dist[:, :near].mean(axis=1)
+    far_d = dist[:, far - 1]
+    far_z = robust_z(np.log(far_d + 1e-9))
+    island_z = robust_z(np.log(far_d + 1e-9) - np.log(near_d + 1e-9))
+    typical = np.zeros(n, bool)
+    typical[refs] = True
+    typical &= (far_z < 2) & (island_z < 2)
+    fallback = refs[typical[refs]][:SHOWN_NEIGHBOURS]
+
+    def typical_neighbours(rows: np.ndarray) -> list[np.ndarray]:
+        found = []
+        for i in rows:
+            candidates = refs[idx[i]]
+            candidates = candidates[typical[candidates]]
+            found.append(np.r_[candidates, fallback][:SHOWN_NEIGHBOURS])
+        return found
+
+    return far_z, island_z, far_d, near_d, typical_neighbours
+
+
+def _robust_scale(x: np.ndarray) -> np.ndarray:
+    """Each column as (x - median) / (1.4826 MAD), clipped to +-20 (a statistic gone wild
+    on one image must not decide the distance alone)."""
+    median = np.median(x, axis=0)
+    mad = 1.4826 * np.median(np.abs(x - median), axis=0)
+    spread = np.where(mad > 0, mad, x.std(axis=0))
+    return np.clip((x - median) / np.where(spread > 0, spread, 1.0), -20, 20)
+
+
+def _principal_axes(x: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """x projected on the AXES main axes of the reference rows (SVD, deterministic)."""
+    centre = x[refs].mean(axis=0)
+    _, _, vt = np.linalg.svd(x[refs] - centre, full_matrices=False)
+    return (x - centre) @ vt[:AXES].T
+
+
+def neighbour_tile(image: np.ndarray, mask: np.ndarray, typical: list[np.ndarray],
+                   num_classes: int, ignore_index: int | None = None):
+    """The flagged pair (image + mask), a gap, then its most similar typical images."""
+    from PIL import Image
+
+    from curate.plots import pair_tile
+
+    tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
+    height = tile.height
+    shown = []
+    for other in typical:
+        picture = Image.fromarray(other if other.ndim == 2 else other[..., :3]).convert("RGB")
+        shown.append(picture.resize((max(1, round(picture.width * height / picture.height)),
+                                     height), Image.NEAREST))
+    gap = 8
+    out = Image.new("RGB", (tile.width + sum(gap + s.width for s in shown), height), "white")
+    out.paste(tile, (0, 0))
+    x = tile.width
+    for picture in shown:
+        out.paste(picture, (x + gap, 0))
+        x += gap + picture.width
+    return out
