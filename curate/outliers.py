@@ -35,7 +35,7 @@ class OutlierConfig:
     ignore_index: int | None = 0          # taken from the dataset
     label_quality: str | None = None      # label_quality.csv of `segment crossval`
     label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
-    odd_image_z: float = 4.0              # robust z of the odd_image distances
+    odd_image_z: float = 4.5              # robust z of the odd_image distances
 
 
 @dataclass

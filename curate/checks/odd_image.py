@@ -1,20 +1,23 @@
 """Images that do not belong to the dataset: pictures of another kind, judged without masks.
 
 Every pair's `embedding` (curate/embedding.py, from the scan) is scaled by the dataset's own
-median and MAD, projected on the main axes of a seeded reference sample, and compared with
-that sample by k-nearest-neighbour distances (cost N x REFERENCE, never N x N). Two ways of
-not belonging are scored, each as a robust z against the dataset's own values:
+median and MAD and projected on the main axes of a seeded reference sample; distances are
+k-nearest-neighbour distances to reference images only (cost N x REFERENCE, never N x N).
 
-* far: the distance to the FAR-th nearest reference image is large: the picture is unlike
-  the bulk of the dataset (a lone synthetic texture, a street scene);
-* island: the image has close neighbours but must go much further to reach the bulk
-  (distance to the FAR-th over the mean distance to the NEAR nearest): a group of pictures
-  from one other source, alike among themselves. A plain k-NN distance misses such a group,
-  since its members are each other's nearest neighbours; FAR is a tenth of the reference
-  sample, so any group smaller than a tenth of the dataset cannot hide this way.
+A plain k-NN distance misses a group of pictures from one other source: its members are
+each other's nearest neighbours. So the check works in two passes:
 
-The score is the larger z. Review-only by default; a pair that `shared_mask` flags too is
-removed by that check.
+1. against the whole reference: `near` = mean distance to the NEAR nearest images, and the
+   distance to the FAR-th nearest (FAR = a tenth of the reference, more than any group of
+   under a tenth of the data can fill); an image far from the bulk, or with close
+   neighbours but a long way to the bulk (an island), is set aside (robust z > SET_ASIDE);
+2. against the typical reference images (those not set aside): `typical` = mean distance to
+   the TYPICAL nearest. An odd image is far from the typical images (robust z of `typical`)
+   or much further from them than from its own close neighbours (robust z of
+   typical / near: a group that pass 1 set aside as a whole).
+
+The score is the larger robust z. Review-only by default; a pair that `shared_mask` flags
+too is removed by that check.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFER
 AXES = 16              # principal axes kept: the rest is mostly noise of single statistics
 FAR_SHARE = 0.1        # FAR = this share of the reference: groups below it are found
 NEAR = 10              # neighbours that define "close" (fewer on small datasets)
+TYPICAL = 50           # typical neighbours of pass 2 (at most a quarter of FAR)
+SET_ASIDE = 3.0        # robust z of pass 1 above which a reference image is not typical
 SEED = 0
 SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
 
@@ -44,7 +49,7 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
         return found
     rows = np.flatnonzero(valid)
-    far_z, island_z, far_d, near_d, typical_neighbours = score_images(vectors[rows])
+    far_z, island_z, typical_d, near_d, typical_neighbours = score_images(vectors[rows])
     z = np.maximum(far_z, island_z)
     flag = z > config.odd_image_z
     ids = features["id"].to_numpy()
@@ -58,8 +63,8 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
         like[i] = " ".join(ids[rows[near_rows]])
         how = (f"unlike the bulk of the dataset (distance to typical images robust z "
                f"{far_z[j]:.1f})" if far_z[j] >= island_z[j] else
-               f"one of a tight group of similar pictures far from the bulk (distance to "
-               f"the bulk {far_d[j] / max(near_d[j], 1e-9):.1f}x that to its close "
+               f"one of a group of similar pictures apart from the bulk (distance to typical "
+               f"images {typical_d[j] / max(near_d[j], 1e-9):.1f}x that to its close "
                f"neighbours, robust z {island_z[j]:.1f})")
         found.reason[i] = (f"odd image: its picture statistics (texture, detail, tone) are "
                            f"{how}, threshold {config.odd_image_z:g}; most similar typical "
@@ -69,45 +74,50 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
 
 
 def score_images(vectors: np.ndarray, seed: int = SEED):
-    """(far_z, island_z, far_distance, near_distance, typical_neighbours) for (N, D) vectors.
+    """(far_z, island_z, typical_distance, near_distance, typical_neighbours) for (N, D)
+    vectors: the two robust z of pass 2 (module docstring) and the distances behind them.
 
     typical_neighbours(rows) gives, for each of those rows, the row numbers of its
-    SHOWN_NEIGHBOURS nearest reference images that are not odd themselves (both z below 2).
+    SHOWN_NEIGHBOURS nearest typical reference images.
     """
-    from sklearn.neighbors import NearestNeighbors
-
     n = len(vectors)
     x = _robust_scale(vectors.astype(np.float64))
     refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
     x = _principal_axes(x, refs)
     far = max(2, int(round(FAR_SHARE * len(refs))))
     near = max(1, min(NEAR, far // 4))
-    index = NearestNeighbors(n_neighbors=far + 1, algorithm="brute").fit(x[refs])
-    dist, idx = index.kneighbors(x)                                # (N, far + 1), sorted
-    is_self = refs[idx] == np.arange(n)[:, None]
-    # drop the image itself where it is in the reference, else the farthest one
-    keep = ~is_self
-    keep[~is_self.any(axis=1), -1] = False
-    dist = dist[keep].reshape(n, far)
-    idx = idx[keep].reshape(n, far)
+    dist, _ = _neighbours(x, refs, far)
     near_d = dist[:, :near].mean(axis=1)
-    far_d = dist[:, far - 1]
-    far_z = robust_z(np.log(far_d + 1e-9))
-    island_z = robust_z(np.log(far_d + 1e-9) - np.log(near_d + 1e-9))
-    typical = np.zeros(n, bool)
-    typical[refs] = True
-    typical &= (far_z < 2) & (island_z < 2)
-    fallback = refs[typical[refs]][:SHOWN_NEIGHBOURS]
+    log_far = np.log(dist[:, far - 1] + 1e-9)
+    log_near = np.log(near_d + 1e-9)
+    first = np.maximum(robust_z(log_far), robust_z(log_far - log_near))
+    typical = refs[first[refs] <= SET_ASIDE]
+    if len(typical) < 2:
+        typical = refs
+    dist, idx = _neighbours(x, typical, max(1, min(TYPICAL, far // 4, len(typical) - 1)))
+    typical_d = dist.mean(axis=1)
+    log_typical = np.log(typical_d + 1e-9)
+    far_z = robust_z(log_typical)
+    island_z = robust_z(log_typical - log_near)
 
     def typical_neighbours(rows: np.ndarray) -> list[np.ndarray]:
-        found = []
-        for i in rows:
-            candidates = refs[idx[i]]
-            candidates = candidates[typical[candidates]]
-            found.append(np.r_[candidates, fallback][:SHOWN_NEIGHBOURS])
-        return found
+        return [typical[idx[i, :SHOWN_NEIGHBOURS]] for i in rows]
 
-    return far_z, island_z, far_d, near_d, typical_neighbours
+    return far_z, island_z, typical_d, near_d, typical_neighbours
+
+
+def _neighbours(x: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, k) distances and positions in `refs` of each row's k nearest reference rows,
+    the row itself left out."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(x)
+    index = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(x[refs])
+    dist, idx = index.kneighbors(x)                                # (N, k + 1), sorted
+    is_self = refs[idx] == np.arange(n)[:, None]
+    keep = ~is_self                   # drop the row itself, or else the farthest neighbour
+    keep[~is_self.any(axis=1), -1] = False
+    return dist[keep].reshape(n, k), idx[keep].reshape(n, k)
 
 
 def _robust_scale(x: np.ndarray) -> np.ndarray:
