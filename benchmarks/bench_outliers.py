@@ -19,13 +19,19 @@ What is planted (seeded, --seed) into the 6,000 real pairs of ai4mars-mars64/tra
                   (covering 20-50% of the frame) kept, every other pixel set to 0. A mask
                   that is all one class among its labelled pixels: the old "simple" rule
                   (one class >= 90% of labelled pixels) let such groups pass.
+  alien_distinct ~4% a third each: ISBI crops, textures and street-like scenes
+                  (`scene_image`), each carrying the mask of a DISTINCT real pair (not
+                  shared: only odd_image can find them), appended.
   blank      12   real pairs whose image is replaced by a constant (6) or near-constant
                   (6, constant + noise sigma 0.4) image, in place.
   blurry     12   real pairs whose image is replaced by its Gaussian blur (sigma 1.5), in place.
 Sources of every planted pair are distinct real pairs, so plants do not interact.
 
-Scoring. Each planted kind has one check that should flag it (exact_dup: exact_duplicate,
-near_dup: near_duplicate, alien: shared_mask, blank: blank, blurry: blurry). recall = planted
+Scoring. Each planted kind has a check that should flag it (exact_dup: exact_duplicate,
+near_dup: near_duplicate, alien and alien_region: shared_mask and odd_image, alien_distinct:
+odd_image, blank: blank, blurry: blurry). For odd_image every flag on a real pair counts as a
+false positive (no pre-existing rule); "all aliens" pools the three alien kinds. A separate
+run plants 12 lone aliens (each under its own mask) among the real pairs. recall = planted
 pairs of the kind flagged by its check / planted pairs of the kind. precision = flags of that
 check on planted pairs of that kind / all its flags that are not pre-existing. Pre-existing
 (reported apart, not false positives): a flag on one of the first 6,000 pairs (original, or
@@ -294,6 +300,28 @@ def score(table: pd.DataFrame, clean: pd.DataFrame, kinds: np.ndarray, source: n
     return pd.DataFrame(rows)
 
 
+def lone_aliens(real: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: int,
+                options: ReadOptions, tmp: Path, count: int = 12) -> str:
+    """A separate run: the real pairs plus only `count` aliens (ISBI, texture, scene in turn),
+    each under the mask of a distinct real pair: lone pictures, not a group."""
+    rng = np.random.default_rng(seed + 1)
+    pictures, domains = distinct_aliens(isbi, count, real.shape[2:], rng)
+    owners = rng.choice(len(real), count, replace=False)
+    pairs = np.concatenate([real, np.stack([np.stack([a, real[i, 1]])
+                                            for a, i in zip(pictures, owners)])])
+    npz = tmp / "lone.npz"
+    np.savez_compressed(npz, training_set=pairs, names=np.r_[
+        names, [f"lone_alien_{k:02d}" for k in range(count)]])
+    table = find_outliers(load_dataset(npz, options), OutlierConfig()).table
+    flag = table["is_odd_image"].to_numpy()
+    alien, domain = flag[len(real):], np.array(domains)
+    per = ", ".join(f"{d} {alien[domain == d].sum()}/{(domain == d).sum()}"
+                    for d in ("isbi", "texture", "scene"))
+    return (f"\nLone aliens (separate run: {len(real)} real pairs + {count} aliens, each under "
+            f"its own real mask): odd_image found {per}; flags on real pairs "
+            f"{int(flag[:len(real)].sum())}")
+
+
 def recall_by_domain(table: pd.DataFrame, kinds: np.ndarray, domain: np.ndarray) -> str:
     """odd_image recall per alien kind and picture domain, as one line per kind."""
     flag = table["is_odd_image"].to_numpy()
@@ -324,15 +352,17 @@ def cleanvision_detection(pairs: np.ndarray, names: np.ndarray, kinds: np.ndarra
     order = pd.Series(range(len(stems)), index=stems).reindex(names).to_numpy()
     columns = [c for c in issues.columns if c.startswith("is_") and c.endswith("_issue")]
     flags = issues[columns].to_numpy()[order]
-    lines = ["cleanvision 0.3.7 on the same images (no masks; any issue counts as a flag):"]
+    lines = ["cleanvision 0.3.7 on the same images (no masks; any issue but grayscale, which "
+             "every image here has, counts as a flag):"]
+    counted = np.array([c != "is_grayscale_issue" for c in columns])
     for kind in (*ALIENS, "original"):
         rows = kinds == kind
-        anyflag = flags[rows].any(axis=1)
+        anyflag = flags[rows][:, counted].any(axis=1)
         per = {c[3:-6]: int(flags[rows, j].sum()) for j, c in enumerate(columns)
                if flags[rows, j].any()}
         lines.append(f"  {kind:15s} {rows.sum():5d} pairs, flagged {anyflag.mean():.3f}: {per}")
     alien = np.isin(kinds, ALIENS)
-    anyflag = flags.any(axis=1)
+    anyflag = flags[:, counted].any(axis=1)
     lines.append(f"  any issue as an alien detector: recall {anyflag[alien].mean():.3f}, "
                  f"precision {(anyflag & alien).sum() / max(anyflag.sum(), 1):.3f}")
     return "\n".join(lines)
@@ -431,6 +461,8 @@ def main() -> None:
             f"{k} {v}" for k, v in result.counts.items() if k not in checks))
         if not args.no_cleanvision:
             print(cleanvision_detection(pairs, all_names, kinds, tmp / "cv"))
+
+        print(lone_aliens(real, names, isbi, args.seed, options, tmp))
 
         if args.no_speed:
             return
