@@ -7,7 +7,8 @@ k-nearest-neighbour distances to reference images only (cost N x REFERENCE, neve
 A plain k-NN distance misses a group of pictures from one other source: its members are
 each other's nearest neighbours. So the check works in two passes:
 
-1. against the whole reference: `near` = mean distance to the NEAR nearest images, and the
+1. against the whole reference: `near` = mean distance to the 2nd .. NEAR+1-th nearest
+   images (a duplicate's twin alone does not make a group), and the
    distance to the FAR-th nearest (FAR = a tenth of the reference, more than any group of
    under a tenth of the data can fill); an image far from the bulk, or with close
    neighbours but a long way to the bulk (an island), is set aside (robust z > SET_ASIDE);
@@ -84,10 +85,11 @@ def score_images(vectors: np.ndarray, seed: int = SEED):
     x = _robust_scale(vectors.astype(np.float64))
     refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
     x = _principal_axes(x, refs)
-    far = max(2, int(round(FAR_SHARE * len(refs))))
-    near = max(1, min(NEAR, far // 4))
+    far = max(4, int(round(FAR_SHARE * len(refs))))
+    near = max(2, min(NEAR, far // 4))
     dist, _ = _neighbours(x, refs, far)
-    near_d = dist[:, :near].mean(axis=1)
+    # the very nearest is left out: a duplicate's twin is not a group (near would be 0)
+    near_d = dist[:, 1:near + 1].mean(axis=1)
     log_far = np.log(dist[:, far - 1] + 1e-9)
     log_near = np.log(near_d + 1e-9)
     first = np.maximum(robust_z(log_far), robust_z(log_far - log_near))
