@@ -17,11 +17,16 @@ each other's nearest neighbours. So the check works in two passes:
    or much further from them than from its own close neighbours (robust z of
    typical / near: a group that pass 1 set aside as a whole).
 
-The score is the larger robust z. Review-only by default; a pair that `shared_mask` flags
+The score is the larger robust z. An island whose close neighbours are near duplicates of
+it by pHash is frames of one scene (near_duplicate reports those), not flagged. Review-only
+by default; a pair that `shared_mask` flags
 too is removed by that check.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -50,15 +55,19 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
         return found
     rows = np.flatnonzero(valid)
-    far_z, island_z, typical_d, near_d, typical_neighbours = score_images(vectors[rows])
+    scores = score_images(vectors[rows])
+    far_z, island_z, typical_d, near_d = (scores.far_z, scores.island_z, scores.typical_d,
+                                          scores.near_d)
     z = np.maximum(far_z, island_z)
     flag = z > config.odd_image_z
+    island = flag & (far_z <= config.odd_image_z)
+    flag &= ~_same_scene(features["phash"].to_numpy()[rows], island, scores.close, config)
     ids = features["id"].to_numpy()
     found.score[rows] = np.round(np.maximum(z, 0.0), 4)
     found.flag[rows] = flag
     like = [""] * n
     flagged = np.flatnonzero(flag)
-    neighbours = typical_neighbours(flagged)
+    neighbours = scores.typical_neighbours(flagged)
     for j, near_rows in zip(flagged, neighbours):
         i = rows[j]
         like[i] = " ".join(ids[rows[near_rows]])
@@ -74,20 +83,45 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     return found
 
 
-def score_images(vectors: np.ndarray, seed: int = SEED):
-    """(far_z, island_z, typical_distance, near_distance, typical_neighbours) for (N, D)
-    vectors: the two robust z of pass 2 (module docstring) and the distances behind them.
+def _same_scene(phashes: np.ndarray, island: np.ndarray, close, config) -> np.ndarray:
+    """(N,) True for island images whose close neighbours are near duplicates of them (median
+    pHash distance <= 2 x --near-duplicate-distance, as shared_mask judges a group): frames of
+    one scene, which near_duplicate reports; not pictures of another kind."""
+    from curate.checks.near import hashes_to_array, popcount
 
-    typical_neighbours(rows) gives, for each of those rows, the row numbers of its
-    SHOWN_NEIGHBOURS nearest typical reference images.
-    """
+    same = np.zeros(len(phashes), bool)
+    rows = np.flatnonzero(island)
+    if not len(rows):
+        return same
+    hashes = hashes_to_array(phashes)
+    for i, near in zip(rows, close(rows)):
+        same[i] = np.median(popcount(hashes[near] ^ hashes[i])) <= 2 * config.near_duplicate_distance
+    return same
+
+
+@dataclass
+class Scores:
+    """The two robust z of pass 2 (module docstring) and the distances behind them, (N,)
+    each; typical_neighbours(rows) and close(rows) give, per row, the row numbers of its
+    SHOWN_NEIGHBOURS nearest typical reference images and of its close neighbours."""
+
+    far_z: np.ndarray
+    island_z: np.ndarray
+    typical_d: np.ndarray
+    near_d: np.ndarray
+    typical_neighbours: Callable[[np.ndarray], list[np.ndarray]]
+    close: Callable[[np.ndarray], list[np.ndarray]]
+
+
+def score_images(vectors: np.ndarray, seed: int = SEED) -> Scores:
+    """Scores of (N, D) embedding vectors against a seeded reference sample of them."""
     n = len(vectors)
     x = _robust_scale(vectors.astype(np.float64))
     refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
     x = _principal_axes(x, refs)
     far = max(4, int(round(FAR_SHARE * len(refs))))
     near = max(2, min(NEAR, far // 4))
-    dist, _ = _neighbours(x, refs, far)
+    dist, first_idx = _neighbours(x, refs, far)
     # the very nearest is left out: a duplicate's twin is not a group (near would be 0)
     near_d = dist[:, 1:near + 1].mean(axis=1)
     log_far = np.log(dist[:, far - 1] + 1e-9)
@@ -105,7 +139,10 @@ def score_images(vectors: np.ndarray, seed: int = SEED):
     def typical_neighbours(rows: np.ndarray) -> list[np.ndarray]:
         return [typical[idx[i, :SHOWN_NEIGHBOURS]] for i in rows]
 
-    return far_z, island_z, typical_d, near_d, typical_neighbours
+    def close_neighbours(rows: np.ndarray) -> list[np.ndarray]:
+        return [refs[first_idx[i, :near]] for i in rows]
+
+    return Scores(far_z, island_z, typical_d, near_d, typical_neighbours, close_neighbours)
 
 
 def _neighbours(x: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
