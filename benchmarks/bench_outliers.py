@@ -19,13 +19,19 @@ What is planted (seeded, --seed) into the 6,000 real pairs of ai4mars-mars64/tra
                   (covering 20-50% of the frame) kept, every other pixel set to 0. A mask
                   that is all one class among its labelled pixels: the old "simple" rule
                   (one class >= 90% of labelled pixels) let such groups pass.
+  alien_distinct ~4% a third each: ISBI crops, textures and street-like scenes
+                  (`scene_image`), each carrying the mask of a DISTINCT real pair (not
+                  shared: only odd_image can find them), appended.
   blank      12   real pairs whose image is replaced by a constant (6) or near-constant
                   (6, constant + noise sigma 0.4) image, in place.
   blurry     12   real pairs whose image is replaced by its Gaussian blur (sigma 1.5), in place.
 Sources of every planted pair are distinct real pairs, so plants do not interact.
 
-Scoring. Each planted kind has one check that should flag it (exact_dup: exact_duplicate,
-near_dup: near_duplicate, alien: shared_mask, blank: blank, blurry: blurry). recall = planted
+Scoring. Each planted kind has a check that should flag it (exact_dup: exact_duplicate,
+near_dup: near_duplicate, alien and alien_region: shared_mask and odd_image, alien_distinct:
+odd_image, blank: blank, blurry: blurry). For odd_image every flag on a real pair counts as a
+false positive (no pre-existing rule); "all aliens" pools the three alien kinds. A separate
+run plants 12 lone aliens (each under its own mask) among the real pairs. recall = planted
 pairs of the kind flagged by its check / planted pairs of the kind. precision = flags of that
 check on planted pairs of that kind / all its flags that are not pre-existing. Pre-existing
 (reported apart, not false positives): a flag on one of the first 6,000 pairs (original, or
@@ -61,9 +67,11 @@ from curate.readers import ReadOptions, load_dataset, read_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-KIND_CHECK = {"exact_dup": "exact_duplicate", "near_dup": "near_duplicate",
-              "alien": "shared_mask", "alien_region": "shared_mask", "blank": "blank",
-              "blurry": "blurry"}
+KIND_CHECK = [("exact_dup", "exact_duplicate"), ("near_dup", "near_duplicate"),
+              ("alien", "shared_mask"), ("alien_region", "shared_mask"), ("blank", "blank"),
+              ("blurry", "blurry"), ("alien", "odd_image"), ("alien_region", "odd_image"),
+              ("alien_distinct", "odd_image")]
+ALIENS = ("alien", "alien_region", "alien_distinct")
 CLEANVISION_PAIRS_PER_S_NOTE = "cleanvision sees images only (no masks)"
 
 
@@ -71,10 +79,11 @@ CLEANVISION_PAIRS_PER_S_NOTE = "cleanvision sees images only (no masks)"
 
 def plant(pairs: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: int,
           share: float = 0.04, few: int = 12):
-    """(pairs, names, kinds, source, donor): the planted (M, 2, H, W) set and its truth.
+    """(pairs, names, kinds, source, donor, domain): the planted (M, 2, H, W) set and its truth.
 
     kinds[k] is 'original' or a planted kind; source[k] the real pair it came from (-1 for
-    aliens); donor the real pairs whose masks the two alien groups carry.
+    aliens); donor the real pairs whose masks the two alien groups carry; domain[k] the
+    picture's domain for aliens ('isbi', 'texture', 'scene'), else ''.
     """
     rng = np.random.default_rng(seed)
     n = len(pairs)
@@ -106,15 +115,59 @@ def plant(pairs: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: in
     for pictures, mask in ((crops[:half] + textures[:per_kind - half], pairs[donor, 1]),
                            (crops[half:] + textures[per_kind - half:], region_mask)):
         extra.append(np.stack([np.stack([a, mask]) for a in pictures]))
+    # (c) each alien under a mask of its own: the masks of distinct other real pairs
+    pictures, domains = distinct_aliens(isbi, per_kind, pairs.shape[2:], rng)
+    owners = rest[(rest != donor) & (rest != region_donor)][:per_kind]
+    extra.append(np.stack([np.stack([a, pairs[i, 1]]) for a, i in zip(pictures, owners)]))
     out = np.concatenate([out] + extra)
     kinds = np.r_[kinds, ["exact_dup"] * per_kind, ["near_dup"] * per_kind,
-                  ["alien"] * per_kind, ["alien_region"] * per_kind]
-    source = np.r_[source, exact_src, near_src, [-1] * (2 * per_kind)]
+                  ["alien"] * per_kind, ["alien_region"] * per_kind,
+                  ["alien_distinct"] * per_kind]
+    source = np.r_[source, exact_src, near_src, [-1] * (3 * per_kind)]
     new_names = np.r_[names, [f"plant_exact_{k:04d}" for k in range(per_kind)],
                       [f"plant_near_{k:04d}" for k in range(per_kind)],
                       [f"plant_alien_{k:04d}" for k in range(per_kind)],
-                      [f"plant_alien_region_{k:04d}" for k in range(per_kind)]]
-    return out, new_names, kinds, source, [donor, region_donor]
+                      [f"plant_alien_region_{k:04d}" for k in range(per_kind)],
+                      [f"plant_alien_distinct_{k:04d}" for k in range(per_kind)]]
+    domain = np.r_[[""] * (n + 2 * per_kind),
+                   (["isbi"] * half + ["texture"] * (per_kind - half)) * 2, domains]
+    return out, new_names, kinds, source, [donor, region_donor], domain
+
+
+def distinct_aliens(isbi: list[np.ndarray], count: int, shape: tuple[int, int], rng):
+    """(pictures, domains) for variant (c): ISBI crops, textures and street-like scenes,
+    a third each, in turn."""
+    crops = iter(alien_images(isbi, (count + 2) // 3, shape, rng))
+    pictures, domains = [], []
+    for k in range(count):
+        domain = ("isbi", "texture", "scene")[k % 3]
+        pictures.append(next(crops) if domain == "isbi" else texture_image(rng, shape)
+                        if domain == "texture" else scene_image(rng, shape))
+        domains.append(domain)
+    return pictures, domains
+
+
+def scene_image(rng, shape: tuple[int, int]) -> np.ndarray:
+    """A synthetic street-like picture: bright sky, a row of boxy buildings with window
+    grids, a darker road with a dashed centre line, mild noise."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w]
+    horizon = int(rng.uniform(0.4, 0.65) * h)
+    picture = np.where(y < horizon, 210 - 50 * y / h, 80 + 40 * (y - horizon) / h)
+    for _ in range(int(rng.integers(3, 8))):
+        left, width = int(rng.integers(0, w - 8)), int(rng.integers(8, w // 4))
+        top, shade = int(rng.integers(2, horizon - 4)), rng.uniform(50, 170)
+        picture[top:horizon, left:left + width] = shade
+        cell = int(rng.integers(3, 6))
+        windows = ((y // cell) % 2 == 0) & ((x // cell) % 2 == 0) & (y > top + 1) & \
+            (y < horizon - 2) & (x > left) & (x < left + width - 1)
+        picture[windows] = shade + rng.choice([-40.0, 50.0])
+    slope = rng.uniform(-0.8, 0.8)
+    dashes = (np.abs(x - w / 2 - (y - horizon) * slope) < 1.5) & (y > horizon) & \
+        ((y // 4) % 2 == 0)
+    picture[dashes] = 235
+    noise = rng.normal(0, 3, shape)
+    return np.clip(picture + noise, 0, 255).round().astype(np.uint8)
 
 
 def _region_mask(masks: np.ndarray, candidates: np.ndarray) -> tuple[int, np.ndarray]:
@@ -222,18 +275,19 @@ def score(table: pd.DataFrame, clean: pd.DataFrame, kinds: np.ndarray, source: n
     n_real = len(clean)
     clean_group = clean["dup_group"].to_numpy() != ""
     rows = []
-    for kind, check in KIND_CHECK.items():
+    for kind, check in KIND_CHECK + [("all aliens", "odd_image")]:
         flag = table[f"is_{check}"].to_numpy()
-        planted = kinds == kind
+        planted = np.isin(kinds, ALIENS) if kind == "all aliens" else kinds == kind
         pre = np.zeros(len(table), dtype=bool)
-        pre[:n_real] = clean[f"is_{check}"].to_numpy() & (kinds[:n_real] != kind)
+        if check != "odd_image":  # odd_image: every flag on a real pair is a false positive
+            pre[:n_real] = clean[f"is_{check}"].to_numpy() & (kinds[:n_real] != kind)
         if check == "near_duplicate":
             copies = kinds == "exact_dup"
             pre[copies] = clean_group[source[copies]]
         if check == "shared_mask":
             pre[donor] = True
-        if check == "shared_mask":            # the other alien group is not a false positive
-            pre |= kinds == ("alien_region" if kind == "alien" else "alien")
+        if kind in ALIENS:                    # the other alien groups are not false positives
+            pre |= np.isin(kinds, ALIENS) & (kinds != kind)
         tp = int((flag & planted).sum())
         fp_rows = flag & ~planted & ~pre
         rows.append({
@@ -244,6 +298,74 @@ def score(table: pd.DataFrame, clean: pd.DataFrame, kinds: np.ndarray, source: n
             "false_pos_ids": " ".join(table["id"].to_numpy()[fp_rows][:4]),
         })
     return pd.DataFrame(rows)
+
+
+def lone_aliens(real: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], seed: int,
+                options: ReadOptions, tmp: Path, count: int = 12) -> str:
+    """A separate run: the real pairs plus only `count` aliens (ISBI, texture, scene in turn),
+    each under the mask of a distinct real pair: lone pictures, not a group."""
+    rng = np.random.default_rng(seed + 1)
+    pictures, domains = distinct_aliens(isbi, count, real.shape[2:], rng)
+    owners = rng.choice(len(real), count, replace=False)
+    pairs = np.concatenate([real, np.stack([np.stack([a, real[i, 1]])
+                                            for a, i in zip(pictures, owners)])])
+    npz = tmp / "lone.npz"
+    np.savez_compressed(npz, training_set=pairs, names=np.r_[
+        names, [f"lone_alien_{k:02d}" for k in range(count)]])
+    table = find_outliers(load_dataset(npz, options), OutlierConfig()).table
+    flag = table["is_odd_image"].to_numpy()
+    alien, domain = flag[len(real):], np.array(domains)
+    per = ", ".join(f"{d} {alien[domain == d].sum()}/{(domain == d).sum()}"
+                    for d in ("isbi", "texture", "scene"))
+    return (f"\nLone aliens (separate run: {len(real)} real pairs + {count} aliens, each under "
+            f"its own real mask): odd_image found {per}; flags on real pairs "
+            f"{int(flag[:len(real)].sum())}")
+
+
+def recall_by_domain(table: pd.DataFrame, kinds: np.ndarray, domain: np.ndarray) -> str:
+    """odd_image recall per alien kind and picture domain, as one line per kind."""
+    flag = table["is_odd_image"].to_numpy()
+    lines = []
+    for kind in ALIENS:
+        parts = [f"{d} {flag[(kinds == kind) & (domain == d)].mean():.2f}"
+                 for d in ("isbi", "texture", "scene") if ((kinds == kind) & (domain == d)).any()]
+        lines.append(f"  odd_image recall by domain, {kind}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def cleanvision_detection(pairs: np.ndarray, names: np.ndarray, kinds: np.ndarray,
+                          folder: Path) -> str:
+    """cleanvision 0.3.7 on the planted images: which of its issues fire on the aliens, and
+    how often on the real pairs (it has no domain check; this shows what a user gets)."""
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        from cleanvision import Imagelab
+    except ImportError as exc:
+        return f"cleanvision: not installed ({exc}); pip install -e '.[bench]'"
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    for image, name in zip(pairs[:, 0], names):
+        Image.fromarray(image).save(folder / "images" / f"{name}.png")
+    lab = Imagelab(data_path=str(folder / "images"), verbose=False)
+    lab.find_issues(verbose=False)
+    issues = lab.issues
+    stems = [Path(p).stem for p in issues.index]
+    order = pd.Series(range(len(stems)), index=stems).reindex(names).to_numpy()
+    columns = [c for c in issues.columns if c.startswith("is_") and c.endswith("_issue")]
+    flags = issues[columns].to_numpy()[order]
+    lines = ["cleanvision 0.3.7 on the same images (no masks; any issue but grayscale, which "
+             "every image here has, counts as a flag):"]
+    counted = np.array([c != "is_grayscale_issue" for c in columns])
+    for kind in (*ALIENS, "original"):
+        rows = kinds == kind
+        anyflag = flags[rows][:, counted].any(axis=1)
+        per = {c[3:-6]: int(flags[rows, j].sum()) for j, c in enumerate(columns)
+               if flags[rows, j].any()}
+        lines.append(f"  {kind:15s} {rows.sum():5d} pairs, flagged {anyflag.mean():.3f}: {per}")
+    alien = np.isin(kinds, ALIENS)
+    anyflag = flags[:, counted].any(axis=1)
+    lines.append(f"  any issue as an alien detector: recall {anyflag[alien].mean():.3f}, "
+                 f"precision {(anyflag & alien).sum() / max(anyflag.sum(), 1):.3f}")
+    return "\n".join(lines)
 
 
 # --- timing ----------------------------------------------------------------------------------
@@ -308,7 +430,7 @@ def main() -> None:
     with np.load(args.data) as d:
         real, names = d["training_set"], d["names"]
     isbi = [np.asarray(Image.open(f).convert("L")) for f in sorted(args.isbi.glob("*.png"))]
-    pairs, all_names, kinds, source, donor = plant(real, names, isbi, args.seed)
+    pairs, all_names, kinds, source, donor, domain = plant(real, names, isbi, args.seed)
     n = len(pairs)
     print(f"{platform.node()}: {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}; python {platform.python_version()}")
@@ -321,6 +443,9 @@ def main() -> None:
           "pair unless reviewed):")
     print("  " + ", ".join(f"{c[3:]} {int(clean[c].sum())}" for c in clean.columns
                            if c.startswith("is_")))
+    odd = clean[clean["is_odd_image"]].sort_values("odd_image_score", ascending=False)
+    print(f"  odd_image (review only) on the clean pool: {len(odd)} pairs; highest: "
+          + ", ".join(f"{i} (z {z:.1f})" for i, z in zip(odd["id"][:5], odd["odd_image_score"])))
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -331,8 +456,14 @@ def main() -> None:
         print("\nDetection (rules for 'pre-existing' in the module docstring):")
         print(score(table, clean, kinds, source, donor).to_string(
             index=False, float_format=lambda v: f"{v:.3f}"))
+        print(recall_by_domain(table, kinds, domain))
+        checks = {c for _, c in KIND_CHECK}
         print("  other checks on the planted set: " + ", ".join(
-            f"{k} {v}" for k, v in counts.items() if k not in KIND_CHECK.values()))
+            f"{k} {v}" for k, v in counts.items() if k not in checks))
+        if not args.no_cleanvision:
+            print(cleanvision_detection(pairs, all_names, kinds, tmp / "cv"))
+
+        print(lone_aliens(real, names, isbi, args.seed, options, tmp))
 
         if args.no_speed:
             return

@@ -66,6 +66,9 @@ def outliers(
     bright_level: Annotated[float, typer.Option(
         min=0.0, max=255.0, help="Images with a mean gray level above this are bright.")
     ] = 250.0,
+    odd_image_z: Annotated[float, typer.Option(
+        min=0.5, help="Robust z of the picture-statistics distance beyond which an image "
+        "does not belong (odd_image, review only unless --remove odd_image).")] = 4.5,
     check: Annotated[Optional[list[str]], typer.Option(
         "--check", help="Run only these checks (repeatable). Default: all.")] = None,
     sheet: Annotated[Optional[Path], typer.Option(
@@ -86,7 +89,7 @@ def outliers(
 
     Removed by default: size_mismatch, bad_labels, exact_duplicate, duplicate_image,
     shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
-    for `curate split`), dark, bright, low_information.
+    for `curate split`), dark, bright, low_information, odd_image (pictures unlike the rest).
     """
     from curate.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
     from curate.writers import check_output, write_dataset, write_file_atomic
@@ -100,7 +103,8 @@ def outliers(
             remove, keep, near_duplicate_distance=near_duplicate_distance,
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
             z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
-            bright_level=bright_level, **({"checks": list(check)} if check else {}),
+            bright_level=bright_level, odd_image_z=odd_image_z,
+            **({"checks": list(check)} if check else {}),
             label_quality=None if label_quality is None else str(label_quality))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
         found = find_outliers(dataset, config)

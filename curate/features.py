@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from curate import cluster
 from curate.dataset import Dataset, to_gray
+from curate.embedding import texture_embedding, to_hex
 from curate.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
@@ -34,7 +35,7 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     labelled_frac, mask_classes, mask_boundary, labelled_fill (labelled pixels / area of
     their bounding box: 1 for a solid rectangle), labelled_margin (widest gap in pixels between
     that box and the frame's edge; -1 when nothing is labelled), out_of_range,
-    px_0 .. px_{K-1}.
+    px_0 .. px_{K-1}, embedding (picture-style vector, float16 hex; curate/embedding.py).
     """
     groups: dict[tuple, list[int]] = {}
     for i, (image, mask) in enumerate(zip(dataset.images, dataset.masks)):
@@ -123,6 +124,7 @@ def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
     out["phash"] = np.array([f"{h:016x}" for h in phash(gray)])
     out.update(pixel_stats(gray))
     out.update(mask_stats(masks, num_classes, ignore_index))
+    out["embedding"] = to_hex(texture_embedding(gray))  # picture style, for odd_image
     return out
 
 

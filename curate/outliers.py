@@ -17,7 +17,8 @@ from curate.step import StepResult, recorded
 from curate.writers import to_json
 
 
-LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin"]   # scan columns newer than curate 0.1
+LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
+                  "embedding"]
 
 
 @dataclass
@@ -36,6 +37,7 @@ class OutlierConfig:
     ignore_index: int | None = 0          # the checks use the dataset's (see `resolved`)
     label_quality: str | None = None      # label_quality.csv of `segment crossval`
     label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
+    odd_image_z: float = 4.5              # robust z of the odd_image distances
 
     def __post_init__(self) -> None:
         """Raise ConfigError for unknown checks, and for label_issue without its table."""
@@ -103,7 +105,7 @@ def _check_columns(manifest: pd.DataFrame) -> list[str]:
     """Columns a previous outliers run wrote, so that a re-run replaces them."""
     names = [f"is_{c}" for c in CHECKS] + [f"{c}_score" for c in CHECKS]
     return [c for c in manifest.columns if c in names or c in
-            ("flags", "reason", "removed", "dup_group")]
+            ("flags", "reason", "removed", "dup_group", "odd_image_like")]
 
 
 def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> StepResult:
@@ -162,6 +164,10 @@ def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -
             shown.add(r)
             action = "REMOVED" if table["removed"].iat[r] else "kept"
             caption = f"[{name}, {action}] {table['id'].iat[r]}: {table['reason'].iat[r]}"
+            if name == "odd_image":  # beside its most similar typical images
+                caption += " (right: most similar typical images)"
+                tiles.append((_odd_image_tile(dataset, table, r), caption))
+                continue
             tile = (pair_tile(dataset.images[r], dataset.masks[r], dataset.num_classes,
                               ignore_index=dataset.ignore_index)
                     if predicted is None else labels.label_tile(
@@ -172,3 +178,13 @@ def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -
     title = (f"curate outliers: {removed} of {len(table)} pairs removed; "
              + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     return contact_sheet(tiles, title, columns=3, legend=class_legend(dataset.class_names, dataset.ignore_index))
+
+
+def _odd_image_tile(dataset: Dataset, table: pd.DataFrame, r: int):
+    from curate.checks.odd_image import neighbour_tile
+
+    position = {k: i for i, k in enumerate(table["id"])}
+    like = [position[k] for k in str(table["odd_image_like"].iat[r]).split() if k in position]
+    return neighbour_tile(dataset.images[r], dataset.masks[r],
+                          [dataset.images[i] for i in like], dataset.num_classes,
+                          dataset.ignore_index)

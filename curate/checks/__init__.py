@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from curate.checks import duplicates, labels, masks, pixels
+from curate.checks import duplicates, labels, masks, odd_image, pixels
 from curate.checks.findings import Findings
 
 CHECKS: dict[str, Callable[..., Findings]] = {
@@ -28,6 +28,7 @@ CHECKS: dict[str, Callable[..., Findings]] = {
     "bright": pixels.bright,
     "low_information": pixels.low_information,
     "blurry": pixels.blurry,
+    "odd_image": odd_image.odd_image,  # review only: not in DEFAULT_REMOVE
     "label_issue": labels.label_issue,  # runs only with a label_quality table
 }
 

@@ -1,0 +1,199 @@
+"""Images that do not belong to the dataset: pictures of another kind, judged without masks.
+
+Every pair's `embedding` (curate/embedding.py, from the scan) is scaled by the dataset's own
+median and MAD and projected on the main axes of a seeded reference sample; distances are
+k-nearest-neighbour distances to reference images only (cost N x REFERENCE, never N x N).
+
+A plain k-NN distance misses a group of pictures from one other source: its members are
+each other's nearest neighbours. So the check works in two passes:
+
+1. against the whole reference: `near` = mean distance to the 2nd .. NEAR+1-th nearest
+   images (a duplicate's twin alone does not make a group), and the
+   distance to the FAR-th nearest (FAR = a tenth of the reference, more than any group of
+   under a tenth of the data can fill); an image far from the bulk, or with close
+   neighbours but a long way to the bulk (an island), is set aside (robust z > SET_ASIDE);
+2. against the typical reference images (those not set aside): `typical` = mean distance to
+   the TYPICAL nearest. An odd image is far from the typical images (robust z of `typical`)
+   or much further from them than from its own close neighbours (robust z of
+   typical / near: a group that pass 1 set aside as a whole).
+
+The score is the larger robust z. An island whose close neighbours are near duplicates of
+it by pHash is frames of one scene (near_duplicate reports those), not flagged. Review-only
+by default; a pair that `shared_mask` flags
+too is removed by that check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, robust_z
+from curate.embedding import from_hex
+
+REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
+AXES = 16              # principal axes kept: the rest is mostly noise of single statistics
+FAR_SHARE = 0.1        # FAR = this share of the reference: groups below it are found
+NEAR = 10              # neighbours that define "close" (fewer on small datasets)
+TYPICAL = 50           # typical neighbours of pass 2 (at most a quarter of FAR)
+SET_ASIDE = 3.0        # robust z of pass 1 above which a reference image is not typical
+SEED = 0
+SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
+
+
+def odd_image(features: pd.DataFrame, config) -> Findings:
+    """Pairs whose image is unlike the dataset's own pictures (another domain or source)."""
+    n = len(features)
+    found = Findings.none(n)
+    if n < MIN_PAIRS_FOR_STATISTICS or "embedding" not in features.columns:
+        return found
+    vectors = from_hex(features["embedding"].to_numpy())
+    valid = np.isfinite(vectors).all(axis=1) if vectors.size else np.zeros(n, bool)
+    if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
+        return found
+    rows = np.flatnonzero(valid)
+    scores = score_images(vectors[rows])
+    far_z, island_z, typical_d, near_d = (scores.far_z, scores.island_z, scores.typical_d,
+                                          scores.near_d)
+    z = np.maximum(far_z, island_z)
+    flag = z > config.odd_image_z
+    island = flag & (far_z <= config.odd_image_z)
+    flag &= ~_same_scene(features["phash"].to_numpy()[rows], island, scores.close, config)
+    ids = features["id"].to_numpy()
+    found.score[rows] = np.round(np.maximum(z, 0.0), 4)
+    found.flag[rows] = flag
+    like = [""] * n
+    flagged = np.flatnonzero(flag)
+    neighbours = scores.typical_neighbours(flagged)
+    for j, near_rows in zip(flagged, neighbours):
+        i = rows[j]
+        like[i] = " ".join(ids[rows[near_rows]])
+        how = (f"unlike the bulk of the dataset (distance to typical images robust z "
+               f"{far_z[j]:.1f})" if far_z[j] >= island_z[j] else
+               f"one of a group of similar pictures apart from the bulk (distance to typical "
+               f"images {typical_d[j] / max(near_d[j], 1e-9):.1f}x that to its close "
+               f"neighbours, robust z {island_z[j]:.1f})")
+        found.reason[i] = (f"odd image: its picture statistics (texture, detail, tone) are "
+                           f"{how}, threshold {config.odd_image_z:g}; most similar typical "
+                           f"images: {', '.join(ids[rows[near_rows]])}")
+    found.extra = pd.DataFrame({"odd_image_like": like})
+    return found
+
+
+def _same_scene(phashes: np.ndarray, island: np.ndarray, close, config) -> np.ndarray:
+    """(N,) True for island images whose close neighbours are near duplicates of them (median
+    pHash distance <= 2 x --near-duplicate-distance, as shared_mask judges a group): frames of
+    one scene, which near_duplicate reports; not pictures of another kind."""
+    from curate.neighbours import hashes_to_array, popcount
+
+    same = np.zeros(len(phashes), bool)
+    rows = np.flatnonzero(island)
+    if not len(rows):
+        return same
+    hashes = hashes_to_array(phashes)
+    for i, near in zip(rows, close(rows)):
+        same[i] = np.median(popcount(hashes[near] ^ hashes[i])) <= 2 * config.near_duplicate_distance
+    return same
+
+
+@dataclass
+class Scores:
+    """The two robust z of pass 2 (module docstring) and the distances behind them, (N,)
+    each; typical_neighbours(rows) and close(rows) give, per row, the row numbers of its
+    SHOWN_NEIGHBOURS nearest typical reference images and of its close neighbours."""
+
+    far_z: np.ndarray
+    island_z: np.ndarray
+    typical_d: np.ndarray
+    near_d: np.ndarray
+    typical_neighbours: Callable[[np.ndarray], list[np.ndarray]]
+    close: Callable[[np.ndarray], list[np.ndarray]]
+
+
+def score_images(vectors: np.ndarray, seed: int = SEED) -> Scores:
+    """Scores of (N, D) embedding vectors against a seeded reference sample of them."""
+    n = len(vectors)
+    x = _robust_scale(vectors.astype(np.float64))
+    refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
+    x = _principal_axes(x, refs)
+    far = max(4, int(round(FAR_SHARE * len(refs))))
+    near = max(2, min(NEAR, far // 4))
+    dist, first_idx = _neighbours(x, refs, far)
+    # the very nearest is left out: a duplicate's twin is not a group (near would be 0)
+    near_d = dist[:, 1:near + 1].mean(axis=1)
+    log_far = np.log(dist[:, far - 1] + 1e-9)
+    log_near = np.log(near_d + 1e-9)
+    first = np.maximum(robust_z(log_far), robust_z(log_far - log_near))
+    typical = refs[first[refs] <= SET_ASIDE]
+    if len(typical) < 2:
+        typical = refs
+    dist, idx = _neighbours(x, typical, max(1, min(TYPICAL, far // 4, len(typical) - 1)))
+    typical_d = dist.mean(axis=1)
+    log_typical = np.log(typical_d + 1e-9)
+    far_z = robust_z(log_typical)
+    island_z = robust_z(log_typical - log_near)
+
+    def typical_neighbours(rows: np.ndarray) -> list[np.ndarray]:
+        return [typical[idx[i, :SHOWN_NEIGHBOURS]] for i in rows]
+
+    def close_neighbours(rows: np.ndarray) -> list[np.ndarray]:
+        return [refs[first_idx[i, :near]] for i in rows]
+
+    return Scores(far_z, island_z, typical_d, near_d, typical_neighbours, close_neighbours)
+
+
+def _neighbours(x: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, k) distances and positions in `refs` of each row's k nearest reference rows,
+    the row itself left out."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(x)
+    index = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(x[refs])
+    dist, idx = index.kneighbors(x)                                # (N, k + 1), sorted
+    is_self = refs[idx] == np.arange(n)[:, None]
+    keep = ~is_self                   # drop the row itself, or else the farthest neighbour
+    keep[~is_self.any(axis=1), -1] = False
+    return dist[keep].reshape(n, k), idx[keep].reshape(n, k)
+
+
+def _robust_scale(x: np.ndarray) -> np.ndarray:
+    """Each column as (x - median) / (1.4826 MAD), clipped to +-20 (a statistic gone wild
+    on one image must not decide the distance alone)."""
+    median = np.median(x, axis=0)
+    mad = 1.4826 * np.median(np.abs(x - median), axis=0)
+    spread = np.where(mad > 0, mad, x.std(axis=0))
+    return np.clip((x - median) / np.where(spread > 0, spread, 1.0), -20, 20)
+
+
+def _principal_axes(x: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """x projected on the AXES main axes of the reference rows (SVD, deterministic)."""
+    centre = x[refs].mean(axis=0)
+    _, _, vt = np.linalg.svd(x[refs] - centre, full_matrices=False)
+    return (x - centre) @ vt[:AXES].T
+
+
+def neighbour_tile(image: np.ndarray, mask: np.ndarray, typical: list[np.ndarray],
+                   num_classes: int, ignore_index: int | None = None):
+    """The flagged pair (image + mask), a gap, then its most similar typical images."""
+    from PIL import Image
+
+    from curate.plots import pair_tile
+
+    tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
+    height = tile.height
+    shown = []
+    for other in typical:
+        picture = Image.fromarray(other if other.ndim == 2 else other[..., :3]).convert("RGB")
+        shown.append(picture.resize((max(1, round(picture.width * height / picture.height)),
+                                     height), Image.NEAREST))
+    gap = 8
+    out = Image.new("RGB", (tile.width + sum(gap + s.width for s in shown), height), "white")
+    out.paste(tile, (0, 0))
+    x = tile.width
+    for picture in shown:
+        out.paste(picture, (x + gap, 0))
+        x += gap + picture.width
+    return out
