@@ -9,6 +9,12 @@ into its neighbour by 3-6 px = erosion of the neighbour, the mask shifted by 4-8
 labelled object painted over with its surrounding class), runs `segment crossval`, and prints
 per kind the share of corrupted masks ranked in the top 2 x (number corrupted) by score, plus
 recall and precision of the default label_issue flag (low_share >= 0.1). Wall time included.
+
+Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
+     .venv/bin/python benchmarks/bench_label_quality.py --rescore DIR [--replant 4]
+--replant N adds N held-out plantings: each seed corrupts a fresh 5 % of the original (clean)
+train masks after the fact and scores them against the same out-of-fold probabilities. That is
+exact, not an approximation: a pair's probabilities come from the model that never saw its mask.
 """
 
 from __future__ import annotations
@@ -151,7 +157,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--keep", type=Path, default=None,
                     help="Work in this new folder and keep it (data, crossval run, planted.csv).")
+    ap.add_argument("--rescore", type=Path, default=None,
+                    help="Score the kept folder of an earlier --keep run again; no training.")
+    ap.add_argument("--replant", type=int, default=0,
+                    help="With --rescore: also N held-out plantings (seeds 1..N) on clean masks.")
     args = ap.parse_args()
+    if args.rescore:
+        rescore_kept(args)
+        return
     if not args.data.is_file():
         sys.exit(f"Error: {args.data} not found; pass --data PATH to AI4Mars train.npz")
     py = sys.executable
@@ -179,6 +192,86 @@ def main() -> None:
         quality = pd.read_csv(tmp / "cv" / "label_quality.csv", dtype={"id": str},
                               keep_default_na=False)
     report(quality, planted, wall, args)
+
+
+def _replant(clean: np.ndarray, share: float, seed: int):
+    """(masks, kinds): `share` of the clean masks corrupted as plant() does, in memory."""
+    rng = np.random.default_rng(seed)
+    masks, kinds = clean.copy(), np.full(len(clean), "", dtype=object)
+    per_kind = max(1, round(share * len(clean) / len(KINDS)))
+    for kind in KINDS:
+        done = 0
+        for i in rng.permutation(len(clean)):
+            if done == per_kind:
+                break
+            new = None if kinds[i] else CORRUPT[kind](clean[i], rng)
+            if new is not None:
+                masks[i], kinds[i], done = new, kind, done + 1
+    return masks, kinds
+
+
+def rescore_kept(args) -> None:
+    from segment.crossval import quality_table
+    from segment.label_quality import rescore
+
+    folder = args.rescore
+    t0 = time.monotonic()
+    quality = rescore(folder / "cv", folder / "data")
+    wall = time.monotonic() - t0
+    planted = pd.read_csv(folder / "planted.csv", dtype={"id": str})
+    meta = pd.read_json(folder / "cv" / "crossval.json", typ="series")
+    mious = " / ".join(f"{m:.2f}" for m in meta["fold_val_miou"])
+    print(f"rescored {folder / 'cv'} (fold val mIoU {mious}) in {wall:.0f} s")
+    table = ranking_table(quality, planted)
+    print("\nplanting of the run (seed 0, masks the folds trained with):")
+    print_table(table, len(quality), len(planted))
+    if args.replant:
+        raw = np.load(folder / "pairs.npz")
+        where = {str(n): i for i, n in enumerate(raw["names"])}
+        clean = raw["training_set"][[where[i] for i in quality["id"]], 1]
+        probs = np.load(folder / "cv" / "oof_probs.npy", mmap_mode="r")
+        rows = []
+        for seed in range(1, args.replant + 1):
+            masks, kinds = _replant(clean, args.share, seed)
+            q = quality_table(probs, masks, quality["id"].tolist(), quality["fold"].to_numpy(),
+                              IGNORE, [str(c) for c in range(5)])
+            hit = kinds != ""
+            p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
+            rows.append(ranking_table(q, p).assign(seed=seed))
+        held = pd.concat(rows)
+        mean = held.groupby("kind", sort=False)[["planted", "in_top", "base_in_top"]].agg(
+            {"planted": "sum", "in_top": "mean", "base_in_top": "mean"}).reset_index()
+        mean = mean.set_index("kind").loc[[*KINDS, "all"]].reset_index()
+        print(f"\nheld-out plantings (seeds 1..{args.replant}; planted summed, shares averaged "
+              "over seeds):")
+        print_table(mean, len(quality), int(mean["planted"].iloc[-1]))
+    print(f"\nreproduce: .venv/bin/python benchmarks/bench_label_quality.py --rescore {folder} "
+          f"--replant {args.replant} --share {args.share}")
+
+
+def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
+    """Per kind (and all): planted, share in the top 2 x planted by score and by the old
+    mean_disagreement."""
+    n = len(planted)
+    out = []
+    for column, name in (("score", "in_top"), ("mean_disagreement", "base_in_top")):
+        top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
+        hit = planted["id"].isin(top)
+        per = hit.groupby(planted["kind"], sort=False).mean()
+        out.append(pd.concat([per, pd.Series({"all": hit.mean()})]).rename(name))
+    table = pd.concat(out, axis=1)
+    table["planted"] = pd.concat([planted.groupby("kind", sort=False).size(),
+                                  pd.Series({"all": n})])
+    return table.rename_axis("kind").reset_index()
+
+
+def print_table(table: pd.DataFrame, pairs: int, n: int) -> None:
+    print(f"{pairs} train pairs, {n} corrupted; share in the top 2 x planted")
+    print("\n| corruption | planted | by score | by mean_disagreement (old score) |")
+    print("| --- | --- | --- | --- |")
+    for row in table.itertuples(index=False):
+        bold = "**" if row.kind == "all" else ""
+        print(f"| {row.kind} | {row.planted} | {bold}{row.in_top:.2f}{bold} | {row.base_in_top:.2f} |")
 
 
 def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> None:

@@ -21,13 +21,15 @@ from segment import atomic, checkpoints, device as devices
 from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
+from segment.label_quality import EVIDENCE_COLUMNS, evidence, rank_score
 from segment.train import TrainHooks, _NoHooks, _build, _finish, _loop, _meta, choose_batch_size
 
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
 GROUP_COLUMNS = ("split_group", "dup_group")
 QUALITY_COLUMNS = ["id", "row", "fold", "labelled_pixels", "low_share", "given_class",
-                   "predicted_class", "pair_share", "pair_confidence", "score"]
+                   "predicted_class", "pair_share", "pair_confidence", "mean_disagreement",
+                   *EVIDENCE_COLUMNS, "score"]
 
 
 @dataclass
@@ -76,14 +78,14 @@ def label_quality(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     low_share: share of labelled pixels (mask != ignore_index) whose given class has
     probability < `low`. The worst pair is the (given, predicted) class pair with the most
     labelled pixels where the argmax differs from the mask; pair_share is its share of labelled
-    pixels and pair_confidence the mean predicted probability there. score = mean over
-    labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model would
-    label differently, in expectation.
+    pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
+    over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
+    would label differently, in expectation (the ranking score is quality_table's).
     """
     labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
     n = int(labelled.sum())
     out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
-           "pair_share": 0.0, "pair_confidence": 0.0, "score": 0.0}
+           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0}
     if n == 0:
         return out
     p = probs.astype(np.float32)[:, labelled]  # (C, n)
@@ -91,7 +93,7 @@ def label_quality(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     p_given = p[given, np.arange(n)]
     predicted = p.argmax(0)
     out["low_share"] = round(float((p_given < low).mean()), 4)
-    out["score"] = round(float(1.0 - p_given.mean()), 4)
+    out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
     wrong = predicted != given
     if wrong.any():
         c = p.shape[0]
@@ -232,12 +234,17 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
 
 def quality_table(probs: np.ndarray, masks: np.ndarray, ids: list[str], fold_of: np.ndarray,
                   ignore_index: int | None, class_names: list[str]) -> pd.DataFrame:
-    """One row per pair (in the order of probs): its fold and label_quality figures, with the
-    class pair by name."""
+    """One row per pair (in the order of probs): its fold, label_quality figures (class pair by
+    name), the evidence of segment.label_quality and `score`, the best percentile rank of that
+    evidence among these pairs (see segment/label_quality.py)."""
     records = []
     for i, pid in enumerate(ids):
-        q = label_quality(probs[i], masks[i], ignore_index)
+        p = np.asarray(probs[i])
+        q = label_quality(p, masks[i], ignore_index)
         for key in ("given_class", "predicted_class"):
             q[key] = "" if q[key] == "" else class_names[q[key]]
-        records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **q})
-    return pd.DataFrame(records, columns=QUALITY_COLUMNS)
+        records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **q,
+                        **evidence(p, masks[i], ignore_index)})
+    table = pd.DataFrame(records, columns=[c for c in QUALITY_COLUMNS if c != "score"])
+    table["score"] = rank_score(table) if len(table) else []
+    return table[QUALITY_COLUMNS]

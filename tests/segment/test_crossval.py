@@ -91,9 +91,9 @@ def test_label_quality_on_hand_made_probabilities():
     assert q["low_share"] == 0.5  # bedrock pixels get p 0.05 < 0.1
     assert (q["given_class"], q["predicted_class"]) == (2, 1)
     assert q["pair_share"] == 0.5 and q["pair_confidence"] == pytest.approx(0.95, abs=1e-3)
-    assert q["score"] == pytest.approx(1 - (0.95 + 0.05) / 2, abs=1e-3)
+    assert q["mean_disagreement"] == pytest.approx(1 - (0.95 + 0.05) / 2, abs=1e-3)
     agree = np.zeros_like(probs)
     agree[1, :, :4], agree[2, :, 4:] = 1.0, 1.0
     clean = label_quality(agree, mask, ignore_index=0)
-    assert clean["score"] == 0 and clean["low_share"] == 0 and clean["given_class"] == ""
-    assert label_quality(probs, np.zeros_like(mask), 0)["score"] == 0  # nothing labelled
+    assert clean["mean_disagreement"] == 0 and clean["low_share"] == 0 and clean["given_class"] == ""
+    assert label_quality(probs, np.zeros_like(mask), 0)["mean_disagreement"] == 0  # nothing labelled

@@ -1,0 +1,146 @@
+"""segment.label_quality: each planted kind of mask error outranks clean masks, on synthetic
+masks with synthetic out-of-fold probabilities; rescoring an existing run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import ndimage
+
+from conftest import write_dataset
+from segment.crossval import QUALITY_COLUMNS, quality_table
+from segment.errors import InputError
+from segment.label_quality import evidence, rescore
+
+H, W, CLASSES = 64, 128, 5
+
+
+def true_mask(rng: np.random.Generator) -> np.ndarray:
+    """Soil above a wavy horizon, bedrock or sand below, a big rock somewhere, the top rows
+    unlabelled (ignore class 0)."""
+    y = np.arange(H)[:, None]
+    horizon = 30 + 8 * np.sin(np.arange(W) / rng.uniform(8, 20) + rng.uniform(0, 6))
+    mask = np.where(y < horizon, 1, rng.choice([2, 3])).astype(np.uint8)
+    cy, cx, r = rng.integers(12, 52), rng.integers(20, 108), rng.integers(6, 10)
+    yy, xx = np.mgrid[:H, :W]
+    mask[(yy - cy) ** 2 + ((xx - cx) / 1.5) ** 2 < r ** 2] = 4
+    mask[:4] = 0
+    return mask
+
+
+def model_probs(truth: np.ndarray, rng: np.random.Generator, sure: float) -> np.ndarray:
+    """(C, H, W) probabilities of a soft model that sees the truth, blurred at borders and
+    noisy; `sure` scales its confidence (a hard image gets a low one)."""
+    onehot = np.stack([ndimage.gaussian_filter((truth == c).astype(float), 1.5)
+                       for c in range(CLASSES)])
+    logits = sure * 4 * onehot + ndimage.gaussian_filter(rng.normal(0, 1.5, onehot.shape),
+                                                         (0, 3, 3))
+    logits[0] = -np.inf  # the ignore class is never predicted
+    p = np.exp(logits - logits.max(0))
+    return (p / p.sum(0)).astype(np.float16)
+
+
+def swap(mask):
+    out = mask.copy()
+    out[mask == 1] = 3 if (mask == 2).any() else 2
+    return out
+
+
+def grow(mask):
+    """Soil grows 5 px into what lies below it."""
+    out = mask.copy()
+    below = (mask == 2) | (mask == 3)
+    grown = ndimage.binary_dilation(mask == 1, iterations=5)
+    out[grown & below] = 1
+    return out
+
+
+def shift(mask):
+    out = np.zeros_like(mask)
+    out[6:, 6:] = mask[:-6, :-6]
+    return out
+
+
+def delete_rock(mask):
+    out = mask.copy()
+    rock = mask == 4
+    ring = ndimage.binary_dilation(rock, iterations=2) & ~rock & (mask != 0)
+    out[rock] = np.bincount(mask[ring]).argmax()
+    return out
+
+
+PLANT = {"class_swap": swap, "erode_dilate": grow, "shift": shift, "object_deleted": delete_rock}
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """40 pairs: 36 clean (a third of them hard images the model is unsure of), then one of
+    each planted error; probabilities always follow the true mask."""
+    rng = np.random.default_rng(0)
+    masks, probs, kinds = [], [], []
+    for i in range(40):
+        truth = true_mask(rng)
+        kind = list(PLANT)[i - 36] if i >= 36 else ""
+        probs.append(model_probs(truth, rng, sure=0.35 if i % 3 == 0 else 1.0))
+        masks.append(PLANT[kind](truth) if kind else truth)
+        kinds.append(kind)
+    return np.stack(masks), np.stack(probs), kinds
+
+
+def test_each_planted_error_outranks_every_clean_mask(planted):
+    masks, probs, kinds = planted
+    ids = [f"pair{i:03d}" for i in range(len(masks))]
+    table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
+                          ["none", "soil", "bedrock", "sand", "big rock"])
+    assert list(table.columns) == QUALITY_COLUMNS
+    clean_best = table["score"][:36].max()
+    for i, kind in enumerate(kinds[36:], start=36):
+        assert table["score"][i] > clean_best, (kind, table.iloc[i].to_dict(), clean_best)
+    # The old score (mean 1 - p(given)) is led by the hard images, not the errors.
+    old_top = set(table.sort_values("mean_disagreement", ascending=False)["id"][:4])
+    assert len(old_top & set(ids[36:])) < 4
+    assert table["score"].between(0, 1).all()
+
+
+def test_each_error_shows_in_the_evidence_meant_for_it(planted):
+    masks, probs, kinds = planted
+    clean = pd.DataFrame([evidence(probs[i], masks[i], 0) for i in range(36)])
+    expected = {"class_swap": "region_gain", "object_deleted": "region_gain",
+                "erode_dilate": "boundary_gain", "shift": "shift_gain"}
+    for i, kind in enumerate(kinds[36:], start=36):
+        column = expected[kind]
+        assert evidence(probs[i], masks[i], 0)[column] > clean[column].max(), kind
+
+
+def test_evidence_is_zero_for_nothing_labelled_and_for_a_perfect_model():
+    mask = np.zeros((H, W), np.uint8)
+    probs = np.full((CLASSES, H, W), 0.25, np.float16)
+    probs[0] = 0
+    assert evidence(probs, mask, 0) == {"region_gain": 0, "boundary_gain": 0, "shift_gain": 0}
+    truth = true_mask(np.random.default_rng(1))
+    exact = np.stack([(truth == c) for c in range(CLASSES)]).astype(np.float16)
+    assert all(v == 0 for v in evidence(exact, truth, 0).values())
+
+
+def test_rescore_recomputes_a_run_and_refuses_another_dataset(planted, tmp_path):
+    masks, probs, _ = planted
+    images = np.random.default_rng(0).integers(0, 255, (8, H, W), dtype=np.uint8)
+    data = write_dataset(tmp_path / "data", images, masks[32:40], ["train"] * 8)
+    run = tmp_path / "run"
+    run.mkdir()
+    np.save(run / "oof_probs.npy", probs[32:40])
+    ids = [f"pair{i:03d}" for i in range(8)]
+    (run / "crossval.json").write_text(json.dumps({"data": str(data)}))
+    pd.DataFrame({"id": ids, "fold": [0, 1] * 4}).to_csv(run / "label_quality.csv", index=False)
+    table = rescore(run)
+    assert table["id"].tolist() == ids and table["fold"].tolist() == [0, 1] * 4
+    assert table.sort_values("score")["id"].tolist()[-1] in ids[4:]  # a planted pair leads
+    other = write_dataset(tmp_path / "other", images[:3], masks[:3], ["train"] * 3)
+    with pytest.raises(InputError, match="not the ones"):
+        rescore(run, other)
+    (run / "oof_probs.npy").unlink()
+    with pytest.raises(InputError, match="oof_probs.npy missing"):
+        rescore(run)
