@@ -9,6 +9,7 @@ the files of OUT that are not hardlinks of a source file (what the output adds t
 "apparent bytes" counts every file once, as `du --apparent-size` on OUT alone would.
 
 Reproduce: .venv/bin/python benchmarks/bench_linked.py [--pairs 2000] [--size 256]
+           [--ai4mars-raw ../shared/data/ai4mars-256-raw]
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def new_bytes(out: Path, source: Path) -> int:
                if p.is_file() and (p.stat().st_dev, p.stat().st_ino) not in inodes)
 
 
-def run_split(data: Path, out: Path, form: str) -> tuple[float, float, str]:
+def run_split(data: Path, out: Path, form: str, *extra: str) -> tuple[float, float, str]:
     args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
-            "split", str(data), "-o", str(out), "--num-classes", "5", "--files", form]
+            "split", str(data), "-o", str(out), "--num-classes", "5", "--files", form, *extra]
     t = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=ENV)
     wall = time.perf_counter() - t
@@ -74,6 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=2_000)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--ai4mars-raw", type=Path, help="also this folder in the raw "
+                        "AI4Mars layout (gray JPEGs stored as RGB, raw labels: masks are "
+                        "renumbered, so encoded), read with the course's label map")
     args = parser.parse_args()
     print(f"command: .venv/bin/python benchmarks/bench_linked.py {' '.join(sys.argv[1:])}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -83,14 +87,28 @@ def main() -> None:
         write_folder(data, args.pairs, args.size)
         print(f"input: {args.pairs:,} pairs of {args.size}x{args.size} RGB JPEG (q90) + PNG "
               f"mask, {folder_bytes(data) / 1e6:,.1f} MB")
-        print(f"\n{'--files':>8}  {'wall s':>7}  {'peak RSS MB':>11}  {'apparent MB':>11}  "
-              f"{'new bytes MB':>12}")
-        for form in ("encode", "link"):
-            out = Path(tmp) / form
-            wall, peak, said = run_split(data, out, form)
-            print(f"{form:>8}  {wall:7.1f}  {peak:11,.0f}  {folder_bytes(out) / 1e6:11,.1f}  "
-                  f"{new_bytes(out, data) / 1e6:12,.1f}")
-            print(f"{'':>8}  {said}")
+        table(data, Path(tmp) / "synthetic")
+        if args.ai4mars_raw:
+            n = len(list((args.ai4mars_raw / "images").iterdir()))
+            print(f"\ninput: {args.ai4mars_raw}, {n:,} pairs, "
+                  f"{folder_bytes(args.ai4mars_raw) / 1e6:,.1f} MB; "
+                  f"--label-map {MARS_MAP} --ignore-index 0")
+            table(args.ai4mars_raw, Path(tmp) / "ai4mars", "--label-map", MARS_MAP,
+                  "--ignore-index", "0")
+
+
+MARS_MAP = "0:1,1:2,2:3,3:4,255:0"
+
+
+def table(data: Path, outs: Path, *extra: str) -> None:
+    print(f"{'--files':>8}  {'wall s':>7}  {'peak RSS MB':>11}  {'apparent MB':>11}  "
+          f"{'new bytes MB':>12}")
+    for form in ("encode", "link"):
+        out = outs / form
+        wall, peak, said = run_split(data, out, form, *extra)
+        print(f"{form:>8}  {wall:7.1f}  {peak:11,.0f}  {folder_bytes(out) / 1e6:11,.1f}  "
+              f"{new_bytes(out, data) / 1e6:12,.1f}")
+        print(f"{'':>8}  {said}")
 
 
 if __name__ == "__main__":

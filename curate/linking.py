@@ -78,7 +78,8 @@ class FilesReport:
                    if self.encoded else "none encoded")
         shown = [f"Files: link ({self.reason}): {self.linked + self.copied:,} files stored as "
                  f"their source files' bytes ({self.linked:,} hardlinked, {self.copied:,} "
-                 f"copied), {encoded}. --files encode writes every pair as PNG."]
+                 f"copied), {encoded}. Linked files are their sources: edit neither in place. "
+                 "--files encode writes every pair as PNG."]
         if self.copied:
             shown.append(f"Note: a hardlink was impossible ({self.copy_reason}); "
                          f"{self.copied:,} files were copied byte for byte instead (same "
@@ -95,7 +96,8 @@ def choose_files(requested: FilesForm | str, dataset: Dataset) -> FilesReport:
     if requested is FilesForm.encode:
         return FilesReport("encode", "--files encode")
     if not is_folder:
-        why = "the input is not a folder of image files, nothing to link"
+        why = (f"{origin.name} is not a folder of image files, nothing to link" if origin
+               else "the dataset was not read from files, nothing to link")
         return FilesReport("link" if requested is FilesForm.link else "encode",
                            f"--files link, but {why}" if requested is FilesForm.link
                            else f"the default: {why}")
@@ -140,7 +142,8 @@ def with_source_files(dataset: Dataset) -> Dataset:
     for i, source in enumerate(dataset.sources):
         image_file = origin / source
         mask_file = masks_by_stem.get(image_file.stem)
-        image_ok = _stored_as_read(image_file, dataset.images[i], LINK_IMAGE_SUFFIXES)
+        image_ok = _stored_as_read(image_file, dataset.images[i], LINK_IMAGE_SUFFIXES,
+                                   gray_rgb=True)
         mask_ok = (mask_file is not None and not relabelled
                    and _stored_as_read(mask_file, dataset.masks[i], LINK_MASK_SUFFIXES))
         files.append((str(image_file) if image_ok else None,
@@ -148,9 +151,12 @@ def with_source_files(dataset: Dataset) -> Dataset:
     return replace(dataset, files=files)
 
 
-def _stored_as_read(path: Path, array, suffixes: dict[str, str]) -> bool:
+def _stored_as_read(path: Path, array, suffixes: dict[str, str], gray_rgb: bool = False
+                    ) -> bool:
     """True when the file holds exactly `array`: a linkable format whose 8-bit L or RGB
-    pixels the reader returned without conversion (no 16-bit, palette, alpha or gray-RGB)."""
+    pixels the reader returned without conversion (no 16-bit, palette or alpha), or, with
+    `gray_rgb`, an RGB file read as gray because R = G = B (readers of the written folder
+    take one channel where the manifest's `channels` is 1: `gray_as_recorded`)."""
     if path.suffix.lower() not in suffixes:
         return False
     try:
@@ -158,8 +164,20 @@ def _stored_as_read(path: Path, array, suffixes: dict[str, str]) -> bool:
             mode, size = im.mode, im.size
     except OSError:
         return False
-    channels = {"L": 2, "RGB": 3}.get(mode)
-    return channels == array.ndim and size == (array.shape[1], array.shape[0])
+    same = {"L": 2, "RGB": 3}.get(mode) == array.ndim or (
+        gray_rgb and mode == "RGB" and array.ndim == 2)
+    return same and size == (array.shape[1], array.shape[0])
+
+
+def gray_as_recorded(images: list, manifest) -> list:
+    """Images of a curated folder with one channel where its manifest's `channels` says 1:
+    a linked gray picture may be an RGB file with R = G = B (as AI4Mars' NAVCAM JPEGs are),
+    read back as the gray image that was scanned. Other images are returned as they are."""
+    if manifest is None or "channels" not in manifest.columns:
+        return images
+    gray = manifest["channels"].astype(str).to_numpy() == "1"
+    return [im[..., 0].copy() if g and im.ndim == 3 and (im[..., 1] == im[..., 0]).all()
+            and (im[..., 2] == im[..., 0]).all() else im for im, g in zip(images, gray)]
 
 
 def plan_files(dataset: Dataset) -> list[PairFiles]:

@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 import curate.linking
 from curate.cli import app
 from curate.readers import ReadOptions, load_dataset
+from segment import data as segment_data
 from segment.cli import app as segment_app
 
 runner = CliRunner()
 
 
 def make_folder(root: Path, n: int = 36, gray_rgb: bool = False) -> Path:
-    """n pairs: RGB JPEG images (or gray-as-RGB PNGs) and mode-L PNG masks of 4 classes."""
+    """n pairs: RGB JPEG images (gray with R = G = B if asked) and mode-L PNG masks."""
     rng = np.random.default_rng(1)
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
@@ -32,11 +33,9 @@ def make_folder(root: Path, n: int = 36, gray_rgb: bool = False) -> Path:
         mask = np.ones((32, 48), np.uint8)
         mask[16:] = 2
         mask[18 + i % 8:24 + i % 8, 6 + i % 20:14 + i % 20] = 3
-        if gray_rgb:
+        if gray_rgb:  # gray pictures saved as RGB JPEGs, as AI4Mars' NAVCAM images are
             image = np.repeat(image[..., :1], 3, axis=2)
-            Image.fromarray(image).save(root / "images" / f"p{i:03d}.png")
-        else:
-            Image.fromarray(image).save(root / "images" / f"p{i:03d}.jpg", quality=90)
+        Image.fromarray(image).save(root / "images" / f"p{i:03d}.jpg", quality=90)
         Image.fromarray(mask).save(root / "masks" / f"p{i:03d}.png")
     return root
 
@@ -120,13 +119,6 @@ def test_changed_pixels_are_encoded_and_the_rest_linked(tmp_path):
     rows = manifest(out)
     assert set(rows["stored"]) == {"image linked"}
     assert not os.path.samefile(out / rows["mask"][0], src / "masks" / f"{rows['id'][0]}.png")
-    # Gray pictures saved as RGB are read as one channel: the images are encoded (mode L).
-    gray = make_folder(tmp_path / "gray", gray_rgb=True)
-    out = tmp_path / "gray_out"
-    curate_cli("split", gray, "-o", out, "--num-classes", "4", "--files", "link")
-    rows = manifest(out)
-    assert set(rows["stored"]) == {"mask linked"}
-    assert Image.open(out / rows["image"][0]).mode == "L"
     # Augmented pairs are new pixels: encoded; their parents stay linked.
     split = tmp_path / "split"
     curate_cli("split", src, "-o", split, "--num-classes", "4", "--files", "link")
@@ -141,6 +133,24 @@ def test_changed_pixels_are_encoded_and_the_rest_linked(tmp_path):
                             src / "images" / f"{original['id']}.jpg")
 
 
+def test_gray_pictures_stored_as_rgb_are_linked_and_read_back_gray(tmp_path):
+    src = make_folder(tmp_path / "src", gray_rgb=True)
+    raw = load_dataset(src, ReadOptions(num_classes=4))
+    assert raw.images[0].ndim == 2                      # read as gray: R = G = B
+    out = tmp_path / "out"
+    curate_cli("split", src, "-o", out, "--num-classes", "4", "--files", "link")
+    rows = manifest(out)
+    assert set(rows["stored"]) == {"linked"} and set(rows["channels"]) == {"1"}
+    assert Image.open(out / rows["image"][0]).mode == "RGB"   # the source's bytes
+    back = load_dataset(out)
+    order = {id_: i for i, id_ in enumerate(raw.ids)}
+    for id_, image in zip(back.ids, back.images):
+        assert np.array_equal(image, raw.images[order[id_]])
+    info = segment_data.load_dataset(out)
+    images, _, _ = segment_data.load_split(info, "train")
+    assert images.shape[1] == 1                          # one channel, as scanned
+
+
 def test_npz_input_has_nothing_to_link(tmp_path):
     images = np.random.default_rng(0).integers(0, 255, (20, 16, 16), dtype=np.uint8)
     masks = np.ones((20, 16, 16), np.uint8)
@@ -148,7 +158,7 @@ def test_npz_input_has_nothing_to_link(tmp_path):
     np.savez(tmp_path / "d.npz", images=images, masks=masks)
     result = curate_cli("split", tmp_path / "d.npz", "-o", tmp_path / "out",
                         "--num-classes", "3", "--files", "link")
-    assert "but the input is not a folder of image files, nothing to link" in result.output
+    assert "--files link, but d.npz is not a folder of image files, nothing to link" in result.output
     assert set(manifest(tmp_path / "out")["stored"]) == {"encoded"}
 
 
