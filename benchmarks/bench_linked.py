@@ -90,7 +90,7 @@ def main() -> None:
         table(data, Path(tmp) / "synthetic")
         if args.ai4mars_raw:
             n = len(list((args.ai4mars_raw / "images").iterdir()))
-            print(f"\ninput: {args.ai4mars_raw}, {n:,} pairs, "
+            print(f"\n\ninput: {args.ai4mars_raw}, {n:,} pairs, "
                   f"{folder_bytes(args.ai4mars_raw) / 1e6:,.1f} MB; "
                   f"--label-map {MARS_MAP} --ignore-index 0")
             table(args.ai4mars_raw, Path(tmp) / "ai4mars", "--label-map", MARS_MAP,
@@ -101,7 +101,7 @@ MARS_MAP = "0:1,1:2,2:3,3:4,255:0"
 
 
 def table(data: Path, outs: Path, *extra: str) -> None:
-    print(f"{'--files':>8}  {'wall s':>7}  {'peak RSS MB':>11}  {'apparent MB':>11}  "
+    print(f"\n{'--files':>8}  {'wall s':>7}  {'peak RSS MB':>11}  {'apparent MB':>11}  "
           f"{'new bytes MB':>12}")
     for form in ("encode", "link"):
         out = outs / form
