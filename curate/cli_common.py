@@ -48,7 +48,7 @@ FilesOpt = Annotated[FilesForm, typer.Option(
     "(PNG/JPEG) and mask (PNG) read unchanged from a folder is a hardlink to its source file "
     "(a byte copy where the file system refuses); changed pixels (label map, mode, "
     "augmentation, .npz input) are encoded. auto: link for a folder of more than 5,000 pairs "
-    "or 200 MB, else encode.")]
+    "or 200 MB, or a curated folder that is linked; else encode.")]
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,

@@ -89,7 +89,8 @@ class FilesReport:
 
 
 def choose_files(requested: FilesForm | str, dataset: Dataset) -> FilesReport:
-    """Decide encode or link for `dataset` (as read) before any step runs."""
+    """Decide encode or link for `dataset` (as read) before any step runs. `auto` links a
+    folder above LINK_MIN_PAIRS or LINK_MIN_BYTES, and a curated folder that is linked."""
     requested = FilesForm(requested)
     origin = Path(dataset.origin_path) if dataset.origin_path else None
     is_folder = origin is not None and origin.is_dir()
@@ -103,6 +104,9 @@ def choose_files(requested: FilesForm | str, dataset: Dataset) -> FilesReport:
                            else f"the default: {why}")
     if requested is FilesForm.link:
         return FilesReport("link", "--files link")
+    stored = dataset.manifest.get("stored") if dataset.manifest is not None else None
+    if stored is not None and (stored != "encoded").any():
+        return FilesReport("link", "the default for a curated folder that is itself linked")
     size = source_bytes(origin)
     big = len(dataset) > LINK_MIN_PAIRS or size > LINK_MIN_BYTES
     compare = "above" if big else "not above"

@@ -181,19 +181,24 @@ def test_a_refused_hardlink_falls_back_to_a_byte_copy_said_once(tmp_path, monkey
         assert not os.path.samefile(out / name, source)
 
 
-def test_a_curated_linked_folder_is_re_encoded_or_linked_again(tmp_path):
+def test_a_linked_curated_folder_stays_linked_unless_encode_is_asked(tmp_path):
     src = make_folder(tmp_path / "src")
     linked = tmp_path / "linked"
     curate_cli("split", src, "-o", linked, "--num-classes", "4", "--files", "link")
+    kept = tmp_path / "kept"
+    result = curate_cli("outliers", linked, "-o", kept)   # default: a linked folder stays so
+    assert "Files: link (the default for a curated folder that is itself linked)" \
+        in result.output
+    rows = manifest(kept)
+    assert os.path.samefile(kept / rows["image"][0], src / "images" / f"{rows['id'][0]}.jpg")
     encoded = tmp_path / "encoded"
-    curate_cli("outliers", linked, "-o", encoded)            # small folder: encode
+    curate_cli("outliers", linked, "-o", encoded, "--files", "encode")
     rows = manifest(encoded)
     assert "stored" not in rows.columns
     assert all(Image.open(encoded / name).format == "PNG" for name in rows["image"])
-    again = tmp_path / "again"
-    curate_cli("outliers", linked, "-o", again, "--files", "link")
-    rows = manifest(again)
-    assert os.path.samefile(again / rows["image"][0], src / "images" / f"{rows['id'][0]}.jpg")
+    # An encoded folder (no `stored` column) stays encoded by default, below the thresholds.
+    result = curate_cli("outliers", encoded, "-o", tmp_path / "again")
+    assert "Files: encode (the default for a folder of" in result.output
 
 
 def test_segment_trains_and_evaluates_on_a_linked_folder(tmp_path):
