@@ -158,7 +158,8 @@ def test_npz_input_has_nothing_to_link(tmp_path):
     np.savez(tmp_path / "d.npz", images=images, masks=masks)
     result = curate_cli("split", tmp_path / "d.npz", "-o", tmp_path / "out",
                         "--num-classes", "3", "--files", "link")
-    assert "--files link, but d.npz is not a folder of image files, nothing to link" in result.output
+    assert ("--files link, but d.npz is not a folder of image files, nothing to link"
+            in result.output)
     assert set(manifest(tmp_path / "out")["stored"]) == {"encoded"}
 
 
