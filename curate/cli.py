@@ -13,8 +13,9 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli_common import (
-    ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NumClassesOpt, SchedulerOpt,
-    WorkersOpt, load, scan_cluster, user_errors,
+    ClassNamesOpt, DataArg, FilesForm, FilesOpt, ForceOpt, IgnoreOpt, LabelMapOpt,
+    NumClassesOpt, SchedulerOpt, WorkersOpt, load, scan_cluster, show_files, stored_files,
+    user_errors,
 )
 from curate.cli_inspect import card_command, check_leakage_command, report_command, stats
 from curate.cli_show import console, print_augment, print_outliers, print_split
@@ -82,6 +83,7 @@ def outliers(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -107,6 +109,8 @@ def outliers(
             **({"checks": list(check)} if check else {}),
             label_quality=None if label_quality is None else str(label_quality))
         dataset = load(data, num_classes, class_names, label_map, ignore_index)
+        if not dry_run:
+            dataset, stored = stored_files(dataset, files)
         found = find_outliers(dataset, config)
         print_outliers(found.dataset.manifest, found.summary)
         if dry_run:
@@ -121,7 +125,8 @@ def outliers(
             write_file_atomic(sheet, lambda p: p.write_bytes(result.reports["outliers.png"]),
                               force=True)
             console.print(f"Contact sheet: {sheet}")
-        write_dataset(out, result.dataset, result.reports, force=force)
+        write_dataset(out, result.dataset, result.reports, force=force, files=stored)
+        show_files(stored)
         console.print(f"Wrote {out}: {result.summary['kept']} pairs kept, "
                       f"{result.summary['removed']} removed "
                       f"(reasons in {out}/reports/outliers.csv, pictures in "
@@ -174,6 +179,7 @@ def run_command(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -203,12 +209,14 @@ def run_command(
                               max_group_size=max_group_size),
             augment=augment_config)
         check_output(out, force, [data] + ([label_quality] if label_quality else []))
-        dataset = load(data, num_classes, class_names, label_map, ignore_index)
+        dataset, stored = stored_files(
+            load(data, num_classes, class_names, label_map, ignore_index), files)
         result = run_pipeline(dataset, config)
         found, split = result.steps["outliers"], result.steps["split"]
         print_outliers(found.dataset.manifest, found.summary)
         print_split(split.table, split.summary)
-        write_result(out, result, force, card=card)
+        write_result(out, result, force, card=card, files=stored)
+    show_files(stored)
     grown = result.summary.get("augment")
     console.print(f"Wrote {out}: {len(result.dataset)} pairs "
                   f"({found.summary['removed']} outliers removed"
@@ -244,6 +252,7 @@ def augment_command(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -263,10 +272,12 @@ def augment_command(
             recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
             allow_unsplit=allow_unsplit)
         check_output(out, force, [data])
-        dataset = load(data, num_classes, class_names, label_map, ignore_index)
+        dataset, stored = stored_files(
+            load(data, num_classes, class_names, label_map, ignore_index), files)
         result = augment(dataset, config)
-        write_dataset(out, result.dataset, result.reports, force=force)
+        write_dataset(out, result.dataset, result.reports, force=force, files=stored)
     print_augment(result.summary, result.dataset.class_names)
+    show_files(stored)
     console.print(f"Wrote {out}: {result.summary['new_pairs']} new training pairs (preview in "
                   f"{out}/reports/augment_preview.png).")
 
@@ -301,6 +312,7 @@ def split_command(
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
     force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -322,10 +334,12 @@ def split_command(
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins, max_group_size=max_group_size)
         check_output(out, force, [data])
-        dataset = load(data, num_classes, class_names, label_map, ignore_index)
+        dataset, stored = stored_files(
+            load(data, num_classes, class_names, label_map, ignore_index), files)
         result = split_dataset(dataset, config)
-        write_dataset(out, result.dataset, result.reports, force=force)
+        write_dataset(out, result.dataset, result.reports, force=force, files=stored)
     print_split(result.table, result.summary)
+    show_files(stored)
     console.print(f"Wrote {out}: split in manifest.csv, table in "
                   f"{out}/reports/split_report.csv.")
 

@@ -11,6 +11,7 @@ import typer
 
 from curate.cli_show import err_console, show_notes
 from curate.errors import CurateError
+from curate.linking import FilesForm
 from curate.readers import ReadOptions, parse_label_map
 
 # Options shared by every command that reads a raw dataset.
@@ -40,6 +41,14 @@ WorkersOpt = Annotated[int, typer.Option(
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Scan the pixels on an existing Dask cluster, e.g. "
     "tcp://10.0.0.5:8786 (workers need this package installed; pixels are sent to them).")]
+
+FilesOpt = Annotated[FilesForm, typer.Option(
+    "--files",
+    help="How images/ and masks/ are stored. encode: every pair as PNG. link: each image "
+    "(PNG/JPEG) and mask (PNG) read unchanged from a folder is a hardlink to its source file "
+    "(a byte copy where the file system refuses); changed pixels (label map, mode, "
+    "augmentation, .npz input) are encoded. auto: link for a folder of more than 5,000 pairs "
+    "or 200 MB, or a curated folder that is linked; else encode.")]
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
@@ -84,3 +93,19 @@ def load(data: Path, num_classes: int | None, class_names: str | None, label_map
     dataset = load_dataset(data, read_options(num_classes, class_names, label_map, ignore_index))
     show_notes(dataset)
     return dataset
+
+
+def stored_files(dataset, requested: FilesForm):
+    """(dataset with its source files named where linking is chosen, the FilesReport)."""
+    from curate.linking import choose_files, with_source_files
+
+    report = choose_files(requested, dataset)
+    return (with_source_files(dataset) if report.form == "link" else dataset), report
+
+
+def show_files(report) -> None:
+    """Print which form the written files took (and once, any fallback to copying)."""
+    from curate.cli_show import console
+
+    for line in report.lines():
+        console.print(line, highlight=False, soft_wrap=True)

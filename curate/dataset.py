@@ -43,7 +43,9 @@ class Dataset:
     history: list[dict] = field(default_factory=list)
     origin_path: str = ""
     # (image PNG, mask PNG) per pair when its pixels are exactly those files of a curated
-    # folder, so a writer may copy the bytes instead of encoding again; else None.
+    # folder, so a writer may copy the bytes instead of encoding again; else None. For a
+    # raw folder, curate.linking.with_source_files fills it for --files link, with None for
+    # the image or mask whose pixels reading changed.
     files: list[tuple[str, str] | None] | None = None
 
     def file_pair(self, i: int) -> tuple[str, str] | None:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
+from curate.linking import gray_as_recorded
 from curate.manifest import with_manifest
 from curate.labels import (check_collisions, describe_label_map, infer_label_map,
                             raw_values)
@@ -250,6 +251,7 @@ def _read_curated(path: Path) -> Dataset:
             raise result
         images.append(result[0])
         masks.append(result[1])
+    images = gray_as_recorded(images, manifest)   # linked gray pictures stored as RGB
     return Dataset(
         ids=manifest["id"].astype(str).tolist(), images=images, masks=masks,
         sources=manifest.get("source", manifest["image"]).astype(str).tolist(),

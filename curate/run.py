@@ -74,12 +74,14 @@ def _share_charts(before: Dataset, after: Dataset) -> dict[str, bytes]:
 
 
 def write_result(out: Path, result: StepResult, force: bool = False, card: bool = True,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, files=None) -> Path:
     """Write the curated dataset folder atomically, with its reports and, when `card`, its
-    card.md, card.jsonld and report.html (titled `title`, default the folder's name)."""
+    card.md, card.jsonld and report.html (titled `title`, default the folder's name);
+    `files`: how images/ and masks/ are stored (see `write_dataset`)."""
     name = title or Path(out).name
     finalize = (lambda folder: write_card_and_report(folder, name)) if card else None
-    return write_dataset(out, result.dataset, result.reports, force=force, finalize=finalize)
+    return write_dataset(out, result.dataset, result.reports, force=force, finalize=finalize,
+                         files=files)
 
 
 def write_card_and_report(folder: Path, name: str) -> None:

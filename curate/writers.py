@@ -9,7 +9,7 @@ import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from PIL import Image
 from curate.dataset import Dataset
 from curate.errors import OutputExistsError
 from curate.progress import step
+
+if TYPE_CHECKING:
+    from curate.linking import FilesReport, PairFiles
 
 # Columns every manifest starts with, in this order; the rest follow as the commands add them.
 LEADING_COLUMNS = ["id", "image", "mask", "source", "split", "origin"]
@@ -118,12 +121,15 @@ def write_dataset(
     reports: dict[str, bytes | str] | None = None,
     force: bool = False,
     finalize: Callable[[Path], None] | None = None,
+    files: "FilesReport | None" = None,
 ) -> Path:
     """Write images/, masks/, manifest.csv, dataset.json and reports/ to `out` atomically.
 
     The manifest is the dataset's own (a fresh scan for a Dataset built by hand without one);
     its image/mask columns are filled in here. `finalize(folder)` runs on the complete folder before it is
-    moved into place (e.g. to render a data card from it).
+    moved into place (e.g. to render a data card from it). `files` (curate.linking) chooses
+    how images/ and masks/ are stored: None or form "encode" writes PNGs as ever; form "link"
+    hardlinks the pairs read unchanged from files (see `write_linked_pairs`) and counts into it.
     """
     from curate.manifest import build_manifest   # manifest imports this module
 
@@ -131,16 +137,20 @@ def write_dataset(
     manifest = build_manifest(dataset)
     manifest["image"] = [f"images/{i}.png" for i in dataset.ids]
     manifest["mask"] = [f"masks/{i}.png" for i in dataset.ids]
+    manifest, plan = _stored_columns(manifest, dataset, files)
     with atomic_dir(out, force) as tmp:
         (tmp / "images").mkdir()
         (tmp / "masks").mkdir()
-        # Encoding and zlib release the GIL: threads use every core.
-        with step(f"writing {out.name}", len(dataset)) as advance, \
-                ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-            list(pool.map(lambda i: (_write_pair(tmp, dataset.ids[i], dataset.images[i],
-                                                 dataset.masks[i], dataset.file_pair(i)),
-                                     advance(1)),
-                          range(len(dataset))))
+        if plan is not None:
+            write_linked_pairs(tmp, out.name, dataset, plan, files)
+        else:
+            # Encoding and zlib release the GIL: threads use every core.
+            with step(f"writing {out.name}", len(dataset)) as advance, \
+                    ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+                list(pool.map(lambda i: (_write_pair(tmp, dataset.ids[i], dataset.images[i],
+                                                     dataset.masks[i], dataset.file_pair(i)),
+                                         advance(1)),
+                              range(len(dataset))))
         order_columns(manifest).to_csv(tmp / "manifest.csv", index=False)
         (tmp / "dataset.json").write_text(
             json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
@@ -157,6 +167,49 @@ def write_dataset(
         if finalize is not None:
             finalize(tmp)
     return out
+
+
+def _stored_columns(manifest: pd.DataFrame, dataset: Dataset, files: "FilesReport | None"
+                    ) -> tuple[pd.DataFrame, "list[PairFiles] | None"]:
+    """Image/mask names and the `stored` column of the link form, with its plan; an encoded
+    folder has no `stored` column (one carried from a linked input is dropped) and no plan."""
+    if files is None or files.form != "link":
+        if files is not None:
+            files.add(0, 0, 2 * len(dataset), None)
+        return manifest.drop(columns=["stored"], errors="ignore"), None
+    from curate.linking import plan_files
+
+    plan = plan_files(dataset)
+    manifest["image"] = [p.image for p in plan]
+    manifest["mask"] = [p.mask for p in plan]
+    manifest["stored"] = [p.stored for p in plan]
+    return manifest, plan
+
+
+def write_linked_pairs(folder: Path, name: str, dataset: Dataset, plan: "list[PairFiles]",
+                       files: "FilesReport") -> None:
+    """Hardlink (else copy) each planned file whose source holds its pixels unchanged;
+    encode the rest as PNG. Counts go into `files`."""
+    from curate.linking import link_file
+
+    def write(i: int, plan) -> tuple[int, int, int, str | None]:
+        counts, reason = [0, 0, 0], None
+        for source, target, array in ((plan.image_source, plan.image, dataset.images[i]),
+                                      (plan.mask_source, plan.mask, dataset.masks[i])):
+            if source is None:
+                (folder / target).write_bytes(png_bytes(array))
+                counts[2] += 1
+                continue
+            why = link_file(source, folder / target)
+            counts[1 if why else 0] += 1
+            reason = reason or why
+        advance(1)
+        return (*counts, reason)
+
+    with step(f"writing {name}", len(dataset)) as advance, \
+            ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+        for result in pool.map(write, range(len(dataset)), plan):
+            files.add(*result)
 
 
 def _carry_reports(origin: str, target: Path, new: dict) -> None:

@@ -125,13 +125,22 @@ def _stack(arrays: list[np.ndarray], what: str) -> np.ndarray:
     return np.stack(arrays)
 
 
+def recorded_mode(info: DatasetInfo) -> str | None:
+    """'L' when the manifest's `channels` column (written by curate) says every image is gray:
+    a linked folder may hold gray pictures as RGB JPEGs with R = G = B. None: decide by file."""
+    column = info.manifest.get("channels")
+    if column is None or column.empty:
+        return None
+    return "L" if (column.astype(str) == "1").all() else None
+
+
 def load_split(info: DatasetInfo, split: str, mode: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Images (N, C, H, W) uint8, masks (N, H, W) uint8 and ids of one split, validated."""
     rows = split_rows(info, split)
     _check_files(info, rows)
     ids = rows["id"].tolist()
     first = read_image(info.root / rows["image"].iloc[0], mode)
-    mode = mode or ("L" if first.shape[0] == 1 else "RGB")
+    mode = mode or recorded_mode(info) or ("L" if first.shape[0] == 1 else "RGB")
     images = _stack([read_image(info.root / p, mode) for p in rows["image"]], "images")
     masks = _stack([read_mask(info.root / p) for p in rows["mask"]], "masks")
     if images.shape[-2:] != masks.shape[-2:]:
