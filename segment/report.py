@@ -265,12 +265,13 @@ def _rare_split(facts: RunFacts, split: str) -> str:
     sheet = facts.png(f"rare_errors_{split}.png")
     caption = (f"rare_errors_{split}.png: the worst images; per row the image, true mask, "
                f"predicted mask, and the errors of class {k} ({name}): hits bluish green, false "
-               "positives vermillion, misses blue" if sheet else
-               f"rare_errors_{split}.png (no image has an error of class {k})")
+               "positives vermillion, misses blue")
+    shown = (figure(sheet, f"rare-class errors, {split} split", caption, f"img-rare-{split}",
+                    "pixels") if sheet is not None and wrong else
+             paragraph(f"No {split} image has an error of class {k}, so there is no sheet."))
     return (f"<h3>{esc(split)} split</h3><p>{esc(text)}{_csv_link(path)}.</p>"
             + table([c.replace("_", " ") for c in table_.columns], rows, (0,), f"rare-table-{split}")
-            + figure(sheet, f"rare-class errors, {split} split", caption, f"img-rare-{split}",
-                     "pixels"))
+            + shown)
 
 
 def rare_errors_section(facts: RunFacts) -> str:
