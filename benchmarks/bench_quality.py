@@ -94,9 +94,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        rows += one_seed(args.data, out, seed, train_args, args.tta)
-        print(f"seed {seed} done: val {rows[-1]['val_miou']:.4f} test {rows[-1]['test_miou']:.4f}",
-              flush=True)
+        done = one_seed(args.data, out, seed, train_args, args.tta)
+        rows += done
+        print(f"seed {seed} done: val {done[0]['val_miou']:.4f} test {done[0]['test_miou']:.4f}"
+              f" (without TTA), {done[0]['wall_s']:.0f} s training", flush=True)
     summarise(rows)
     (out / "bench_quality.json").write_text(json.dumps(rows, indent=1))
     print("\nreproduce: .venv/bin/python benchmarks/bench_quality.py " + shlex.join(own)
