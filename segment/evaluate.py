@@ -94,7 +94,9 @@ def _confusion(preds: list[np.ndarray], masks: list[np.ndarray], k: int) -> np.n
     """Confusion counts summed over the pairs (raw sets may mix image sizes)."""
     conf = torch.zeros(k, k, dtype=torch.int64)
     for pred, mask in zip(preds, masks):
-        conf += confusion_counts(torch.from_numpy(pred), torch.from_numpy(mask), k)
+        # np.require copies read-only arrays (masks read from PNG), which torch cannot wrap.
+        conf += confusion_counts(torch.from_numpy(np.require(pred, requirements="W")),
+                                 torch.from_numpy(np.require(mask, requirements="W")), k)
     return conf.numpy()
 
 
