@@ -248,7 +248,7 @@ def _csv_link(path: Path) -> str:
 
 def _rare_split(facts: RunFacts, split: str) -> str:
     path = facts.root / f"rare_errors_{split}.csv"
-    table_ = pd.read_csv(path, dtype={"id": str}, keep_default_na=False)
+    table_ = pd.read_csv(path, dtype={"id": str}, keep_default_na=False, na_values={"iou": [""]})
     scores = _read_json(facts.root / f"scores_{split}.json") or {}
     name = scores.get("rare_class_name", "the rare class")
     k = scores.get("rare_class", "?")
@@ -260,7 +260,7 @@ def _rare_split(facts: RunFacts, split: str) -> str:
             f"{int(table_['missed_pixels'].sum()):,} missed pixels of "
             f"{int(table_['true_pixels'].sum()):,}. Worst {min(RARE_ROWS, len(table_))} images "
             "below; the whole per-image table: ")
-    rows = [[r[c] if c == "id" else _fmt(r[c] if r[c] != "" else None) for c in table_.columns]
+    rows = [[r[c] if c == "id" else _fmt(None if pd.isna(r[c]) else r[c]) for c in table_.columns]
             for r in table_.head(RARE_ROWS).to_dict("records")]
     sheet = facts.png(f"rare_errors_{split}.png")
     caption = (f"rare_errors_{split}.png: the worst images; per row the image, true mask, "
