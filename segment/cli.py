@@ -49,6 +49,12 @@ class Split(str, Enum):
     test = "test"
 
 
+class Preset(str, Enum):
+    cpu_quick = "cpu-quick"
+    cpu = "cpu"
+    gpu = "gpu"
+
+
 class Format(str, Enum):
     png = "png"
     csv = "csv"
@@ -100,6 +106,7 @@ class RichHooks:
 
 @app.command()
 def train(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
     epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs [default: {TrainConfig.epochs}; with --resume: the saved run's].")] = None,
@@ -134,6 +141,10 @@ def train(
     channels_last: Annotated[bool, typer.Option(help="channels_last memory format (faster on CPU).")] = TrainConfig.channels_last,
     compile: Annotated[bool, typer.Option(help="torch.compile the model (slow start, faster steps).")] = TrainConfig.compile,
     threads: Annotated[int, typer.Option(help="torch CPU threads (0 = torch default).")] = TrainConfig.threads,
+    ema: Annotated[float, typer.Option(help="Decay of an exponential moving average of the weights, e.g. 0.99; the average is validated and saved (0 = off).")] = TrainConfig.ema,
+    oversample_class: Annotated[int, typer.Option(help="Draw training pairs that contain this class more often each epoch (-1 = off).")] = TrainConfig.oversample_class,
+    oversample_factor: Annotated[float, typer.Option(help="With --oversample-class: how many times as likely such a pair is drawn.")] = TrainConfig.oversample_factor,
+    preset: Annotated[Optional[Preset], typer.Option(help="Width, batch, epochs, AMP, workers, patience for a machine (README 'Presets'); options you give win.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
 ) -> None:
@@ -143,6 +154,18 @@ def train(
     from segment.distributed import quiet_unless_main
     quiet_unless_main(console, err_console)  # under torchrun, rank 0 alone prints
     try:
+        if preset is not None:
+            from segment.presets import apply_preset
+
+            # By the source's name: Typer may bring its own copy of click's ParameterSource.
+            given = {name for name in ctx.params
+                     if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"}
+            values, line = apply_preset(preset.value, dict(
+                base_width=base_width, epochs=epochs, batch_size=batch_size, amp=amp,
+                channels_last=channels_last, workers=workers, patience=patience), given)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+            base_width, epochs, batch_size, amp = (values[k] for k in ("base_width", "epochs", "batch_size", "amp"))
+            channels_last, workers, patience = values["channels_last"], values["workers"], values["patience"]
         keep_saved = ("epochs",) if epochs is None else ()
         model = ModelSpec(depth=depth, base_width=base_width, batchnorm=batchnorm,
                           spatial_dropout=spatial_dropout, dropout=dropout, se=se,
@@ -157,7 +180,8 @@ def train(
             plateau_patience=plateau_patience, patience=patience, min_delta=min_delta,
             max_minutes=max_minutes, augment=augment, workers=workers, seed=seed,
             device=device.value, amp=amp, channels_last=channels_last, compile=compile,
-            threads=threads)
+            threads=threads, ema=ema, oversample_class=oversample_class,
+            oversample_factor=oversample_factor)
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except SegmentError as exc:
         _fail(exc)
@@ -179,6 +203,8 @@ def evaluate(
     num_classes: Annotated[Optional[int], typer.Option(help="Raw inputs: expected classes [default: the checkpoint's].")] = None,
     ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
+    tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
+    rare_class: Annotated[Optional[int], typer.Option("--class", help="Class of the rare-class error view (rare_errors_<split>.csv/.png) [default: the rarest class of the checkpoint's training split].")] = None,
 ) -> None:
     """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
@@ -192,7 +218,8 @@ def evaluate(
         ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
         options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
         chosen = split.value if split else default_split(data)
-        result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options)
+        result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options, tta,
+                              rare_class)
     except SegmentError as exc:
         _fail(exc)
     for note in result.notes:
@@ -201,7 +228,8 @@ def evaluate(
         console.print_json(json.dumps(result.scores.to_dict()))
         return
     console.print(format_table(result.scores, f"{result.title}, {checkpoint}"), highlight=False, markup=False)
-    console.print(f"Wrote {result.files[0]} and {result.files[1].name}", highlight=False)
+    console.print(f"Wrote {result.files[0]}, " + ", ".join(f.name for f in result.files[1:]),
+                  highlight=False)
 
 
 @app.command()
@@ -214,13 +242,14 @@ def predict(
     overlay: Annotated[Overlay, typer.Option(help="Contact sheet, one overlay per image, or none.")] = Overlay.sheet,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
     force: Annotated[bool, typer.Option(help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
+    tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
     from segment.predict import predict as run_prediction
 
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
-                                fmt.value, overlay.value, device.value, force)
+                                fmt.value, overlay.value, device.value, force, tta)
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
@@ -288,7 +317,7 @@ def _crossval_signature():
     import inspect
 
     params = [p for name, p in inspect.signature(train, eval_str=True).parameters.items()
-              if name not in ("resume", "out", "force")]
+              if name not in ("resume", "out", "force", "ctx", "preset")]
     extra = {
         "out": Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
         "folds": Annotated[int, typer.Option(help="Number of folds K (K trainings).")],

@@ -73,6 +73,10 @@ class TrainConfig:
     # data
     augment: bool = True
     workers: int = 0
+    # levers (issue 12); all off by default
+    ema: float = 0.0  # decay of the weight EMA that is validated and saved; 0 = off
+    oversample_class: int = -1  # pairs holding this class are drawn more often; -1 = off
+    oversample_factor: float = 4.0  # ... this many times as likely as the others
     # runtime
     seed: int = 0
     device: str = "auto"
@@ -95,6 +99,11 @@ class TrainConfig:
             raise ConfigError(f"class_weight_power must be in [0, 1], got {self.class_weight_power}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"ema must be a decay in (0, 1), e.g. 0.99, or 0 for off; got {self.ema}")
+        if self.oversample_factor < 1.0:
+            raise ConfigError(f"oversample_factor must be at least 1 (1 = no oversampling), "
+                              f"got {self.oversample_factor}")
 
     def to_dict(self) -> dict[str, Any]:
         """The flat dict saved in checkpoints and config.json: the model's fields in place."""

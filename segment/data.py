@@ -188,11 +188,15 @@ class PairDataset(torch.utils.data.Dataset):
         return len(self.images)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.item(i, i)
+
+    def item(self, i: int, key: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pair i, augmented with the seed of draw `key` (= i, except for resampled draws)."""
         image, mask = self.images[i], self.masks[i]
         if self.transform is not None:
             # Per-sample seed: the same pair gets the same augmentation for a given epoch,
             # whatever the worker count and whether or not the run was resumed.
-            self.transform.set_random_seed((self.seed * 1_000_003 + self.epoch) * 100_003 + i)
+            self.transform.set_random_seed((self.seed * 1_000_003 + self.epoch) * 100_003 + key)
             out = self.transform(image=image.transpose(1, 2, 0), mask=mask)
             image, mask = out["image"].transpose(2, 0, 1), out["mask"]
         return torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(np.ascontiguousarray(mask))

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from segment import atomic, checkpoints, device as devices
+from segment import atomic, checkpoints
 from segment.data import load_dataset, load_split, read_image, read_mask
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
 from segment.outputs import check_not_input
 from segment.sources import apply_labels, check_exists, raw_kind, read_raw
-from segment.inference import split_confusion
+from segment.metrics import confusion_counts
+from segment.predict import predict_masks
+from segment.rare_errors import check_class, rarest_class, write_rare_errors
 
 WHOLE = "all"  # the name in scores_all.json / confusion_all.png for a set scored whole
 
@@ -61,7 +64,7 @@ def _curated_whole(info, mode: str) -> tuple[list[np.ndarray], list[np.ndarray]]
 
 
 def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOptions):
-    """Images (C, H, W) and label masks (H, W) as lists, the title and notes."""
+    """Images (C, H, W) and label masks (H, W) as lists, the title, notes and pair ids."""
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     k = state["num_classes"]
     if raw_kind(data) is not None:
@@ -70,7 +73,7 @@ def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOp
                              "to score the whole set, or run `curate split` first")
         raw = read_raw(data, mode)
         masks, notes = apply_labels(raw.masks, options.label_map, k)
-        return raw.images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes
+        return raw.images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes, raw.ids
     if options.label_map is not None or options.num_classes is not None:
         raise InputError(f"{data} is a curated dataset folder: its dataset.json gives the classes; "
                          "--label-map and --num-classes apply to raw inputs (.npz, images/ + masks/)")
@@ -82,22 +85,19 @@ def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOp
         )
     if split is None:
         images, masks = _curated_whole(info, mode)
-        return images, masks, f"whole set, {len(masks)} pairs", []
-    images, masks, _ = load_split(info, split, mode)
-    return list(images), list(masks), f"{split} split", []
+        return images, masks, f"whole set, {len(masks)} pairs", [], list(info.manifest["id"])
+    images, masks, ids = load_split(info, split, mode)
+    return list(images), list(masks), f"{split} split", [], ids
 
 
-def _confusion(model, images, masks, state, dev) -> np.ndarray:
-    """Confusion counts summed over groups of equal image size (raw sets may mix sizes)."""
-    groups: dict[tuple, list[int]] = {}
-    for i, img in enumerate(images):
-        groups.setdefault(img.shape, []).append(i)
-    k = state["num_classes"]
-    conf = np.zeros((k, k), np.int64)
-    for idx in groups.values():
-        conf += split_confusion(model, np.stack([images[i] for i in idx]),
-                                np.stack([masks[i] for i in idx]), state, dev)
-    return conf
+def _confusion(preds: list[np.ndarray], masks: list[np.ndarray], k: int) -> np.ndarray:
+    """Confusion counts summed over the pairs (raw sets may mix image sizes)."""
+    conf = torch.zeros(k, k, dtype=torch.int64)
+    for pred, mask in zip(preds, masks):
+        # np.require copies read-only arrays (masks read from PNG), which torch cannot wrap.
+        conf += confusion_counts(torch.from_numpy(np.require(pred, requirements="W")),
+                                 torch.from_numpy(np.require(mask, requirements="W")), k)
+    return conf.numpy()
 
 
 def _ignore(state: dict, options: LabelOptions) -> int | None:
@@ -118,17 +118,23 @@ def evaluate_set(
     out: str | Path | None = None,
     void_pixels: bool = True,
     options: LabelOptions | None = None,
+    tta: bool = False,
+    rare_class: int | None = None,
 ) -> Evaluation:
     """Confusion counts over a split (or the whole set, split=None), then per-class scores.
 
     `data` is a dataset folder, an AN2DL .npz or an images/ + masks/ folder. With `out`,
     writes scores_<split|all>.json and confusion_<split|all>.png there (never into, over or
-    around `data` or the checkpoint).
+    around `data` or the checkpoint), and the rare-class error view: rare_errors_<name>.csv
+    (per image, false-positive and missed pixels of `rare_class`, default the rarest class of
+    the checkpoint's training split) and rare_errors_<name>.png (the worst images).
+    `tta` adds the mirrored image's prediction.
     """
     options = options or LabelOptions()
     check_exists(data)
     name = split or WHOLE
-    files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png"]
+    files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png",
+                                    Path(out) / f"rare_errors_{name}.csv", Path(out) / f"rare_errors_{name}.png"]
     for f in files:
         check_not_input(f, [data, checkpoint], "scores file")
     state = checkpoints.load_checkpoint(checkpoint)
@@ -137,19 +143,27 @@ def evaluate_set(
                          f"{state['num_classes']} ({', '.join(state['class_names'])}); leave it out "
                          "or map the labels onto the checkpoint's classes with --label-map")
     ignore = _ignore(state, options)
-    images, masks, title, notes = _labelled(state, data, split, options)
-    dev = devices.select_device(device)
-    model = checkpoints.model_from_checkpoint(state, dev)
-    conf = _confusion(model, images, masks, state, dev)
+    if rare_class is None:
+        rare_class = rarest_class(state["train_pixel_counts"], state["ignore_index"])
+    check_class(rare_class, state["class_names"], ignore)
+    images, masks, title, notes, ids = _labelled(state, data, split, options)
+    preds = predict_masks(state, images, device, tta)
+    conf = _confusion(preds, masks, state["num_classes"])
     scores = class_scores(conf, state["class_names"], ignore, void_pixels)
     if files:
         from segment import plots
 
         payload = {"checkpoint": str(checkpoint), "data": str(data), "split": name,
                    "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,
+                   **({"tta": "hflip"} if tta else {}),
+                   "rare_class": rare_class, "rare_class_name": state["class_names"][rare_class],
                    **scores.to_dict()}
         atomic.write_json(files[0], payload)
         plots.confusion_matrix(conf, state["class_names"], files[1])
+        files[3].unlink(missing_ok=True)  # an old sheet must not outlive a run without errors
+        write_rare_errors(files[2], files[3], [str(i) for i in ids], images, masks, preds,
+                          rare_class, ignore)
+        files = [f for f in files if f.is_file()]
     return Evaluation(scores, title, name, files, notes)
 
 

@@ -21,8 +21,13 @@ def predict_batches(
     device: torch.device,
     batch_size: int = 64,
     channels_last: bool = False,
+    tta: bool = False,
 ) -> Iterator[tuple[slice, torch.Tensor]]:
-    """Yield (index slice, predicted labels (B, H, W) uint8 on CPU) over images (N, C, H, W)."""
+    """Yield (index slice, predicted labels (B, H, W) uint8 on CPU) over images (N, C, H, W).
+
+    With `tta`, the class probabilities are the mean of the image's and its left-right
+    mirror's (mirrored back): the flip the training augmentation uses.
+    """
     model.eval()
     for start in range(0, len(images), batch_size):
         part = torch.from_numpy(images[start : start + batch_size]).to(device)
@@ -31,15 +36,20 @@ def predict_batches(
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, enabled=device.type == "cuda"):
             logits = model(x)
+            if tta:  # (B, C, H, W): average the softmax of x and of x mirrored along W
+                mirrored = model(x.flip(-1)).flip(-1)
+                logits = logits.float().softmax(1) + mirrored.float().softmax(1)
         yield slice(start, start + len(part)), logits.argmax(1).to("cpu", torch.uint8)
 
 
-def split_confusion(model, images, masks, meta, device, channels_last=False) -> np.ndarray:
+def split_confusion(model, images, masks, meta, device, channels_last=False,
+                    tta: bool = False) -> np.ndarray:
     """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
     k = meta["num_classes"]
     conf = torch.zeros(k, k, dtype=torch.int64)
     size = inference_batch_size(*images.shape[-2:])
-    batches = predict_batches(model, images, meta["normalization"], device, size, channels_last)
+    batches = predict_batches(model, images, meta["normalization"], device, size, channels_last,
+                              tta)
     for where, pred in batches:
         conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)
     return conf.numpy()

@@ -56,7 +56,8 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
     raise InputError(f"{source} is neither a dataset folder, an image folder nor an .npz file")
 
 
-def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -> list[np.ndarray]:
+def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
+                  tta: bool = False) -> list[np.ndarray]:
     """(H, W) uint8 label masks; images of one size are batched together, any size works."""
     dev = devices.select_device(device)
     model = checkpoints.model_from_checkpoint(state, dev)
@@ -67,7 +68,8 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto") -
     for indices in by_shape.values():
         stack = np.stack([images[i] for i in indices])
         size = inference_batch_size(*stack.shape[-2:])
-        for where, pred in inference.predict_batches(model, stack, state["normalization"], dev, size):
+        for where, pred in inference.predict_batches(model, stack, state["normalization"], dev, size,
+                                                     tta=tta):
             for i, m in zip(indices[where], pred.numpy()):
                 masks[i] = m
     return masks  # type: ignore[return-value]
@@ -117,6 +119,7 @@ def predict(
     overlay: str = "sheet",
     device: str = "auto",
     force: bool = False,
+    tta: bool = False,
 ) -> PredictResult:
     """Predict a mask for every input image; write mask PNGs (fmt='png') or the Kaggle CSV.
 
@@ -133,7 +136,7 @@ def predict(
     state = checkpoints.load_checkpoint(checkpoint)
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     ids, images = load_inputs(source, split, mode)
-    masks = predict_masks(state, images, device)
+    masks = predict_masks(state, images, device, tta)
     if fmt == "csv" and len({m.shape for m in masks}) > 1:
         raise InputError("the Kaggle CSV needs images of one size; use --format png instead")
     with atomic_dir(out, force) as tmp:

@@ -6,6 +6,7 @@ HTML building blocks are in html_page.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import tempfile
@@ -25,7 +26,8 @@ from segment.palette import palette
 from segment.predict import predict_masks
 
 # Section ids are stable: tests and links rely on them.
-SECTION_IDS = ("summary", "config", "learning", "scores", "confusion", "predictions")
+SECTION_IDS = ("summary", "config", "learning", "scores", "confusion", "rare-errors",
+               "predictions")
 # Config fields shown in the summary; the config section lists every field.
 KEY_FIELDS = ("data", "epochs", "batch_size", "lr", "scheduler", "loss", "class_weights",
               "depth", "base_width", "augment", "seed", "device", "amp", "threads")
@@ -235,6 +237,52 @@ def confusion_section(facts: RunFacts) -> str:
     return f'<div class="figures">{"".join(figures)}</div>'
 
 
+RARE_ROWS = 10  # rows of each rare_errors_<split>.csv shown in the report (the file has all)
+
+
+def _csv_link(path: Path) -> str:
+    """A download link that carries the CSV itself, so the report stays one file."""
+    uri = "data:text/csv;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<a id="link-{esc(path.stem)}" download="{esc(path.name)}" href="{uri}">{esc(path.name)}</a>'
+
+
+def _rare_split(facts: RunFacts, split: str) -> str:
+    path = facts.root / f"rare_errors_{split}.csv"
+    table_ = pd.read_csv(path, dtype={"id": str}, keep_default_na=False, na_values={"iou": [""]})
+    scores = _read_json(facts.root / f"scores_{split}.json") or {}
+    name = scores.get("rare_class_name", "the rare class")
+    k = scores.get("rare_class", "?")
+    holding = int((table_["true_pixels"] > 0).sum())
+    wrong = int((table_["error_pixels"] > 0).sum())
+    text = (f"Class {k} ({name}) on the {split} split: {holding} of {len(table_)} images hold it; "
+            f"{wrong} images have errors: {int(table_['false_positive_pixels'].sum()):,} false-"
+            f"positive pixels (predicted {name} on another labelled class) and "
+            f"{int(table_['missed_pixels'].sum()):,} missed pixels of "
+            f"{int(table_['true_pixels'].sum()):,}. Worst {min(RARE_ROWS, len(table_))} images "
+            "below; the whole per-image table: ")
+    rows = [[r[c] if c == "id" else _fmt(None if pd.isna(r[c]) else r[c]) for c in table_.columns]
+            for r in table_.head(RARE_ROWS).to_dict("records")]
+    sheet = facts.png(f"rare_errors_{split}.png")
+    caption = (f"rare_errors_{split}.png: the worst images; per row the image, true mask, "
+               f"predicted mask, and the errors of class {k} ({name}): hits bluish green, false "
+               "positives vermillion, misses blue")
+    shown = (figure(sheet, f"rare-class errors, {split} split", caption, f"img-rare-{split}",
+                    "pixels") if sheet is not None and wrong else
+             paragraph(f"No {split} image has an error of class {k}, so there is no sheet."))
+    return (f"<h3>{esc(split)} split</h3><p>{esc(text)}{_csv_link(path)}.</p>"
+            + table([c.replace("_", " ") for c in table_.columns], rows, (0,), f"rare-table-{split}")
+            + shown)
+
+
+def rare_errors_section(facts: RunFacts) -> str:
+    splits = [s for s in (*SPLITS, "all") if (facts.root / f"rare_errors_{s}.csv").is_file()]
+    if not splits:
+        return paragraph("Rare-class errors: not available (no rare_errors_<split>.csv; run "
+                         "`segment evaluate RUN/best.pt DATA --split test`, optionally with "
+                         "--class K).", "missing", "rare-errors-missing")
+    return "".join(_rare_split(facts, s) for s in splits)
+
+
 def _legend(names: list[str], ignore_index: int | None = None) -> str:
     """Class colour swatches, in the palette of the overlays; the ignore class hatched grey."""
     colours = palette(len(names))
@@ -329,6 +377,7 @@ def render_report(run: str | Path, data: str | Path | None = None, split: str | 
         ("learning", "Learning curves", learning_section(facts)),
         ("scores", "Scores", scores_section(facts)),
         ("confusion", "Confusion matrices", confusion_section(facts)),
+        ("rare-errors", "Rare-class errors", rare_errors_section(facts)),
         ("predictions", "Predictions", predictions_section(facts, sheet)),
     ]
     name = facts.root.resolve().name

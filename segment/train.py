@@ -24,6 +24,8 @@ from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
 from segment import atomic, checkpoints, distributed, device as devices
 from segment.inference import split_confusion
+from segment.ema import WeightAverage
+from segment.sampling import Drawn, draw_weights, epoch_order
 
 
 class EarlyStopping:
@@ -109,6 +111,14 @@ class _Run:
     meta: dict[str, Any]
     history: list[dict[str, Any]]
     start_epoch: int = 1
+    ema: WeightAverage | None = None  # --ema: the weights that are validated and saved
+    draw_weights: np.ndarray | None = None  # --oversample-class: per-pair draw weights
+
+    def eval_model(self, step: bool = True) -> torch.nn.Module:
+        """The model to validate: the EMA copy if any, else the stepped (or bare) model."""
+        if self.ema is not None:
+            return self.ema.model
+        return self.step_model if step else self.model
 
 
 def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
@@ -151,6 +161,7 @@ def _build(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> _Run
     return _Run(
         cfg, device, model, step_model, optimizer, _scheduler(cfg, optimizer),
         EarlyStopping(cfg.patience, cfg.min_delta), loss_fn, meta, [],
+        ema=WeightAverage(model, cfg.ema) if cfg.ema else None,
     )
 
 
@@ -172,9 +183,14 @@ def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict
 
 
 def _checkpoint_state(run: _Run, epoch: int) -> dict[str, Any]:
+    # With --ema, "model" holds the averaged weights (what evaluate and predict load) and
+    # "train_model" the raw ones the optimizer steps, which --resume needs.
+    averaged = {} if run.ema is None else {"train_model": run.model.state_dict(),
+                                           "ema_updates": run.ema.updates}
     return {
         **run.meta,
-        "model": run.model.state_dict(),
+        **averaged,
+        "model": run.model.state_dict() if run.ema is None else run.ema.state_dict(),
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
         "early_stopping": run.stopper.state_dict(),
@@ -199,7 +215,9 @@ def _cuda_rng() -> list[torch.Tensor]:
 
 
 def _restore(run: _Run, state: dict[str, Any]) -> None:
-    run.model.load_state_dict(state["model"])
+    run.model.load_state_dict(state.get("train_model", state["model"]))
+    if run.ema is not None:
+        run.ema.load(state["model"], int(state.get("ema_updates", 0)))
     run.optimizer.load_state_dict(state["optimizer"])
     if run.scheduler is not None and state["scheduler"] is not None:
         run.scheduler.load_state_dict(state["scheduler"])
@@ -216,8 +234,20 @@ def _restore(run: _Run, state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
 
 
-def _loader(data: PairDataset, cfg: TrainConfig, epoch: int) -> torch.utils.data.DataLoader:
+def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int,
+                  weights: np.ndarray) -> torch.utils.data.DataLoader:
+    """--oversample-class: this rank's draws of a (seed, epoch) weighted order."""
+    order = epoch_order(weights, cfg.seed, epoch, distributed.world_size(), distributed.rank())
+    view = Drawn(data, order)
+    return torch.utils.data.DataLoader(view, batch_size=cfg.batch_size, shuffle=False,
+                                       num_workers=cfg.workers, drop_last=len(view) > cfg.batch_size)
+
+
+def _loader(data: PairDataset, cfg: TrainConfig, epoch: int,
+            weights: np.ndarray | None = None) -> torch.utils.data.DataLoader:
     data.epoch = epoch
+    if weights is not None:
+        return _drawn_loader(data, cfg, epoch, weights)
     sampler = distributed.sampler(data, cfg.seed, epoch)
     if sampler is not None:  # several processes: this rank's share of the (seed, epoch) order
         return torch.utils.data.DataLoader(
@@ -233,7 +263,7 @@ def _loader(data: PairDataset, cfg: TrainConfig, epoch: int) -> torch.utils.data
 
 
 def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) -> float:
-    loader = _loader(data, run.cfg, epoch)
+    loader = _loader(data, run.cfg, epoch, run.draw_weights)
     hooks.on_epoch_start(epoch, run.cfg.epochs, len(loader))
     run.step_model.train()
     use_amp = run.cfg.amp and run.device.type == "cuda"
@@ -250,9 +280,13 @@ def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) ->
         scaler.scale(loss).backward()
         scaler.step(run.optimizer)
         scaler.update()
+        if run.ema is not None:
+            run.ema.update(run.model)
         total, n = total + loss.item() * len(x), n + len(x)
         hooks.on_step(loss.item())
     distributed.sync_buffers(run.model)
+    if run.ema is not None:
+        distributed.sync_buffers(run.ema.model)
     if distributed.active():  # the mean loss over every rank's pairs
         total, n = distributed.sum_all(torch.tensor([total, n], dtype=torch.float64)).tolist()
     return total / max(n, 1)
@@ -262,11 +296,11 @@ def _val_confusion(run: _Run, val) -> np.ndarray:
     """Validation confusion counts; on several processes each rank scores its share of the
     rows and the counts are summed, so every rank gets the counts of the whole split."""
     if not distributed.active():
-        return split_confusion(run.step_model, *val, run.meta, run.device, run.cfg.channels_last)
+        return split_confusion(run.eval_model(), *val, run.meta, run.device, run.cfg.channels_last)
     images, masks = val
     rows = distributed.shard(len(images))
     # The bare model: DDP's forward is a collective, and ranks may run different batch counts.
-    conf = split_confusion(run.model, images[rows], masks[rows], run.meta, run.device,
+    conf = split_confusion(run.eval_model(False), images[rows], masks[rows], run.meta, run.device,
                            run.cfg.channels_last)
     return distributed.sum_all(torch.from_numpy(conf)).numpy()
 
@@ -440,6 +474,13 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     info = load_dataset(config.data)
     images, masks, _ = load_split(info, "train")
     config = choose_batch_size(config, images, hooks)
+    weights = None  # --oversample-class: checked before anything is trained or written
+    if config.oversample_class >= 0:
+        weights = draw_weights(masks, config.oversample_class, config.oversample_factor)
+        holding = int((masks == config.oversample_class).reshape(len(masks), -1).any(1).sum())
+        _tell(hooks, f"oversampling: {holding} of {len(weights)} training pairs "
+                     f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
+                     "as often")
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
     device = distributed.device_of(devices.select_device(config.device))
     started = time.monotonic()
@@ -459,6 +500,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
             distributed.seed_rank(config.seed)
         distributed.on_main(lambda: _write_config(out, config, run))
         train_data = PairDataset(images, masks, config.augment, config.seed)
+        run.draw_weights = weights
         reason = _loop(run, out, train_data, (val_images, val_masks), hooks, started)
     # Rank 0 scores the best checkpoint and writes the plots; every rank returns its result.
     return distributed.on_main(lambda: _finish(run, out, (val_images, val_masks), reason, started))

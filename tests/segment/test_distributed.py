@@ -153,3 +153,25 @@ def test_more_processes_than_gpus_is_refused_on_every_rank():
             _check_device(Processes(rank, gpus + 1, rank, gpus + 1), torch.device("cuda"))
     with pytest.raises(ConfigError, match="--device cpu"):
         _check_device(Processes(0, 2, 0, 2), torch.device("mps"))
+
+
+def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
+    """Both levers on 2 ranks: the ranks' raw weights stay equal, last.pt holds them as
+    train_model and the average as model, and the ranks' summed validation of the average
+    equals a single-process evaluate of best.pt."""
+    run = tmp_path / "run"
+    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--ema", "0.9",
+                       "--oversample-class", "3", "--oversample-factor", "3"], run, tmp_path / "probe")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("oversampling: ") == 1
+    last = load_checkpoint(run / "last.pt")
+    hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
+    assert hashes[0] == hashes[1] == state_hash(last["train_model"]) != state_hash(last["model"])
+    evaluated = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(mars_split),
+                                            "--split", "val", "--device", "cpu", "--json",
+                                            "-o", str(tmp_path / "eval")])
+    single = json.loads(evaluated.output[evaluated.output.index("{"):])
+    best = load_checkpoint(run / "best.pt")["epoch"]
+    with open(run / "metrics.csv") as f:
+        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
+    assert float(row["val_mean_iou"]) == single["mean_iou"]

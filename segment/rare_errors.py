@@ -1,0 +1,109 @@
+"""Where the rare class goes wrong: per image, the pixels of class K predicted elsewhere
+(missed) and predicted on other labelled classes (false positives), and an overlay sheet of
+the worst images (image | true mask | predicted mask | errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw
+
+from segment import atomic, plots
+from segment.errors import InputError
+
+WORST = 8  # rows of the overlay sheet
+SCALE_BELOW = 256  # images narrower than this are drawn 2x (nearest) so pixels can be seen
+# Error colours (Okabe-Ito): hit bluish green, false positive vermillion, missed blue.
+HIT, FALSE_POSITIVE, MISSED = (0, 158, 115), (213, 94, 0), (0, 114, 178)
+COLUMNS = ("id", "true_pixels", "predicted_pixels", "hit_pixels", "false_positive_pixels",
+           "missed_pixels", "error_pixels", "iou")
+
+
+def rarest_class(train_pixel_counts: list[int], ignore_index: int | None) -> int:
+    """The class with the fewest (but some) training pixels, the ignore class left out."""
+    counts = [(n, c) for c, n in enumerate(train_pixel_counts) if c != ignore_index and n > 0]
+    if not counts:
+        raise InputError("the checkpoint's training split has no labelled pixels, so there is "
+                         "no rarest class; pass --class K")
+    return min(counts)[1]
+
+
+def check_class(class_index: int, class_names: list[str], ignore_index: int | None) -> None:
+    if not 0 <= class_index < len(class_names) or class_index == ignore_index:
+        choices = ", ".join(f"{c} {n}" for c, n in enumerate(class_names) if c != ignore_index)
+        raise InputError(f"--class {class_index} is not a scored class of the checkpoint; "
+                         f"choose one of: {choices}")
+
+
+def error_table(ids: list[str], masks: list[np.ndarray], preds: list[np.ndarray],
+                class_index: int, ignore_index: int | None) -> pd.DataFrame:
+    """One row per image, worst (most error pixels) first. A prediction of the class on an
+    unlabelled (ignore) pixel is not counted, as in the default scores of `segment evaluate`."""
+    rows = []
+    for pid, truth, pred in zip(ids, masks, preds):
+        labelled = truth != ignore_index if ignore_index is not None else np.ones_like(truth, bool)
+        true_k, pred_k = truth == class_index, (pred == class_index) & labelled
+        hit = int((true_k & pred_k).sum())
+        fp, missed = int(pred_k.sum()) - hit, int(true_k.sum()) - hit
+        union = hit + fp + missed
+        rows.append({"id": pid, "true_pixels": int(true_k.sum()), "predicted_pixels": int(pred_k.sum()),
+                     "hit_pixels": hit, "false_positive_pixels": fp, "missed_pixels": missed,
+                     "error_pixels": fp + missed, "iou": round(hit / union, 6) if union else None})
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    return table.sort_values(["error_pixels", "id"], ascending=[False, True], kind="stable")
+
+
+def error_overlay(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, class_index: int,
+                  ignore_index: int | None) -> np.ndarray:
+    """(H, W, 3): the image dimmed to grey, class K's hits, false positives and misses coloured."""
+    gray = image.mean(0) if image.shape[0] > 1 else image[0].astype(np.float32)
+    rgb = np.repeat((0.35 * gray + 90)[..., None], 3, 2)  # (H, W, 3), dimmed
+    labelled = truth != ignore_index if ignore_index is not None else np.ones_like(truth, bool)
+    true_k, pred_k = truth == class_index, (pred == class_index) & labelled
+    for where, colour in ((true_k & pred_k, HIT), (pred_k & ~true_k, FALSE_POSITIVE),
+                          (true_k & ~pred_k, MISSED)):
+        rgb[where] = colour
+    return rgb.astype(np.uint8)
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    """The tile with a 14-px white strip above it holding `text`."""
+    strip = Image.new("RGB", (tile.shape[1], 14), "white")
+    ImageDraw.Draw(strip).text((2, 1), text, fill=(0, 0, 0))
+    return np.concatenate([np.asarray(strip), tile], 0)
+
+
+def sheet_rows(table: pd.DataFrame, images: dict, masks: dict, preds: dict, class_index: int,
+               ignore_index: int | None, count: int = WORST) -> list[np.ndarray]:
+    """One (H', 4W', 3) row per worst image with errors: image | truth | prediction | errors."""
+    rows = []
+    for r in table[table["error_pixels"] > 0].head(count).itertuples(index=False):
+        img, truth, pred = images[r.id], masks[r.id], preds[r.id]
+        panels = [plots.overlay(img, truth, alpha=0.0), plots.overlay(img, truth, ignore_index=ignore_index),
+                  plots.overlay(img, pred, ignore_index=ignore_index),
+                  error_overlay(img, truth, pred, class_index, ignore_index)]
+        if img.shape[-1] < SCALE_BELOW:
+            panels = [p.repeat(2, 0).repeat(2, 1) for p in panels]
+        gap = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
+        row = np.concatenate([panels[0], gap, panels[1], gap, panels[2], gap, panels[3]], 1)
+        rows.append(_label(row, f"{r.id}: false positive {r.false_positive_pixels} px, "
+                                f"missed {r.missed_pixels} px of {r.true_pixels}"))
+    return rows
+
+
+def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: list[np.ndarray],
+                      masks: list[np.ndarray], preds: list[np.ndarray], class_index: int,
+                      ignore_index: int | None) -> pd.DataFrame:
+    """Write the per-image table (CSV) and, if any image has errors, the overlay sheet (PNG)."""
+    table = error_table(ids, masks, preds, class_index, ignore_index)
+    atomic.write_text(csv_path, table.to_csv(index=False))
+    shape = images[0].shape
+    keep = [i for i, img in enumerate(images) if img.shape == shape]  # one tile size per sheet
+    by_id = lambda items: {ids[i]: items[i] for i in keep}  # noqa: E731
+    rows = sheet_rows(table[table["id"].isin(by_id(ids))], by_id(images), by_id(masks),
+                      by_id(preds), class_index, ignore_index)
+    if rows:
+        plots.contact_sheet(rows, png_path, columns=1, gap=6)
+    return table
