@@ -42,6 +42,7 @@ TYPICAL = 50           # typical neighbours of pass 2 (at most a quarter of FAR)
 SET_ASIDE = 3.0        # robust z of pass 1 above which a reference image is not typical
 SEED = 0
 SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
+BLOCK = 4096           # rows per block of the distance computation
 
 
 def odd_image(features: pd.DataFrame, config) -> Findings:
@@ -121,42 +122,63 @@ def score_images(vectors: np.ndarray, seed: int = SEED) -> Scores:
     x = _principal_axes(x, refs)
     far = max(4, int(round(FAR_SHARE * len(refs))))
     near = max(2, min(NEAR, far // 4))
-    dist, first_idx = _neighbours(x, refs, far)
+    first = _neighbours(x, refs, far, near + 1)
     # the very nearest is left out: a duplicate's twin is not a group (near would be 0)
-    near_d = dist[:, 1:near + 1].mean(axis=1)
-    log_far = np.log(dist[:, far - 1] + 1e-9)
+    near_d = first.first_d[:, 1:].mean(axis=1)
+    log_far = np.log(first.last_d + 1e-9)
     log_near = np.log(near_d + 1e-9)
-    first = np.maximum(robust_z(log_far), robust_z(log_far - log_near))
-    typical = refs[first[refs] <= SET_ASIDE]
+    first_z = np.maximum(robust_z(log_far), robust_z(log_far - log_near))
+    typical = refs[first_z[refs] <= SET_ASIDE]
     if len(typical) < 2:
         typical = refs
-    dist, idx = _neighbours(x, typical, max(1, min(TYPICAL, far // 4, len(typical) - 1)))
-    typical_d = dist.mean(axis=1)
+    k = max(1, min(TYPICAL, far // 4, len(typical) - 1))
+    second = _neighbours(x, typical, k, min(SHOWN_NEIGHBOURS, k))
+    typical_d = second.mean_d
     log_typical = np.log(typical_d + 1e-9)
     far_z = robust_z(log_typical)
     island_z = robust_z(log_typical - log_near)
 
     def typical_neighbours(rows: np.ndarray) -> list[np.ndarray]:
-        return [typical[idx[i, :SHOWN_NEIGHBOURS]] for i in rows]
+        return [typical[second.first[i]] for i in rows]
 
     def close_neighbours(rows: np.ndarray) -> list[np.ndarray]:
-        return [refs[first_idx[i, :near]] for i in rows]
+        return [refs[first.first[i, :near]] for i in rows]
 
     return Scores(far_z, island_z, typical_d, near_d, typical_neighbours, close_neighbours)
 
 
-def _neighbours(x: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(N, k) distances and positions in `refs` of each row's k nearest reference rows,
-    the row itself left out."""
-    from sklearn.neighbors import NearestNeighbors
+@dataclass
+class Nearest:
+    """Each row's k nearest reference rows (the row itself left out), kept only as far as the
+    scores need them: distances and positions in `refs` of the nearest m (`first_d`,
+    `first`), the mean distance to all k (`mean_d`) and the distance to the k-th (`last_d`)."""
 
+    first_d: np.ndarray
+    first: np.ndarray
+    mean_d: np.ndarray
+    last_d: np.ndarray
+
+
+def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
+    """Nearest(k, m) of every row of x against the rows x[refs] (k < len(refs)), a block of
+    rows at a time: memory stays at N x (m + 2) values plus one BLOCK x REFERENCE block."""
     n = len(x)
-    index = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(x[refs])
-    dist, idx = index.kneighbors(x)                                # (N, k + 1), sorted
-    is_self = refs[idx] == np.arange(n)[:, None]
-    keep = ~is_self                   # drop the row itself, or else the farthest neighbour
-    keep[~is_self.any(axis=1), -1] = False
-    return dist[keep].reshape(n, k), idx[keep].reshape(n, k)
+    ref = x[refs]
+    ref_sq = (ref * ref).sum(axis=1)
+    out = Nearest(np.empty((n, m)), np.empty((n, m), np.int64), np.empty(n), np.empty(n))
+    for start in range(0, n, BLOCK):
+        rows = np.arange(start, min(n, start + BLOCK))
+        block = x[rows]
+        d2 = (block * block).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (block @ ref.T)
+        d2[refs[None, :] == rows[:, None]] = np.inf  # a reference row is not its own neighbour
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        part_d = np.take_along_axis(d2, part, axis=1)
+        order = np.argsort(part_d, axis=1, kind="stable")
+        idx = np.take_along_axis(part, order, axis=1)
+        dist = np.sqrt(np.maximum(np.take_along_axis(part_d, order, axis=1), 0.0))
+        out.first_d[rows], out.first[rows] = dist[:, :m], idx[:, :m]
+        out.mean_d[rows], out.last_d[rows] = dist.mean(axis=1), dist[:, -1]
+    return out
 
 
 def _robust_scale(x: np.ndarray) -> np.ndarray:
