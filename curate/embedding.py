@@ -49,9 +49,16 @@ def dimension() -> int:
 
 
 def to_hex(vectors: np.ndarray) -> np.ndarray:
-    """(N,) strings: each row as big-endian float16, hex (4 characters per value)."""
+    """(N,) strings: each row as big-endian float16, hex (4 characters per value). An object
+    array of Python strings (1 byte a character; numpy's own string dtype takes 4)."""
     data = np.ascontiguousarray(vectors, dtype=">f2")
-    return np.array([row.tobytes().hex() for row in data])
+    return strings([row.tobytes().hex() for row in data])
+
+
+def strings(values: list[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def from_hex(strings) -> np.ndarray:

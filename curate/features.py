@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from curate import cluster
 from curate.dataset import Dataset, to_gray
-from curate.embedding import texture_embedding, to_hex
+from curate.embedding import strings, texture_embedding, to_hex
 from curate.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
@@ -117,11 +117,13 @@ def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
     }
     image_sha = [_sha1(im) for im in images]
     mask_sha = [_sha1(m) for m in masks]
-    out["image_sha1"] = np.array(image_sha)
-    out["mask_sha1"] = np.array(mask_sha)
-    out["pair_sha1"] = np.array([hashlib.sha1((a + b).encode()).hexdigest()
+    # Text columns as object arrays of Python strings: numpy's fixed-width str dtype takes
+    # 4 bytes a character, which at 200k pairs was most of the scan's peak memory.
+    out["image_sha1"] = strings(image_sha)
+    out["mask_sha1"] = strings(mask_sha)
+    out["pair_sha1"] = strings([hashlib.sha1((a + b).encode()).hexdigest()
                                  for a, b in zip(image_sha, mask_sha)])
-    out["phash"] = np.array([f"{h:016x}" for h in phash(gray)])
+    out["phash"] = strings([f"{h:016x}" for h in phash(gray)])
     out.update(pixel_stats(gray))
     out.update(mask_stats(masks, num_classes, ignore_index))
     out["embedding"] = to_hex(texture_embedding(gray))  # picture style, for odd_image

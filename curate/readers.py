@@ -14,6 +14,7 @@ from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
 from curate.linking import gray_as_recorded
 from curate.manifest import with_manifest
+from curate.npz import read_members
 from curate.labels import (check_collisions, describe_label_map, infer_label_map,
                             raw_values)
 from curate.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
@@ -187,8 +188,7 @@ def _apply_label_map(mask: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
 
 def _read_npz(path: Path):
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
+        arrays = read_members(path)  # memory-mapped where stored uncompressed
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise InputError(
             f"{path} cannot be read as an .npz archive ({type(exc).__name__}: {exc}). "
