@@ -61,10 +61,10 @@ def strings(values: list[str]) -> np.ndarray:
     return out
 
 
-def from_hex(strings) -> np.ndarray:
+def from_hex(values) -> np.ndarray:
     """(N, D) float32 from the strings of `to_hex`; rows that are empty or of another length
     (an older scan) come back as NaN."""
-    strings = list(strings)
+    strings = list(values)
     d = max((len(s) // 4 for s in strings if isinstance(s, str)), default=0)
     out = np.full((len(strings), d), np.nan, dtype=np.float32)
     for i, s in enumerate(strings):

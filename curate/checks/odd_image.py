@@ -42,7 +42,7 @@ TYPICAL = 50           # typical neighbours of pass 2 (at most a quarter of FAR)
 SET_ASIDE = 3.0        # robust z of pass 1 above which a reference image is not typical
 SEED = 0
 SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
-BLOCK = 4096           # rows per block of the distance computation
+BLOCK = 1024           # rows per block of the distance computation (~60 MB of temporaries)
 
 
 def odd_image(features: pd.DataFrame, config) -> Findings:
@@ -182,19 +182,29 @@ def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
 
 
 def _robust_scale(x: np.ndarray) -> np.ndarray:
-    """Each column as (x - median) / (1.4826 MAD), clipped to +-20 (a statistic gone wild
-    on one image must not decide the distance alone)."""
-    median = np.median(x, axis=0)
-    mad = 1.4826 * np.median(np.abs(x - median), axis=0)
-    spread = np.where(mad > 0, mad, x.std(axis=0))
-    return np.clip((x - median) / np.where(spread > 0, spread, 1.0), -20, 20)
+    """Each column of x (float64, changed in place and returned) as (x - median) /
+    (1.4826 MAD), clipped to +-20 (a statistic gone wild on one image must not decide the
+    distance alone). In place: at 200k pairs each temporary copy is 140 MB."""
+    x -= np.median(x, axis=0)
+    mad = 1.4826 * np.median(np.abs(x), axis=0, overwrite_input=True)
+    spread = mad.copy()
+    flat = mad <= 0
+    if flat.any():  # no spread around the median: fall back to the standard deviation
+        spread[flat] = x[:, flat].std(axis=0)
+    x /= np.where(spread > 0, spread, 1.0)
+    return np.clip(x, -20, 20, out=x)
 
 
 def _principal_axes(x: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """x projected on the AXES main axes of the reference rows (SVD, deterministic)."""
+    """x projected on the AXES main axes of the reference rows (SVD, deterministic),
+    a block of rows at a time."""
     centre = x[refs].mean(axis=0)
     _, _, vt = np.linalg.svd(x[refs] - centre, full_matrices=False)
-    return (x - centre) @ vt[:AXES].T
+    axes = vt[:AXES].T
+    out = np.empty((len(x), axes.shape[1]))
+    for start in range(0, len(x), BLOCK):
+        out[start:start + BLOCK] = (x[start:start + BLOCK] - centre) @ axes
+    return out
 
 
 def neighbour_tile(image: np.ndarray, mask: np.ndarray, typical: list[np.ndarray],
