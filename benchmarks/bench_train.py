@@ -24,7 +24,7 @@ import torch  # noqa: E402
 from segment.checkpoints import spec_dict  # noqa: E402
 from segment.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.data import to_input  # noqa: E402
-from segment.train import _build  # noqa: E402
+from segment.run_state import build_run  # noqa: E402
 from segment.model import UNetSpec, count_parameters  # noqa: E402
 
 MODES = {
@@ -41,7 +41,7 @@ def meta_for(cfg: TrainConfig, num_classes: int = 5) -> dict:
 
 
 def throughput(cfg: TrainConfig, batch: int, size: tuple[int, int], warmup: int, steps: int) -> float:
-    run = _build(cfg, meta_for(cfg), torch.device("cpu"))
+    run = build_run(cfg, meta_for(cfg), torch.device("cpu"))
     gen = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (batch, 1, *size), dtype=torch.uint8, generator=gen)
     masks = torch.randint(0, 5, (batch, *size), generator=gen)
@@ -83,7 +83,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"{args.threads} threads, batch {args.batch}, {args.height}x{args.width}, "
           f"base_width {base.model.base_width}, se {base.model.se}, loss {base.loss}, "
-          f"params {count_parameters(_build(base, meta_for(base), torch.device('cpu')).model):,}")
+          f"params {count_parameters(build_run(base, meta_for(base), torch.device('cpu')).model):,}")
     defaults = TrainConfig()
     print(f"defaults a user gets: channels_last={defaults.channels_last} compile={defaults.compile}")
     for mode in args.modes.split(","):

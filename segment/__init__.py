@@ -6,7 +6,7 @@ from segment.config import TrainConfig  # noqa: E402
 from segment.errors import SegmentError  # noqa: E402
 
 # The functions share their modules' names; importing them here makes `segment.train` the
-# function (the notebook API) while `from segment.train import EarlyStopping` still works.
+# function (the notebook API) while `from segment.train import choose_batch_size` still works.
 from segment.train import train  # noqa: E402
 from segment.evaluate import LabelOptions, evaluate, evaluate_set  # noqa: E402
 from segment.predict import predict  # noqa: E402

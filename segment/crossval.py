@@ -22,7 +22,8 @@ from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
 from segment.label_quality import EVIDENCE_COLUMNS, evidence, rank_score
-from segment.train import TrainHooks, _NoHooks, _build, _finish, _loop, _meta, choose_batch_size
+from segment.run_state import NoHooks, TrainHooks, build_run
+from segment.train import _finish, _loop, _meta, choose_batch_size
 
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
@@ -153,7 +154,7 @@ def _train_fold(cfg: TrainConfig, info: DatasetInfo, images, masks, val, out: Pa
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(cfg.seed)
-        run = _build(cfg, _meta(cfg, info, images, masks), device)
+        run = build_run(cfg, _meta(cfg, info, images, masks), device)
         atomic.write_json(out / "config.json", cfg.to_dict())
         reason = _loop(run, out, PairDataset(images, masks, cfg.augment, cfg.seed), val, hooks, started)
     result = _finish(run, out, val, reason, started)
@@ -174,7 +175,7 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
     rows = split_rows(info, "train").reset_index(drop=True)
     fold_of = assign_folds(rows, folds, config.seed)
     images, masks, ids = load_split(info, "train")
-    hooks = hooks or _NoHooks()
+    hooks = hooks or NoHooks()
     config = choose_batch_size(config, images, hooks)
     mode = "L" if images.shape[1] == 1 else "RGB"
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"

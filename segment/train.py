@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,71 +16,17 @@ import torch
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.data import PairDataset, load_dataset, load_split, normalization, to_input
 from segment.errors import InputError, OutputExistsError
-from segment.losses import build_loss, class_weights
+from segment.losses import class_weights
 from segment.metrics import ClassScores, class_scores
-from segment.model import UNet, UNetSpec, count_parameters
+from segment.model import UNetSpec, count_parameters
 from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
 from segment import atomic, checkpoints, distributed, device as devices
 from segment.inference import split_confusion
-from segment.ema import WeightAverage
+from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)
+    EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore, tell,
+)
 from segment.sampling import Drawn, draw_weights, epoch_order
-
-
-class EarlyStopping:
-    """Stop when the monitored value (higher is better) has not improved for `patience` epochs."""
-
-    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
-        self.patience, self.min_delta = patience, min_delta
-        self.best = -math.inf
-        self.best_epoch = -1
-        self.bad_epochs = 0
-
-    def step(self, value: float, epoch: int) -> tuple[bool, str]:
-        """Record one epoch's value; returns (should_stop, reason)."""
-        if not math.isnan(value) and value > self.best + self.min_delta:
-            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
-            return False, f"improved to {value:.4f}"
-        self.bad_epochs += 1
-        if self.bad_epochs >= self.patience:
-            return True, (
-                f"no improvement over {self.best:.4f} (epoch {self.best_epoch}) "
-                f"for {self.bad_epochs} epochs (patience {self.patience})"
-            )
-        return False, f"no improvement for {self.bad_epochs}/{self.patience} epochs"
-
-    @property
-    def improved(self) -> bool:
-        return self.bad_epochs == 0
-
-    def state_dict(self) -> dict[str, Any]:
-        return dict(best=self.best, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs)
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.best_epoch, self.bad_epochs = state["best"], state["best_epoch"], state["bad_epochs"]
-
-
-class TrainHooks(Protocol):
-    """Progress callbacks, so the library never prints; the CLI draws rich progress bars."""
-
-    def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None: ...
-    def on_step(self, loss: float) -> None: ...
-    def on_epoch_end(self, row: dict[str, Any]) -> None: ...
-    def on_note(self, text: str, warning: bool = False) -> None: ...
-
-
-class _NoHooks:
-    def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None: ...
-    def on_step(self, loss: float) -> None: ...
-    def on_epoch_end(self, row: dict[str, Any]) -> None: ...
-    def on_note(self, text: str, warning: bool = False) -> None: ...
-
-
-def _tell(hooks: TrainHooks, text: str, warning: bool = False) -> None:
-    # Hooks written before on_note existed simply do not hear it.
-    note = getattr(hooks, "on_note", None)
-    if note is not None:
-        note(text, warning)
 
 
 @dataclass
@@ -94,31 +39,6 @@ class TrainResult:
     wall_seconds: float
     val_scores: ClassScores | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class _Run:
-    """Everything the loop mutates, bundled so helper functions stay short."""
-
-    cfg: TrainConfig
-    device: torch.device
-    model: UNet
-    step_model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    scheduler: Any
-    stopper: EarlyStopping
-    loss_fn: Any
-    meta: dict[str, Any]
-    history: list[dict[str, Any]]
-    start_epoch: int = 1
-    ema: WeightAverage | None = None  # --ema: the weights that are validated and saved
-    draw_weights: np.ndarray | None = None  # --oversample-class: per-pair draw weights
-
-    def eval_model(self, step: bool = True) -> torch.nn.Module:
-        """The model to validate: the EMA copy if any, else the stepped (or bare) model."""
-        if self.ema is not None:
-            return self.ema.model
-        return self.step_model if step else self.model
 
 
 def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
@@ -136,35 +56,6 @@ def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer):
-    if cfg.scheduler == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01)
-    if cfg.scheduler == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="max", factor=0.5, patience=cfg.plateau_patience
-        )
-    return None
-
-
-def _build(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> _Run:
-    spec = UNetSpec(**meta["spec"])
-    model = UNet(spec).to(device)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    step_model = distributed.wrap(model, device)  # the model itself on one process
-    step_model = torch.compile(step_model) if cfg.compile else step_model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    weight = torch.tensor(meta["class_weights"], dtype=torch.float32, device=device)
-    loss_fn = build_loss(
-        cfg.loss, weight, meta["ignore_index"], cfg.tversky_alpha, cfg.tversky_beta, cfg.focal_gamma
-    )
-    return _Run(
-        cfg, device, model, step_model, optimizer, _scheduler(cfg, optimizer),
-        EarlyStopping(cfg.patience, cfg.min_delta), loss_fn, meta, [],
-        ema=WeightAverage(model, cfg.ema) if cfg.ema else None,
-    )
-
-
 def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict[str, Any]:
     counts = np.bincount(masks.reshape(-1), minlength=info.num_classes)
     spec = UNetSpec(in_channels=images.shape[1], num_classes=info.num_classes,
@@ -180,58 +71,6 @@ def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict
         ).tolist(),
         "train_pixel_counts": counts.tolist(),
     }
-
-
-def _checkpoint_state(run: _Run, epoch: int) -> dict[str, Any]:
-    # With --ema, "model" holds the averaged weights (what evaluate and predict load) and
-    # "train_model" the raw ones the optimizer steps, which --resume needs.
-    averaged = {} if run.ema is None else {"train_model": run.model.state_dict(),
-                                           "ema_updates": run.ema.updates}
-    return {
-        **run.meta,
-        **averaged,
-        "model": run.model.state_dict() if run.ema is None else run.ema.state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
-        "early_stopping": run.stopper.state_dict(),
-        "epoch": epoch,
-        "best_metric": run.stopper.best,
-        "config": run.cfg.to_dict(),
-        "history": run.history,
-        "rng": _rng_state(),
-    }
-
-
-def _rng_state() -> dict[str, Any]:
-    rng = {"torch": torch.get_rng_state(), "cuda": _cuda_rng()}
-    ranks = distributed.gather(rng["torch"])  # None on one process
-    if ranks is not None:
-        rng["ranks"] = ranks  # each rank's own stream, for an exact --resume on as many ranks
-    return rng
-
-
-def _cuda_rng() -> list[torch.Tensor]:
-    return torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-
-
-def _restore(run: _Run, state: dict[str, Any]) -> None:
-    run.model.load_state_dict(state.get("train_model", state["model"]))
-    if run.ema is not None:
-        run.ema.load(state["model"], int(state.get("ema_updates", 0)))
-    run.optimizer.load_state_dict(state["optimizer"])
-    if run.scheduler is not None and state["scheduler"] is not None:
-        run.scheduler.load_state_dict(state["scheduler"])
-    run.stopper.load_state_dict(state["early_stopping"])
-    run.history = list(state["history"])
-    run.start_epoch = state["epoch"] + 1
-    torch.set_rng_state(state["rng"]["torch"])
-    own = distributed.rank_rng(state["rng"])
-    if own is not None:
-        torch.set_rng_state(own)
-    elif distributed.active():
-        distributed.seed_rank(run.cfg.seed + state["epoch"])  # resumed on another rank count
-    if state["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
 
 
 def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int,
@@ -262,7 +101,7 @@ def _loader(data: PairDataset, cfg: TrainConfig, epoch: int,
     )
 
 
-def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) -> float:
+def _train_epoch(run: TrainingRun, data: PairDataset, epoch: int, hooks: TrainHooks) -> float:
     loader = _loader(data, run.cfg, epoch, run.draw_weights)
     hooks.on_epoch_start(epoch, run.cfg.epochs, len(loader))
     run.step_model.train()
@@ -292,7 +131,7 @@ def _train_epoch(run: _Run, data: PairDataset, epoch: int, hooks: TrainHooks) ->
     return total / max(n, 1)
 
 
-def _val_confusion(run: _Run, val) -> np.ndarray:
+def _val_confusion(run: TrainingRun, val) -> np.ndarray:
     """Validation confusion counts; on several processes each rank scores its share of the
     rows and the counts are summed, so every rank gets the counts of the whole split."""
     if not distributed.active():
@@ -305,14 +144,14 @@ def _val_confusion(run: _Run, val) -> np.ndarray:
     return distributed.sum_all(torch.from_numpy(conf)).numpy()
 
 
-def _save_epoch(run: _Run, out: Path, state: dict[str, Any]) -> None:
+def _save_epoch(run: TrainingRun, out: Path, state: dict[str, Any]) -> None:
     _write_history(out, run.history)
     if run.stopper.improved:
         checkpoints.save_checkpoint(out / "best.pt", state)
     checkpoints.save_checkpoint(out / "last.pt", state)
 
 
-def _epoch_row(run: _Run, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
+def _epoch_row(run: TrainingRun, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
     row = {
         "epoch": epoch,
         "train_loss": round(train_loss, 6),
@@ -333,14 +172,14 @@ def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
     atomic.write_text(out / "metrics.csv", buf.getvalue())
 
 
-def _step_scheduler(run: _Run, value: float) -> None:
+def _step_scheduler(run: TrainingRun, value: float) -> None:
     if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
         run.scheduler.step(value)
     elif run.scheduler is not None:
         run.scheduler.step()
 
 
-def _finish(run: _Run, out: Path, val, reason: str, started: float) -> TrainResult:
+def _finish(run: TrainingRun, out: Path, val, reason: str, started: float) -> TrainResult:
     from segment import plots
 
     best_path = out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt"
@@ -357,7 +196,7 @@ def _finish(run: _Run, out: Path, val, reason: str, started: float) -> TrainResu
     )
 
 
-def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks, started: float) -> str:
+def _loop(run: TrainingRun, out: Path, train_data: PairDataset, val, hooks: TrainHooks, started: float) -> str:
     cfg = run.cfg
     for epoch in range(run.start_epoch, cfg.epochs + 1):
         t0 = time.monotonic()
@@ -368,7 +207,7 @@ def _loop(run: _Run, out: Path, train_data: PairDataset, val, hooks: TrainHooks,
         _step_scheduler(run, scores.mean_iou)
         row = _epoch_row(run, epoch, train_loss, scores, time.monotonic() - t0)
         run.history.append(row)
-        state = _checkpoint_state(run, epoch)
+        state = checkpoint_state(run, epoch)
         distributed.on_main(lambda: _save_epoch(run, out, state))  # rank 0 writes
         hooks.on_epoch_end({**row, "note": reason})
         if stop:
@@ -401,13 +240,13 @@ def train(
     With `resume`, run-length options named in `keep_saved` (e.g. "epochs") keep the values
     saved in last.pt instead of taking config's.
     """
-    hooks = hooks or _NoHooks()
+    hooks = hooks or NoHooks()
     out = Path(config.out)
     check_training_data(config.data)
     check_not_input(out, [config.data], "run folder")
     _start_processes(config)
     if not distributed.is_main():
-        hooks = _NoHooks()  # rank 0 alone reports
+        hooks = NoHooks()  # rank 0 alone reports
     distributed.on_main(lambda: prepare_run_dir(out, force, resume))
     state = None
     if resume:  # rank 0 reads last.pt and hands it to the others (no shared disk needed)
@@ -446,16 +285,16 @@ def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks
     warns when an epoch would have fewer than FEW_STEPS optimizer steps."""
     h, w = images.shape[-2:]
     if config.batch_size:
-        _tell(hooks, f"batch {config.batch_size} (from --batch-size or the resumed run) for {h}x{w} images")
+        tell(hooks, f"batch {config.batch_size} (from --batch-size or the resumed run) for {h}x{w} images")
     else:
         config = dataclasses.replace(config, batch_size=auto_batch_size(h, w))
-        _tell(hooks, f"batch {config.batch_size} (pixel budget {PIXEL_BUDGET:,} px per batch for "
+        tell(hooks, f"batch {config.batch_size} (pixel budget {PIXEL_BUDGET:,} px per batch for "
                      f"{h}x{w} images; --batch-size to override)")
     n, b = len(images), config.batch_size
     pairs = "training pairs"
     if distributed.world_size() > 1:
         world = distributed.world_size()
-        _tell(hooks, f"{world} processes ({distributed.backend()}) x batch {b} = {world * b} "
+        tell(hooks, f"{world} processes ({distributed.backend()}) x batch {b} = {world * b} "
                      "pairs per optimizer step "
                      "(--batch-size is per process)")
         n, pairs = distributed.share(n), "training pairs per process"
@@ -464,7 +303,7 @@ def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks
         smaller = max(2, n // FEW_STEPS)
         hint = (f"a smaller --batch-size (--batch-size {smaller} gives {n // smaller} steps), "
                 if smaller < b else "")
-        _tell(hooks, f"an epoch has only {steps} optimizer step(s) ({n} {pairs}, batch "
+        tell(hooks, f"an epoch has only {steps} optimizer step(s) ({n} {pairs}, batch "
                      f"{b}); the model may barely learn. Use {hint}more --epochs, or more "
                      "training pairs (e.g. `curate augment`)", warning=True)
     return config
@@ -478,7 +317,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     if config.oversample_class >= 0:
         weights = draw_weights(masks, config.oversample_class, config.oversample_factor)
         holding = int((masks == config.oversample_class).reshape(len(masks), -1).any(1).sum())
-        _tell(hooks, f"oversampling: {holding} of {len(weights)} training pairs "
+        tell(hooks, f"oversampling: {holding} of {len(weights)} training pairs "
                      f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
                      "as often")
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
@@ -493,9 +332,9 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
             meta = {k: state[k] for k in _META_KEYS}
         else:
             meta = _meta(config, info, images, masks)
-        run = _build(config, meta, device)
+        run = build_run(config, meta, device)
         if state is not None:
-            _restore(run, state)
+            restore(run, state)
         else:
             distributed.seed_rank(config.seed)
         distributed.on_main(lambda: _write_config(out, config, run))
@@ -506,7 +345,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     return distributed.on_main(lambda: _finish(run, out, (val_images, val_masks), reason, started))
 
 
-def _write_config(out: Path, config: TrainConfig, run: _Run) -> None:
+def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:
     extra = {"processes": distributed.world_size()} if distributed.active() else {}
     atomic.write_json(out / "config.json",
                        {**config.to_dict(), "parameters": count_parameters(run.model), **extra})

@@ -12,7 +12,7 @@ from segment.losses import build_loss, class_weights
 from segment.metrics import class_scores, confusion_counts
 from segment.model import UNet, UNetSpec
 from segment.checkpoints import load_checkpoint
-from segment.train import EarlyStopping
+from segment.run_state import EarlyStopping
 
 
 def test_early_stopping_counts_epochs_without_gain():
