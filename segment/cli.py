@@ -205,6 +205,7 @@ def evaluate(
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     rare_class: Annotated[Optional[int], typer.Option("--class", help="Class of the rare-class error view (rare_errors_<split>.csv/.png) [default: the rarest class of the checkpoint's training split].")] = None,
+    class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
 ) -> None:
     """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
@@ -219,7 +220,7 @@ def evaluate(
         options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
         chosen = split.value if split else default_split(data)
         result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options, tta,
-                              rare_class)
+                              rare_class, class_bias)
     except SegmentError as exc:
         _fail(exc)
     for note in result.notes:
@@ -233,6 +234,45 @@ def evaluate(
 
 
 @app.command()
+def calibrate(
+    checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder (its val split by default), AN2DL .npz, or folder with images/ + masks/ (scored whole).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .json file to write the biases to.")],
+    split: Annotated[Split, typer.Option(help="Dataset folder: the split to tune on. Tuning on test makes the test score a fit.")] = Split.val,
+    label_map: Annotated[Optional[str], typer.Option(help="Raw inputs: renumber mask values, RAW:LABEL,... as for `segment evaluate`.")] = None,
+    num_classes: Annotated[Optional[int], typer.Option(help="Raw inputs: expected classes [default: the checkpoint's].")] = None,
+    ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
+    device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
+    tta: Annotated[bool, typer.Option(help="Tune for flip test-time augmentation (then use --tta with the biases too).")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+) -> None:
+    """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
+    from segment.calibrate import calibrate as run_calibration
+    from segment.evaluate import LabelOptions
+    from segment.sources import parse_label_map
+
+    try:
+        ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
+        options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
+        result = run_calibration(checkpoint, data, out, split.value, device.value, tta, force,
+                                 options)
+    except SegmentError as exc:
+        _fail(exc)
+    for note in result.notes:
+        err_console.print(f"Note: {note}", markup=False, highlight=False)
+    fit = result.fit
+    console.print(f"Tuned on {result.title} ({fit.pixels:,} labelled pixels):", highlight=False)
+    for name, bias, before, after in zip(result.class_names, fit.bias, fit.before.iou,
+                                         fit.after.iou):
+        console.print(f"  {name:<14} bias {bias:+.2f}   IoU {before:.3f} -> {after:.3f}",
+                      highlight=False)
+    console.print(f"  mean IoU {fit.before.mean_iou:.4f} -> {fit.after.mean_iou:.4f} on the "
+                  f"split it was tuned on (score it on another: evaluate --class-bias {out})",
+                  highlight=False)
+    console.print(f"Wrote {out}", highlight=False)
+
+
+@app.command()
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
     data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, folder with images/ (+ masks/), or .npz (test_set, training_set or image arrays).")],
@@ -243,13 +283,14 @@ def predict(
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
     force: Annotated[bool, typer.Option(help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
+    class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
     from segment.predict import predict as run_prediction
 
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
-                                fmt.value, overlay.value, device.value, force, tta)
+                                fmt.value, overlay.value, device.value, force, tta, class_bias)
     except SegmentError as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)

@@ -11,6 +11,7 @@ import torch
 
 from segment import atomic, checkpoints
 from segment.data import load_dataset, load_split, read_image, read_mask
+from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
 from segment.outputs import check_not_input
@@ -120,6 +121,7 @@ def evaluate_set(
     options: LabelOptions | None = None,
     tta: bool = False,
     rare_class: int | None = None,
+    class_bias: str | Path | None = None,
 ) -> Evaluation:
     """Confusion counts over a split (or the whole set, split=None), then per-class scores.
 
@@ -128,7 +130,8 @@ def evaluate_set(
     around `data` or the checkpoint), and the rare-class error view: rare_errors_<name>.csv
     (per image, false-positive and missed pixels of `rare_class`, default the rarest class of
     the checkpoint's training split) and rare_errors_<name>.png (the worst images).
-    `tta` adds the mirrored image's prediction.
+    `tta` adds the mirrored image's prediction; `class_bias` applies a `segment calibrate`
+    file (per-class log-probability biases).
     """
     options = options or LabelOptions()
     check_exists(data)
@@ -146,8 +149,9 @@ def evaluate_set(
     if rare_class is None:
         rare_class = rarest_class(state["train_pixel_counts"], state["ignore_index"])
     check_class(rare_class, state["class_names"], ignore)
+    bias = None if class_bias is None else read_bias(class_bias, state["class_names"])
     images, masks, title, notes, ids = _labelled(state, data, split, options)
-    preds = predict_masks(state, images, device, tta)
+    preds = predict_masks(state, images, device, tta, bias)
     conf = _confusion(preds, masks, state["num_classes"])
     scores = class_scores(conf, state["class_names"], ignore, void_pixels)
     if files:
@@ -156,6 +160,8 @@ def evaluate_set(
         payload = {"checkpoint": str(checkpoint), "data": str(data), "split": name,
                    "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,
                    **({"tta": "hflip"} if tta else {}),
+                   **({"class_bias": str(class_bias), "bias": [round(float(b), 2) for b in bias]}
+                      if bias is not None else {}),
                    "rare_class": rare_class, "rare_class_name": state["class_names"][rare_class],
                    **scores.to_dict()}
         atomic.write_json(files[0], payload)

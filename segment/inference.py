@@ -8,6 +8,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from segment.class_bias import log_probs
 from segment.config import inference_batch_size
 from segment.data import to_input
 from segment.metrics import confusion_counts
@@ -22,12 +23,26 @@ def predict_batches(
     batch_size: int = 64,
     channels_last: bool = False,
     tta: bool = False,
+    bias: np.ndarray | None = None,
 ) -> Iterator[tuple[slice, torch.Tensor]]:
     """Yield (index slice, predicted labels (B, H, W) uint8 on CPU) over images (N, C, H, W).
 
     With `tta`, the class probabilities are the mean of the image's and its left-right
-    mirror's (mirrored back): the flip the training augmentation uses.
+    mirror's (mirrored back): the flip the training augmentation uses. With `bias` (K,), the
+    label is the argmax of the log-probabilities plus the bias (`segment calibrate`).
     """
+    for where, out in outputs(model, images, norm, device, batch_size, channels_last, tta):
+        if bias is not None:
+            shift = torch.as_tensor(bias, dtype=torch.float32, device=out.device)
+            out = log_probs(out, tta) + shift.view(1, -1, 1, 1)
+        yield where, out.argmax(1).to("cpu", torch.uint8)
+
+
+@torch.no_grad()
+def outputs(model, images, norm, device, batch_size=64, channels_last=False,
+            tta=False) -> Iterator[tuple[slice, torch.Tensor]]:
+    """Yield (index slice, model output (B, K, H, W) on `device`): the logits, or with `tta`
+    the sum of the softmax of the image and of its mirror (mirrored back)."""
     model.eval()
     for start in range(0, len(images), batch_size):
         part = torch.from_numpy(images[start : start + batch_size]).to(device)
@@ -39,7 +54,7 @@ def predict_batches(
             if tta:  # (B, C, H, W): average the softmax of x and of x mirrored along W
                 mirrored = model(x.flip(-1)).flip(-1)
                 logits = logits.float().softmax(1) + mirrored.float().softmax(1)
-        yield slice(start, start + len(part)), logits.argmax(1).to("cpu", torch.uint8)
+        yield slice(start, start + len(part)), logits
 
 
 def split_confusion(model, images, masks, meta, device, channels_last=False,

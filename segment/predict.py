@@ -12,6 +12,7 @@ from PIL import Image
 from segment import atomic, checkpoints, device as devices, inference
 from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
+from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.outputs import atomic_dir, check_free, check_not_input
 from segment.sources import check_exists, raw_kind, read_raw
@@ -57,8 +58,9 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
 
 
 def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
-                  tta: bool = False) -> list[np.ndarray]:
-    """(H, W) uint8 label masks; images of one size are batched together, any size works."""
+                  tta: bool = False, bias: np.ndarray | None = None) -> list[np.ndarray]:
+    """(H, W) uint8 label masks; images of one size are batched together, any size works.
+    `bias` (K,): per-class log-probability bias from `segment calibrate`."""
     dev = devices.select_device(device)
     model = checkpoints.model_from_checkpoint(state, dev)
     masks: list[np.ndarray | None] = [None] * len(images)
@@ -69,7 +71,7 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
         stack = np.stack([images[i] for i in indices])
         size = inference_batch_size(*stack.shape[-2:])
         for where, pred in inference.predict_batches(model, stack, state["normalization"], dev, size,
-                                                     tta=tta):
+                                                     tta=tta, bias=bias):
             for i, m in zip(indices[where], pred.numpy()):
                 masks[i] = m
     return masks  # type: ignore[return-value]
@@ -120,12 +122,13 @@ def predict(
     device: str = "auto",
     force: bool = False,
     tta: bool = False,
+    class_bias: str | Path | None = None,
 ) -> PredictResult:
     """Predict a mask for every input image; write mask PNGs (fmt='png') or the Kaggle CSV.
 
     `out` is written as a temporary sibling folder and renamed into place; an existing
     non-empty `out` is replaced only with `force`, and never if it is, holds or lies inside
-    the input or the checkpoint.
+    the input or the checkpoint. `class_bias`: a `segment calibrate` file to apply.
     """
     if fmt not in FORMATS or overlay not in OVERLAYS:
         raise InputError(f"format must be one of {FORMATS} and overlay one of {OVERLAYS}")
@@ -135,8 +138,9 @@ def predict(
     check_free(out, force)  # before the model runs, not after
     state = checkpoints.load_checkpoint(checkpoint)
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
+    bias = None if class_bias is None else read_bias(class_bias, state["class_names"])
     ids, images = load_inputs(source, split, mode)
-    masks = predict_masks(state, images, device, tta)
+    masks = predict_masks(state, images, device, tta, bias)
     if fmt == "csv" and len({m.shape for m in masks}) > 1:
         raise InputError("the Kaggle CSV needs images of one size; use --format png instead")
     with atomic_dir(out, force) as tmp:
