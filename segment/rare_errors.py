@@ -105,5 +105,23 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
     rows = sheet_rows(table[table["id"].isin(by_id(ids))], by_id(images), by_id(masks),
                       by_id(preds), class_index, ignore_index)
     if rows:
-        plots.contact_sheet(rows, png_path, columns=1, gap=6)
+        gap = np.full((6, rows[0].shape[1], 3), 255, np.uint8)
+        parts = [_legend(rows[0].shape[1], class_index)]
+        for row in rows:
+            parts += [gap, row]
+        plots.save_rgb(np.concatenate(parts, 0), png_path)
     return table
+
+
+def _legend(width: int, class_index: int) -> np.ndarray:
+    """A 32-px strip naming the columns and the error colours."""
+    strip = Image.new("RGB", (width, 32), "white")
+    draw = ImageDraw.Draw(strip)
+    draw.text((2, 2), f"class {class_index}: image | given mask | predicted mask | errors of "
+                      "the class on labelled pixels:", fill=(0, 0, 0))
+    x = 2
+    for colour, name in ((HIT, "hit"), (FALSE_POSITIVE, "false positive"), (MISSED, "missed")):
+        draw.rectangle((x, 18, x + 10, 28), fill=colour)
+        draw.text((x + 14, 18), name, fill=(0, 0, 0))
+        x += 14 + int(draw.textlength(name)) + 16
+    return np.asarray(strip)
