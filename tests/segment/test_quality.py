@@ -93,8 +93,9 @@ def test_evaluate_writes_rare_errors_that_match_predict_masks(run, rock_data, tm
     assert list(table["error_pixels"]) == sorted(table["error_pixels"], reverse=True)
     worst = int((table["error_pixels"] > 0).sum())
     with Image.open(tmp_path / "rare_errors_test.png") as sheet:
-        # min(8, images with errors) rows of 4 panels, each 2x the 64x128 image, 14-px labels.
-        assert sheet.size == (4 * 256 + 3 * 4 + 6, min(8, worst) * (14 + 128 + 6))
+        # a 32-px legend, then min(8, images with errors) rows of 4 panels, each 2x the
+        # 64x128 image, with 14-px labels and 6-px gaps.
+        assert sheet.size == (4 * 256 + 3 * 4, 32 + min(8, worst) * (6 + 14 + 128))
 
 
 def test_evaluate_class_option_and_its_refusal(run, rock_data, tmp_path):
