@@ -199,3 +199,22 @@ def test_cli_card_links_resolve_and_refuses_overwrite(curated, tmp_path):
     assert inside.exit_code == 1 and "outside the input" in inside.output
     missing = runner.invoke(app, ["card", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "dataset.json" in missing.output
+
+
+def test_the_shipped_card_is_what_its_regenerate_command_writes(tmp_path, monkeypatch):
+    """data_cards/ holds the card of the bundled sample; a change to curate that changes the
+    card must regenerate it (data_cards/README.md gives the commands run here, from the
+    repository root: the card records the input path as given)."""
+    shipped = SAMPLE.parents[2] / "data_cards"
+    monkeypatch.chdir(SAMPLE.parents[2])
+    runner = CliRunner()
+    run = runner.invoke(app, ["run", "curate/samples/mars300.npz", "-o", str(tmp_path / "c"), "--num-classes", "5",
+                              "--class", "4", "--count", "60"])
+    assert run.exit_code == 0, run.output
+    card = runner.invoke(app, ["card", str(tmp_path / "c"), "-o", str(tmp_path / "mars300.md"),
+                               "--title", "mars300"])
+    assert card.exit_code == 0, card.output
+    for name in ["mars300.md", "mars300.jsonld"] + [
+            f"mars300_files/{p.name}" for p in sorted((shipped / "mars300_files").iterdir())]:
+        assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), (
+            f"data_cards/{name} is stale: regenerate it as data_cards/README.md says")
