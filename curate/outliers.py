@@ -14,7 +14,7 @@ from curate.errors import ConfigError, InputError
 from curate.manifest import build_manifest
 from curate.plots import class_legend, contact_sheet, pair_tile
 from curate.step import StepResult, recorded
-from curate.writers import to_json
+from curate.writers import CSV_FLOATS, to_json
 
 
 LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
@@ -128,7 +128,7 @@ def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> 
     kept = recorded(kept, "outliers", options, summary,
                     manifest=kept.manifest.drop(columns=["removed"]))
     reports = {
-        "outliers.csv": flagged(table).to_csv(index=False),
+        "outliers.csv": flagged(table).to_csv(index=False, float_format=CSV_FLOATS),
         "outliers.json": to_json(summary),
         "outliers.png": outlier_sheet(dataset, config, sheet_per_check),
     }

@@ -109,6 +109,13 @@ def png_bytes(array: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
+# Floats in the CSVs curate writes: 12 significant digits. The full repr's last digits
+# depend on the CPU's vector width and the library build (a sum taken in another order), so
+# the same command wrote different manifests on two machines; 12 digits keep what any check
+# can use and drop what only the arithmetic's order decides.
+CSV_FLOATS = "%.12g"
+
+
 def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
     """Leading contract columns first, the rest in their existing order."""
     leading = [c for c in LEADING_COLUMNS if c in manifest.columns]
@@ -151,7 +158,7 @@ def write_dataset(
                                                      dataset.masks[i], dataset.file_pair(i)),
                                          advance(1)),
                               range(len(dataset))))
-        order_columns(manifest).to_csv(tmp / "manifest.csv", index=False)
+        order_columns(manifest).to_csv(tmp / "manifest.csv", index=False, float_format=CSV_FLOATS)
         (tmp / "dataset.json").write_text(
             json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
             encoding="utf-8",
