@@ -1,5 +1,6 @@
 """Read image/mask pairs from an images/ + masks/ folder: pairing by file stem, decoding in
-threads, and what a file must be (8-bit, single-channel masks, no decompression bombs)."""
+threads, keeping the pixels or only references (a byte budget), and what a file must be
+(8-bit, single-channel masks, no decompression bombs)."""
 
 from __future__ import annotations
 
