@@ -101,6 +101,13 @@ def take(pixels: Sequence, keep: Iterable[int]) -> Sequence:
     return [pixels[int(i)] for i in keep]
 
 
+def concat(first: Sequence, second: Sequence) -> Sequence:
+    """first followed by second: by reference if either is a LazyPixels, else a new list."""
+    if isinstance(first, LazyPixels) or isinstance(second, LazyPixels):
+        return LazyPixels(_items(first) + _items(second))
+    return list(first) + list(second)
+
+
 def map_pixels(pixels: Sequence, transform: Callable[[np.ndarray], np.ndarray],
                shape: Callable[[tuple], tuple] | None = None,
                only: Sequence[bool] | None = None) -> Sequence:

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from curate.errors import InputError
-from curate.pixels import (FileRef, LazyPixels, lazy_budget, map_pixels, shape_of, take)
+from curate.pixels import (FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
+                           take)
 from curate.readers import read_image
 
 
@@ -66,9 +67,12 @@ def test_concatenation_with_lists_and_other_sequences(pictures):
     assert _values(lazy + extra) == [10, 20, 30, 99]
     assert _values(extra + lazy) == [99, 10, 20, 30]
     assert _values(lazy + lazy.take([0])) == [10, 20, 30, 10]
-    joined = lazy + extra
+    joined = concat(lazy, extra)
     assert isinstance(joined, LazyPixels) and len(lazy) == 3   # the operands are unchanged
     assert sum(not isinstance(i, FileRef) for i in joined._items) == 1
+    assert _values(concat(extra, lazy)) == [99, 10, 20, 30]
+    assert _values(concat(tuple(arrays), extra)) == [10, 20, 30, 99]
+    assert isinstance(concat(tuple(arrays), extra), list)    # lists stay in memory
 
 
 def test_shapes_come_without_decoding(pictures, tmp_path):
