@@ -162,9 +162,9 @@ def _stored_as_read(path: Path, shape: tuple, suffixes: dict[str, str], gray_rgb
                     ) -> bool:
     """True when the file holds exactly the array (of `shape`) read from it: a linkable
     format whose 8-bit L or RGB pixels the reader returned without conversion (no 16-bit,
-    palette or alpha), or, with
-    `gray_rgb`, an RGB file read as gray because R = G = B (readers of the written folder
-    take one channel where the manifest's `channels` is 1: `recorded_gray`)."""
+    palette or alpha), or, with `gray_rgb`, an RGB file read as gray because R = G = B
+    (readers of the written folder take one channel where the manifest's `channels` is 1:
+    `recorded_gray`)."""
     if path.suffix.lower() not in suffixes:
         return False
     try:
