@@ -37,7 +37,7 @@ def lazy_budget() -> int:
     return value
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)   # one per image and per mask file
 class FileRef:
     """One file and the function that turns it into the array a reader returns; `shape` is
     that array's shape, known from the reading pass without decoding again."""
