@@ -23,6 +23,9 @@ from curate.errors import ConfigError, InputError
 # Pairs per task: large enough that a task's scheduling cost (a few ms) is small against its
 # work, small enough that a few thousand 256x256 pairs stay well under a worker's memory.
 TASK_PAIRS = 4096
+# Tasks out at once per worker: one being scanned, one waiting, so no worker idles while the
+# next is decoded here; more would only hold more pixels in this process.
+TASKS_PER_WORKER = 2
 CONNECT_TIMEOUT = "20s"
 
 _client: ContextVar[Any] = ContextVar("curate_dask_client", default=None)
@@ -88,6 +91,11 @@ def connect(options: ClusterOptions | None) -> Iterator[Any]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def in_flight(client: Any) -> int:
+    """How many scan tasks to have out at once on the cluster of `client`."""
+    return TASKS_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {})))
 
 
 def describe(client: Any) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from curate.pixels import take
 
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
 SPLITS = ("train", "val", "test")   # the split names a manifest's `split` column holds
@@ -21,9 +24,11 @@ class Problem:
 
 @dataclass
 class Dataset:
-    """Image/mask pairs held in memory.
+    """Image/mask pairs.
 
-    images[i] is (H, W) or (H, W, 3) uint8; masks[i] is (H, W) uint8 holding class labels
+    `images` and `masks` are lists of arrays, or for a folder too large for memory
+    LazyPixels that decode a file at each access (curate.pixels). images[i] is (H, W) or
+    (H, W, 3) uint8; masks[i] is (H, W) uint8 holding class labels
     after any label map was applied. `manifest` is the per-pair table, one row per pair in
     this order: `load_dataset` always sets it (a curated folder's own, with split, origin and
     provenance columns, else a pixel scan); it is None only for a Dataset built by hand.
@@ -31,8 +36,8 @@ class Dataset:
     """
 
     ids: list[str]
-    images: list[np.ndarray]
-    masks: list[np.ndarray]
+    images: Sequence[np.ndarray]     # a list, or a LazyPixels
+    masks: Sequence[np.ndarray]
     sources: list[str]
     num_classes: int
     class_names: list[str]
@@ -62,8 +67,8 @@ class Dataset:
             manifest = self.manifest.iloc[keep].reset_index(drop=True)
         return Dataset(
             ids=[self.ids[i] for i in keep],
-            images=[self.images[i] for i in keep],
-            masks=[self.masks[i] for i in keep],
+            images=take(self.images, keep),
+            masks=take(self.masks, keep),
             sources=[self.sources[i] for i in keep],
             num_classes=self.num_classes,
             class_names=list(self.class_names),

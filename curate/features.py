@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from curate import cluster
 from curate.dataset import Dataset, to_gray
 from curate.embedding import strings, texture_embedding, to_hex
+from curate.pixels import shape_of
 from curate.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
@@ -38,8 +39,9 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     px_0 .. px_{K-1}, embedding (picture-style vector, float16 hex; curate/embedding.py).
     """
     groups: dict[tuple, list[int]] = {}
-    for i, (image, mask) in enumerate(zip(dataset.images, dataset.masks)):
-        groups.setdefault((image.shape, mask.shape), []).append(i)
+    for i in range(len(dataset)):
+        shapes = (shape_of(dataset.images, i), shape_of(dataset.masks, i))
+        groups.setdefault(shapes, []).append(i)
     chunks = [idx[s:s + CHUNK] for idx in groups.values() for s in range(0, len(idx), CHUNK)]
 
     def run(idx: list[int]) -> dict[str, np.ndarray]:
@@ -73,28 +75,49 @@ def scan(dataset: Dataset) -> pd.DataFrame:
 
 
 def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[dict]:
-    """The same chunks as the in-process scan, sent to Dask workers a task at a time."""
+    """The same chunks as the in-process scan, sent to Dask workers a task at a time.
+
+    Only a few tasks are out at once (cluster.in_flight): each one's pixels are decoded here
+    and held until a worker has scanned them, so sending every task up front would hold the
+    whole dataset in this process, defeating a folder read by reference (curate.pixels).
+    """
     from distributed import as_completed
 
+    tasks = iter(enumerate(_tasks(chunks)))
+    done = as_completed()
+    sent: dict = {}
+
+    def send() -> None:   # the next task, if any is left
+        t, task = next(tasks, (None, None))
+        if task is None:
+            return
+        batches = [(np.stack([dataset.images[i] for i in idx]),
+                    np.stack([dataset.masks[i] for i in idx])) for idx in task]
+        future = client.submit(_scan_task, batches, dataset.num_classes, dataset.ignore_index,
+                               pure=False)
+        sent[future] = (t, sum(map(len, task)))
+        done.add(future)
+
+    for _ in range(cluster.in_flight(client)):
+        send()
+    results: dict[int, list[dict]] = {}
+    with step("scanning pixels on the cluster", len(dataset)) as advance:
+        for future in done:
+            t, n = sent.pop(future)
+            results[t] = future.result()
+            advance(n)
+            send()
+    return [part for t in sorted(results) for part in results[t]]
+
+
+def _tasks(chunks: list[list[int]]) -> list[list[list[int]]]:
+    """Consecutive chunks grouped into tasks of at most cluster.TASK_PAIRS pairs."""
     tasks: list[list[list[int]]] = [[]]
     for idx in chunks:
         if tasks[-1] and sum(map(len, tasks[-1])) + len(idx) > cluster.TASK_PAIRS:
             tasks.append([])
         tasks[-1].append(idx)
-    futures = {}
-    for t, task in enumerate(t for t in tasks if t):
-        batches = [(np.stack([dataset.images[i] for i in idx]),
-                    np.stack([dataset.masks[i] for i in idx])) for idx in task]
-        future = client.submit(_scan_task, batches, dataset.num_classes, dataset.ignore_index,
-                               pure=False)
-        futures[future] = (t, sum(map(len, task)))
-    results: dict[int, list[dict]] = {}
-    with step("scanning pixels on the cluster", len(dataset)) as advance:
-        for future in as_completed(futures):
-            t, n = futures[future]
-            results[t] = future.result()
-            advance(n)
-    return [part for t in sorted(results) for part in results[t]]
+    return [t for t in tasks if t]
 
 
 def _scan_task(batches: list[tuple[np.ndarray, np.ndarray]], num_classes: int,

@@ -1,11 +1,15 @@
 """Read image/mask pairs from an images/ + masks/ folder: pairing by file stem, decoding in
-threads, and what a file must be (8-bit, single-channel masks, no decompression bombs)."""
+threads, keeping the pixels or only references (a byte budget), and what a file must be
+(8-bit, single-channel masks, no decompression bombs)."""
 
 from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from curate.dataset import Problem
 from curate.errors import InputError
+from curate.pixels import FileRef, LazyPixels
 from curate.progress import step
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
@@ -27,7 +32,47 @@ def _safe_id(name: str) -> str:
     return cleaned or "pair"
 
 
-def _read_folder(path: Path):
+@dataclass
+class ReadPair:
+    """What the reading pass keeps of one decoded pair: its shapes and the small facts that
+    validation needs, and its pixels only while the folder fits the memory budget."""
+
+    image_shape: tuple[int, ...]
+    mask_shape: tuple[int, ...]
+    gray_rgb: bool              # an (H, W, 3) image with R = G = B in every pixel
+    mask_values: np.ndarray     # the raw values the mask holds, ascending
+    mask_counts: np.ndarray     # pixels holding each of them
+    pixels: tuple[np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def of(cls, image: np.ndarray, mask: np.ndarray, keep: bool) -> "ReadPair":
+        counts = np.bincount(mask.ravel(), minlength=256)
+        values = np.flatnonzero(counts)
+        gray = image.ndim == 3 and bool((image[..., 1] == image[..., 0]).all()
+                                        and (image[..., 2] == image[..., 0]).all())
+        return cls(image.shape, mask.shape, gray, values, counts[values],
+                   (image, mask) if keep else None)
+
+
+class _Budget:
+    """Bytes of decoded pixels the reading threads may still hold. Once the folder's pixels
+    exceed it, none more are kept and the reader returns references instead."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+        self.over = False
+        self._lock = threading.Lock()
+
+    def admit(self, image: np.ndarray, mask: np.ndarray) -> bool:
+        with self._lock:
+            self.left -= image.nbytes + mask.nbytes
+            self.over = self.over or self.left < 0
+            return not self.over
+
+
+def _read_folder(path: Path, budget: int):
+    """The pairs of an images/ + masks/ folder: decoded arrays below `budget` bytes, else
+    LazyPixels of references; with their ids, sources, problems and per-pair ReadPairs."""
     image_files = _files_by_stem(path / "images")
     mask_files = _files_by_stem(path / "masks")
     if not image_files and not mask_files:
@@ -39,19 +84,19 @@ def _read_folder(path: Path):
                 for stem, f in image_files.items() if stem not in mask_files]
     problems += [Problem(f"masks/{f.name}", "no image with the same file stem in images/")
                  for stem, f in mask_files.items() if stem not in image_files]
-    images, masks, ids, sources = [], [], [], []
+    pairs, ids, sources, files = [], [], [], []
     stems = sorted(set(image_files) & set(mask_files))
-    decoded = _read_pairs([(image_files[s], mask_files[s]) for s in stems])
+    decoded = _read_pairs([(image_files[s], mask_files[s]) for s in stems], budget)
     for stem, result in zip(stems, decoded):
         image_file = image_files[stem]
         if isinstance(result, InputError):
             problems.append(Problem(f"{image_file.parent.name}/{image_file.name}", str(result)))
             continue
-        images.append(result[0])
-        masks.append(result[1])
+        pairs.append(result)
+        files.append((image_file, mask_files[stem]))
         ids.append(_safe_id(stem))
         sources.append(f"images/{image_file.name}")
-    if not images:
+    if not pairs:
         colour = [r for r in decoded if isinstance(r, ColourMaskError)]
         if colour and len(colour) == len(decoded):
             raise InputError(
@@ -63,7 +108,20 @@ def _read_folder(path: Path):
             )
         details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
         raise InputError(f"{path}: no usable image/mask pair. {details}")
-    return images, masks, _unique_ids(ids), sources, problems
+    images, masks = pixels_of(pairs, files)
+    return images, masks, _unique_ids(ids), sources, problems, pairs
+
+
+def pixels_of(pairs: list[ReadPair], files: list[tuple]) -> tuple[Sequence, Sequence]:
+    """Images and masks of read pairs: the arrays where the pass kept them, else references
+    to `files`, (image, mask) paths per pair, that read_image and read_mask decode."""
+    if all(p.pixels is not None for p in pairs):
+        return [p.pixels[0] for p in pairs], [p.pixels[1] for p in pairs]
+    images = LazyPixels(FileRef(str(i), p.image_shape, read_image)
+                        for p, (i, _) in zip(pairs, files))
+    masks = LazyPixels(FileRef(str(m), p.mask_shape, read_mask)
+                       for p, (_, m) in zip(pairs, files))
+    return images, masks
 
 
 def _unique_ids(ids: list[str]) -> list[str]:
@@ -76,18 +134,22 @@ def _unique_ids(ids: list[str]) -> list[str]:
     return result
 
 
-def _read_pairs(files: list[tuple[Path, Path]]) -> list[tuple[np.ndarray, np.ndarray] | InputError]:
-    """Decode (image, mask) file pairs in order; a pair that cannot be read gives its error.
+def _read_pairs(files: list[tuple[Path, Path]], budget: int) -> list[ReadPair | InputError]:
+    """Decode (image, mask) file pairs in order into ReadPairs, which hold the pixels only if
+    all of them fit in `budget` bytes; a pair that cannot be read gives its error.
 
     Pillow releases the GIL while decoding, so threads help for large images; each thread
     takes a contiguous chunk, because for small images per-file task overhead would eat the
     gain (measured: 6000 pairs of 64x128 read as fast as serially, never slower).
     """
+    held = _Budget(budget)
+
     def read(chunk: list[tuple[Path, Path]]):
         out = []
         for image_file, mask_file in chunk:
             try:
-                out.append((read_image(image_file), read_mask(mask_file)))
+                image, mask = read_image(image_file), read_mask(mask_file)
+                out.append(ReadPair.of(image, mask, held.admit(image, mask)))
             except InputError as exc:
                 out.append(exc)
             advance(1)
@@ -96,7 +158,12 @@ def _read_pairs(files: list[tuple[Path, Path]]) -> list[tuple[np.ndarray, np.nda
     chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
     with step("reading image/mask files", len(files)) as advance, \
             ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-        return [result for chunk in pool.map(read, chunks) for result in chunk]
+        results = [result for chunk in pool.map(read, chunks) for result in chunk]
+    if held.over:   # all or nothing: pairs kept before the budget ran out are dropped too
+        for result in results:
+            if isinstance(result, ReadPair):
+                result.pixels = None
+    return results
 
 
 def _files_by_stem(folder: Path) -> dict[str, Path]:

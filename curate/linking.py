@@ -9,9 +9,11 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from curate.dataset import Dataset
+from curate.pixels import shape_of
 
 # `auto` links when the input is a folder of image files with more pairs or more bytes than
 # this: re-encoding 6,000 256x256 JPEG pairs wrote 385 MB from a 161 MB input (issue 11).
@@ -146,21 +148,23 @@ def with_source_files(dataset: Dataset) -> Dataset:
     for i, source in enumerate(dataset.sources):
         image_file = origin / source
         mask_file = masks_by_stem.get(image_file.stem)
-        image_ok = _stored_as_read(image_file, dataset.images[i], LINK_IMAGE_SUFFIXES,
-                                   gray_rgb=True)
+        image_ok = _stored_as_read(image_file, shape_of(dataset.images, i),
+                                   LINK_IMAGE_SUFFIXES, gray_rgb=True)
         mask_ok = (mask_file is not None and not relabelled
-                   and _stored_as_read(mask_file, dataset.masks[i], LINK_MASK_SUFFIXES))
+                   and _stored_as_read(mask_file, shape_of(dataset.masks, i),
+                                       LINK_MASK_SUFFIXES))
         files.append((str(image_file) if image_ok else None,
                       str(mask_file) if mask_ok else None))
     return replace(dataset, files=files)
 
 
-def _stored_as_read(path: Path, array, suffixes: dict[str, str], gray_rgb: bool = False
+def _stored_as_read(path: Path, shape: tuple, suffixes: dict[str, str], gray_rgb: bool = False
                     ) -> bool:
-    """True when the file holds exactly `array`: a linkable format whose 8-bit L or RGB
-    pixels the reader returned without conversion (no 16-bit, palette or alpha), or, with
-    `gray_rgb`, an RGB file read as gray because R = G = B (readers of the written folder
-    take one channel where the manifest's `channels` is 1: `gray_as_recorded`)."""
+    """True when the file holds exactly the array (of `shape`) read from it: a linkable
+    format whose 8-bit L or RGB pixels the reader returned without conversion (no 16-bit,
+    palette or alpha), or, with `gray_rgb`, an RGB file read as gray because R = G = B
+    (readers of the written folder take one channel where the manifest's `channels` is 1:
+    `recorded_gray`)."""
     if path.suffix.lower() not in suffixes:
         return False
     try:
@@ -168,20 +172,18 @@ def _stored_as_read(path: Path, array, suffixes: dict[str, str], gray_rgb: bool 
             mode, size = im.mode, im.size
     except OSError:
         return False
-    same = {"L": 2, "RGB": 3}.get(mode) == array.ndim or (
-        gray_rgb and mode == "RGB" and array.ndim == 2)
-    return same and size == (array.shape[1], array.shape[0])
+    same = {"L": 2, "RGB": 3}.get(mode) == len(shape) or (
+        gray_rgb and mode == "RGB" and len(shape) == 2)
+    return same and size == (shape[1], shape[0])
 
 
-def gray_as_recorded(images: list, manifest) -> list:
-    """Images of a curated folder with one channel where its manifest's `channels` says 1:
-    a linked gray picture may be an RGB file with R = G = B (as AI4Mars' NAVCAM JPEGs are),
-    read back as the gray image that was scanned. Other images are returned as they are."""
-    if manifest is None or "channels" not in manifest.columns:
-        return images
-    gray = manifest["channels"].astype(str).to_numpy() == "1"
-    return [im[..., 0].copy() if g and im.ndim == 3 and (im[..., 1] == im[..., 0]).all()
-            and (im[..., 2] == im[..., 0]).all() else im for im, g in zip(images, gray)]
+def recorded_gray(manifest) -> np.ndarray:
+    """(N,) True for the pairs of a curated folder whose manifest's `channels` is 1: a linked
+    gray picture may be an RGB file with R = G = B, to be read back as the gray image that
+    was scanned (curate.readers)."""
+    if "channels" not in manifest.columns:
+        return np.zeros(len(manifest), bool)
+    return manifest["channels"].astype(str).to_numpy() == "1"
 
 
 def plan_files(dataset: Dataset) -> list[PairFiles]:

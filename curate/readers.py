@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +14,16 @@ import pandas as pd
 
 from curate.dataset import Dataset, Problem, default_class_names
 from curate.errors import InputError
-from curate.linking import gray_as_recorded
+from curate.linking import recorded_gray
 from curate.manifest import with_manifest
 from curate.npz import read_members
-from curate.labels import (check_collisions, describe_label_map, infer_label_map,
+from curate.labels import (RawValues, check_collisions, describe_label_map, infer_label_map,
                             raw_values)
 from curate.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
-    ColourMaskError, _read_folder, _read_pairs, _safe_id, _unique_ids, read_image, read_mask,
+    ColourMaskError, ReadPair, _read_folder, _read_pairs, _safe_id, _unique_ids, pixels_of,
+    read_image, read_mask,
 )
+from curate.pixels import lazy_budget, map_pixels
 
 # Manifest columns read as text, whatever they look like (a hex hash can be all digits).
 TEXT_COLUMNS = {c: str for c in ("id", "image", "mask", "source", "split", "origin", "phash",
@@ -82,42 +86,91 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
             )
         images, masks, ids, sources = _read_npz(path)
         problems: list[Problem] = []
+        facts = PixelFacts.of_arrays(images, masks)
     elif (path / "dataset.json").is_file():
         return _read_curated(path)
     elif (path / "images").is_dir() and (path / "masks").is_dir():
-        images, masks, ids, sources, problems = _read_folder(path)
+        images, masks, ids, sources, problems, pairs = _read_folder(path, lazy_budget())
+        facts = PixelFacts.of_pairs(pairs)
     else:
         raise InputError(
             f"{path} is a folder without images/ and masks/ subfolders (nor a dataset.json). "
             "Expected DATA/images/<name>.png with DATA/masks/<name>.png paired by file stem."
         )
-    return _build(path, images, masks, ids, sources, problems, options)
+    return _build(path, images, masks, ids, sources, problems, options, facts)
 
 
-def _build(path, images, masks, ids, sources, problems, options: ReadOptions) -> Dataset:
+class PixelFacts:
+    """What validation learns from the pixels: how many RGB images are gray (R = G = B), and
+    which raw mask values occur. A folder's reading pass counts them as it decodes
+    (`of_pairs`); an npz's are counted from its arrays when first asked (`of_arrays`), so an
+    AN2DL read with --num-classes and no map never counts raw values."""
+
+    def __init__(self, masks: Sequence | None, raw: RawValues | None, gray_rgb: int | None):
+        self._masks = masks
+        self._raw = raw
+        self.gray_rgb = gray_rgb    # RGB images, when every one is gray; else None
+
+    @classmethod
+    def of_pairs(cls, pairs: list[ReadPair]) -> "PixelFacts":
+        pixels = np.zeros(256, np.int64)
+        holding = np.zeros(256, np.int64)
+        for pair in pairs:
+            pixels[pair.mask_values] += pair.mask_counts
+            holding[pair.mask_values] += 1
+        rgb = [p.gray_rgb for p in pairs if len(p.image_shape) == 3]
+        return cls(None, RawValues(pixels, holding, len(pairs)),
+                   len(rgb) if rgb and all(rgb) else None)
+
+    @classmethod
+    def of_arrays(cls, images: list[np.ndarray], masks: list[np.ndarray]) -> "PixelFacts":
+        return cls(masks, None, _equal_channel_count(images))
+
+    def raw(self) -> RawValues:
+        if self._raw is None:
+            self._raw = raw_values(self._masks)
+        return self._raw
+
+    def binary(self) -> bool:
+        """True when the masks hold exactly the raw values 0 and 255."""
+        if self._raw is not None:
+            return self._raw.present == [0, 255]
+        values = set()
+        for m in self._masks:
+            values.update(np.unique(m).tolist())
+            if len(values) > 2:
+                return False
+        return values == {0, 255}
+
+
+def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
+           facts: PixelFacts) -> Dataset:
     notes: list[str] = []
-    images, gray_note = _gray_if_equal_channels(images)
+    images, gray_note = _gray_if_equal_channels(images, facts.gray_rgb)
     if gray_note:
         notes.append(gray_note)
     label_map = options.label_map
     raw = None
-    # Raw values are counted only when a map is given or has to be inferred: a read with
-    # --num-classes and no map (the AN2DL case) costs nothing extra.
+    # Raw values are asked for only when a map is given or has to be inferred: an npz read
+    # with --num-classes and no map (the AN2DL case) costs nothing extra.
     if label_map is not None:
-        raw = raw_values(masks)
+        raw = facts.raw()
         check_collisions(label_map, raw)
     else:
-        label_map = _infer_binary_map(masks)
+        label_map = {0: 0, 255: 1} if facts.binary() else None
         if label_map is None and options.num_classes is None:
-            raw = raw_values(masks)
+            raw = facts.raw()
             label_map = infer_label_map(raw)
     inferred = options.label_map is None and bool(label_map)
     if label_map:
-        raw = raw if raw is not None else raw_values(masks)
-        masks = [_apply_label_map(m, label_map) for m in masks]
+        raw = raw if raw is not None else facts.raw()
+        masks = map_pixels(masks, functools.partial(_apply_label_map, label_map=label_map))
     num_classes = options.num_classes
     if num_classes is None:
-        num_classes = int(max((int(m.max()) for m in masks if m.size), default=0)) + 1
+        # Every path to here counted the raw values: the largest label is the largest
+        # mapped value present (0 when every mask is empty).
+        lut = _label_lut(label_map or {})
+        num_classes = int(max((int(lut[v]) for v in raw.present), default=0)) + 1
         notes.append(
             f"num_classes inferred as {num_classes} from the largest label found; pass "
             "--num-classes to set it (labels outside the range are then flagged)."
@@ -148,40 +201,46 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions) ->
     )
 
 
-def _gray_if_equal_channels(images: list[np.ndarray]) -> tuple[list[np.ndarray], str | None]:
+def _gray_if_equal_channels(images: Sequence, gray_rgb: int | None
+                            ) -> tuple[Sequence, str | None]:
     """Gray pictures stored as RGB (R = G = B in every pixel of every image, as some JPEG
     writers do) become (H, W): written as mode-L PNGs they take about 1/3 of the bytes.
 
-    All or nothing: one true colour image keeps every image as it is, so that a dataset
-    never mixes channel counts because a few of its frames happen to be gray.
+    All or nothing (`gray_rgb` is None unless every RGB image is gray): one true colour image
+    keeps every image as it is, so that a dataset never mixes channel counts because a few of
+    its frames happen to be gray.
     """
-    rgb = [i for i, im in enumerate(images) if im.ndim == 3]
-    if not rgb:
+    if gray_rgb is None:
         return images, None
-    for i in rgb:
-        im = images[i]
-        if im.shape[2] != 3 or not ((im[..., 1] == im[..., 0]).all()
-                                     and (im[..., 2] == im[..., 0]).all()):
-            return images, None
-    gray = [np.ascontiguousarray(im[..., 0]) if im.ndim == 3 else im for im in images]
-    return gray, (f"{len(rgb)} RGB images have R = G = B in every pixel: read as grayscale "
+    gray = map_pixels(images, first_channel, lambda shape: shape[:2])
+    return gray, (f"{gray_rgb} RGB images have R = G = B in every pixel: read as grayscale "
                   "(one channel, written as mode-L PNGs).")
 
 
-def _infer_binary_map(masks: list[np.ndarray]) -> dict[int, int] | None:
-    values = set()
-    for m in masks:
-        values.update(np.unique(m).tolist())
-        if len(values) > 2:
+def _equal_channel_count(images: list[np.ndarray]) -> int | None:
+    """How many images are RGB, when every one of them has R = G = B; else None."""
+    rgb = [im for im in images if im.ndim == 3]
+    for im in rgb:
+        if im.shape[2] != 3 or not ((im[..., 1] == im[..., 0]).all()
+                                     and (im[..., 2] == im[..., 0]).all()):
             return None
-    return {0: 0, 255: 1} if values == {0, 255} else None
+    return len(rgb) or None
 
 
-def _apply_label_map(mask: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
+def first_channel(image: np.ndarray) -> np.ndarray:
+    """(H, W) of a gray image stored as (H, W, 3); an (H, W) image as it is."""
+    return np.ascontiguousarray(image[..., 0]) if image.ndim == 3 else image
+
+
+def _label_lut(label_map: dict[int, int]) -> np.ndarray:
     lut = np.arange(256, dtype=np.uint8)
     for raw, label in label_map.items():
         lut[raw] = label
-    return lut[mask]
+    return lut
+
+
+def _apply_label_map(mask: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
+    return _label_lut(label_map)[mask]
 
 
 # --- npz -------------------------------------------------------------------------------------
@@ -245,20 +304,28 @@ def _read_curated(path: Path) -> Dataset:
     meta = read_meta(path)
     manifest = read_manifest(path)
     files = [(str(path / i), str(path / m)) for i, m in zip(manifest["image"], manifest["mask"])]
-    images, masks, problems = [], [], []
-    for result in _read_pairs([(Path(i), Path(m)) for i, m in files]):
+    pairs = _read_pairs([(Path(i), Path(m)) for i, m in files], lazy_budget())
+    for result in pairs:
         if isinstance(result, InputError):
             raise result
-        images.append(result[0])
-        masks.append(result[1])
-    images = gray_as_recorded(images, manifest)   # linked gray pictures stored as RGB
+    images, masks = _curated_pixels(pairs, files, manifest)
     return Dataset(
         ids=manifest["id"].astype(str).tolist(), images=images, masks=masks,
         sources=manifest.get("source", manifest["image"]).astype(str).tolist(),
         num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
-        ignore_index=meta.get("ignore_index"), problems=problems, manifest=manifest,
+        ignore_index=meta.get("ignore_index"), problems=[], manifest=manifest,
         history=list(meta.get("history", [])), origin_path=str(path), files=files,
     )
+
+
+def _curated_pixels(pairs: list[ReadPair], files: list[tuple[str, str]],
+                    manifest: pd.DataFrame) -> tuple[Sequence, Sequence]:
+    """Images and masks of a curated folder, decoded or by reference. A linked gray picture
+    may be an RGB file with R = G = B (as AI4Mars' NAVCAM JPEGs are): where the manifest's
+    `channels` is 1 it is read back as the gray image that was scanned."""
+    images, masks = pixels_of(pairs, files)
+    gray = [g and p.gray_rgb for p, g in zip(pairs, recorded_gray(manifest))]
+    return map_pixels(images, first_channel, lambda shape: shape[:2], only=gray), masks
 
 
 def read_meta(path: Path) -> dict:

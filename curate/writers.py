@@ -154,9 +154,7 @@ def write_dataset(
             # Encoding and zlib release the GIL: threads use every core.
             with step(f"writing {out.name}", len(dataset)) as advance, \
                     ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-                list(pool.map(lambda i: (_write_pair(tmp, dataset.ids[i], dataset.images[i],
-                                                     dataset.masks[i], dataset.file_pair(i)),
-                                         advance(1)),
+                list(pool.map(lambda i: (_write_pair(tmp, dataset, i), advance(1)),
                               range(len(dataset))))
         order_columns(manifest).to_csv(tmp / "manifest.csv", index=False, float_format=CSV_FLOATS)
         (tmp / "dataset.json").write_text(
@@ -201,10 +199,11 @@ def write_linked_pairs(folder: Path, name: str, dataset: Dataset, plan: "list[Pa
 
     def write(i: int, plan) -> tuple[int, int, int, str | None]:
         counts, reason = [0, 0, 0], None
-        for source, target, array in ((plan.image_source, plan.image, dataset.images[i]),
-                                      (plan.mask_source, plan.mask, dataset.masks[i])):
+        # Pixels are taken only to encode: a LazyPixels decodes a file at each access.
+        for source, target, pixels in ((plan.image_source, plan.image, dataset.images),
+                                       (plan.mask_source, plan.mask, dataset.masks)):
             if source is None:
-                (folder / target).write_bytes(png_bytes(array))
+                (folder / target).write_bytes(png_bytes(pixels[i]))
                 counts[2] += 1
                 continue
             why = link_file(source, folder / target)
@@ -231,15 +230,16 @@ def _carry_reports(origin: str, target: Path, new: dict) -> None:
             shutil.copyfile(f, target / f.name)
 
 
-def _write_pair(folder: Path, id_: str, image: np.ndarray, mask: np.ndarray,
-                files: tuple[str, str] | None) -> None:
-    """Copy the pair's PNGs when it came unchanged from a curated folder, else encode."""
+def _write_pair(folder: Path, dataset: Dataset, i: int) -> None:
+    """Copy pair i's PNGs when it came unchanged from a curated folder, else encode (only
+    then are its pixels taken: a LazyPixels decodes a file at each access)."""
+    id_, files = dataset.ids[i], dataset.file_pair(i)
     if files is not None and str(files[0]).endswith(".png") and str(files[1]).endswith(".png"):
         shutil.copyfile(files[0], folder / "images" / f"{id_}.png")
         shutil.copyfile(files[1], folder / "masks" / f"{id_}.png")
         return
-    (folder / "images" / f"{id_}.png").write_bytes(png_bytes(image))
-    (folder / "masks" / f"{id_}.png").write_bytes(png_bytes(mask))
+    (folder / "images" / f"{id_}.png").write_bytes(png_bytes(dataset.images[i]))
+    (folder / "masks" / f"{id_}.png").write_bytes(png_bytes(dataset.masks[i]))
 
 
 def _json_default(value):

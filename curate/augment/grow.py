@@ -15,6 +15,7 @@ from curate.augment.recipes import apply_plan
 from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError
 from curate.features import scan
+from curate.pixels import concat
 from curate.manifest import build_manifest
 from curate.step import StepResult, recorded
 from curate.shares import class_shares, pixel_counts
@@ -88,8 +89,8 @@ def _new_manifest_rows(new: Dataset, plan: pd.DataFrame) -> pd.DataFrame:
 
 def _combined(dataset: Dataset, new: Dataset, manifest: pd.DataFrame) -> Dataset:
     return Dataset(
-        ids=list(dataset.ids) + new.ids, images=list(dataset.images) + new.images,
-        masks=list(dataset.masks) + new.masks, sources=list(dataset.sources) + new.sources,
+        ids=list(dataset.ids) + new.ids, images=concat(dataset.images, new.images),
+        masks=concat(dataset.masks, new.masks), sources=list(dataset.sources) + new.sources,
         num_classes=dataset.num_classes, class_names=list(dataset.class_names),
         ignore_index=dataset.ignore_index, problems=list(dataset.problems),
         notes=list(dataset.notes), manifest=manifest, history=list(dataset.history),

@@ -1,0 +1,137 @@
+"""Pixels by reference: a read-only sequence of images or masks that decodes a file each time
+an item is taken, so that a folder larger than memory is scanned, judged and written pair by
+pair. Small folders stay plain lists of arrays (`lazy_budget` decides)."""
+
+from __future__ import annotations
+
+import functools
+import operator
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from curate.errors import InputError
+
+# Above this many decoded bytes (images H*W*C plus masks H*W) a folder is read by reference.
+DEFAULT_LAZY_BYTES = 2_000_000_000
+LAZY_BYTES_ENV = "CURATE_LAZY_BYTES"
+
+
+def lazy_budget() -> int:
+    """The byte budget for holding a folder's pixels in memory: $CURATE_LAZY_BYTES, else 2 GB."""
+    text = os.environ.get(LAZY_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_LAZY_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InputError(
+            f"{LAZY_BYTES_ENV}={text!r} is not a byte count; expected an integer >= 0 "
+            f"(0 reads every folder by reference; unset, the budget is {DEFAULT_LAZY_BYTES:,})."
+        )
+    return value
+
+
+@dataclass(frozen=True, eq=False, slots=True)   # one per image and per mask file
+class FileRef:
+    """One file and the function that turns it into the array a reader returns; `shape` is
+    that array's shape, known from the reading pass without decoding again."""
+
+    path: str
+    shape: tuple[int, ...]
+    decode: Callable[[Path], np.ndarray]
+
+    def load(self) -> np.ndarray:
+        return self.decode(Path(self.path))
+
+
+class LazyPixels(Sequence):
+    """Images or masks as a read-only sequence: items are FileRefs, decoded on every access
+    (nothing is cached, so memory stays flat), or arrays appended in memory (augmentation)."""
+
+    def __init__(self, items: Iterable[FileRef | np.ndarray]):
+        self._items = list(items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.take(range(len(self))[i])
+        return _load(self._items[operator.index(i)])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (_load(item) for item in self._items)
+
+    def __add__(self, other: Sequence) -> "LazyPixels":
+        return LazyPixels(self._items + _items(other))
+
+    def __radd__(self, other: Sequence) -> "LazyPixels":
+        return LazyPixels(_items(other) + self._items)
+
+    def __repr__(self) -> str:
+        held = sum(not isinstance(item, FileRef) for item in self._items)
+        return f"LazyPixels({len(self)} items, {held} held in memory)"
+
+    def take(self, keep: Iterable[int]) -> "LazyPixels":
+        """The items at positions `keep`, in that order, still by reference."""
+        return LazyPixels(self._items[int(i)] for i in keep)
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self._items[i].shape      # a FileRef's, or an array's
+
+
+def _load(item: FileRef | np.ndarray) -> np.ndarray:
+    return item.load() if isinstance(item, FileRef) else item
+
+
+def _items(pixels: Sequence) -> list:
+    return list(pixels._items) if isinstance(pixels, LazyPixels) else list(pixels)
+
+
+def take(pixels: Sequence, keep: Iterable[int]) -> Sequence:
+    """pixels[i] for i in keep: a LazyPixels stays by reference, a list stays a list."""
+    if isinstance(pixels, LazyPixels):
+        return pixels.take(keep)
+    return [pixels[int(i)] for i in keep]
+
+
+def concat(first: Sequence, second: Sequence) -> Sequence:
+    """first followed by second: by reference if either is a LazyPixels, else a new list."""
+    if isinstance(first, LazyPixels) or isinstance(second, LazyPixels):
+        return LazyPixels(_items(first) + _items(second))
+    return list(first) + list(second)
+
+
+def map_pixels(pixels: Sequence, transform: Callable[[np.ndarray], np.ndarray],
+               shape: Callable[[tuple], tuple] | None = None,
+               only: Sequence[bool] | None = None) -> Sequence:
+    """transform(p) for each p in pixels (or only where `only` is True): applied now to a
+    list, at each decode to a LazyPixels (`shape` says what the transform does to a shape;
+    None: keeps it)."""
+    only = [True] * len(pixels) if only is None else only
+    if not isinstance(pixels, LazyPixels):
+        return [transform(p) if o else p for p, o in zip(pixels, only, strict=True)]
+    return LazyPixels(_then_ref(item, transform, shape) if o else item
+                      for item, o in zip(pixels._items, only, strict=True))
+
+
+def _then_ref(item: FileRef | np.ndarray, transform: Callable, shape: Callable | None):
+    if not isinstance(item, FileRef):
+        return transform(item)
+    return FileRef(item.path, shape(item.shape) if shape else item.shape,
+                   functools.partial(_then, item.decode, transform))
+
+
+def _then(decode: Callable, transform: Callable, path: Path) -> np.ndarray:
+    return transform(decode(path))
+
+
+def shape_of(pixels: Sequence, i: int) -> tuple[int, ...]:
+    """The shape of pixels[i], without decoding a file for a LazyPixels."""
+    return pixels.shape(i) if isinstance(pixels, LazyPixels) else pixels[i].shape

@@ -1,0 +1,106 @@
+"""LazyPixels: a read-only sequence that decodes a file at each access, as a list would index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from curate.errors import InputError
+from curate.pixels import (FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
+                           take)
+from curate.readers import read_image
+
+
+@pytest.fixture
+def pictures(tmp_path):
+    """Three (4, 6) gray PNGs filled with 10, 20, 30, by reference, and the arrays."""
+    arrays = [np.full((4, 6), v, np.uint8) for v in (10, 20, 30)]
+    refs = []
+    for k, array in enumerate(arrays):
+        path = tmp_path / f"{k}.png"
+        Image.fromarray(array).save(path)
+        refs.append(FileRef(str(path), array.shape, read_image))
+    return LazyPixels(refs), arrays
+
+
+def _values(pixels) -> list[int]:
+    return [int(p[0, 0]) for p in pixels]
+
+
+def test_items_are_decoded_on_access_like_a_list(pictures):
+    lazy, arrays = pictures
+    assert len(lazy) == 3
+    for i in range(3):
+        np.testing.assert_array_equal(lazy[i], arrays[i])
+        assert lazy[i].dtype == np.uint8 and lazy[i].shape == (4, 6)
+    assert lazy[np.int64(1)][0, 0] == 20          # numpy integers index too
+    assert _values(lazy) == [10, 20, 30]          # iteration
+    assert _values(lazy) == [10, 20, 30]          # deterministic: the same again
+
+
+def test_negative_and_out_of_range_indices_behave_as_for_a_list(pictures):
+    lazy, _ = pictures
+    assert lazy[-1][0, 0] == 30 and lazy[-3][0, 0] == 10
+    with pytest.raises(IndexError):
+        lazy[3]
+    with pytest.raises(IndexError):
+        lazy[-4]
+    with pytest.raises(TypeError):
+        lazy[1.0]
+
+
+def test_take_keeps_references_in_the_new_order(pictures):
+    lazy, arrays = pictures
+    subset = take(lazy, np.array([2, 0, 2]))
+    assert isinstance(subset, LazyPixels)
+    assert _values(subset) == [30, 10, 30]
+    assert all(isinstance(item, FileRef) for item in subset._items)
+    assert _values(lazy[::-2]) == [30, 10]
+    assert _values(take(arrays, [2, 0])) == [30, 10]   # a list stays a list
+    assert isinstance(take(arrays, [1]), list)
+
+
+def test_concatenation_with_lists_and_other_sequences(pictures):
+    lazy, arrays = pictures
+    extra = [np.full((2, 2), 99, np.uint8)]
+    assert _values(lazy + extra) == [10, 20, 30, 99]
+    assert _values(extra + lazy) == [99, 10, 20, 30]
+    assert _values(lazy + lazy.take([0])) == [10, 20, 30, 10]
+    joined = concat(lazy, extra)
+    assert isinstance(joined, LazyPixels) and len(lazy) == 3   # the operands are unchanged
+    assert sum(not isinstance(i, FileRef) for i in joined._items) == 1
+    assert _values(concat(extra, lazy)) == [99, 10, 20, 30]
+    assert _values(concat(tuple(arrays), extra)) == [10, 20, 30, 99]
+    assert isinstance(concat(tuple(arrays), extra), list)    # lists stay in memory
+
+
+def test_shapes_come_without_decoding(pictures, tmp_path):
+    lazy, _ = pictures
+    for path in tmp_path.glob("*.png"):
+        path.unlink()                      # a decode would now fail
+    assert shape_of(lazy, 1) == (4, 6)
+    assert shape_of([np.zeros((2, 3))], 0) == (2, 3)
+    with pytest.raises(InputError):
+        lazy[1]
+
+
+def test_map_applies_at_each_decode_and_only_where_asked(pictures):
+    lazy, arrays = pictures
+    plus = map_pixels(lazy, lambda a: a + 1, only=[True, False, True])
+    assert _values(plus) == [11, 20, 31]
+    assert _values(lazy) == [10, 20, 30]
+    cut = map_pixels(lazy, lambda a: a[:2], shape=lambda s: (2,) + s[1:])
+    assert shape_of(cut, 0) == (2, 6) == cut[0].shape
+    assert _values(map_pixels(arrays, lambda a: a * 2)) == [20, 40, 60]
+
+
+def test_budget_from_the_environment(monkeypatch):
+    monkeypatch.delenv("CURATE_LAZY_BYTES", raising=False)
+    assert lazy_budget() == 2_000_000_000
+    monkeypatch.setenv("CURATE_LAZY_BYTES", "0")
+    assert lazy_budget() == 0
+    for bad in ("2GB", "-1"):
+        monkeypatch.setenv("CURATE_LAZY_BYTES", bad)
+        with pytest.raises(InputError, match="CURATE_LAZY_BYTES"):
+            lazy_budget()
