@@ -15,7 +15,12 @@ other pairs and 1 % are near copies (a few pixels changed). Then, each in a fres
 The time and memory ratios between the largest and the smallest size are printed last. The
 machine may be shared: the load average is printed.
 
+With --compressed the npz is written by np.savez_compressed (members decoded into memory
+within the byte budget) and the cli runs again with CURATE_LAZY_BYTES=0 (members spilled to a
+temporary file and mapped).
+
 Reproduce: .venv/bin/python benchmarks/bench_scale.py [--sizes 20000 200000] [--million]
+[--dask] [--compressed]
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
 
 
-def write_npz(path: Path, n: int, seed: int = 0) -> dict:
+def write_npz(path: Path, n: int, seed: int = 0, compressed: bool = False) -> dict:
     """N pairs, 1 % exact and 1 % near copies; returns the planted counts."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, 32, 32), np.uint8)
@@ -57,7 +62,7 @@ def write_npz(path: Path, n: int, seed: int = 0) -> dict:
     cols = rng.integers(0, 32, (k, 3))
     near[np.arange(k)[:, None], rows, cols] ^= 8
     images[near_dst], masks[near_dst] = near, masks[near_src]
-    np.savez(path, images=images, masks=masks)
+    (np.savez_compressed if compressed else np.savez)(path, images=images, masks=masks)
     return {"exact": k, "near": k}
 
 
@@ -93,11 +98,11 @@ print(json.dumps(out))
 """
 
 
-def run_cli(data: Path, *extra: str) -> tuple[float, float]:
+def run_cli(data: Path, *extra: str, env: dict | None = None) -> tuple[float, float]:
     args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
             "outliers", str(data), "--dry-run", "--num-classes", "5", *extra]
     t = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=ENV)
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env={**ENV, **(env or {})})
     wall = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
@@ -118,17 +123,22 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--million", action="store_true", help="also 1,000,000 pairs")
     parser.add_argument("--dask", action="store_true", help="also --workers 1 and --workers 2")
+    parser.add_argument("--compressed", action="store_true",
+                        help="np.savez_compressed; also the cli with CURATE_LAZY_BYTES=0 "
+                             "(members spilled to a temporary file and mapped)")
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"command: .venv/bin/python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}; 32x32 gray pairs, 1 % exact + 1 % near copies")
-    rows, dask_rows = [], []
+    rows, dask_rows, spill_rows = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             data = Path(tmp) / f"pairs_{n}.npz"
-            write_npz(data, n)
+            write_npz(data, n, compressed=args.compressed)
             wall, peak = run_cli(data)
+            if args.compressed:
+                spill_rows.append((n, run_cli(data, env={"CURATE_LAZY_BYTES": "0"})))
             stages = run_stages(data)
             rows.append((n, wall, peak, stages))
             if args.dask:
@@ -145,6 +155,10 @@ def main() -> None:
         for (n, runs), (_, wall, peak, _) in zip(dask_rows, rows):
             print(f"{n:>10,}  {f'{wall:.1f} ({peak:,.0f})':>12}  " + "  ".join(
                 f"{f'{s:.1f} ({m:,.0f})':>13}" for s, m in runs))
+    if spill_rows:
+        print(f"\n{'pairs':>10}  {'compressed npz, in memory':>26}  {'spilled (CURATE_LAZY_BYTES=0)':>30}")
+        for (n, (ws, ps)), (_, wall, peak, _) in zip(spill_rows, rows):
+            print(f"{n:>10,}  {f'{wall:.1f} s, {peak:,.0f} MB':>26}  {f'{ws:.1f} s, {ps:,.0f} MB':>30}")
     (n0, w0, p0, _), (n1, w1, p1, _) = rows[0], rows[-1]
     print(f"\n{n1:,} vs {n0:,} pairs ({n1 / n0:.0f}x): time {w1 / w0:.1f}x, "
           f"peak memory {p1 / p0:.1f}x ({p1:,.0f} MB)")

@@ -4,35 +4,81 @@
 moment every array is in memory twice, and all of it stays resident. A member that `np.savez`
 stored uncompressed is a plain .npy file inside the zip, so it can be memory-mapped instead:
 pixels are then read from disk when a step touches them (the scan reads each pair once) and
-the operating system may drop them again. Compressed members (`np.savez_compressed`) and
-object arrays are read the ordinary way. Mapped arrays are read-only: a step that tried to
-change its input in place would fail loudly rather than alter the user's file.
+the operating system may drop them again. Compressed members (`np.savez_compressed`) are read
+the ordinary way while they fit the byte budget (curate.pixels.lazy_budget, as for folders);
+above it, each is decompressed as a stream into a temporary file that is then mapped and
+unlinked at once, so memory stays bounded at the cost of that much temporary disk space.
+Object arrays are always read the ordinary way. Mapped arrays are read-only: a step that
+tried to change its input in place would fail loudly rather than alter the user's file.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from curate.errors import InputError
+from curate.pixels import LAZY_BYTES_ENV
+
 LOCAL_HEADER = 30          # fixed part of a zip local file header, before name and extra field
 
 
-def read_members(path: Path) -> dict[str, np.ndarray]:
-    """{name: array} for every .npy member; memory-mapped where the member allows it."""
+def read_members(path: Path, budget: int | None = None) -> dict[str, np.ndarray]:
+    """{name: array} for every .npy member; memory-mapped where the member allows it, and
+    compressed members too when together they decompress to more than `budget` bytes."""
     arrays: dict[str, np.ndarray] = {}
     with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
-        for info in archive.infolist():
-            if not info.filename.endswith(".npy"):
-                continue
+        members = [info for info in archive.infolist() if info.filename.endswith(".npy")]
+        packed = sum(i.file_size for i in members if i.compress_type != zipfile.ZIP_STORED)
+        spill = budget is not None and packed > budget
+        for info in members:
             name = info.filename[: -len(".npy")]
-            mapped = _mapped(path, raw, info) if info.compress_type == zipfile.ZIP_STORED else None
+            if info.compress_type == zipfile.ZIP_STORED:
+                mapped = _mapped(path, raw, info)
+            else:
+                mapped = _spilled(archive, info) if spill else None
             if mapped is None:
                 with archive.open(info) as member:
                     mapped = np.lib.format.read_array(member, allow_pickle=False)
             arrays[name] = mapped
     return arrays
+
+
+def _spilled(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray | None:
+    """A compressed member decompressed into a temporary .npy file and mapped read-only; None
+    for an object array, which cannot be mapped."""
+    handle, name = tempfile.mkstemp(prefix="curate-npz-", suffix=".npy")
+    try:
+        with os.fdopen(handle, "wb") as out, archive.open(info) as member:
+            try:
+                shutil.copyfileobj(member, out, 16 << 20)
+            except OSError as exc:   # most often a full temporary disk
+                raise InputError(
+                    f"{info.filename} ({info.file_size:,} bytes decompressed) could not be "
+                    f"spilled to {tempfile.gettempdir()} ({exc.strerror}). Point TMPDIR at a "
+                    f"disk with room, or raise {LAZY_BYTES_ENV} to read it into memory."
+                ) from exc
+        try:
+            return np.load(name, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        except ValueError:   # object dtype
+            return None
+    finally:
+        _remove(name)
+
+
+def _remove(name: str) -> None:
+    """Unlink a spilled file; the mapping keeps its pages until the array is freed. Where an
+    open file cannot be unlinked (Windows), it goes when the process ends."""
+    try:
+        os.unlink(name)
+    except OSError:
+        atexit.register(lambda: os.path.exists(name) and os.unlink(name))
 
 
 def _mapped(path: Path, raw, info: zipfile.ZipInfo) -> np.ndarray | None:

@@ -247,7 +247,7 @@ def _apply_label_map(mask: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
 
 def _read_npz(path: Path):
     try:
-        arrays = read_members(path)  # memory-mapped where stored uncompressed
+        arrays = read_members(path, lazy_budget())  # memory-mapped where it can be
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise InputError(
             f"{path} cannot be read as an .npz archive ({type(exc).__name__}: {exc}). "
