@@ -2,8 +2,8 @@
 one (`--scheduler ADDRESS`).
 
 Only the scan is distributed: the pairs are read on the machine that runs `curate`, sent to
-the workers in tasks of TASK_PAIRS pairs, and each worker computes the feature rows of its
-pairs exactly as the in-process scan does (the same batches of features.CHUNK pairs, so the
+the workers in tasks of at most TASK_PAIRS pairs and TASK_BYTES pixel bytes, and each worker
+computes the feature rows of its pairs exactly as the in-process scan does (the same batches of features.CHUNK pairs, so the
 numbers are bit-identical). The checks that compare pairs with each other (duplicates,
 shared masks, robust z-scores) then run here on the gathered feature table, which is a few
 hundred bytes per pair.
@@ -23,6 +23,8 @@ from curate.errors import ConfigError, InputError
 # Pairs per task: large enough that a task's scheduling cost (a few ms) is small against its
 # work, small enough that a few thousand 256x256 pairs stay well under a worker's memory.
 TASK_PAIRS = 4096
+# ... and at most this many pixel bytes: 256x256 RGB pairs go 1,024 to a task, 1024x1024 RGB 64.
+TASK_BYTES = 256 << 20
 # Tasks out at once per worker: one being scanned, one waiting, so no worker idles while the
 # next is decoded here; more would only hold more pixels in this process.
 TASKS_PER_WORKER = 2

@@ -24,6 +24,10 @@ from curate.progress import step
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
 HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT
 CHUNK = 128            # pairs per vectorised batch: amortises Python overhead, fits in cache
+# ... and at most this many pixel bytes (image + mask) per batch, so that large images come in
+# smaller batches: the batch's float copies are ~10x its bytes, once per thread (and per task
+# on a cluster). 128 pairs up to 256x256 RGB; 32 at 512x512 RGB, 8 at 1024x1024 RGB.
+CHUNK_BYTES = 32 << 20
 
 
 def scan(dataset: Dataset) -> pd.DataFrame:
@@ -42,7 +46,8 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     for i in range(len(dataset)):
         shapes = (shape_of(dataset.images, i), shape_of(dataset.masks, i))
         groups.setdefault(shapes, []).append(i)
-    chunks = [idx[s:s + CHUNK] for idx in groups.values() for s in range(0, len(idx), CHUNK)]
+    chunks = [idx[s:s + size] for shapes, idx in groups.items()
+              for size in [_chunk_pairs(shapes)] for s in range(0, len(idx), size)]
 
     def run(idx: list[int]) -> dict[str, np.ndarray]:
         images = np.stack([dataset.images[i] for i in idx])
@@ -83,7 +88,7 @@ def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[
     """
     from distributed import as_completed
 
-    tasks = iter(enumerate(_tasks(chunks)))
+    tasks = iter(enumerate(_tasks(chunks, dataset)))
     done = as_completed()
     sent: dict = {}
 
@@ -110,13 +115,27 @@ def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[
     return [part for t in sorted(results) for part in results[t]]
 
 
-def _tasks(chunks: list[list[int]]) -> list[list[list[int]]]:
-    """Consecutive chunks grouped into tasks of at most cluster.TASK_PAIRS pairs."""
+def _chunk_pairs(shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> int:
+    """Pairs per batch for pairs of these (image, mask) shapes: CHUNK, fewer for large images."""
+    pair_bytes = sum(int(np.prod(shape)) for shape in shapes)
+    return max(1, min(CHUNK, CHUNK_BYTES // max(pair_bytes, 1)))
+
+
+def _tasks(chunks: list[list[int]], dataset: Dataset) -> list[list[list[int]]]:
+    """Consecutive chunks grouped into tasks of at most cluster.TASK_PAIRS pairs and
+    cluster.TASK_BYTES pixel bytes (a task's pixels are held here until it is scanned)."""
     tasks: list[list[list[int]]] = [[]]
+    pairs = size = 0
     for idx in chunks:
-        if tasks[-1] and sum(map(len, tasks[-1])) + len(idx) > cluster.TASK_PAIRS:
+        i = idx[0]
+        chunk_bytes = len(idx) * (int(np.prod(shape_of(dataset.images, i)))
+                                  + int(np.prod(shape_of(dataset.masks, i))))
+        if tasks[-1] and (pairs + len(idx) > cluster.TASK_PAIRS
+                          or size + chunk_bytes > cluster.TASK_BYTES):
             tasks.append([])
+            pairs = size = 0
         tasks[-1].append(idx)
+        pairs, size = pairs + len(idx), size + chunk_bytes
     return [t for t in tasks if t]
 
 

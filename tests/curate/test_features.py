@@ -114,3 +114,30 @@ def test_scan_keeps_dataset_order_across_shapes_and_hashes_bytes():
     sha.update(images[3].tobytes())
     assert table["image_sha1"][3] == sha.hexdigest()
     assert table["px_1"].tolist() == [int((m == 1).sum()) for m in masks]
+
+
+def test_large_images_come_in_smaller_batches_with_the_same_features(monkeypatch):
+    from curate import cluster, features
+
+    assert features._chunk_pairs(((64, 128), (64, 128))) == features.CHUNK
+    assert features._chunk_pairs(((256, 256, 3), (256, 256))) == 128
+    assert features._chunk_pairs(((1024, 1024, 3), (1024, 1024))) == 8
+    assert features._chunk_pairs(((9000, 9000, 3), (9000, 9000))) == 1
+    pairs, ids = load_sample()
+    dataset = Dataset(ids=ids[:40], images=list(pairs[:40, 0]), masks=list(pairs[:40, 1]),
+                      sources=ids[:40], num_classes=5, class_names=default_class_names(5))
+    whole = scan(dataset)
+    pair_bytes = 2 * 64 * 128
+    monkeypatch.setattr(features, "CHUNK_BYTES", 3 * pair_bytes)     # batches of 3 pairs
+    seen, batch = [], features._scan_batch
+
+    def counted(images, masks, *rest):
+        seen.append(len(images))
+        return batch(images, masks, *rest)
+
+    monkeypatch.setattr(features, "_scan_batch", counted)
+    assert scan(dataset).equals(whole)
+    assert max(seen) == 3 and sum(seen) == 40
+    monkeypatch.setattr(cluster, "TASK_BYTES", 7 * pair_bytes)        # two batches a task
+    tasks = features._tasks([list(range(s, min(s + 3, 40))) for s in range(0, 40, 3)], dataset)
+    assert [sum(map(len, t)) for t in tasks] == [6] * 6 + [4]
