@@ -9,7 +9,8 @@ other pairs and 1 % are near copies (a few pixels changed). Then, each in a fres
 - `dask 1` / `dask 2` (with --dask): the same command with `--workers 1` and `--workers 2`
   (a local Dask cluster of worker processes; the wall time includes starting it, ~2 s);
 - `stages`: the same work through the library, timed per stage (read, scan, checks, which
-  include the near-duplicate search, and the search alone again), with the process's peak
+  include the near-duplicate search, the search alone again, and writing the kept pairs as a
+  curated folder of PNGs), with the process's peak
   RSS after each stage (a running maximum, so a stage's figure includes the ones before it).
 
 The time and memory ratios between the largest and the smallest size are printed last. The
@@ -30,6 +31,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,10 +70,12 @@ def write_npz(path: Path, n: int, seed: int = 0, compressed: bool = False) -> di
 
 STAGES = r"""
 import json, resource, sys, time
+from pathlib import Path
 from curate.readers import read_dataset, ReadOptions
 from curate.features import scan
 from curate.outliers import OutlierConfig, find_outliers
 from curate import neighbours as near
+from curate.writers import write_dataset
 
 def rss():
     # VmHWM: this process's own peak. ru_maxrss would also count the parent's memory at the
@@ -94,6 +98,8 @@ out["scan+checks"] = (time.perf_counter() - t, rss())
 hashes = table["phash"].map(lambda h: int(h, 16)).to_numpy(dtype="uint64")
 t = time.perf_counter(); pairs = near.near_pairs(hashes, 6)
 out["near search"] = (time.perf_counter() - t, rss())
+t = time.perf_counter(); write_dataset(Path(sys.argv[2]), result.dataset, result.reports)
+out["write"] = (time.perf_counter() - t, rss())
 print(json.dumps(out))
 """
 
@@ -111,8 +117,10 @@ def run_cli(data: Path, *extra: str, env: dict | None = None) -> tuple[float, fl
 
 
 def run_stages(data: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", STAGES, str(data)], capture_output=True,
-                          text=True, cwd=ROOT, env=ENV)
+    out = data.with_suffix(".curated")
+    done = subprocess.run([sys.executable, "-c", STAGES, str(data), str(out)],
+                          capture_output=True, text=True, cwd=ROOT, env=ENV)
+    shutil.rmtree(out, ignore_errors=True)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
