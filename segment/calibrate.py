@@ -13,6 +13,7 @@ from segment import device as devices_of
 from segment.class_bias import MAX_PIXELS, SEED, BiasFit, log_probs, sample_pixels, tune
 from segment.config import inference_batch_size
 from segment.errors import InputError, OutputExistsError
+from segment.file_stack import gather, size_groups
 from segment.evaluate import LabelOptions, _ignore, _labelled
 from segment.outputs import check_not_input
 from segment.sources import check_exists, raw_kind
@@ -65,13 +66,9 @@ def _sampled(state, images, masks, ignore, device, tta) -> tuple[np.ndarray, np.
     rng = np.random.default_rng(SEED)
     dev = devices_of.select_device(device)
     model = checkpoints.model_from_checkpoint(state, dev)
-    by_shape: dict[tuple, list[int]] = {}
-    for i, img in enumerate(images):
-        by_shape.setdefault(img.shape, []).append(i)
     parts_s, parts_l = [], []
-    for indices in by_shape.values():
-        stack = np.stack([images[i] for i in indices])
-        true = np.stack([masks[i] for i in indices])
+    for indices in size_groups(images):
+        stack, true = gather(images, indices), gather(masks, indices)
         size = inference_batch_size(*stack.shape[-2:])
         for where, out in inference.outputs(model, stack, state["normalization"], dev, size,
                                             tta=tta):

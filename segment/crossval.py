@@ -21,6 +21,7 @@ from segment import atomic, checkpoints, device as devices
 from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
+from segment.file_stack import take_rows
 from segment.label_quality import EVIDENCE_COLUMNS, evidence, rank_score
 from segment.run_state import NoHooks, TrainHooks, build_run
 from segment.train import _finish, _loop, _meta, choose_batch_size
@@ -208,12 +209,14 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
         t0 = time.monotonic()
         held = np.flatnonzero(fold_of == k)
         fit = np.flatnonzero(fold_of != k)
-        val_images, val_masks, selection = _val_arrays(info, mode, images[held], masks[held])
+        # take_rows: a fold of a split held by reference stays file paths, decoded per batch.
+        held_images, held_masks = take_rows(images, held), take_rows(masks, held)
+        val_images, val_masks, selection = _val_arrays(info, mode, held_images, held_masks)
         cfg = replace(config, out=str(tmp / f"fold_{k}"))
-        state, result = _train_fold(cfg, info, images[fit], masks[fit], (val_images, val_masks),
-                                    tmp / f"fold_{k}", hooks)
+        state, result = _train_fold(cfg, info, take_rows(images, fit), take_rows(masks, fit),
+                                    (val_images, val_masks), tmp / f"fold_{k}", hooks)
         model = checkpoints.model_from_checkpoint(state, device)
-        probs[held] = predict_probs(model, images[held], state, device)
+        probs[held] = predict_probs(model, held_images, state, device)
         seconds.append(round(time.monotonic() - t0, 2))
         mious.append(round(float(result.best_val_miou), 6))
         if on_fold is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import torch
 from PIL import Image
 
 from segment.errors import InputError
+from segment.file_stack import FileStack, chunks, lazy_budget
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -115,13 +117,17 @@ def read_mask(path: Path) -> np.ndarray:
         return np.asarray(im)
 
 
-def _stack(arrays: list[np.ndarray], what: str) -> np.ndarray:
-    shapes = sorted({a.shape[-2:] for a in arrays})
+def _check_one_size(shapes: set[tuple[int, int]], what: str) -> None:
     if len(shapes) > 1:
+        shapes = sorted(shapes)
         raise InputError(
             f"{what} have {len(shapes)} different sizes ({', '.join(f'{h}x{w}' for h, w in shapes[:4])}); "
             "segment needs one size per dataset: resize or crop them first (e.g. with `curate`)"
         )
+
+
+def _stack(arrays: list[np.ndarray], what: str) -> np.ndarray:
+    _check_one_size({a.shape[-2:] for a in arrays}, what)
     return np.stack(arrays)
 
 
@@ -134,32 +140,91 @@ def recorded_mode(info: DatasetInfo) -> str | None:
     return "L" if (column.astype(str) == "1").all() else None
 
 
-def load_split(info: DatasetInfo, split: str, mode: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Images (N, C, H, W) uint8, masks (N, H, W) uint8 and ids of one split, validated."""
+def load_split(info: DatasetInfo, split: str, mode: str | None = None):
+    """Images (N, C, H, W) uint8, masks (N, H, W) uint8 and ids of one split, validated. Numpy
+    arrays while the decoded split fits lazy_budget(), else FileStacks (decoded per batch)."""
     rows = split_rows(info, split)
     _check_files(info, rows)
     ids = rows["id"].tolist()
-    first = read_image(info.root / rows["image"].iloc[0], mode)
+    image_paths = [info.root / p for p in rows["image"]]
+    mask_paths = [info.root / p for p in rows["mask"]]
+    first = read_image(image_paths[0], mode)
     mode = mode or recorded_mode(info) or ("L" if first.shape[0] == 1 else "RGB")
-    images = _stack([read_image(info.root / p, mode) for p in rows["image"]], "images")
-    masks = _stack([read_mask(info.root / p) for p in rows["mask"]], "masks")
-    if images.shape[-2:] != masks.shape[-2:]:
-        raise InputError(f"images are {images.shape[-2:]} but masks are {masks.shape[-2:]}")
-    bad = np.flatnonzero(masks.reshape(len(masks), -1).max(1) >= info.num_classes)
-    if bad.size:
-        raise InputError(
-            f"{bad.size} mask(s) have labels >= num_classes={info.num_classes} "
-            f"(first: {ids[bad[0]]}, max label {int(masks[bad[0]].max())}); "
-            "remap the labels or fix num_classes in dataset.json"
-        )
+    channels = 1 if mode == "L" else 3
+    if len(ids) * (channels + 1) * first[0].size > lazy_budget():
+        images, masks, tops = _by_reference(image_paths, mask_paths, mode, channels)
+    else:
+        images = _stack([read_image(p, mode) for p in image_paths], "images")
+        masks = _stack([read_mask(p) for p in mask_paths], "masks")
+        if images.shape[-2:] != masks.shape[-2:]:
+            raise InputError(f"images are {images.shape[-2:]} but masks are {masks.shape[-2:]}")
+        tops = masks.reshape(len(masks), -1).max(1)
+    _check_labels(info, tops, ids)
     return images, masks, ids
 
 
-def normalization(images: np.ndarray) -> dict[str, list[float]]:
+def _by_reference(image_paths: list[Path], mask_paths: list[Path], mode: str, channels: int):
+    """FileStacks of a split, with the checks of the eager path: image sizes from the file
+    headers; masks decoded once, one at a time, for their sizes and (N,) largest labels."""
+    image_sizes = set()
+    for p in image_paths:
+        with Image.open(p) as im:
+            image_sizes.add(im.size[::-1])
+    _check_one_size(image_sizes, "images")
+    mask_sizes, tops = set(), np.empty(len(mask_paths), np.uint8)
+    for i, p in enumerate(mask_paths):
+        mask = read_mask(p)
+        mask_sizes.add(mask.shape)
+        tops[i] = mask.max()
+    _check_one_size(mask_sizes, "masks")
+    (h, w), (mh, mw) = image_sizes.pop(), mask_sizes.pop()
+    if (h, w) != (mh, mw):
+        raise InputError(f"images are {(h, w)} but masks are {(mh, mw)}")
+    images = FileStack(image_paths, (channels, h, w), functools.partial(read_image, mode=mode))
+    return images, FileStack(mask_paths, (h, w), read_mask), tops
+
+
+def _check_labels(info: DatasetInfo, tops: np.ndarray, ids: list[str]) -> None:
+    """tops (N,): each mask's largest label."""
+    bad = np.flatnonzero(tops >= info.num_classes)
+    if bad.size:
+        raise InputError(
+            f"{bad.size} mask(s) have labels >= num_classes={info.num_classes} "
+            f"(first: {ids[bad[0]]}, max label {int(tops[bad[0]])}); "
+            "remap the labels or fix num_classes in dataset.json"
+        )
+
+
+def normalization(images: np.ndarray | FileStack) -> dict[str, list[float]]:
     """Per-channel mean and std of uint8 images (N, C, H, W) on the 0..1 scale."""
-    x = images.astype(np.float32) / 255.0
-    std = x.std(axis=(0, 2, 3))
-    return {"mean": x.mean(axis=(0, 2, 3)).tolist(), "std": np.maximum(std, 1e-3).tolist()}
+    if isinstance(images, FileStack):
+        mean, std = _streamed_moments(images)
+    else:
+        x = images.astype(np.float32) / 255.0
+        mean, std = x.mean(axis=(0, 2, 3)), x.std(axis=(0, 2, 3))
+    return {"mean": mean.tolist(), "std": np.maximum(std, 1e-3).tolist()}
+
+
+def _streamed_moments(images: FileStack) -> tuple[np.ndarray, np.ndarray]:
+    """(C,) float32 mean and std from per-chunk integer sums (exact), so this differs from the
+    in-memory float32 result only in the last digits."""
+    sums = np.zeros((2, images.shape[1]), np.int64)
+    for chunk in chunks(images):
+        x = chunk.astype(np.uint16)  # 255**2 fits in uint16; the sums accumulate in int64
+        sums[0] += x.sum(axis=(0, 2, 3), dtype=np.int64)
+        sums[1] += np.multiply(x, x, out=x).sum(axis=(0, 2, 3), dtype=np.int64)
+    n = len(images) * images.shape[2] * images.shape[3]
+    mean = sums[0] / n
+    std = np.sqrt(np.maximum(sums[1] / n - mean**2, 0.0))
+    return (mean / 255.0).astype(np.float32), (std / 255.0).astype(np.float32)
+
+
+def class_counts(masks: np.ndarray | FileStack, num_classes: int) -> np.ndarray:
+    """(K,) pixel count per label over masks (N, H, W), a chunk at a time."""
+    counts = np.zeros(num_classes, np.int64)
+    for chunk in chunks(masks):
+        counts += np.bincount(chunk.reshape(-1), minlength=num_classes)
+    return counts
 
 
 def to_input(images: torch.Tensor, norm: dict[str, list[float]]) -> torch.Tensor:

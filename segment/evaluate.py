@@ -11,6 +11,7 @@ import torch
 
 from segment import atomic, checkpoints
 from segment.data import load_dataset, load_split, read_image, read_mask
+from segment.file_stack import FileStack
 from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
@@ -65,7 +66,8 @@ def _curated_whole(info, mode: str) -> tuple[list[np.ndarray], list[np.ndarray]]
 
 
 def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOptions):
-    """Images (C, H, W) and label masks (H, W) as lists, the title, notes and pair ids."""
+    """Images (C, H, W) and label masks (H, W) as lists (FileStacks for a split held by
+    reference), the title, notes and pair ids."""
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     k = state["num_classes"]
     if raw_kind(data) is not None:
@@ -88,6 +90,8 @@ def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOp
         images, masks = _curated_whole(info, mode)
         return images, masks, f"whole set, {len(masks)} pairs", [], list(info.manifest["id"])
     images, masks, ids = load_split(info, split, mode)
+    if isinstance(images, FileStack):  # a list would decode the whole split; it is indexed alike
+        return images, masks, f"{split} split", [], ids
     return list(images), list(masks), f"{split} split", [], ids
 
 

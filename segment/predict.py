@@ -14,6 +14,7 @@ from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
 from segment.class_bias import read_bias
 from segment.errors import InputError
+from segment.file_stack import gather, size_groups
 from segment.outputs import atomic_dir, check_free, check_not_input
 from segment.sources import check_exists, raw_kind, read_raw
 
@@ -64,11 +65,8 @@ def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
     dev = devices.select_device(device)
     model = checkpoints.model_from_checkpoint(state, dev)
     masks: list[np.ndarray | None] = [None] * len(images)
-    by_shape: dict[tuple, list[int]] = {}
-    for i, img in enumerate(images):
-        by_shape.setdefault(img.shape, []).append(i)
-    for indices in by_shape.values():
-        stack = np.stack([images[i] for i in indices])
+    for indices in size_groups(images):
+        stack = gather(images, indices)
         size = inference_batch_size(*stack.shape[-2:])
         for where, pred in inference.predict_batches(model, stack, state["normalization"], dev, size,
                                                      tta=tta, bias=bias):

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from segment import atomic, plots
 from segment.errors import InputError
+from segment.file_stack import size_groups
 
 WORST = 8  # rows of the overlay sheet
 SCALE_BELOW = 256  # images narrower than this are drawn 2x (nearest) so pixels can be seen
@@ -75,12 +76,14 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([np.asarray(strip), tile], 0)
 
 
-def sheet_rows(table: pd.DataFrame, images: dict, masks: dict, preds: dict, class_index: int,
+def sheet_rows(table: pd.DataFrame, images, masks, preds, row_of: dict[str, int], class_index: int,
                ignore_index: int | None, count: int = WORST) -> list[np.ndarray]:
-    """One (H', 4W', 3) row per worst image with errors: image | truth | prediction | errors."""
+    """One (H', 4W', 3) row per worst image with errors: image | truth | prediction | errors.
+    images, masks, preds: sequences indexed by row_of[id] (only the rows drawn are decoded)."""
     rows = []
     for r in table[table["error_pixels"] > 0].head(count).itertuples(index=False):
-        img, truth, pred = images[r.id], masks[r.id], preds[r.id]
+        i = row_of[r.id]
+        img, truth, pred = images[i], masks[i], preds[i]
         panels = [plots.overlay(img, truth, alpha=0.0), plots.overlay(img, truth, ignore_index=ignore_index),
                   plots.overlay(img, pred, ignore_index=ignore_index),
                   error_overlay(img, truth, pred, class_index, ignore_index)]
@@ -99,11 +102,9 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
     """Write the per-image table (CSV) and, if any image has errors, the overlay sheet (PNG)."""
     table = error_table(ids, masks, preds, class_index, ignore_index)
     atomic.write_text(csv_path, table.to_csv(index=False))
-    shape = images[0].shape
-    keep = [i for i, img in enumerate(images) if img.shape == shape]  # one tile size per sheet
-    by_id = lambda items: {ids[i]: items[i] for i in keep}  # noqa: E731
-    rows = sheet_rows(table[table["id"].isin(by_id(ids))], by_id(images), by_id(masks),
-                      by_id(preds), class_index, ignore_index)
+    row_of = {ids[i]: i for i in size_groups(images)[0]}  # one tile size per sheet: image 0's
+    rows = sheet_rows(table[table["id"].isin(row_of)], images, masks, preds, row_of, class_index,
+                      ignore_index)
     if rows:
         gap = np.full((6, rows[0].shape[1], 3), 255, np.uint8)
         parts = [_legend(rows[0].shape[1], class_index)]

@@ -8,11 +8,19 @@ import numpy as np
 import torch
 
 from segment.errors import InputError
+from segment.file_stack import chunks
 
 
-def draw_weights(masks: np.ndarray, class_index: int, factor: float) -> np.ndarray:
+def has_class(masks, class_index: int) -> np.ndarray:
+    """(N,) bool: which masks (N, H, W), a numpy array or a FileStack, contain class_index;
+    a chunk at a time, so a split held by reference is never decoded whole."""
+    parts = [(c == class_index).reshape(len(c), -1).any(1) for c in chunks(masks)]
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def draw_weights(masks, class_index: int, factor: float) -> np.ndarray:
     """Per-pair weight (N,): `factor` for masks (N, H, W) that contain class_index, else 1."""
-    has = (masks == class_index).reshape(len(masks), -1).any(1)
+    has = has_class(masks, class_index)
     if not has.any():
         raise InputError(
             f"--oversample-class {class_index}: no training mask contains class {class_index}, "

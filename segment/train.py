@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
-from segment.data import PairDataset, load_dataset, load_split, normalization, to_input
+from segment.data import PairDataset, class_counts, load_dataset, load_split, normalization, to_input
 from segment.errors import InputError, OutputExistsError
+from segment.file_stack import take_rows
 from segment.losses import class_weights
 from segment.metrics import ClassScores, class_scores
 from segment.model import UNetSpec, count_parameters
@@ -26,7 +27,7 @@ from segment.inference import split_confusion
 from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)
     EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore, tell,
 )
-from segment.sampling import Drawn, draw_weights, epoch_order
+from segment.sampling import Drawn, draw_weights, epoch_order, has_class
 
 
 @dataclass
@@ -57,7 +58,7 @@ def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
 
 
 def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict[str, Any]:
-    counts = np.bincount(masks.reshape(-1), minlength=info.num_classes)
+    counts = class_counts(masks, info.num_classes)
     spec = UNetSpec(in_channels=images.shape[1], num_classes=info.num_classes,
                     **dataclasses.asdict(cfg.model))
     return {
@@ -139,8 +140,8 @@ def _val_confusion(run: TrainingRun, val) -> np.ndarray:
     images, masks = val
     rows = distributed.shard(len(images))
     # The bare model: DDP's forward is a collective, and ranks may run different batch counts.
-    conf = split_confusion(run.eval_model(False), images[rows], masks[rows], run.meta, run.device,
-                           run.cfg.channels_last)
+    conf = split_confusion(run.eval_model(False), take_rows(images, rows), take_rows(masks, rows),
+                           run.meta, run.device, run.cfg.channels_last)
     return distributed.sum_all(torch.from_numpy(conf)).numpy()
 
 
@@ -316,7 +317,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     weights = None  # --oversample-class: checked before anything is trained or written
     if config.oversample_class >= 0:
         weights = draw_weights(masks, config.oversample_class, config.oversample_factor)
-        holding = int((masks == config.oversample_class).reshape(len(masks), -1).any(1).sum())
+        holding = int(has_class(masks, config.oversample_class).sum())
         tell(hooks, f"oversampling: {holding} of {len(weights)} training pairs "
                      f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
                      "as often")
