@@ -11,7 +11,7 @@ import numpy as np
 
 from segment.errors import InputError
 
-# Rows per chunk when a whole split is streamed (statistics, label checks): about this many bytes.
+# About this many bytes per chunk when a whole split is streamed (normalization, class counts).
 CHUNK_BYTES = 64 * 2**20
 
 
