@@ -177,3 +177,13 @@ def test_crossval_runs_by_reference(small_dataset, tmp_path, monkeypatch):
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     assert table["row"].tolist() == list(range(12)) and sorted(set(table["fold"])) == [0, 1]
     assert np.load(out / "oof_probs.npy").shape == (12, 5, 64, 128)
+
+
+def test_calibrate_by_reference_gives_identical_biases(small_dataset, tiny_run, tmp_path, monkeypatch):
+    written = {}
+    for lazy in (False, True):
+        out = tmp_path / f"bias_{lazy}.json"
+        run_cli(monkeypatch, lazy, ["calibrate", str(tiny_run / "best.pt"), str(small_dataset),
+                                    "-o", str(out), "--device", "cpu"])
+        written[lazy] = out.read_bytes()
+    assert written[True] == written[False]
