@@ -243,9 +243,12 @@ def build_augment():
 
 
 class PairDataset(torch.utils.data.Dataset):
-    """In-memory image/mask pairs; augmentation is a pure function of (seed, epoch, index)."""
+    """Image/mask pairs, in memory or FileStacks (each item decoded when drawn, in the loader's
+    workers too: a FileStack pickles as paths); augmentation is a pure function of
+    (seed, epoch, index)."""
 
-    def __init__(self, images: np.ndarray, masks: np.ndarray, augment: bool = False, seed: int = 0):
+    def __init__(self, images: np.ndarray | FileStack, masks: np.ndarray | FileStack,
+                 augment: bool = False, seed: int = 0):
         self.images, self.masks = images, masks
         self.transform = build_augment() if augment else None
         self.seed, self.epoch = seed, 0
