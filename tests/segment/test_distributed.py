@@ -175,3 +175,29 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     with open(run / "metrics.csv") as f:
         row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
     assert float(row["val_mean_iou"]) == single["mean_iou"]
+
+
+def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypatch):
+    """SEGMENT_LAZY_BYTES=0: each rank holds file paths, its val shard a FileStack of every
+    other row; the ranks' weights stay equal and their summed validation equals a
+    single-process evaluate of best.pt (which is by reference too)."""
+    from segment.data import load_dataset, load_split
+    from segment.file_stack import FileStack
+
+    monkeypatch.setenv("SEGMENT_LAZY_BYTES", "0")  # the ranks inherit the environment
+    assert isinstance(load_split(load_dataset(mars_split), "train")[0], FileStack)
+    run = tmp_path / "run"
+    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--oversample-class", "3"],
+                      run, tmp_path / "probe")
+    assert result.returncode == 0, result.stdout + result.stderr
+    last = load_checkpoint(run / "last.pt")
+    hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
+    assert hashes[0] == hashes[1] == state_hash(last["model"])
+    evaluated = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(mars_split),
+                                            "--split", "val", "--device", "cpu", "--json",
+                                            "-o", str(tmp_path / "eval")])
+    single = json.loads(evaluated.output[evaluated.output.index("{"):])
+    best = load_checkpoint(run / "best.pt")["epoch"]
+    with open(run / "metrics.csv") as f:
+        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
+    assert float(row["val_mean_iou"]) == single["mean_iou"]
