@@ -71,6 +71,14 @@ def mars_split(tmp_path_factory) -> Path:
     return out
 
 
+
+def assert_same_miou(distributed_miou: float, single_miou: float) -> None:
+    """Sharded validation (counts summed over the ranks) against one process: equal up to a
+    pixel or two. A barely trained model has near-ties in its logits, and scoring a batch of 10
+    instead of 20 (or on 1 thread instead of 2) flipped one of 163,840 pixels (0.084087 vs
+    0.084082); one rank's half of val alone is off by far more."""
+    assert distributed_miou == pytest.approx(single_miou, abs=2e-5)
+
 @pytest.fixture(scope="module")
 def resumed_run(mars_split, tmp_path_factory):
     """A 2-process run stopped after epoch 1 by its time bound, then resumed to epoch 2."""
@@ -118,9 +126,12 @@ def test_distributed_validation_equals_single_process_evaluate(resumed_run, mars
     with open(run / "metrics.csv") as f:
         row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
     # metrics.csv: each rank scored half of val, counts summed over the ranks.
-    assert float(row["val_mean_iou"]) == single["mean_iou"]
+    assert_same_miou(float(row["val_mean_iou"]), single["mean_iou"])
     # val_scores.json: rank 0's scores of best.pt after training.
-    assert json.loads((run / "val_scores.json").read_text())["confusion"] == single["confusion"]
+    ours = np.array(json.loads((run / "val_scores.json").read_text())["confusion"])
+    theirs = np.array(single["confusion"])
+    assert (ours.sum(1) == theirs.sum(1)).all()      # the same pixels of every class scored
+    assert np.abs(ours - theirs).sum() <= 4          # and predicted alike, up to near-ties
 
 
 def test_an_error_is_printed_once_and_the_run_is_untouched(resumed_run, mars_split, tmp_path):
@@ -174,7 +185,7 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     best = load_checkpoint(run / "best.pt")["epoch"]
     with open(run / "metrics.csv") as f:
         row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
-    assert float(row["val_mean_iou"]) == single["mean_iou"]
+    assert_same_miou(float(row["val_mean_iou"]), single["mean_iou"])
 
 
 def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypatch):
@@ -200,4 +211,4 @@ def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypa
     best = load_checkpoint(run / "best.pt")["epoch"]
     with open(run / "metrics.csv") as f:
         row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
-    assert float(row["val_mean_iou"]) == single["mean_iou"]
+    assert_same_miou(float(row["val_mean_iou"]), single["mean_iou"])
