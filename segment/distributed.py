@@ -17,6 +17,7 @@ and prints.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -101,6 +102,17 @@ def start(device: torch.device) -> torch.device:
         dist.init_process_group(_backend(device))
         atexit.register(stop)
     return device
+
+
+def finish() -> None:
+    """Leave the process group together at the end of a run. The barrier lets every rank's
+    pending work complete before any rank closes its connections, and the group is destroyed
+    while Python is whole: a rank left to tear gloo down at interpreter exit was seen to abort
+    ('terminate called without an active exception', SIGABRT) after a run that had finished."""
+    if active():
+        gc.collect()   # the DDP wrapper's reducer holds the group; let it go first
+        dist.barrier()
+    stop()
 
 
 def stop() -> None:

@@ -258,7 +258,9 @@ def train(
     try:
         # --force on an existing run: the old run is set aside, not mixed with the new files.
         with set_aside(out, force and not resume and distributed.is_main(), keep="last.pt"):
-            return _train(config, state, out, hooks)
+            result = _train(config, state, out, hooks)
+        distributed.finish()
+        return result
     finally:
         torch.set_num_threads(threads)
 
