@@ -3,8 +3,8 @@ one (`--scheduler ADDRESS`).
 
 Only the scan is distributed: the pairs are read on the machine that runs `curate`, sent to
 the workers in tasks of at most TASK_PAIRS pairs and TASK_BYTES pixel bytes, and each worker
-computes the feature rows of its pairs exactly as the in-process scan does (the same batches of features.CHUNK pairs, so the
-numbers are bit-identical). The checks that compare pairs with each other (duplicates,
+computes the feature rows of its pairs exactly as the in-process scan does (the same batches
+of features.CHUNK pairs, so the numbers are bit-identical). The checks that compare pairs with each other (duplicates,
 shared masks, robust z-scores) then run here on the gathered feature table, which is a few
 hundred bytes per pair.
 

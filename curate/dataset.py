@@ -100,6 +100,12 @@ def default_class_names(num_classes: int) -> list[str]:
     return [f"class {k}" for k in range(num_classes)]
 
 
+def is_gray_rgb(image: np.ndarray) -> bool:
+    """True for an (H, W, 3) image with R = G = B in every pixel (a gray picture stored as RGB)."""
+    return (image.ndim == 3 and image.shape[2] == 3
+            and bool((image[..., 1] == image[..., 0]).all() and (image[..., 2] == image[..., 0]).all()))
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     """(H, W) uint8 luminance of an (H, W) or (H, W, 3) uint8 image (ITU-R 601 weights)."""
     if image.ndim == 2:

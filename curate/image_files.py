@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from curate.dataset import Problem
+from curate.dataset import Problem, is_gray_rgb
 from curate.errors import InputError
 from curate.pixels import FileRef, LazyPixels
 from curate.progress import step
@@ -48,9 +48,7 @@ class ReadPair:
     def of(cls, image: np.ndarray, mask: np.ndarray, keep: bool) -> "ReadPair":
         counts = np.bincount(mask.ravel(), minlength=256)
         values = np.flatnonzero(counts)
-        gray = image.ndim == 3 and bool((image[..., 1] == image[..., 0]).all()
-                                        and (image[..., 2] == image[..., 0]).all())
-        return cls(image.shape, mask.shape, gray, values, counts[values],
+        return cls(image.shape, mask.shape, is_gray_rgb(image), values, counts[values],
                    (image, mask) if keep else None)
 
 

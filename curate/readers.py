@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.dataset import Dataset, Problem, default_class_names
+from curate.dataset import Dataset, Problem, default_class_names, is_gray_rgb
 from curate.errors import InputError
 from curate.linking import recorded_gray
 from curate.manifest import with_manifest
@@ -162,14 +162,14 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
             raw = facts.raw()
             label_map = infer_label_map(raw)
     inferred = options.label_map is None and bool(label_map)
+    lut = _label_lut(label_map or {})
     if label_map:
         raw = raw if raw is not None else facts.raw()
-        masks = map_pixels(masks, functools.partial(_apply_label_map, label_map=label_map))
+        masks = map_pixels(masks, functools.partial(_relabel, lut))
     num_classes = options.num_classes
     if num_classes is None:
         # Every path to here counted the raw values: the largest label is the largest
         # mapped value present (0 when every mask is empty).
-        lut = _label_lut(label_map or {})
         num_classes = int(max((int(lut[v]) for v in raw.present), default=0)) + 1
         notes.append(
             f"num_classes inferred as {num_classes} from the largest label found; pass "
@@ -220,10 +220,8 @@ def _gray_if_equal_channels(images: Sequence, gray_rgb: int | None
 def _equal_channel_count(images: list[np.ndarray]) -> int | None:
     """How many images are RGB, when every one of them has R = G = B; else None."""
     rgb = [im for im in images if im.ndim == 3]
-    for im in rgb:
-        if im.shape[2] != 3 or not ((im[..., 1] == im[..., 0]).all()
-                                     and (im[..., 2] == im[..., 0]).all()):
-            return None
+    if not all(is_gray_rgb(im) for im in rgb):
+        return None
     return len(rgb) or None
 
 
@@ -239,8 +237,8 @@ def _label_lut(label_map: dict[int, int]) -> np.ndarray:
     return lut
 
 
-def _apply_label_map(mask: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
-    return _label_lut(label_map)[mask]
+def _relabel(lut: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return lut[mask]
 
 
 # --- npz -------------------------------------------------------------------------------------
