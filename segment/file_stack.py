@@ -46,8 +46,9 @@ class FileStack:
 
     def __getitem__(self, index) -> np.ndarray:
         if isinstance(index, (int, np.integer)):
-            # A fresh writable array, as a row of an eager array is (a decoded PNG is read-only).
-            return self._stacked(self._rows()[[index]])[0]
+            # A fresh writable array, as a row of an eager array is (a decoded PNG is read-only);
+            # range() gives list rules for a negative or out-of-range int, without an arange of N.
+            return self._stacked([range(len(self.paths))[index]])[0]
         return self._stacked(self._rows()[index])
 
     def take(self, index) -> FileStack:

@@ -18,9 +18,8 @@ def has_class(masks, class_index: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, bool)
 
 
-def draw_weights(masks, class_index: int, factor: float) -> np.ndarray:
-    """Per-pair weight (N,): `factor` for masks (N, H, W) that contain class_index, else 1."""
-    has = has_class(masks, class_index)
+def draw_weights(has: np.ndarray, class_index: int, factor: float) -> np.ndarray:
+    """Per-pair weight (N,): `factor` where `has` (has_class of the masks) is true, else 1."""
     if not has.any():
         raise InputError(
             f"--oversample-class {class_index}: no training mask contains class {class_index}, "

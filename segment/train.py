@@ -318,9 +318,9 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     config = choose_batch_size(config, images, hooks)
     weights = None  # --oversample-class: checked before anything is trained or written
     if config.oversample_class >= 0:
-        weights = draw_weights(masks, config.oversample_class, config.oversample_factor)
-        holding = int(has_class(masks, config.oversample_class).sum())
-        tell(hooks, f"oversampling: {holding} of {len(weights)} training pairs "
+        has = has_class(masks, config.oversample_class)
+        weights = draw_weights(has, config.oversample_class, config.oversample_factor)
+        tell(hooks, f"oversampling: {int(has.sum())} of {len(weights)} training pairs "
                      f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
                      "as often")
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
