@@ -72,12 +72,23 @@ def mars_split(tmp_path_factory) -> Path:
 
 
 
-def assert_same_miou(distributed_miou: float, single_miou: float) -> None:
-    """Sharded validation (counts summed over the ranks) against one process: equal up to a
-    pixel or two. A barely trained model has near-ties in its logits, and scoring a batch of 10
-    instead of 20 (or on 1 thread instead of 2) flipped one of 163,840 pixels (0.084087 vs
-    0.084082); one rank's half of val alone is off by far more."""
-    assert distributed_miou == pytest.approx(single_miou, abs=2e-5)
+def assert_validation_equals_evaluate(run: Path, data: Path, out: Path) -> dict:
+    """The best epoch's sharded validation in metrics.csv (each rank scored its share of val,
+    counts summed over the ranks) against a one-process `evaluate` of best.pt, whose scores
+    are returned: equal up to a pixel or two. A barely trained model has near-ties in its
+    logits, and scoring a batch of 10 instead of 20 (or on 1 thread instead of 2) flipped one
+    of 163,840 pixels (0.084087 vs 0.084082); one rank's half of val alone is off by far more."""
+    result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(data),
+                                         "--split", "val", "--device", "cpu", "--json",
+                                         "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    single = json.loads(result.output[result.output.index("{"):])
+    best = load_checkpoint(run / "best.pt")["epoch"]
+    with open(run / "metrics.csv") as f:
+        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
+    assert float(row["val_mean_iou"]) == pytest.approx(single["mean_iou"], abs=2e-5)
+    return single
+
 
 @pytest.fixture(scope="module")
 def resumed_run(mars_split, tmp_path_factory):
@@ -117,16 +128,7 @@ def test_ranks_end_with_equal_weights_and_rank_0_alone_writes_and_prints(resumed
 
 def test_distributed_validation_equals_single_process_evaluate(resumed_run, mars_split, tmp_path):
     run, _, _ = resumed_run
-    result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(mars_split),
-                                         "--split", "val", "--device", "cpu", "--json",
-                                         "-o", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    single = json.loads(result.output[result.output.index("{"):])
-    best = load_checkpoint(run / "best.pt")["epoch"]
-    with open(run / "metrics.csv") as f:
-        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
-    # metrics.csv: each rank scored half of val, counts summed over the ranks.
-    assert_same_miou(float(row["val_mean_iou"]), single["mean_iou"])
+    single = assert_validation_equals_evaluate(run, mars_split, tmp_path)
     # val_scores.json: rank 0's scores of best.pt after training.
     ours = np.array(json.loads((run / "val_scores.json").read_text())["confusion"])
     theirs = np.array(single["confusion"])
@@ -178,14 +180,7 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     last = load_checkpoint(run / "last.pt")
     hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
     assert hashes[0] == hashes[1] == state_hash(last["train_model"]) != state_hash(last["model"])
-    evaluated = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(mars_split),
-                                            "--split", "val", "--device", "cpu", "--json",
-                                            "-o", str(tmp_path / "eval")])
-    single = json.loads(evaluated.output[evaluated.output.index("{"):])
-    best = load_checkpoint(run / "best.pt")["epoch"]
-    with open(run / "metrics.csv") as f:
-        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
-    assert_same_miou(float(row["val_mean_iou"]), single["mean_iou"])
+    assert_validation_equals_evaluate(run, mars_split, tmp_path / "eval")
 
 
 def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypatch):
@@ -204,11 +199,4 @@ def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypa
     last = load_checkpoint(run / "last.pt")
     hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
     assert hashes[0] == hashes[1] == state_hash(last["model"])
-    evaluated = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(mars_split),
-                                            "--split", "val", "--device", "cpu", "--json",
-                                            "-o", str(tmp_path / "eval")])
-    single = json.loads(evaluated.output[evaluated.output.index("{"):])
-    best = load_checkpoint(run / "best.pt")["epoch"]
-    with open(run / "metrics.csv") as f:
-        row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
-    assert_same_miou(float(row["val_mean_iou"]), single["mean_iou"])
+    assert_validation_equals_evaluate(run, mars_split, tmp_path / "eval")
