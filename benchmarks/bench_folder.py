@@ -15,18 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "PYTHONPATH": str(ROOT)}
+from timed import CURATE, ENV as BASE_ENV, ROOT, timed
+
+ENV = {**BASE_ENV, "PYTHONPATH": str(ROOT)}
+
 SIZE = 256
 
 
@@ -52,15 +51,8 @@ def run_cli(data: Path, budget: str | None) -> tuple[float, float]:
     env = {k: v for k, v in ENV.items() if k != "CURATE_LAZY_BYTES"}
     if budget is not None:
         env["CURATE_LAZY_BYTES"] = budget
-    args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
-            "outliers", str(data), "--dry-run", "--num-classes", "5"]
-    t = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env)
-    wall = time.perf_counter() - t
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    return wall, kib / 1024
+    wall, peak, _ = timed([*CURATE, "outliers", str(data), "--dry-run", "--num-classes", "5"], env)
+    return wall, peak
 
 
 def main() -> None:

@@ -17,18 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
+from timed import CURATE, timed
 
 
 def write_folder(root: Path, n: int, size: int, seed: int = 0) -> None:
@@ -59,16 +55,10 @@ def new_bytes(out: Path, source: Path) -> int:
 
 
 def run_split(data: Path, out: Path, form: str, *extra: str) -> tuple[float, float, str]:
-    args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
-            "split", str(data), "-o", str(out), "--num-classes", "5", "--files", form, *extra]
-    t = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=ENV)
-    wall = time.perf_counter() - t
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    said = next(line for line in done.stdout.splitlines() if line.startswith("Files:"))
-    return wall, kib / 1024, said
+    wall, peak, stdout = timed([*CURATE, "split", str(data), "-o", str(out), "--num-classes", "5",
+                                "--files", form, *extra])
+    said = next(line for line in stdout.splitlines() if line.startswith("Files:"))
+    return wall, peak, said
 
 
 def main() -> None:

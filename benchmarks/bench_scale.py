@@ -30,18 +30,15 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
+from timed import CURATE, ENV, ROOT, timed
 
 
 def write_npz(path: Path, n: int, seed: int = 0, compressed: bool = False) -> dict:
@@ -105,15 +102,9 @@ print(json.dumps(out))
 
 
 def run_cli(data: Path, *extra: str, env: dict | None = None) -> tuple[float, float]:
-    args = ["/usr/bin/time", "-v", sys.executable, "-c", "from curate.cli import app; app()",
-            "outliers", str(data), "--dry-run", "--num-classes", "5", *extra]
-    t = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env={**ENV, **(env or {})})
-    wall = time.perf_counter() - t
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    return wall, kib / 1024
+    wall, peak, _ = timed([*CURATE, "outliers", str(data), "--dry-run", "--num-classes", "5", *extra],
+                          {**ENV, **(env or {})})
+    return wall, peak
 
 
 def run_stages(data: Path) -> dict:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +19,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-CLI = "from segment.cli import app; app()"
+from timed import SEGMENT, timed
 
 
 def blobs(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,16 +51,13 @@ def write_folder(root: Path, h: int, w: int, n_train: int, n_val: int) -> Path:
 
 def measure(data: Path, out: Path, threads: int, batch: int | None) -> tuple[float, str]:
     """(max RSS in MiB, the batch line the CLI printed)."""
-    args = ["/usr/bin/time", "-v", sys.executable, "-c", CLI, "train", str(data), "-o", str(out),
-            "--epochs", "1", "--threads", str(threads), "--device", "cpu"]
+    args = [*SEGMENT, "train", str(data), "-o", str(out), "--epochs", "1", "--threads", str(threads),
+            "--device", "cpu"]
     if batch:
         args += ["--batch-size", str(batch)]
-    done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    line = next((l for l in done.stdout.splitlines() if l.startswith("batch ")), "?")
-    return kib / 1024, line
+    _, peak, stdout = timed(args)
+    line = next((l for l in stdout.splitlines() if l.startswith("batch ")), "?")
+    return peak, line
 
 
 def main() -> None:
