@@ -27,6 +27,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 class Scheduler(str, Enum):
     cosine = "cosine"
     plateau = "plateau"
+    warmup = "warmup"
     none = "none"
 
 
@@ -113,7 +114,8 @@ def train(
     batch_size: Annotated[Optional[int], typer.Option(help="Images per step [default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512].")] = None,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = TrainConfig.lr,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = TrainConfig.weight_decay,
-    scheduler: Annotated[Scheduler, typer.Option(help="LR schedule.")] = Scheduler(TrainConfig.scheduler),
+    scheduler: Annotated[Scheduler, typer.Option(help="LR schedule: cosine over the epochs; plateau (halve on a val plateau); warmup (one cycle: linear rise over --warmup-share of the steps, then cosine, stepped every batch); none.")] = Scheduler(TrainConfig.scheduler),
+    warmup_share: Annotated[float, typer.Option(help="With --scheduler warmup: share of all optimizer steps spent rising to --lr.")] = TrainConfig.warmup_share,
     plateau_patience: Annotated[int, typer.Option(help="Epochs before ReduceLROnPlateau halves the LR.")] = TrainConfig.plateau_patience,
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without val mean-IoU gain.")] = TrainConfig.patience,
     min_delta: Annotated[float, typer.Option(help="Smallest val mean-IoU gain that counts.")] = TrainConfig.min_delta,
@@ -127,7 +129,7 @@ def train(
     residual: Annotated[bool, typer.Option(help="Residual shortcut in each block.")] = ModelSpec.residual,
     attention: Annotated[bool, typer.Option(help="Attention gates on the skip connections.")] = ModelSpec.attention,
     aspp: Annotated[bool, typer.Option(help="ASPP in the bottleneck.")] = ModelSpec.aspp,
-    loss: Annotated[str, typer.Option(help="Sum of ce, dice, tversky, focal_tversky joined by '+'.")] = TrainConfig.loss,
+    loss: Annotated[str, typer.Option(help="Sum of ce, dice, tversky, focal_tversky, lovasz joined by '+'.")] = TrainConfig.loss,
     class_weights: Annotated[Weights, typer.Option(help="CE class weights from the train split.")] = Weights(TrainConfig.class_weights),
     class_weight_power: Annotated[float, typer.Option(help="Raise balanced weights to this power (0.5 = sqrt).")] = TrainConfig.class_weight_power,
     tversky_alpha: Annotated[float, typer.Option(help="Tversky weight of false positives.")] = TrainConfig.tversky_alpha,
@@ -144,6 +146,8 @@ def train(
     ema: Annotated[float, typer.Option(help="Decay of an exponential moving average of the weights, e.g. 0.99; the average is validated and saved (0 = off).")] = TrainConfig.ema,
     oversample_class: Annotated[int, typer.Option(help="Draw training pairs that contain this class more often each epoch (-1 = off).")] = TrainConfig.oversample_class,
     oversample_factor: Annotated[float, typer.Option(help="With --oversample-class: how many times as likely such a pair is drawn.")] = TrainConfig.oversample_factor,
+    copy_paste_class: Annotated[int, typer.Option(help="Paste this class's pixels (with their image pixels) from another training pair into drawn pairs, moved sideways and mirrored at random (-1 = off).")] = TrainConfig.copy_paste_class,
+    copy_paste_prob: Annotated[float, typer.Option(help="With --copy-paste-class: share of drawn pairs that get a paste.")] = TrainConfig.copy_paste_prob,
     preset: Annotated[Optional[Preset], typer.Option(help="Width, batch, epochs, AMP, workers, patience for a machine (README 'Presets'); options you give win.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
@@ -176,12 +180,13 @@ def train(
             tversky_alpha=tversky_alpha, tversky_beta=tversky_beta, focal_gamma=focal_gamma,
             epochs=TrainConfig.epochs if epochs is None else epochs,
             batch_size=batch_size or 0,  # 0: from the pixel budget once the size is known
-            lr=lr, weight_decay=weight_decay, scheduler=scheduler.value,
+            lr=lr, weight_decay=weight_decay, scheduler=scheduler.value, warmup_share=warmup_share,
             plateau_patience=plateau_patience, patience=patience, min_delta=min_delta,
             max_minutes=max_minutes, augment=augment, workers=workers, seed=seed,
             device=device.value, amp=amp, channels_last=channels_last, compile=compile,
             threads=threads, ema=ema, oversample_class=oversample_class,
-            oversample_factor=oversample_factor)
+            oversample_factor=oversample_factor, copy_paste_class=copy_paste_class,
+            copy_paste_prob=copy_paste_prob)
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except SegmentError as exc:
         _fail(exc)

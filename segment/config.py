@@ -9,8 +9,8 @@ from typing import Any
 
 from segment.errors import ConfigError
 
-LOSS_TERMS = ("ce", "dice", "tversky", "focal_tversky")
-SCHEDULERS = ("cosine", "plateau", "none")
+LOSS_TERMS = ("ce", "dice", "tversky", "focal_tversky", "lovasz")
+SCHEDULERS = ("cosine", "plateau", "warmup", "none")
 CLASS_WEIGHTS = ("balanced", "sqrt", "none")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -67,6 +67,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     scheduler: str = "cosine"
     plateau_patience: int = 3
+    warmup_share: float = 0.1  # scheduler "warmup": share of all steps spent warming up
     patience: int = 10
     min_delta: float = 1e-4
     max_minutes: float = 0.0  # 0 = no wall-time bound
@@ -77,6 +78,8 @@ class TrainConfig:
     ema: float = 0.0  # decay of the weight EMA that is validated and saved; 0 = off
     oversample_class: int = -1  # pairs holding this class are drawn more often; -1 = off
     oversample_factor: float = 4.0  # ... this many times as likely as the others
+    copy_paste_class: int = -1  # this class's regions pasted into other pairs; -1 = off
+    copy_paste_prob: float = 0.5  # ... into this share of the drawn pairs
     # runtime
     seed: int = 0
     device: str = "auto"
@@ -99,11 +102,16 @@ class TrainConfig:
             raise ConfigError(f"class_weight_power must be in [0, 1], got {self.class_weight_power}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not 0.0 <= self.warmup_share < 1.0:
+            raise ConfigError(f"warmup_share must be in [0, 1), got {self.warmup_share}")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"ema must be a decay in (0, 1), e.g. 0.99, or 0 for off; got {self.ema}")
         if self.oversample_factor < 1.0:
             raise ConfigError(f"oversample_factor must be at least 1 (1 = no oversampling), "
                               f"got {self.oversample_factor}")
+
+        if not 0.0 < self.copy_paste_prob <= 1.0:
+            raise ConfigError(f"copy_paste_prob must be in (0, 1], got {self.copy_paste_prob}")
 
     def to_dict(self) -> dict[str, Any]:
         """The flat dict saved in checkpoints and config.json: the model's fields in place."""

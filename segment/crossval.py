@@ -19,12 +19,12 @@ import torch
 
 from segment import atomic, checkpoints, device as devices
 from segment.config import TrainConfig, inference_batch_size
-from segment.data import DatasetInfo, PairDataset, load_dataset, load_split, split_rows, to_input
+from segment.data import DatasetInfo, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
 from segment.file_stack import take_rows
 from segment.label_quality import EVIDENCE_COLUMNS, evidence, rank_score
 from segment.run_state import NoHooks, TrainHooks, build_run
-from segment.train import _finish, _loop, _meta, choose_batch_size
+from segment.train import _finish, _loop, _meta, choose_batch_size, steps_per_epoch, training_data
 
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
@@ -155,9 +155,11 @@ def _train_fold(cfg: TrainConfig, info: DatasetInfo, images, masks, val, out: Pa
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(cfg.seed)
-        run = build_run(cfg, _meta(cfg, info, images, masks), device)
+        run = build_run(cfg, _meta(cfg, info, images, masks), device,
+                        steps_per_epoch(len(images), cfg.batch_size))
         atomic.write_json(out / "config.json", cfg.to_dict())
-        reason = _loop(run, out, PairDataset(images, masks, cfg.augment, cfg.seed), val, hooks, started)
+        data, run.draw_weights = training_data(cfg, info, images, masks, NoHooks())
+        reason = _loop(run, out, data, val, hooks, started)
     result = _finish(run, out, val, reason, started)
     state = checkpoints.load_checkpoint(out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt")
     return state, result

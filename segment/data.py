@@ -245,6 +245,7 @@ class PairDataset(torch.utils.data.Dataset):
         self.images, self.masks = images, masks
         self.transform = build_augment() if augment else None
         self.seed, self.epoch = seed, 0
+        self.paste = None  # --copy-paste-class: a segment.copy_paste.CopyPaste
 
     def __len__(self) -> int:
         return len(self.images)
@@ -255,6 +256,8 @@ class PairDataset(torch.utils.data.Dataset):
     def item(self, i: int, key: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Pair i, augmented with the seed of draw `key` (= i, except for resampled draws)."""
         image, mask = self.images[i], self.masks[i]
+        if self.paste is not None:  # before the augmentation, which then treats both alike
+            image, mask = self.paste(image, mask, i, self.epoch, key)
         if self.transform is not None:
             # Per-sample seed: the same pair gets the same augmentation for a given epoch,
             # whatever the worker count and whether or not the run was resumed.

@@ -1,4 +1,5 @@
-"""Segmentation losses with a functional core: weighted CE, Dice, Tversky, Focal Tversky, sums."""
+"""Segmentation losses with a functional core: weighted CE, Dice, Tversky, Focal Tversky,
+Lovasz-softmax, sums."""
 
 from __future__ import annotations
 
@@ -99,6 +100,43 @@ def dice_loss(logits, target, ignore_index=None):
     return tversky_loss(logits, target, 0.5, 0.5, ignore_index)
 
 
+def _lovasz_gradient(fg_sorted: torch.Tensor) -> torch.Tensor:
+    """Gradient of the Lovasz extension of the Jaccard loss at errors sorted in decreasing
+    order, given the foreground indicator in that order (Berman et al., CVPR 2018, Alg. 1)."""
+    total = fg_sorted.sum()
+    intersection = total - fg_sorted.cumsum(0)
+    union = total + (1.0 - fg_sorted).cumsum(0)
+    jaccard = 1.0 - intersection / union
+    if len(jaccard) > 1:
+        jaccard = torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+    return jaccard
+
+
+def lovasz_softmax(logits: torch.Tensor, target: torch.Tensor,
+                   ignore_index: int | None = None) -> torch.Tensor:
+    """Lovasz-softmax: a convex surrogate of 1 - IoU per class, from softmax probabilities,
+    over every pixel of the batch whose label is not ignore_index, averaged over the classes
+    present in the target (as Dice/Tversky here: an absent class is not pushed to zero)."""
+    num_classes = logits.shape[1]
+    probs = logits.float().softmax(1).permute(0, 2, 3, 1).reshape(-1, num_classes)  # (P, K)
+    labels = target.long().reshape(-1)
+    valid = (labels >= 0) & (labels < num_classes)
+    if ignore_index is not None:
+        valid &= labels != ignore_index
+    probs, labels = probs[valid], labels[valid]
+    losses = []
+    for c in torch.unique(labels).tolist():
+        if c == ignore_index:
+            continue
+        fg = (labels == c).float()
+        errors = (fg - probs[:, c]).abs()
+        errors_sorted, order = torch.sort(errors, descending=True)
+        losses.append(torch.dot(errors_sorted, _lovasz_gradient(fg[order])))
+    if not losses:
+        return logits.sum() * 0.0  # keeps the graph; nothing to learn from this batch
+    return torch.stack(losses).mean()
+
+
 def build_loss(
     spec: str,
     weight: torch.Tensor | None = None,
@@ -113,6 +151,7 @@ def build_loss(
         "dice": lambda lo, t: dice_loss(lo, t, ignore_index),
         "tversky": lambda lo, t: tversky_loss(lo, t, alpha, beta, ignore_index),
         "focal_tversky": lambda lo, t: tversky_loss(lo, t, alpha, beta, ignore_index, gamma),
+        "lovasz": lambda lo, t: lovasz_softmax(lo, t, ignore_index),
     }
     terms = [table[name] for name in loss_terms(spec)]
 

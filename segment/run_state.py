@@ -99,9 +99,31 @@ class TrainingRun:
         return self.step_model if step else self.model
 
 
-def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer):
+LR_FLOOR = 0.01  # cosine and warmup schedules end at lr * LR_FLOOR
+
+
+def warmup_cosine(epochs: int, steps_per_epoch: int, warmup_share: float):
+    """The LR factor of optimizer step s (0-based) for scheduler "warmup", the one-cycle shape:
+    a linear rise over the first warmup_share of all steps to 1, then a cosine down to
+    LR_FLOOR at the last step (and LR_FLOOR after it, when --resume adds epochs)."""
+    total = max(1, epochs * steps_per_epoch)
+    warm = max(1, round(warmup_share * total))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        t = min(1.0, (step - warm) / max(1, total - warm))
+        return LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * t))
+
+    return factor
+
+
+def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+    if cfg.scheduler == "warmup":  # stepped after every optimizer step, not every epoch
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, warmup_cosine(cfg.epochs, steps_per_epoch, cfg.warmup_share))
     if cfg.scheduler == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=cfg.lr * 0.01)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=cfg.lr * LR_FLOOR)
     if cfg.scheduler == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, mode="max", factor=0.5, patience=cfg.plateau_patience
@@ -109,7 +131,10 @@ def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer):
     return None
 
 
-def build_run(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> TrainingRun:
+def build_run(cfg: TrainConfig, meta: dict[str, Any], device: torch.device,
+              steps_per_epoch: int = 1) -> TrainingRun:
+    """A run's model, optimizer, schedule (steps_per_epoch: optimizer steps in one epoch, which
+    the per-step "warmup" schedule needs), loss, early stopping and EMA."""
     spec = UNetSpec(**meta["spec"])
     model = UNet(spec).to(device)
     if cfg.channels_last:
@@ -122,7 +147,7 @@ def build_run(cfg: TrainConfig, meta: dict[str, Any], device: torch.device) -> T
         cfg.loss, weight, meta["ignore_index"], cfg.tversky_alpha, cfg.tversky_beta, cfg.focal_gamma
     )
     return TrainingRun(
-        cfg, device, model, step_model, optimizer, _scheduler(cfg, optimizer),
+        cfg, device, model, step_model, optimizer, _scheduler(cfg, optimizer, steps_per_epoch),
         EarlyStopping(cfg.patience, cfg.min_delta), loss_fn, meta, [],
         ema=WeightAverage(model, cfg.ema) if cfg.ema else None,
     )

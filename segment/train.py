@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
+from segment.copy_paste import copy_paste
 from segment.data import PairDataset, class_counts, load_dataset, load_split, normalization, to_input
 from segment.errors import InputError, OutputExistsError
 from segment.file_stack import take_rows
@@ -122,6 +123,8 @@ def _train_epoch(run: TrainingRun, data: PairDataset, epoch: int, hooks: TrainHo
         scaler.update()
         if run.ema is not None:
             run.ema.update(run.model)
+        if run.cfg.scheduler == "warmup":
+            run.scheduler.step()
         total, n = total + loss.item() * len(x), n + len(x)
         hooks.on_step(loss.item())
     distributed.sync_buffers(run.model)
@@ -174,9 +177,10 @@ def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
 
 
 def _step_scheduler(run: TrainingRun, value: float) -> None:
+    """The end-of-epoch step of an epoch schedule ("warmup" steps after every batch)."""
     if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
         run.scheduler.step(value)
-    elif run.scheduler is not None:
+    elif run.scheduler is not None and run.cfg.scheduler != "warmup":
         run.scheduler.step()
 
 
@@ -283,6 +287,12 @@ def check_training_data(data: str | Path) -> None:
         )
 
 
+def steps_per_epoch(pairs: int, batch: int) -> int:
+    """Optimizer steps in an epoch of `pairs` (one process's share) at `batch`: the loaders
+    drop the last partial batch when there is more than one batch."""
+    return pairs // batch if pairs > batch else 1
+
+
 def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks) -> TrainConfig:
     """The config with batch_size set (from the pixel budget when 0); says what it chose and
     warns when an epoch would have fewer than FEW_STEPS optimizer steps."""
@@ -301,7 +311,7 @@ def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks
                      "pairs per optimizer step "
                      "(--batch-size is per process)")
         n, pairs = distributed.share(n), "training pairs per process"
-    steps = n // b if n > b else 1
+    steps = steps_per_epoch(n, b)
     if steps < FEW_STEPS:
         smaller = max(2, n // FEW_STEPS)
         hint = (f"a smaller --batch-size (--batch-size {smaller} gives {n // smaller} steps), "
@@ -316,13 +326,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     info = load_dataset(config.data)
     images, masks, _ = load_split(info, "train")
     config = choose_batch_size(config, images, hooks)
-    weights = None  # --oversample-class: checked before anything is trained or written
-    if config.oversample_class >= 0:
-        has = has_class(masks, config.oversample_class)
-        weights = draw_weights(has, config.oversample_class, config.oversample_factor)
-        tell(hooks, f"oversampling: {int(has.sum())} of {len(weights)} training pairs "
-                     f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
-                     "as often")
+    train_data, weights = training_data(config, info, images, masks, hooks)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
     device = distributed.device_of(devices.select_device(config.device))
     started = time.monotonic()
@@ -335,17 +339,47 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
             meta = {k: state[k] for k in _META_KEYS}
         else:
             meta = _meta(config, info, images, masks)
-        run = build_run(config, meta, device)
+        steps = steps_per_epoch(distributed.share(len(images)), config.batch_size)
+        run = build_run(config, meta, device, steps)
         if state is not None:
             restore(run, state)
         else:
             distributed.seed_rank(config.seed)
         distributed.on_main(lambda: _write_config(out, config, run))
-        train_data = PairDataset(images, masks, config.augment, config.seed)
         run.draw_weights = weights
         reason = _loop(run, out, train_data, (val_images, val_masks), hooks, started)
     # Rank 0 scores the best checkpoint and writes the plots; every rank returns its result.
     return distributed.on_main(lambda: _finish(run, out, (val_images, val_masks), reason, started))
+
+
+def training_data(config: TrainConfig, info, images, masks,
+                  hooks: TrainHooks) -> tuple[PairDataset, np.ndarray | None]:
+    """The train split as the loop draws it, and per-pair draw weights (None = plain shuffle):
+    --oversample-class and --copy-paste-class are checked here, before anything is trained
+    or written."""
+    data = PairDataset(images, masks, config.augment, config.seed)
+    weights, found = None, {}
+
+    def holding(k: int) -> np.ndarray:  # the masks are scanned once per class
+        if k not in found:
+            found[k] = has_class(masks, k)
+        return found[k]
+
+    if config.oversample_class >= 0:
+        has = holding(config.oversample_class)
+        weights = draw_weights(has, config.oversample_class, config.oversample_factor)
+        tell(hooks, f"oversampling: {int(has.sum())} of {len(weights)} training pairs "
+                     f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
+                     "as often")
+    k = config.copy_paste_class
+    if k >= 0:
+        if k == info.ignore_index:
+            raise InputError(f"--copy-paste-class {k} is the ignored class ({info.class_names[k]}); "
+                             "pasting it teaches nothing: pick a labelled class")
+        data.paste = copy_paste(images, masks, holding(k), k, config.copy_paste_prob, config.seed)
+        tell(hooks, f"copy-paste: class {k} of {len(data.paste.donors)} training pairs pasted "
+                     f"into {config.copy_paste_prob:.0%} of the drawn pairs")
+    return data, weights
 
 
 def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from segment.losses import build_loss, class_weights, cross_entropy, dice_loss, tversky_loss
+from segment.losses import (
+    build_loss, class_weights, cross_entropy, dice_loss, lovasz_softmax, tversky_loss,
+)
 
 
 def probs_to_logits(p):
@@ -80,3 +82,30 @@ def test_balanced_weights_by_hand_and_background_zero():
     assert class_weights([5, 0, 10], ignore_index=None).tolist() == [1.5, 0.0, 0.75]
     np.testing.assert_allclose(class_weights([1000, 60, 30, 10], 0, "sqrt"), np.sqrt(w))
     np.testing.assert_allclose(class_weights([1000, 60, 30, 10], 0, power=0.75), w**0.75)
+
+
+def test_lovasz_by_hand():
+    # class 0: errors (A 0.2 fg, B 0.4 bg), sorted B, A; Jaccard steps 0.5, 0.5 -> 0.3.
+    # class 1: errors (A 0.2 bg, B 0.4 fg), sorted B, A; steps 1, 0 -> 0.4. Mean 0.35.
+    assert lovasz_softmax(LOGITS, TARGET).item() == pytest.approx(0.35, rel=1e-5)
+    assert lovasz_softmax(LOGITS, TARGET, ignore_index=0).item() == pytest.approx(0.4, rel=1e-5)
+
+
+def test_lovasz_at_hard_predictions_is_one_minus_iou():
+    """At one-hot probabilities the Lovasz extension equals the Jaccard loss it extends."""
+    gen = torch.Generator().manual_seed(0)
+    target = torch.randint(0, 3, (2, 8, 8), generator=gen)
+    pred = torch.randint(0, 3, (2, 8, 8), generator=gen)
+    logits = torch.nn.functional.one_hot(pred, 3).permute(0, 3, 1, 2).float() * 100
+    iou = [((pred == c) & (target == c)).sum() / ((pred == c) | (target == c)).sum() for c in range(3)]
+    expected = 1 - torch.stack(iou).float().mean().item()
+    assert lovasz_softmax(logits, target).item() == pytest.approx(expected, rel=1e-5)
+    assert build_loss("lovasz")(logits, target).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_lovasz_has_a_gradient_and_is_zero_when_right():
+    logits = LOGITS.clone().requires_grad_(True)
+    lovasz_softmax(logits, TARGET).backward()
+    assert logits.grad.abs().sum() > 0
+    right = torch.tensor([[[[50.0, -50.0]], [[-50.0, 50.0]]]])
+    assert lovasz_softmax(right, TARGET).item() == pytest.approx(0.0, abs=1e-6)

@@ -234,3 +234,75 @@ def test_preset_sets_options_prints_them_and_explicit_options_win(rock_data, tmp
     assert "preset cpu-quick: base_width 8, batch_size 16, " in result.output
     config = json.loads((tmp_path / "q" / "config.json").read_text())
     assert (config["base_width"], config["batch_size"], config["patience"]) == (8, 16, 6)
+
+
+# --- online copy-paste, warm-up schedule, Lovasz through the CLI ------------------------------
+
+def _paste_pairs():
+    """Three 1x8x16 pairs; pair 2 holds class 4 on rows 2-3, columns 5-7, image value 200."""
+    images = np.full((3, 1, 8, 16), 50, np.uint8)
+    masks = np.ones((3, 8, 16), np.uint8)
+    masks[:, 6:, :] = 0  # unlabelled bottom rows
+    masks[2, 2:4, 5:8], images[2, 0, 2:4, 5:8] = 4, 200
+    return images, masks
+
+
+def test_copy_paste_moves_the_donor_region_sideways_with_its_pixels():
+    from segment.copy_paste import copy_paste
+
+    images, masks = _paste_pairs()
+    paste = copy_paste(images, masks, masks.reshape(3, -1).__eq__(4).any(1), 4, 1.0, seed=0)
+    offsets = set()
+    for key in range(40):
+        image, mask = paste(images[0], masks[0], 0, epoch=1, key=key)
+        region = mask == 4
+        assert region.sum() == 6 and set(np.flatnonzero(region.any(1))) == {2, 3}  # rows kept
+        assert (image[0][region] == 200).all() and (image[0][~region] == 50).all()
+        assert (mask[~region] == masks[0][~region]).all()
+        offsets.add(int(np.flatnonzero(region.any(0))[0]))
+        again = paste(images[0], masks[0], 0, epoch=1, key=key)
+        assert (again[1] == mask).all() and (again[0] == image).all()  # a function of the draw
+    assert len(offsets) > 5 and min(offsets) >= 0 and max(offsets) <= 13
+    assert (images[0] == 50).all() and (masks[0] != 4).all()  # the inputs are not written
+    # the donor itself is never its own donor, and prob < 1 leaves some pairs alone
+    alone = copy_paste(images, masks, np.array([False, False, True]), 4, 1.0, seed=0)
+    assert (alone(images[2], masks[2], 2, 1, 0)[1] == masks[2]).all()
+    half = copy_paste(images, masks, np.array([False, False, True]), 4, 0.5, seed=0)
+    pasted = [(half(images[0], masks[0], 0, 1, k)[1] == 4).any() for k in range(60)]
+    assert 10 < sum(pasted) < 50
+
+
+def test_warmup_schedule_rises_then_falls_to_the_floor():
+    from segment.run_state import LR_FLOOR, warmup_cosine
+
+    factor = warmup_cosine(epochs=4, steps_per_epoch=25, warmup_share=0.1)  # 10 warm-up steps
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    tail = [factor(s) for s in range(9, 100)]
+    assert all(a >= b for a, b in zip(tail, tail[1:]))
+    assert factor(99) == pytest.approx(LR_FLOOR, abs=1e-3) and factor(500) == pytest.approx(LR_FLOOR)
+
+
+def test_warmup_copy_paste_and_lovasz_train_and_resume_exactly(rock_data, tmp_path):
+    levers = ["--scheduler", "warmup", "--copy-paste-class", "4", "--copy-paste-prob", "0.7",
+              "--loss", "ce+dice+lovasz"]
+    _train(rock_data, tmp_path / "a", "--epochs", "2", *levers)
+    out = _train(rock_data, tmp_path / "b", "--epochs", "2", "--max-minutes", "1e-9", *levers)
+    assert "copy-paste: class 4 of 4 training pairs pasted into 70% of the drawn pairs" in out.output
+    _train(rock_data, tmp_path / "b", "--epochs", "2", "--resume")
+    a, b = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
+    assert b["config"]["copy_paste_class"] == 4 and b["config"]["scheduler"] == "warmup"
+    for key in a["model"]:
+        torch.testing.assert_close(b["model"][key], a["model"][key], rtol=0, atol=0, msg=key)
+    lrs = pd.read_csv(tmp_path / "a" / "metrics.csv")["lr"].tolist()
+    # 12 pairs, batch 4: 3 steps an epoch, 6 in all, 1 of warm-up; after epoch 1 (3 steps)
+    # the cosine is 2/5 of its way down, after the last step at its floor
+    assert lrs[0] == pytest.approx(2e-3 * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * 2 / 5))))
+    assert lrs[1] == pytest.approx(2e-3 * 0.01)
+
+
+def test_copy_paste_of_the_ignored_or_an_absent_class_is_refused(rock_data, tmp_path):
+    for k, said in ((0, "is the ignored class"), (7, "no training mask contains class 7")):
+        result = runner.invoke(app, ["train", str(rock_data), "-o", str(tmp_path / f"r{k}"),
+                                     *TINY_ARGS, "--copy-paste-class", str(k)])
+        assert result.exit_code == 1 and said in result.stderr, result.output
+        assert not (tmp_path / f"r{k}" / "last.pt").exists()

@@ -35,8 +35,8 @@ def test_early_stopping_improvement_resets_and_nan_never_improves():
 
 
 def test_bad_config_is_rejected_with_choices():
-    with pytest.raises(ConfigError, match="ce, dice, tversky, focal_tversky"):
-        TrainConfig(loss="ce+lovasz")
+    with pytest.raises(ConfigError, match="ce, dice, tversky, focal_tversky, lovasz"):
+        TrainConfig(loss="ce+jaccard")
     with pytest.raises(ConfigError, match="scheduler must be one of"):
         TrainConfig(scheduler="step")
 
