@@ -10,6 +10,13 @@ labelled object painted over with its surrounding class), runs `segment crossval
 per kind the share of corrupted masks ranked in the top 2 x (number corrupted) by score, plus
 recall and precision of the default label_issue flag (low_share >= 0.1). Wall time included.
 
+Score with any trained model, no crossval (its val and test pairs were never trained on, so
+its probabilities there are held out exactly as out-of-fold ones are):
+     .venv/bin/python benchmarks/bench_label_quality.py --held-out RUN/best.pt DATASET [--replant 6]
+plants --replant N fresh corruptions (seeds 1..N, --share each) into the clean val + test masks
+of DATASET and ranks them with the checkpoint's probabilities: a fast way to see how the
+ranking behaves with a stronger model than a K-fold CPU crossval affords.
+
 Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
      .venv/bin/python benchmarks/bench_label_quality.py --rescore DIR [--replant 4]
 --replant N adds N held-out plantings: each seed corrupts a fresh 5 % of the original (clean)
@@ -161,7 +168,12 @@ def main() -> None:
                     help="Score the kept folder of an earlier --keep run again; no training.")
     ap.add_argument("--replant", type=int, default=0,
                     help="With --rescore: also N held-out plantings (seeds 1..N) on clean masks.")
+    ap.add_argument("--held-out", nargs=2, metavar=("CKPT", "DATASET"), default=None,
+                    help="Rank plantings in DATASET's val+test masks by CKPT's probabilities.")
     args = ap.parse_args()
+    if args.held_out:
+        held_out(args)
+        return
     if args.rescore:
         rescore_kept(args)
         return
@@ -210,8 +222,57 @@ def _replant(clean: np.ndarray, share: float, seed: int):
     return masks, kinds
 
 
-def rescore_kept(args) -> None:
+def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
+                    share: float) -> pd.DataFrame:
+    """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
+    probabilities, summed (planted) and averaged (shares) over the rounds."""
     from segment.crossval import quality_table
+
+    rows = []
+    for seed in range(1, rounds + 1):
+        masks, kinds = _replant(clean, share, seed)
+        q = quality_table(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
+                          [str(c) for c in range(5)])
+        hit = kinds != ""
+        p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
+        rows.append(ranking_table(q, p).assign(seed=seed))
+    held = pd.concat(rows)
+    mean = held.groupby("kind", sort=False)[["planted", "in_top", "base_in_top"]].agg(
+        {"planted": "sum", "in_top": "mean", "base_in_top": "mean"})
+    return mean.loc[[*KINDS, "all"]].reset_index()
+
+
+def held_out(args) -> None:
+    import torch
+
+    from segment import checkpoints
+    from segment.crossval import predict_probs
+    from segment.data import load_dataset, load_split
+
+    checkpoint, dataset = (Path(p) for p in args.held_out)
+    rounds = args.replant or 6
+    torch.set_num_threads(args.threads)
+    info = load_dataset(dataset)
+    parts = [load_split(info, split) for split in ("val", "test")]
+    images = np.concatenate([np.asarray(p[0]) for p in parts])
+    clean = np.concatenate([np.asarray(p[1]) for p in parts])
+    ids = [i for p in parts for i in p[2]]
+    state = checkpoints.load_checkpoint(checkpoint)
+    t0 = time.monotonic()
+    model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
+    with torch.no_grad():
+        probs = predict_probs(model, images, state, torch.device("cpu"))
+    table = _planted_rounds(probs, clean, ids, rounds, args.share)
+    wall = time.monotonic() - t0
+    print(f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) on the "
+          f"{len(ids)} val + test pairs of {dataset}; {rounds} plantings of {args.share:.0%}, "
+          f"averaged; {wall:.0f} s")
+    print_table(table, len(ids), int(table["planted"].iloc[-1]), "val + test pairs")
+    print(f"\nreproduce: .venv/bin/python benchmarks/bench_label_quality.py --held-out "
+          f"{checkpoint} {dataset} --replant {rounds} --share {args.share}")
+
+
+def rescore_kept(args) -> None:
     from segment.label_quality import rescore
 
     folder = args.rescore
@@ -230,18 +291,7 @@ def rescore_kept(args) -> None:
         where = {str(n): i for i, n in enumerate(raw["names"])}
         clean = raw["training_set"][[where[i] for i in quality["id"]], 1]
         probs = np.load(folder / "cv" / "oof_probs.npy", mmap_mode="r")
-        rows = []
-        for seed in range(1, args.replant + 1):
-            masks, kinds = _replant(clean, args.share, seed)
-            q = quality_table(probs, masks, quality["id"].tolist(), quality["fold"].to_numpy(),
-                              IGNORE, [str(c) for c in range(5)])
-            hit = kinds != ""
-            p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
-            rows.append(ranking_table(q, p).assign(seed=seed))
-        held = pd.concat(rows)
-        mean = held.groupby("kind", sort=False)[["planted", "in_top", "base_in_top"]].agg(
-            {"planted": "sum", "in_top": "mean", "base_in_top": "mean"}).reset_index()
-        mean = mean.set_index("kind").loc[[*KINDS, "all"]].reset_index()
+        mean = _planted_rounds(probs, clean, quality["id"].tolist(), args.replant, args.share)
         print(f"\nheld-out plantings (seeds 1..{args.replant}; planted summed, shares averaged "
               "over seeds):")
         print_table(mean, len(quality), int(mean["planted"].iloc[-1]))
@@ -265,8 +315,8 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis("kind").reset_index()
 
 
-def print_table(table: pd.DataFrame, pairs: int, n: int) -> None:
-    print(f"{pairs} train pairs, {n} corrupted; share in the top 2 x planted")
+def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
+    print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
     print("\n| corruption | planted | by score | by mean_disagreement (old score) |")
     print("| --- | --- | --- | --- |")
     for row in table.itertuples(index=False):

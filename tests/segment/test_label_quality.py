@@ -108,7 +108,7 @@ def test_each_planted_error_outranks_every_clean_mask(planted):
 def test_each_error_shows_in_the_evidence_meant_for_it(planted):
     masks, probs, kinds = planted
     clean = pd.DataFrame([evidence(probs[i], masks[i], 0) for i in range(36)])
-    expected = {"class_swap": "region_gain", "object_deleted": "region_gain",
+    expected = {"class_swap": "region_gain", "object_deleted": "island_gain",
                 "erode_dilate": "boundary_gain", "shift": "shift_gain"}
     for i, kind in enumerate(kinds[36:], start=36):
         column = expected[kind]
@@ -119,7 +119,8 @@ def test_evidence_is_zero_for_nothing_labelled_and_for_a_perfect_model():
     mask = np.zeros((H, W), np.uint8)
     probs = np.full((CLASSES, H, W), 0.25, np.float16)
     probs[0] = 0
-    assert evidence(probs, mask, 0) == {"region_gain": 0, "boundary_gain": 0, "shift_gain": 0}
+    assert evidence(probs, mask, 0) == {"region_gain": 0, "island_gain": 0, "boundary_gain": 0,
+                                        "shift_gain": 0}
     truth = true_mask(np.random.default_rng(1))
     exact = np.stack([(truth == c) for c in range(CLASSES)]).astype(np.float16)
     assert all(v == 0 for v in evidence(exact, truth, 0).values())
@@ -144,3 +145,23 @@ def test_rescore_recomputes_a_run_and_refuses_another_dataset(planted, tmp_path)
     (run / "oof_probs.npy").unlink()
     with pytest.raises(InputError, match="oof_probs.npy missing"):
         rescore(run)
+
+
+def test_island_gain_is_per_pixel_of_the_region_and_region_gain_per_labelled_pixel():
+    """A 4x4 island the model is sure is bedrock inside a soil mask, and half the frame where
+    it mildly prefers sand: island_gain is the island's per-pixel gain, region_gain the half
+    frame's total over the mask; an island under 1 % of the image does not count."""
+    from segment.label_quality import _log_probs, island_gain, region_gain
+
+    mask = np.ones((32, 32), np.uint8)
+    probs = np.zeros((5, 32, 32), np.float32)
+    probs[1:5] = np.array([0.9, 0.05, 0.03, 0.02])[:, None, None]
+    probs[1:5, 16:, :] = np.array([0.4, 0.05, 0.5, 0.05])[:, None, None]
+    probs[1:5, 2:6, 2:6] = np.array([0.03, 0.95, 0.01, 0.01])[:, None, None]
+    logp, labelled = _log_probs(probs), mask != 0
+    assert island_gain(logp, mask, labelled) == pytest.approx(np.log(0.95 / 0.03), rel=1e-4)
+    assert region_gain(logp, mask, labelled) == pytest.approx(512 * np.log(0.5 / 0.4) / 1024, rel=1e-4)
+    small = probs.copy()
+    small[1:5, 2:6, 2:6] = probs[1:5, :1, :1]  # back to agreeing soil
+    small[1:5, 2:5, 2:5] = np.array([0.03, 0.95, 0.01, 0.01])[:, None, None]  # 9 px < 1 %
+    assert island_gain(_log_probs(small), mask, labelled) == pytest.approx(np.log(0.5 / 0.4), rel=1e-4)
