@@ -185,7 +185,8 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
 
 def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypatch):
     """SEGMENT_LAZY_BYTES=0: each rank holds file paths, its val shard a FileStack of every
-    other row; the ranks' weights stay equal and their summed validation equals a
+    other row (with oversampling, copy-paste from donors read by path, the per-batch warm-up
+    schedule); the ranks' weights stay equal and their summed validation equals a
     single-process evaluate of best.pt (which is by reference too)."""
     from segment.data import load_dataset, load_split
     from segment.file_stack import FileStack
@@ -193,9 +194,10 @@ def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypa
     monkeypatch.setenv("SEGMENT_LAZY_BYTES", "0")  # the ranks inherit the environment
     assert isinstance(load_split(load_dataset(mars_split), "train")[0], FileStack)
     run = tmp_path / "run"
-    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--oversample-class", "3"],
-                      run, tmp_path / "probe")
+    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--oversample-class", "3",
+                       "--copy-paste-class", "3", "--scheduler", "warmup"], run, tmp_path / "probe")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("copy-paste: ") == 1  # donors decoded from files on each rank
     last = load_checkpoint(run / "last.pt")
     hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
     assert hashes[0] == hashes[1] == state_hash(last["model"])
