@@ -109,7 +109,6 @@ class TrainConfig:
         if self.oversample_factor < 1.0:
             raise ConfigError(f"oversample_factor must be at least 1 (1 = no oversampling), "
                               f"got {self.oversample_factor}")
-
         if not 0.0 < self.copy_paste_prob <= 1.0:
             raise ConfigError(f"copy_paste_prob must be in (0, 1], got {self.copy_paste_prob}")
 

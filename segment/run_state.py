@@ -74,6 +74,10 @@ def tell(hooks: TrainHooks, text: str, warning: bool = False) -> None:
         note(text, warning)
 
 
+LR_FLOOR = 0.01  # cosine and warmup schedules end at lr * LR_FLOOR
+PER_STEP_SCHEDULERS = ("warmup",)  # stepped after every optimizer step, the rest once an epoch
+
+
 @dataclass
 class TrainingRun:
     """Everything the loop mutates, bundled so helper functions stay short."""
@@ -92,6 +96,12 @@ class TrainingRun:
     ema: WeightAverage | None = None  # --ema: the weights that are validated and saved
     draw_weights: np.ndarray | None = None  # --oversample-class: per-pair draw weights
 
+    @property
+    def schedule_per_step(self) -> bool:
+        """True when the LR schedule steps after every optimizer step ("warmup"), not once an
+        epoch."""
+        return self.cfg.scheduler in PER_STEP_SCHEDULERS
+
     def eval_model(self, step: bool = True) -> torch.nn.Module:
         """The model to validate: the EMA copy if any, else the stepped (or bare) model."""
         if self.ema is not None:
@@ -99,7 +109,6 @@ class TrainingRun:
         return self.step_model if step else self.model
 
 
-LR_FLOOR = 0.01  # cosine and warmup schedules end at lr * LR_FLOOR
 
 
 def warmup_cosine(epochs: int, steps_per_epoch: int, warmup_share: float):
@@ -119,7 +128,7 @@ def warmup_cosine(epochs: int, steps_per_epoch: int, warmup_share: float):
 
 
 def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
-    if cfg.scheduler == "warmup":  # stepped after every optimizer step, not every epoch
+    if cfg.scheduler == "warmup":  # in PER_STEP_SCHEDULERS
         return torch.optim.lr_scheduler.LambdaLR(
             optimizer, warmup_cosine(cfg.epochs, steps_per_epoch, cfg.warmup_share))
     if cfg.scheduler == "cosine":

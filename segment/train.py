@@ -123,7 +123,7 @@ def _train_epoch(run: TrainingRun, data: PairDataset, epoch: int, hooks: TrainHo
         scaler.update()
         if run.ema is not None:
             run.ema.update(run.model)
-        if run.cfg.scheduler == "warmup":
+        if run.schedule_per_step:
             run.scheduler.step()
         total, n = total + loss.item() * len(x), n + len(x)
         hooks.on_step(loss.item())
@@ -177,10 +177,10 @@ def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
 
 
 def _step_scheduler(run: TrainingRun, value: float) -> None:
-    """The end-of-epoch step of an epoch schedule ("warmup" steps after every batch)."""
+    """The end-of-epoch step of an epoch schedule (a per-step one steps after every batch)."""
     if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
         run.scheduler.step(value)
-    elif run.scheduler is not None and run.cfg.scheduler != "warmup":
+    elif run.scheduler is not None and not run.schedule_per_step:
         run.scheduler.step()
 
 
@@ -357,16 +357,12 @@ def training_data(config: TrainConfig, info, images, masks,
     """The train split as the loop draws it, and per-pair draw weights (None = plain shuffle):
     --oversample-class and --copy-paste-class are checked here, before anything is trained
     or written."""
-    data = PairDataset(images, masks, config.augment, config.seed)
-    weights, found = None, {}
-
-    def holding(k: int) -> np.ndarray:  # the masks are scanned once per class
-        if k not in found:
-            found[k] = has_class(masks, k)
-        return found[k]
-
+    data, weights = PairDataset(images, masks, config.augment, config.seed), None
+    # which masks hold each class a lever names; the masks are scanned once per class
+    holding = {k: has_class(masks, k) for k in {config.oversample_class, config.copy_paste_class}
+               if k >= 0}
     if config.oversample_class >= 0:
-        has = holding(config.oversample_class)
+        has = holding[config.oversample_class]
         weights = draw_weights(has, config.oversample_class, config.oversample_factor)
         tell(hooks, f"oversampling: {int(has.sum())} of {len(weights)} training pairs "
                      f"contain class {config.oversample_class}; drawn {config.oversample_factor:g}x "
@@ -376,7 +372,7 @@ def training_data(config: TrainConfig, info, images, masks,
         if k == info.ignore_index:
             raise InputError(f"--copy-paste-class {k} is the ignored class ({info.class_names[k]}); "
                              "pasting it teaches nothing: pick a labelled class")
-        data.paste = copy_paste(images, masks, holding(k), k, config.copy_paste_prob, config.seed)
+        data.paste = copy_paste(images, masks, holding[k], k, config.copy_paste_prob, config.seed)
         tell(hooks, f"copy-paste: class {k} of {len(data.paste.donors)} training pairs pasted "
                      f"into {config.copy_paste_prob:.0%} of the drawn pairs")
     return data, weights
