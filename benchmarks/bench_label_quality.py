@@ -226,19 +226,22 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
                     share: float) -> pd.DataFrame:
     """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
     probabilities, summed (planted) and averaged (shares) over the rounds."""
-    from segment.crossval import quality_table
+    from segment.label_quality import quality_table
 
     rows = []
     for seed in range(1, rounds + 1):
         masks, kinds = _replant(clean, share, seed)
         q = quality_table(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
                           [str(c) for c in range(5)])
+        print(f"planting {seed}: score {q.attrs['score']}", flush=True)
         hit = kinds != ""
         p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
         rows.append(ranking_table(q, p).assign(seed=seed))
     held = pd.concat(rows)
-    mean = held.groupby("kind", sort=False)[["planted", "in_top", "base_in_top"]].agg(
-        {"planted": "sum", "in_top": "mean", "base_in_top": "mean"})
+    mean = held.groupby("kind", sort=False)[["planted", *SHARES]].agg(
+        {"planted": "sum", **dict.fromkeys(SHARES, "mean")})
+    spread = held[held["kind"] == "all"]["in_top"]
+    print(f"all, by score, per planting: {' '.join(f'{v:.2f}' for v in spread)}")
     return mean.loc[[*KINDS, "all"]].reset_index()
 
 
@@ -282,7 +285,8 @@ def rescore_kept(args) -> None:
     planted = pd.read_csv(folder / "planted.csv", dtype={"id": str})
     meta = pd.read_json(folder / "cv" / "crossval.json", typ="series")
     mious = " / ".join(f"{m:.2f}" for m in meta["fold_val_miou"])
-    print(f"rescored {folder / 'cv'} (fold val mIoU {mious}) in {wall:.0f} s")
+    print(f"rescored {folder / 'cv'} (fold val mIoU {mious}) in {wall:.0f} s; "
+          f"score {quality.attrs['score']}")
     table = ranking_table(quality, planted)
     print("\nplanting of the run (seed 0, masks the folds trained with):")
     print_table(table, len(quality), len(planted))
@@ -299,12 +303,18 @@ def rescore_kept(args) -> None:
           f"--replant {args.replant} --share {args.share}")
 
 
+SHARES = ["in_top", "rank_in_top", "base_in_top"]
+
+
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
-    """Per kind (and all): planted, share in the top 2 x planted by score and by the old
-    mean_disagreement."""
+    """Per kind (and all): planted, share in the top 2 x planted by score, by the rank
+    maximum (the score before it was learned) and by the first score, mean_disagreement."""
+    from segment.label_quality import rank_score
+
     n = len(planted)
     out = []
-    for column, name in (("score", "in_top"), ("mean_disagreement", "base_in_top")):
+    quality = quality.assign(rank_max=rank_score(quality))
+    for column, name in zip(("score", "rank_max", "mean_disagreement"), SHARES):
         top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
         hit = planted["id"].isin(top)
         per = hit.groupby(planted["kind"], sort=False).mean()
@@ -317,11 +327,12 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
 
 def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
     print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
-    print("\n| corruption | planted | by score | by mean_disagreement (old score) |")
-    print("| --- | --- | --- | --- |")
+    print("\n| corruption | planted | by score | by rank maximum | by mean_disagreement |")
+    print("| --- | --- | --- | --- | --- |")
     for row in table.itertuples(index=False):
         bold = "**" if row.kind == "all" else ""
-        print(f"| {row.kind} | {row.planted} | {bold}{row.in_top:.2f}{bold} | {row.base_in_top:.2f} |")
+        print(f"| {row.kind} | {row.planted} | {bold}{row.in_top:.2f}{bold} | "
+              f"{row.rank_in_top:.2f} | {row.base_in_top:.2f} |")
 
 
 def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> None:

@@ -348,6 +348,7 @@ def crossval(**values: Any) -> None:
         result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
     except SegmentError as exc:
         _fail(exc)
+    console.print(f"label-quality score: {result.quality.attrs['score']}", highlight=False)
     top = result.quality.sort_values("score", ascending=False).head(5)
     for row in top.itertuples(index=False):
         console.print(f"  {row.id}: score {row.score:.3f}, low-probability share {row.low_share:.3f}",

@@ -22,16 +22,11 @@ from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError, OutputExistsError
 from segment.file_stack import take_rows
-from segment.label_quality import EVIDENCE_COLUMNS, evidence, rank_score
-from segment.run_state import NoHooks, TrainHooks, build_run
+from segment.label_quality import LOW_PROBABILITY, quality_table
+from segment.run_state import NoHooks, TrainHooks, build_run, tell
 from segment.train import _finish, _loop, _meta, choose_batch_size, steps_per_epoch, training_data
 
-# A pixel's given label is "low" when the model gives it less than this probability.
-LOW_PROBABILITY = 0.1
 GROUP_COLUMNS = ("split_group", "dup_group")
-QUALITY_COLUMNS = ["id", "row", "fold", "labelled_pixels", "low_share", "given_class",
-                   "predicted_class", "pair_share", "pair_confidence", "mean_disagreement",
-                   *EVIDENCE_COLUMNS, "score"]
 
 
 @dataclass
@@ -71,41 +66,6 @@ def assign_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
         fold_of_group[g] = f
         filled[f] += sizes[g]
     return fold_of_group[inverse]
-
-
-def label_quality(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-                  low: float = LOW_PROBABILITY) -> dict:
-    """Label-quality figures of one pair from its out-of-fold probabilities (C, H, W).
-
-    low_share: share of labelled pixels (mask != ignore_index) whose given class has
-    probability < `low`. The worst pair is the (given, predicted) class pair with the most
-    labelled pixels where the argmax differs from the mask; pair_share is its share of labelled
-    pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
-    over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
-    would label differently, in expectation (the ranking score is quality_table's).
-    """
-    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
-    n = int(labelled.sum())
-    out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
-           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0}
-    if n == 0:
-        return out
-    p = probs.astype(np.float32)[:, labelled]  # (C, n)
-    given = mask[labelled].astype(np.int64)
-    p_given = p[given, np.arange(n)]
-    predicted = p.argmax(0)
-    out["low_share"] = round(float((p_given < low).mean()), 4)
-    out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
-    wrong = predicted != given
-    if wrong.any():
-        c = p.shape[0]
-        counts = np.bincount(given[wrong] * c + predicted[wrong], minlength=c * c)
-        worst = int(counts.argmax())
-        g, q = divmod(worst, c)
-        where = wrong & (given == g) & (predicted == q)
-        out.update(given_class=g, predicted_class=q, pair_share=round(counts[worst] / n, 4),
-                   pair_confidence=round(float(p[q, where].mean()), 4))
-    return out
 
 
 @torch.no_grad()
@@ -224,33 +184,19 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
         if on_fold is not None:
             on_fold(k, folds, len(fit), len(held), seconds[-1], mious[-1])
     probs.flush()
-    table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names)
+    tell(hooks, f"scoring label quality: {n} pairs, then edited copies of their masks to "
+                "learn from (segment/label_quality.py)")
+    table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names,
+                          config.seed)
     atomic.write_text(tmp / "label_quality.csv", table.to_csv(index=False))
     wall = round(time.monotonic() - started, 2)
     atomic.write_json(tmp / "crossval.json", {
         "data": str(config.data), "folds": folds, "pairs": n, "probabilities": "oof_probs.npy",
         "probabilities_shape": [n, info.num_classes, h, w], "low_probability": LOW_PROBABILITY,
+        "score": table.attrs["score"],
         "epoch_selection": selection, "fold_seconds": seconds, "fold_val_miou": mious,
         "wall_seconds": wall, "class_names": info.class_names, "ignore_index": info.ignore_index,
         "config": config.to_dict(),
     })
     del probs
     return CrossvalResult(tmp, folds, n, seconds, mious, wall, table)
-
-
-def quality_table(probs: np.ndarray, masks: np.ndarray, ids: list[str], fold_of: np.ndarray,
-                  ignore_index: int | None, class_names: list[str]) -> pd.DataFrame:
-    """One row per pair (in the order of probs): its fold, label_quality figures (class pair by
-    name), the evidence of segment.label_quality and `score`, the best percentile rank of that
-    evidence among these pairs (see segment/label_quality.py)."""
-    records = []
-    for i, pid in enumerate(ids):
-        p = np.asarray(probs[i])
-        q = label_quality(p, masks[i], ignore_index)
-        for key in ("given_class", "predicted_class"):
-            q[key] = "" if q[key] == "" else class_names[q[key]]
-        records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **q,
-                        **evidence(p, masks[i], ignore_index)})
-    table = pd.DataFrame(records, columns=[c for c in QUALITY_COLUMNS if c != "score"])
-    table["score"] = rank_score(table) if len(table) else []
-    return table[QUALITY_COLUMNS]

@@ -1,8 +1,9 @@
 """Rank masks by how well one simple edit would reconcile them with out-of-fold predictions.
 
 A weak model disagrees with much of every crowd-labelled mask, so the plain mean of
-1 - p(given) ranks hard images, not wrong masks. Instead each pair gets four pieces of
-evidence, each the gain in mean log p(given class) that one edit of the mask would buy (a likelihood-ratio view: how much better the model explains an edited mask):
+1 - p(given) ranks hard images, not wrong masks. Instead each pair gets evidence, mostly the
+gain in mean log p(given class) that one edit of the mask would buy (a likelihood-ratio view:
+how much better the model explains an edited mask):
 
 - region_gain: relabel one connected region (of the mask or of the model's argmax, at least
   0.5 % of the image) with the class the model prefers there: a swapped or deleted region;
@@ -18,14 +19,20 @@ evidence, each the gain in mean log p(given class) that one edit of the mask wou
   least 1 % of the image) where the model's argmax disagrees with the mask. A deleted object
   or a swapped region the model is sure of scores high whatever its size; region_gain, which
   weighs a region by its area, is led by whole frames of an ambiguous class in clean masks.
+  island_share is that island's share of the labelled pixels and island_touch the share of
+  its rim where the mask already gives the predicted class (0: enclosed, as a swapped or
+  deleted region is; near 1: the argmax spills over a border); enclosed_gain is the best
+  island gain among islands with island_touch < ENCLOSED_TOUCH.
 
-The evidence columns are in different typical ranges (clean masks of one dataset gain little
-from a shift, often much from a region), so `score` is each pair's best percentile rank among
-the table's pairs over island_gain, boundary_gain and shift_gain (SCORED_COLUMNS): 1.0 = the
-largest gain of some kind in this table. region_gain is shown, not scored: with it in the
-maximum, confident small islands lost their places to large clean-mask disagreements (README
-"Label-quality ranking"). Computed from the probabilities alone; the 1 % floor of island_gain
-was chosen among 0.5 / 1 / 2 / 4 % on plantings that the README's held-out rows do not use.
+How much of each kind of evidence a wrong mask shows depends on the dataset and the model, so
+`score` is learned per table (learned_score): one of segment/mask_edits.py's four edits is
+applied to copies of the table's own masks, the copies are described by the same figures
+against the same probabilities, and a small gradient-boosted classifier learns to tell an
+edited copy from a mask as given. score is its probability that a mask looks edited. The masks
+as given count as unedited, a few wrong ones among them included; no planted copy is ever
+scored. Tables of fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) fall back to
+rank_score: the best percentile rank over island_gain, boundary_gain and shift_gain. README
+"Label-quality ranking" has both measured on held-out plantings.
 """
 
 from __future__ import annotations
@@ -37,14 +44,28 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal
 
+from segment import mask_edits
 from segment.errors import InputError
 
 MAX_SHIFT = 8  # px, boundary moves and whole-mask shifts
 MIN_REGION = 0.005  # share of the image a relabelled region must cover
 LOG_FLOOR = 1e-3  # p below this counts as this (one confident pixel cannot dominate)
 MIN_ISLAND = 0.01  # share of the image an island_gain region must cover
-EVIDENCE_COLUMNS = ["region_gain", "island_gain", "boundary_gain", "shift_gain"]
-SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]
+ENCLOSED_TOUCH = 0.1  # an island is enclosed when the mask gives its class less of its rim
+# A pixel's given label is "low" when the model gives it less than this probability.
+LOW_PROBABILITY = 0.1
+EVIDENCE_COLUMNS = ["region_gain", "island_gain", "island_share", "island_touch",
+                    "enclosed_gain", "boundary_gain", "shift_gain"]
+FIGURE_COLUMNS = ["labelled_pixels", "low_share", "given_class", "predicted_class",
+                  "pair_share", "pair_confidence", "mean_disagreement"]
+QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS, "score"]
+# What the classifier of learned_score reads: every number of a row but its size.
+LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagreement",
+                    *EVIDENCE_COLUMNS]
+SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]  # rank_score's
+MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
+MAX_EDITS_PER_KIND = 1000  # edited copies of each kind learned_score makes at most
+LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
 
 
 def _log_probs(probs: np.ndarray) -> np.ndarray:
@@ -78,24 +99,34 @@ def region_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return best
 
 
-def island_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
-                min_island: float = MIN_ISLAND) -> float:
-    """Highest mean gain per pixel from relabelling one connected region of labelled pixels
-    where the argmax is class c and the mask is not (at least min_island of the image) with c."""
+def islands(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
+            min_island: float = MIN_ISLAND) -> dict:
+    """Over the connected regions of labelled pixels where the argmax is class c and the mask
+    is not (each at least min_island of the image): the highest mean gain per pixel from
+    relabelling one with c (island_gain), that island's share of the labelled pixels and the
+    share of its rim (labelled pixels next to it) the mask gives c (island_share, island_touch),
+    and the highest gain among islands whose rim share is below ENCLOSED_TOUCH (enclosed_gain)."""
     given = _given(logp, mask)
     argmax = logp.argmax(0)
-    best = 0.0
+    out = {"island_gain": 0.0, "island_share": 0.0, "island_touch": 0.0, "enclosed_gain": 0.0}
     for c in np.unique(argmax[labelled]):
         regions, k = ndimage.label((argmax == c) & labelled & (mask != c))
         if not k:
             continue
         idx = regions.ravel()
         size = np.bincount(idx, minlength=k + 1)[1:]
-        keep = size >= min_island * mask.size
-        if keep.any():
-            gain = np.bincount(idx, weights=(logp[c] - given).ravel(), minlength=k + 1)[1:]
-            best = max(best, float((gain[keep] / size[keep]).max()))
-    return best
+        gain = np.bincount(idx, weights=(logp[c] - given).ravel(), minlength=k + 1)[1:]
+        for r in np.flatnonzero(size >= min_island * mask.size):
+            region = regions == r + 1
+            rim = ndimage.binary_dilation(region) & ~region & labelled
+            touch = float((mask[rim] == c).mean()) if rim.any() else 0.0
+            mean_gain = float(gain[r] / size[r])
+            if touch < ENCLOSED_TOUCH:
+                out["enclosed_gain"] = max(out["enclosed_gain"], mean_gain)
+            if mean_gain > out["island_gain"]:
+                out.update(island_gain=mean_gain, island_touch=touch,
+                           island_share=float(size[r] / labelled.sum()))
+    return out
 
 
 def boundary_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
@@ -145,15 +176,58 @@ def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
 
 
 def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> dict:
-    """The four gains of one pair from its probabilities (C, H, W); 0 with nothing labelled."""
+    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W); 0 with nothing
+    labelled."""
     labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
     if not labelled.any():
         return dict.fromkeys(EVIDENCE_COLUMNS, 0.0)
     logp = _log_probs(probs)
-    return {"region_gain": round(region_gain(logp, mask, labelled), 5),
-            "island_gain": round(island_gain(logp, mask, labelled), 5),
-            "boundary_gain": round(boundary_gain(logp, mask, labelled), 5),
-            "shift_gain": round(shift_gain(logp, mask, labelled), 5)}
+    found = {"region_gain": region_gain(logp, mask, labelled),
+             **islands(logp, mask, labelled),
+             "boundary_gain": boundary_gain(logp, mask, labelled),
+             "shift_gain": shift_gain(logp, mask, labelled)}
+    return {column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS}
+
+
+def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+                 low: float = LOW_PROBABILITY) -> dict:
+    """Label-quality figures of one pair from its out-of-fold probabilities (C, H, W).
+
+    low_share: share of labelled pixels (mask != ignore_index) whose given class has
+    probability < `low`. The worst pair is the (given, predicted) class pair with the most
+    labelled pixels where the argmax differs from the mask; pair_share is its share of labelled
+    pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
+    over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
+    would label differently, in expectation. Classes are indices here ("" for none).
+    """
+    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
+    n = int(labelled.sum())
+    out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
+           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0}
+    if n == 0:
+        return out
+    p = probs.astype(np.float32)[:, labelled]  # (C, n)
+    given = mask[labelled].astype(np.int64)
+    p_given = p[given, np.arange(n)]
+    predicted = p.argmax(0)
+    out["low_share"] = round(float((p_given < low).mean()), 4)
+    out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
+    wrong = predicted != given
+    if wrong.any():
+        c = p.shape[0]
+        counts = np.bincount(given[wrong] * c + predicted[wrong], minlength=c * c)
+        worst = int(counts.argmax())
+        g, q = divmod(worst, c)
+        where = wrong & (given == g) & (predicted == q)
+        out.update(given_class=g, predicted_class=q, pair_share=round(counts[worst] / n, 4),
+                   pair_confidence=round(float(p[q, where].mean()), 4))
+    return out
+
+
+def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> dict:
+    """pair_figures and evidence of one pair: every column of its table row but id, row,
+    fold and score."""
+    return {**pair_figures(probs, mask, ignore_index), **evidence(probs, mask, ignore_index)}
 
 
 def rank_score(table: pd.DataFrame) -> np.ndarray:
@@ -165,10 +239,86 @@ def rank_score(table: pd.DataFrame) -> np.ndarray:
     return np.round(score, 5)
 
 
+def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
+                  num_classes: int, seed) -> pd.DataFrame:
+    """describe() of edited copies of the table's labelled masks (segment/mask_edits.py, up
+    to a quarter of the pairs and MAX_EDITS_PER_KIND per kind), each against its pair's
+    probabilities, with columns row and kind."""
+    rows = np.flatnonzero(table["labelled_pixels"].to_numpy() > 0)
+    per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
+    at, kinds, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
+                                               per_kind, seed)
+    described = [describe(np.asarray(probs[r]), m, ignore_index) for r, m in zip(at, edited)]
+    return pd.DataFrame(described).assign(row=at, kind=kinds)
+
+
+def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
+    """(N,) probability that each row looks like an edited copy, from a gradient-boosted
+    classifier fitted on the table's rows (unedited) against `edited`; each kind of edit
+    weighs as much as the others, all together as much as the rows. 0 with nothing labelled."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    labelled = table["labelled_pixels"].to_numpy() > 0
+    given = table.loc[labelled, LEARNED_FEATURES].to_numpy(float)
+    x = np.concatenate([given, edited[LEARNED_FEATURES].to_numpy(float)])
+    y = np.r_[np.zeros(len(given)), np.ones(len(edited))]
+    kind_size = edited["kind"].map(edited["kind"].value_counts()).to_numpy(float)
+    weight = np.r_[np.ones(len(given)),
+                   len(given) / (edited["kind"].nunique() * kind_size)]
+    model = HistGradientBoostingClassifier(max_depth=3, max_iter=200, early_stopping=False,
+                                           random_state=0)
+    model.fit(x, y, sample_weight=weight)
+    score = np.zeros(len(table))
+    score[labelled] = model.predict_proba(given)[:, 1]
+    return np.round(score, 5)
+
+
+def score_table(table: pd.DataFrame, probs, masks, ignore_index: int | None,
+                num_classes: int, seed: int = 0) -> tuple[np.ndarray, str]:
+    """(score, how it was made): with MIN_LEARN_PAIRS labelled pairs, the mean learned_score
+    of LEARN_ROUNDS plantings of edited copies (seeds (seed, round): one planting's score
+    varies with which masks it edits); else, or when no edit applies, rank_score."""
+    labelled = int((table["labelled_pixels"] > 0).sum())
+    if labelled >= MIN_LEARN_PAIRS:
+        scores, counts = [], pd.Series(dtype=int)
+        for round_ in range(LEARN_ROUNDS):
+            edited = edited_copies(table, probs, masks, ignore_index, num_classes,
+                                   (seed, round_))
+            if len(edited):
+                scores.append(learned_score(table, edited))
+                counts = counts.add(edited["kind"].value_counts(), fill_value=0)
+        if scores:
+            kinds = ", ".join(f"{k} {int(n)}" for k, n in counts.items())
+            return np.round(np.mean(scores, 0), 5), (
+                f"learned from {int(counts.sum())} edited copies of the masks in "
+                f"{len(scores)} plantings ({kinds}), seed {seed}")
+    return rank_score(table), (f"rank maximum over {', '.join(SCORED_COLUMNS)} ({labelled} "
+                               f"labelled pairs; learning needs {MIN_LEARN_PAIRS})")
+
+
+def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
+                  class_names: list[str], seed: int = 0) -> pd.DataFrame:
+    """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
+    evidence and score (score_table's; how it was made is in the table's attrs["score"])."""
+    records = []
+    for i, pid in enumerate(ids):
+        row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index)
+        for key in ("given_class", "predicted_class"):
+            row[key] = "" if row[key] == "" else class_names[row[key]]
+        records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
+    table = pd.DataFrame(records, columns=[c for c in QUALITY_COLUMNS if c != "score"])
+    score, how = np.zeros(0), "no pairs"
+    if len(table):
+        score, how = score_table(table, probs, masks, ignore_index, len(class_names), seed)
+    table["score"] = score
+    table = table[QUALITY_COLUMNS]
+    table.attrs["score"] = how
+    return table
+
+
 def rescore(run: str | Path, data: str | Path | None = None) -> pd.DataFrame:
     """The label-quality table of an existing `segment crossval` run, recomputed from its
     oof_probs.npy and the dataset's masks (no training). `data` defaults to the run's."""
-    from segment.crossval import quality_table
     from segment.data import load_dataset, load_split
 
     run = Path(run)
@@ -185,5 +335,6 @@ def rescore(run: str | Path, data: str | Path | None = None) -> pd.DataFrame:
         raise InputError(f"the train pairs of {info.root} are not the ones {run} was run on; "
                          "pass --data with the dataset `segment crossval` read")
     probs = np.load(run / "oof_probs.npy", mmap_mode="r")  # (N, C, H, W) float16
+    seed = int(meta.get("config", {}).get("seed", 0))
     return quality_table(probs, masks, list(ids), old["fold"].to_numpy(), info.ignore_index,
-                         info.class_names)
+                         info.class_names, seed)

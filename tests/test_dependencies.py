@@ -12,7 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # distribution name -> the module it is imported as, where the two differ
-MODULE_OF = {"pillow": "PIL", "opencv-python-headless": "cv2", "dask[distributed]": "distributed"}
+MODULE_OF = {"pillow": "PIL", "opencv-python-headless": "cv2", "dask[distributed]": "distributed",
+             "scikit-learn": "sklearn"}
 
 
 def imported_modules() -> dict[str, set[str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,8 @@ from typer.testing import CliRunner
 
 from conftest import write_dataset
 from segment.cli import app
-from segment.crossval import assign_folds, label_quality
+from segment.crossval import assign_folds
+from segment.label_quality import pair_figures
 
 runner = CliRunner()
 TINY_ARGS = ["--base-width", "4", "--depth", "2", "--batch-size", "8", "--threads", "1",
@@ -36,6 +39,11 @@ def test_crossval_predicts_every_train_pair_exactly_once(mars40, tmp_path):
                                  "--epochs", "1", *TINY_ARGS])
     assert result.exit_code == 0, output(result)
     assert "3 trainings" in output(result)
+    # 30 pairs are too few to learn the score from edited copies: the CLI and crossval.json
+    # say which score the table holds.
+    assert "label-quality score: rank maximum" in output(result)
+    meta = json.loads((out / "crossval.json").read_text())
+    assert meta["score"].startswith("rank maximum") and "learning needs 100" in meta["score"]
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     train_ids = [f"pair{i:03d}" for i in range(30)]
     assert sorted(table["id"]) == train_ids  # every train pair once, no val pair
@@ -80,13 +88,13 @@ def test_folds_keep_groups_together_and_follow_the_seed():
     assert (assign_folds(rows, 4, seed=1) != folds).any()
 
 
-def test_label_quality_on_hand_made_probabilities():
+def test_pair_figures_on_hand_made_probabilities():
     # Mask: soil (1) on the left half, bedrock (2) on the right, an unlabelled last column.
     mask = np.zeros((4, 9), np.uint8)
     mask[:, :4], mask[:, 4:8] = 1, 2
     probs = np.zeros((5, 4, 9), np.float16)
     probs[1], probs[2] = 0.95, 0.05  # the model calls everything soil
-    q = label_quality(probs, mask, ignore_index=0)
+    q = pair_figures(probs, mask, ignore_index=0)
     assert q["labelled_pixels"] == 32
     assert q["low_share"] == 0.5  # bedrock pixels get p 0.05 < 0.1
     assert (q["given_class"], q["predicted_class"]) == (2, 1)
@@ -94,6 +102,26 @@ def test_label_quality_on_hand_made_probabilities():
     assert q["mean_disagreement"] == pytest.approx(1 - (0.95 + 0.05) / 2, abs=1e-3)
     agree = np.zeros_like(probs)
     agree[1, :, :4], agree[2, :, 4:] = 1.0, 1.0
-    clean = label_quality(agree, mask, ignore_index=0)
+    clean = pair_figures(agree, mask, ignore_index=0)
     assert clean["mean_disagreement"] == 0 and clean["low_share"] == 0 and clean["given_class"] == ""
-    assert label_quality(probs, np.zeros_like(mask), 0)["mean_disagreement"] == 0  # nothing labelled
+    assert pair_figures(probs, np.zeros_like(mask), 0)["mean_disagreement"] == 0  # nothing labelled
+
+
+def test_crossval_on_enough_pairs_learns_its_score_from_edited_copies(mars_pairs, tmp_path):
+    """120 train pairs (MIN_LEARN_PAIRS = 100 labelled): the table's score is learned from
+    edited copies of its own masks, and the CLI and crossval.json say so."""
+    images, masks = mars_pairs
+    data = write_dataset(tmp_path / "mars130", images[:130], masks[:130],
+                         ["train"] * 120 + ["val"] * 10)
+    out = tmp_path / "cv"
+    result = runner.invoke(app, ["crossval", str(data), "-o", str(out), "--folds", "2",
+                                 "--epochs", "1", *TINY_ARGS])
+    assert result.exit_code == 0, output(result)
+    assert "label-quality score: learned from" in output(result)
+    meta = json.loads((out / "crossval.json").read_text())
+    assert meta["score"].startswith("learned from") and "3 plantings" in meta["score"]
+    table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
+    assert len(table) == 120 and table["score"].between(0, 1).all()
+    assert table["score"].nunique() > 10  # a real ranking, not a constant
+    unlabelled = table["labelled_pixels"] == 0
+    assert (table.loc[unlabelled, "score"] == 0).all()

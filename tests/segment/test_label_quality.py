@@ -11,9 +11,9 @@ import pytest
 from scipy import ndimage
 
 from conftest import write_dataset
-from segment.crossval import QUALITY_COLUMNS, quality_table
+from segment.label_quality import QUALITY_COLUMNS, quality_table
 from segment.errors import InputError
-from segment.label_quality import evidence, rescore
+from segment.label_quality import EVIDENCE_COLUMNS, evidence, rescore
 
 H, W, CLASSES = 64, 128, 5
 
@@ -119,8 +119,7 @@ def test_evidence_is_zero_for_nothing_labelled_and_for_a_perfect_model():
     mask = np.zeros((H, W), np.uint8)
     probs = np.full((CLASSES, H, W), 0.25, np.float16)
     probs[0] = 0
-    assert evidence(probs, mask, 0) == {"region_gain": 0, "island_gain": 0, "boundary_gain": 0,
-                                        "shift_gain": 0}
+    assert evidence(probs, mask, 0) == dict.fromkeys(EVIDENCE_COLUMNS, 0)
     truth = true_mask(np.random.default_rng(1))
     exact = np.stack([(truth == c) for c in range(CLASSES)]).astype(np.float16)
     assert all(v == 0 for v in evidence(exact, truth, 0).values())
@@ -151,7 +150,10 @@ def test_island_gain_is_per_pixel_of_the_region_and_region_gain_per_labelled_pix
     """A 4x4 island the model is sure is bedrock inside a soil mask, and half the frame where
     it mildly prefers sand: island_gain is the island's per-pixel gain, region_gain the half
     frame's total over the mask; an island under 1 % of the image does not count."""
-    from segment.label_quality import _log_probs, island_gain, region_gain
+    from segment.label_quality import _log_probs, islands, region_gain
+
+    def island_gain(*args):
+        return islands(*args)["island_gain"]
 
     mask = np.ones((32, 32), np.uint8)
     probs = np.zeros((5, 32, 32), np.float32)
@@ -160,8 +162,76 @@ def test_island_gain_is_per_pixel_of_the_region_and_region_gain_per_labelled_pix
     probs[1:5, 2:6, 2:6] = np.array([0.03, 0.95, 0.01, 0.01])[:, None, None]
     logp, labelled = _log_probs(probs), mask != 0
     assert island_gain(logp, mask, labelled) == pytest.approx(np.log(0.95 / 0.03), rel=1e-4)
+    found = islands(logp, mask, labelled)  # the island is enclosed: no bedrock in the mask
+    assert found["island_share"] == pytest.approx(16 / 1024) and found["island_touch"] == 0
+    assert found["enclosed_gain"] == found["island_gain"]
     assert region_gain(logp, mask, labelled) == pytest.approx(512 * np.log(0.5 / 0.4) / 1024, rel=1e-4)
     small = probs.copy()
     small[1:5, 2:6, 2:6] = probs[1:5, :1, :1]  # back to agreeing soil
     small[1:5, 2:5, 2:5] = np.array([0.03, 0.95, 0.01, 0.01])[:, None, None]  # 9 px < 1 %
     assert island_gain(_log_probs(small), mask, labelled) == pytest.approx(np.log(0.5 / 0.4), rel=1e-4)
+
+
+def test_island_touch_tells_a_spill_over_a_border_from_an_enclosed_island():
+    """Soil above, bedrock below: the model calls 3 rows of soil above the border bedrock (a
+    spill: its rim is half bedrock in the mask) and a 5x5 patch in the soil sand (enclosed)."""
+    from segment.label_quality import _log_probs, islands
+
+    mask = np.ones((32, 32), np.uint8)
+    mask[16:] = 2
+    probs = np.full((5, 32, 32), 0.02, np.float32)
+    probs[0] = 0
+    probs[1, :16], probs[2, 16:] = 0.94, 0.94
+    probs[1, 13:16], probs[2, 13:16] = 0.3, 0.64  # spill: bedrock 3 rows into the soil
+    probs[1, 3:8, 3:8], probs[3, 3:8, 3:8] = 0.04, 0.92  # enclosed sand patch
+    found = islands(_log_probs(probs), mask, mask != 0)
+    assert found["island_gain"] == pytest.approx(np.log(0.92 / 0.04), rel=1e-4)
+    assert found["island_touch"] == 0 and found["enclosed_gain"] == found["island_gain"]
+    probs[3, 3:8, 3:8], probs[1, 3:8, 3:8] = 0.02, 0.94  # the patch agrees again
+    found = islands(_log_probs(probs), mask, mask != 0)
+    assert found["island_gain"] == pytest.approx(np.log(0.64 / 0.3), rel=1e-4)
+    assert found["island_touch"] > 0.3 and found["enclosed_gain"] == 0
+
+
+@pytest.fixture(scope="module")
+def planted_many():
+    """160 pairs (MIN_LEARN_PAIRS or more): 144 clean, a third of them hard images, then 4 of
+    each planted error; probabilities always follow the true mask."""
+    rng = np.random.default_rng(10)
+    masks, probs, kinds = [], [], []
+    for i in range(160):
+        truth = true_mask(rng)
+        kind = list(PLANT)[(i - 144) % 4] if i >= 144 else ""
+        probs.append(model_probs(truth, rng, sure=0.35 if i % 3 == 0 else 1.0))
+        masks.append(PLANT[kind](truth) if kind else truth)
+        kinds.append(kind)
+    return np.stack(masks), np.stack(probs), kinds
+
+
+def test_a_table_large_enough_learns_its_score_from_edited_copies(planted_many):
+    from segment.label_quality import MIN_LEARN_PAIRS, rank_score
+
+    masks, probs, kinds = planted_many
+    assert len(masks) >= MIN_LEARN_PAIRS
+    ids = [f"pair{i:03d}" for i in range(len(masks))]
+    table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
+                          ["none", "soil", "bedrock", "sand", "big rock"], seed=3)
+    assert table.attrs["score"].startswith("learned from")
+    assert all(k in table.attrs["score"] for k in ("relabel", "border", "shift", "delete"))
+    assert table["score"].between(0, 1).all()
+    planted = np.array(kinds) != ""
+    top = table.sort_values("score", ascending=False, kind="stable").index[:2 * planted.sum()]
+    assert planted[top].sum() >= 0.8 * planted.sum(), table[planted]
+    # The fallback is still computable on the same table, and differs from the learned score.
+    assert not np.allclose(rank_score(table), table["score"])
+    again = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
+                          ["none", "soil", "bedrock", "sand", "big rock"], seed=3)
+    pd.testing.assert_series_equal(again["score"], table["score"])
+
+
+def test_a_small_table_falls_back_to_the_rank_maximum(planted):
+    masks, probs, _ = planted
+    ids = [f"pair{i:03d}" for i in range(len(masks))]
+    table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
+                          ["none", "soil", "bedrock", "sand", "big rock"])
+    assert table.attrs["score"].startswith("rank maximum")
