@@ -15,7 +15,10 @@ its probabilities there are held out exactly as out-of-fold ones are):
      .venv/bin/python benchmarks/bench_label_quality.py --held-out RUN/best.pt DATASET [--replant 6]
 plants --replant N fresh corruptions (seeds 1..N, --share each) into the clean val + test masks
 of DATASET and ranks them with the checkpoint's probabilities: a fast way to see how the
-ranking behaves with a stronger model than a K-fold CPU crossval affords.
+ranking behaves with a stronger model than a K-fold CPU crossval affords. With --unseen it
+plants two kinds instead that segment/mask_edits.py never makes, so the learned score was not
+taught them: class_confusion (two classes trade places all over the mask) and coarse_outline
+(the mask redrawn on an 8x coarser grid).
 
 Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
      .venv/bin/python benchmarks/bench_label_quality.py --rescore DIR [--replant 4]
@@ -114,8 +117,35 @@ def object_deleted(mask, rng):
     return None
 
 
+def class_confusion(mask, rng):
+    """Two labelled classes of the mask trade places everywhere (a labeller who mixed up two
+    class names). Not one of segment/mask_edits.py's edits: an unseen kind (--unseen)."""
+    present = _labelled_classes(mask)
+    if len(present) < 2:
+        return None
+    a, b = rng.choice(present, size=2, replace=False)
+    out = mask.copy()
+    out[mask == a], out[mask == b] = b, a
+    return out
+
+
+def coarse_outline(mask, rng):
+    """The mask as if drawn on a grid 8x coarser (majority of each 8x8 cell): sloppy outlines.
+    An unseen kind (--unseen)."""
+    h, w = mask.shape
+    if len(_labelled_classes(mask)) < 2 or h % 8 or w % 8:
+        return None
+    cells = mask.reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(h // 8, w // 8, 64)
+    counts = np.stack([(cells == c).sum(-1) for c in range(5)], -1)
+    out = np.repeat(np.repeat(counts.argmax(-1).astype(mask.dtype), 8, 0), 8, 1)
+    labelled = (mask != IGNORE) & (out != IGNORE)
+    return out if (out != mask)[labelled].mean() >= 0.02 else None
+
+
 CORRUPT = {"class_swap": class_swap, "erode_dilate": erode_dilate, "shift": shift,
-           "object_deleted": object_deleted}
+           "object_deleted": object_deleted, "class_confusion": class_confusion,
+           "coarse_outline": coarse_outline}
+UNSEEN = ("class_confusion", "coarse_outline")
 
 
 def run(cmd: list[str]) -> None:
@@ -170,6 +200,9 @@ def main() -> None:
                     help="With --rescore: also N held-out plantings (seeds 1..N) on clean masks.")
     ap.add_argument("--held-out", nargs=2, metavar=("CKPT", "DATASET"), default=None,
                     help="Rank plantings in DATASET's val+test masks by CKPT's probabilities.")
+    ap.add_argument("--unseen", action="store_true",
+                    help="With --held-out: plant kinds the score never learns from instead "
+                         f"({', '.join(UNSEEN)}).")
     args = ap.parse_args()
     if args.held_out:
         held_out(args)
@@ -206,12 +239,12 @@ def main() -> None:
     report(quality, planted, wall, args)
 
 
-def _replant(clean: np.ndarray, share: float, seed: int):
+def _replant(clean: np.ndarray, share: float, seed: int, planted_kinds=KINDS):
     """(masks, kinds): `share` of the clean masks corrupted as plant() does, in memory."""
     rng = np.random.default_rng(seed)
     masks, kinds = clean.copy(), np.full(len(clean), "", dtype=object)
-    per_kind = max(1, round(share * len(clean) / len(KINDS)))
-    for kind in KINDS:
+    per_kind = max(1, round(share * len(clean) / len(planted_kinds)))
+    for kind in planted_kinds:
         done = 0
         for i in rng.permutation(len(clean)):
             if done == per_kind:
@@ -223,14 +256,14 @@ def _replant(clean: np.ndarray, share: float, seed: int):
 
 
 def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
-                    share: float) -> pd.DataFrame:
+                    share: float, planted_kinds=KINDS) -> pd.DataFrame:
     """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
     probabilities, summed (planted) and averaged (shares) over the rounds."""
     from segment.label_quality import quality_table
 
     rows = []
     for seed in range(1, rounds + 1):
-        masks, kinds = _replant(clean, share, seed)
+        masks, kinds = _replant(clean, share, seed, planted_kinds)
         q = quality_table(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
                           [str(c) for c in range(5)])
         print(f"planting {seed}: score {q.attrs['score']}", flush=True)
@@ -242,7 +275,7 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
         {"planted": "sum", **dict.fromkeys(SHARES, "mean")})
     spread = held[held["kind"] == "all"]["in_top"]
     print(f"all, by score, per planting: {' '.join(f'{v:.2f}' for v in spread)}")
-    return mean.loc[[*KINDS, "all"]].reset_index()
+    return mean.loc[[*planted_kinds, "all"]].reset_index()
 
 
 def held_out(args) -> None:
@@ -265,14 +298,16 @@ def held_out(args) -> None:
     model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
     with torch.no_grad():
         probs = predict_probs(model, images, state, torch.device("cpu"))
-    table = _planted_rounds(probs, clean, ids, rounds, args.share)
+    kinds = UNSEEN if args.unseen else KINDS
+    table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds)
     wall = time.monotonic() - t0
     print(f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) on the "
           f"{len(ids)} val + test pairs of {dataset}; {rounds} plantings of {args.share:.0%}, "
           f"averaged; {wall:.0f} s")
     print_table(table, len(ids), int(table["planted"].iloc[-1]), "val + test pairs")
     print(f"\nreproduce: .venv/bin/python benchmarks/bench_label_quality.py --held-out "
-          f"{checkpoint} {dataset} --replant {rounds} --share {args.share}")
+          f"{checkpoint} {dataset} --replant {rounds} --share {args.share}"
+          f"{' --unseen' if args.unseen else ''}")
 
 
 def rescore_kept(args) -> None:

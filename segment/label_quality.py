@@ -25,14 +25,19 @@ how much better the model explains an edited mask):
   island gain among islands with island_touch < ENCLOSED_TOUCH.
 
 How much of each kind of evidence a wrong mask shows depends on the dataset and the model, so
-`score` is learned per table (learned_score): one of segment/mask_edits.py's four edits is
-applied to copies of the table's own masks, the copies are described by the same figures
-against the same probabilities, and a small gradient-boosted classifier learns to tell an
-edited copy from a mask as given. score is its probability that a mask looks edited. The masks
-as given count as unedited, a few wrong ones among them included; no planted copy is ever
-scored. Tables of fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) fall back to
-rank_score: the best percentile rank over island_gain, boundary_gain and shift_gain. README
-"Label-quality ranking" has both measured on held-out plantings.
+a combination is learned per table (edit_probability): one of segment/mask_edits.py's four
+edits is applied to copies of the table's own masks, the copies are described by the same
+figures against the same probabilities, and a small gradient-boosted classifier learns to tell
+an edited copy from a mask as given; edit_probability is its probability that a mask looks
+edited, the mean of LEARN_ROUNDS plantings. The masks as given count as unedited, a few wrong
+ones among them included; no planted copy is ever scored. A classifier knows only what it was
+taught: masks wrong in a way no edit makes (two classes traded all over the mask) can look
+ordinary to it while one evidence column is extreme. So `score` is each pair's best percentile
+rank over edit_probability, island_gain, boundary_gain and shift_gain (rank_score): a mask
+ranks high when the classifier or any one kind of evidence puts it near the top. Tables of
+fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) rank over the three gains
+alone. README "Label-quality ranking" has both measured on held-out plantings, with kinds of
+error the edits do not make.
 """
 
 from __future__ import annotations
@@ -58,11 +63,12 @@ EVIDENCE_COLUMNS = ["region_gain", "island_gain", "island_share", "island_touch"
                     "enclosed_gain", "boundary_gain", "shift_gain"]
 FIGURE_COLUMNS = ["labelled_pixels", "low_share", "given_class", "predicted_class",
                   "pair_share", "pair_confidence", "mean_disagreement"]
-QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS, "score"]
+QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS,
+                   "edit_probability", "score"]
 # What the classifier of learned_score reads: every number of a row but its size.
 LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagreement",
                     *EVIDENCE_COLUMNS]
-SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]  # rank_score's
+SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]  # rank_score's, always
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
 MAX_EDITS_PER_KIND = 1000  # edited copies of each kind learned_score makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
@@ -230,10 +236,10 @@ def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> d
     return {**pair_figures(probs, mask, ignore_index), **evidence(probs, mask, ignore_index)}
 
 
-def rank_score(table: pd.DataFrame) -> np.ndarray:
-    """(N,) best percentile rank over SCORED_COLUMNS (ties share their mean rank); 0 for a
-    pair with nothing labelled."""
-    ranks = np.stack([table[c].rank(pct=True).to_numpy() for c in SCORED_COLUMNS])
+def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS)) -> np.ndarray:
+    """(N,) best percentile rank over `columns` (ties share their mean rank); 0 for a pair
+    with nothing labelled."""
+    ranks = np.stack([table[c].rank(pct=True).to_numpy() for c in columns])
     score = ranks.max(0)
     score[table["labelled_pixels"].to_numpy() == 0] = 0.0
     return np.round(score, 5)
@@ -273,46 +279,46 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
     return np.round(score, 5)
 
 
-def score_table(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                num_classes: int, seed: int = 0) -> tuple[np.ndarray, str]:
-    """(score, how it was made): with MIN_LEARN_PAIRS labelled pairs, the mean learned_score
-    of LEARN_ROUNDS plantings of edited copies (seeds (seed, round): one planting's score
-    varies with which masks it edits); else, or when no edit applies, rank_score."""
+def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None,
+                     num_classes: int, seed: int = 0) -> tuple[np.ndarray | None, str]:
+    """(mean learned_score of LEARN_ROUNDS plantings of edited copies, seeds (seed, round):
+    one planting's score varies with which masks it edits; what it learned from), or None
+    when the table has fewer than MIN_LEARN_PAIRS labelled pairs or no edit applies."""
     labelled = int((table["labelled_pixels"] > 0).sum())
-    if labelled >= MIN_LEARN_PAIRS:
-        scores, counts = [], pd.Series(dtype=int)
-        for round_ in range(LEARN_ROUNDS):
-            edited = edited_copies(table, probs, masks, ignore_index, num_classes,
-                                   (seed, round_))
-            if len(edited):
-                scores.append(learned_score(table, edited))
-                counts = counts.add(edited["kind"].value_counts(), fill_value=0)
-        if scores:
-            kinds = ", ".join(f"{k} {int(n)}" for k, n in counts.items())
-            return np.round(np.mean(scores, 0), 5), (
-                f"learned from {int(counts.sum())} edited copies of the masks in "
-                f"{len(scores)} plantings ({kinds}), seed {seed}")
-    return rank_score(table), (f"rank maximum over {', '.join(SCORED_COLUMNS)} ({labelled} "
-                               f"labelled pairs; learning needs {MIN_LEARN_PAIRS})")
+    if labelled < MIN_LEARN_PAIRS:
+        return None, f"{labelled} labelled pairs; learning needs {MIN_LEARN_PAIRS}"
+    scores, counts = [], pd.Series(dtype=int)
+    for round_ in range(LEARN_ROUNDS):
+        edited = edited_copies(table, probs, masks, ignore_index, num_classes, (seed, round_))
+        if len(edited):
+            scores.append(learned_score(table, edited))
+            counts = counts.add(edited["kind"].value_counts(), fill_value=0)
+    if not scores:
+        return None, "no edit applies to these masks"
+    kinds = ", ".join(f"{k} {int(n)}" for k, n in counts.items())
+    return np.round(np.mean(scores, 0), 5), (f"learned from {int(counts.sum())} edited copies "
+                                             f"of the masks in {len(scores)} plantings "
+                                             f"({kinds}), seed {seed}")
 
 
 def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
                   class_names: list[str], seed: int = 0) -> pd.DataFrame:
     """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
-    evidence and score (score_table's; how it was made is in the table's attrs["score"])."""
+    evidence, edit_probability and score (how they were made: the table's attrs["score"])."""
     records = []
     for i, pid in enumerate(ids):
         row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index)
         for key in ("given_class", "predicted_class"):
             row[key] = "" if row[key] == "" else class_names[row[key]]
         records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
-    table = pd.DataFrame(records, columns=[c for c in QUALITY_COLUMNS if c != "score"])
-    score, how = np.zeros(0), "no pairs"
-    if len(table):
-        score, how = score_table(table, probs, masks, ignore_index, len(class_names), seed)
-    table["score"] = score
-    table = table[QUALITY_COLUMNS]
-    table.attrs["score"] = how
+    table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-2])
+    learned, why = (None, "no pairs") if table.empty else edit_probability(
+        table, probs, masks, ignore_index, len(class_names), seed)
+    table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
+    columns = SCORED_COLUMNS if learned is None else ["edit_probability", *SCORED_COLUMNS]
+    table["score"] = rank_score(table, columns) if len(table) else np.zeros(0)
+    table.attrs["score"] = (f"rank maximum over {', '.join(columns)}; edit_probability "
+                            + (why if learned is not None else f"not learned: {why}"))
     return table
 
 

@@ -41,9 +41,9 @@ def test_crossval_predicts_every_train_pair_exactly_once(mars40, tmp_path):
     assert "3 trainings" in output(result)
     # 30 pairs are too few to learn the score from edited copies: the CLI and crossval.json
     # say which score the table holds.
-    assert "label-quality score: rank maximum" in output(result)
+    assert "label-quality score: rank maximum over island_gain" in output(result)
     meta = json.loads((out / "crossval.json").read_text())
-    assert meta["score"].startswith("rank maximum") and "learning needs 100" in meta["score"]
+    assert "not learned" in meta["score"] and "learning needs 100" in meta["score"]
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     train_ids = [f"pair{i:03d}" for i in range(30)]
     assert sorted(table["id"]) == train_ids  # every train pair once, no val pair
@@ -107,9 +107,9 @@ def test_pair_figures_on_hand_made_probabilities():
     assert pair_figures(probs, np.zeros_like(mask), 0)["mean_disagreement"] == 0  # nothing labelled
 
 
-def test_crossval_on_enough_pairs_learns_its_score_from_edited_copies(mars_pairs, tmp_path):
-    """120 train pairs (MIN_LEARN_PAIRS = 100 labelled): the table's score is learned from
-    edited copies of its own masks, and the CLI and crossval.json say so."""
+def test_crossval_on_enough_pairs_learns_an_edit_probability(mars_pairs, tmp_path):
+    """120 train pairs (MIN_LEARN_PAIRS = 100 labelled): edit_probability is learned from
+    edited copies of the masks and ranked with the gains, and the CLI and crossval.json say so."""
     images, masks = mars_pairs
     data = write_dataset(tmp_path / "mars130", images[:130], masks[:130],
                          ["train"] * 120 + ["val"] * 10)
@@ -117,11 +117,11 @@ def test_crossval_on_enough_pairs_learns_its_score_from_edited_copies(mars_pairs
     result = runner.invoke(app, ["crossval", str(data), "-o", str(out), "--folds", "2",
                                  "--epochs", "1", *TINY_ARGS])
     assert result.exit_code == 0, output(result)
-    assert "label-quality score: learned from" in output(result)
+    assert "label-quality score: rank maximum over edit_probability" in output(result)
     meta = json.loads((out / "crossval.json").read_text())
-    assert meta["score"].startswith("learned from") and "3 plantings" in meta["score"]
+    assert "edit_probability learned from" in meta["score"] and "3 plantings" in meta["score"]
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     assert len(table) == 120 and table["score"].between(0, 1).all()
-    assert table["score"].nunique() > 10  # a real ranking, not a constant
+    assert table["edit_probability"].nunique() > 10  # a real classifier, not a constant
     unlabelled = table["labelled_pixels"] == 0
     assert (table.loc[unlabelled, "score"] == 0).all()

@@ -208,25 +208,30 @@ def planted_many():
     return np.stack(masks), np.stack(probs), kinds
 
 
-def test_a_table_large_enough_learns_its_score_from_edited_copies(planted_many):
-    from segment.label_quality import MIN_LEARN_PAIRS, rank_score
+def test_a_table_large_enough_learns_an_edit_probability_that_joins_the_rank(planted_many):
+    from segment.label_quality import MIN_LEARN_PAIRS, SCORED_COLUMNS, rank_score
 
     masks, probs, kinds = planted_many
     assert len(masks) >= MIN_LEARN_PAIRS
     ids = [f"pair{i:03d}" for i in range(len(masks))]
-    table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
-                          ["none", "soil", "bedrock", "sand", "big rock"], seed=3)
-    assert table.attrs["score"].startswith("learned from")
-    assert all(k in table.attrs["score"] for k in ("relabel", "border", "shift", "delete"))
-    assert table["score"].between(0, 1).all()
+    names = ["none", "soil", "bedrock", "sand", "big rock"]
+    table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0, names, seed=3)
+    how = table.attrs["score"]
+    assert how.startswith("rank maximum over edit_probability, island_gain")
+    assert "learned from 480 edited copies" in how
+    assert all(k in how for k in ("relabel 120", "border 120", "shift 120", "delete 120"))
+    assert table["edit_probability"].between(0, 1).all() and table["score"].between(0, 1).all()
     planted = np.array(kinds) != ""
-    top = table.sort_values("score", ascending=False, kind="stable").index[:2 * planted.sum()]
-    assert planted[top].sum() >= 0.8 * planted.sum(), table[planted]
-    # The fallback is still computable on the same table, and differs from the learned score.
-    assert not np.allclose(rank_score(table), table["score"])
-    again = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
-                          ["none", "soil", "bedrock", "sand", "big rock"], seed=3)
-    pd.testing.assert_series_equal(again["score"], table["score"])
+    # The learned probability alone already puts the planted errors on top ...
+    top = table.sort_values("edit_probability", ascending=False, kind="stable").index
+    assert planted[top[:2 * planted.sum()]].sum() >= 0.8 * planted.sum(), table[planted]
+    # ... and the score is the rank maximum with it as a fourth column.
+    np.testing.assert_allclose(
+        table["score"], rank_score(table, ["edit_probability", *SCORED_COLUMNS]))
+    top = table.sort_values("score", ascending=False, kind="stable").index
+    assert planted[top[:2 * planted.sum()]].sum() >= 0.8 * planted.sum()
+    again = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0, names, seed=3)
+    pd.testing.assert_frame_equal(again, table)
 
 
 def test_a_small_table_falls_back_to_the_rank_maximum(planted):
@@ -234,4 +239,6 @@ def test_a_small_table_falls_back_to_the_rank_maximum(planted):
     ids = [f"pair{i:03d}" for i in range(len(masks))]
     table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0,
                           ["none", "soil", "bedrock", "sand", "big rock"])
-    assert table.attrs["score"].startswith("rank maximum")
+    assert table.attrs["score"].startswith("rank maximum over island_gain")
+    assert "not learned: 40 labelled pairs; learning needs 100" in table.attrs["score"]
+    assert (table["edit_probability"] == 0).all()
