@@ -75,19 +75,24 @@ def delete_rock(mask):
 PLANT = {"class_swap": swap, "erode_dilate": grow, "shift": shift, "object_deleted": delete_rock}
 
 
-@pytest.fixture(scope="module")
-def planted():
-    """40 pairs: 36 clean (a third of them hard images the model is unsure of), then one of
-    each planted error; probabilities always follow the true mask."""
-    rng = np.random.default_rng(0)
+def plant_pairs(clean: int, per_kind: int, seed: int):
+    """`clean` clean pairs (a third of them hard images the model is unsure of), then
+    `per_kind` of each planted error in turn; probabilities always follow the true mask."""
+    rng = np.random.default_rng(seed)
     masks, probs, kinds = [], [], []
-    for i in range(40):
+    for i in range(clean + per_kind * len(PLANT)):
         truth = true_mask(rng)
-        kind = list(PLANT)[i - 36] if i >= 36 else ""
+        kind = list(PLANT)[(i - clean) % len(PLANT)] if i >= clean else ""
         probs.append(model_probs(truth, rng, sure=0.35 if i % 3 == 0 else 1.0))
         masks.append(PLANT[kind](truth) if kind else truth)
         kinds.append(kind)
     return np.stack(masks), np.stack(probs), kinds
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """40 pairs: 36 clean, then one of each planted error."""
+    return plant_pairs(36, 1, seed=0)
 
 
 def test_each_planted_error_outranks_every_clean_mask(planted):
@@ -195,17 +200,8 @@ def test_island_touch_tells_a_spill_over_a_border_from_an_enclosed_island():
 
 @pytest.fixture(scope="module")
 def planted_many():
-    """160 pairs (MIN_LEARN_PAIRS or more): 144 clean, a third of them hard images, then 4 of
-    each planted error; probabilities always follow the true mask."""
-    rng = np.random.default_rng(10)
-    masks, probs, kinds = [], [], []
-    for i in range(160):
-        truth = true_mask(rng)
-        kind = list(PLANT)[(i - 144) % 4] if i >= 144 else ""
-        probs.append(model_probs(truth, rng, sure=0.35 if i % 3 == 0 else 1.0))
-        masks.append(PLANT[kind](truth) if kind else truth)
-        kinds.append(kind)
-    return np.stack(masks), np.stack(probs), kinds
+    """160 pairs (MIN_LEARN_PAIRS or more): 144 clean, then 4 of each planted error."""
+    return plant_pairs(144, 4, seed=10)
 
 
 def test_a_table_large_enough_learns_an_edit_probability_that_joins_the_rank(planted_many):
