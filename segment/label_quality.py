@@ -70,7 +70,7 @@ LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagree
                     *EVIDENCE_COLUMNS]
 SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]  # rank_score's, always
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
-MAX_EDITS_PER_KIND = 1000  # edited copies of each kind learned_score makes at most
+MAX_EDITS_PER_KIND = 1000  # edited copies of each kind a planting makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
 
 
@@ -281,9 +281,10 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
 
 def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None,
                      num_classes: int, seed: int = 0) -> tuple[np.ndarray | None, str]:
-    """(mean learned_score of LEARN_ROUNDS plantings of edited copies, seeds (seed, round):
-    one planting's score varies with which masks it edits; what it learned from), or None
-    when the table has fewer than MIN_LEARN_PAIRS labelled pairs or no edit applies."""
+    """(probability, note): the mean learned_score of LEARN_ROUNDS plantings of edited
+    copies (seeds (seed, round); one planting's score varies with which masks it edits) and
+    what it learned from; (None, why) with fewer than MIN_LEARN_PAIRS labelled pairs or when
+    no edit applies to these masks."""
     labelled = int((table["labelled_pixels"] > 0).sum())
     if labelled < MIN_LEARN_PAIRS:
         return None, f"{labelled} labelled pairs; learning needs {MIN_LEARN_PAIRS}"
