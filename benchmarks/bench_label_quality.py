@@ -338,18 +338,20 @@ def rescore_kept(args) -> None:
           f"--replant {args.replant} --share {args.share}")
 
 
-SHARES = ["in_top", "rank_in_top", "base_in_top"]
+SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top"]
 
 
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
-    """Per kind (and all): planted, share in the top 2 x planted by score, by the rank
-    maximum (the score before it was learned) and by the first score, mean_disagreement."""
+    """Per kind (and all): planted, share in the top 2 x planted by score, by
+    edit_probability alone, by the rank maximum of the three gains (the previous score) and by
+    the first score, mean_disagreement."""
     from segment.label_quality import rank_score
 
     n = len(planted)
     out = []
     quality = quality.assign(rank_max=rank_score(quality))
-    for column, name in zip(("score", "rank_max", "mean_disagreement"), SHARES):
+    for column, name in zip(("score", "edit_probability", "rank_max", "mean_disagreement"),
+                            SHARES):
         top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
         hit = planted["id"].isin(top)
         per = hit.groupby(planted["kind"], sort=False).mean()
@@ -362,12 +364,13 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
 
 def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
     print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
-    print("\n| corruption | planted | by score | by rank maximum | by mean_disagreement |")
-    print("| --- | --- | --- | --- | --- |")
+    print("\n| corruption | planted | by score | by edit_probability alone | by rank maximum of "
+          "three gains | by mean_disagreement |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for row in table.itertuples(index=False):
         bold = "**" if row.kind == "all" else ""
         print(f"| {row.kind} | {row.planted} | {bold}{row.in_top:.2f}{bold} | "
-              f"{row.rank_in_top:.2f} | {row.base_in_top:.2f} |")
+              f"{row.learned_in_top:.2f} | {row.rank_in_top:.2f} | {row.base_in_top:.2f} |")
 
 
 def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> None:
