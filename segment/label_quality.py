@@ -184,7 +184,7 @@ def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
 def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> dict:
     """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W); 0 with nothing
     labelled."""
-    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
+    labelled = mask_edits.labelled_of(mask, ignore_index)
     if not labelled.any():
         return dict.fromkeys(EVIDENCE_COLUMNS, 0.0)
     logp = _log_probs(probs)
@@ -206,7 +206,7 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
     would label differently, in expectation. Classes are indices here ("" for none).
     """
-    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
+    labelled = mask_edits.labelled_of(mask, ignore_index)
     n = int(labelled.sum())
     out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
            "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0}
@@ -317,7 +317,7 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
         table, probs, masks, ignore_index, len(class_names), seed)
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
     columns = SCORED_COLUMNS if learned is None else ["edit_probability", *SCORED_COLUMNS]
-    table["score"] = rank_score(table, columns) if len(table) else np.zeros(0)
+    table["score"] = rank_score(table, columns)
     table.attrs["score"] = (f"rank maximum over {', '.join(columns)}; edit_probability "
                             + (why if learned is not None else f"not learned: {why}"))
     return table

@@ -28,6 +28,11 @@ DELETE_SIZES = (0.005, 0.4)  # shares of the image a deleted region may cover
 MIN_CHANGE = 0.01  # share of the labelled pixels an edit must change
 
 
+def labelled_of(mask: np.ndarray, ignore_index: int | None) -> np.ndarray:
+    """(H, W) bool: the mask's labelled pixels (all of them without an ignore class)."""
+    return np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
+
+
 def _regions(mask: np.ndarray, classes: list[int], low: float, high: float) -> list[np.ndarray]:
     """Connected regions of the given classes covering low..high of the image."""
     out = []
@@ -47,9 +52,11 @@ def _changed_enough(new: np.ndarray, mask: np.ndarray, labelled: np.ndarray) -> 
 
 def relabel(mask, rng, classes, ignore_index):
     """A random region (>= 2 % of the image) of a labelled class takes another class."""
+    if len(classes) < 2:
+        return None
     present = [c for c in classes if (mask == c).any()]
     regions = _regions(mask, present, MIN_RELABEL, 1.0)
-    if not regions or len(classes) < 2:
+    if not regions:
         return None
     region = regions[rng.integers(len(regions))]
     own = int(mask[region][0])
@@ -60,7 +67,6 @@ def relabel(mask, rng, classes, ignore_index):
 
 def border(mask, rng, classes, ignore_index):
     """Class a grows r px (2..MAX_MOVE) into a touching class b."""
-    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
     present = [c for c in classes if (mask == c).sum() >= 0.02 * mask.size]
     pairs = []
     for a in present:
@@ -73,12 +79,11 @@ def border(mask, rng, classes, ignore_index):
     grown = ndimage.distance_transform_edt(mask != a) <= radius
     out = mask.copy()
     out[grown & (mask == b)] = a
-    return out if _changed_enough(out, mask, labelled) else None
+    return out if _changed_enough(out, mask, labelled_of(mask, ignore_index)) else None
 
 
 def shift(mask, rng, classes, ignore_index):
     """The mask moves by (dy, dx), 2 <= max(|dy|, |dx|) <= MAX_MOVE."""
-    labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
     if len([c for c in classes if (mask == c).any()]) < 2:
         return None
     while True:
@@ -91,7 +96,7 @@ def shift(mask, rng, classes, ignore_index):
     if ignore_index is not None:
         ys, xs = np.arange(h)[:, None] - dy, np.arange(w)[None, :] - dx
         out[~((ys >= 0) & (ys < h) & (xs >= 0) & (xs < w))] = ignore_index
-    both = labelled & (out != ignore_index if ignore_index is not None else True)
+    both = labelled_of(mask, ignore_index) & labelled_of(out, ignore_index)
     return out if _changed_enough(out, mask, both) else None
 
 

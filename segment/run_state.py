@@ -109,8 +109,6 @@ class TrainingRun:
         return self.step_model if step else self.model
 
 
-
-
 def warmup_cosine(epochs: int, steps_per_epoch: int, warmup_share: float):
     """The LR factor of optimizer step s (0-based) for scheduler "warmup", the one-cycle shape:
     a linear rise over the first warmup_share of all steps to 1, then a cosine down to
