@@ -256,7 +256,7 @@ def _replant(clean: np.ndarray, share: float, seed: int, planted_kinds=KINDS):
 
 
 def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
-                    share: float, planted_kinds=KINDS) -> pd.DataFrame:
+                    share: float, planted_kinds=KINDS, images=None) -> pd.DataFrame:
     """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
     probabilities, summed (planted) and averaged (shares) over the rounds."""
     from segment.label_quality import quality_table
@@ -265,7 +265,7 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
     for seed in range(1, rounds + 1):
         masks, kinds = _replant(clean, share, seed, planted_kinds)
         q = quality_table(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
-                          [str(c) for c in range(5)])
+                          [str(c) for c in range(5)], images=images)
         print(f"planting {seed}: score {q.attrs['score']}", flush=True)
         hit = kinds != ""
         p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
@@ -299,7 +299,7 @@ def held_out(args) -> None:
     with torch.no_grad():
         probs = predict_probs(model, images, state, torch.device("cpu"))
     kinds = UNSEEN if args.unseen else KINDS
-    table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds)
+    table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds, images)
     wall = time.monotonic() - t0
     print(f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) on the "
           f"{len(ids)} val + test pairs of {dataset}; {rounds} plantings of {args.share:.0%}, "
@@ -328,9 +328,11 @@ def rescore_kept(args) -> None:
     if args.replant:
         raw = np.load(folder / "pairs.npz")
         where = {str(n): i for i, n in enumerate(raw["names"])}
-        clean = raw["training_set"][[where[i] for i in quality["id"]], 1]
+        rows = [where[i] for i in quality["id"]]
+        clean, images = raw["training_set"][rows, 1], raw["training_set"][rows, :1]
         probs = np.load(folder / "cv" / "oof_probs.npy", mmap_mode="r")
-        mean = _planted_rounds(probs, clean, quality["id"].tolist(), args.replant, args.share)
+        mean = _planted_rounds(probs, clean, quality["id"].tolist(), args.replant, args.share,
+                               images=images)
         print(f"\nheld-out plantings (seeds 1..{args.replant}; planted summed, shares averaged "
               "over seeds):")
         print_table(mean, len(quality), int(mean["planted"].iloc[-1]))
@@ -343,7 +345,8 @@ SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top"]
 
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     """Per kind (and all): planted, share in the top 2 x planted by score, by
-    edit_probability alone, by the rank maximum of the three gains (the previous score) and by
+    edit_probability alone, by the rank maximum of the three gains (the fallback of small
+    tables) and by
     the first score, mean_disagreement."""
     from segment.label_quality import rank_score
 

@@ -187,7 +187,7 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
     tell(hooks, f"scoring label quality: {n} pairs, then edited copies of their masks to "
                 "learn from (segment/label_quality.py)")
     table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names,
-                          config.seed)
+                          config.seed, images)
     atomic.write_text(tmp / "label_quality.csv", table.to_csv(index=False))
     wall = round(time.monotonic() - started, 2)
     atomic.write_json(tmp / "crossval.json", {

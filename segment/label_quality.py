@@ -24,6 +24,17 @@ how much better the model explains an edited mask):
   deleted region is; near 1: the argmax spills over a border); enclosed_gain is the best
   island gain among islands with island_touch < ENCLOSED_TOUCH.
 
+Where the pair's image is given, four figures say how that island looks in the image beside
+the rest of the class the mask gives it (island_figures): a deleted rock or a swapped sand
+patch usually differs from the rest of its (wrong) class in brightness or texture, while a
+region the model merely misjudges often looks like the rest of its class. island_contrast:
+difference in mean brightness in units of the rest's spread; island_texture: relative
+difference in mean gradient magnitude (inside the island's rim); island_edge: mean gradient on the island's rim against
+the labelled pixels' mean (an outline drawn along an edge in the image); island_likeness: in
+-1..1, how much closer the island looks to the mask's pixels of the predicted class than to
+the rest of its given class (0 when either has fewer than MIN_COMPARED pixels). They are 0
+without an image; the classifier below reads them, no rank does.
+
 How much of each kind of evidence a wrong mask shows depends on the dataset and the model, so
 a combination is learned per table (edit_probability): one of segment/mask_edits.py's four
 edits is applied to copies of the table's own masks, the copies are described by the same
@@ -32,12 +43,14 @@ an edited copy from a mask as given; edit_probability is its probability that a 
 edited, the mean of LEARN_ROUNDS plantings. The masks as given count as unedited, a few wrong
 ones among them included; no planted copy is ever scored. A classifier knows only what it was
 taught: masks wrong in a way no edit makes (two classes traded all over the mask) can look
-ordinary to it while one evidence column is extreme. So `score` is each pair's best percentile
-rank over edit_probability, island_gain, boundary_gain and shift_gain (rank_score): a mask
-ranks high when the classifier or any one kind of evidence puts it near the top. Tables of
-fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) rank over the three gains
-alone. README "Label-quality ranking" has both measured on held-out plantings, with kinds of
-error the edits do not make.
+ordinary to it while one evidence column is extreme. So `score` is each pair's percentile rank
+by edit_probability, raised to its best rank by island_gain, boundary_gain or shift_gain
+where that is in the table's top GAIN_TOP (2 %) (rank_score): a mask ranks high when the
+classifier puts it near the top or one kind of evidence is extreme for it. (A plain maximum
+over all four ranks lets each gain's merely high pairs crowd the top as well.) Tables of
+fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) rank by the best of the
+three gains alone. README "Label-quality ranking" has both measured on held-out
+plantings, with kinds of error the edits do not make.
 """
 
 from __future__ import annotations
@@ -57,10 +70,12 @@ MIN_REGION = 0.005  # share of the image a relabelled region must cover
 LOG_FLOOR = 1e-3  # p below this counts as this (one confident pixel cannot dominate)
 MIN_ISLAND = 0.01  # share of the image an island_gain region must cover
 ENCLOSED_TOUCH = 0.1  # an island is enclosed when the mask gives its class less of its rim
+MIN_COMPARED = 20  # px a class needs outside the island for island_figures to compare with it
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
+IMAGE_COLUMNS = ["island_contrast", "island_texture", "island_edge", "island_likeness"]
 EVIDENCE_COLUMNS = ["region_gain", "island_gain", "island_share", "island_touch",
-                    "enclosed_gain", "boundary_gain", "shift_gain"]
+                    "enclosed_gain", "boundary_gain", "shift_gain", *IMAGE_COLUMNS]
 FIGURE_COLUMNS = ["labelled_pixels", "low_share", "given_class", "predicted_class",
                   "pair_share", "pair_confidence", "mean_disagreement"]
 QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS,
@@ -72,6 +87,7 @@ SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]  # rank_score's,
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
 MAX_EDITS_PER_KIND = 1000  # edited copies of each kind a planting makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
+GAIN_TOP = 0.02  # beside edit_probability, a gain ranks a pair only in the table's top 2 %
 
 
 def _log_probs(probs: np.ndarray) -> np.ndarray:
@@ -111,10 +127,12 @@ def islands(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     is not (each at least min_island of the image): the highest mean gain per pixel from
     relabelling one with c (island_gain), that island's share of the labelled pixels and the
     share of its rim (labelled pixels next to it) the mask gives c (island_share, island_touch),
-    and the highest gain among islands whose rim share is below ENCLOSED_TOUCH (enclosed_gain)."""
+    and the highest gain among islands whose rim share is below ENCLOSED_TOUCH (enclosed_gain).
+    Also the best island itself: "island" (H, W) bool and "island_class" c, None without one."""
     given = _given(logp, mask)
     argmax = logp.argmax(0)
-    out = {"island_gain": 0.0, "island_share": 0.0, "island_touch": 0.0, "enclosed_gain": 0.0}
+    out = {"island_gain": 0.0, "island_share": 0.0, "island_touch": 0.0, "enclosed_gain": 0.0,
+           "island": None, "island_class": None}
     for c in np.unique(argmax[labelled]):
         regions, k = ndimage.label((argmax == c) & labelled & (mask != c))
         if not k:
@@ -131,8 +149,37 @@ def islands(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
                 out["enclosed_gain"] = max(out["enclosed_gain"], mean_gain)
             if mean_gain > out["island_gain"]:
                 out.update(island_gain=mean_gain, island_touch=touch,
-                           island_share=float(size[r] / labelled.sum()))
+                           island_share=float(size[r] / labelled.sum()), island=region,
+                           island_class=int(c))
     return out
+
+
+def island_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
+                   island: np.ndarray, predicted: int) -> dict:
+    """IMAGE_COLUMNS of one island (H, W bool) that the model calls `predicted`, from the
+    pair's image (C, H, W) or (H, W), channels averaged; 0 where the mask's class of the
+    island has fewer than MIN_COMPARED pixels elsewhere."""
+    out = dict.fromkeys(IMAGE_COLUMNS, 0.0)
+    gray = image.astype(np.float32)
+    gray = gray.mean(0) if gray.ndim == 3 else gray
+    gradient = np.hypot(ndimage.sobel(gray, 0), ndimage.sobel(gray, 1))
+    rest = (mask == np.bincount(mask[island]).argmax()) & ~island
+    if rest.sum() < MIN_COMPARED:
+        return out
+    rim = island & ~ndimage.binary_erosion(island)
+    core = island & ~rim if (island & ~rim).any() else island  # its texture, not its outline
+    inside = (gray[island].mean(), gradient[core].mean())
+    given = (gray[rest].mean(), gradient[rest].mean())
+    out["island_contrast"] = abs(inside[0] - given[0]) / (gray[rest].std() + 1.0)
+    out["island_texture"] = (inside[1] - given[1]) / (given[1] + 1.0)
+    out["island_edge"] = gradient[rim].mean() / (gradient[labelled].mean() + 1.0)
+    other = (mask == predicted) & ~island
+    if other.sum() >= MIN_COMPARED:
+        seen = (gray[other].mean(), gradient[other].mean())
+        to_given = abs(inside[0] - given[0]) + abs(inside[1] - given[1])
+        to_other = abs(inside[0] - seen[0]) + abs(inside[1] - seen[1])
+        out["island_likeness"] = (to_given - to_other) / (to_given + to_other + 1e-6)
+    return {column: float(value) for column, value in out.items()}
 
 
 def boundary_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
@@ -181,9 +228,11 @@ def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return max(float(gain.max()), 0.0)
 
 
-def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> dict:
-    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W); 0 with nothing
-    labelled."""
+def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+             image: np.ndarray | None = None) -> dict:
+    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W) and, for
+    IMAGE_COLUMNS, its image; 0 with nothing labelled (IMAGE_COLUMNS: without an image or an
+    island)."""
     labelled = mask_edits.labelled_of(mask, ignore_index)
     if not labelled.any():
         return dict.fromkeys(EVIDENCE_COLUMNS, 0.0)
@@ -192,6 +241,9 @@ def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> d
              **islands(logp, mask, labelled),
              "boundary_gain": boundary_gain(logp, mask, labelled),
              "shift_gain": shift_gain(logp, mask, labelled)}
+    found.update(dict.fromkeys(IMAGE_COLUMNS, 0.0) if image is None or found["island"] is None
+                 else island_figures(image, mask, labelled, found["island"],
+                                     found["island_class"]))
     return {column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS}
 
 
@@ -230,31 +282,38 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     return out
 
 
-def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None) -> dict:
+def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+             image: np.ndarray | None = None) -> dict:
     """pair_figures and evidence of one pair: every column of its table row but id, row,
-    fold and score."""
-    return {**pair_figures(probs, mask, ignore_index), **evidence(probs, mask, ignore_index)}
+    fold, edit_probability and score."""
+    return {**pair_figures(probs, mask, ignore_index),
+            **evidence(probs, mask, ignore_index, image)}
 
 
-def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS)) -> np.ndarray:
-    """(N,) best percentile rank over `columns` (ties share their mean rank); 0 for a pair
-    with nothing labelled."""
-    ranks = np.stack([table[c].rank(pct=True).to_numpy() for c in columns])
-    score = ranks.max(0)
+def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
+               learned: str | None = None) -> np.ndarray:
+    """(N,) best percentile rank over `columns` (ties share their mean rank); with `learned`,
+    that column's rank instead, raised to the best rank over `columns` where this is in the
+    table's top GAIN_TOP. 0 for a pair with nothing labelled."""
+    score = np.stack([table[c].rank(pct=True).to_numpy() for c in columns]).max(0)
+    if learned is not None:
+        extreme = np.where(score > 1.0 - GAIN_TOP, score, 0.0)
+        score = np.maximum(table[learned].rank(pct=True).to_numpy(), extreme)
     score[table["labelled_pixels"].to_numpy() == 0] = 0.0
     return np.round(score, 5)
 
 
 def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                  num_classes: int, seed) -> pd.DataFrame:
+                  num_classes: int, seed, images=None) -> pd.DataFrame:
     """describe() of edited copies of the table's labelled masks (segment/mask_edits.py, up
     to a quarter of the pairs and MAX_EDITS_PER_KIND per kind), each against its pair's
-    probabilities, with columns row and kind."""
+    probabilities (and image, with `images`), with columns row and kind."""
     rows = np.flatnonzero(table["labelled_pixels"].to_numpy() > 0)
     per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
     at, kinds, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
                                                per_kind, seed)
-    described = [describe(np.asarray(probs[r]), m, ignore_index) for r, m in zip(at, edited)]
+    described = [describe(np.asarray(probs[r]), m, ignore_index, _image(images, r))
+                 for r, m in zip(at, edited)]
     return pd.DataFrame(described).assign(row=at, kind=kinds)
 
 
@@ -280,7 +339,8 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
 
 
 def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                     num_classes: int, seed: int = 0) -> tuple[np.ndarray | None, str]:
+                     num_classes: int, seed: int = 0,
+                     images=None) -> tuple[np.ndarray | None, str]:
     """(probability, note): the mean learned_score of LEARN_ROUNDS plantings of edited
     copies (seeds (seed, round); one planting's score varies with which masks it edits) and
     what it learned from; (None, why) with fewer than MIN_LEARN_PAIRS labelled pairs or when
@@ -290,7 +350,8 @@ def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None
         return None, f"{labelled} labelled pairs; learning needs {MIN_LEARN_PAIRS}"
     scores, counts = [], pd.Series(dtype=int)
     for round_ in range(LEARN_ROUNDS):
-        edited = edited_copies(table, probs, masks, ignore_index, num_classes, (seed, round_))
+        edited = edited_copies(table, probs, masks, ignore_index, num_classes, (seed, round_),
+                               images)
         if len(edited):
             scores.append(learned_score(table, edited))
             counts = counts.add(edited["kind"].value_counts(), fill_value=0)
@@ -302,24 +363,34 @@ def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None
                                              f"({kinds}), seed {seed}")
 
 
+def _image(images, i: int) -> np.ndarray | None:
+    return None if images is None else np.asarray(images[i])
+
+
 def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
-                  class_names: list[str], seed: int = 0) -> pd.DataFrame:
+                  class_names: list[str], seed: int = 0, images=None) -> pd.DataFrame:
     """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
-    evidence, edit_probability and score (how they were made: the table's attrs["score"])."""
+    evidence, edit_probability and score (how they were made: the table's attrs["score"]).
+    `images` (N, C, H, W), in the same order, feed IMAGE_COLUMNS; without them those are 0."""
     records = []
     for i, pid in enumerate(ids):
-        row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index)
+        row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
+                       _image(images, i))
         for key in ("given_class", "predicted_class"):
             row[key] = "" if row[key] == "" else class_names[row[key]]
         records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
     table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-2])
     learned, why = (None, "no pairs") if table.empty else edit_probability(
-        table, probs, masks, ignore_index, len(class_names), seed)
+        table, probs, masks, ignore_index, len(class_names), seed, images)
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
-    columns = SCORED_COLUMNS if learned is None else ["edit_probability", *SCORED_COLUMNS]
-    table["score"] = rank_score(table, columns)
-    table.attrs["score"] = (f"rank maximum over {', '.join(columns)}; edit_probability "
-                            + (why if learned is not None else f"not learned: {why}"))
+    gains = ", ".join(SCORED_COLUMNS)
+    if learned is None:
+        table["score"] = rank_score(table)
+        table.attrs["score"] = f"rank maximum over {gains}; edit_probability not learned: {why}"
+    else:
+        table["score"] = rank_score(table, learned="edit_probability")
+        table.attrs["score"] = (f"edit_probability's rank, or the best rank over {gains} "
+                                f"where that is in the top {GAIN_TOP:.0%}; edit_probability {why}")
     return table
 
 
@@ -337,11 +408,11 @@ def rescore(run: str | Path, data: str | Path | None = None) -> pd.DataFrame:
     meta = json.loads((run / "crossval.json").read_text())
     old = pd.read_csv(run / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     info = load_dataset(Path(data or meta["data"]))
-    _, masks, ids = load_split(info, "train")
+    images, masks, ids = load_split(info, "train")
     if list(ids) != old["id"].tolist():
         raise InputError(f"the train pairs of {info.root} are not the ones {run} was run on; "
                          "pass --data with the dataset `segment crossval` read")
     probs = np.load(run / "oof_probs.npy", mmap_mode="r")  # (N, C, H, W) float16
     seed = int(meta.get("config", {}).get("seed", 0))
     return quality_table(probs, masks, list(ids), old["fold"].to_numpy(), info.ignore_index,
-                         info.class_names, seed)
+                         info.class_names, seed, images)

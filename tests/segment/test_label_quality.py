@@ -198,6 +198,38 @@ def test_island_touch_tells_a_spill_over_a_border_from_an_enclosed_island():
     assert found["island_touch"] > 0.3 and found["enclosed_gain"] == 0
 
 
+def test_island_figures_tell_a_patch_that_looks_like_another_class_from_one_that_does_not():
+    """Soil above, bedrock (rough texture) below, a smooth bright sand strip on the right.
+    The model calls an 8x8 patch of the bedrock sand. Where the image shows a smooth bright
+    patch there (a deleted sand patch), the figures say it differs from the rest of bedrock
+    and resembles the sand; where the image shows bedrock there (the model's mistake), they
+    say it looks like the rest of its class. Without an image they are 0."""
+    from segment.label_quality import IMAGE_COLUMNS
+
+    rng = np.random.default_rng(0)
+    mask = np.ones((32, 48), np.uint8)
+    mask[16:], mask[16:, 40:] = 2, 3
+    image = np.full((1, 32, 48), 90.0)
+    image[0, 16:] = 110 + rng.normal(0, 25, (16, 48))  # rough bedrock
+    image[0, 16:, 40:] = 170  # smooth bright sand
+    probs = np.full((5, 32, 48), 0.02, np.float32)
+    probs[0] = 0
+    probs[1, :16], probs[2, 16:, :40], probs[3, 16:, 40:] = 0.94, 0.94, 0.94
+    probs[2, 20:28, 10:18], probs[3, 20:28, 10:18] = 0.04, 0.92  # the model: sand
+    deleted = image.copy()
+    deleted[0, 20:28, 10:18] = 170
+    looks_deleted = evidence(probs, mask, 0, deleted.clip(0, 255).astype(np.uint8))
+    looks_mistaken = evidence(probs, mask, 0, image.clip(0, 255).astype(np.uint8))
+    assert looks_deleted["island_contrast"] > 1.5 > looks_mistaken["island_contrast"]
+    assert looks_deleted["island_texture"] < -0.5 < looks_mistaken["island_texture"]
+    assert looks_deleted["island_likeness"] > 0.3 and looks_mistaken["island_likeness"] < 0
+    assert looks_deleted["island_edge"] > looks_mistaken["island_edge"]
+    blind = evidence(probs, mask, 0)
+    assert all(blind[c] == 0 for c in IMAGE_COLUMNS)
+    assert {c: blind[c] for c in EVIDENCE_COLUMNS if c not in IMAGE_COLUMNS} == \
+        {c: looks_deleted[c] for c in EVIDENCE_COLUMNS if c not in IMAGE_COLUMNS}
+
+
 @pytest.fixture(scope="module")
 def planted_many():
     """160 pairs (MIN_LEARN_PAIRS or more): 144 clean, then 4 of each planted error."""
@@ -205,7 +237,7 @@ def planted_many():
 
 
 def test_a_table_large_enough_learns_an_edit_probability_that_joins_the_rank(planted_many):
-    from segment.label_quality import MIN_LEARN_PAIRS, SCORED_COLUMNS, rank_score
+    from segment.label_quality import MIN_LEARN_PAIRS, SCORED_COLUMNS
 
     masks, probs, kinds = planted_many
     assert len(masks) >= MIN_LEARN_PAIRS
@@ -213,7 +245,8 @@ def test_a_table_large_enough_learns_an_edit_probability_that_joins_the_rank(pla
     names = ["none", "soil", "bedrock", "sand", "big rock"]
     table = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0, names, seed=3)
     how = table.attrs["score"]
-    assert how.startswith("rank maximum over edit_probability, island_gain")
+    assert how.startswith("edit_probability's rank, or the best rank over island_gain, "
+                          "boundary_gain, shift_gain where that is in the top 2%")
     assert "learned from 480 edited copies" in how
     assert all(k in how for k in ("relabel 120", "border 120", "shift 120", "delete 120"))
     assert table["edit_probability"].between(0, 1).all() and table["score"].between(0, 1).all()
@@ -221,13 +254,30 @@ def test_a_table_large_enough_learns_an_edit_probability_that_joins_the_rank(pla
     # The learned probability alone already puts the planted errors on top ...
     top = table.sort_values("edit_probability", ascending=False, kind="stable").index
     assert planted[top[:2 * planted.sum()]].sum() >= 0.8 * planted.sum(), table[planted]
-    # ... and the score is the rank maximum with it as a fourth column.
-    np.testing.assert_allclose(
-        table["score"], rank_score(table, ["edit_probability", *SCORED_COLUMNS]))
+    # ... and the score is its rank, raised where a gain is in the table's top 2 %.
+    learned = table["edit_probability"].rank(pct=True)
+    gain = pd.concat([table[c].rank(pct=True) for c in SCORED_COLUMNS], axis=1).max(axis=1)
+    expected = np.where(gain > 0.98, np.maximum(learned, gain), learned)
+    np.testing.assert_allclose(table["score"], expected, atol=1e-5)
+    assert (gain > 0.98).any() and (table["score"] > learned + 1e-3).any()
     top = table.sort_values("score", ascending=False, kind="stable").index
     assert planted[top[:2 * planted.sum()]].sum() >= 0.8 * planted.sum()
     again = quality_table(probs, masks, ids, np.zeros(len(ids), int), 0, names, seed=3)
     pd.testing.assert_frame_equal(again, table)
+
+
+def test_a_gain_raises_the_learned_rank_only_in_the_top_2_percent():
+    """100 pairs: the learned column ranks them 1..100; one gain puts pair 0 (learned rank
+    0.01) first and pair 1 third of 100: pair 0 rises to 1.0, pair 1 (top 3 %) does not."""
+    from segment.label_quality import SCORED_COLUMNS, rank_score
+
+    table = pd.DataFrame({"labelled_pixels": 1, "edit_probability": np.arange(100) / 100,
+                          **{c: np.zeros(100) for c in SCORED_COLUMNS}})
+    table.loc[:2, "boundary_gain"] = [3.0, 1.0, 2.0]
+    score = rank_score(table, learned="edit_probability")
+    assert score[0] == 1.0 and score[2] == 0.99 and score[1] == 0.02
+    assert (score[3:] == (np.arange(3, 100) + 1) / 100).all()
+    assert rank_score(table)[1] == 0.98  # without a learned column: the plain rank maximum
 
 
 def test_a_small_table_falls_back_to_the_rank_maximum(planted):
