@@ -224,6 +224,8 @@ def test_island_figures_tell_a_patch_that_looks_like_another_class_from_one_that
     assert looks_deleted["island_texture"] < -0.5 < looks_mistaken["island_texture"]
     assert looks_deleted["island_likeness"] > 0.3 and looks_mistaken["island_likeness"] < 0
     assert looks_deleted["island_edge"] > looks_mistaken["island_edge"]
+    rgb = np.repeat(deleted.clip(0, 255).astype(np.uint8), 3, axis=0)  # channels averaged
+    assert evidence(probs, mask, 0, rgb) == looks_deleted
     blind = evidence(probs, mask, 0)
     assert all(blind[c] == 0 for c in IMAGE_COLUMNS)
     assert {c: blind[c] for c in EVIDENCE_COLUMNS if c not in IMAGE_COLUMNS} == \
