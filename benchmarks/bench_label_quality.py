@@ -8,7 +8,8 @@ corrupts --share of the train masks in four ways (a region's class swapped, one 
 into its neighbour by 3-6 px = erosion of the neighbour, the mask shifted by 4-8 px, a
 labelled object painted over with its surrounding class), runs `segment crossval`, and prints
 per kind the share of corrupted masks ranked in the top 2 x (number corrupted) by score, plus
-recall and precision of the default label_issue flag (low_share >= 0.1). Wall time included.
+recall and precision of the default label_issue flag of `curate outliers` (edit_probability >=
+0.5 where the table learned one, else low_share >= 0.1). Wall time included.
 
 Score with any trained model, no crossval (its val and test pairs were never trained on, so
 its probabilities there are held out exactly as out-of-fold ones are):
@@ -380,13 +381,16 @@ def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> N
     n = len(planted)
     ranked = quality.sort_values("score", ascending=False, kind="stable")["id"].tolist()
     top = set(ranked[:2 * n])
-    flagged = set(quality.loc[quality["low_share"] >= 0.1, "id"])
+    learned = bool((quality["edit_probability"] > 0).any())
+    rule = "edit_probability >= 0.5" if learned else "low_share >= 0.1"
+    flagged = set(quality.loc[quality["edit_probability"] >= 0.5 if learned
+                              else quality["low_share"] >= 0.1, "id"])
     planted["in_top"] = planted["id"].isin(top)
     planted["flagged"] = planted["id"].isin(flagged)
     print(f"\n{len(quality)} train pairs, {n} corrupted ({n / len(quality):.1%}); crossval "
           f"K={args.folds}, {args.epochs} epochs, width {args.width}: {wall:.0f} s wall "
           f"({args.threads} threads)")
-    print(f"\n| corruption | planted | in top {2 * n} by score | flagged (low_share >= 0.1) |")
+    print(f"\n| corruption | planted | in top {2 * n} by score | flagged ({rule}) |")
     print("| --- | --- | --- | --- |")
     for kind, rows in planted.groupby("kind", sort=False):
         print(f"| {kind} | {len(rows)} | {rows['in_top'].mean():.2f} | {rows['flagged'].mean():.2f} |")

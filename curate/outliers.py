@@ -37,6 +37,7 @@ class OutlierConfig:
     ignore_index: int | None = 0          # the checks use the dataset's (see `resolved`)
     label_quality: str | None = None      # label_quality.csv of `segment crossval`
     label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
+    label_issue_probability: float = 0.5  # edit_probability flagged, where the table learned it
     odd_image_z: float = 4.5              # robust z of the odd_image distances
 
     def __post_init__(self) -> None:
@@ -123,7 +124,8 @@ def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> 
     summary = summary_of(table, config.checks)
     options = asdict(config)
     if not config.label_quality:  # runs without the table record what they always did
-        options.pop("label_quality"), options.pop("label_issue_share")
+        for key in ("label_quality", "label_issue_share", "label_issue_probability"):
+            options.pop(key)
     kept = dataset.subset(keep)
     kept = recorded(kept, "outliers", options, summary,
                     manifest=kept.manifest.drop(columns=["removed"]))

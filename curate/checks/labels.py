@@ -5,6 +5,13 @@ RUN/label_quality.csv (one row per train pair) and RUN/oof_probs.npy (N, C, H, W
 row `row` of which belongs to the CSV row of that id. Pairs the CSV does not list (val, test)
 are never flagged; an id the dataset does not have is an error (the CSV is from another
 dataset).
+
+The flag: where the table holds a learned edit_probability (tables of 100 or more labelled
+pairs; see segment/label_quality.py), a pair is flagged when that is at least
+`label_issue_probability` (0.5: the classifier finds the mask more like one of its edited
+copies than like the masks as given). Tables without it keep the older rule: the given
+class has p < 0.1 on at least `label_issue_share` of the labelled pixels. README
+"Label-quality ranking" has both measured on planted errors.
 """
 
 from __future__ import annotations
@@ -40,9 +47,15 @@ def read_label_quality(path: str | Path) -> pd.DataFrame:
     return table
 
 
-def _reason(row, share: float) -> str:
-    text = (f"label issue: the given class has p < 0.1 on {row.low_share:.0%} of labelled "
-            f"pixels (threshold {share:.0%})")
+def _reason(row, share: float, learned: float | None = None) -> str:
+    if learned is None:
+        text = (f"label issue: the given class has p < 0.1 on {row.low_share:.0%} of labelled "
+                f"pixels (threshold {share:.0%})")
+    else:
+        text = (f"label issue: the mask looks edited with probability "
+                f"{row.edit_probability:.2f} (threshold {learned:.2f}; a classifier taught on "
+                f"edited copies of this table's masks); the given class has p < 0.1 on "
+                f"{row.low_share:.0%} of labelled pixels")
     if row.given_class:
         text += (f"; mask says {row.given_class} on {row.pair_share:.0%} of labelled pixels "
                  f"the model calls {row.predicted_class} (mean p {row.pair_confidence:.2f})")
@@ -50,8 +63,10 @@ def _reason(row, share: float) -> str:
 
 
 def label_issue(features: pd.DataFrame, config) -> Findings:
-    """Flag pairs whose given class gets p < 0.1 out of fold on at least
-    `label_issue_share` of their labelled pixels; the score is the table's score."""
+    """Flag pairs whose edit_probability is at least `label_issue_probability` (tables that
+    learned one) or whose given class gets p < 0.1 out of fold on at least
+    `label_issue_share` of their labelled pixels (tables that did not); the score is the
+    table's score."""
     path = getattr(config, "label_quality", None)
     if not path:
         raise ConfigError("the label_issue check needs the table of `segment crossval`: pass "
@@ -69,11 +84,14 @@ def label_issue(features: pd.DataFrame, config) -> Findings:
     n = len(features)
     flag, score, reason = np.zeros(n, bool), np.zeros(n), [""] * n
     share = config.label_issue_share
+    learned = ("edit_probability" in table.columns
+               and bool((table["edit_probability"] > 0).any()))
+    cut = config.label_issue_probability if learned else None
     score[at] = table["score"].to_numpy(float)
     for i, row in zip(at, table.itertuples(index=False)):
-        if row.low_share >= share:
+        if (row.edit_probability >= cut) if learned else (row.low_share >= share):
             flag[i] = True
-            reason[i] = _reason(row, share)
+            reason[i] = _reason(row, share, cut)
     return Findings(flag, score, reason)
 
 

@@ -85,6 +85,28 @@ def test_label_issue_flags_the_planted_pair_for_review(split40, tmp_path):
     assert ids == set(kept["id"]) - {planted}  # only the label issue goes in addition
 
 
+def test_a_table_with_a_learned_edit_probability_flags_by_it(split40, tmp_path):
+    """The table learned edit_probability: the pair it finds edited (0.8) is flagged though
+    little of its mask has p < 0.1; the pair with a large low-probability share but an
+    ordinary look (0.1) is not."""
+    manifest = pd.read_csv(split40 / "manifest.csv", dtype={"id": str}, keep_default_na=False)
+    train = manifest.loc[manifest["split"] == "train", "id"].tolist()
+    table = crossval_files(tmp_path / "cv", split40, planted=train[3])
+    quality = pd.read_csv(table, dtype={"id": str}, keep_default_na=False)
+    quality["edit_probability"] = 0.1
+    quality.loc[quality["id"] == train[7], "edit_probability"] = 0.8
+    quality.to_csv(table, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["outliers", str(split40), "-o", str(out),
+                                 "--label-quality", str(table)])
+    assert result.exit_code == 0, output(result)
+    kept = pd.read_csv(out / "manifest.csv", dtype={"id": str}, keep_default_na=False)
+    assert set(kept.loc[kept["is_label_issue"], "id"]) == {train[7]}
+    reason = kept.set_index("id").at[train[7], "reason"]
+    assert "looks edited with probability 0.80 (threshold 0.50" in reason
+    assert "p < 0.1 on 2% of labelled pixels" in reason
+
+
 def test_sheet_shows_image_given_and_predicted_mask(split40, tmp_path):
     from PIL import Image
 
