@@ -150,7 +150,7 @@ def summary_of(table: pd.DataFrame, checks: list[str]) -> dict:
 
 def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -> bytes:
     """Contact sheet of the dataset `find_outliers` returned: up to `per_check` flagged pairs
-    of each check, with their reasons (label issues also show the model's predicted mask,
+    of each check, highest score first, with their reasons (label issues also show the model's predicted mask,
     read from beside `config.label_quality`)."""
     config = resolved(config, dataset)
     table, label_quality = dataset.manifest, config.label_quality
@@ -159,6 +159,8 @@ def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -
     tiles, shown = [], set()
     for name, count in counts.items():
         rows = np.flatnonzero(table[f"is_{name}"].to_numpy())
+        if f"{name}_score" in table.columns:  # the strongest cases first
+            rows = rows[np.argsort(-table[f"{name}_score"].to_numpy()[rows], kind="stable")]
         rows = [r for r in rows if r not in shown][:per_check]
         predicted = (labels.predicted_masks(label_quality, [table["id"].iat[r] for r in rows])
                      if name == "label_issue" and label_quality else None)
