@@ -347,8 +347,7 @@ SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top"]
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     """Per kind (and all): planted, share in the top 2 x planted by score, by
     edit_probability alone, by the rank maximum of the three gains (the fallback of small
-    tables) and by
-    the first score, mean_disagreement."""
+    tables) and by the first score, mean_disagreement."""
     from segment.label_quality import rank_score
 
     n = len(planted)
@@ -381,10 +380,13 @@ def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> N
     n = len(planted)
     ranked = quality.sort_values("score", ascending=False, kind="stable")["id"].tolist()
     top = set(ranked[:2 * n])
-    learned = bool((quality["edit_probability"] > 0).any())
-    rule = "edit_probability >= 0.5" if learned else "low_share >= 0.1"
-    flagged = set(quality.loc[quality["edit_probability"] >= 0.5 if learned
-                              else quality["low_share"] >= 0.1, "id"])
+    from curate.checks.labels import flag_rule
+    from curate.outliers import OutlierConfig
+
+    share = OutlierConfig.label_issue_share
+    hits, cut = flag_rule(quality, OutlierConfig.label_issue_probability, share)
+    rule = f"low_share >= {share}" if cut is None else f"edit_probability >= {cut}"
+    flagged = set(quality.loc[hits, "id"])
     planted["in_top"] = planted["id"].isin(top)
     planted["flagged"] = planted["id"].isin(flagged)
     print(f"\n{len(quality)} train pairs, {n} corrupted ({n / len(quality):.1%}); crossval "

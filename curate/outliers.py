@@ -150,8 +150,8 @@ def summary_of(table: pd.DataFrame, checks: list[str]) -> dict:
 
 def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -> bytes:
     """Contact sheet of the dataset `find_outliers` returned: up to `per_check` flagged pairs
-    of each check, highest score first, with their reasons (label issues also show the model's predicted mask,
-    read from beside `config.label_quality`)."""
+    of each check, highest score first, with their reasons (label issues also show the
+    model's predicted mask, read from beside `config.label_quality`)."""
     config = resolved(config, dataset)
     table, label_quality = dataset.manifest, config.label_quality
     counts = summary_of(table, config.checks)["flagged_by_check"]

@@ -166,8 +166,9 @@ def island_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     rest = (mask == np.bincount(mask[island]).argmax()) & ~island
     if rest.sum() < MIN_COMPARED:
         return out
-    rim = island & ~ndimage.binary_erosion(island)
-    core = island & ~rim if (island & ~rim).any() else island  # its texture, not its outline
+    core = ndimage.binary_erosion(island)
+    rim = island & ~core
+    core = core if core.any() else island  # its texture, not its outline
     inside = (gray[island].mean(), gradient[core].mean())
     given = (gray[rest].mean(), gradient[rest].mean())
     out["island_contrast"] = abs(inside[0] - given[0]) / (gray[rest].std() + 1.0)

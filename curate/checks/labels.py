@@ -47,13 +47,22 @@ def read_label_quality(path: str | Path) -> pd.DataFrame:
     return table
 
 
-def _reason(row, share: float, learned: float | None = None) -> str:
-    if learned is None:
+def flag_rule(table: pd.DataFrame, probability: float,
+              share: float) -> tuple[np.ndarray, float | None]:
+    """(N,) bool: the table's rows label_issue flags, and the edit_probability cut it used
+    (None where the table learned no edit_probability and the low_share rule applies)."""
+    if "edit_probability" in table.columns and bool((table["edit_probability"] > 0).any()):
+        return table["edit_probability"].to_numpy(float) >= probability, probability
+    return table["low_share"].to_numpy(float) >= share, None
+
+
+def _reason(row, share: float, cut: float | None = None) -> str:
+    if cut is None:
         text = (f"label issue: the given class has p < 0.1 on {row.low_share:.0%} of labelled "
                 f"pixels (threshold {share:.0%})")
     else:
         text = (f"label issue: the mask looks edited with probability "
-                f"{row.edit_probability:.2f} (threshold {learned:.2f}; a classifier taught on "
+                f"{row.edit_probability:.2f} (threshold {cut:.2f}; a classifier taught on "
                 f"edited copies of this table's masks); the given class has p < 0.1 on "
                 f"{row.low_share:.0%} of labelled pixels")
     if row.given_class:
@@ -84,12 +93,10 @@ def label_issue(features: pd.DataFrame, config) -> Findings:
     n = len(features)
     flag, score, reason = np.zeros(n, bool), np.zeros(n), [""] * n
     share = config.label_issue_share
-    learned = ("edit_probability" in table.columns
-               and bool((table["edit_probability"] > 0).any()))
-    cut = config.label_issue_probability if learned else None
+    hits, cut = flag_rule(table, config.label_issue_probability, share)
     score[at] = table["score"].to_numpy(float)
-    for i, row in zip(at, table.itertuples(index=False)):
-        if (row.edit_probability >= cut) if learned else (row.low_share >= share):
+    for i, row, hit in zip(at, table.itertuples(index=False), hits):
+        if hit:
             flag[i] = True
             reason[i] = _reason(row, share, cut)
     return Findings(flag, score, reason)
