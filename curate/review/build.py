@@ -39,9 +39,10 @@ def gather(folder: str | Path, data: str | Path | None = None,
     flagged_table = _read_outliers(folder)
     meta, manifest = read_meta(folder), read_manifest(folder)
     step = _outliers_step(meta)
-    known = pd.concat([manifest.drop(columns=[c for c in manifest.columns
-                                              if c in flagged_table.columns and c != "id"]),
-                       flagged_table], ignore_index=True).drop_duplicates("id", keep="last")
+    keys = ["id"] + [c for c in GROUP_KEYS.values()
+                     if c in manifest.columns or c in flagged_table.columns]
+    known = pd.concat([t.reindex(columns=keys) for t in (manifest, flagged_table)],
+                      ignore_index=True).fillna("").drop_duplicates("id", keep="last")
     items = [_item(row, known, step) for row in flagged_table.itertuples(index=False)]
     needed = list(dict.fromkeys(i for item in items for i in
                                 [item["id"], *item["group"], *item["like"]]))

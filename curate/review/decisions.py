@@ -39,11 +39,12 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} cannot be read as a CSV file ({exc}); expected the "
-                         f"decisions.csv that `curate review`'s page exports.") from exc
+                         "decisions.csv that `curate review`'s page exports; nothing was "
+                         "written.") from exc
     missing = [c for c in ("id", "decision") if c not in table.columns]
     if missing:
         raise InputError(f"{path} lacks the column(s) {missing}; expected columns "
-                         f"{', '.join(COLUMNS)} (the page's export).")
+                         f"{', '.join(COLUMNS)} (the page's export); nothing was written.")
     for column in COLUMNS:
         if column not in table.columns:
             table[column] = ""
