@@ -22,7 +22,7 @@ THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen, small
 # Checks whose flagged pair is shown beside the pairs it duplicates, and the column that
 # says which pairs those are.
 GROUP_KEYS = {"exact_duplicate": "pair_sha1", "duplicate_image": "image_sha1",
-              "near_duplicate": "dup_group"}
+              "near_duplicate": "dup_group", "shared_mask": "mask_sha1"}
 OUT_OF_RANGE = (255, 0, 255)   # colour of labels outside 0..num_classes-1
 
 

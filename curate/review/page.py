@@ -43,8 +43,8 @@ def render(found: dict) -> str:
     a keep &nbsp; u undo &nbsp; m mask on/off &nbsp; PageDown / PageUp page.
     Decisions are saved in this browser (they survive a reload); export them and run
     <code>curate outliers DATA --decisions decisions.csv -o OUT</code>.</details>
-  <table id="checks"></table>
 </header>
+<section id="overview"><table id="checks"></table></section>
 <main id="list"></main>
 <nav id="pager"></nav>
 <script type="application/json" id="review-data">{data}</script>

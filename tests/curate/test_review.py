@@ -173,3 +173,31 @@ def test_bad_mask_fixes_are_refused(curated, tmp_path, name, mask, message):
                    "--mask-fixes", fixes)
     assert text.startswith("Error:") and message in text
     assert not (tmp_path / "o").exists()
+
+
+def test_label_issue_shows_the_predicted_mask_or_says_it_is_missing(tmp_path):
+    pairs, ids = load_sample()
+    data = write_npz(tmp_path / "m40.npz", pairs[:40], ids[:40])
+    planted_id = ids[3]
+    run = tmp_path / "cv"
+    run.mkdir()
+    pd.DataFrame({"id": ids[:40], "row": range(40), "low_share": [0.02] * 40,
+                  "given_class": [""] * 40, "predicted_class": [""] * 40,
+                  "pair_share": [0.0] * 40, "pair_confidence": [0.0] * 40,
+                  "score": [0.05] * 40}).assign(
+        low_share=lambda t: np.where(t["id"] == planted_id, 0.4, 0.02),
+        score=lambda t: np.where(t["id"] == planted_id, 0.41, 0.05)).to_csv(
+        run / "label_quality.csv", index=False)
+    probs = np.zeros((40, NUM_CLASSES, 64, 128), np.float16)
+    probs[:, 2] = 1.0                                      # the model calls it all bedrock
+    np.save(run / "oof_probs.npy", probs)
+    curate("outliers", data, "-o", tmp_path / "out", "--num-classes", NUM_CLASSES,
+           "--label-quality", run / "label_quality.csv")
+    found = gather(tmp_path / "out")
+    issue = next(i for i in found["items"] if "label_issue" in i["checks"])
+    assert issue["id"] == planted_id and issue["predicted"]
+    assert found["predicted"][planted_id].startswith("data:image/png;base64,")
+    (run / "oof_probs.npy").unlink()
+    found = gather(tmp_path / "out")
+    assert not next(i for i in found["items"] if i["id"] == planted_id)["predicted"]
+    assert found["predicted"] == {}

@@ -74,12 +74,13 @@
     return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" src="${px[0]}">` +
       `<img class="mask" alt="" src="${mask || px[1]}"></div><figcaption>${esc(caption)}</figcaption></figure>`;
   }
+  const GROUPED = ['exact_duplicate', 'duplicate_image', 'near_duplicate', 'shared_mask'];
   const side = (label, figures) =>
     `<div class="extra"><div class="group-label">${esc(label)}</div><div class="figures">${figures.join('')}</div></div>`;
   function extras(e) {
     const it = e.item;
-    if (['exact_duplicate', 'duplicate_image', 'near_duplicate'].includes(e.check) && it.group.length) {
-      return side(`its duplicate group (${it.group.length + 1} pairs):`,
+    if (GROUPED.includes(e.check) && it.group.length) {
+      return side(`${e.check === 'shared_mask' ? 'the other pairs with this very mask' : 'its duplicate group'} (${it.group.length + 1} pairs in all):`,
         it.group.map(g => overlay(g, g + (byId.has(g) ? ' (flagged: ' + decisionOf(byId.get(g)) + ')' : ' (not flagged)'), 'small')));
     }
     if (e.check === 'odd_image') {
@@ -96,15 +97,16 @@
   function card(e, n) {
     const it = e.item, d = decisionOf(it), mine = decidedByPerson(it);
     const score = (it.scores[e.check] || 0).toFixed(3);
-    const groupButtons = it.group.length && ['exact_duplicate', 'duplicate_image', 'near_duplicate'].includes(e.check)
+    const groupButtons = it.group.length && GROUPED.includes(e.check)
       ? `<button data-bulk-group="remove">remove flagged of group</button><button data-bulk-group="keep">keep whole group</button>` : '';
-    return `<article class="card ${d}${n === state.cursor ? ' current' : ''}" data-n="${n}" data-id="${esc(it.id)}">
+    const more = extras(e);
+    return `<article class="card ${d}${more ? '' : ' single'}${n === state.cursor ? ' current' : ''}" data-n="${n}" data-id="${esc(it.id)}">
       <header><span class="id">${esc(it.id)}</span><span>${esc(e.check)} score ${score}</span>
       ${it.checks.length > 1 ? `<span class="badge">also: ${esc(it.checks.filter(c => c !== e.check).join(', '))}</span>` : ''}
       <span class="badge">default: ${it.default}</span>
       <span class="badge ${mine ? d : ''}">${mine ? 'decided: ' + d : 'not decided yet'}</span></header>
       <div class="reason">${esc(it.reason)}</div>
-      <div class="figures">${overlay(it.id, e.check === 'label_issue' ? 'given mask' : 'this pair', 'self')}${extras(e)}</div>
+      <div class="figures">${overlay(it.id, e.check === 'label_issue' ? 'given mask' : 'this pair', 'self')}${more}</div>
       <div class="actions"><button class="remove${d === 'remove' ? ' on' : ''}" data-decide="remove" title="x">remove (x)</button>
       <button class="keep${d === 'keep' ? ' on' : ''}" data-decide="keep" title="a">keep (a)</button>${groupButtons}
       <input type="text" placeholder="note" value="${esc((state.decisions[it.id] || {}).note || '')}"></div></article>`;
