@@ -14,7 +14,8 @@ def review_command(
     folder: Annotated[Path, typer.Argument(
         help="A folder `curate outliers` or `curate run` wrote (reports/outliers.csv).")],
     out: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="The page to write. Default: FOLDER/review.html.")] = None,
+        "--out", "-o", help="The page to write (outside FOLDER, which stays untouched). "
+        "Default: FOLDER-review.html beside FOLDER.")] = None,
     data: Annotated[Optional[Path], typer.Option(
         "--data", help="The input `curate outliers` read, for the pictures of the pairs it "
         "removed. Default: the input recorded in FOLDER/dataset.json.")] = None,
@@ -29,8 +30,8 @@ def review_command(
     from curate.writers import check_output
 
     with user_errors():
-        out = out or folder / "review.html"
-        check_output(out, force, [] if out.parent == folder else [folder])
+        out = out or folder.parent / f"{folder.name}-review.html"
+        check_output(out, force, [folder] + ([data] if data else []))
         found = write_review(folder, out, data=data, thumb_width=thumb_width)
     console.print(f"Wrote {out}: {found['flagged']} flagged pairs "
                   f"({found['removed']} removed by default), {found['size'] / 1e6:.1f} MB. "
