@@ -44,6 +44,7 @@ def wait_for(condition, seconds: float = 10.0):
 def test_decide_reload_export_and_apply(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
 
     planted = planted_sample()
     data = write_npz(tmp_path / "planted.npz", planted.pairs, planted.ids)
@@ -89,6 +90,19 @@ def test_decide_reload_export_and_apply(tmp_path):
         assert after[blank]["note"] == "fog, but real"
         assert "decided: keep" in driver.find_element(
             By.CSS_SELECTOR, f'.card[data-id="{blank}"]').text
+
+        # The mask toggle and the decision filter.
+        body = driver.find_element(By.TAG_NAME, "body")
+        body.send_keys("m")
+        assert "nomask" in body.get_attribute("class")
+        mask = driver.find_element(By.CSS_SELECTOR, ".card img.mask")
+        assert not mask.is_displayed()
+        body.send_keys("m")
+        assert mask.is_displayed()
+        Select(driver.find_element(By.ID, "filter-decision")).select_by_value("changed")
+        shown = {c.get_attribute("data-id") for c in driver.find_elements(By.CSS_SELECTOR, ".card")}
+        assert shown == {k for k, v in expected.items() if defaults[k] != v}
+        Select(driver.find_element(By.ID, "filter-decision")).select_by_value("")
 
         driver.find_element(By.ID, "export").click()
         exported = wait_for(lambda: [p for p in downloads.glob("decisions*.csv")])
