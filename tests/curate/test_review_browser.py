@@ -20,6 +20,7 @@ from selenium_chrome import chrome, missing  # noqa: E402
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 runner = CliRunner()
+READY = "return !!(window.curateReview && window.curateReview.ready)"
 
 
 def curate(*args) -> None:
@@ -55,7 +56,7 @@ def test_decide_reload_export_and_apply(tmp_path):
     driver = chrome(tmp_path / "profile", downloads)
     try:
         driver.get((tmp_path / "review.html").as_uri())
-        wait_for(lambda: driver.execute_script("return window.curateReview && window.curateReview.ready"))
+        wait_for(lambda: driver.execute_script(READY))
         cards = driver.find_elements(By.CSS_SELECTOR, ".card")
         first, second, third = (c.get_attribute("data-id") for c in cards[:3])
         defaults = {i["id"]: i["default"] for i in driver.execute_script(
@@ -84,7 +85,7 @@ def test_decide_reload_export_and_apply(tmp_path):
         assert counter.startswith(f"{total - len(expected)} of {total} flagged pairs left")
 
         driver.refresh()                                          # decisions survive
-        wait_for(lambda: driver.execute_script("return window.curateReview && window.curateReview.ready"))
+        wait_for(lambda: driver.execute_script(READY))
         after = driver.execute_script("return window.curateReview.decisions()")
         assert {k: v["decision"] for k, v in after.items()} == expected
         assert after[blank]["note"] == "fog, but real"
