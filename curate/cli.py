@@ -18,6 +18,7 @@ from curate.cli_common import (
     user_errors,
 )
 from curate.cli_inspect import card_command, check_leakage_command, report_command, stats
+from curate.cli_review import review_command
 from curate.cli_show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
 from curate.interrupt import InterruptibleGroup
@@ -78,6 +79,12 @@ def outliers(
     label_quality: Annotated[Optional[Path], typer.Option(
         "--label-quality", help="label_quality.csv of `segment crossval`: flag label_issue "
         "(review only unless --remove label_issue).")] = None,
+    decisions: Annotated[Optional[Path], typer.Option(
+        "--decisions", help="decisions.csv exported by the `curate review` page: each "
+        "pair's remove/keep overrides the checks' default.")] = None,
+    mask_fixes: Annotated[Optional[Path], typer.Option(
+        "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
+        "source file's stem): they replace those masks, checked like input masks.")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -100,15 +107,17 @@ def outliers(
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
         if out is not None and not dry_run:
-            check_output(out, force, [data] + ([label_quality] if label_quality else []))
+            check_output(out, force, [data] + _given(label_quality, decisions, mask_fixes))
         config = OutlierConfig.with_removal(
             remove, keep, near_duplicate_distance=near_duplicate_distance,
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
             z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
             bright_level=bright_level, odd_image_z=odd_image_z,
             **({"checks": list(check)} if check else {}),
-            label_quality=None if label_quality is None else str(label_quality))
-        dataset = load(data, num_classes, class_names, label_map, ignore_index)
+            label_quality=None if label_quality is None else str(label_quality),
+            decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes))
+        dataset = with_fixes(load(data, num_classes, class_names, label_map, ignore_index),
+                             mask_fixes)
         if not dry_run:
             dataset, stored = stored_files(dataset, files)
         found = find_outliers(dataset, config)
@@ -134,6 +143,17 @@ def outliers(
 
 
 app.command()(stats)
+
+
+def _given(*paths: Optional[Path]) -> list[Path]:
+    return [p for p in paths if p is not None]
+
+
+def with_fixes(dataset, mask_fixes: Optional[Path]):
+    """The dataset with the corrected masks of --mask-fixes, when given."""
+    from curate.review.mask_fixes import apply_mask_fixes
+
+    return dataset if mask_fixes is None else apply_mask_fixes(dataset, mask_fixes)
 
 
 # --- run: the whole curation in one command --------------------------------------------------
@@ -174,6 +194,12 @@ def run_command(
     label_quality: Annotated[Optional[Path], typer.Option(
         "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
         "label_issue (review only unless --remove label_issue).")] = None,
+    decisions: Annotated[Optional[Path], typer.Option(
+        "--decisions", help="decisions.csv exported by the `curate review` page: each "
+        "pair's remove/keep overrides the checks' default.")] = None,
+    mask_fixes: Annotated[Optional[Path], typer.Option(
+        "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
+        "source file's stem): they replace those masks, checked like input masks.")] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -203,14 +229,15 @@ def run_command(
         config = PipelineConfig(
             outliers=OutlierConfig.with_removal(
                 remove, keep, near_duplicate_distance=near_duplicate_distance,
-                label_quality=label_quality and str(label_quality)),
+                label_quality=label_quality and str(label_quality),
+                decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
             augment=augment_config)
-        check_output(out, force, [data] + ([label_quality] if label_quality else []))
-        dataset, stored = stored_files(
-            load(data, num_classes, class_names, label_map, ignore_index), files)
+        check_output(out, force, [data] + _given(label_quality, decisions, mask_fixes))
+        dataset, stored = stored_files(with_fixes(
+            load(data, num_classes, class_names, label_map, ignore_index), mask_fixes), files)
         result = run_pipeline(dataset, config)
         found, split = result.steps["outliers"], result.steps["split"]
         print_outliers(found.dataset.manifest, found.summary)
@@ -350,4 +377,5 @@ app.command("check-leakage")(check_leakage_command)
 # --- card and report -------------------------------------------------------------------------
 
 app.command("card")(card_command)
+app.command("review")(review_command)
 app.command("report")(report_command)

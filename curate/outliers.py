@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from curate.checks import CHECKS, DEFAULT_REMOVE, labels, run_checks
+from curate.review.decisions import DECISION_COLUMNS, decided, decision_counts
 from curate.dataset import Dataset
 from curate.features import scan
 from curate.errors import ConfigError, InputError
@@ -19,6 +20,8 @@ from curate.writers import CSV_FLOATS, to_json
 
 LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
                   "embedding"]
+# Written into outliers.csv too, so that `curate review` can show a removed pair's group
+REVIEW_COLUMNS = ["image_sha1", "mask_sha1", "pair_sha1", "dup_group", "odd_image_like", "mask_fix"]
 
 
 @dataclass
@@ -39,6 +42,8 @@ class OutlierConfig:
     label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
     label_issue_probability: float = 0.5  # edit_probability flagged, where the table learned it
     odd_image_z: float = 4.5              # robust z of the odd_image distances
+    decisions: str | None = None          # decisions.csv of `curate review`: a person's say
+    mask_fixes: str | None = None         # folder of corrected masks (applied when reading)
 
     def __post_init__(self) -> None:
         """Raise ConfigError for unknown checks, and for label_issue without its table."""
@@ -80,14 +85,18 @@ def find_outliers(dataset: Dataset, config: OutlierConfig) -> StepResult:
     manifest = _with_layout(manifest, dataset)
     checks = run_checks(manifest, config, config.checks)
     table = pd.concat([manifest.reset_index(drop=True), checks.reset_index(drop=True)], axis=1)
+    table = decided(table, config.decisions)  # a person's decisions override the defaults
     return StepResult(replace(dataset, manifest=table), summary_of(table, config.checks))
 
 
 def flagged(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows with at least one flag, with id, source, flags, reason, removed, scores."""
-    rows = table[table["flags"] != ""]
+    """The rows with at least one flag or a person's decision: id, source, flags, removed,
+    reason, scores, then the columns `curate review` groups and shows them by."""
+    person = table.get("decision_source", pd.Series("", index=table.index)) == "person"
+    rows = table[(table["flags"] != "") | person]
     score_columns = [c for c in table.columns if c.endswith("_score")]
-    return rows[["id", "source", "flags", "removed", "reason"] + score_columns]
+    extra = [c for c in REVIEW_COLUMNS + DECISION_COLUMNS if c in table.columns]
+    return rows[["id", "source", "flags", "removed", "reason"] + score_columns + extra]
 
 
 def _with_layout(manifest: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -106,7 +115,7 @@ def _check_columns(manifest: pd.DataFrame) -> list[str]:
     """Columns a previous outliers run wrote, so that a re-run replaces them."""
     names = [f"is_{c}" for c in CHECKS] + [f"{c}_score" for c in CHECKS]
     return [c for c in manifest.columns if c in names or c in
-            ("flags", "reason", "removed", "dup_group", "odd_image_like")]
+            ("flags", "reason", "removed", "dup_group", "odd_image_like") + tuple(DECISION_COLUMNS)]
 
 
 def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> StepResult:
@@ -126,6 +135,9 @@ def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> 
     if not config.label_quality:  # runs without the table record what they always did
         for key in ("label_quality", "label_issue_share", "label_issue_probability"):
             options.pop(key)
+    for key in ("decisions", "mask_fixes"):
+        if options[key] is None:
+            options.pop(key)
     kept = dataset.subset(keep)
     kept = recorded(kept, "outliers", options, summary,
                     manifest=kept.manifest.drop(columns=["removed"]))
@@ -144,8 +156,13 @@ def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> 
 def summary_of(table: pd.DataFrame, checks: list[str]) -> dict:
     """Pairs in, removed and kept, and the pairs each check flags."""
     removed = int(table["removed"].sum())
-    return {"pairs_in": len(table), "removed": removed, "kept": len(table) - removed,
-            "flagged_by_check": {name: int(table[f"is_{name}"].sum()) for name in checks}}
+    summary = {"pairs_in": len(table), "removed": removed, "kept": len(table) - removed,
+               "flagged_by_check": {name: int(table[f"is_{name}"].sum()) for name in checks}}
+    if "decision_source" in table.columns and (table["decision_source"] == "person").any():
+        summary["decisions"] = decision_counts(table)
+    if "mask_fix" in table.columns and (table["mask_fix"].fillna("") != "").any():
+        summary["mask_fixes"] = int((table["mask_fix"].fillna("") != "").sum())
+    return summary
 
 
 def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -> bytes:

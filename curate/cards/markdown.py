@@ -234,6 +234,7 @@ def section_curation(facts: Facts, options: CardOptions, pictures: dict) -> str:
         lines += ["", md_table(["check", "pairs flagged", "removes"],
                                [[k, v, "yes" if k in outliers.options.get("remove", []) else
                                  "no (report only)"] for k, v in flagged.items()])]
+    lines += _person_lines(s, outliers.options)
     removed = removed_pairs(facts)
     lines.append("")
     if removed is None:
@@ -246,6 +247,24 @@ def section_curation(facts: Facts, options: CardOptions, pictures: dict) -> str:
     lines += ["", _picture("outliers.png", "Outlier contact sheet: flagged pairs and reasons",
                            pictures, options)]
     return "\n".join(lines) + "\n"
+
+
+def _person_lines(summary: dict, options: dict) -> list[str]:
+    """What a person decided with `curate review` and which masks they corrected."""
+    lines = []
+    d = summary.get("decisions")
+    if d:
+        lines += ["", f"A person reviewed the flagged pairs (`curate review`, decisions "
+                  f"`{options.get('decisions', UNKNOWN)}`): {d['by_person']} decided, "
+                  f"{d['overrode_default']} of them overriding the checks' default "
+                  f"({d['kept_against_default']} kept that the checks would remove, "
+                  f"{d['removed_against_default']} removed that they would keep). The "
+                  "manifest's decision and decision_source columns say which."]
+    if summary.get("mask_fixes"):
+        lines += ["", f"{summary['mask_fixes']} masks were replaced by corrected ones from "
+                  f"`{options.get('mask_fixes', UNKNOWN)}` (manifest column mask_fix names "
+                  "each file)."]
+    return lines
 
 
 def section_splits(facts: Facts, options: CardOptions, pictures: dict) -> str:

@@ -1,0 +1,115 @@
+"""Corrected masks come back: replace pairs' masks with PNGs from a folder, checked like any
+input mask, and record which file replaced which mask (manifest column `mask_fix`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from curate.dataset import Dataset
+from curate.errors import InputError
+from curate.features import scan
+from curate.image_files import read_mask
+from curate.manifest import with_manifest
+from curate.pixels import LazyPixels
+
+# Scan columns that depend on the mask: recomputed for a replaced mask
+MASK_FEATURES = ("mask_sha1", "pair_sha1", "out_of_range", "mask_classes", "labelled_frac",
+                 "mask_boundary", "labelled_fill", "labelled_margin")
+
+
+def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
+    """A new dataset whose masks named in `folder` (<pair id>.png or <source stem>.png) are
+    the corrected ones; its manifest's mask columns are rescanned for them and `mask_fix`
+    names the file (empty for the others).
+
+    Each file is read like an input mask, relabelled by the label map the dataset was read
+    with, and must match its image's size and hold only labels 0..num_classes-1 (or the
+    ignore index). Raises InputError listing every file that does not, or names no pair.
+    """
+    fixes = _read_fixes(dataset, Path(folder))
+    dataset = with_manifest(dataset)
+    masks = _items(dataset.masks)
+    files = list(dataset.files) if dataset.files is not None else None
+    for i, (path, mask) in fixes.items():
+        masks[i] = mask
+        if files is not None and files[i] is not None:
+            files[i] = (files[i][0], None)  # the written mask is the new one, not a copy
+    if isinstance(dataset.masks, LazyPixels):
+        masks = LazyPixels(masks)
+    fixed = replace(dataset, masks=masks, files=files)
+    manifest = dataset.manifest.reset_index(drop=True)
+    manifest["mask_fix"] = ""
+    rows = sorted(fixes)
+    if rows:
+        fresh = scan(fixed.subset(rows))
+        for column in fresh.columns:
+            if column in manifest.columns and (column in MASK_FEATURES or
+                                               column.startswith(("px_", "mask_"))):
+                manifest.loc[rows, column] = fresh[column].to_numpy()
+        manifest.loc[rows, "mask_fix"] = [str(fixes[i][0]) for i in rows]
+    return replace(fixed, manifest=manifest)
+
+
+def _read_fixes(dataset: Dataset, folder: Path) -> dict[int, tuple[Path, np.ndarray]]:
+    """{pair position: (file, mask as labels)} for every PNG in `folder`."""
+    if not folder.is_dir():
+        raise InputError(f"--mask-fixes {folder} is not a folder; expected a folder of PNG "
+                         "masks named <pair id>.png or <source file stem>.png.")
+    by_name = {id_: i for i, id_ in enumerate(dataset.ids)}
+    for i, source in enumerate(dataset.sources):
+        by_name.setdefault(Path(str(source)).stem, i)
+    lut = _label_lut(dataset)
+    fixes, problems = {}, []
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if path.suffix.lower() != ".png" or path.stem not in by_name:
+            problems.append(f"{path.name}: " + ("not a PNG" if path.suffix.lower() != ".png"
+                                                else "names no pair (no such id or source)"))
+            continue
+        i = by_name[path.stem]
+        try:
+            mask = lut[read_mask(path)]
+        except InputError as exc:
+            problems.append(f"{path.name}: {exc}")
+            continue
+        problem = _mask_problem(dataset, i, mask)
+        if problem:
+            problems.append(f"{path.name}: {problem}")
+        elif i in fixes:
+            problems.append(f"{path.name}: pair {dataset.ids[i]} already fixed by "
+                            f"{fixes[i][0].name}")
+        else:
+            fixes[i] = (path, mask)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more"
+                                           if len(problems) > 5 else "")
+        raise InputError(f"{len(problems)} file(s) in {folder} cannot replace a mask: {shown}. "
+                         "Each must be a single-channel PNG named by a pair id (or its source "
+                         "file's stem), the size of that pair's image, holding labels 0.."
+                         f"{dataset.num_classes - 1}; nothing was written.")
+    return fixes
+
+
+def _mask_problem(dataset: Dataset, i: int, mask: np.ndarray) -> str:
+    shape = tuple(dataset.images[i].shape[:2])
+    if mask.shape != shape:
+        return f"size {mask.shape[1]}x{mask.shape[0]}, its image is {shape[1]}x{shape[0]}"
+    allowed = set(range(dataset.num_classes)) | {dataset.ignore_index}
+    bad = sorted(set(np.unique(mask).tolist()) - allowed)
+    return f"labels {bad[:5]} outside 0..{dataset.num_classes - 1}" if bad else ""
+
+
+def _label_lut(dataset: Dataset) -> np.ndarray:
+    """The label map the dataset was read with (its 'read' history entry) as a lookup."""
+    lut = np.arange(256, dtype=np.uint8)
+    for entry in dataset.history:
+        if entry.get("command") == "read":
+            for raw, label in (entry.get("options", {}).get("label_map") or {}).items():
+                lut[int(raw)] = int(label)
+    return lut
+
+
+def _items(pixels) -> list:
+    return list(pixels._items) if isinstance(pixels, LazyPixels) else list(pixels)

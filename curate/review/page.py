@@ -1,0 +1,53 @@
+"""Render the review page: one HTML file with the data, pictures, script and style inline."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+
+
+def render(found: dict) -> str:
+    """The page for what `curate.review.build.gather` found; works offline from file://."""
+    assets = resources.files("curate.review") / "assets"
+    script = (assets / "review.js").read_text(encoding="utf-8")
+    style = (assets / "review.css").read_text(encoding="utf-8")
+    # JSON inside <script>: "</" would end the element early, so it is escaped
+    data = json.dumps(found, separators=(",", ":")).replace("</", "<\\/")
+    title = html.escape(found["title"])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{style}</style></head>
+<body>
+<header id="bar">
+  <h1>{title}</h1>
+  <div id="counter" aria-live="polite"></div>
+  <div class="controls">
+    <label>check <select id="filter-check"><option value="">all</option></select></label>
+    <label>decision <select id="filter-decision">
+      <option value="">all</option><option value="open">not yet decided</option>
+      <option value="remove">remove</option><option value="keep">keep</option>
+      <option value="changed">changed from default</option></select></label>
+    <label><input type="checkbox" id="show-mask" checked> mask</label>
+    <label>opacity <input type="range" id="opacity" min="0" max="100" value="50"></label>
+    <label>size <input type="range" id="zoom" min="96" max="640" step="32"></label>
+    <button id="undo" title="u">undo</button>
+    <button id="export">export decisions.csv</button>
+    <a id="download" download="decisions.csv" hidden>decisions.csv</a>
+  </div>
+  <div id="legend"></div>
+  <details id="help"><summary>keys</summary>
+    j / &darr; / &rarr; next &nbsp; k / &uarr; / &larr; previous &nbsp; x remove &nbsp;
+    a keep &nbsp; u undo &nbsp; m mask on/off &nbsp; PageDown / PageUp page.
+    Decisions are saved in this browser (they survive a reload); export them and run
+    <code>curate outliers DATA --decisions decisions.csv -o OUT</code>.</details>
+</header>
+<section id="overview"><table id="checks"></table></section>
+<main id="list"></main>
+<nav id="pager"></nav>
+<script type="application/json" id="review-data">{data}</script>
+<script>{script}</script>
+</body></html>
+"""

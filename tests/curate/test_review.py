@@ -1,0 +1,207 @@
+"""`curate review` builds its page from planted defects; `--decisions` and `--mask-fixes`
+put a person's decisions and corrected masks back (the browser itself: test_review_browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.review.build import gather
+from planted import NUM_CLASSES, load_sample, planted_sample, write_npz
+
+runner = CliRunner()
+ALIENS = {f"alien_{k}" for k in range(6)}
+
+
+def output(result) -> str:
+    try:
+        return result.output + result.stderr
+    except ValueError:
+        return result.output
+
+
+def curate(*args) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, output(result)
+    return output(result)
+
+
+def refused(*args) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code != 0, output(result)
+    return " ".join(output(result).split())
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return planted_sample()
+
+
+@pytest.fixture(scope="module")
+def curated(planted, tmp_path_factory):
+    """(input npz, the folder `curate outliers` wrote from it)."""
+    root = tmp_path_factory.mktemp("review")
+    data = write_npz(root / "planted.npz", planted.pairs, planted.ids)
+    curate("outliers", data, "-o", root / "out", "--num-classes", NUM_CLASSES)
+    return data, root / "out"
+
+
+def kept_ids(folder: Path) -> set[str]:
+    return set(pd.read_csv(folder / "manifest.csv", dtype={"id": str})["id"])
+
+
+def test_page_shows_every_flagged_pair_with_its_group_and_neighbours(planted, curated,
+                                                                    tmp_path):
+    data, out = curated
+    found = gather(out)
+    table = pd.read_csv(out / "reports" / "outliers.csv", dtype={"id": str})
+    items = {i["id"]: i for i in found["items"]}
+    assert set(items) == set(table["id"])
+    assert planted.role["exact_source"] in items["exact_copy"]["group"]
+    assert planted.role["near_source"] in items["near_copy"]["group"]
+    assert items["exact_copy"]["default"] == "remove"      # removed: pictures from the input
+    assert items[planted.role["dark"]]["default"] == "keep"  # review only
+    odd = [i for i in found["items"] if "odd_image" in i["checks"]]
+    assert odd and all(len(i["like"]) == 3 for i in odd)
+    needed = {k for i in found["items"] for k in [i["id"], *i["group"], *i["like"]]}
+    assert needed <= set(found["pixels"])
+    assert all(u.startswith("data:image/png;base64,") for p in found["pixels"].values()
+               for u in p)
+    text = curate("review", out, "-o", tmp_path / "review.html")
+    page = (tmp_path / "review.html").read_text(encoding="utf-8")
+    assert "flagged pairs" in text and found["digest"] in page
+    assert re.search(r'<script type="application/json" id="review-data">', page)
+    assert "--force" in refused("review", out, "-o", tmp_path / "review.html")
+
+
+def test_review_names_the_fix_when_the_input_is_gone(planted, curated, tmp_path):
+    data, out = curated
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    meta = json.loads((copy / "dataset.json").read_text())
+    meta["history"][-1]["input"] = str(tmp_path / "moved.npz")
+    (copy / "dataset.json").write_text(json.dumps(meta))
+    assert "--data" in refused("review", copy)
+    before = sorted(p.name for p in copy.rglob("*"))
+    curate("review", copy, "--data", data)
+    assert (tmp_path / "out-review.html").is_file()          # beside the folder, not in it
+    assert sorted(p.name for p in copy.rglob("*")) == before
+    assert "input" in refused("review", copy, "-o", copy / "page.html", "--data", data)
+
+
+def test_decisions_override_the_default_either_way_and_the_card_counts_them(
+        planted, curated, tmp_path):
+    data, out = curated
+    blank, dark = planted.role["blank"], planted.role["dark"]  # removed / kept by default
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("id,decision,checks,note,time\n"
+                         f"{blank},keep,blank,the camera saw fog,2026-01-01T00:00:00Z\n"
+                         f"{dark},remove,dark,,2026-01-01T00:00:01Z\n"
+                         "alien_0,remove,shared_mask,,\n")          # the default already
+    curate("run", data, "-o", tmp_path / "run", "--num-classes", NUM_CLASSES,
+           "--decisions", decisions)
+    kept = kept_ids(tmp_path / "run")
+    assert kept == kept_ids(out) - {dark} | {blank}
+    manifest = pd.read_csv(tmp_path / "run" / "manifest.csv", dtype=str, keep_default_na=False)
+    row = manifest.set_index("id").loc[blank]
+    assert (row["decision"], row["decision_source"], row["decision_default"]) == (
+        "keep", "person", "remove")
+    assert row["decision_note"] == "the camera saw fog"
+    assert set(manifest.loc[manifest["decision_source"] == "person", "id"]) == {blank}
+    card = (tmp_path / "run" / "card.md").read_text(encoding="utf-8")
+    assert "3 decided, 2 of them overriding the checks' default" in " ".join(card.split())
+    removed = pd.read_csv(tmp_path / "run" / "reports" / "outliers.csv", dtype=str)
+    assert removed.set_index("id").loc[dark, "decision_source"] == "person"
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("id,decision\nnot_a_pair,keep\n", "not in this dataset"),
+    ("id,decision\nalien_0,maybe\n", "decision 'maybe'"),
+    ("id,decision\n,keep\n", "no id"),
+    ("id,decision\nalien_0,keep\nalien_0,remove\n", "both remove and keep"),
+    ("name,choice\nalien_0,keep\n", "lacks the column"),
+])
+def test_bad_decisions_are_refused_and_nothing_is_written(curated, tmp_path, rows, message):
+    data, _ = curated
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(rows)
+    for command in ("outliers", "run"):
+        out = tmp_path / command
+        text = refused(command, data, "-o", out, "--num-classes", NUM_CLASSES,
+                       "--decisions", decisions)
+        assert text.startswith("Error:") and message in text and "nothing was written" in text
+        assert not out.exists()
+
+
+def test_mask_fixes_replace_masks_and_are_recorded(planted, curated, tmp_path):
+    data, out = curated
+    unlabelled = planted.role["unlabelled"]   # its mask was zeroed: the fix restores it
+    pairs, ids = load_sample()
+    original = pairs[ids.index(unlabelled), 1]
+    fixes = tmp_path / "fixes"
+    fixes.mkdir()
+    Image.fromarray(original).save(fixes / f"{unlabelled}.png")
+    curate("outliers", data, "-o", tmp_path / "fixed", "--num-classes", NUM_CLASSES,
+           "--mask-fixes", fixes)
+    assert kept_ids(tmp_path / "fixed") == kept_ids(out) | {unlabelled}
+    written = np.asarray(Image.open(tmp_path / "fixed" / "masks" / f"{unlabelled}.png"))
+    assert (written == original).all()
+    manifest = pd.read_csv(tmp_path / "fixed" / "manifest.csv", dtype=str,
+                           keep_default_na=False).set_index("id")
+    assert manifest.loc[unlabelled, "mask_fix"] == str(fixes / f"{unlabelled}.png")
+    assert (manifest["mask_fix"] != "").sum() == 1
+    history = json.loads((tmp_path / "fixed" / "dataset.json").read_text())["history"]
+    assert history[-1]["summary"]["mask_fixes"] == 1
+
+
+@pytest.mark.parametrize("name, mask, message", [
+    ("alien_0.png", np.zeros((10, 10), np.uint8), "size 10x10"),
+    ("alien_0.png", np.full((64, 128), 9, np.uint8), "labels [9] outside"),
+    ("no_such_pair.png", np.zeros((64, 128), np.uint8), "names no pair"),
+])
+def test_bad_mask_fixes_are_refused(curated, tmp_path, name, mask, message):
+    data, _ = curated
+    fixes = tmp_path / "fixes"
+    fixes.mkdir()
+    Image.fromarray(mask).save(fixes / name)
+    text = refused("outliers", data, "-o", tmp_path / "o", "--num-classes", NUM_CLASSES,
+                   "--mask-fixes", fixes)
+    assert text.startswith("Error:") and message in text
+    assert not (tmp_path / "o").exists()
+
+
+def test_label_issue_shows_the_predicted_mask_or_says_it_is_missing(tmp_path):
+    pairs, ids = load_sample()
+    data = write_npz(tmp_path / "m40.npz", pairs[:40], ids[:40])
+    planted_id = ids[3]
+    run = tmp_path / "cv"
+    run.mkdir()
+    pd.DataFrame({"id": ids[:40], "row": range(40), "low_share": [0.02] * 40,
+                  "given_class": [""] * 40, "predicted_class": [""] * 40,
+                  "pair_share": [0.0] * 40, "pair_confidence": [0.0] * 40,
+                  "score": [0.05] * 40}).assign(
+        low_share=lambda t: np.where(t["id"] == planted_id, 0.4, 0.02),
+        score=lambda t: np.where(t["id"] == planted_id, 0.41, 0.05)).to_csv(
+        run / "label_quality.csv", index=False)
+    probs = np.zeros((40, NUM_CLASSES, 64, 128), np.float16)
+    probs[:, 2] = 1.0                                      # the model calls it all bedrock
+    np.save(run / "oof_probs.npy", probs)
+    curate("outliers", data, "-o", tmp_path / "out", "--num-classes", NUM_CLASSES,
+           "--label-quality", run / "label_quality.csv")
+    found = gather(tmp_path / "out")
+    issue = next(i for i in found["items"] if "label_issue" in i["checks"])
+    assert issue["id"] == planted_id and issue["predicted"]
+    assert found["predicted"][planted_id].startswith("data:image/png;base64,")
+    (run / "oof_probs.npy").unlink()
+    found = gather(tmp_path / "out")
+    assert not next(i for i in found["items"] if i["id"] == planted_id)["predicted"]
+    assert found["predicted"] == {}
