@@ -36,10 +36,10 @@ def calibrate(checkpoint: str | Path, data: str | Path, out: str | Path,
     options = options or LabelOptions()
     out = Path(out)
     check_exists(data)
+    guard_output(out, [data, checkpoint], force, what="bias file")
     if out.suffix != ".json":
         raise InputError(f"-o {out}: the biases are written as a .json file; give a name "
                          "ending in .json")
-    guard_output(out, [data, checkpoint], force, what="bias file")
     if raw_kind(data) is not None:
         split = None
     state = checkpoints.load_checkpoint(checkpoint)

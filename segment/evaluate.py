@@ -173,8 +173,14 @@ def evaluate_set(
     name = output_name(data, split)
     files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png",
                                     Path(out) / f"rare_errors_{name}.csv", Path(out) / f"rare_errors_{name}.png"]
+    if out is not None:
+        # The folder may hold the checkpoint (its default), never be or surround the data.
+        check_not_input(out, [data, class_bias], "scores folder")
     for f in files:
         check_not_input(f, [data, checkpoint, class_bias], "scores file")
+    if out is not None:
+        check_free(out, True, "folder")
+    for f in files:
         check_free(f, True)  # a folder of that name is refused even with --force
     if files and not force:
         check_earlier(files[0], data)
