@@ -101,13 +101,17 @@ def outliers(
     for `curate split`), dark, bright, low_information, odd_image (pictures unlike the rest).
     """
     from curate.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
-    from curate.writers import check_output, write_dataset, write_file_atomic
+    from curate.io.outputs import guard_output, write_bytes
+    from curate.writers import write_dataset
 
     with user_errors(), scan_cluster(workers, scheduler):
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
+        inputs = [data, label_quality, decisions, mask_fixes]
         if out is not None and not dry_run:
-            check_output(out, force, [data] + _given(label_quality, decisions, mask_fixes))
+            guard_output(out, inputs, force, "folder")
+        if sheet is not None:
+            guard_output(sheet, inputs, force, what="contact sheet")
         config = OutlierConfig.with_removal(
             remove, keep, near_duplicate_distance=near_duplicate_distance,
             min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
@@ -125,14 +129,13 @@ def outliers(
         if dry_run:
             if sheet is not None:
                 picture = outlier_sheet(found.dataset, config)
-                write_file_atomic(sheet, lambda p: p.write_bytes(picture), force=True)
+                write_bytes(sheet, picture)
                 console.print(f"Contact sheet: {sheet}")
             console.print("Dry run: nothing written.")
             return
         result = clean(found.dataset, config)  # draws the contact sheet
         if sheet is not None:
-            write_file_atomic(sheet, lambda p: p.write_bytes(result.reports["outliers.png"]),
-                              force=True)
+            write_bytes(sheet, result.reports["outliers.png"])
             console.print(f"Contact sheet: {sheet}")
         write_dataset(out, result.dataset, result.reports, force=force, files=stored)
         show_files(stored)
@@ -143,10 +146,6 @@ def outliers(
 
 
 app.command()(stats)
-
-
-def _given(*paths: Optional[Path]) -> list[Path]:
-    return [p for p in paths if p is not None]
 
 
 def with_fixes(dataset, mask_fixes: Optional[Path]):
@@ -218,7 +217,7 @@ def run_command(
     from curate.outliers import OutlierConfig
     from curate.run import PipelineConfig, run_pipeline, write_result
     from curate.split import SplitConfig, parse_ratios
-    from curate.writers import check_output
+    from curate.io.outputs import guard_output
 
     with user_errors(), scan_cluster(workers, scheduler):
         augment_config = None
@@ -235,7 +234,7 @@ def run_command(
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
             augment=augment_config)
-        check_output(out, force, [data] + _given(label_quality, decisions, mask_fixes))
+        guard_output(out, [data, label_quality, decisions, mask_fixes], force, "folder")
         dataset, stored = stored_files(with_fixes(
             load(data, num_classes, class_names, label_map, ignore_index), mask_fixes), files)
         result = run_pipeline(dataset, config)
@@ -290,7 +289,8 @@ def augment_command(
     mask. Needs a split (run `curate split` first) unless --allow-unsplit.
     """
     from curate.augment import AugmentConfig, augment
-    from curate.writers import check_output, write_dataset
+    from curate.io.outputs import guard_output
+    from curate.writers import write_dataset
 
     with user_errors(), scan_cluster(workers, scheduler):
         config = AugmentConfig(
@@ -298,7 +298,7 @@ def augment_command(
             image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
             recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
             allow_unsplit=allow_unsplit)
-        check_output(out, force, [data])
+        guard_output(out, [data], force, "folder")
         dataset, stored = stored_files(
             load(data, num_classes, class_names, label_map, ignore_index), files)
         result = augment(dataset, config)
@@ -354,13 +354,14 @@ def split_command(
     --max-group-size cuts large groups into blocks without leakage.
     """
     from curate.split import SplitConfig, parse_ratios, split_dataset
-    from curate.writers import check_output, write_dataset
+    from curate.io.outputs import guard_output
+    from curate.writers import write_dataset
 
     with user_errors(), scan_cluster(workers, scheduler):
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins, max_group_size=max_group_size)
-        check_output(out, force, [data])
+        guard_output(out, [data], force, "folder")
         dataset, stored = stored_files(
             load(data, num_classes, class_names, label_map, ignore_index), files)
         result = split_dataset(dataset, config)

@@ -10,7 +10,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from curate.cli_show import err_console, show_notes
-from curate.errors import CurateError
+from curate.errors import USER_ERRORS
 from curate.linking import FilesForm
 from curate.readers import ReadOptions, parse_label_map
 
@@ -80,7 +80,7 @@ def user_errors() -> Iterator[None]:
     """Turn library errors into 'Error: ...' on stderr and exit code 1."""
     try:
         yield
-    except CurateError as exc:
+    except USER_ERRORS as exc:
         err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
 

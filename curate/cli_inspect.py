@@ -12,7 +12,7 @@ from curate.cli_common import (
     ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NumClassesOpt, load, user_errors,
 )
 from curate.cli_show import console, print_leakage, print_stats
-from curate.errors import ConfigError, OutputExistsError
+from curate.errors import ConfigError
 
 
 def stats(
@@ -34,12 +34,14 @@ def stats(
     """Class distribution: pixel share, images containing each class, co-occurrence."""
     from curate.readers import read_manifest, read_meta
     from curate.stats import class_stats, stats_chart
-    from curate.writers import to_json, write_file_atomic, write_text_atomic
+    from curate.io.outputs import guard_output, write_bytes, write_text
+    from curate.writers import to_json
 
     with user_errors():
-        for path in (csv, json_path, png):
-            if path is not None and path.exists() and not force:
-                raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
+        per_image = None if csv is None else csv.with_name(csv.stem + "_per_image.csv")
+        for path in (csv, per_image, json_path, png):
+            if path is not None:
+                guard_output(path, [data], force)
         if (data / "dataset.json").is_file():
             # A curated folder's manifest already counts every class: no pixel to decode.
             manifest, names = read_manifest(data), read_meta(data)["class_names"]
@@ -54,16 +56,15 @@ def stats(
         result = class_stats(manifest, names)
         print_stats(result, f"{data}" + (f" [{split}]" if split else ""))
         if csv is not None:
-            write_text_atomic(csv, result.per_class.to_csv(index=False))
-            per_image = csv.with_name(csv.stem + "_per_image.csv")
-            write_text_atomic(per_image, result.per_image.to_csv(index=False))
+            write_text(csv, result.per_class.to_csv(index=False))
+            write_text(per_image, result.per_image.to_csv(index=False))
             console.print(f"Wrote {csv} and {per_image}")
         if json_path is not None:
-            write_text_atomic(json_path, to_json(result.to_dict()))
+            write_text(json_path, to_json(result.to_dict()))
             console.print(f"Wrote {json_path}")
         if png is not None:
             chart = stats_chart(result, f"Class distribution of {data.name}")
-            write_file_atomic(png, lambda p: p.write_bytes(chart))
+            write_bytes(png, chart)
             console.print(f"Wrote {png}")
 
 

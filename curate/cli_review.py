@@ -27,11 +27,11 @@ def review_command(
     decisions.csv, and apply it with `curate outliers DATA --decisions decisions.csv`."""
     from curate.cli_show import console
     from curate.review import write_review
-    from curate.writers import check_output
+    from curate.io.outputs import guard_output
 
     with user_errors():
         out = out or folder.parent / f"{folder.name}-review.html"
-        check_output(out, force, [folder] + ([data] if data else []))
+        guard_output(out, [folder, data], force, what="review page")
         found = write_review(folder, out, data=data, thumb_width=thumb_width)
     console.print(f"Wrote {out}: {found['flagged']} flagged pairs "
                   f"({found['removed']} removed by default), {found['size'] / 1e6:.1f} MB. "

@@ -1,5 +1,7 @@
 """Domain errors raised by the curate library; only the CLI turns them into exit codes."""
 
+from curate.io.outputs import OutputError
+
 
 class CurateError(Exception):
     """Base class for every error a user can cause (bad input, bad option, existing output)."""
@@ -9,8 +11,11 @@ class InputError(CurateError):
     """The dataset given as input cannot be read or is inconsistent."""
 
 
-class OutputExistsError(CurateError):
-    """The output path exists and --force was not given."""
+# The output guard's error lives in curate.io (segment shares it); its old name here stays.
+OutputExistsError = OutputError
+
+# What the command line turns into `Error: ...` and exit code 1.
+USER_ERRORS = (CurateError, OutputError)
 
 
 class ConfigError(CurateError):

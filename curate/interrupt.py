@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from curate import progress
 
 # Datasets go to a temporary sibling folder that is removed on any interruption
-# (writers.atomic_dir); single files go through a temporary file. The one exception: a Ctrl-C
+# (curate.io.outputs.atomic_dir); single files go through a temporary file. The one exception: a Ctrl-C
 # in the instant between two of the small files of `stats` or `card` keeps the earlier ones.
 MESSAGE = "Interrupted: nothing was written (outputs are only written at the end, atomically)."
 

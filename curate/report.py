@@ -211,9 +211,8 @@ def render_report(dataset_path: str | Path, title: str | None = None) -> str:
 def write_report(dataset_path: str | Path, out: str | Path, title: str | None = None,
                  force: bool = False) -> Path:
     """Write the report to `out` (outside the dataset folder); refuse to overwrite without force."""
-    from curate.writers import check_output, write_text_atomic
+    from curate.io.outputs import guard_output, write_text
 
-    out = Path(out)
-    check_output(out, force, [Path(dataset_path)])
-    write_text_atomic(out, render_report(dataset_path, title))
+    out = guard_output(out, [dataset_path], force, what="report")
+    write_text(out, render_report(dataset_path, title))
     return out

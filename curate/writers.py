@@ -1,22 +1,21 @@
-"""Write dataset folders and report files atomically; never overwrite without force."""
+"""Write dataset folders (atomically, through curate.io.outputs) and the bytes they hold."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
 from PIL import Image
 
 from curate.dataset import Dataset
-from curate.errors import OutputExistsError
+from curate.io.outputs import atomic_dir
 from curate.progress import step
 
 if TYPE_CHECKING:
@@ -24,69 +23,6 @@ if TYPE_CHECKING:
 
 # Columns every manifest starts with, in this order; the rest follow as the commands add them.
 LEADING_COLUMNS = ["id", "image", "mask", "source", "split", "origin"]
-
-
-def check_output(out: Path, force: bool, inputs: list[Path] = ()) -> None:
-    """Refuse an existing output without force, and an output that is, or holds, an input."""
-    out = Path(out).resolve()
-    for inp in inputs:
-        inp = Path(inp).resolve()
-        if out == inp or inp.is_relative_to(out) or out.is_relative_to(inp):
-            raise OutputExistsError(
-                f"The output {out} is, contains or lies inside the input {inp}; "
-                "choose an output path outside the input so that the input stays untouched."
-            )
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"{out} already exists. Choose another output path, or pass --force to replace it."
-        )
-
-
-@contextlib.contextmanager
-def atomic_dir(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces `out` in one rename.
-
-    On any error the temporary folder is removed and `out` is left as it was.
-    """
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"{out} already exists. Choose another output path, or pass --force to replace it."
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old.exists():
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
-
-
-def write_file_atomic(path: Path, write: Callable[[Path], None], force: bool = True) -> None:
-    """Call write(tmp_path), then rename tmp_path over `path`."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_text_atomic(path: Path, text: str, force: bool = True) -> None:
-    write_file_atomic(path, lambda p: p.write_text(text, encoding="utf-8"), force)
 
 
 def png_bytes(array: np.ndarray) -> bytes:

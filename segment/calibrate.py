@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from segment import atomic, checkpoints, inference
+from curate.io.outputs import guard_output, write_json
+from segment import checkpoints, inference
 from segment import device as devices_of
 from segment.class_bias import MAX_PIXELS, SEED, BiasFit, log_probs, sample_pixels, tune
 from segment.config import inference_batch_size
-from segment.errors import InputError, OutputExistsError
+from segment.errors import InputError
 from segment.file_stack import gather, size_groups
 from segment.evaluate import LabelOptions, _ignore, _labelled
-from segment.outputs import check_not_input
 from segment.sources import check_exists, raw_kind
 
 
@@ -36,12 +36,10 @@ def calibrate(checkpoint: str | Path, data: str | Path, out: str | Path,
     options = options or LabelOptions()
     out = Path(out)
     check_exists(data)
+    guard_output(out, [data, checkpoint], force, what="bias file")
     if out.suffix != ".json":
         raise InputError(f"-o {out}: the biases are written as a .json file; give a name "
                          "ending in .json")
-    check_not_input(out, [data, checkpoint], "bias file")
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} exists; pass --force to replace it")
     if raw_kind(data) is not None:
         split = None
     state = checkpoints.load_checkpoint(checkpoint)
@@ -54,7 +52,7 @@ def calibrate(checkpoint: str | Path, data: str | Path, out: str | Path,
     payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split or "all",
                "pairs": len(masks), **({"tta": "hflip"} if tta else {}),
                **fit.to_dict(state["class_names"])}
-    atomic.write_json(out, payload)
+    write_json(out, payload)
     return Calibration(fit, title, out, list(state["class_names"]), notes)
 
 

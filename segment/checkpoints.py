@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from segment.atomic import atomic_write
+from curate.io.outputs import write_file
 from segment.errors import InputError
 from segment.model import UNet, UNetSpec
 
@@ -17,7 +17,7 @@ CHECKPOINT_FORMAT = "segment-checkpoint"
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    atomic_write(path, lambda p: torch.save({"format": CHECKPOINT_FORMAT, **state}, p))
+    write_file(path, lambda p: torch.save({"format": CHECKPOINT_FORMAT, **state}, p))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from segment.config import ModelSpec, TrainConfig
-from segment.errors import SegmentError
+from segment.errors import USER_ERRORS, SegmentError
 from segment.interrupt import InterruptibleGroup
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -188,7 +188,7 @@ def train(
             oversample_factor=oversample_factor, copy_paste_class=copy_paste_class,
             copy_paste_prob=copy_paste_prob)
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"{result.stop_reason}; best val mean IoU {result.best_val_miou:.4f} "
                   f"at epoch {result.best_epoch} ({result.wall_seconds:.0f}s)", highlight=False)
@@ -201,7 +201,7 @@ def evaluate(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
     data: Annotated[Path, typer.Argument(help="Dataset folder, AN2DL .npz, or folder with images/ + masks/ paired by file stem.")],
     split: Annotated[Optional[Split], typer.Option(help="Split to score [default: test for a split dataset folder; the whole set for raw or unsplit inputs].")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for scores JSON and confusion PNG (default: the checkpoint's folder).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for scores_<split>.json (a set scored whole: scores_all_<input name>.json), confusion and rare-class files (default: the checkpoint's folder).")] = None,
     json_only: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of the table.")] = False,
     strict: Annotated[bool, typer.Option(help="Count predictions on unlabelled (ignore_index) pixels as false positives.")] = False,
     label_map: Annotated[Optional[str], typer.Option(help="Raw inputs: renumber mask values, RAW:LABEL,... (e.g. 0:1,1:2,2:3,3:4,255:0); values left out keep their number; 0/255 masks read as 0:0,255:1.")] = None,
@@ -211,6 +211,7 @@ def evaluate(
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     rare_class: Annotated[Optional[int], typer.Option("--class", help="Class of the rare-class error view (rare_errors_<split>.csv/.png) [default: the rarest class of the checkpoint's training split].")] = None,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace the files of an earlier evaluation of another input with the same name in --out (scores_test.json of another dataset).")] = False,
 ) -> None:
     """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
@@ -225,8 +226,8 @@ def evaluate(
         options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
         chosen = split.value if split else default_split(data)
         result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options, tta,
-                              rare_class, class_bias)
-    except SegmentError as exc:
+                              rare_class, class_bias, force)
+    except USER_ERRORS as exc:
         _fail(exc)
     for note in result.notes:
         err_console.print(f"Note: {note}", markup=False, highlight=False)
@@ -261,7 +262,7 @@ def calibrate(
         options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
         result = run_calibration(checkpoint, data, out, split.value, device.value, tta, force,
                                  options)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     for note in result.notes:
         err_console.print(f"Note: {note}", markup=False, highlight=False)
@@ -296,7 +297,7 @@ def predict(
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
                                 fmt.value, overlay.value, device.value, force, tta, class_bias)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
 
@@ -316,7 +317,7 @@ def report(
     out = out or run / "report.html"
     try:
         path = write_report(run, out, data, split.value if split else None, device.value, force)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)
 
@@ -346,7 +347,7 @@ def crossval(**values: Any) -> None:
         console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
                       f"on {folds - 1}/{folds} of the train split each", highlight=False)
         result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"label-quality score: {result.quality.attrs['score']}", highlight=False)
     top = result.quality.sort_values("score", ascending=False).head(5)

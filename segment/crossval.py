@@ -7,7 +7,7 @@ Cost: K trainings of (K-1)/K of the train split each.
 
 from __future__ import annotations
 
-import os
+import tempfile
 import shutil
 import time
 from dataclasses import dataclass, field, replace
@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from segment import atomic, checkpoints, device as devices
+from curate.io.outputs import guard_output, replace_folder, write_json, write_text
+from segment import checkpoints, device as devices
 from segment.config import TrainConfig, inference_batch_size
 from segment.data import DatasetInfo, load_dataset, load_split, split_rows, to_input
-from segment.errors import ConfigError, OutputExistsError
+from segment.errors import ConfigError
 from segment.file_stack import take_rows
 from segment.label_quality import LOW_PROBABILITY, quality_table
 from segment.run_state import NoHooks, TrainHooks, build_run, tell
@@ -87,17 +88,6 @@ def predict_probs(model: torch.nn.Module, images: np.ndarray, meta: dict, device
     return np.concatenate(parts)
 
 
-def _check_output(out: Path, data: Path, force: bool) -> None:
-    out_r, data_r = out.resolve(), data.resolve()
-    if out_r == data_r or out_r.is_relative_to(data_r) or data_r.is_relative_to(out_r):
-        raise OutputExistsError(
-            f"the output {out} is, contains or lies inside the dataset {data}; choose an output "
-            "folder outside it so that the dataset stays untouched"
-        )
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} already exists; choose another -o or pass --force to replace it")
-
-
 def _val_arrays(info: DatasetInfo, mode: str, held_images, held_masks):
     """The dataset's val split selects each fold's epoch; without one, the held-out fold does."""
     if "split" in info.manifest.columns and (info.manifest["split"] == "val").any():
@@ -117,7 +107,7 @@ def _train_fold(cfg: TrainConfig, info: DatasetInfo, images, masks, val, out: Pa
         torch.manual_seed(cfg.seed)
         run = build_run(cfg, _meta(cfg, info, images, masks), device,
                         steps_per_epoch(len(images), cfg.batch_size))
-        atomic.write_json(out / "config.json", cfg.to_dict())
+        write_json(out / "config.json", cfg.to_dict())
         data, run.draw_weights = training_data(cfg, info, images, masks, NoHooks())
         reason = _loop(run, out, data, val, hooks, started)
     result = _finish(run, out, val, reason, started)
@@ -133,7 +123,7 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")
     data, out = Path(config.data), Path(config.out)
-    _check_output(out, data, force)
+    guard_output(out, [data], force, "folder", what="crossval folder")
     info = load_dataset(data)
     rows = split_rows(info, "train").reset_index(drop=True)
     fold_of = assign_folds(rows, folds, config.seed)
@@ -141,18 +131,15 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
     hooks = hooks or NoHooks()
     config = choose_batch_size(config, images, hooks)
     mode = "L" if images.shape[1] == 1 else "RGB"
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)
     try:
         result = _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp,
                             hooks, on_fold)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        replace_folder(tmp, out)
     finally:
         torch.set_num_threads(threads)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -188,9 +175,9 @@ def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hook
                 "learn from (segment/label_quality.py)")
     table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names,
                           config.seed, images)
-    atomic.write_text(tmp / "label_quality.csv", table.to_csv(index=False))
+    write_text(tmp / "label_quality.csv", table.to_csv(index=False))
     wall = round(time.monotonic() - started, 2)
-    atomic.write_json(tmp / "crossval.json", {
+    write_json(tmp / "crossval.json", {
         "data": str(config.data), "folds": folds, "pairs": n, "probabilities": "oof_probs.npy",
         "probabilities_shape": [n, info.num_classes, h, w], "low_probability": LOW_PROBABILITY,
         "score": table.attrs["score"],

@@ -1,5 +1,7 @@
 """Domain errors raised by the segment library; only the CLI turns them into exit codes."""
 
+from curate.io.outputs import OutputError
+
 
 class SegmentError(Exception):
     """Base class for every error a user can cause (bad input, bad option, existing output)."""
@@ -9,8 +11,12 @@ class InputError(SegmentError):
     """The dataset, checkpoint or image folder given as input cannot be read or is inconsistent."""
 
 
-class OutputExistsError(SegmentError):
-    """The output directory exists and is not empty, and neither --force nor --resume was given."""
+# The output guard's error, shared with curate (curate.io is the one part of curate that
+# segment imports): an output that touches an input, or exists without --force.
+OutputExistsError = OutputError
+
+# What the command line turns into `Error: ...` and exit code 1.
+USER_ERRORS = (SegmentError, OutputError)
 
 
 class ConfigError(SegmentError):

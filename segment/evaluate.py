@@ -3,25 +3,28 @@ per-class table, JSON, confusion PNG."""
 
 from __future__ import annotations
 
+import json
+import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from segment import atomic, checkpoints
+from curate.io.outputs import OutputError, check_free, check_not_input, write_json
+from segment import checkpoints
 from segment.data import load_dataset, load_split, read_image, read_mask
 from segment.file_stack import FileStack
 from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
-from segment.outputs import check_not_input
 from segment.sources import apply_labels, check_exists, raw_kind, read_raw
 from segment.metrics import confusion_counts
 from segment.predict import predict_masks
 from segment.rare_errors import check_class, rarest_class, write_rare_errors
 
-WHOLE = "all"  # the name in scores_all.json / confusion_all.png for a set scored whole
+WHOLE = "all"  # scores_all_<input>.json / confusion_all_<input>.png: a set scored whole
 
 
 @dataclass
@@ -40,6 +43,32 @@ class Evaluation:
     name: str  # the file name part: test, val, train or all
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def output_name(data: str | Path, split: str | None) -> str:
+    """The name part of evaluate's files: the split, or for a set scored whole `all_` and the
+    input's name (scores_all_mars.json), so scoring a second set does not replace the first."""
+    if split is not None:
+        return split
+    stem = Path(data).resolve().stem if Path(data).is_file() else Path(data).resolve().name
+    return f"{WHOLE}_" + (re.sub(r"[^A-Za-z0-9._-]+", "_", stem) or "data")
+
+
+def check_earlier(scores: Path, data: str | Path) -> None:
+    """Refuse to replace an earlier evaluation's files that score another input: a rerun on the
+    same input replaces its own files, another set needs -o another folder or --force."""
+    if not scores.is_file():
+        return
+    try:
+        earlier = json.loads(scores.read_text()).get("data")
+    except (OSError, ValueError, AttributeError):
+        earlier = None
+    if earlier is not None and Path(earlier).resolve() == Path(data).resolve():
+        return
+    raise OutputError(
+        f"{scores} holds the scores of {earlier or 'another evaluation'}; scoring {data} "
+        "would replace them (and the confusion and rare-class files beside them): give -o "
+        "another folder, or pass --force to replace them")
 
 
 def default_split(data: str | Path) -> str | None:
@@ -126,12 +155,14 @@ def evaluate_set(
     tta: bool = False,
     rare_class: int | None = None,
     class_bias: str | Path | None = None,
+    force: bool = False,
 ) -> Evaluation:
     """Confusion counts over a split (or the whole set, split=None), then per-class scores.
 
     `data` is a dataset folder, an AN2DL .npz or an images/ + masks/ folder. With `out`,
-    writes scores_<split|all>.json and confusion_<split|all>.png there (never into, over or
-    around `data` or the checkpoint), and the rare-class error view: rare_errors_<name>.csv
+    writes scores_<name>.json and confusion_<name>.png there (see `output_name`; never into,
+    over or around `data` or the checkpoint; an earlier evaluation's files of the same name
+    that score another input only with `force`, see `check_earlier`), and the rare-class error view: rare_errors_<name>.csv
     (per image, false-positive and missed pixels of `rare_class`, default the rarest class of
     the checkpoint's training split) and rare_errors_<name>.png (the worst images).
     `tta` adds the mirrored image's prediction; `class_bias` applies a `segment calibrate`
@@ -139,11 +170,20 @@ def evaluate_set(
     """
     options = options or LabelOptions()
     check_exists(data)
-    name = split or WHOLE
+    name = output_name(data, split)
     files = [] if out is None else [Path(out) / f"scores_{name}.json", Path(out) / f"confusion_{name}.png",
                                     Path(out) / f"rare_errors_{name}.csv", Path(out) / f"rare_errors_{name}.png"]
+    if out is not None:
+        # The folder may hold the checkpoint (its default), never be or surround the data.
+        check_not_input(out, [data, class_bias], "scores folder")
     for f in files:
-        check_not_input(f, [data, checkpoint], "scores file")
+        check_not_input(f, [data, checkpoint, class_bias], "scores file")
+    if out is not None:
+        check_free(out, True, "folder")
+    for f in files:
+        check_free(f, True)  # a folder of that name is refused even with --force
+    if files and not force:
+        check_earlier(files[0], data)
     state = checkpoints.load_checkpoint(checkpoint)
     if options.num_classes is not None and options.num_classes != state["num_classes"]:
         raise InputError(f"--num-classes {options.num_classes} differs from the checkpoint's "
@@ -161,14 +201,14 @@ def evaluate_set(
     if files:
         from segment import plots
 
-        payload = {"checkpoint": str(checkpoint), "data": str(data), "split": name,
+        payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split or WHOLE,
                    "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,
                    **({"tta": "hflip"} if tta else {}),
                    **({"class_bias": str(class_bias), "bias": [round(float(b), 2) for b in bias]}
                       if bias is not None else {}),
                    "rare_class": rare_class, "rare_class_name": state["class_names"][rare_class],
                    **scores.to_dict()}
-        atomic.write_json(files[0], payload)
+        write_json(files[0], payload)
         plots.confusion_matrix(conf, state["class_names"], files[1])
         files[3].unlink(missing_ok=True)  # an old sheet must not outlive a run without errors
         write_rare_errors(files[2], files[3], [str(i) for i in ids], images, masks, preds,

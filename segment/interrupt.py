@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 # What each command leaves behind when interrupted; every file is written atomically
-# (atomic.atomic_write), so none is ever half-written.
+# (curate.io.outputs.write_file), so none is ever half-written.
 MESSAGES = {
     "train": "Interrupted: the run folder keeps the checkpoints of the epochs that finished "
              "(last.pt, best.pt, if any); continue with `segment train DATA -o RUN --resume`.",

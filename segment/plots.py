@@ -14,13 +14,13 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from segment.palette import hatch_ignore, palette  # noqa: E402
-from segment.atomic import atomic_write  # noqa: E402
+from curate.io.outputs import write_file  # noqa: E402
 
 # Class colours come from segment.palette, a copy of curate's: one colour per class everywhere.
 
 
 def _save(fig, path: Path) -> None:
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
+    write_file(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
     plt.close(fig)
 
 
@@ -70,7 +70,7 @@ def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45,
 
 
 def save_rgb(array: np.ndarray, path: Path) -> None:
-    atomic_write(path, lambda p: Image.fromarray(array).save(p, format="PNG"))
+    write_file(path, lambda p: Image.fromarray(array).save(p, format="PNG"))
 
 
 def contact_sheet(tiles: list[np.ndarray], path: Path, columns: int = 6, gap: int = 2) -> None:

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from segment import atomic, checkpoints, device as devices, inference
+from curate.io.outputs import atomic_dir, guard_output, write_file
+from segment import checkpoints, device as devices, inference
 from segment.config import inference_batch_size
 from segment.data import load_dataset, read_image, split_rows
 from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.file_stack import gather, size_groups
-from segment.outputs import atomic_dir, check_free, check_not_input
 from segment.sources import check_exists, raw_kind, read_raw
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -92,7 +92,7 @@ def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None 
     files = []
     for pid, img, mask in zip(ids, images, masks):
         path = out / "masks" / f"{pid}.png"
-        atomic.atomic_write(path, lambda p, m=mask: Image.fromarray(m).save(p, format="PNG"))
+        write_file(path, lambda p, m=mask: Image.fromarray(m).save(p, format="PNG"))
         files.append(path)
         if overlay == "each":
             files.append(out / "overlays" / f"{pid}.png")
@@ -132,8 +132,8 @@ def predict(
         raise InputError(f"format must be one of {FORMATS} and overlay one of {OVERLAYS}")
     out = Path(out)
     check_exists(source)
-    check_not_input(out, [source, checkpoint], "output folder")
-    check_free(out, force)  # before the model runs, not after
+    guard_output(out, [source, checkpoint, class_bias], force, "folder",
+                 what="output folder")  # before the model runs, not after
     state = checkpoints.load_checkpoint(checkpoint)
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     bias = None if class_bias is None else read_bias(class_bias, state["class_names"])

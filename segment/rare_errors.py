@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from segment import atomic, plots
+from curate.io.outputs import write_text
+from segment import plots
 from segment.errors import InputError
 from segment.file_stack import size_groups
 
@@ -101,7 +102,7 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
                       ignore_index: int | None) -> pd.DataFrame:
     """Write the per-image table (CSV) and, if any image has errors, the overlay sheet (PNG)."""
     table = error_table(ids, masks, preds, class_index, ignore_index)
-    atomic.write_text(csv_path, table.to_csv(index=False))
+    write_text(csv_path, table.to_csv(index=False))
     row_of = {ids[i]: i for i in size_groups(images)[0]}  # one tile size per sheet: image 0's
     rows = sheet_rows(table[table["id"].isin(row_of)], images, masks, preds, row_of, class_index,
                       ignore_index)

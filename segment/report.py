@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segment import __version__, atomic, checkpoints, plots
+from curate.io.outputs import guard_output, write_file
+from segment import __version__, checkpoints, plots
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
-from segment.errors import ConfigError, InputError, OutputExistsError
+from segment.errors import ConfigError, InputError
 from segment.html_page import esc, figure, numbers, page, paragraph, table
-from segment.outputs import check_not_input
 from segment.palette import palette
 from segment.predict import predict_masks
 
@@ -384,16 +384,24 @@ def render_report(run: str | Path, data: str | Path | None = None, split: str | 
     return page(title or f"Training run {name} (segment {__version__})", sections)
 
 
-def check_report_path(out: Path, force: bool, data: str | Path | None) -> None:
-    """The report may go inside the run folder (an output), never inside the input dataset."""
+def run_inputs(run: str | Path) -> list[Path]:
+    """The files of a run folder the report reads: every file but the HTML reports, so a
+    report may go into the run folder (an output) but never over its checkpoints or logs."""
+    root = Path(run)
+    if not root.is_dir():
+        return [root]
+    return [f for f in sorted(root.iterdir()) if f.suffix.lower() not in REPORT_SUFFIXES]
+
+
+def check_report_path(out: Path, force: bool, data: str | Path | None,
+                      run: str | Path | None = None) -> None:
+    """The report may go inside the run folder (an output), never over, into or around an
+    input: the dataset or the run's own files."""
+    guard_output(out, [data, *(run_inputs(run) if run is not None else [])], force,
+                 what="report")
     if out.suffix.lower() not in REPORT_SUFFIXES:
         raise ConfigError(f"report path {out} must end in .html or .htm (so it can never "
                           "replace a checkpoint or log); e.g. RUN/report.html")
-    if out.is_dir():
-        raise OutputExistsError(f"report path {out} is a folder; give a file name, e.g. {out / 'report.html'}")
-    check_not_input(out, [data], "report")  # e.g. into the run folder instead
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} exists; pass --force to overwrite it")
 
 
 def _write_readable(path: Path, text: str) -> None:
@@ -405,7 +413,7 @@ def write_report(run: str | Path, out: str | Path, data: str | Path | None = Non
                  split: str | None = None, device: str = "cpu", force: bool = False) -> Path:
     """Render the report and write it atomically to `out`; refuse to overwrite without force."""
     out = Path(out)
-    check_report_path(out, force, data)
+    check_report_path(out, force, data, run)
     text = render_report(run, data, split, device)
-    atomic.atomic_write(out, lambda p: _write_readable(p, text))
+    write_file(out, lambda p: _write_readable(p, text))
     return out

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from curate.io.outputs import check_free, check_not_input, set_aside, write_json, write_text
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.copy_paste import copy_paste
 from segment.data import PairDataset, class_counts, load_dataset, load_split, normalization, to_input
@@ -21,9 +22,8 @@ from segment.file_stack import take_rows
 from segment.losses import class_weights
 from segment.metrics import ClassScores, class_scores
 from segment.model import UNetSpec, count_parameters
-from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
-from segment import atomic, checkpoints, distributed, device as devices
+from segment import checkpoints, distributed, device as devices
 from segment.inference import split_confusion
 from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)
     EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore, tell,
@@ -48,13 +48,11 @@ def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
         if not (out / "last.pt").is_file():
             raise InputError(f"cannot resume: {out / 'last.pt'} does not exist")
         return
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"output {out} is a file; give a folder for the run")
-    if out.exists() and any(out.iterdir()) and not force:
+    if out.is_dir() and any(out.iterdir()) and not force:
         raise OutputExistsError(
-            f"output folder {out} exists and is not empty; pass --force to overwrite "
-            "or --resume to continue the run in it"
-        )
+            f"the output folder {out} exists and is not empty; choose another -o, pass --force "
+            "to replace it, or --resume to continue the run in it")
+    check_free(out, force, "folder")  # the rest of the rule: a file is not a run folder
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -173,7 +171,7 @@ def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buf, fieldnames=list(history[0]))
     writer.writeheader()
     writer.writerows(history)
-    atomic.write_text(out / "metrics.csv", buf.getvalue())
+    write_text(out / "metrics.csv", buf.getvalue())
 
 
 def _step_scheduler(run: TrainingRun, value: float) -> None:
@@ -192,7 +190,7 @@ def _finish(run: TrainingRun, out: Path, val, reason: str, started: float) -> Tr
     run.model.load_state_dict(best["model"])
     conf = split_confusion(run.model, *val, run.meta, run.device, run.cfg.channels_last)
     scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
-    atomic.write_json(out / "val_scores.json", {"epoch": best["epoch"], **scores.to_dict()})
+    write_json(out / "val_scores.json", {"epoch": best["epoch"], **scores.to_dict()})
     plots.learning_curve(run.history, out / "learning_curve.png")
     plots.confusion_matrix(conf, run.meta["class_names"], out / "confusion_val.png")
     return TrainResult(
@@ -380,7 +378,7 @@ def training_data(config: TrainConfig, info, images, masks,
 
 def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:
     extra = {"processes": distributed.world_size()} if distributed.active() else {}
-    atomic.write_json(out / "config.json",
+    write_json(out / "config.json",
                        {**config.to_dict(), "parameters": count_parameters(run.model), **extra})
 
 

@@ -29,24 +29,26 @@ def write_card(dataset_path: str | Path, card_path: str | Path, jsonld_path: str
     Outputs must lie outside the dataset folder (inputs stay untouched) and existing ones
     are replaced only with `force`.
     """
-    from curate.writers import atomic_dir, check_output, to_json, write_text_atomic
+    from curate.io.outputs import atomic_dir, guard_output, write_text
+    from curate.writers import to_json
 
     card_path = Path(card_path)
     options = replace(options or CardOptions(), files_dir=f"{card_path.stem}_files")
     files_dir = card_path.parent / options.files_dir
     outputs = [card_path, files_dir] + ([Path(jsonld_path)] if jsonld_path else [])
     for out in outputs:
-        check_output(out, force, [Path(dataset_path)])
+        guard_output(out, [dataset_path], force, "folder" if out == files_dir else "file",
+                     what="card's picture folder" if out == files_dir else "card")
     facts = collect(dataset_path)
     pictures = card_pictures(facts)
     markdown = render_markdown(facts, options, pictures)
     jsonld = render_jsonld(facts, options)
-    with atomic_dir(files_dir, force=True) as tmp:
+    with atomic_dir(files_dir, force) as tmp:
         for name, content in pictures.items():
             (tmp / name).write_bytes(content)
-    write_text_atomic(card_path, markdown)
+    write_text(card_path, markdown)
     if jsonld_path:
-        write_text_atomic(Path(jsonld_path), to_json(jsonld))
+        write_text(jsonld_path, to_json(jsonld))
     return outputs
 
 

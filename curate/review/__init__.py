@@ -16,11 +16,11 @@ def write_review(folder: str | Path, out: str | Path, data: str | Path | None = 
     {'flagged', 'removed', 'size'} (size of the page in bytes)."""
     from curate.review.build import gather
     from curate.review.page import render
-    from curate.writers import write_text_atomic
+    from curate.io.outputs import write_text
 
     found = gather(folder, data, thumb_width)
     html = render(found)
-    write_text_atomic(Path(out), html)
+    write_text(Path(out), html)
     return {"flagged": len(found["items"]),
             "removed": sum(i["default"] == "remove" for i in found["items"]),
             "size": len(html.encode("utf-8"))}

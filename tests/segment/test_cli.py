@@ -27,7 +27,7 @@ def run_dir(small_dataset, tmp_path_factory):
 def test_train_refuses_existing_output(small_dataset, run_dir):
     result = runner.invoke(app, ["train", str(small_dataset), "-o", str(run_dir)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: output folder") and "--force" in result.stderr
+    assert result.stderr.startswith("Error: the output folder") and "--force" in result.stderr
 
 
 def test_train_rejects_bad_loss_with_choices(small_dataset, tmp_path):

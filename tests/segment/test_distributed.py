@@ -141,7 +141,7 @@ def test_an_error_is_printed_once_and_the_run_is_untouched(resumed_run, mars_spl
     before = file_bytes(run)
     result = torchrun(["train", str(mars_split), "-o", str(run), *TINY], run, tmp_path / "probe")
     assert result.returncode != 0
-    assert result.stderr.count("Error: output folder") == 1, result.stderr
+    assert result.stderr.count("Error: the output folder") == 1, result.stderr
     assert "--force" in result.stderr
     assert file_bytes(run) == before
 

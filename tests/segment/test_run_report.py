@@ -92,8 +92,10 @@ def test_write_refuses_overwrite_non_html_and_the_dataset(trained, tmp_path):
     with pytest.raises(OutputExistsError, match="--force"):
         write_report(run, out)
     assert write_report(run, out, force=True) == out
-    with pytest.raises(ConfigError, match=r"\.html"):
+    with pytest.raises(OutputExistsError, match="is the input"):
         write_report(run, run / "best.pt", force=True)      # never clobbers a checkpoint
+    with pytest.raises(ConfigError, match=r"\.html"):
+        write_report(run, tmp_path / "r.txt")
     with pytest.raises(OutputExistsError, match="lies inside the input"):
         write_report(run, data / "report.html", data)
     assert not list(tmp_path.glob(".*.tmp"))                  # atomic: no temp left behind

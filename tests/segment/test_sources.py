@@ -44,8 +44,9 @@ def test_evaluate_npz_and_raw_folder_score_the_whole_set_alike(tiny_run, mars_pa
     b = runner.invoke(app, ["evaluate", ckpt, str(raw), "-o", str(tmp_path / "b"),
                             "--label-map", "0:1,1:2,2:3,3:4,255:0"])
     assert b.exit_code == 0, b.output
-    assert _scores(tmp_path / "a" / "scores_all.json") == _scores(tmp_path / "b" / "scores_all.json")
-    assert (tmp_path / "b" / "confusion_all.png").is_file()
+    # A set scored whole is named after the input, so a second set never replaces the first.
+    assert _scores(tmp_path / "a" / "scores_all_held_out.json") == _scores(tmp_path / "b" / "scores_all_raw.json")
+    assert (tmp_path / "b" / "confusion_all_raw.png").is_file()
 
 
 def test_evaluate_raw_labels_need_a_map_and_refuse_a_merging_one(tiny_run, mars_pairs, tmp_path):
@@ -85,7 +86,7 @@ def test_evaluate_jpeg_folder_with_0_255_masks(binary_run, tmp_path):
                                  "--ignore-index", "-1"])
     assert result.exit_code == 0, result.output
     assert "read as 0:0,255:1" in result.stderr and "whole set, 8 pairs" in result.output
-    scores = json.loads((tmp_path / "o" / "scores_all.json").read_text())
+    scores = json.loads((tmp_path / "o" / "scores_all_isbi_like.json").read_text())
     assert scores["scored_classes"] == ["bg", "membrane"]  # --ignore-index -1: both count
 
 
