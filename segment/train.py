@@ -155,11 +155,17 @@ def _save_epoch(run: TrainingRun, out: Path, state: dict[str, Any]) -> None:
     checkpoints.save_checkpoint(out / "last.pt", state)
 
 
+def monitored(scores: ClassScores) -> float:
+    """The epoch's val mean IoU as recorded (metrics.csv, the epoch line) and as early stopping
+    judges it: one rounding, so "val mIoU 0.5633" never meets "improved to 0.5632"."""
+    return round(float(scores.mean_iou), 6)
+
+
 def _epoch_row(run: TrainingRun, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
     row = {
         "epoch": epoch,
         "train_loss": round(train_loss, 6),
-        "val_mean_iou": round(scores.mean_iou, 6),
+        "val_mean_iou": monitored(scores),
         "lr": run.optimizer.param_groups[0]["lr"],
         "seconds": round(seconds, 2),
     }
@@ -208,7 +214,8 @@ def _loop(run: TrainingRun, out: Path, train_data: PairDataset, val, hooks: Trai
         train_loss = _train_epoch(run, train_data, epoch, hooks)
         conf = _val_confusion(run, val)
         scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
-        stop, reason = run.stopper.step(scores.mean_iou, epoch)
+        # The stopper's note and the epoch line print the same (rounded) number.
+        stop, reason = run.stopper.step(monitored(scores), epoch)
         _step_scheduler(run, scores.mean_iou)
         row = _epoch_row(run, epoch, train_loss, scores, time.monotonic() - t0)
         run.history.append(row)
