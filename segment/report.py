@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from segment import __version__, atomic, checkpoints, plots
-from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
+from segment.data import SPLITS, load_dataset, read_image, read_mask, split_command, split_rows
 from segment.errors import ConfigError, InputError, OutputExistsError
 from segment.html_page import esc, figure, numbers, page, paragraph, table
 from segment.outputs import check_not_input
@@ -324,8 +324,8 @@ def _pick_split(info, split: str | None) -> str:
     for name in ("test", "val"):
         if name in present:
             return name
-    raise InputError(f"{info.root} has no test or val rows to predict; pass --split or run "
-                     f"`curate split {info.root}` first")
+    raise InputError(f"{info.root} has no test or val rows to predict; pass --split or "
+                     f"{split_command(info.root)}")
 
 
 def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = None,

@@ -15,7 +15,8 @@ import torch
 
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.copy_paste import copy_paste
-from segment.data import PairDataset, class_counts, load_dataset, load_split, normalization, to_input
+from segment.data import (PairDataset, class_counts, load_dataset, load_split, normalization,
+                          split_rows, to_input)
 from segment.errors import InputError, OutputExistsError
 from segment.file_stack import take_rows
 from segment.losses import class_weights
@@ -259,6 +260,7 @@ def train(
     _start_processes(config)
     if not distributed.is_main():
         hooks = NoHooks()  # rank 0 alone reports
+    made = not out.exists()
     distributed.on_main(lambda: prepare_run_dir(out, force, resume))
     state = None
     if resume:  # rank 0 reads last.pt and hands it to the others (no shared disk needed)
@@ -272,8 +274,19 @@ def train(
             result = _train(config, state, out, hooks)
         distributed.finish()
         return result
+    except BaseException:
+        if made and distributed.is_main():
+            _remove_if_empty(out)  # a run that wrote nothing leaves no folder behind
+        raise
     finally:
         torch.set_num_threads(threads)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # refuses a folder that holds anything
+    except OSError:
+        pass
 
 
 def _start_processes(config: TrainConfig) -> None:
@@ -283,7 +296,8 @@ def _start_processes(config: TrainConfig) -> None:
 
 
 def check_training_data(data: str | Path) -> None:
-    """Training needs a curated, split dataset folder; say how to get one from a raw input."""
+    """Training needs a curated dataset folder with train and val rows; say how to get one
+    from a raw input or an unsplit folder (before the run folder is made)."""
     kind = raw_kind(data)
     if kind is not None:
         raise InputError(
@@ -292,6 +306,9 @@ def check_training_data(data: str | Path) -> None:
             f"`curate run {data} -o DATASET` to clean and augment too), then "
             "`segment train DATASET`"
         )
+    info = load_dataset(data)
+    for split in ("train", "val"):  # raises with the command that splits the folder
+        split_rows(info, split)
 
 
 def steps_per_epoch(pairs: int, batch: int) -> int:
