@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,7 +261,8 @@ def train(
     _start_processes(config)
     if not distributed.is_main():
         hooks = NoHooks()  # rank 0 alone reports
-    made = not out.exists()
+    existed = out.is_dir()
+    fresh = not out.exists() or (existed and not any(out.iterdir()))
     distributed.on_main(lambda: prepare_run_dir(out, force, resume))
     state = None
     if resume:  # rank 0 reads last.pt and hands it to the others (no shared disk needed)
@@ -275,18 +277,16 @@ def train(
         distributed.finish()
         return result
     except BaseException:
-        if made and distributed.is_main():
-            _remove_if_empty(out)  # a run that wrote nothing leaves no folder behind
+        if fresh and distributed.is_main() and not (out / "last.pt").exists():
+            # Stopped (error, Ctrl-C) before the first checkpoint: what this call wrote in a
+            # new or empty folder is nothing to resume, so the folder goes back to how it was
+            # and the same command runs again as it is.
+            shutil.rmtree(out, ignore_errors=True)
+            if existed:
+                out.mkdir()
         raise
     finally:
         torch.set_num_threads(threads)
-
-
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()  # refuses a folder that holds anything
-    except OSError:
-        pass
 
 
 def _start_processes(config: TrainConfig) -> None:
