@@ -25,7 +25,7 @@ from segment.metrics import ClassScores, class_scores
 from segment.model import UNetSpec, count_parameters
 from segment.outputs import check_not_input, set_aside
 from segment.sources import raw_kind
-from segment import atomic, checkpoints, distributed, device as devices
+from segment import atomic, checkpoints, distributed, device as devices, precision
 from segment.inference import split_confusion
 from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)
     EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore, tell,
@@ -77,47 +77,49 @@ def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict
     }
 
 
-def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int,
-                  weights: np.ndarray) -> torch.utils.data.DataLoader:
+def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int, weights: np.ndarray,
+                  pin: bool) -> torch.utils.data.DataLoader:
     """--oversample-class: this rank's draws of a (seed, epoch) weighted order."""
     order = epoch_order(weights, cfg.seed, epoch, distributed.world_size(), distributed.rank())
     view = Drawn(data, order)
     return torch.utils.data.DataLoader(view, batch_size=cfg.batch_size, shuffle=False,
-                                       num_workers=cfg.workers, drop_last=len(view) > cfg.batch_size)
+                                       num_workers=cfg.workers, pin_memory=pin,
+                                       drop_last=len(view) > cfg.batch_size)
 
 
 def _loader(data: PairDataset, cfg: TrainConfig, epoch: int,
-            weights: np.ndarray | None = None) -> torch.utils.data.DataLoader:
+            weights: np.ndarray | None = None, pin: bool = False) -> torch.utils.data.DataLoader:
+    """This epoch's batches; `pin`: page-locked batches for an accelerator (precision.pin_memory)."""
     data.epoch = epoch
     if weights is not None:
-        return _drawn_loader(data, cfg, epoch, weights)
+        return _drawn_loader(data, cfg, epoch, weights, pin)
     sampler = distributed.sampler(data, cfg.seed, epoch)
     if sampler is not None:  # several processes: this rank's share of the (seed, epoch) order
         return torch.utils.data.DataLoader(
             data, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
-            drop_last=len(sampler) > cfg.batch_size,
+            pin_memory=pin, drop_last=len(sampler) > cfg.batch_size,
         )
     # The shuffle order is a function of (seed, epoch), so a resumed run sees the same batches.
     generator = torch.Generator().manual_seed(cfg.seed * 10_007 + epoch)
     return torch.utils.data.DataLoader(
         data, batch_size=cfg.batch_size, shuffle=True, generator=generator,
-        num_workers=cfg.workers, drop_last=len(data) > cfg.batch_size,
+        num_workers=cfg.workers, pin_memory=pin, drop_last=len(data) > cfg.batch_size,
     )
 
 
 def _train_epoch(run: TrainingRun, data: PairDataset, epoch: int, hooks: TrainHooks) -> float:
-    loader = _loader(data, run.cfg, epoch, run.draw_weights)
+    loader = _loader(data, run.cfg, epoch, run.draw_weights, precision.pin_memory(run.device))
     hooks.on_epoch_start(epoch, run.cfg.epochs, len(loader))
     run.step_model.train()
-    use_amp = run.cfg.amp and run.device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    use_amp = precision.uses_amp(run.device, run.cfg.amp)
+    scaler = precision.grad_scaler(run.device, use_amp)
     total, n = 0.0, 0
     for images, masks in loader:
         x = to_input(images.to(run.device, non_blocking=True), run.meta["normalization"])
         if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = masks.to(run.device, non_blocking=True).long()
-        with torch.autocast(run.device.type, enabled=use_amp):
+        with precision.autocast(run.device, use_amp):
             loss = run.loss_fn(run.step_model(x), y)
         run.optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
