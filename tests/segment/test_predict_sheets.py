@@ -84,3 +84,26 @@ def test_predict_sheet_has_a_legend_and_a_caption_per_tile(tiny_run, small_datas
     for c in range(tiles):
         x = 8 + c * (w + 8)
         assert _ink_rows(sheet[top + h: top + h + 40, x:x + w]) >= 8, c
+
+
+@pytest.mark.parametrize("k", [2, 5, 12, 32])
+def test_confusion_matrix_shares_and_names_never_collide(k):
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(k)
+    conf = rng.integers(0, 50, (k, k)) + 400 * np.eye(k, dtype=int)
+    fig = plots.confusion_figure(conf, [f"a long class name {c}" for c in range(k)])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    for group in (ax.texts, ax.get_xticklabels(), ax.get_yticklabels()):
+        b = np.array([t.get_window_extent(renderer).extents for t in group if t.get_text()])
+        # (n, n) overlaps of the boxes (x0, y0, x1, y1), more than a pixel both ways
+        wide = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
+        high = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
+        overlap = (wide > 1) & (high > 1)
+        np.fill_diagonal(overlap, False)
+        assert not overlap.any(), len(b)
+    width = fig.get_size_inches()[0] * fig.dpi
+    plt.close(fig)
+    assert width <= 2000                               # 32 classes no longer 4,400 px wide
