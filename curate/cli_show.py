@@ -58,11 +58,11 @@ def print_stats(result, title: str) -> None:
         table.add_row(str(row[0]), row.name, f"{row.pixel_share_pct:.2f}", str(row.images),
                       f"{row.image_share_pct:.2f}")
     console.print(table)
-    cooccurrence, co_note = shown_cooccurrence(result)
+    cooccurrence, co_note = shown_cooccurrence(result, width=console.width)
     co = Table(title="Co-occurrence (images containing both classes)")
-    co.add_column("")
-    for name in cooccurrence.columns:
-        co.add_column(name, justify="right")
+    co.add_column("", no_wrap=True)
+    for name in cooccurrence.columns:  # class ids; the rows say which class each id is
+        co.add_column(name, justify="right", no_wrap=True)
     for name, row in cooccurrence.iterrows():
         co.add_row(name, *(str(int(v)) for v in row))
     console.print(co)

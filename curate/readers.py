@@ -204,7 +204,8 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
 def _gray_if_equal_channels(images: Sequence, gray_rgb: int | None
                             ) -> tuple[Sequence, str | None]:
     """Gray pictures stored as RGB (R = G = B in every pixel of every image, as some JPEG
-    writers do) become (H, W): written as mode-L PNGs they take about 1/3 of the bytes.
+    writers do) become (H, W): encoded as mode-L PNGs they take about 1/3 of the bytes (a
+    linked output keeps the RGB files; readers take one channel where `channels` is 1).
 
     All or nothing (`gray_rgb` is None unless every RGB image is gray): one true colour image
     keeps every image as it is, so that a dataset never mixes channel counts because a few of
@@ -213,8 +214,10 @@ def _gray_if_equal_channels(images: Sequence, gray_rgb: int | None
     if gray_rgb is None:
         return images, None
     gray = map_pixels(images, first_channel, lambda shape: shape[:2])
+    # Read before --files is decided, so the note says what each form then stores.
     return gray, (f"{gray_rgb} RGB images have R = G = B in every pixel: read as grayscale "
-                  "(one channel, written as mode-L PNGs).")
+                  "(one channel). Encoded outputs store them as one-channel PNGs; --files "
+                  "link keeps the RGB source files, read back as one channel.")
 
 
 def _equal_channel_count(images: list[np.ndarray]) -> int | None:

@@ -73,25 +73,47 @@ def shown_classes(stats: ClassStats, limit: int = 32) -> tuple[pd.DataFrame, str
                    "left out; --csv and --json hold every class).")
 
 
-def shown_cooccurrence(stats: ClassStats, limit: int = 12) -> tuple[pd.DataFrame, str | None]:
-    """The co-occurrence matrix to print: classes present only, and at most `limit` of them
-    (those in the most images), so that a table with many classes stays readable."""
+NAME_WIDTH = 18  # row labels longer than this end in "…" (the class table shows full names)
+
+
+def shown_cooccurrence(stats: ClassStats, limit: int = 12,
+                       width: int = 80) -> tuple[pd.DataFrame, str | None]:
+    """The co-occurrence matrix to print in a `width`-column terminal: class ids as column
+    headers and "id name" as row labels, the classes present only, and no more of them (those
+    in the most images) than `limit` and the width allow, so no header is ever cut."""
     per_class = stats.per_class
-    if len(per_class) <= limit:
-        return stats.cooccurrence, None
-    keep = per_class[per_class["images"] > 0]
-    note = f"Co-occurrence shown for the {len(keep)} classes present."
-    if len(keep) > limit:
-        keep = keep.nlargest(limit, "images", keep="first").sort_values("class")
-        note = (f"Co-occurrence shown for the {limit} classes in the most images, of "
-                f"{int((per_class['images'] > 0).sum())} present (--json holds them all).")
+    present = per_class[per_class["images"] > 0]
+    keep = per_class if len(per_class) <= limit else present
+    labels = {int(k): _row_label(int(k), n) for k, n in zip(per_class["class"], per_class["name"])}
+    fits = _columns_that_fit(keep, labels, stats.cooccurrence, width)
+    notes = []
+    if len(keep) > min(limit, fits):
+        keep = keep.nlargest(min(limit, fits), "images", keep="first").sort_values("class")
+        wider = "a wider terminal shows more; " if fits < limit else ""
+        notes.append(f"Co-occurrence shown for the {len(keep)} classes in the most images, of "
+                     f"{len(present)} present ({wider}--json holds them all).")
+    elif len(keep) < len(per_class):
+        notes.append(f"Co-occurrence shown for the {len(keep)} classes present.")
     idx = keep["class"].to_numpy()
-    shown = stats.cooccurrence.iloc[idx, idx]
-    # Class numbers as column headers keep a wide matrix inside the terminal.
-    shown = pd.DataFrame(shown.to_numpy(), columns=[str(k) for k in idx],
-                         index=[name if name == f"class {k}" else f"{k} {name}"
-                                for k, name in zip(idx, shown.index)])
-    return shown, note
+    # Class ids as column headers keep a wide matrix inside the terminal.
+    shown = pd.DataFrame(stats.cooccurrence.iloc[idx, idx].to_numpy(),
+                         columns=[str(k) for k in idx], index=[labels[int(k)] for k in idx])
+    return shown, (" ".join(notes) or None)
+
+
+def _row_label(k: int, name: str) -> str:
+    label = name if name == f"class {k}" else f"{k} {name}"
+    return label if len(label) <= NAME_WIDTH else label[:NAME_WIDTH - 1] + "…"
+
+
+def _columns_that_fit(keep: pd.DataFrame, labels: dict[int, str], co: pd.DataFrame,
+                      width: int) -> int:
+    """How many class columns a rich table (1 space of padding each side, one border
+    character per column) holds in `width` characters beside its row labels."""
+    idx = keep["class"].to_numpy()
+    label = max((len(labels[int(k)]) for k in idx), default=1)
+    cell = max([len(str(int(k))) for k in idx] + [len(str(int(co.to_numpy().max(initial=0))))])
+    return max(1, (width - 1 - (label + 3)) // (cell + 3))
 
 
 def stats_chart(stats: ClassStats, title: str) -> bytes:

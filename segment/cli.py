@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -190,6 +191,11 @@ def train(
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except USER_ERRORS as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        from segment.interrupt import train_message
+
+        print(f"\n{train_message(out)}", file=sys.stderr)  # resume only once last.pt exists
+        raise typer.Exit(code=130) from None
     console.print(f"{result.stop_reason}; best val mean IoU {result.best_val_miou:.4f} "
                   f"at epoch {result.best_epoch} ({result.wall_seconds:.0f}s)", highlight=False)
     console.print(f"Wrote {result.run_dir}: best.pt, last.pt, metrics.csv, learning_curve.png, "

@@ -75,6 +75,17 @@ def load_dataset(root: str | Path) -> DatasetInfo:
     return DatasetInfo(root, num_classes, names, ignore, manifest)
 
 
+def split_command(root: str | Path) -> str:
+    """How to split `root`, as a command that works when pasted: `curate split` needs -o, and
+    writes a new folder beside the input (the input is never modified)."""
+    import shlex
+
+    root = Path(root)
+    target = root.with_name(root.name + "-split")
+    return (f"split it first with `curate split {shlex.quote(str(root))} -o "
+            f"{shlex.quote(str(target))}` and use {shlex.quote(str(target))}")
+
+
 def split_rows(info: DatasetInfo, split: str) -> pd.DataFrame:
     """The manifest rows of one split, or an error that says how to make the split."""
     if split not in SPLITS:
@@ -82,7 +93,7 @@ def split_rows(info: DatasetInfo, split: str) -> pd.DataFrame:
     if "split" not in info.manifest.columns or not (info.manifest["split"] != "").any():
         raise InputError(
             f"{info.root} is not split yet (manifest.csv has no split values); "
-            f"run `curate split {info.root}` first"
+            f"{split_command(info.root)}"
         )
     rows = info.manifest[info.manifest["split"] == split]
     if rows.empty:

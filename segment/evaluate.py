@@ -212,7 +212,7 @@ def evaluate_set(
         plots.confusion_matrix(conf, state["class_names"], files[1])
         files[3].unlink(missing_ok=True)  # an old sheet must not outlive a run without errors
         write_rare_errors(files[2], files[3], [str(i) for i in ids], images, masks, preds,
-                          rare_class, ignore)
+                          rare_class, ignore, state["class_names"])
         files = [f for f in files if f.is_file()]
     return Evaluation(scores, title, name, files, notes)
 

@@ -12,6 +12,7 @@ from segment.class_bias import log_probs
 from segment.config import inference_batch_size
 from segment.data import to_input
 from segment.metrics import confusion_counts
+from segment import precision
 
 
 @torch.no_grad()
@@ -49,7 +50,7 @@ def outputs(model, images, norm, device, batch_size=64, channels_last=False,
         x = to_input(part, norm)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, enabled=device.type == "cuda"):
+        with precision.autocast(device, precision.uses_amp(device, True)):
             logits = model(x)
             if tta:  # (B, C, H, W): average the softmax of x and of x mirrored along W
                 mirrored = model(x.flip(-1)).flip(-1)

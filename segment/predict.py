@@ -100,13 +100,21 @@ def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None 
     return files
 
 
-def _write_sheet(out: Path, images, masks, ignore: int | None = None) -> Path:
+def _write_sheet(out: Path, ids, images, masks, class_names: list[str],
+                 ignore: int | None = None) -> Path:
+    """contact_sheet.png: the first SHEET_LIMIT predictions over their images (those of the
+    first image's size), captioned with their ids, under a class legend."""
     from segment import plots
 
-    pairs = list(zip(images, masks))[:SHEET_LIMIT]
-    shape = pairs[0][0].shape
-    tiles = [plots.overlay(img, m, ignore_index=ignore) for img, m in pairs if img.shape == shape]
-    plots.contact_sheet(tiles, out / "contact_sheet.png")
+    shape = images[0].shape
+    chosen = [i for i in range(len(images)) if images[i].shape == shape][:SHEET_LIMIT]
+    tiles = [plots.overlay(images[i], masks[i], ignore_index=ignore) for i in chosen]
+    other = len(images) - len([i for i in range(len(images)) if images[i].shape == shape])
+    title = (f"Predicted masks over the images: {len(chosen)} of {len(images)}"
+             + (f" ({other} of another size left out)" if other else "")
+             + "; masks/ holds every one")
+    plots.captioned_sheet(tiles, [str(ids[i]) for i in chosen], out / "contact_sheet.png",
+                          title, class_names, ignore)
     return out / "contact_sheet.png"
 
 
@@ -149,5 +157,6 @@ def predict(
         else:
             files = _write_pngs(tmp, ids, images, masks, overlay, state.get("ignore_index"))
         if overlay == "sheet":
-            files.append(_write_sheet(tmp, images, masks, state.get("ignore_index")))
+            files.append(_write_sheet(tmp, ids, images, masks, state["class_names"],
+                                      state.get("ignore_index")))
     return PredictResult(out, len(masks), [out / f.relative_to(tmp) for f in files])

@@ -71,10 +71,9 @@ def error_overlay(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, class_
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
-    """The tile with a 14-px white strip above it holding `text`."""
-    strip = Image.new("RGB", (tile.shape[1], 14), "white")
-    ImageDraw.Draw(strip).text((2, 1), text, fill=(0, 0, 0))
-    return np.concatenate([np.asarray(strip), tile], 0)
+    """The row with a strip above it holding `text`, in a font sized to the row's width
+    (a 9-px caption on a 1,932-px sheet could not be read)."""
+    return np.concatenate([plots.text_strip(text, tile.shape[1]), tile], 0)
 
 
 def sheet_rows(table: pd.DataFrame, images, masks, preds, row_of: dict[str, int], class_index: int,
@@ -99,8 +98,10 @@ def sheet_rows(table: pd.DataFrame, images, masks, preds, row_of: dict[str, int]
 
 def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: list[np.ndarray],
                       masks: list[np.ndarray], preds: list[np.ndarray], class_index: int,
-                      ignore_index: int | None) -> pd.DataFrame:
-    """Write the per-image table (CSV) and, if any image has errors, the overlay sheet (PNG)."""
+                      ignore_index: int | None,
+                      class_names: list[str] | None = None) -> pd.DataFrame:
+    """Write the per-image table (CSV) and, if any image has errors, the overlay sheet (PNG)
+    (with a legend of `class_names`' colours for the two mask columns, when given)."""
     table = error_table(ids, masks, preds, class_index, ignore_index)
     write_text(csv_path, table.to_csv(index=False))
     row_of = {ids[i]: i for i in size_groups(images)[0]}  # one tile size per sheet: image 0's
@@ -109,6 +110,8 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
     if rows:
         gap = np.full((6, rows[0].shape[1], 3), 255, np.uint8)
         parts = [_legend(rows[0].shape[1], class_index)]
+        if class_names:
+            parts.append(plots.legend_strip(class_names, rows[0].shape[1], ignore_index))
         for row in rows:
             parts += [gap, row]
         plots.save_rgb(np.concatenate(parts, 0), png_path)
@@ -116,14 +119,16 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
 
 
 def _legend(width: int, class_index: int) -> np.ndarray:
-    """A 32-px strip naming the columns and the error colours."""
-    strip = Image.new("RGB", (width, 32), "white")
+    """A strip naming the columns and the error colours, in a font sized to the sheet."""
+    size = plots.font_size(width)
+    strip = Image.new("RGB", (width, round(size * 3.2)), "white")
     draw = ImageDraw.Draw(strip)
-    draw.text((2, 2), f"class {class_index}: image | given mask | predicted mask | errors of "
-                      "the class on labelled pixels:", fill=(0, 0, 0))
-    x = 2
+    font = plots.caption_font(size)
+    draw.text((4, 2), f"class {class_index}: image | given mask | predicted mask | errors of "
+                      "the class on labelled pixels:", fill=(0, 0, 0), font=font)
+    x, y = 4, round(size * 1.7)
     for colour, name in ((HIT, "hit"), (FALSE_POSITIVE, "false positive"), (MISSED, "missed")):
-        draw.rectangle((x, 18, x + 10, 28), fill=colour)
-        draw.text((x + 14, 18), name, fill=(0, 0, 0))
-        x += 14 + int(draw.textlength(name)) + 16
+        draw.rectangle((x, y, x + size, y + size), fill=colour)
+        draw.text((x + size + 6, y), name, fill=(0, 0, 0), font=font)
+        x += size + 6 + int(draw.textlength(name, font=font)) + 2 * size
     return np.asarray(strip)

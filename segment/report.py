@@ -19,7 +19,7 @@ import pandas as pd
 
 from curate.io.outputs import guard_output, write_file
 from segment import __version__, checkpoints, plots
-from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
+from segment.data import SPLITS, load_dataset, read_image, read_mask, split_command, split_rows
 from segment.errors import ConfigError, InputError
 from segment.html_page import esc, figure, numbers, page, paragraph, table
 from segment.palette import palette
@@ -324,8 +324,8 @@ def _pick_split(info, split: str | None) -> str:
     for name in ("test", "val"):
         if name in present:
             return name
-    raise InputError(f"{info.root} has no test or val rows to predict; pass --split or run "
-                     f"`curate split {info.root}` first")
+    raise InputError(f"{info.root} has no test or val rows to predict; pass --split or "
+                     f"{split_command(info.root)}")
 
 
 def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = None,

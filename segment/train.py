@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +17,15 @@ import torch
 from curate.io.outputs import check_free, check_not_input, set_aside, write_json, write_text
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.copy_paste import copy_paste
-from segment.data import PairDataset, class_counts, load_dataset, load_split, normalization, to_input
+from segment.data import (PairDataset, class_counts, load_dataset, load_split, normalization,
+                          split_rows, to_input)
 from segment.errors import InputError, OutputExistsError
 from segment.file_stack import take_rows
 from segment.losses import class_weights
 from segment.metrics import ClassScores, class_scores
 from segment.model import UNetSpec, count_parameters
 from segment.sources import raw_kind
-from segment import checkpoints, distributed, device as devices
+from segment import checkpoints, distributed, device as devices, precision
 from segment.inference import split_confusion
 from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)
     EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore, tell,
@@ -73,47 +75,49 @@ def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict
     }
 
 
-def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int,
-                  weights: np.ndarray) -> torch.utils.data.DataLoader:
+def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int, weights: np.ndarray,
+                  pin: bool) -> torch.utils.data.DataLoader:
     """--oversample-class: this rank's draws of a (seed, epoch) weighted order."""
     order = epoch_order(weights, cfg.seed, epoch, distributed.world_size(), distributed.rank())
     view = Drawn(data, order)
     return torch.utils.data.DataLoader(view, batch_size=cfg.batch_size, shuffle=False,
-                                       num_workers=cfg.workers, drop_last=len(view) > cfg.batch_size)
+                                       num_workers=cfg.workers, pin_memory=pin,
+                                       drop_last=len(view) > cfg.batch_size)
 
 
 def _loader(data: PairDataset, cfg: TrainConfig, epoch: int,
-            weights: np.ndarray | None = None) -> torch.utils.data.DataLoader:
+            weights: np.ndarray | None = None, pin: bool = False) -> torch.utils.data.DataLoader:
+    """This epoch's batches; `pin`: page-locked batches for an accelerator (precision.pin_memory)."""
     data.epoch = epoch
     if weights is not None:
-        return _drawn_loader(data, cfg, epoch, weights)
+        return _drawn_loader(data, cfg, epoch, weights, pin)
     sampler = distributed.sampler(data, cfg.seed, epoch)
     if sampler is not None:  # several processes: this rank's share of the (seed, epoch) order
         return torch.utils.data.DataLoader(
             data, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
-            drop_last=len(sampler) > cfg.batch_size,
+            pin_memory=pin, drop_last=len(sampler) > cfg.batch_size,
         )
     # The shuffle order is a function of (seed, epoch), so a resumed run sees the same batches.
     generator = torch.Generator().manual_seed(cfg.seed * 10_007 + epoch)
     return torch.utils.data.DataLoader(
         data, batch_size=cfg.batch_size, shuffle=True, generator=generator,
-        num_workers=cfg.workers, drop_last=len(data) > cfg.batch_size,
+        num_workers=cfg.workers, pin_memory=pin, drop_last=len(data) > cfg.batch_size,
     )
 
 
 def _train_epoch(run: TrainingRun, data: PairDataset, epoch: int, hooks: TrainHooks) -> float:
-    loader = _loader(data, run.cfg, epoch, run.draw_weights)
+    loader = _loader(data, run.cfg, epoch, run.draw_weights, precision.pin_memory(run.device))
     hooks.on_epoch_start(epoch, run.cfg.epochs, len(loader))
     run.step_model.train()
-    use_amp = run.cfg.amp and run.device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    use_amp = precision.uses_amp(run.device, run.cfg.amp)
+    scaler = precision.grad_scaler(run.device, use_amp)
     total, n = 0.0, 0
     for images, masks in loader:
         x = to_input(images.to(run.device, non_blocking=True), run.meta["normalization"])
         if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = masks.to(run.device, non_blocking=True).long()
-        with torch.autocast(run.device.type, enabled=use_amp):
+        with precision.autocast(run.device, use_amp):
             loss = run.loss_fn(run.step_model(x), y)
         run.optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -153,11 +157,17 @@ def _save_epoch(run: TrainingRun, out: Path, state: dict[str, Any]) -> None:
     checkpoints.save_checkpoint(out / "last.pt", state)
 
 
+def monitored(scores: ClassScores) -> float:
+    """The epoch's val mean IoU as recorded (metrics.csv, the epoch line) and as early stopping
+    judges it: one rounding, so "val mIoU 0.5633" never meets "improved to 0.5632"."""
+    return round(float(scores.mean_iou), 6)
+
+
 def _epoch_row(run: TrainingRun, epoch: int, train_loss: float, scores: ClassScores, seconds: float) -> dict:
     row = {
         "epoch": epoch,
         "train_loss": round(train_loss, 6),
-        "val_mean_iou": round(scores.mean_iou, 6),
+        "val_mean_iou": monitored(scores),
         "lr": run.optimizer.param_groups[0]["lr"],
         "seconds": round(seconds, 2),
     }
@@ -206,7 +216,8 @@ def _loop(run: TrainingRun, out: Path, train_data: PairDataset, val, hooks: Trai
         train_loss = _train_epoch(run, train_data, epoch, hooks)
         conf = _val_confusion(run, val)
         scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
-        stop, reason = run.stopper.step(scores.mean_iou, epoch)
+        # The stopper's note and the epoch line print the same (rounded) number.
+        stop, reason = run.stopper.step(monitored(scores), epoch)
         _step_scheduler(run, scores.mean_iou)
         row = _epoch_row(run, epoch, train_loss, scores, time.monotonic() - t0)
         run.history.append(row)
@@ -250,6 +261,8 @@ def train(
     _start_processes(config)
     if not distributed.is_main():
         hooks = NoHooks()  # rank 0 alone reports
+    existed = out.is_dir()
+    fresh = not out.exists() or (existed and not any(out.iterdir()))
     distributed.on_main(lambda: prepare_run_dir(out, force, resume))
     state = None
     if resume:  # rank 0 reads last.pt and hands it to the others (no shared disk needed)
@@ -263,6 +276,15 @@ def train(
             result = _train(config, state, out, hooks)
         distributed.finish()
         return result
+    except BaseException:
+        if fresh and distributed.is_main() and not (out / "last.pt").exists():
+            # Stopped (error, Ctrl-C) before the first checkpoint: what this call wrote in a
+            # new or empty folder is nothing to resume, so the folder goes back to how it was
+            # and the same command runs again as it is.
+            shutil.rmtree(out, ignore_errors=True)
+            if existed:
+                out.mkdir()
+        raise
     finally:
         torch.set_num_threads(threads)
 
@@ -274,7 +296,8 @@ def _start_processes(config: TrainConfig) -> None:
 
 
 def check_training_data(data: str | Path) -> None:
-    """Training needs a curated, split dataset folder; say how to get one from a raw input."""
+    """Training needs a curated dataset folder with train and val rows; say how to get one
+    from a raw input or an unsplit folder (before the run folder is made)."""
     kind = raw_kind(data)
     if kind is not None:
         raise InputError(
@@ -283,6 +306,9 @@ def check_training_data(data: str | Path) -> None:
             f"`curate run {data} -o DATASET` to clean and augment too), then "
             "`segment train DATASET`"
         )
+    info = load_dataset(data)
+    for split in ("train", "val"):  # raises with the command that splits the folder
+        split_rows(info, split)
 
 
 def steps_per_epoch(pairs: int, batch: int) -> int:

@@ -151,6 +151,23 @@ def test_gray_pictures_stored_as_rgb_are_linked_and_read_back_gray(tmp_path):
     assert images.shape[1] == 1                          # one channel, as scanned
 
 
+def test_the_gray_note_says_what_each_files_form_stores(tmp_path):
+    # Issue 21: with --files link the note said "written as mode-L PNGs" over linked RGB JPEGs.
+    src = make_folder(tmp_path / "src", n=12, gray_rgb=True)
+    for form in ("link", "encode"):
+        out = tmp_path / form
+        said = " ".join(curate_cli("split", src, "-o", out, "--num-classes", "4",
+                                   "--files", form).output.split())
+        assert "read as grayscale" in said and "written as mode-L" not in said
+        stored = Image.open(out / manifest(out)["image"][0])
+        if form == "link":
+            assert "--files link keeps the RGB source files" in said
+            assert (stored.format, stored.mode) == ("JPEG", "RGB")
+        else:
+            assert "Encoded outputs store them as one-channel PNGs" in said
+            assert (stored.format, stored.mode) == ("PNG", "L")
+
+
 def test_npz_input_has_nothing_to_link(tmp_path):
     images = np.random.default_rng(0).integers(0, 255, (20, 16, 16), dtype=np.uint8)
     masks = np.ones((20, 16, 16), np.uint8)

@@ -117,3 +117,39 @@ def test_resume_without_epochs_keeps_the_saved_run_length(small_dataset, tmp_pat
 
 def test_run_outputs_are_readable_by_others(run_dir):
     assert (run_dir / "best.pt").stat().st_mode & 0o044 == 0o044
+
+
+def test_train_on_unsplit_folder_suggests_a_pasteable_split_and_leaves_no_run(
+        mars_pairs, dataset_writer, tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    from curate.cli import app as curate_app
+
+    images, masks = mars_pairs
+    data = dataset_writer(tmp_path / "unsplit data", images[:12], masks[:12], [""] * 12)
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(data), "-o", str(run), "--epochs", "1"])
+    assert result.exit_code == 1 and "not split yet" in result.stderr
+    assert not run.exists()                                     # no empty run folder left
+    # The suggested command, pasted as it is, splits the folder; the suggested folder trains.
+    suggested = re.search(r"`curate split ([^`]+)`", " ".join(result.stderr.split())).group(1)
+    pasted = runner.invoke(curate_app, ["split", *shlex.split(suggested)])
+    assert pasted.exit_code == 0, pasted.output
+    assert (tmp_path / "unsplit data-split" / "manifest.csv").is_file()
+    assert "unsplit data-split" in " ".join(result.stderr.split())
+
+
+def test_failed_training_leaves_no_empty_run_folder(small_dataset, tmp_path, monkeypatch):
+    import importlib
+
+    train_module = importlib.import_module("segment.train")  # segment.train is also a function
+
+    def broken(*args, **kwargs):
+        raise train_module.InputError("a planted read error")
+
+    monkeypatch.setattr(train_module, "load_split", broken)
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(run), "--epochs", "1"])
+    assert result.exit_code == 1 and "planted" in result.stderr
+    assert not run.exists()

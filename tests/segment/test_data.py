@@ -37,7 +37,7 @@ def test_not_a_dataset_folder(tmp_path):
 
 def test_unsplit_dataset_says_run_curate_split(make):
     root = make(splits=[""] * 6)
-    with pytest.raises(InputError, match="run `curate split"):
+    with pytest.raises(InputError, match=r"`curate split \S+ -o \S+-split`"):
         load_split(load_dataset(root), "train")
 
 

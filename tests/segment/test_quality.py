@@ -93,9 +93,16 @@ def test_evaluate_writes_rare_errors_that_match_predict_masks(run, rock_data, tm
     assert list(table["error_pixels"]) == sorted(table["error_pixels"], reverse=True)
     worst = int((table["error_pixels"] > 0).sum())
     with Image.open(tmp_path / "rare_errors_test.png") as sheet:
-        # a 32-px legend, then min(8, images with errors) rows of 4 panels, each 2x the
-        # 64x128 image, with 14-px labels and 6-px gaps.
-        assert sheet.size == (4 * 256 + 3 * 4, 32 + min(8, worst) * (6 + 14 + 128))
+        # the error legend and the class legend, then min(8, images with errors) rows of 4
+        # panels, each 2x the 64x128 image, with captions sized to the sheet and 6-px gaps.
+        from segment import plots
+        from segment.rare_errors import _legend
+
+        width = 4 * 256 + 3 * 4
+        head = _legend(width, 4).shape[0] + plots.legend_strip(
+            ["background", "soil", "bedrock", "sand", "big rock"], width, 0).shape[0]
+        caption = plots.text_strip("x", width).shape[0]
+        assert sheet.size == (width, head + min(8, worst) * (6 + caption + 128))
 
 
 def test_evaluate_class_option_and_its_refusal(run, rock_data, tmp_path):

@@ -105,3 +105,25 @@ def test_worker_processes_do_not_change_the_result(small_dataset, tmp_path, tiny
     b = load_checkpoint(tmp_path / "w1" / "last.pt")["model"]
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+
+
+def test_epoch_line_and_stopper_note_print_the_same_number(small_dataset, tmp_path, tiny):
+    from types import SimpleNamespace
+
+    from segment.train import monitored
+
+    # 0.56324999999 prints as 0.5632 raw but 0.5633 once rounded to 6 places (issue 21).
+    value = monitored(SimpleNamespace(mean_iou=0.56324999999))
+    _, reason = EarlyStopping(patience=3).step(value, 1)
+    assert f"{value:.4f}" in reason and reason == "improved to 0.5633"
+
+    rows = []
+
+    class Hooks:
+        def on_epoch_start(self, *a): ...
+        def on_step(self, loss): ...
+        def on_epoch_end(self, row): rows.append(row)
+
+    train(TrainConfig.from_dict({"data": str(small_dataset), "out": str(tmp_path / "r"), **tiny}),
+          Hooks())
+    assert rows[0]["note"] == f"improved to {rows[0]['val_mean_iou']:.4f}"
