@@ -42,8 +42,8 @@ def test_curate_run_then_segment_train_evaluate_predict(tmp_path):
 
     run = tmp_path / "run"
     result = runner.invoke(segment_app, [
-        "train", str(data), "-o", str(run), "--epochs", "1", "--base-width", "4",
-        "--batch-size", "16", "--threads", "1", "--no-compile"])
+        "train", str(data), "-o", str(run), "--epochs", "1", "--set", "base_width=4",
+        "--batch-size", "16", "--set", "threads=1", "--set", "compile=false"])
     assert result.exit_code == 0, result.output
     assert (run / "best.pt").is_file() and (run / "last.pt").is_file()
 
