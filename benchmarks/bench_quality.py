@@ -133,7 +133,7 @@ def main() -> None:
                         help="also score with per-class biases tuned on val (segment calibrate)")
     parser.add_argument("--parallel", action="store_true",
                         help="train every seed at once, one process each (give each "
-                             "--threads accordingly)")
+                             "--set threads=N accordingly)")
     args = parser.parse_args(own)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
