@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli_common import (
-    ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NumClassesOpt, load, user_errors,
+    ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NearDistanceOpt, NumClassesOpt, load,
+    refuse_read_options, user_errors,
 )
 from curate.cli_show import console, print_leakage, print_stats
 from curate.errors import ConfigError, OutputExistsError
@@ -40,6 +41,7 @@ def stats(
         for path in (csv, json_path, png):
             if path is not None and path.exists() and not force:
                 raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
+        refuse_read_options(data, num_classes, class_names, label_map, ignore_index)
         if (data / "dataset.json").is_file():
             # A curated folder's manifest already counts every class: no pixel to decode.
             manifest, names = read_manifest(data), read_meta(data)["class_names"]
@@ -69,9 +71,7 @@ def stats(
 
 def check_leakage_command(
     data: DataArg,
-    distance: Annotated[int, typer.Option(
-        min=0, max=20, help="Largest pHash distance (of 64 bits) counted as a near "
-        "duplicate.")] = 6,
+    distance: NearDistanceOpt = 6,
     split_file: Annotated[Optional[Path], typer.Option(
         help="CSV with id,split columns: the split to check, instead of the manifest's.")
     ] = None,

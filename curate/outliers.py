@@ -12,6 +12,7 @@ from curate.dataset import Dataset
 from curate.features import scan
 from curate.errors import ConfigError, InputError
 from curate.manifest import build_manifest
+from curate.neighbours import MAX_DISTANCE
 from curate.plots import class_legend, contact_sheet, pair_tile
 from curate.step import StepResult, recorded
 from curate.writers import CSV_FLOATS, to_json
@@ -42,6 +43,19 @@ class OutlierConfig:
 
     def __post_init__(self) -> None:
         """Raise ConfigError for unknown checks, and for label_issue without its table."""
+        if not 0 <= self.near_duplicate_distance <= MAX_DISTANCE:
+            raise ConfigError(f"near_duplicate_distance {self.near_duplicate_distance} is outside "
+                              f"0..{MAX_DISTANCE} (bits of a 64-bit pHash)")
+        bounds = {"min_shared_mask_group": (2, None), "simple_mask_share": (0.0, 1.0),
+                  "z_threshold": (0.5, None), "blank_std": (0.0, None),
+                  "dark_level": (0.0, 255.0), "bright_level": (0.0, 255.0),
+                  "odd_image_z": (0.5, None), "label_issue_share": (0.0, 1.0),
+                  "label_issue_probability": (0.0, 1.0)}
+        for name, (low, high) in bounds.items():
+            value = getattr(self, name)
+            if value < low or (high is not None and value > high):
+                allowed = f"at least {low}" if high is None else f"in {low}..{high}"
+                raise ConfigError(f"{name} must be {allowed}, got {value}")
         unknown = [c for c in self.checks + self.remove if c not in CHECKS]
         if unknown:
             raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
