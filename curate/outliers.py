@@ -21,6 +21,24 @@ from curate.writers import CSV_FLOATS, to_json
 LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
                   "embedding"]
 
+# What each threshold without a flag does (`--set KEY=VALUE` / `--config`, the reference docs).
+SETTINGS_HELP: dict[str, str] = {
+    "min_shared_mask_group": "Images sharing one identical detailed mask before the group is "
+                             "judged a set of unrelated pictures.",
+    "simple_mask_share": "Share of the frame one class must cover (solid box, thin straight "
+                         "border at most) for a mask to be a whole-frame label; repeats of those "
+                         "are legitimate.",
+    "z_threshold": "Robust z-score beyond which brightness, entropy or sharpness is an outlier.",
+    "blank_std": "Images with a pixel standard deviation below this are blank.",
+    "dark_level": "Images with a mean gray level below this are dark.",
+    "bright_level": "Images with a mean gray level above this are bright.",
+    "odd_image_z": "Robust z of the picture-statistics distance beyond which an image does not "
+                   "belong (odd_image).",
+    "label_issue_share": "label_issue without a learned table: labelled share where the given "
+                         "class has probability below 0.1.",
+    "label_issue_probability": "label_issue with a learned table: edit_probability flagged.",
+}
+
 
 @dataclass
 class OutlierConfig:

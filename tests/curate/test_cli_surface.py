@@ -36,6 +36,8 @@ def test_the_settings_listed_in_help_are_the_config_fields_without_a_flag():
                          for f in sorted(dataclasses.fields(config), key=lambda f: f.name)
                          if f.name not in OUTLIER_FLAG_FIELDS)
     assert OUTLIER_SETTINGS == expected
+    from curate.outliers import SETTINGS_HELP
+    assert sorted(SETTINGS_HELP) == [k.split("=")[0] for k in expected.split(", ")]
 
 
 def test_one_near_duplicate_option_with_one_range():

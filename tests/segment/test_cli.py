@@ -146,3 +146,10 @@ def test_train_help_shows_the_everyday_options_only():
     result = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
     assert "(default 40; with --resume: the saved run's)" in result.output  # not eaten as markup
     assert "copy_paste_prob=0.5" in result.output  # every setting is listed
+
+
+def test_every_setting_is_described():
+    from segment.cli import TRAIN_SETTINGS
+    from segment.config import SETTINGS_HELP
+
+    assert set(SETTINGS_HELP) == set(TRAIN_SETTINGS)
