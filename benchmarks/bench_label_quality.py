@@ -231,8 +231,8 @@ def main() -> None:
         planted.to_csv(tmp / "planted.csv", index=False)
         t0 = time.monotonic()
         run(segment + ["crossval", str(tmp / "data"), "-o", str(tmp / "cv"), "--folds",
-                       str(args.folds), "--epochs", str(args.epochs), "--base-width",
-                       str(args.width), "--threads", str(args.threads), "--device", "cpu",
+                       str(args.folds), "--epochs", str(args.epochs), "--set",
+                       f"base_width={args.width}", "--set", f"threads={args.threads}", "--device", "cpu",
                        "--seed", str(args.seed)])
         wall = time.monotonic() - t0
         quality = pd.read_csv(tmp / "cv" / "label_quality.csv", dtype={"id": str},

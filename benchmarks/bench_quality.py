@@ -3,13 +3,13 @@ best.pt on val and test with `segment evaluate`, prints per-seed rows and mean +
 mean IoU and of every scored class's IoU, and the command that reproduces it.
 
     .venv/bin/python benchmarks/bench_quality.py DATASET --seeds 0,1 --out /tmp/bq [--tta] \\
-        [--calibrate] [--parallel] -- --epochs 24 --threads 2 [any other `segment train` option]
+        [--calibrate] [--parallel] -- --epochs 24 --set threads=2 [any other `segment train` option]
 
 Options after `--` go to `segment train` unchanged. Each run is RUN = OUT/seed_<S>; an
 existing RUN is replaced (--force); its training log is OUT/train_seed_<S>.log. With --tta,
 every checkpoint is also scored with flip test-time augmentation; with --calibrate, with
 per-class biases tuned on val (`segment calibrate`, RUN/bias.json); each scoring is its own
-rows. --parallel trains all seeds at once (e.g. two seeds with --threads 1 each on 2 cores).
+rows. --parallel trains all seeds at once (e.g. two seeds with --set threads=1 each on 2 cores).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def main() -> None:
                         help="also score with per-class biases tuned on val (segment calibrate)")
     parser.add_argument("--parallel", action="store_true",
                         help="train every seed at once, one process each (give each "
-                             "--threads accordingly)")
+                             "--set threads=N accordingly)")
     args = parser.parse_args(own)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ other pairs and 1 % are near copies (a few pixels changed). Then, each in a fres
 
 - `cli`: the user's command, `curate outliers DATA --dry-run --num-classes 5`, under
   /usr/bin/time -v (wall seconds, max RSS);
-- `dask 1` / `dask 2` (with --dask): the same command with `--workers 1` and `--workers 2`
+- `dask 1` / `dask 2` (with --dask): the same command with `--dask-workers 1` and `--dask-workers 2`
   (a local Dask cluster of worker processes; the wall time includes starting it, ~2 s);
 - `stages`: the same work through the library, timed per stage (read, scan, checks, which
   include the near-duplicate search, the search alone again, and writing the kept pairs as a
@@ -121,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--million", action="store_true", help="also 1,000,000 pairs")
-    parser.add_argument("--dask", action="store_true", help="also --workers 1 and --workers 2")
+    parser.add_argument("--dask", action="store_true", help="also --dask-workers 1 and --dask-workers 2")
     parser.add_argument("--compressed", action="store_true",
                         help="np.savez_compressed; also the cli with CURATE_LAZY_BYTES=0 "
                              "(members spilled to a temporary file and mapped)")
@@ -141,7 +141,7 @@ def main() -> None:
             stages = run_stages(data)
             rows.append((n, wall, peak, stages))
             if args.dask:
-                dask_rows.append((n, [run_cli(data, "--workers", str(w)) for w in (1, 2)]))
+                dask_rows.append((n, [run_cli(data, "--dask-workers", str(w)) for w in (1, 2)]))
             data.unlink()
     print(f"\n{'pairs':>10}  {'cli s':>7}  {'cli peak MB':>11}  " + "  ".join(
         f"{name + ' s/MB':>22}" for name in rows[0][3]))

@@ -51,7 +51,7 @@ def write_folder(root: Path, h: int, w: int, n_train: int, n_val: int) -> Path:
 
 def measure(data: Path, out: Path, threads: int, batch: int | None) -> tuple[float, str]:
     """(max RSS in MiB, the batch line the CLI printed)."""
-    args = [*SEGMENT, "train", str(data), "-o", str(out), "--epochs", "1", "--threads", str(threads),
+    args = [*SEGMENT, "train", str(data), "-o", str(out), "--epochs", "1", "--set", f"threads={threads}",
             "--device", "cpu"]
     if batch:
         args += ["--batch-size", str(batch)]

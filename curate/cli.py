@@ -13,9 +13,9 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli_common import (
-    ClassNamesOpt, DataArg, FilesForm, FilesOpt, ForceOpt, IgnoreOpt, LabelMapOpt,
-    NumClassesOpt, SchedulerOpt, WorkersOpt, load, scan_cluster, show_files, stored_files,
-    user_errors,
+    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ConfigOpt, DataArg, FilesForm, FilesOpt,
+    ForceOpt, IgnoreOpt, LabelMapOpt, NearDistanceOpt, NumClassesOpt, SchedulerOpt, SetOpt,
+    WorkersOpt, load, outlier_settings, scan_cluster, show_files, stored_files, user_errors,
 )
 from curate.cli_inspect import card_command, check_leakage_command, report_command, stats
 from curate.cli_review import review_command
@@ -33,7 +33,7 @@ app = typer.Typer(
 # --- commands are defined below, one block each --------------------------------------------
 
 
-@app.command()
+@app.command(epilog=OUTLIER_EPILOG)
 def outliers(
     data: DataArg,
     out: Annotated[Optional[Path], typer.Option(
@@ -41,36 +41,12 @@ def outliers(
     ] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Report what would be removed; write nothing.")] = False,
-    near_duplicate_distance: Annotated[int, typer.Option(
-        min=0, max=16, help="Largest pHash Hamming distance (of 64 bits) for near "
-        "duplicates.")] = 6,
     remove: Annotated[Optional[list[str]], typer.Option(
         "--remove", help="Also remove the pairs this check flags (repeatable), e.g. "
         "--remove near_duplicate --remove dark.")] = None,
     keep: Annotated[Optional[list[str]], typer.Option(
         "--keep", help="Only report, never remove, what this check flags (repeatable), "
         "e.g. --keep unlabelled.")] = None,
-    min_shared_mask_group: Annotated[int, typer.Option(
-        min=2, help="Images sharing one identical detailed mask before the group is judged "
-        "a set of unrelated pictures.")] = 5,
-    simple_mask_share: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="Share of the whole frame one class must cover (with a solid "
-        "labelled box and at most a thin straight border) for a mask to be a whole-frame "
-        "label; repeats of those are legitimate.")] = 0.9,
-    z_threshold: Annotated[float, typer.Option(
-        min=0.5, help="Robust z-score beyond which brightness, entropy or sharpness is an "
-        "outlier.")] = 4.5,
-    blank_std: Annotated[float, typer.Option(
-        min=0.0, help="Images with a pixel standard deviation below this are blank.")] = 1.0,
-    dark_level: Annotated[float, typer.Option(
-        min=0.0, max=255.0, help="Images with a mean gray level below this are dark, "
-        "whatever the rest of the dataset looks like.")] = 5.0,
-    bright_level: Annotated[float, typer.Option(
-        min=0.0, max=255.0, help="Images with a mean gray level above this are bright.")
-    ] = 250.0,
-    odd_image_z: Annotated[float, typer.Option(
-        min=0.5, help="Robust z of the picture-statistics distance beyond which an image "
-        "does not belong (odd_image, review only unless --remove odd_image).")] = 4.5,
     check: Annotated[Optional[list[str]], typer.Option(
         "--check", help="Run only these checks (repeatable). Default: all.")] = None,
     sheet: Annotated[Optional[Path], typer.Option(
@@ -93,6 +69,9 @@ def outliers(
     files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
+    near_duplicate_distance: NearDistanceOpt = 6,
+    settings: SetOpt = None,
+    config_file: ConfigOpt = None,
 ) -> None:
     """Find outlier pairs (duplicates, shared masks, bad labels, odd pixels) and remove them.
 
@@ -114,9 +93,7 @@ def outliers(
             guard_output(sheet, inputs, force, what="contact sheet")
         config = OutlierConfig.with_removal(
             remove, keep, near_duplicate_distance=near_duplicate_distance,
-            min_shared_mask_group=min_shared_mask_group, simple_mask_share=simple_mask_share,
-            z_threshold=z_threshold, blank_std=blank_std, dark_level=dark_level,
-            bright_level=bright_level, odd_image_z=odd_image_z,
+            **outlier_settings(config_file, settings),
             **({"checks": list(check)} if check else {}),
             label_quality=None if label_quality is None else str(label_quality),
             decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes))
@@ -157,7 +134,7 @@ def with_fixes(dataset, mask_fixes: Optional[Path]):
 
 # --- run: the whole curation in one command --------------------------------------------------
 
-@app.command("run")
+@app.command("run", epilog=OUTLIER_EPILOG)
 def run_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the curated dataset.")],
@@ -172,15 +149,15 @@ def run_command(
         help="Augmentation target: share of training pairs containing K, e.g. 0.1. "
         "Default when --class is given and no target: 0.1.")] = None,
     copy_paste_fraction: Annotated[float, typer.Option(
+        rich_help_panel=ADVANCED_PANEL,
         help="Share of new pairs made by pasting K's regions into other training pairs.")
     ] = 0.5,
     ratios: Annotated[str, typer.Option(help="Train, val and test shares.")
                       ] = "0.7,0.15,0.15",
     seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
-    near_duplicate_distance: Annotated[int, typer.Option(
-        min=0, max=16, help="Largest pHash distance (of 64) for near duplicates.")] = 6,
+    near_duplicate_distance: NearDistanceOpt = 6,
     max_group_size: Annotated[Optional[float], typer.Option(
-        help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        rich_help_panel=ADVANCED_PANEL, help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
         "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
         "at a cut that are near duplicates across splits are left out of every split, so "
         "nothing leaks. See `curate split --help`.")] = None,
@@ -207,6 +184,8 @@ def run_command(
     files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
+    settings: SetOpt = None,
+    config_file: ConfigOpt = None,
 ) -> None:
     """Outliers, split, augmentation of --class, card and report: one command, one folder.
 
@@ -229,7 +208,8 @@ def run_command(
             outliers=OutlierConfig.with_removal(
                 remove, keep, near_duplicate_distance=near_duplicate_distance,
                 label_quality=label_quality and str(label_quality),
-                decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes)),
+                decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes),
+                **outlier_settings(config_file, settings)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
@@ -265,10 +245,10 @@ def augment_command(
         help="Target: share of training pairs containing class K, e.g. 0.1.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the plan; same seed, same bytes.")] = 0,
     copy_paste_fraction: Annotated[float, typer.Option(
-        help="Share of new pairs made by pasting K's regions into other training pairs.")
+        rich_help_panel=ADVANCED_PANEL, help="Share of new pairs made by pasting K's regions into other training pairs.")
     ] = 0.5,
     recipes: Annotated[str, typer.Option(
-        help="Comma-separated recipes for the other pairs: geometric, crop_k, photometric.")
+        rich_help_panel=ADVANCED_PANEL, help="Comma-separated recipes for the other pairs: geometric, crop_k, photometric.")
     ] = "geometric,crop_k,photometric",
     allow_unsplit: Annotated[bool, typer.Option(
         "--allow-unsplit", help="Treat an unsplit dataset as all-train (marked split=train).")
@@ -323,17 +303,16 @@ def split_command(
     group_column: Annotated[Optional[str], typer.Option(
         help="Manifest column whose equal values must share a split, e.g. site or sol.")
     ] = None,
-    near_duplicate_distance: Annotated[int, typer.Option(
-        min=0, max=20, help="Largest pHash distance (of 64 bits) that makes two pairs one "
-        "group. Unused when the manifest has dup_group (from `curate outliers`).")] = 6,
+    near_duplicate_distance: NearDistanceOpt = 6,
     pixel_bins: Annotated[int, typer.Option(
-        min=1, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
+        min=1, rich_help_panel=ADVANCED_PANEL, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
         "only images containing each class.")] = 6,
     max_group_size: Annotated[Optional[float], typer.Option(
         help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
         "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
         "at a cut that are near duplicates across splits are left out of every split, so "
-        "nothing leaks. For sequences where one group would fill a split.")] = None,
+        "nothing leaks. For sequences where one group would fill a split.",
+        rich_help_panel=ADVANCED_PANEL)] = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli_common import (
-    ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NumClassesOpt, load, user_errors,
+    ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NearDistanceOpt, NumClassesOpt, load,
+    refuse_read_options, user_errors,
 )
 from curate.cli_show import console, print_leakage, print_stats
 from curate.errors import ConfigError
@@ -42,6 +43,7 @@ def stats(
         for path in (csv, per_image, json_path, png):
             if path is not None:
                 guard_output(path, [data], force)
+        refuse_read_options(data, num_classes, class_names, label_map, ignore_index)
         if (data / "dataset.json").is_file():
             # A curated folder's manifest already counts every class: no pixel to decode.
             manifest, names = read_manifest(data), read_meta(data)["class_names"]
@@ -70,9 +72,7 @@ def stats(
 
 def check_leakage_command(
     data: DataArg,
-    distance: Annotated[int, typer.Option(
-        min=0, max=20, help="Largest pHash distance (of 64 bits) counted as a near "
-        "duplicate.")] = 6,
+    distance: NearDistanceOpt = 6,
     split_file: Annotated[Optional[Path], typer.Option(
         help="CSV with id,split columns: the split to check, instead of the manifest's.")
     ] = None,

@@ -1,5 +1,5 @@
-"""Run the per-pair pixel scan on a Dask cluster: a local one (`--workers N`) or an existing
-one (`--scheduler ADDRESS`).
+"""Run the per-pair pixel scan on a Dask cluster: a local one (`--dask-workers N`) or an existing
+one (`--dask-scheduler ADDRESS`).
 
 Only the scan is distributed: the pairs are read on the machine that runs `curate`, sent to
 the workers in tasks of at most TASK_PAIRS pairs and TASK_BYTES pixel bytes, and each worker
@@ -44,10 +44,10 @@ class ClusterOptions:
 
     def __post_init__(self) -> None:
         if self.workers < 0:
-            raise ConfigError(f"--workers must be 0 (in this process) or more, got {self.workers}")
+            raise ConfigError(f"--dask-workers must be 0 (in this process) or more, got {self.workers}")
         if self.scheduler and self.workers:
-            raise ConfigError("pass either --scheduler ADDRESS (an existing Dask cluster) or "
-                              "--workers N (a local one), not both")
+            raise ConfigError("pass either --dask-scheduler ADDRESS (an existing Dask cluster) or "
+                              "--dask-workers N (a local one), not both")
 
     @property
     def active(self) -> bool:
@@ -68,7 +68,7 @@ def connect(options: ClusterOptions | None) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
-        raise ConfigError("--scheduler and --workers need dask[distributed]: "
+        raise ConfigError("--dask-scheduler and --dask-workers need dask[distributed]: "
                           "pip install 'dask[distributed]'") from exc
     cluster = None
     try:
@@ -84,7 +84,7 @@ def connect(options: ClusterOptions | None) -> Iterator[Any]:
         where = options.scheduler or f"a local cluster of {options.workers} workers"
         raise InputError(f"cannot reach the Dask scheduler at {where} ({exc}); check the "
                          "address (tcp://HOST:8786) and that the scheduler is running, or "
-                         "leave out --scheduler to scan in this process") from exc
+                         "leave out --dask-scheduler to scan in this process") from exc
     token = _client.set(client)
     try:
         yield client

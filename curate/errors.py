@@ -1,6 +1,7 @@
 """Domain errors raised by the curate library; only the CLI turns them into exit codes."""
 
 from curate.io.outputs import OutputError
+from curate.io.settings import SettingsError
 
 
 class CurateError(Exception):
@@ -15,7 +16,7 @@ class InputError(CurateError):
 OutputExistsError = OutputError
 
 # What the command line turns into `Error: ...` and exit code 1.
-USER_ERRORS = (CurateError, OutputError)
+USER_ERRORS = (CurateError, OutputError, SettingsError)
 
 
 class ConfigError(CurateError):

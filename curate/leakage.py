@@ -12,7 +12,8 @@ from curate.dataset import Dataset
 from curate.errors import ConfigError, InputError
 from curate.manifest import build_manifest
 from curate.dataset import SPLITS
-from curate.split import MAX_DISTANCE, with_features
+from curate.neighbours import MAX_DISTANCE
+from curate.split import with_features
 
 LEAKAGE_COLUMNS = ["id_a", "split_a", "id_b", "split_b", "distance", "kind"]
 

@@ -31,6 +31,11 @@ BLOCK = 1 << 22          # candidate pairs verified at a time, bounding memory
 # checked, one bucket-table slot built), checked against timings of benchmarks/bench_near.py.
 LOOKUP_COST, CANDIDATE_COST, TABLE_COST = 1.0, 0.5, 0.3
 
+# One range for every near-duplicate distance (outliers, split, check-leakage): near_pairs splits
+# 64 bits into distance + 1 chunks; far beyond 16 it degenerates into comparing nearly all pairs
+# and links unrelated images.
+MAX_DISTANCE = 16
+
 
 def hashes_to_array(hex_hashes) -> np.ndarray:
     """(N,) uint64 from 16-digit hex strings."""

@@ -13,6 +13,7 @@ from curate.dataset import Dataset
 from curate.features import scan
 from curate.errors import ConfigError, InputError
 from curate.manifest import build_manifest
+from curate.neighbours import MAX_DISTANCE
 from curate.plots import class_legend, contact_sheet, pair_tile
 from curate.step import StepResult, recorded
 from curate.writers import CSV_FLOATS, to_json
@@ -22,6 +23,24 @@ LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer tha
                   "embedding"]
 # Written into outliers.csv too, so that `curate review` can show a removed pair's group
 REVIEW_COLUMNS = ["image_sha1", "mask_sha1", "pair_sha1", "dup_group", "odd_image_like", "mask_fix"]
+
+# What each threshold without a flag does (`--set KEY=VALUE` / `--config`, the reference docs).
+SETTINGS_HELP: dict[str, str] = {
+    "min_shared_mask_group": "Images sharing one identical detailed mask before the group is "
+                             "judged a set of unrelated pictures.",
+    "simple_mask_share": "Share of the frame one class must cover (solid box, thin straight "
+                         "border at most) for a mask to be a whole-frame label; repeats of those "
+                         "are legitimate.",
+    "z_threshold": "Robust z-score beyond which brightness, entropy or sharpness is an outlier.",
+    "blank_std": "Images with a pixel standard deviation below this are blank.",
+    "dark_level": "Images with a mean gray level below this are dark.",
+    "bright_level": "Images with a mean gray level above this are bright.",
+    "odd_image_z": "Robust z of the picture-statistics distance beyond which an image does not "
+                   "belong (odd_image).",
+    "label_issue_share": "label_issue without a learned table: labelled share where the given "
+                         "class has probability below 0.1.",
+    "label_issue_probability": "label_issue with a learned table: edit_probability flagged.",
+}
 
 
 @dataclass
@@ -47,6 +66,19 @@ class OutlierConfig:
 
     def __post_init__(self) -> None:
         """Raise ConfigError for unknown checks, and for label_issue without its table."""
+        if not 0 <= self.near_duplicate_distance <= MAX_DISTANCE:
+            raise ConfigError(f"near_duplicate_distance {self.near_duplicate_distance} is outside "
+                              f"0..{MAX_DISTANCE} (bits of a 64-bit pHash)")
+        bounds = {"min_shared_mask_group": (2, None), "simple_mask_share": (0.0, 1.0),
+                  "z_threshold": (0.5, None), "blank_std": (0.0, None),
+                  "dark_level": (0.0, 255.0), "bright_level": (0.0, 255.0),
+                  "odd_image_z": (0.5, None), "label_issue_share": (0.0, 1.0),
+                  "label_issue_probability": (0.0, 1.0)}
+        for name, (low, high) in bounds.items():
+            value = getattr(self, name)
+            if value < low or (high is not None and value > high):
+                allowed = f"at least {low}" if high is None else f"in {low}..{high}"
+                raise ConfigError(f"{name} must be {allowed}, got {value}")
         unknown = [c for c in self.checks + self.remove if c not in CHECKS]
         if unknown:
             raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")

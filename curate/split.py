@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from curate.blocks import cut_groups, fill_empty_splits, gather_blocks, group_limit, seal_cuts
-from curate.neighbours import connected_groups, hashes_to_array, near_pairs
+from curate.neighbours import MAX_DISTANCE, connected_groups, hashes_to_array, near_pairs
 from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.features import scan
@@ -35,8 +35,6 @@ from curate.split_advice import cut_summary, far_off_warnings, refuse_empty
 from curate.split_report import counted_classes, split_figure, split_report, worst_deviation
 from curate.step import StepResult, recorded
 
-MAX_DISTANCE = 20      # near_pairs splits 64 bits into distance + 1 chunks; beyond ~20 it
-                       # degenerates into comparing nearly all pairs and links unrelated images
 
 
 @dataclass

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from segment.config import ModelSpec, TrainConfig
+from curate.io.settings import field_types
+from segment.config import TrainConfig
 from segment.errors import USER_ERRORS, SegmentError
 from segment.interrupt import InterruptibleGroup
 
@@ -24,18 +25,22 @@ app = typer.Typer(help="Train, evaluate and apply the bundled U-Net on a curated
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
+# Every TrainConfig field (the model's included) is a setting; data and out are the command's.
+TRAIN_SETTINGS = {k: v for k, v in field_types(TrainConfig).items() if k not in ("data", "out")}
 
-class Scheduler(str, Enum):
-    cosine = "cosine"
-    plateau = "plateau"
-    warmup = "warmup"
-    none = "none"
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE", help="Any training setting, repeatable, e.g. --set se=false "
+    "--set loss=ce+lovasz; the keys are listed below and in docs/reference.md.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option(
+    "--config", metavar="FILE.toml", help="Settings from a TOML file of KEY = VALUE lines "
+    "(--set and the options above win over it).")]
 
 
-class Weights(str, Enum):
-    balanced = "balanced"
-    sqrt = "sqrt"
-    none = "none"
+def settings_epilog() -> str:
+    """The help's closing paragraph: every setting reachable through --set / --config."""
+    defaults = TrainConfig().to_dict()
+    shown = ", ".join(f"{k}={defaults[k]}" for k in sorted(TRAIN_SETTINGS))
+    return f"Settings for --set / --config (default values): {shown}."
 
 
 class Device(str, Enum):
@@ -106,50 +111,20 @@ class RichHooks:
         )
 
 
-@app.command()
+@app.command(epilog=settings_epilog())
 def train(
     ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
-    epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs [default: {TrainConfig.epochs}; with --resume: the saved run's].")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Images per step [default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512].")] = None,
-    lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = TrainConfig.lr,
-    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = TrainConfig.weight_decay,
-    scheduler: Annotated[Scheduler, typer.Option(help="LR schedule: cosine over the epochs; plateau (halve on a val plateau); warmup (one cycle: linear rise over --warmup-share of the steps, then cosine, stepped every batch); none.")] = Scheduler(TrainConfig.scheduler),
-    warmup_share: Annotated[float, typer.Option(help="With --scheduler warmup: share of all optimizer steps spent rising to --lr.")] = TrainConfig.warmup_share,
-    plateau_patience: Annotated[int, typer.Option(help="Epochs before ReduceLROnPlateau halves the LR.")] = TrainConfig.plateau_patience,
-    patience: Annotated[int, typer.Option(help="Early stopping: epochs without val mean-IoU gain.")] = TrainConfig.patience,
-    min_delta: Annotated[float, typer.Option(help="Smallest val mean-IoU gain that counts.")] = TrainConfig.min_delta,
-    max_minutes: Annotated[float, typer.Option(help="Stop after the epoch that passes this wall time (0 = off).")] = TrainConfig.max_minutes,
-    depth: Annotated[int, typer.Option(help="Encoder levels (input padded to a multiple of 2**depth).")] = ModelSpec.depth,
-    base_width: Annotated[int, typer.Option(help="Channels of the first level; doubles per level.")] = ModelSpec.base_width,
-    batchnorm: Annotated[bool, typer.Option(help="BatchNorm after each convolution.")] = ModelSpec.batchnorm,
-    spatial_dropout: Annotated[float, typer.Option(help="Dropout2d rate after each block.")] = ModelSpec.spatial_dropout,
-    dropout: Annotated[float, typer.Option(help="Dropout before the classifier.")] = ModelSpec.dropout,
-    se: Annotated[bool, typer.Option(help="Squeeze-and-excitation in each block.")] = ModelSpec.se,
-    residual: Annotated[bool, typer.Option(help="Residual shortcut in each block.")] = ModelSpec.residual,
-    attention: Annotated[bool, typer.Option(help="Attention gates on the skip connections.")] = ModelSpec.attention,
-    aspp: Annotated[bool, typer.Option(help="ASPP in the bottleneck.")] = ModelSpec.aspp,
-    loss: Annotated[str, typer.Option(help="Sum of ce, dice, tversky, focal_tversky, lovasz joined by '+'.")] = TrainConfig.loss,
-    class_weights: Annotated[Weights, typer.Option(help="CE class weights from the train split.")] = Weights(TrainConfig.class_weights),
-    class_weight_power: Annotated[float, typer.Option(help="Raise balanced weights to this power (0.5 = sqrt).")] = TrainConfig.class_weight_power,
-    tversky_alpha: Annotated[float, typer.Option(help="Tversky weight of false positives.")] = TrainConfig.tversky_alpha,
-    tversky_beta: Annotated[float, typer.Option(help="Tversky weight of false negatives.")] = TrainConfig.tversky_beta,
-    focal_gamma: Annotated[float, typer.Option(help="Focal Tversky exponent.")] = TrainConfig.focal_gamma,
-    augment: Annotated[bool, typer.Option(help="On-the-fly flips and brightness/contrast.")] = TrainConfig.augment,
-    workers: Annotated[int, typer.Option(help="DataLoader worker processes.")] = TrainConfig.workers,
-    seed: Annotated[int, typer.Option(help="Seed for init, shuffling, augmentation, dropout.")] = TrainConfig.seed,
-    device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device(TrainConfig.device),
-    amp: Annotated[bool, typer.Option(help="Mixed precision (CUDA only).")] = TrainConfig.amp,
-    channels_last: Annotated[bool, typer.Option(help="channels_last memory format (faster on CPU).")] = TrainConfig.channels_last,
-    compile: Annotated[bool, typer.Option(help="torch.compile the model (slow start, faster steps).")] = TrainConfig.compile,
-    threads: Annotated[int, typer.Option(help="torch CPU threads (0 = torch default).")] = TrainConfig.threads,
-    ema: Annotated[float, typer.Option(help="Decay of an exponential moving average of the weights, e.g. 0.99; the average is validated and saved (0 = off).")] = TrainConfig.ema,
-    oversample_class: Annotated[int, typer.Option(help="Draw training pairs that contain this class more often each epoch (-1 = off).")] = TrainConfig.oversample_class,
-    oversample_factor: Annotated[float, typer.Option(help="With --oversample-class: how many times as likely such a pair is drawn.")] = TrainConfig.oversample_factor,
-    copy_paste_class: Annotated[int, typer.Option(help="Paste this class's pixels (with their image pixels) from another training pair into drawn pairs, moved sideways and mirrored at random (-1 = off).")] = TrainConfig.copy_paste_class,
-    copy_paste_prob: Annotated[float, typer.Option(help="With --copy-paste-class: share of drawn pairs that get a paste.")] = TrainConfig.copy_paste_prob,
-    preset: Annotated[Optional[Preset], typer.Option(help="Width, batch, epochs, AMP, workers, patience for a machine (README 'Presets'); options you give win.")] = None,
+    preset: Annotated[Optional[Preset], typer.Option(help="Width, batch, epochs, AMP, workers, patience for a machine (docs/training.md); options and settings you give win.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs (default {TrainConfig.epochs}; with --resume: the saved run's).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Images per step (default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512).")] = None,
+    lr: Annotated[Optional[float], typer.Option(help=f"AdamW learning rate (default {TrainConfig.lr}).")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop after the epoch that passes this wall time (default 0 = off).")] = None,
+    device: Annotated[Optional[Device], typer.Option(help="auto = cuda, then mps, then cpu (default auto).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help=f"Seed for init, shuffling, augmentation, dropout (default {TrainConfig.seed}).")] = None,
+    settings: SetOpt = None,
+    config: ConfigOpt = None,
     force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
 ) -> None:
@@ -158,36 +133,10 @@ def train(
 
     from segment.distributed import quiet_unless_main
     quiet_unless_main(console, err_console)  # under torchrun, rank 0 alone prints
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_minutes=max_minutes,
+                 device=device.value if device else None, seed=seed)
     try:
-        if preset is not None:
-            from segment.presets import apply_preset
-
-            # By the source's name: Typer may bring its own copy of click's ParameterSource.
-            given = {name for name in ctx.params
-                     if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"}
-            values, line = apply_preset(preset.value, dict(
-                base_width=base_width, epochs=epochs, batch_size=batch_size, amp=amp,
-                channels_last=channels_last, workers=workers, patience=patience), given)
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-            base_width, epochs, batch_size, amp = (values[k] for k in ("base_width", "epochs", "batch_size", "amp"))
-            channels_last, workers, patience = values["channels_last"], values["workers"], values["patience"]
-        keep_saved = ("epochs",) if epochs is None else ()
-        model = ModelSpec(depth=depth, base_width=base_width, batchnorm=batchnorm,
-                          spatial_dropout=spatial_dropout, dropout=dropout, se=se,
-                          residual=residual, attention=attention, aspp=aspp)
-        cfg = TrainConfig(
-            data=str(data), out=str(out), model=model, loss=loss,
-            class_weights=class_weights.value, class_weight_power=class_weight_power,
-            tversky_alpha=tversky_alpha, tversky_beta=tversky_beta, focal_gamma=focal_gamma,
-            epochs=TrainConfig.epochs if epochs is None else epochs,
-            batch_size=batch_size or 0,  # 0: from the pixel budget once the size is known
-            lr=lr, weight_decay=weight_decay, scheduler=scheduler.value, warmup_share=warmup_share,
-            plateau_patience=plateau_patience, patience=patience, min_delta=min_delta,
-            max_minutes=max_minutes, augment=augment, workers=workers, seed=seed,
-            device=device.value, amp=amp, channels_last=channels_last, compile=compile,
-            threads=threads, ema=ema, oversample_class=oversample_class,
-            oversample_factor=oversample_factor, copy_paste_class=copy_paste_class,
-            copy_paste_prob=copy_paste_prob)
+        cfg, keep_saved = _train_config(data, out, flags, preset, config, settings)
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
     except USER_ERRORS as exc:
         _fail(exc)
@@ -200,6 +149,29 @@ def train(
                   f"at epoch {result.best_epoch} ({result.wall_seconds:.0f}s)", highlight=False)
     console.print(f"Wrote {result.run_dir}: best.pt, last.pt, metrics.csv, learning_curve.png, "
                   "confusion_val.png, val_scores.json", highlight=False)
+
+
+def _train_config(data: Path, out: Path, flags: dict[str, Any], preset: Optional[Preset],
+                  config: Optional[Path], settings: Optional[list[str]]
+                  ) -> tuple[TrainConfig, tuple[str, ...]]:
+    """The run's config: defaults, then the preset, then --config, then --set, then the flags
+    given (a later source wins), and which saved values a --resume keeps (epochs unless given)."""
+    from curate.io.settings import knobs
+
+    given = {k: v for k, v in flags.items() if v is not None}
+    chosen = {**knobs(config, settings, TRAIN_SETTINGS), **given}
+    values = TrainConfig().to_dict()
+    if preset is not None:
+        from segment.presets import apply_preset
+
+        preset_keys = ("base_width", "epochs", "batch_size", "amp", "channels_last", "workers",
+                       "patience")
+        merged, line = apply_preset(preset.value, {k: values[k] for k in preset_keys}, set(chosen))
+        values.update(merged)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    values.update(chosen)
+    keep_saved = () if "epochs" in chosen or preset is not None else ("epochs",)
+    return TrainConfig.from_dict({**values, "data": str(data), "out": str(out)}), keep_saved
 
 
 @app.command()
@@ -328,28 +300,38 @@ def report(
     console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)
 
 
-def crossval(**values: Any) -> None:
+@app.command(epilog=settings_epilog())
+def crossval(
+    data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
+    folds: Annotated[int, typer.Option(help="Number of folds K (K trainings).")] = 5,
+    epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs of each fold (default {TrainConfig.epochs}).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Images per step (default: from the pixel budget, as `segment train`).")] = None,
+    lr: Annotated[Optional[float], typer.Option(help=f"AdamW learning rate (default {TrainConfig.lr}).")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Each fold stops after the epoch that passes this wall time (default 0 = off).")] = None,
+    device: Annotated[Optional[Device], typer.Option(help="auto = cuda, then mps, then cpu (default auto).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help=f"Seed (default {TrainConfig.seed}).")] = None,
+    settings: SetOpt = None,
+    config: ConfigOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing --out.")] = False,
+) -> None:
     """Train K models on K-1 folds of the train split each; write out-of-fold probabilities
     and label_quality.csv (masks that disagree with confident predictions rank first).
 
-    Takes every option of `segment train` (the same config for each fold). Cost: K trainings.
+    Each fold trains as `segment train` would with the same options and settings. Cost: K
+    trainings.
     """
     from segment.crossval import crossval as run_crossval
 
-    folds, force = values.pop("folds"), values.pop("force")
-    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
-    values["epochs"] = TrainConfig.epochs if values["epochs"] is None else values["epochs"]
-    values["batch_size"] = values["batch_size"] or 0  # 0: from the pixel budget
+    flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_minutes=max_minutes,
+                 device=device.value if device else None, seed=seed)
 
     def on_fold(k: int, total: int, fit: int, held: int, seconds: float, miou: float) -> None:
         console.print(f"fold {k + 1}/{total}: trained on {fit} pairs, predicted {held}; "
                       f"best val mIoU {miou:.4f} ({seconds:.0f}s)", highlight=False)
 
     try:
-        # The options are exactly `segment train`'s (see _crossval_signature): from_dict puts
-        # the model's into the config's ModelSpec.
-        cfg = TrainConfig.from_dict({**values, "data": str(values["data"]),
-                                     "out": str(values["out"])})
+        cfg, _ = _train_config(data, out, flags, None, config, settings)
         console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
                       f"on {folds - 1}/{folds} of the train split each", highlight=False)
         result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
@@ -363,26 +345,3 @@ def crossval(**values: Any) -> None:
     console.print(f"Wrote {result.run_dir}: label_quality.csv ({result.pairs} pairs), oof_probs.npy, "
                   f"crossval.json, fold_0..{folds - 1}/; {folds} trainings took "
                   f"{result.wall_seconds:.0f}s", highlight=False)
-
-
-def _crossval_signature():
-    """`segment train`'s options (so each fold trains as `segment train` would), without
-    --resume, with a required --out and with --folds."""
-    import inspect
-
-    params = [p for name, p in inspect.signature(train, eval_str=True).parameters.items()
-              if name not in ("resume", "out", "force", "ctx", "preset")]
-    extra = {
-        "out": Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
-        "folds": Annotated[int, typer.Option(help="Number of folds K (K trainings).")],
-        "force": Annotated[bool, typer.Option(help="Replace an existing --out.")],
-    }
-    defaults = {"out": inspect.Parameter.empty, "folds": 5, "force": False}
-    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint,
-                               default=defaults[name]) for name, hint in extra.items()]
-    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
-    return inspect.Signature(params[:1] + added + params[1:])
-
-
-crossval.__signature__ = _crossval_signature()
-app.command("crossval")(crossval)

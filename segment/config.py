@@ -128,6 +128,52 @@ class TrainConfig:
         return cls(model=model, **{k: v for k, v in values.items() if k in known})
 
 
+# What each setting does, for `--set KEY=VALUE` / `--config` users and the reference docs.
+SETTINGS_HELP: dict[str, str] = {
+    "depth": "Encoder levels (input padded to a multiple of 2**depth).",
+    "base_width": "Channels of the first level; doubles per level.",
+    "batchnorm": "BatchNorm after each convolution.",
+    "spatial_dropout": "Dropout2d rate after each block.",
+    "dropout": "Dropout before the classifier.",
+    "se": "Squeeze-and-excitation in each block.",
+    "residual": "Residual shortcut in each block.",
+    "attention": "Attention gates on the skip connections.",
+    "aspp": "ASPP in the bottleneck.",
+    "loss": "Sum of ce, dice, tversky, focal_tversky, lovasz joined by '+'.",
+    "class_weights": "CE class weights from the train split: balanced, sqrt or none.",
+    "class_weight_power": "Raise balanced weights to this power (0.5 = sqrt).",
+    "tversky_alpha": "Tversky weight of false positives.",
+    "tversky_beta": "Tversky weight of false negatives.",
+    "focal_gamma": "Focal Tversky exponent.",
+    "epochs": "Maximum epochs.",
+    "batch_size": "Images per step; 0 = from the pixel budget (2**20 pixels per batch, 2..32).",
+    "lr": "AdamW learning rate.",
+    "weight_decay": "AdamW weight decay.",
+    "scheduler": "LR schedule: cosine over the epochs; plateau (halve on a val plateau); warmup "
+                 "(linear rise over warmup_share of the steps, then cosine, per batch); none.",
+    "plateau_patience": "Epochs before the plateau schedule halves the LR.",
+    "warmup_share": "With scheduler=warmup: share of all optimizer steps spent rising to lr.",
+    "patience": "Early stopping: epochs without val mean-IoU gain.",
+    "min_delta": "Smallest val mean-IoU gain that counts.",
+    "max_minutes": "Stop after the epoch that passes this wall time (0 = off).",
+    "augment": "On-the-fly flips and brightness/contrast.",
+    "workers": "DataLoader worker processes.",
+    "ema": "Decay of an exponential moving average of the weights, e.g. 0.99; the average is "
+           "validated and saved (0 = off).",
+    "oversample_class": "Draw training pairs that contain this class more often (-1 = off).",
+    "oversample_factor": "With oversample_class: how many times as likely such a pair is drawn.",
+    "copy_paste_class": "Paste this class's pixels from another training pair into drawn pairs, "
+                        "moved sideways and mirrored at random (-1 = off).",
+    "copy_paste_prob": "With copy_paste_class: share of drawn pairs that get a paste.",
+    "seed": "Seed for init, shuffling, augmentation, dropout.",
+    "device": "auto (cuda, then mps, then cpu), cpu, cuda or mps.",
+    "amp": "Mixed precision where the device supports it.",
+    "channels_last": "channels_last memory format (faster on CPU).",
+    "compile": "torch.compile the model (slow start, faster steps).",
+    "threads": "torch CPU threads (0 = torch default).",
+}
+
+
 # Default images per step: a budget of pixels per batch, so that memory per step stays about the
 # same whatever the image size. 2**20 px = 4 images of 512x512, 6 of 360x480, 16 of 256x256;
 # batch 4-8 is what trained well on 360x480 street scenes and 512x512 membranes (issue 8),

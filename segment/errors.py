@@ -1,6 +1,7 @@
 """Domain errors raised by the segment library; only the CLI turns them into exit codes."""
 
 from curate.io.outputs import OutputError
+from curate.io.settings import SettingsError
 
 
 class SegmentError(Exception):
@@ -16,7 +17,7 @@ class InputError(SegmentError):
 OutputExistsError = OutputError
 
 # What the command line turns into `Error: ...` and exit code 1.
-USER_ERRORS = (SegmentError, OutputError)
+USER_ERRORS = (SegmentError, OutputError, SettingsError)
 
 
 class ConfigError(SegmentError):

@@ -38,7 +38,7 @@ def apply_preset(name: str, values: dict[str, Any], explicit: set[str]) -> tuple
     shown = ", ".join(f"{k} {_show(k, v)}" for k, v in used.items())
     line = f"preset {name}: {shown}"
     if kept:
-        line += "; given on the command line, kept: " + ", ".join(f"--{k.replace('_', '-')}" for k in kept)
+        line += "; given as options or settings, kept: " + ", ".join(kept)
     return {**values, **used}, line
 
 

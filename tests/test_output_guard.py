@@ -114,8 +114,8 @@ def world(tmp_path_factory) -> World:
         "--ratios", "0.5,0.25,0.25")
     if w.twin(w.linked) is None:
         pytest.skip("this file system refused hard links")
-    _ok(segment_app, "train", w.linked, "-o", w.run, "--epochs", "1", "--base-width", "4",
-        "--depth", "2", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--no-augment")
+    _ok(segment_app, "train", w.linked, "-o", w.run, "--epochs", "1", "--set", "base_width=4",
+        "--set", "depth=2", "--batch-size", "4", "--set", "threads=1", "--device", "cpu", "--set", "augment=false")
     _ok(segment_app, "calibrate", w.checkpoint, w.linked, "-o", w.bias, "--device", "cpu")
     w.label_quality.parent.mkdir()
     w.label_quality.write_text("id,score\n")

@@ -40,7 +40,7 @@ def test_without_options_nothing_is_started():
 def test_scheduler_and_workers_together_are_refused():
     with pytest.raises(ConfigError, match="not both"):
         ClusterOptions(scheduler="tcp://127.0.0.1:8786", workers=2)
-    with pytest.raises(ConfigError, match="--workers"):
+    with pytest.raises(ConfigError, match="--dask-workers"):
         ClusterOptions(workers=-1)
 
 
@@ -65,7 +65,7 @@ def test_cli_run_on_two_workers_writes_the_same_bytes(tmp_path):
     # Same folder name in both: the card is named after it.
     here = CliRunner().invoke(app, args + ["-o", str(tmp_path / "a" / "out")])
     assert here.exit_code == 0, here.output
-    there = CliRunner().invoke(app, args + ["-o", str(tmp_path / "b" / "out"), "--workers", "2"])
+    there = CliRunner().invoke(app, args + ["-o", str(tmp_path / "b" / "out"), "--dask-workers", "2"])
     assert there.exit_code == 0, there.output
     assert "Scanning on 2 Dask worker(s) at tcp://" in there.output
     assert _tree(tmp_path / "a" / "out") == _tree(tmp_path / "b" / "out")
@@ -78,7 +78,7 @@ def test_cli_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     result = CliRunner().invoke(app, ["outliers", str(MARS300), "-o", str(tmp_path / "out"),
-                                      "--scheduler", "tcp://127.0.0.1:9"])
+                                      "--dask-scheduler", "tcp://127.0.0.1:9"])
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()

@@ -227,8 +227,8 @@ def test_segment_trains_and_evaluates_on_a_linked_folder(tmp_path):
     assert json.loads((data / "dataset.json").read_text())["num_classes"] == 4
     run = tmp_path / "run"
     result = runner.invoke(segment_app, [
-        "train", str(data), "-o", str(run), "--epochs", "1", "--base-width", "4",
-        "--batch-size", "8", "--threads", "1", "--no-compile"])
+        "train", str(data), "-o", str(run), "--epochs", "1", "--set", "base_width=4",
+        "--batch-size", "8", "--set", "threads=1", "--set", "compile=false"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(data),
                                          "--split", "test", "--json"])

@@ -24,8 +24,8 @@ from foreign import synth
 from segment.cli import app as segment_app
 
 runner = CliRunner()
-TINY = ["--epochs", "1", "--base-width", "4", "--depth", "2", "--threads", "1",
-        "--no-compile"]
+TINY = ["--epochs", "1", "--set", "base_width=4", "--set", "depth=2", "--set", "threads=1",
+        "--set", "compile=false"]
 SHARED_RAW = Path(__file__).parents[2].parent / "shared" / "data" / "ai4mars-256-raw"
 AI4MARS_MAP = ["--num-classes", "5", "--label-map", "0:1,1:2,2:3,3:4,255:0",
                "--ignore-index", "0"]
@@ -221,8 +221,8 @@ def test_real_raw_ai4mars_release(tmp_path):
               "--count", "10"))
     assert Image.open(next((tmp_path / "cur" / "images").iterdir())).mode == "L"
     run = tmp_path / "run"
-    ok(segment("train", tmp_path / "cur", "-o", run, "--epochs", "2", "--base-width", "4",
-               "--depth", "3", "--threads", "2", "--no-compile"))
+    ok(segment("train", tmp_path / "cur", "-o", run, "--epochs", "2", "--set", "base_width=4",
+               "--set", "depth=3", "--set", "threads=2", "--set", "compile=false"))
     result = ok(segment("evaluate", run / "best.pt", tmp_path / "cur", "--split", "test",
                         "--json"))
     assert 0.0 <= json.loads(result[result.index("{"):])["mean_iou"] <= 1.0

@@ -10,8 +10,8 @@ from conftest import write_dataset
 from segment.cli import app
 
 runner = CliRunner()
-TINY_ARGS = ["--epochs", "1", "--base-width", "4", "--depth", "2", "--threads", "1",
-             "--device", "cpu", "--no-augment"]
+TINY_ARGS = ["--epochs", "1", "--set", "base_width=4", "--set", "depth=2", "--set", "threads=1",
+             "--device", "cpu", "--set", "augment=false"]
 
 
 def _train(data, out, *extra):

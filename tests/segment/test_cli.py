@@ -16,8 +16,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def run_dir(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "1", "--base-width", "4",
-            "--depth", "2", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--no-augment"]
+    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "1", "--set", "base_width=4",
+            "--set", "depth=2", "--batch-size", "4", "--set", "threads=1", "--device", "cpu", "--set", "augment=false"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "best val mean IoU" in result.output
@@ -31,7 +31,7 @@ def test_train_refuses_existing_output(small_dataset, run_dir):
 
 
 def test_train_rejects_bad_loss_with_choices(small_dataset, tmp_path):
-    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(tmp_path / "r"), "--loss", "ce+x"])
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(tmp_path / "r"), "--set", "loss=ce+x"])
     assert result.exit_code == 1 and "focal_tversky" in result.stderr
 
 
@@ -105,11 +105,11 @@ def test_resume_continues_in_place(small_dataset, run_dir):
 
 def test_resume_without_epochs_keeps_the_saved_run_length(small_dataset, tmp_path):
     out = tmp_path / "run"
-    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "2", "--base-width", "4",
-            "--depth", "2", "--batch-size", "4", "--threads", "1", "--device", "cpu"]
+    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "2", "--set", "base_width=4",
+            "--set", "depth=2", "--batch-size", "4", "--set", "threads=1", "--device", "cpu"]
     assert runner.invoke(app, args).exit_code == 0
     result = runner.invoke(app, ["train", str(small_dataset), "-o", str(out), "--resume",
-                                 "--device", "cpu", "--threads", "1"])
+                                 "--device", "cpu", "--set", "threads=1"])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(out / "metrics.csv")) == 2  # not the default 40
     assert json.loads((out / "config.json").read_text())["epochs"] == 2
@@ -153,3 +153,39 @@ def test_failed_training_leaves_no_empty_run_folder(small_dataset, tmp_path, mon
     result = runner.invoke(app, ["train", str(small_dataset), "-o", str(run), "--epochs", "1"])
     assert result.exit_code == 1 and "planted" in result.stderr
     assert not run.exists()
+
+
+def test_settings_reach_every_config_field_and_unknown_keys_list_the_known(small_dataset, tmp_path):
+    """--set and --config reach the knobs that have no flag of their own; a typo is refused
+    before anything is written, with the known keys in the message."""
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(out), "--set", "dpeth=2"])
+    assert result.exit_code == 1
+    assert "unknown key(s) dpeth" in result.output and "depth" in result.output
+    assert not out.exists()
+    config = tmp_path / "run.toml"
+    config.write_text("depth = 2\nbase_width = 4\nse = false\nthreads = 1\naugment = false\n")
+    result = runner.invoke(app, ["train", str(small_dataset), "-o", str(out), "--config",
+                                 str(config), "--set", "base_width=8", "--epochs", "1",
+                                 "--batch-size", "4", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["depth"], saved["base_width"], saved["se"], saved["augment"]) == (2, 8, False, False)
+
+
+def test_train_help_shows_the_everyday_options_only():
+    import typer.main
+
+    command = typer.main.get_command(app).commands["train"]
+    options = [p for p in command.params if p.param_type_name == "option" and p.name != "help"]
+    assert "out" in [p.name for p in options] and len(options) <= 12, [p.name for p in options]
+    result = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+    assert "(default 40; with --resume: the saved run's)" in result.output  # not eaten as markup
+    assert "copy_paste_prob=0.5" in result.output  # every setting is listed
+
+
+def test_every_setting_is_described():
+    from segment.cli import TRAIN_SETTINGS
+    from segment.config import SETTINGS_HELP
+
+    assert set(SETTINGS_HELP) == set(TRAIN_SETTINGS)

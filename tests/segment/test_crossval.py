@@ -15,8 +15,8 @@ from segment.crossval import assign_folds
 from segment.label_quality import pair_figures
 
 runner = CliRunner()
-TINY_ARGS = ["--base-width", "4", "--depth", "2", "--batch-size", "8", "--threads", "1",
-             "--spatial-dropout", "0", "--dropout", "0", "--device", "cpu"]
+TINY_ARGS = ["--set", "base_width=4", "--set", "depth=2", "--batch-size", "8", "--set", "threads=1",
+             "--set", "spatial_dropout=0", "--set", "dropout=0", "--device", "cpu"]
 
 
 def output(result) -> str:

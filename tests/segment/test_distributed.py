@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(
     reason="this torch build has no torch.distributed gloo backend, which 2-process CPU training needs",
 )
 WORKER = Path(__file__).with_name("ddp_worker.py")
-TINY = ["--base-width", "4", "--depth", "2", "--batch-size", "8", "--threads", "1",
+TINY = ["--set", "base_width=4", "--set", "depth=2", "--batch-size", "8", "--set", "threads=1",
         "--device", "cpu", "--epochs", "2"]
 runner = CliRunner()
 
@@ -173,8 +173,8 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     train_model and the average as model, and the ranks' summed validation of the average
     equals a single-process evaluate of best.pt."""
     run = tmp_path / "run"
-    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--ema", "0.9",
-                       "--oversample-class", "3", "--oversample-factor", "3"], run, tmp_path / "probe")
+    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--set", "ema=0.9",
+                       "--set", "oversample_class=3", "--set", "oversample_factor=3"], run, tmp_path / "probe")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("oversampling: ") == 1
     last = load_checkpoint(run / "last.pt")
@@ -194,8 +194,8 @@ def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypa
     monkeypatch.setenv("SEGMENT_LAZY_BYTES", "0")  # the ranks inherit the environment
     assert isinstance(load_split(load_dataset(mars_split), "train")[0], FileStack)
     run = tmp_path / "run"
-    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--oversample-class", "3",
-                       "--copy-paste-class", "3", "--scheduler", "warmup"], run, tmp_path / "probe")
+    result = torchrun(["train", str(mars_split), "-o", str(run), *TINY, "--set", "oversample_class=3",
+                       "--set", "copy_paste_class=3", "--set", "scheduler=warmup"], run, tmp_path / "probe")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("copy-paste: ") == 1  # donors decoded from files on each rank
     last = load_checkpoint(run / "last.pt")

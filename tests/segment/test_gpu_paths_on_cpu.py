@@ -53,8 +53,8 @@ class Probes:
         monkeypatch.setattr(torch.utils.data, "DataLoader", Loader)
 
 
-TINY = ["--epochs", "1", "--base-width", "4", "--depth", "2", "--batch-size", "4",
-        "--threads", "1", "--device", "cpu"]
+TINY = ["--epochs", "1", "--set", "base_width=4", "--set", "depth=2", "--batch-size", "4",
+        "--set", "threads=1", "--device", "cpu"]
 
 
 def test_gpu_preset_runs_autocast_scaler_workers_and_pinning_on_cpu(small_dataset, tmp_path,
@@ -83,7 +83,7 @@ def test_gpu_preset_runs_autocast_scaler_workers_and_pinning_on_cpu(small_datase
 def test_amp_stays_off_on_cpu_by_default(small_dataset, tmp_path, monkeypatch):
     probes = Probes(monkeypatch)
     result = CliRunner().invoke(app, ["train", str(small_dataset), "-o", str(tmp_path / "r"),
-                                      "--amp", *TINY])
+                                      "--set", "amp=true", *TINY])
     assert result.exit_code == 0, result.output
     assert probes.autocast and not any(enabled for _, enabled, _, _ in probes.autocast)
     assert not probes.scalers[0].is_enabled() and probes.loaders == [(0, False)]

@@ -19,8 +19,8 @@ from segment.file_stack import FileStack, take_rows
 from segment.sampling import has_class
 
 runner = CliRunner()
-TINY_ARGS = ["--base-width", "4", "--depth", "2", "--batch-size", "4", "--threads", "1",
-             "--spatial-dropout", "0", "--dropout", "0", "--device", "cpu"]
+TINY_ARGS = ["--set", "base_width=4", "--set", "depth=2", "--batch-size", "4", "--set", "threads=1",
+             "--set", "spatial_dropout=0", "--set", "dropout=0", "--device", "cpu"]
 
 
 def both_ways(monkeypatch, info, split="train", mode=None):
@@ -147,8 +147,8 @@ def test_train_by_reference_matches_eager(small_dataset, tmp_path, monkeypatch):
     for lazy in (False, True):
         out = tmp_path / f"run_{lazy}"
         run_cli(monkeypatch, lazy, ["train", str(small_dataset), "-o", str(out), "--epochs", "3",
-                                    "--oversample-class", "3", *TINY_ARGS, "--batch-size", "2",
-                                    "--base-width", "8", "--lr", "0.01"])
+                                    "--set", "oversample_class=3", *TINY_ARGS, "--batch-size", "2",
+                                    "--set", "base_width=8", "--lr", "0.01"])
         history = pd.read_csv(out / "metrics.csv")
         scores[lazy] = history, json.loads((out / "val_scores.json").read_text())
     assert scores[False][0]["val_mean_iou"].max() > 0  # the comparison is not of two zeros

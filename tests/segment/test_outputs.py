@@ -95,8 +95,8 @@ def test_report_never_writes_into_the_dataset(data, run):
     assert file_bytes(data) == before
 
 
-TINY_ARGS = ["--epochs", "1", "--base-width", "4", "--depth", "2", "--batch-size", "4",
-             "--threads", "1", "--device", "cpu", "--no-augment"]
+TINY_ARGS = ["--epochs", "1", "--set", "base_width=4", "--set", "depth=2", "--batch-size", "4",
+             "--set", "threads=1", "--device", "cpu", "--set", "augment=false"]
 
 
 def test_train_force_replaces_the_old_run_and_nothing_else(data, run, tmp_path):

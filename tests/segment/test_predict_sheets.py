@@ -54,9 +54,9 @@ def test_long_ids_wrap_onto_a_second_line():
 @pytest.fixture(scope="module")
 def tiny_run(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("sheet") / "run"
-    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "1", "--base-width", "4",
-            "--depth", "2", "--batch-size", "4", "--threads", "1", "--device", "cpu",
-            "--no-augment"]
+    args = ["train", str(small_dataset), "-o", str(out), "--epochs", "1", "--set", "base_width=4",
+            "--set", "depth=2", "--batch-size", "4", "--set", "threads=1", "--device", "cpu",
+            "--set", "augment=false"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return out

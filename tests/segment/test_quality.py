@@ -25,8 +25,8 @@ from segment.sampling import epoch_order
 
 runner = CliRunner()
 ROCK = [16, 91, 119, 147, 150, 172, 173, 193, 199, 211]  # mars300 rows holding big rock (4)
-TINY_ARGS = ["--base-width", "4", "--depth", "2", "--batch-size", "4", "--threads", "1",
-             "--device", "cpu", "--spatial-dropout", "0", "--dropout", "0", "--patience", "50"]
+TINY_ARGS = ["--set", "base_width=4", "--set", "depth=2", "--batch-size", "4", "--set", "threads=1",
+             "--device", "cpu", "--set", "spatial_dropout=0", "--set", "dropout=0", "--set", "patience=50"]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_weight_average_follows_the_hand_computed_decay():
 
 
 def test_ema_and_oversampling_resume_exactly_and_save_the_average(rock_data, tmp_path):
-    levers = ["--ema", "0.9", "--oversample-class", "4", "--oversample-factor", "3"]
+    levers = ["--set", "ema=0.9", "--set", "oversample_class=4", "--set", "oversample_factor=3"]
     _train(rock_data, tmp_path / "a", "--epochs", "2", *levers)
     out = _train(rock_data, tmp_path / "b", "--epochs", "2", "--max-minutes", "1e-9", *levers)
     assert "oversampling: 4 of 12 training pairs contain class 4; drawn 3x" in out.output
@@ -193,7 +193,7 @@ def test_epoch_order_is_seeded_weighted_and_split_across_ranks():
 
 def test_oversampling_an_absent_class_is_refused_before_training(rock_data, tmp_path):
     result = runner.invoke(app, ["train", str(rock_data), "-o", str(tmp_path / "r"), *TINY_ARGS,
-                                 "--oversample-class", "7"])
+                                 "--set", "oversample_class=7"])
     assert result.exit_code == 1 and "no training mask contains class 7" in result.stderr
     assert not (tmp_path / "r" / "last.pt").exists()
 
@@ -230,13 +230,13 @@ def test_tta_options_of_evaluate_and_predict(run, rock_data, tmp_path):
 
 def test_preset_sets_options_prints_them_and_explicit_options_win(rock_data, tmp_path):
     result = _train(rock_data, tmp_path / "r", "--preset", "cpu-quick", "--epochs", "1")
-    assert ("preset cpu-quick: amp off, channels_last on, workers 0; given on the command line, "
-            "kept: --base-width, --batch-size, --epochs, --patience") in result.output
+    assert ("preset cpu-quick: amp off, channels_last on, workers 0; given as options or "
+            "settings, kept: base_width, batch_size, epochs, patience") in result.output
     config = json.loads((tmp_path / "r" / "config.json").read_text())
-    # TINY_ARGS gives --base-width 4 and --batch-size 4, which win over the preset's 8 and 16.
+    # TINY_ARGS gives base_width=4 and --batch-size 4, which win over the preset's 8 and 16.
     assert (config["base_width"], config["batch_size"], config["epochs"]) == (4, 4, 1)
     result = runner.invoke(app, ["train", str(rock_data), "-o", str(tmp_path / "q"), "--preset",
-                                 "cpu-quick", "--epochs", "1", "--threads", "1", "--device", "cpu"])
+                                 "cpu-quick", "--epochs", "1", "--set", "threads=1", "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert "preset cpu-quick: base_width 8, batch_size 16, " in result.output
     config = json.loads((tmp_path / "q" / "config.json").read_text())
@@ -290,8 +290,8 @@ def test_warmup_schedule_rises_then_falls_to_the_floor():
 
 
 def test_warmup_copy_paste_and_lovasz_train_and_resume_exactly(rock_data, tmp_path):
-    levers = ["--scheduler", "warmup", "--copy-paste-class", "4", "--copy-paste-prob", "0.7",
-              "--loss", "ce+dice+lovasz"]
+    levers = ["--set", "scheduler=warmup", "--set", "copy_paste_class=4", "--set", "copy_paste_prob=0.7",
+              "--set", "loss=ce+dice+lovasz"]
     _train(rock_data, tmp_path / "a", "--epochs", "2", *levers)
     out = _train(rock_data, tmp_path / "b", "--epochs", "2", "--max-minutes", "1e-9", *levers)
     assert "copy-paste: class 4 of 4 training pairs pasted into 70% of the drawn pairs" in out.output
@@ -310,6 +310,6 @@ def test_warmup_copy_paste_and_lovasz_train_and_resume_exactly(rock_data, tmp_pa
 def test_copy_paste_of_the_ignored_or_an_absent_class_is_refused(rock_data, tmp_path):
     for k, said in ((0, "is the ignored class"), (7, "no training mask contains class 7")):
         result = runner.invoke(app, ["train", str(rock_data), "-o", str(tmp_path / f"r{k}"),
-                                     *TINY_ARGS, "--copy-paste-class", str(k)])
+                                     *TINY_ARGS, "--set", f"copy_paste_class={k}"])
         assert result.exit_code == 1 and said in result.stderr, result.output
         assert not (tmp_path / f"r{k}" / "last.pt").exists()

@@ -44,8 +44,8 @@ def _interrupt_at(epoch_to_stop: int, monkeypatch):
     monkeypatch.setattr(train_module, "_train_epoch", epoch)
 
 
-TINY_ARGS = ["--epochs", "2", "--base-width", "4", "--depth", "2", "--batch-size", "4",
-             "--threads", "1", "--device", "cpu", "--no-augment"]
+TINY_ARGS = ["--epochs", "2", "--set", "base_width=4", "--set", "depth=2", "--batch-size", "4",
+             "--set", "threads=1", "--device", "cpu", "--set", "augment=false"]
 
 
 def test_ctrl_c_before_the_first_epoch_says_there_is_nothing_to_resume(small_dataset, tmp_path,

@@ -18,7 +18,7 @@ def test_train_progress_bar_is_on_stderr(small_dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "console", Console(force_terminal=True))
     monkeypatch.setattr(cli, "err_console", Console(stderr=True, force_terminal=True))
     args = ["train", str(small_dataset), "-o", str(tmp_path / "run"), "--epochs", "1",
-            "--base-width", "4", "--depth", "2", "--batch-size", "4", "--threads", "1",
+            "--set", "base_width=4", "--set", "depth=2", "--batch-size", "4", "--set", "threads=1",
             "--device", "cpu"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

@@ -24,7 +24,7 @@ def test_predict_on_isbi_images_keeps_their_size(small_dataset, tmp_path):
     runner = CliRunner()
     run = tmp_path / "run"
     result = runner.invoke(app, ["train", str(small_dataset), "-o", str(run), "--epochs", "1",
-                                 "--base-width", "4", "--depth", "2", "--device", "cpu", "--threads", "1"])
+                                 "--set", "base_width=4", "--set", "depth=2", "--device", "cpu", "--set", "threads=1"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["predict", str(run / "best.pt"), str(folder), "-o", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
