@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=64)
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--base-width", type=int, default=ModelSpec.base_width)
-    parser.add_argument("--set", "se=false", action="store_true", help="turn squeeze-excitation off")
+    parser.add_argument("--no-se", action="store_true", help="turn squeeze-excitation off")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per mode (shared CPUs are noisy)")

@@ -52,7 +52,7 @@ def test_dask_options_are_named_for_dask_and_no_name_means_two_things():
     curate_names = {o for c in COMMANDS.values() for p in c.params for o in p.opts}
     segment = typer.main.get_command(segment_app).commands
     segment_names = {o for c in segment.values() for p in c.params for o in p.opts}
-    assert {"--set", "workers=--scheduler"}.isdisjoint(curate_names | segment_names)
+    assert {"--workers", "--scheduler"}.isdisjoint(curate_names | segment_names)
     assert {"--dask-workers", "--dask-scheduler"} <= curate_names
 
 
