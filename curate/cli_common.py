@@ -12,7 +12,8 @@ import typer
 from curate.cli_show import err_console, show_notes
 from curate.errors import CurateError
 from curate.linking import FilesForm
-from curate.readers import ReadOptions, parse_label_map
+from curate.io.label_maps import parse_label_map
+from curate.readers import ReadOptions
 
 # Options shared by every command that reads a raw dataset.
 DataArg = Annotated[Path, typer.Argument(

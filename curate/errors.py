@@ -1,17 +1,3 @@
-"""Domain errors raised by the curate library; only the CLI turns them into exit codes."""
+"""The domain errors, kept importable here; they live in curate's I/O layer (curate.io.errors)."""
 
-
-class CurateError(Exception):
-    """Base class for every error a user can cause (bad input, bad option, existing output)."""
-
-
-class InputError(CurateError):
-    """The dataset given as input cannot be read or is inconsistent."""
-
-
-class OutputExistsError(CurateError):
-    """The output path exists and --force was not given."""
-
-
-class ConfigError(CurateError):
-    """An option or combination of options is invalid."""
+from curate.io.errors import CurateError, ConfigError, InputError, OutputExistsError  # noqa: F401

@@ -15,8 +15,8 @@ from segment.config import inference_batch_size
 from segment.errors import InputError, OutputExistsError
 from segment.file_stack import gather, size_groups
 from segment.evaluate import LabelOptions, _ignore, _labelled
+from curate.io.raw import check_exists, raw_kind
 from segment.outputs import check_not_input
-from segment.sources import check_exists, raw_kind
 
 
 @dataclass

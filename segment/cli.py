@@ -12,14 +12,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from segment.config import ModelSpec, TrainConfig
-from segment.errors import SegmentError
-from segment.interrupt import InterruptibleGroup
+from segment.errors import USER_ERRORS
+from segment.interrupt import SegmentGroup
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 app = typer.Typer(help="Train, evaluate and apply the bundled U-Net on a curated dataset folder.",
                   no_args_is_help=True, add_completion=False,
-                  cls=InterruptibleGroup)  # Ctrl-C: one line on what was written, exit 130
+                  cls=SegmentGroup)  # Ctrl-C: one line on what was written, exit 130
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -67,7 +67,7 @@ class Overlay(str, Enum):
     none = "none"
 
 
-def _fail(exc: SegmentError) -> None:
+def _fail(exc: Exception) -> None:
     err_console.print(f"Error: {exc}", markup=False, highlight=False)
     raise typer.Exit(1)
 
@@ -188,7 +188,7 @@ def train(
             oversample_factor=oversample_factor, copy_paste_class=copy_paste_class,
             copy_paste_prob=copy_paste_prob)
         result = run_training(cfg, RichHooks(), force=force, resume=resume, keep_saved=keep_saved)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"{result.stop_reason}; best val mean IoU {result.best_val_miou:.4f} "
                   f"at epoch {result.best_epoch} ({result.wall_seconds:.0f}s)", highlight=False)
@@ -217,7 +217,7 @@ def evaluate(
 
     from segment.evaluate import LabelOptions, default_split, evaluate_set
     from segment.metrics import format_table
-    from segment.sources import parse_label_map
+    from curate.io.label_maps import parse_label_map
 
     out = out or checkpoint.parent
     try:
@@ -226,7 +226,7 @@ def evaluate(
         chosen = split.value if split else default_split(data)
         result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options, tta,
                               rare_class, class_bias)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     for note in result.notes:
         err_console.print(f"Note: {note}", markup=False, highlight=False)
@@ -254,14 +254,14 @@ def calibrate(
     """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
     from segment.calibrate import calibrate as run_calibration
     from segment.evaluate import LabelOptions
-    from segment.sources import parse_label_map
+    from curate.io.label_maps import parse_label_map
 
     try:
         ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
         options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
         result = run_calibration(checkpoint, data, out, split.value, device.value, tta, force,
                                  options)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     for note in result.notes:
         err_console.print(f"Note: {note}", markup=False, highlight=False)
@@ -296,7 +296,7 @@ def predict(
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
                                 fmt.value, overlay.value, device.value, force, tta, class_bias)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
 
@@ -316,7 +316,7 @@ def report(
     out = out or run / "report.html"
     try:
         path = write_report(run, out, data, split.value if split else None, device.value, force)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)
 
@@ -346,7 +346,7 @@ def crossval(**values: Any) -> None:
         console.print(f"crossval: {folds} folds = {folds} trainings of {cfg.epochs} epochs "
                       f"on {folds - 1}/{folds} of the train split each", highlight=False)
         result = run_crossval(cfg, folds, RichHooks(), force=force, on_fold=on_fold)
-    except SegmentError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"label-quality score: {result.quality.attrs['score']}", highlight=False)
     top = result.quality.sort_values("score", ascending=False).head(5)

@@ -25,7 +25,7 @@ from typing import Any, Callable, TypeVar
 import torch
 import torch.distributed as dist
 
-from segment.errors import ConfigError, SegmentError
+from segment.errors import USER_ERRORS, ConfigError, SegmentError
 
 T = TypeVar("T")
 
@@ -164,7 +164,7 @@ def on_main(action: Callable[[], T]) -> T:
     if dist.get_rank() == 0:
         try:
             box[0] = action()
-        except SegmentError as exc:
+        except USER_ERRORS as exc:
             box[1] = exc
         except Exception as exc:
             box[1] = RankFailed(f"rank 0 failed: {type(exc).__name__}: {exc}")

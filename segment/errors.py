@@ -1,5 +1,7 @@
 """Domain errors raised by the segment library; only the CLI turns them into exit codes."""
 
+from curate.io.errors import CurateError
+
 
 class SegmentError(Exception):
     """Base class for every error a user can cause (bad input, bad option, existing output)."""
@@ -15,3 +17,8 @@ class OutputExistsError(SegmentError):
 
 class ConfigError(SegmentError):
     """An option or combination of options is invalid."""
+
+
+# What a user can cause, as the CLI catches it: segment's own errors and those of the data
+# layer segment reads through (curate.io raises its InputError for a raw input it cannot read).
+USER_ERRORS = (SegmentError, CurateError)

@@ -1,11 +1,9 @@
-"""Ctrl-C: one line saying what was (not) written, then exit 130 (128 + SIGINT)."""
+"""Ctrl-C in `segment`: what each command leaves behind (the command group is curate.io's)."""
 
 from __future__ import annotations
 
-import sys
-
-import typer
-from typer.core import TyperGroup
+from curate.io.interrupt import MESSAGE as DEFAULT
+from curate.io.interrupt import InterruptibleGroup
 
 # What each command leaves behind when interrupted; every file is written atomically
 # (atomic.atomic_write), so none is ever half-written.
@@ -15,15 +13,9 @@ MESSAGES = {
     "predict": "Interrupted: the output folder may hold masks for some of the images (each file "
                "complete); run the command again with --force to write them all.",
 }
-DEFAULT = "Interrupted: nothing was written (outputs are only written at the end, atomically)."
 
 
-class InterruptibleGroup(TyperGroup):
-    """The command group of the `segment` app, printing what is left on Ctrl-C."""
+class SegmentGroup(InterruptibleGroup):
+    """The command group of the `segment` app: MESSAGES[command] (else DEFAULT) on Ctrl-C."""
 
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            print(f"\n{MESSAGES.get(ctx.invoked_subcommand, DEFAULT)}", file=sys.stderr)
-            raise typer.Exit(code=130) from None
+    messages = MESSAGES

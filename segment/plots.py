@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from segment.palette import hatch_ignore, palette  # noqa: E402
+from curate.io.palette import hatch_ignore, palette  # noqa: E402
 from segment.atomic import atomic_write  # noqa: E402
 
 # Class colours come from segment.palette, a copy of curate's: one colour per class everywhere.

@@ -20,9 +20,9 @@ import pandas as pd
 from segment import __version__, atomic, checkpoints, plots
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_rows
 from segment.errors import ConfigError, InputError, OutputExistsError
-from segment.html_page import esc, figure, numbers, page, paragraph, table
+from curate.io.html_page import RUN_CSS, esc, figure, numbers, page, paragraph, table
 from segment.outputs import check_not_input
-from segment.palette import palette
+from curate.io.palette import palette
 from segment.predict import predict_masks
 
 # Section ids are stable: tests and links rely on them.
@@ -381,7 +381,7 @@ def render_report(run: str | Path, data: str | Path | None = None, split: str | 
         ("predictions", "Predictions", predictions_section(facts, sheet)),
     ]
     name = facts.root.resolve().name
-    return page(title or f"Training run {name} (segment {__version__})", sections)
+    return page(title or f"Training run {name} (segment {__version__})", sections, RUN_CSS)
 
 
 def check_report_path(out: Path, force: bool, data: str | Path | None) -> None:

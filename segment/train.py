@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from curate.io.raw import raw_kind
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.copy_paste import copy_paste
 from segment.data import PairDataset, class_counts, load_dataset, load_split, normalization, to_input
@@ -22,7 +23,6 @@ from segment.losses import class_weights
 from segment.metrics import ClassScores, class_scores
 from segment.model import UNetSpec, count_parameters
 from segment.outputs import check_not_input, set_aside
-from segment.sources import raw_kind
 from segment import atomic, checkpoints, distributed, device as devices
 from segment.inference import split_confusion
 from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)
