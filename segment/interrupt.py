@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curate.io.interrupt import MESSAGE as DEFAULT
+from curate.io.interrupt import MESSAGE as DEFAULT  # noqa: F401  (what other commands print)
 from curate.io.interrupt import InterruptibleGroup
 
 # What each command leaves behind when interrupted; every file is written atomically
