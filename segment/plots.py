@@ -16,7 +16,7 @@ from PIL import Image  # noqa: E402
 from curate.io.palette import hatch_ignore, palette  # noqa: E402
 from segment.atomic import atomic_write  # noqa: E402
 
-# Class colours come from segment.palette, a copy of curate's: one colour per class everywhere.
+# Class colours come from curate.io.palette, as in curate: one colour per class everywhere.
 
 
 def _save(fig, path: Path) -> None:
