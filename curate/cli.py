@@ -21,7 +21,7 @@ from curate.cli_inspect import card_command, check_leakage_command, report_comma
 from curate.cli_review import review_command
 from curate.cli_show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
-from curate.interrupt import InterruptibleGroup
+from curate.io.interrupt import InterruptibleGroup
 
 app = typer.Typer(
     help="Curate small, messy, imbalanced segmentation datasets: outliers, stats, splits, "

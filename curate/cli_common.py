@@ -12,7 +12,8 @@ import typer
 from curate.cli_show import err_console, show_notes
 from curate.errors import USER_ERRORS, ConfigError
 from curate.linking import FilesForm
-from curate.readers import ReadOptions, parse_label_map
+from curate.io.label_maps import parse_label_map
+from curate.readers import ReadOptions
 
 # Help panels: the everyday options stand alone under "Options"; the rest are grouped.
 READ_PANEL = "Reading raw data"

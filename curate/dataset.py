@@ -8,18 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from curate.pixels import take
+from curate.io.contract import FORMAT, FORMAT_VERSION, SPLITS  # noqa: F401  (SPLITS: here too)
+from curate.io.image_files import Problem
+from curate.io.pixels import take
 
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
-SPLITS = ("train", "val", "test")   # the split names a manifest's `split` column holds
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A file or pair that could not be used, with the reason in words."""
-
-    source: str
-    reason: str
 
 
 @dataclass
@@ -27,7 +20,7 @@ class Dataset:
     """Image/mask pairs.
 
     `images` and `masks` are lists of arrays, or for a folder too large for memory
-    LazyPixels that decode a file at each access (curate.pixels). images[i] is (H, W) or
+    LazyPixels that decode a file at each access (curate.io.pixels). images[i] is (H, W) or
     (H, W, 3) uint8; masks[i] is (H, W) uint8 holding class labels
     after any label map was applied. `manifest` is the per-pair table, one row per pair in
     this order: `load_dataset` always sets it (a curated folder's own, with split, origin and
@@ -84,8 +77,8 @@ class Dataset:
     def meta(self) -> dict:
         """The dataset.json content for this dataset (see the README's folder contract)."""
         return {
-            "format": "curate-dataset",
-            "format_version": 1,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
             "num_classes": self.num_classes,
             "class_names": list(self.class_names),
             "ignore_index": self.ignore_index,
@@ -98,12 +91,6 @@ def default_class_names(num_classes: int) -> list[str]:
     if num_classes == len(AI4MARS_CLASS_NAMES):
         return list(AI4MARS_CLASS_NAMES)
     return [f"class {k}" for k in range(num_classes)]
-
-
-def is_gray_rgb(image: np.ndarray) -> bool:
-    """True for an (H, W, 3) image with R = G = B in every pixel (a gray picture stored as RGB)."""
-    return (image.ndim == 3 and image.shape[2] == 3
-            and bool((image[..., 1] == image[..., 0]).all() and (image[..., 2] == image[..., 0]).all()))
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

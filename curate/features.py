@@ -18,8 +18,8 @@ from threadpoolctl import threadpool_limits
 from curate import cluster
 from curate.dataset import Dataset, to_gray
 from curate.embedding import strings, texture_embedding, to_hex
-from curate.pixels import shape_of
-from curate.progress import step
+from curate.io.pixels import shape_of
+from curate.io.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
 HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT
@@ -84,7 +84,7 @@ def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[
 
     Only a few tasks are out at once (cluster.in_flight): each one's pixels are decoded here
     and held until a worker has scanned them, so sending every task up front would hold the
-    whole dataset in this process, defeating a folder read by reference (curate.pixels).
+    whole dataset in this process, defeating a folder read by reference (curate.io.pixels).
     """
     from distributed import as_completed
 

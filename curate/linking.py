@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from curate.dataset import Dataset
-from curate.pixels import shape_of
+from curate.io.pixels import shape_of
 
 # `auto` links when the input is a folder of image files with more pairs or more bytes than
 # this: re-encoding 6,000 256x256 JPEG pairs wrote 385 MB from a 161 MB input (issue 11).
@@ -139,7 +139,7 @@ def with_source_files(dataset: Dataset) -> Dataset:
     if (origin is None or not origin.is_dir() or (origin / "dataset.json").is_file()
             or dataset.files is not None):
         return dataset
-    from curate.image_files import _files_by_stem
+    from curate.io.image_files import _files_by_stem
 
     masks_by_stem = _files_by_stem(origin / "masks")
     relabelled = any(step.get("command") == "read" and step.get("options", {}).get("label_map")

@@ -8,7 +8,7 @@ import pandas as pd
 
 from curate.dataset import Dataset
 from curate.features import scan
-from curate.writers import order_columns
+from curate.io.contract import order_columns
 
 
 def build_manifest(dataset: Dataset, features: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,24 +10,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.dataset import Dataset, Problem, default_class_names, is_gray_rgb
+from curate.dataset import Dataset, default_class_names
 from curate.errors import InputError
-from curate.linking import recorded_gray
-from curate.manifest import with_manifest
-from curate.npz import read_members
-from curate.labels import (RawValues, check_collisions, describe_label_map, infer_label_map,
-                            raw_values)
-from curate.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
-    ColourMaskError, ReadPair, _read_folder, _read_pairs, _safe_id, _unique_ids, pixels_of,
+from curate.io.contract import read_manifest, read_meta  # noqa: F401  (public here too)
+from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
+    Problem, ReadPair, _read_folder, _read_pairs, _safe_id, _unique_ids, is_gray_rgb, pixels_of,
     read_image, read_mask,
 )
-from curate.pixels import lazy_budget, map_pixels
-
-# Manifest columns read as text, whatever they look like (a hex hash can be all digits).
-TEXT_COLUMNS = {c: str for c in ("id", "image", "mask", "source", "split", "origin", "phash",
-                                 "image_sha1", "mask_sha1", "pair_sha1", "dup_group",
-                                 "flags", "reason", "parent_ids", "recipe")}
-NPZ_PAIR_KEYS = [("images", "masks"), ("image", "mask"), ("x", "y"), ("X", "Y")]
+from curate.io.label_maps import (RawValues, check_collisions, describe_label_map,
+                                  infer_label_map, label_lut, raw_values)
+from curate.io.npz import read_npz_pairs
+from curate.io.pixels import lazy_budget, map_pixels
+from curate.linking import recorded_gray
+from curate.manifest import with_manifest
 
 
 @dataclass
@@ -42,25 +35,6 @@ class ReadOptions:
     # The class left out of metrics. "auto": 0 (the AI4Mars "no label" convention), except
     # for binary 0/255 masks read with the inferred map, where both classes are real.
     ignore_index: int | None | str = "auto"
-
-
-def parse_label_map(text: str | None) -> dict[int, int] | None:
-    """'255:1' or '0:0,255:1' -> {0: 0, 255: 1}; None stays None."""
-    if not text:
-        return None
-    mapping = {}
-    for item in text.split(","):
-        parts = item.strip().split(":")
-        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise InputError(
-                f"Bad --label-map entry {item!r}: expected RAW:LABEL pairs of integers, "
-                "e.g. '0:0,255:1'."
-            )
-        raw, label = (int(p) for p in parts)
-        if not (0 <= raw <= 255 and 0 <= label <= 255):
-            raise InputError(f"Bad --label-map entry {item!r}: values must be in 0..255.")
-        mapping[raw] = label
-    return mapping
 
 
 def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
@@ -162,7 +136,7 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
             raw = facts.raw()
             label_map = infer_label_map(raw)
     inferred = options.label_map is None and bool(label_map)
-    lut = _label_lut(label_map or {})
+    lut = label_lut(label_map or {})
     if label_map:
         raw = raw if raw is not None else facts.raw()
         masks = map_pixels(masks, functools.partial(_relabel, lut))
@@ -233,13 +207,6 @@ def first_channel(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[..., 0]) if image.ndim == 3 else image
 
 
-def _label_lut(label_map: dict[int, int]) -> np.ndarray:
-    lut = np.arange(256, dtype=np.uint8)
-    for raw, label in label_map.items():
-        lut[raw] = label
-    return lut
-
-
 def _relabel(lut: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return lut[mask]
 
@@ -247,50 +214,12 @@ def _relabel(lut: np.ndarray, mask: np.ndarray) -> np.ndarray:
 # --- npz -------------------------------------------------------------------------------------
 
 def _read_npz(path: Path):
-    try:
-        arrays = read_members(path, lazy_budget())  # memory-mapped where it can be
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise InputError(
-            f"{path} cannot be read as an .npz archive ({type(exc).__name__}: {exc}). "
-            "The file may be truncated or not an npz; re-download or re-save it."
-        ) from exc
-    images, masks = _npz_pairs(path, arrays)
-    for name, array in (("images", images), ("masks", masks)):
-        if array.dtype != np.uint8:
-            raise InputError(
-                f"{path}: {name} have dtype {array.dtype}; expected uint8 (0..255 images, "
-                "integer class labels for masks)."
-            )
-    n = len(images)
-    ids = _ids_from_names(arrays.get("names"), n)
-    key = "training_set" if "training_set" in arrays else "pair"
+    pairs = read_npz_pairs(path)
+    n = len(pairs.images)
+    ids = _ids_from_names(pairs.names, n)
+    key = "training_set" if pairs.key == "training_set" else "pair"
     sources = [f"{path.name}:{key}[{i}]" for i in range(n)]
-    return list(images), list(masks), ids, sources
-
-
-def _npz_pairs(path: Path, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
-    if "training_set" in arrays:
-        pairs = arrays["training_set"]
-        if pairs.ndim != 4 or pairs.shape[1] != 2:
-            raise InputError(
-                f"{path}: training_set has shape {pairs.shape}; expected (N, 2, H, W) with "
-                "[:, 0] the images and [:, 1] the masks."
-            )
-        return pairs[:, 0], pairs[:, 1]
-    for image_key, mask_key in NPZ_PAIR_KEYS:
-        if image_key in arrays and mask_key in arrays:
-            images, masks = arrays[image_key], arrays[mask_key]
-            if images.shape[0] != masks.shape[0] or masks.ndim != 3:
-                raise InputError(
-                    f"{path}: {image_key} {images.shape} and {mask_key} {masks.shape} do not "
-                    "pair up; expected (N, H, W[, 3]) images and (N, H, W) masks."
-                )
-            return images, masks
-    raise InputError(
-        f"{path} holds the arrays {sorted(arrays)}; expected 'training_set' (N, 2, H, W) or a "
-        f"pair of image/mask arrays named one of {NPZ_PAIR_KEYS}. An npz with only "
-        "'test_set' has no masks to curate."
-    )
+    return list(pairs.images), list(pairs.masks), ids, sources
 
 
 def _ids_from_names(names, n: int) -> list[str]:
@@ -327,31 +256,3 @@ def _curated_pixels(pairs: list[ReadPair], files: list[tuple[str, str]],
     images, masks = pixels_of(pairs, files)
     gray = [g and p.gray_rgb for p, g in zip(pairs, recorded_gray(manifest))]
     return map_pixels(images, first_channel, lambda shape: shape[:2], only=gray), masks
-
-
-def read_meta(path: Path) -> dict:
-    """dataset.json of a curated folder, checked for the fields the contract requires."""
-    try:
-        meta = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}/dataset.json cannot be read as JSON ({exc}).") from exc
-    missing = [k for k in ("num_classes", "class_names") if k not in meta]
-    if missing:
-        raise InputError(f"{path}/dataset.json lacks {missing}; was it written by curate?")
-    return meta
-
-
-def read_manifest(path: Path) -> pd.DataFrame:
-    """manifest.csv of a curated folder, with ids as strings and empty splits as ''."""
-    try:
-        manifest = pd.read_csv(path / "manifest.csv", dtype=TEXT_COLUMNS,
-                               keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}/manifest.csv cannot be read ({exc}).") from exc
-    missing = [c for c in ("id", "image", "mask") if c not in manifest.columns]
-    if missing:
-        raise InputError(f"{path}/manifest.csv lacks the columns {missing}.")
-    for column in TEXT_COLUMNS:
-        if column in manifest.columns:
-            manifest[column] = manifest[column].fillna("")
-    return manifest

@@ -1,13 +1,11 @@
 """A static, single-file HTML report of a curated dataset (images embedded as data URIs).
 
-The HTML helpers at the top (page, section, table, figure) know nothing about datasets, so a
-training-run report can mirror them; the sections below read the same facts as the data card.
+The page shell (page, section, table, figure) is curate.io.html_page, shared with segment's
+run report; the sections here read the same facts as the data card.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from pathlib import Path
 
@@ -18,79 +16,11 @@ from curate.cards.facts import (
     UNKNOWN, Facts, class_chart, class_table, collect, counts, known_limitations,
     removed_pairs, split_table,
 )
-from curate.dataset import SPLITS
+from curate.io.contract import SPLITS
+from curate.io.html_page import esc, figure, numbers, page, paragraph, table
 
 # Section ids are stable: tests and links rely on them.
 SECTION_IDS = ("summary", "classes", "outliers", "splits", "augmentation", "history")
-
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1em;
-       color: #222; }
-h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
-section { margin: 1.5em 0; }
-table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; vertical-align: top; }
-th { background: #f0f0f0; }
-td.text, th.text { text-align: left; }
-figure { margin: .8em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: .85em; color: #555; }
-.missing { color: #a33; font-style: italic; }
-.numbers { display: flex; gap: 1em; flex-wrap: wrap; }
-.numbers div { border: 1px solid #ccc; border-radius: 4px; padding: .4em .8em; }
-.numbers b { display: block; font-size: 1.4em; }
-nav a { margin-right: 1em; }
-code { font-size: .85em; word-break: break-word; }
-"""
-
-
-# --- HTML helpers ----------------------------------------------------------------------------
-
-def esc(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def figure(png: bytes | None, alt: str, caption: str, fig_id: str) -> str:
-    """An embedded PNG with a caption, or a visible 'not available' note."""
-    if png is None:
-        return f'<p class="missing" id="{esc(fig_id)}-missing">{esc(caption)}: not available.</p>'
-    return (f'<figure><img id="{esc(fig_id)}" src="{data_uri(png)}" alt="{esc(alt)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
-
-
-def table(columns: list[str], rows: list[list], text_columns: tuple[int, ...] = (),
-          table_id: str | None = None) -> str:
-    """An HTML table; cells are escaped; `text_columns` are left-aligned."""
-    def cells(tag: str, values) -> str:
-        return "".join(f'<{tag}{" class=text" if i in text_columns else ""}>{esc(v)}</{tag}>'
-                       for i, v in enumerate(values))
-    ident = f' id="{esc(table_id)}"' if table_id else ""
-    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-    return (f"<table{ident}><thead><tr>{cells('th', columns)}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
-
-
-def paragraph(text: str, css_class: str | None = None) -> str:
-    cls = f' class="{css_class}"' if css_class else ""
-    return f"<p{cls}>{esc(text)}</p>"
-
-
-def section(section_id: str, title: str, body: str) -> str:
-    return f'<section id="{esc(section_id)}"><h2>{esc(title)}</h2>{body}</section>'
-
-
-def page(title: str, sections: list[tuple[str, str, str]]) -> str:
-    """A whole HTML document: title, a nav bar, then (id, title, body) sections."""
-    nav = "".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t, _ in sections)
-    body = "\n".join(section(i, t, b) for i, t, b in sections)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{esc(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n")
-
 
 # --- sections --------------------------------------------------------------------------------
 
@@ -106,12 +36,10 @@ def summary_section(facts: Facts) -> str:
     boxes = [("pairs", c["pairs"]), ("original", c["origin"]["original"]),
              ("augmented", c["origin"]["augmented"]), ("removed by outliers", removed),
              *((s, c["splits"][s]) for s in SPLITS), ("classes", facts.meta["num_classes"])]
-    numbers = "".join(f'<div id="n-{esc(k.replace(" ", "-"))}"><b>{esc(v)}</b>{esc(k)}</div>'
-                      for k, v in boxes)
     notes = "".join(f"<li>{esc(n)}</li>" for n in known_limitations(facts))
-    return (f'<div class="numbers">{numbers}</div>'
-            # No folder path here: the report must not change when the folder is moved.
-            f"<p>Steps: "
+    # No folder path here: the report must not change when the folder is moved.
+    return (numbers(boxes)
+            + f"<p>Steps: "
             f"{esc(' → '.join(s.command for s in facts.steps) or 'none recorded')}.</p>"
             f"<h3>Known limitations</h3><ul>{notes}</ul>")
 

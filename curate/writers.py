@@ -15,14 +15,14 @@ import pandas as pd
 from PIL import Image
 
 from curate.dataset import Dataset
+from curate.io.contract import order_columns
 from curate.io.outputs import atomic_dir
-from curate.progress import step
+from curate.io.progress import step
+from curate.manifest import build_manifest
 
 if TYPE_CHECKING:
     from curate.linking import FilesReport, PairFiles
 
-# Columns every manifest starts with, in this order; the rest follow as the commands add them.
-LEADING_COLUMNS = ["id", "image", "mask", "source", "split", "origin"]
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -52,12 +52,6 @@ def png_bytes(array: np.ndarray) -> bytes:
 CSV_FLOATS = "%.12g"
 
 
-def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
-    """Leading contract columns first, the rest in their existing order."""
-    leading = [c for c in LEADING_COLUMNS if c in manifest.columns]
-    return manifest[leading + [c for c in manifest.columns if c not in leading]]
-
-
 def write_dataset(
     out: Path,
     dataset: Dataset,
@@ -74,8 +68,6 @@ def write_dataset(
     how images/ and masks/ are stored: None or form "encode" writes PNGs as ever; form "link"
     hardlinks the pairs read unchanged from files (see `write_linked_pairs`) and counts into it.
     """
-    from curate.manifest import build_manifest   # manifest imports this module
-
     out = Path(out)
     manifest = build_manifest(dataset)
     manifest["image"] = [f"images/{i}.png" for i in dataset.ids]

@@ -16,7 +16,7 @@ from segment.config import inference_batch_size
 from segment.errors import InputError
 from segment.file_stack import gather, size_groups
 from segment.evaluate import LabelOptions, _ignore, _labelled
-from segment.sources import check_exists, raw_kind
+from curate.io.raw import check_exists, raw_kind
 
 
 @dataclass

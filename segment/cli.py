@@ -15,13 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from curate.io.settings import field_types
 from segment.config import TrainConfig
 from segment.errors import USER_ERRORS, SegmentError
-from segment.interrupt import InterruptibleGroup
+from segment.interrupt import SegmentGroup
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 app = typer.Typer(help="Train, evaluate and apply the bundled U-Net on a curated dataset folder.",
                   no_args_is_help=True, add_completion=False,
-                  cls=InterruptibleGroup)  # Ctrl-C: one line on what was written, exit 130
+                  cls=SegmentGroup)  # Ctrl-C: one line on what was written, exit 130
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -73,7 +73,7 @@ class Overlay(str, Enum):
     none = "none"
 
 
-def _fail(exc: SegmentError) -> None:
+def _fail(exc: Exception) -> None:
     err_console.print(f"Error: {exc}", markup=False, highlight=False)
     raise typer.Exit(1)
 
@@ -196,7 +196,7 @@ def evaluate(
 
     from segment.evaluate import LabelOptions, default_split, evaluate_set
     from segment.metrics import format_table
-    from segment.sources import parse_label_map
+    from curate.io.label_maps import parse_label_map
 
     out = out or checkpoint.parent
     try:
@@ -233,7 +233,7 @@ def calibrate(
     """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
     from segment.calibrate import calibrate as run_calibration
     from segment.evaluate import LabelOptions
-    from segment.sources import parse_label_map
+    from curate.io.label_maps import parse_label_map
 
     try:
         ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)

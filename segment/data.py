@@ -13,13 +13,15 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from curate.io import image_files
+from curate.io.contract import REQUIRED_MANIFEST_COLUMNS, SPLITS, check_format_version
+from curate.io.pixels import lazy_budget
 from segment.errors import InputError
-from segment.file_stack import FileStack, chunks, lazy_budget
+from segment.file_stack import LAZY_BYTES_ENV, FileStack, chunks
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
-SPLITS = ("train", "val", "test")
-REQUIRED_COLUMNS = ("id", "image", "mask")
+REQUIRED_COLUMNS = REQUIRED_MANIFEST_COLUMNS
 
 
 @dataclass
@@ -64,7 +66,9 @@ def load_dataset(root: str | Path) -> DatasetInfo:
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"dataset folder {root} does not exist")
-    num_classes, names, ignore = _class_fields(_read_json(root / "dataset.json"), root / "dataset.json")
+    meta = _read_json(root / "dataset.json")
+    check_format_version(meta, root / "dataset.json")
+    num_classes, names, ignore = _class_fields(meta, root / "dataset.json")
     manifest_path = root / "manifest.csv"
     if not manifest_path.is_file():
         raise InputError(f"{root} has no manifest.csv; expected one row per image/mask pair")
@@ -112,20 +116,25 @@ def _check_files(info: DatasetInfo, rows: pd.DataFrame) -> None:
         raise InputError(f"{len(missing)} file(s) listed in manifest.csv are missing: {shown}")
 
 
+def to_mode(image: np.ndarray, mode: str | None = None) -> np.ndarray:
+    """(H, W) or (H, W, 3) uint8 -> (C, H, W) in mode 'L' or 'RGB' (None: as decoded). A gray
+    picture stored as RGB becomes one channel exactly (no luminance weighting)."""
+    if mode == "L" and image.ndim == 3 and (image == image[..., :1]).all():
+        image = image[..., 0]
+    if mode is not None and (image.ndim == 2) != (mode == "L"):
+        image = np.asarray(Image.fromarray(image).convert(mode))
+    return image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
+
+
 def read_image(path: Path, mode: str | None = None) -> np.ndarray:
-    """An image as (C, H, W) uint8; mode 'L' or 'RGB' forces the channel count."""
-    with Image.open(path) as im:
-        if mode is None:
-            mode = "L" if im.mode in ("L", "I;16", "I", "1") else "RGB"
-        arr = np.asarray(im.convert(mode))
-    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    """An image as (C, H, W) uint8, decoded as curate decodes it (curate.io.image_files);
+    mode 'L' or 'RGB' forces the channel count."""
+    return to_mode(image_files.read_image(Path(path)), mode)
 
 
 def read_mask(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        if im.mode not in ("L", "P"):
-            raise InputError(f"mask {path} has mode {im.mode}; expected a single-channel label PNG")
-        return np.asarray(im)
+    """(H, W) uint8 labels, decoded as curate decodes masks (curate.io.image_files)."""
+    return image_files.read_mask(Path(path))
 
 
 def _check_one_size(shapes: set[tuple[int, int]], what: str) -> None:
@@ -163,7 +172,7 @@ def load_split(info: DatasetInfo, split: str,
     first = read_image(image_paths[0], mode)
     mode = mode or recorded_mode(info) or ("L" if first.shape[0] == 1 else "RGB")
     channels = 1 if mode == "L" else 3
-    if len(ids) * (channels + 1) * first[0].size > lazy_budget():
+    if len(ids) * (channels + 1) * first[0].size > lazy_budget(LAZY_BYTES_ENV):
         images, masks, tops = _by_reference(image_paths, mask_paths, mode, channels)
     else:
         images = _stack([read_image(p, mode) for p in image_paths], "images")

@@ -1,7 +1,7 @@
 """Domain errors raised by the segment library; only the CLI turns them into exit codes."""
 
+from curate.io.errors import USER_ERRORS as IO_ERRORS
 from curate.io.outputs import OutputError
-from curate.io.settings import SettingsError
 
 
 class SegmentError(Exception):
@@ -16,9 +16,11 @@ class InputError(SegmentError):
 # segment imports): an output that touches an input, or exists without --force.
 OutputExistsError = OutputError
 
-# What the command line turns into `Error: ...` and exit code 1.
-USER_ERRORS = (SegmentError, OutputError, SettingsError)
-
 
 class ConfigError(SegmentError):
     """An option or combination of options is invalid."""
+
+
+# What the command line shows as `Error: ...` with exit code 1: segment's own errors and those
+# of the I/O layer it reads and writes through (raw inputs, the output guard, --set/--config).
+USER_ERRORS = (SegmentError, *IO_ERRORS)

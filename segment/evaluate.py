@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from curate.io.label_maps import map_labels
 from curate.io.outputs import OutputError, check_free, check_not_input, write_json
+from curate.io.raw import check_exists, raw_kind, read_raw
 from segment import checkpoints
-from segment.data import load_dataset, load_split, read_image, read_mask
+from segment.data import load_dataset, load_split, read_image, read_mask, to_mode
 from segment.file_stack import FileStack
 from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.metrics import ClassScores, class_scores
-from segment.sources import apply_labels, check_exists, raw_kind, read_raw
 from segment.metrics import confusion_counts
 from segment.predict import predict_masks
 from segment.rare_errors import check_class, rarest_class, write_rare_errors
@@ -94,6 +95,19 @@ def _curated_whole(info, mode: str) -> tuple[list[np.ndarray], list[np.ndarray]]
     return images, masks
 
 
+def _check_top_label(masks: list[np.ndarray], k: int, raw_masks: list[np.ndarray]) -> None:
+    """Refuse labels outside the checkpoint's 0..k-1 after mapping, naming the raw values."""
+    top = max((int(m.max()) for m in masks if m.size), default=0)
+    if top >= k:
+        present = sorted({int(v) for m in raw_masks for v in np.unique(m)})
+        shown = ", ".join(map(str, present[:12]))
+        raise InputError(
+            f"the masks hold label {top} after mapping, but the checkpoint has {k} "
+            f"classes (0..{k - 1}); raw values found: {shown}. Pass --label-map "
+            "RAW:LABEL,... to renumber them (e.g. 255:0 when 255 means 'no label')"
+        )
+
+
 def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOptions):
     """Images (C, H, W) and label masks (H, W) as lists (FileStacks for a split held by
     reference), the title, notes and pair ids."""
@@ -103,9 +117,11 @@ def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOp
         if split is not None:
             raise InputError(f"{data} is {raw_kind(data)}, which has no splits; leave out --split "
                              "to score the whole set, or run `curate split` first")
-        raw = read_raw(data, mode)
-        masks, notes = apply_labels(raw.masks, options.label_map, k)
-        return raw.images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes, raw.ids
+        raw = read_raw(data)
+        masks, notes = map_labels(raw.masks, options.label_map)
+        _check_top_label(masks, k, raw.masks)
+        images = [to_mode(image, mode) for image in raw.images]
+        return images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes, raw.ids
     if options.label_map is not None or options.num_classes is not None:
         raise InputError(f"{data} is a curated dataset folder: its dataset.json gives the classes; "
                          "--label-map and --num-classes apply to raw inputs (.npz, images/ + masks/)")

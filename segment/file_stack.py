@@ -3,13 +3,11 @@ files an index names, so a split larger than memory is trained and scored batch 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from segment.errors import InputError
 
 # About this many bytes per chunk when a whole split is streamed (normalization, class counts).
 CHUNK_BYTES = 64 * 2**20
@@ -79,26 +77,9 @@ def chunks(array, chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.ndarray]:
         yield array[start:start + rows]
 
 
-# Above this many decoded bytes (images N*C*H*W plus masks N*H*W) a split is held by reference.
-DEFAULT_LAZY_BYTES = 2_000_000_000
+# Above this many decoded bytes (images N*C*H*W plus masks N*H*W) a split is held by reference:
+# $SEGMENT_LAZY_BYTES, read by curate.io.pixels.lazy_budget.
 LAZY_BYTES_ENV = "SEGMENT_LAZY_BYTES"
-
-
-def lazy_budget() -> int:
-    """The byte budget for decoding a split into memory: $SEGMENT_LAZY_BYTES, else 2 GB."""
-    text = os.environ.get(LAZY_BYTES_ENV, "").strip()
-    if not text:
-        return DEFAULT_LAZY_BYTES
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise InputError(
-            f"{LAZY_BYTES_ENV}={text!r} is not a byte count; expected an integer >= 0 "
-            f"(0 reads every split by reference; unset, the budget is {DEFAULT_LAZY_BYTES:,})"
-        )
-    return value
 
 
 def size_groups(images) -> list[list[int]]:

@@ -1,12 +1,11 @@
-"""Ctrl-C: one line saying what was (not) written, then exit 130 (128 + SIGINT)."""
+"""Ctrl-C in `segment`: what each command leaves behind (the command group is curate.io's)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import typer
-from typer.core import TyperGroup
+from curate.io.interrupt import MESSAGE as DEFAULT  # noqa: F401  (what other commands print)
+from curate.io.interrupt import InterruptibleGroup
 
 # What each command leaves behind when interrupted; every file is written atomically
 # (curate.io.outputs.write_file), so none is ever half-written.
@@ -16,7 +15,6 @@ MESSAGES = {
     "predict": "Interrupted: the output folder may hold masks for some of the images (each file "
                "complete); run the command again with --force to write them all.",
 }
-DEFAULT = "Interrupted: nothing was written (outputs are only written at the end, atomically)."
 # Before the first epoch's checkpoint there is nothing --resume could continue from.
 BEFORE_FIRST_EPOCH = ("Interrupted before the first epoch finished: no checkpoint was saved, so "
                       "there is nothing to resume (the run folder is as it was before). Run the "
@@ -30,12 +28,7 @@ def train_message(out: Path) -> str:
     return MESSAGES["train"].replace("RUN", str(out))
 
 
-class InterruptibleGroup(TyperGroup):
-    """The command group of the `segment` app, printing what is left on Ctrl-C."""
+class SegmentGroup(InterruptibleGroup):
+    """The command group of the `segment` app: MESSAGES[command] (else DEFAULT) on Ctrl-C."""
 
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            print(f"\n{MESSAGES.get(ctx.invoked_subcommand, DEFAULT)}", file=sys.stderr)
-            raise typer.Exit(code=130) from None
+    messages = MESSAGES

@@ -62,6 +62,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal
 
+from curate.io.contract import (LABEL_QUALITY_COLUMNS, LABEL_QUALITY_EVIDENCE,
+                                 LABEL_QUALITY_FIGURES, LABEL_QUALITY_IMAGE)
 from segment import mask_edits
 from segment.errors import InputError
 
@@ -73,13 +75,11 @@ ENCLOSED_TOUCH = 0.1  # an island is enclosed when the mask gives its class less
 MIN_COMPARED = 20  # px a class needs outside the island for island_figures to compare with it
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
-IMAGE_COLUMNS = ["island_contrast", "island_texture", "island_edge", "island_likeness"]
-EVIDENCE_COLUMNS = ["region_gain", "island_gain", "island_share", "island_touch",
-                    "enclosed_gain", "boundary_gain", "shift_gain", *IMAGE_COLUMNS]
-FIGURE_COLUMNS = ["labelled_pixels", "low_share", "given_class", "predicted_class",
-                  "pair_share", "pair_confidence", "mean_disagreement"]
-QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS,
-                   "edit_probability", "score"]
+# label_quality.csv's columns are part of the folder contract (curate reads the table back).
+IMAGE_COLUMNS = list(LABEL_QUALITY_IMAGE)
+EVIDENCE_COLUMNS = list(LABEL_QUALITY_EVIDENCE)
+FIGURE_COLUMNS = list(LABEL_QUALITY_FIGURES)
+QUALITY_COLUMNS = list(LABEL_QUALITY_COLUMNS)
 # What the classifier of learned_score reads: every number of a row but its size.
 LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagreement",
                     *EVIDENCE_COLUMNS]

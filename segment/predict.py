@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.outputs import atomic_dir, guard_output, write_file
+from curate.io.raw import check_exists, raw_kind, read_raw
 from segment import checkpoints, device as devices, inference
 from segment.config import inference_batch_size
-from segment.data import load_dataset, read_image, split_rows
+from segment.data import load_dataset, read_image, split_rows, to_mode
 from segment.class_bias import read_bias
 from segment.errors import InputError
 from segment.file_stack import gather, size_groups
-from segment.sources import check_exists, raw_kind, read_raw
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 OVERLAYS = ("sheet", "each", "none")
 FORMATS = ("png", "csv")
 SHEET_LIMIT = 48  # tiles in the contact sheet; enough to eyeball, small enough to open
@@ -49,8 +49,8 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
     image arrays), a folder with images/ (+ masks/, unused here) or a plain folder of images."""
     source = Path(source)
     if raw_kind(source) is not None:
-        raw = read_raw(source, mode, need_masks=False)
-        return raw.ids, raw.images
+        raw = read_raw(source, need_masks=False)
+        return raw.ids, [to_mode(image, mode) for image in raw.images]
     if source.is_dir() and (source / "dataset.json").is_file():
         return _from_dataset(source, split, mode)
     if source.is_dir():

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curate.io.html_page import RUN_CSS, esc, figure, numbers, page, paragraph, table
 from curate.io.outputs import guard_output, write_file
+from curate.io.palette import palette
 from segment import __version__, checkpoints, plots
 from segment.data import SPLITS, load_dataset, read_image, read_mask, split_command, split_rows
 from segment.errors import ConfigError, InputError
-from segment.html_page import esc, figure, numbers, page, paragraph, table
-from segment.palette import palette
 from segment.predict import predict_masks
 
 # Section ids are stable: tests and links rely on them.
@@ -381,7 +381,7 @@ def render_report(run: str | Path, data: str | Path | None = None, split: str | 
         ("predictions", "Predictions", predictions_section(facts, sheet)),
     ]
     name = facts.root.resolve().name
-    return page(title or f"Training run {name} (segment {__version__})", sections)
+    return page(title or f"Training run {name} (segment {__version__})", sections, RUN_CSS)
 
 
 def run_inputs(run: str | Path) -> list[Path]:

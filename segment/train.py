@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from curate.io.outputs import check_free, check_not_input, set_aside, write_json, write_text
+from curate.io.raw import raw_kind
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.copy_paste import copy_paste
 from segment.data import (PairDataset, class_counts, load_dataset, load_split, normalization,
@@ -24,7 +25,6 @@ from segment.file_stack import take_rows
 from segment.losses import class_weights
 from segment.metrics import ClassScores, class_scores
 from segment.model import UNetSpec, count_parameters
-from segment.sources import raw_kind
 from segment import checkpoints, distributed, device as devices, precision
 from segment.inference import split_confusion
 from segment.run_state import (  # noqa: F401  (EarlyStopping: public here too)

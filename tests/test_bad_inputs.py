@@ -35,7 +35,7 @@ CASES = {
     "truncated_png": (0, ["cut.png", "truncated"]),
     "unicode names": (0, []),
     "truncated.npz": (1, ["truncated.npz", "cannot be read as an .npz"]),
-    "wrong_keys.npz": (1, ["wrong_keys.npz", "'labels', 'pictures'", "training_set"]),
+    "wrong_keys.npz": (1, ["wrong_keys.npz", "holds the arrays labels, pictures", "training_set"]),
     "test_set_only.npz": (1, ["test_set_only.npz", "no masks to curate"]),
     "not_an_npz.npz": (1, ["not_an_npz.npz", "cannot be read as an .npz"]),
 }

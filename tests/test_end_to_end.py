@@ -19,13 +19,15 @@ SAMPLE = Path(__file__).parents[1] / "curate" / "samples" / "mars300.npz"
 runner = CliRunner()
 
 
-def test_segment_imports_nothing_of_curate_but_its_io_layer():
+def test_segment_loads_only_the_io_layer_of_curate():
     code = ("import sys, segment, segment.cli, segment.train, segment.evaluate, "
-            "segment.predict, segment.report; print(sorted(m for m in sys.modules if "
-            "m.startswith('curate.') and not m.startswith('curate.io')))")
+            "segment.predict, segment.report; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] == 'curate'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "[]"
+    loaded = eval(out.stdout)   # a printed list of module names
+    assert "curate.io.raw" in loaded
+    assert [m for m in loaded if m != "curate" and not m.startswith("curate.io")] == []
 
 
 def test_curate_run_then_segment_train_evaluate_predict(tmp_path):

@@ -15,12 +15,13 @@ from curate.augment.recipes import apply_plan
 from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError
 from curate.features import scan
-from curate.pixels import concat
+from curate.io.pixels import concat
 from curate.manifest import build_manifest
 from curate.step import StepResult, recorded
 from curate.shares import class_shares, pixel_counts
 from curate.plots import bar_chart, class_legend, contact_sheet, pair_tile
-from curate.writers import order_columns, to_json
+from curate.io.contract import order_columns
+from curate.writers import to_json
 
 PREVIEW_PER_RECIPE = 2
 

@@ -24,9 +24,9 @@ from PIL import Image
 
 from curate.checks.findings import Findings
 from curate.errors import ConfigError, InputError
+from curate.io.contract import LABEL_QUALITY_REQUIRED, LABEL_QUALITY_TEXT
 
-COLUMNS = ("id", "row", "low_share", "given_class", "predicted_class", "pair_share",
-           "pair_confidence", "score")
+COLUMNS = LABEL_QUALITY_REQUIRED
 
 
 def read_label_quality(path: str | Path) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def read_label_quality(path: str | Path) -> pd.DataFrame:
         raise InputError(f"label-quality table {path} does not exist; write it with "
                          "`segment crossval DATA -o RUN` and pass RUN/label_quality.csv")
     try:
-        table = pd.read_csv(path, dtype={"id": str, "given_class": str, "predicted_class": str},
+        table = pd.read_csv(path, dtype=dict.fromkeys(LABEL_QUALITY_TEXT, str),
                             keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not a readable CSV: {exc}") from exc

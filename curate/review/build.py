@@ -14,8 +14,8 @@ from PIL import Image
 
 from curate.checks import CHECKS, DEFAULT_REMOVE
 from curate.errors import InputError
-from curate.image_files import read_image, read_mask
-from curate.palette import palette
+from curate.io.image_files import read_image, read_mask
+from curate.io.palette import palette
 from curate.readers import ReadOptions, load_dataset, read_manifest, read_meta
 
 THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen, small as a data URI

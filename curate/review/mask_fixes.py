@@ -11,9 +11,9 @@ import numpy as np
 from curate.dataset import Dataset
 from curate.errors import InputError
 from curate.features import scan
-from curate.image_files import read_mask
+from curate.io.image_files import read_mask
 from curate.manifest import with_manifest
-from curate.pixels import LazyPixels
+from curate.io.pixels import LazyPixels
 
 # Scan columns that depend on the mask: recomputed for a replaced mask
 MASK_FEATURES = ("mask_sha1", "pair_sha1", "out_of_range", "mask_classes", "labelled_frac",

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from curate.palette import _srgb_to_lab
+from curate.io.palette import _srgb_to_lab
 from curate.plots import bar_chart, bar_figure
 
 CLASS_COUNTS = (2, 5, 12, 32)

@@ -22,6 +22,7 @@ def mars():
     return load_dataset(MARS300, ReadOptions(num_classes=5))
 
 
+@pytest.mark.slow
 def test_scan_on_two_worker_processes_equals_the_in_process_scan(mars, monkeypatch):
     here = scan(mars)
     monkeypatch.setattr(cluster, "TASK_PAIRS", 100)  # several tasks, gathered in order
@@ -56,6 +57,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_cli_run_on_two_workers_writes_the_same_bytes(tmp_path):
     from typer.testing import CliRunner
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from curate import writers
 from curate.cli import app
-from curate.interrupt import MESSAGE
+from curate.io.interrupt import MESSAGE
 
 
 def _folder(root, n: int = 8):

@@ -171,6 +171,7 @@ def test_colour_coded_masks_are_named_as_such(tmp_path):
     assert "mode P" in text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not AI4MARS_RAW.is_dir(),
                     reason=f"real raw AI4Mars pairs not found at {AI4MARS_RAW}")
 def test_raw_ai4mars_release_needs_the_full_map(tmp_path):

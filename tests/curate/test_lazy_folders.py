@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.dataset import Dataset
 from curate.features import scan
-from curate.pixels import FileRef, LazyPixels
+from curate.io.pixels import FileRef, LazyPixels
 from curate.readers import load_dataset, read_image, read_mask
 
 SHAPE = (32, 48)
@@ -178,6 +178,7 @@ def test_the_scan_decodes_each_pair_once(tmp_path):
     assert len(table) == 40 and sorted(decoded.values()) == [1] * 80
 
 
+@pytest.mark.slow
 def test_the_cluster_scan_of_a_folder_by_reference_sends_a_task_at_a_time(tmp_path,
                                                                           monkeypatch):
     pytest.importorskip("distributed", reason="dask[distributed] is not installed")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.errors import InputError
-from curate.npz import read_members
+from curate.io.npz import read_members
 from curate.readers import load_dataset
 
 SAMPLE = Path(__file__).parents[2] / "curate" / "samples" / "mars300.npz"

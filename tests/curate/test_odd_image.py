@@ -100,6 +100,7 @@ def test_remove_odd_image_removes_them(tmp_path):
     assert aliens <= removed
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (ISBI.is_dir() and POOL.is_file()),
                     reason=f"{ISBI} or {POOL} not present (shared data)")
 def test_a_group_of_microscopy_crops_is_found_although_they_are_each_others_neighbours(

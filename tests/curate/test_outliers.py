@@ -231,6 +231,7 @@ def test_cli_stats_matches_the_raw_masks(tmp_path):
     assert [row["images"] for row in per_class] == images
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not REAL_TRAIN.exists(), reason=f"{REAL_TRAIN} not present (shared data)")
 def test_cli_stats_on_the_real_training_set(tmp_path):
     path = tmp_path / "stats.json"

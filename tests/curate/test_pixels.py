@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from curate.errors import InputError
-from curate.pixels import (FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
+from curate.io.pixels import (FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
                            take)
 from curate.readers import read_image
 

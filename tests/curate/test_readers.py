@@ -12,7 +12,8 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from curate.errors import InputError
-from curate.readers import ReadOptions, load_dataset, parse_label_map
+from curate.io.label_maps import parse_label_map
+from curate.readers import ReadOptions, load_dataset
 from curate.writers import write_dataset
 
 SAMPLE = Path(__file__).parents[2] / "curate" / "samples" / "mars300.npz"

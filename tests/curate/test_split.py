@@ -255,6 +255,7 @@ def test_cli_bad_ratios_exit_with_message(tmp_path):
 
 # --- real data --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED.is_file(), reason=f"{SHARED} is absent (shared test data)")
 def test_big_rock_within_two_points_and_better_than_random_split():
     from sklearn.model_selection import train_test_split

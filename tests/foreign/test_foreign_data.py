@@ -96,6 +96,7 @@ def train_evaluate_predict(data: Path, tmp: Path, raw: Path | None = None,
 # --- street-scene video: RGB, 12 classes with a void label, two long sequences ------------
 
 
+@pytest.mark.slow
 def test_street_video_refuses_an_empty_split_then_splits_by_blocks(tmp_path):
     raw = synth.street_video(tmp_path / "street")
     options = ["--num-classes", "12", "--ignore-index", "11"]
@@ -190,6 +191,7 @@ def test_raw_labels_need_a_map_and_collisions_are_refused(tmp_path):
 # --- square and tall multi-class images through the single commands -----------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("height", [64, 128], ids=["square", "tall"])
 def test_each_command_on_square_and_tall_images(tmp_path, height):
     raw = synth.square_multiclass(tmp_path / "raw", height=height)
@@ -210,6 +212,7 @@ def test_each_command_on_square_and_tall_images(tmp_path, height):
 # --- the real raw AI4Mars release (400 pairs, 256x256), when ../shared is present ---------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_RAW.is_dir(),
                     reason="../shared/data/ai4mars-256-raw is absent (real data, not bundled)")
 def test_real_raw_ai4mars_release(tmp_path):

@@ -107,6 +107,7 @@ def test_pair_figures_on_hand_made_probabilities():
     assert pair_figures(probs, np.zeros_like(mask), 0)["mean_disagreement"] == 0  # nothing labelled
 
 
+@pytest.mark.slow
 def test_crossval_on_enough_pairs_learns_an_edit_probability(mars_pairs, tmp_path):
     """120 train pairs (MIN_LEARN_PAIRS = 100 labelled): edit_probability is learned from
     edited copies of the masks and ranked with the gains, and the CLI and crossval.json say so."""

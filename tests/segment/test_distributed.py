@@ -105,6 +105,7 @@ def resumed_run(mars_split, tmp_path_factory):
     return run, root / "probe", resumed
 
 
+@pytest.mark.slow
 def test_ranks_end_with_equal_weights_and_rank_0_alone_writes_and_prints(resumed_run):
     run, probe, result = resumed_run
     last = load_checkpoint(run / "last.pt")
@@ -126,6 +127,7 @@ def test_ranks_end_with_equal_weights_and_rank_0_alone_writes_and_prints(resumed
     assert json.loads((run / "config.json").read_text())["processes"] == 2
 
 
+@pytest.mark.slow
 def test_distributed_validation_equals_single_process_evaluate(resumed_run, mars_split, tmp_path):
     run, _, _ = resumed_run
     single = assert_validation_equals_evaluate(run, mars_split, tmp_path)
@@ -136,6 +138,7 @@ def test_distributed_validation_equals_single_process_evaluate(resumed_run, mars
     assert np.abs(ours - theirs).sum() <= 4          # and predicted alike, up to near-ties
 
 
+@pytest.mark.slow
 def test_an_error_is_printed_once_and_the_run_is_untouched(resumed_run, mars_split, tmp_path):
     run, _, _ = resumed_run
     before = file_bytes(run)
@@ -168,6 +171,7 @@ def test_more_processes_than_gpus_is_refused_on_every_rank():
         _check_device(Processes(0, 2, 0, 2), torch.device("mps"))
 
 
+@pytest.mark.slow
 def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     """Both levers on 2 ranks: the ranks' raw weights stay equal, last.pt holds them as
     train_model and the average as model, and the ranks' summed validation of the average
@@ -183,6 +187,7 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     assert_validation_equals_evaluate(run, mars_split, tmp_path / "eval")
 
 
+@pytest.mark.slow
 def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypatch):
     """SEGMENT_LAZY_BYTES=0: each rank holds file paths, its val shard a FileStack of every
     other row (with oversampling, copy-paste from donors read by path, the per-batch warm-up

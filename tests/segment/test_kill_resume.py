@@ -68,6 +68,7 @@ def dataset(tmp_path_factory, mars_pairs) -> Path:
                          splits)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(dataset, tmp_path):
     out = tmp_path / "run"

@@ -238,6 +238,7 @@ def planted_many():
     return plant_pairs(144, 4, seed=10)
 
 
+@pytest.mark.slow
 def test_a_table_large_enough_learns_an_edit_probability_that_joins_the_rank(planted_many):
     from segment.label_quality import MIN_LEARN_PAIRS, SCORED_COLUMNS
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conftest import write_dataset
 from segment.cli import app
 from segment.data import class_counts, load_dataset, load_split, normalization
-from segment.errors import InputError
+from segment.errors import USER_ERRORS, InputError
 from segment.file_stack import FileStack, take_rows
 from segment.sampling import has_class
 
@@ -86,7 +86,7 @@ def test_small_split_stays_eager_under_the_default_budget(small_dataset, monkeyp
 @pytest.mark.parametrize("value", ["lots", "-1", "2.5"])
 def test_bad_budget_is_a_clear_error(value, small_dataset, monkeypatch):
     monkeypatch.setenv("SEGMENT_LAZY_BYTES", value)
-    with pytest.raises(InputError, match="SEGMENT_LAZY_BYTES=.*expected an integer >= 0"):
+    with pytest.raises(USER_ERRORS, match="SEGMENT_LAZY_BYTES=.*expected an integer >= 0"):
         load_split(load_dataset(small_dataset), "train")
 
 

@@ -13,6 +13,7 @@ SHARED = Path(__file__).parents[2].parent / "shared" / "data"
 
 
 
+@pytest.mark.slow
 def test_predict_on_isbi_images_keeps_their_size(small_dataset, tmp_path):
     shared = SHARED / "isbi2012-membrane" / "images"
     if not shared.is_dir():
@@ -33,6 +34,7 @@ def test_predict_on_isbi_images_keeps_their_size(small_dataset, tmp_path):
         assert mask.size == src.size
 
 
+@pytest.mark.slow
 def test_evaluate_and_predict_on_the_raw_ai4mars_release(tiny_run, tmp_path):
     shared = SHARED / "ai4mars-256-raw"
     if not (shared / "images").is_dir():

@@ -129,7 +129,7 @@ def test_evaluate_names_a_colour_mask_and_a_broken_npz(tiny_run, mars_pairs, tmp
     Image.fromarray(colour).save(folder / "masks" / "f01.png")
     ckpt = str(tiny_run / "best.pt")
     result = runner.invoke(app, ["evaluate", ckpt, str(folder), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1 and "f01.png is a colour (RGB) image" in result.stderr
+    assert result.exit_code == 1 and "f01.png is a colour (RGB) mask" in result.stderr
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 truncated")
     result = runner.invoke(app, ["evaluate", ckpt, str(tmp_path / "broken.npz"), "-o", str(tmp_path / "o")])
     assert result.exit_code == 1 and "cannot be read as an .npz" in result.stderr

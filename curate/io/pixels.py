@@ -13,16 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from curate.errors import InputError
+from curate.io.errors import InputError
 
 # Above this many decoded bytes (images H*W*C plus masks H*W) a folder is read by reference.
 DEFAULT_LAZY_BYTES = 2_000_000_000
 LAZY_BYTES_ENV = "CURATE_LAZY_BYTES"
 
 
-def lazy_budget() -> int:
-    """The byte budget for holding a folder's pixels in memory: $CURATE_LAZY_BYTES, else 2 GB."""
-    text = os.environ.get(LAZY_BYTES_ENV, "").strip()
+def lazy_budget(variable: str = LAZY_BYTES_ENV) -> int:
+    """The byte budget for holding pixels in memory: the environment variable `variable`
+    ($CURATE_LAZY_BYTES for curate's folders, $SEGMENT_LAZY_BYTES for segment's splits), else 2 GB."""
+    text = os.environ.get(variable, "").strip()
     if not text:
         return DEFAULT_LAZY_BYTES
     try:
@@ -31,8 +32,8 @@ def lazy_budget() -> int:
         value = -1
     if value < 0:
         raise InputError(
-            f"{LAZY_BYTES_ENV}={text!r} is not a byte count; expected an integer >= 0 "
-            f"(0 reads every folder by reference; unset, the budget is {DEFAULT_LAZY_BYTES:,})."
+            f"{variable}={text!r} is not a byte count; expected an integer >= 0 "
+            f"(0 reads everything by reference; unset, the budget is {DEFAULT_LAZY_BYTES:,})."
         )
     return value
 

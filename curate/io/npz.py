@@ -5,7 +5,7 @@ moment every array is in memory twice, and all of it stays resident. A member th
 stored uncompressed is a plain .npy file inside the zip, so it can be memory-mapped instead:
 pixels are then read from disk when a step touches them (the scan reads each pair once) and
 the operating system may drop them again. Compressed members (`np.savez_compressed`) are read
-the ordinary way while they fit the byte budget (curate.pixels.lazy_budget, as for folders);
+the ordinary way while they fit the byte budget (curate.io.pixels.lazy_budget, as for folders);
 above it, each is decompressed as a stream into a temporary file that is then mapped and
 unlinked at once, so memory stays bounded at the cost of that much temporary disk space.
 Object arrays are always read the ordinary way. Mapped arrays are read-only: a step that
@@ -19,12 +19,13 @@ import os
 import shutil
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from curate.errors import InputError
-from curate.pixels import LAZY_BYTES_ENV
+from curate.io.errors import InputError
+from curate.io.pixels import LAZY_BYTES_ENV, lazy_budget
 
 LOCAL_HEADER = 30          # fixed part of a zip local file header, before name and extra field
 
@@ -112,3 +113,69 @@ def _mapped(path: Path, raw, info: zipfile.ZipInfo) -> np.ndarray | None:
     mapped = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
                        order="F" if fortran else "C")
     return mapped.view(np.ndarray)  # a plain array over the map (the map stays open under it)
+
+
+# --- image/mask pairs ------------------------------------------------------------------------
+
+NPZ_PAIR_KEYS = [("images", "masks"), ("image", "mask"), ("x", "y"), ("X", "Y")]
+
+
+@dataclass
+class NpzPairs:
+    """The pairs an npz holds: images (N, H, W[, 3]) and masks (N, H, W) uint8 (None for the
+    course's unlabelled test_set), its `names` array if any, and the key the pairs came from."""
+
+    images: np.ndarray
+    masks: np.ndarray | None
+    names: np.ndarray | None
+    key: str
+
+
+def read_npz_pairs(path: Path, need_masks: bool = True) -> NpzPairs:
+    """The image/mask pairs of an AN2DL-style npz ('training_set' (N, 2, H, W), or a pair of
+    arrays named as in NPZ_PAIR_KEYS); with need_masks=False also the unlabelled 'test_set'."""
+    try:
+        arrays = read_members(path, lazy_budget())  # memory-mapped where it can be
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path} cannot be read as an .npz archive ({type(exc).__name__}: {exc}). "
+            "The file may be truncated or not an npz; re-download or re-save it."
+        ) from exc
+    pairs = _npz_pairs(path, arrays, need_masks)
+    for name, array in (("images", pairs.images), ("masks", pairs.masks)):
+        if array is not None and array.dtype != np.uint8:
+            raise InputError(
+                f"{path}: {name} have dtype {array.dtype}; expected uint8 (0..255 images, "
+                "integer class labels for masks)."
+            )
+    return pairs
+
+
+def _npz_pairs(path: Path, arrays: dict, need_masks: bool) -> NpzPairs:
+    names = arrays.get("names")
+    if "training_set" in arrays:
+        pairs = arrays["training_set"]
+        if pairs.ndim != 4 or pairs.shape[1] != 2:
+            raise InputError(
+                f"{path}: training_set has shape {pairs.shape}; expected (N, 2, H, W) with "
+                "[:, 0] the images and [:, 1] the masks."
+            )
+        return NpzPairs(pairs[:, 0], pairs[:, 1], names, "training_set")
+    for image_key, mask_key in NPZ_PAIR_KEYS:
+        if image_key in arrays and mask_key in arrays:
+            images, masks = arrays[image_key], arrays[mask_key]
+            if images.shape[0] != masks.shape[0] or masks.ndim != 3:
+                raise InputError(
+                    f"{path}: {image_key} {images.shape} and {mask_key} {masks.shape} do not "
+                    "pair up; expected (N, H, W[, 3]) images and (N, H, W) masks."
+                )
+            return NpzPairs(images, masks, names, image_key)
+    if not need_masks and "test_set" in arrays:
+        # The course's Kaggle layout numbers test_set images by their index: no names.
+        return NpzPairs(arrays["test_set"], None, None, "test_set")
+    pairs = ", ".join("/".join(keys) for keys in NPZ_PAIR_KEYS)
+    raise InputError(
+        f"{path} holds the arrays {', '.join(sorted(arrays)) or 'none'}; expected "
+        f"'training_set' (N, 2, H, W) or a pair of image/mask arrays named one of {pairs}. "
+        "An npz with only 'test_set' has no masks to curate."
+    )

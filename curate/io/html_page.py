@@ -1,6 +1,6 @@
-"""HTML building blocks of the run report: escaping, data-URI figures, tables, numbers,
-sections and the page with its CSS. They know nothing about training and mirror curate's
-report helpers without importing curate (the packages share only the dataset folder)."""
+"""The HTML page shell both packages' reports are built from: escaping, data-URI figures,
+tables, big numbers, sections and the page with its CSS. It knows nothing about datasets or
+training: curate's dataset report and segment's run report fill it with their sections."""
 
 from __future__ import annotations
 
@@ -17,21 +17,24 @@ table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; vertical-align: top; }
 th { background: #f0f0f0; }
 td.text, th.text { text-align: left; }
-tr.best td { background: #eef7ee; font-weight: bold; }
 figure { margin: .8em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
-figure img.pixels { image-rendering: pixelated; width: 100%; }
 figcaption { font-size: .85em; color: #555; }
 .missing { color: #a33; font-style: italic; }
 .numbers { display: flex; gap: 1em; flex-wrap: wrap; }
 .numbers div { border: 1px solid #ccc; border-radius: 4px; padding: .4em .8em; }
 .numbers b { display: block; font-size: 1.4em; }
+nav a { margin-right: 1em; }
+code { font-size: .85em; word-break: break-word; }
+"""
+# What the run report adds: the best epoch's row, pixel-exact tiles, figures side by side,
+# colour swatches in the class legend.
+RUN_CSS = """tr.best td { background: #eef7ee; font-weight: bold; }
+figure img.pixels { image-rendering: pixelated; width: 100%; }
 .figures { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
 .figures figure { max-width: 48%; }
 .swatch { display: inline-block; width: 1em; height: 1em; border: 1px solid #888;
           vertical-align: middle; margin: 0 .3em 0 1em; }
-nav a { margin-right: 1em; }
-code { font-size: .85em; word-break: break-word; }
 """
 
 
@@ -84,10 +87,11 @@ def section(section_id: str, title: str, body: str) -> str:
     return f'<section id="{esc(section_id)}"><h2>{esc(title)}</h2>{body}</section>'
 
 
-def page(title: str, sections: list[tuple[str, str, str]]) -> str:
-    """A whole HTML document: title, a nav bar, then (id, title, body) sections."""
+def page(title: str, sections: list[tuple[str, str, str]], extra_css: str = "") -> str:
+    """A whole HTML document: title, a nav bar, then (id, title, body) sections; `extra_css`
+    follows the shared rules."""
     nav = "".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t, _ in sections)
     body = "\n".join(section(i, t, b) for i, t, b in sections)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+            f"<title>{esc(title)}</title><style>{CSS}{extra_css}</style></head><body>"
             f"<h1>{esc(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n")

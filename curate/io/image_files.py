@@ -15,15 +15,28 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from curate.dataset import Problem, is_gray_rgb
-from curate.errors import InputError
-from curate.pixels import FileRef, LazyPixels
-from curate.progress import step
+from curate.io.contract import IMAGE_SUFFIXES
+from curate.io.errors import InputError
+from curate.io.pixels import FileRef, LazyPixels
+from curate.io.progress import step
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 # Larger images than this are refused as a likely decompression bomb (PIL's own limit is
 # about 89 Mpx and only warns); segmentation tiles are far smaller.
 MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file or pair that could not be used, with the reason in words."""
+
+    source: str
+    reason: str
+
+
+def is_gray_rgb(image: np.ndarray) -> bool:
+    """True for an (H, W, 3) image with R = G = B in every pixel (a gray picture stored as RGB)."""
+    return (image.ndim == 3 and image.shape[2] == 3
+            and bool((image[..., 1] == image[..., 0]).all() and (image[..., 2] == image[..., 0]).all()))
 
 
 def _safe_id(name: str) -> str:

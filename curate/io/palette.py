@@ -1,7 +1,7 @@
 """Class colours: Okabe-Ito for the first 8 classes, then well-separated generated colours.
 
-segment/palette.py holds an identical copy (the packages never import each other); a test
-pins that both give the same colours.
+Both packages draw masks with these colours: `segment` imports this module (curate's I/O
+layer), so a class has one colour in every picture either tool makes.
 """
 
 from __future__ import annotations

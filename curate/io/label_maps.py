@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate.errors import InputError
+from curate.io.errors import InputError
 
 # Without --num-classes, masks with more distinct values than this are not taken as labels.
 MANY_VALUES = 32
@@ -172,3 +172,47 @@ def describe_label_map(label_map: dict[int, int], raw: RawValues, class_names: l
     else:
         parts.append(f"Class {name(ignore_index)} is ignored in metrics (--ignore-index).")
     return " ".join(parts)
+
+
+def parse_label_map(text: str | None) -> dict[int, int] | None:
+    """'255:1' or '0:0,255:1' -> {0: 0, 255: 1}; None stays None."""
+    if not text:
+        return None
+    mapping = {}
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise InputError(
+                f"Bad --label-map entry {item!r}: expected RAW:LABEL pairs of integers, "
+                "e.g. '0:0,255:1'."
+            )
+        raw, label = (int(p) for p in parts)
+        if not (0 <= raw <= 255 and 0 <= label <= 255):
+            raise InputError(f"Bad --label-map entry {item!r}: values must be in 0..255.")
+        mapping[raw] = label
+    return mapping
+
+
+def label_lut(label_map: dict[int, int]) -> np.ndarray:
+    """(256,) uint8: raw value -> label; values the map leaves out keep their number."""
+    lut = np.arange(256, dtype=np.uint8)
+    for raw, label in label_map.items():
+        lut[raw] = label
+    return lut
+
+
+def map_labels(masks: list[np.ndarray], label_map: dict[int, int] | None
+               ) -> tuple[list[np.ndarray], list[str]]:
+    """Raw masks -> labels with `label_map`, or with 0:0,255:1 when there is none and the masks
+    hold exactly 0 and 255 (as curate reads them); a map that would merge classes is refused."""
+    raw = raw_values(masks)
+    notes = []
+    if label_map is None and raw.present == [0, 255]:
+        label_map = {0: 0, 255: 1}
+        notes.append("masks hold only 0 and 255: read as 0:0,255:1 (pass --label-map to "
+                     "choose otherwise)")
+    if label_map:
+        check_collisions(label_map, raw)
+        lut = label_lut(label_map)
+        masks = [lut[m] for m in masks]
+    return masks, notes

@@ -1,0 +1,100 @@
+"""The dataset-folder contract in code: what `curate` writes and `segment` reads.
+
+A curated folder holds dataset.json (DATASET_FIELDS), manifest.csv (one row per pair, the
+LEADING_COLUMNS first), images/ and masks/. `segment crossval` writes label_quality.csv
+(LABEL_QUALITY_COLUMNS), which `curate outliers --label-quality` reads back. Both packages
+take these names from here, so a change to the contract is one edit, seen by both.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from curate.io.errors import InputError
+
+FORMAT = "curate-dataset"
+# Raised when the folder layout changes in a way an older reader would misread; a reader
+# refuses a version it does not know instead of guessing.
+FORMAT_VERSION = 1
+KNOWN_FORMAT_VERSIONS = (1,)
+
+# dataset.json, in the order it is written; the first two a reader cannot do without.
+DATASET_FIELDS = ("format", "format_version", "num_classes", "class_names", "ignore_index",
+                  "history")
+REQUIRED_DATASET_FIELDS = ("num_classes", "class_names")
+
+# Columns every manifest starts with, in this order; the rest follow as the commands add them.
+LEADING_COLUMNS = ("id", "image", "mask", "source", "split", "origin")
+REQUIRED_MANIFEST_COLUMNS = ("id", "image", "mask")
+# Manifest columns read as text, whatever they look like (a hex hash can be all digits).
+TEXT_COLUMNS = ("id", "image", "mask", "source", "split", "origin", "phash", "image_sha1",
+                "mask_sha1", "pair_sha1", "dup_group", "flags", "reason", "parent_ids", "recipe")
+
+SPLITS = ("train", "val", "test")   # the split names a manifest's `split` column holds
+
+# The file types an images/ + masks/ folder (or a folder of images to predict on) may hold.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+# label_quality.csv of `segment crossval`: one row per train pair, these columns in order.
+LABEL_QUALITY_FIGURES = ("labelled_pixels", "low_share", "given_class", "predicted_class",
+                         "pair_share", "pair_confidence", "mean_disagreement")
+LABEL_QUALITY_IMAGE = ("island_contrast", "island_texture", "island_edge", "island_likeness")
+LABEL_QUALITY_EVIDENCE = ("region_gain", "island_gain", "island_share", "island_touch",
+                          "enclosed_gain", "boundary_gain", "shift_gain", *LABEL_QUALITY_IMAGE)
+LABEL_QUALITY_COLUMNS = ("id", "row", "fold", *LABEL_QUALITY_FIGURES, *LABEL_QUALITY_EVIDENCE,
+                         "edit_probability", "score")
+# What `curate outliers` needs of it, and the columns read as text.
+LABEL_QUALITY_REQUIRED = ("id", "row", "low_share", "given_class", "predicted_class",
+                          "pair_share", "pair_confidence", "score")
+LABEL_QUALITY_TEXT = ("id", "given_class", "predicted_class")
+
+
+def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Leading contract columns first, the rest in their existing order."""
+    leading = [c for c in LEADING_COLUMNS if c in manifest.columns]
+    return manifest[leading + [c for c in manifest.columns if c not in leading]]
+
+
+def check_format_version(meta: dict, path: Path | str) -> None:
+    """Refuse a dataset.json whose format_version this code does not know (a folder written by
+    a newer curate); a folder without the field (written by hand) is read as version 1."""
+    version = meta.get("format_version", FORMAT_VERSION)
+    if version not in KNOWN_FORMAT_VERSIONS:
+        known = ", ".join(map(str, KNOWN_FORMAT_VERSIONS))
+        raise InputError(
+            f"{path} has format_version {version!r}, which this version of the toolkit cannot "
+            f"read (it reads format_version {known}); upgrade curate and segment, or "
+            "re-curate the raw data with this version"
+        )
+
+
+def read_meta(path: Path) -> dict:
+    """dataset.json of a curated folder, checked for the fields the contract requires."""
+    try:
+        meta = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}/dataset.json cannot be read as JSON ({exc}).") from exc
+    missing = [k for k in REQUIRED_DATASET_FIELDS if k not in meta]
+    if missing:
+        raise InputError(f"{path}/dataset.json lacks {missing}; was it written by curate?")
+    check_format_version(meta, path / "dataset.json")
+    return meta
+
+
+def read_manifest(path: Path) -> pd.DataFrame:
+    """manifest.csv of a curated folder, with ids as strings and empty splits as ''."""
+    try:
+        manifest = pd.read_csv(path / "manifest.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str),
+                               keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}/manifest.csv cannot be read ({exc}).") from exc
+    missing = [c for c in REQUIRED_MANIFEST_COLUMNS if c not in manifest.columns]
+    if missing:
+        raise InputError(f"{path}/manifest.csv lacks the columns {missing}.")
+    for column in TEXT_COLUMNS:
+        if column in manifest.columns:
+            manifest[column] = manifest[column].fillna("")
+    return manifest

@@ -1,0 +1,77 @@
+"""The layers: segment may import curate's I/O layer (curate.io) and nothing else of curate;
+curate.io imports no other part of curate; curate never imports segment. Every module of
+both packages is parsed, not a fixed list."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).parents[1]
+
+
+def _imports(path: Path, top: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import in a file under `top`, at any depth (inside functions
+    too); a relative import is resolved against the file's package."""
+    package = ".".join(path.relative_to(top).with_suffix("").parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            # `from curate import io` names a module too: judge each imported name.
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _violations(package: str, allowed, top: Path = REPO) -> list[str]:
+    modules = sorted((top / package).rglob("*.py"))
+    assert modules, f"no modules under {top / package}"
+    return [f"{path.relative_to(top)}:{line} imports {name}"
+            for path in modules for line, name in _imports(path, top) if not allowed(name)]
+
+
+def _segment_may_import(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] != "curate" or parts[:2] == ["curate", "io"]
+
+
+def _curate_may_import(name: str) -> bool:
+    return name.split(".")[0] != "segment"
+
+
+def test_segment_imports_only_curate_io():
+    assert len(list((REPO / "segment").rglob("*.py"))) > 20
+    assert _violations("segment", _segment_may_import) == []
+
+
+def test_the_io_layer_imports_only_itself():
+    """curate.io stands under the rest of curate: none of its modules imports another part."""
+    assert _violations("curate/io", _segment_may_import) == []
+
+
+def test_curate_never_imports_segment():
+    assert _violations("curate", _curate_may_import) == []
+
+
+def test_the_checks_catch_a_forbidden_import(tmp_path):
+    """The rules themselves: the names they must refuse and the ones they must let pass."""
+    assert not _segment_may_import("curate.readers.load_dataset")
+    assert not _segment_may_import("curate.__version__")
+    assert _segment_may_import("curate.io.raw.read_raw") and _segment_may_import("numpy.ndarray")
+    assert not _curate_may_import("segment.data.read_image")
+    (tmp_path / "segment" / "sub").mkdir(parents=True)
+    (tmp_path / "segment" / "sub" / "deep.py").write_text(
+        "import numpy\nfrom curate.io import raw\n\ndef f():\n"
+        "    from curate.readers import load_dataset\n    from ..sub import deep\n")
+    (tmp_path / "curate").mkdir()
+    (tmp_path / "curate" / "late.py").write_text("def g():\n    import segment.data\n")
+    assert _violations("segment", _segment_may_import, tmp_path) == [
+        "segment/sub/deep.py:5 imports curate.readers.load_dataset"]
+    assert _violations("curate", _curate_may_import, tmp_path) == [
+        "curate/late.py:2 imports segment.data"]

@@ -1,0 +1,115 @@
+"""One raw reader: the same files read to the same pixels in curate and in segment (evaluate,
+predict, calibrate and a curated folder's split), whatever the files' quirks: two files with
+one stem, palette images, 16-bit images, images over the decompression-bomb limit."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from curate.cli import app as curate_app
+from curate.io.errors import InputError
+from curate.readers import read_dataset
+from segment.data import load_dataset as segment_dataset
+from segment.data import read_image, read_mask
+from segment.evaluate import LabelOptions, _labelled
+from segment.predict import load_inputs
+
+BOMB = Path(__file__).parent / "bad_inputs" / "bomb"
+runner = CliRunner()
+
+
+def _state(channels: int, num_classes: int = 4) -> dict:
+    """What segment's readers take from a checkpoint: input channels and classes."""
+    return {"spec": {"in_channels": channels}, "num_classes": num_classes,
+            "class_names": [f"c{k}" for k in range(num_classes)], "ignore_index": None}
+
+
+def _quirky_folder(root: Path) -> Path:
+    """images/ + masks/ with a duplicate stem (a.png and a.tif, different pixels), a palette
+    image whose colours are not gray, a 16-bit image, and an ordinary gray image."""
+    rng = np.random.default_rng(3)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    first = rng.integers(0, 256, (24, 32), dtype=np.uint8)
+    Image.fromarray(first).save(root / "images" / "a.png")
+    Image.fromarray(255 - first).save(root / "images" / "a.tif")   # same stem, sorts after
+    palette = Image.fromarray(rng.integers(0, 4, (24, 32), dtype=np.uint8), mode="P")
+    palette.putpalette([255, 0, 0, 0, 200, 0, 0, 0, 255, 250, 250, 0] + [0] * 756)
+    palette.save(root / "images" / "b.png")
+    deep = (rng.integers(0, 65536, (24, 32))).astype(np.uint16)
+    Image.fromarray(deep).save(root / "images" / "c.png")
+    Image.fromarray(rng.integers(0, 256, (24, 32), dtype=np.uint8)).save(root / "images" / "d.png")
+    for stem in "abcd":
+        Image.fromarray(rng.integers(0, 4, (24, 32), dtype=np.uint8)).save(root / "masks" / f"{stem}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def quirky(tmp_path_factory) -> Path:
+    return _quirky_folder(tmp_path_factory.mktemp("quirky") / "raw")
+
+
+def _curate_pixels(folder: Path):
+    data = read_dataset(folder)
+    images = [np.asarray(data.images[i]) for i in range(len(data.ids))]
+    masks = [np.asarray(data.masks[i]) for i in range(len(data.ids))]
+    return data.ids, images, masks
+
+
+def test_curate_and_segment_read_the_same_pixels(quirky):
+    ids, images, masks = _curate_pixels(quirky)
+    assert ids == ["a", "b", "c", "d"] and all(im.ndim == 2 for im in images)
+    with Image.open(quirky / "images" / "a.png") as first:
+        assert np.array_equal(images[0], np.asarray(first))   # the first of a stem wins
+    for channels, mode in ((1, "L"), (3, "RGB")):
+        predict_ids, predicted = load_inputs(quirky, None, mode)
+        scored, labels, _, _, score_ids = _labelled(_state(channels), quirky, None, LabelOptions())
+        assert predict_ids == score_ids == ids
+        for image, mask, a, b, label in zip(images, masks, predicted, scored, labels):
+            expected = np.repeat(image[None], channels, axis=0)   # (C, H, W): gray in every channel
+            assert np.array_equal(a, expected) and np.array_equal(b, expected)
+            assert np.array_equal(label, mask)
+
+
+def test_a_palette_image_is_gray_everywhere(quirky):
+    ids, images, _ = _curate_pixels(quirky)
+    with Image.open(quirky / "images" / "b.png") as palette:
+        gray = np.asarray(palette.convert("L"))
+    assert np.array_equal(images[ids.index("b")], gray)
+    rgb = read_image(quirky / "images" / "b.png", "RGB")
+    assert rgb.shape == (3, 24, 32) and all(np.array_equal(channel, gray) for channel in rgb)
+
+
+def test_a_curated_folder_reads_back_the_raw_pixels(quirky, tmp_path):
+    out = tmp_path / "curated"
+    result = runner.invoke(curate_app, ["split", str(quirky), "-o", str(out), "--num-classes", "4"])
+    assert result.exit_code == 0, result.output
+    info = segment_dataset(out)
+    ids, images, masks = _curate_pixels(quirky)
+    rows = info.manifest.set_index("id")
+    for i, stem in enumerate(ids):
+        assert np.array_equal(read_image(out / rows.loc[stem, "image"])[0], images[i])
+        assert np.array_equal(read_mask(out / rows.loc[stem, "mask"]), masks[i])
+
+
+def test_an_image_over_the_pixel_limit_is_refused_by_every_reader(tmp_path):
+    data = tmp_path / "bomb"
+    shutil.copytree(BOMB, data)
+    curated = read_dataset(data)           # curate sets the pair aside as a problem
+    assert "huge" not in curated.ids
+    assert any("huge.png" in p.source and "decompression bomb" in p.reason
+               for p in curated.problems)
+    before = sorted(p.name for p in data.rglob("*"))
+    for read in (lambda: load_inputs(data, None, "L"),
+                 lambda: _labelled(_state(1), data, None, LabelOptions()),
+                 lambda: read_image(data / "images" / "huge.png")):
+        with pytest.raises(InputError, match=r"huge\.png .*decompression bomb"):
+            read()
+    assert sorted(p.name for p in data.rglob("*")) == before
+
