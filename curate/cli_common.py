@@ -79,7 +79,7 @@ OUTLIER_SETTINGS = ("blank_std=1.0, bright_level=250.0, dark_level=5.0, "
 OUTLIER_EPILOG = f"Settings for --set / --config (default values): {OUTLIER_SETTINGS}."
 # OutlierConfig fields set by flags or by the dataset, never by --set.
 OUTLIER_FLAG_FIELDS = ("checks", "remove", "ignore_index", "label_quality",
-                       "near_duplicate_distance")
+                       "near_duplicate_distance", "decisions", "mask_fixes")
 
 
 def outlier_settings(config_file: Path | None, settings: list[str] | None) -> dict:
