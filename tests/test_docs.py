@@ -1,0 +1,145 @@
+"""The docs stay true: links resolve, runnable blocks run, generated pages are current.
+
+A fenced block runs when its info string carries the word `run`:
+  ```python run        executed as a script
+  ```console run       every `$ ` line executed by bash, in order (output lines are not compared)
+Add `slow` (```console run slow) for a block that takes more than a few seconds; the fast
+lane (-m "not slow") then skips it. Blocks run in a fresh folder where `curate/samples`
+points at the bundled sample, so paths in the docs read as they do from the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```", re.M | re.S)
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+HTML_SRC = re.compile(r"<img[^>]*\ssrc=\"([^\"]+)\"")
+
+
+def _without_code(text: str) -> str:
+    """The page with fenced blocks and inline code taken out (links there are examples)."""
+    text = FENCE.sub("", text)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def _links(page: Path) -> list[str]:
+    text = _without_code(page.read_text(encoding="utf-8"))
+    return LINK.findall(text) + HTML_SRC.findall(text)
+
+
+def _runnable() -> list:
+    blocks = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for match in FENCE.finditer(text):
+            words = match.group(1).split()
+            if "run" not in words[1:]:
+                continue
+            line = text[: match.start()].count("\n") + 1
+            name = f"{page.relative_to(ROOT)}:{line}"
+            marks = [pytest.mark.slow] if "slow" in words else []
+            blocks.append(pytest.param(words[0], match.group(2), id=name, marks=marks))
+    return blocks
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["NO_ALBUMENTATIONS_UPDATE"] = "1"
+    env.setdefault("COLUMNS", "100")
+    return env
+
+
+def _commands(console: str) -> str:
+    """The `$ ` lines of a console block (with `\\` continuations) as one bash script."""
+    lines, keep = [], False
+    for line in console.splitlines():
+        if line.startswith("$ "):
+            lines.append(line[2:])
+            keep = line.endswith("\\")
+        elif keep:
+            lines.append(line)
+            keep = line.endswith("\\")
+    # `curate` and `segment` are the console scripts; run them with this interpreter
+    script = "\n".join(lines)
+    prelude = (f'curate() {{ "{sys.executable}" -c "from curate.cli import app; app()" "$@"; }}\n'
+               f'segment() {{ "{sys.executable}" -m segment "$@"; }}\n')
+    return "set -euo pipefail\n" + prelude + script + "\n"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_and_images_resolve(page):
+    missing = []
+    for target in _links(page):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+            continue
+        path = (page.parent / target.split("#", 1)[0]).resolve()
+        if not path.exists():
+            missing.append(target)
+    assert not missing, f"{page.relative_to(ROOT)} links to files that do not exist: {missing}"
+
+
+def test_docs_have_runnable_blocks():
+    kinds = {param.values[0] for param in _runnable()}
+    assert {"python", "console"} <= kinds, "the API example and the README tour must be marked `run`"
+
+
+@pytest.mark.parametrize(("kind", "code"), _runnable())
+def test_runnable_block_exits_0(kind, code, tmp_path):
+    (tmp_path / "curate").mkdir()
+    (tmp_path / "curate" / "samples").symlink_to(ROOT / "curate" / "samples")
+    if kind == "python":
+        command = [sys.executable, "-c", code]
+    elif kind in ("console", "sh", "bash"):
+        command = ["bash", "-c", _commands(code) if kind == "console" else "set -euo pipefail\n" + code]
+    else:
+        pytest.fail(f"a `run` block must be python, console, sh or bash, not {kind!r}")
+    done = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def _tool(name: str):
+    sys.path.insert(0, str(ROOT / "docs" / "tools"))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.pop(0)
+
+
+def test_reference_is_current():
+    tool = _tool("gen_reference")
+    current = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert current == tool.render(), f"docs/reference.md is stale; regenerate it: {tool.REGENERATE}"
+
+
+def test_architecture_graph_is_current():
+    tool = _tool("import_graph")
+    current = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert current == tool.updated(current), f"docs/architecture.md is stale; regenerate it: {tool.REGENERATE}"
+
+
+def test_architecture_graph_has_no_cycles_or_upward_imports():
+    tool = _tool("import_graph")
+    nodes, edges = tool.build_graph()
+    assert "curate.cli" in nodes or any(n.startswith("curate.cli") for n in nodes)
+    upward = [(s, t) for s in nodes for t in edges.get(s, ()) if s.startswith("curate") and t.startswith("segment")]
+    assert not upward, f"curate must never import segment: {upward}"
+
+
+def test_stale_reference_is_detected(tmp_path, monkeypatch):
+    tool = _tool("gen_reference")
+    stale = tmp_path / "reference.md"
+    stale.write_text("# Command reference\n", encoding="utf-8")
+    monkeypatch.setattr(tool, "TARGET", stale)
+    assert tool.main(["--check"]) == 1
