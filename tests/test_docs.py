@@ -3,9 +3,10 @@
 A fenced block runs when its info string carries the word `run`:
   ```python run        executed as a script
   ```console run       every `$ ` line executed by bash, in order (output lines are not compared)
-Add `slow` (```console run slow) for a block that takes more than a few seconds; the fast
-lane (-m "not slow") then skips it. Blocks run in a fresh folder where `curate/samples`
-points at the bundled sample, so paths in the docs read as they do from the repository root.
+The blocks of one page run in order in one fresh folder (a walk-through may build on its earlier
+blocks), where `curate/samples` points at the bundled sample, so paths read as they do from the
+repository root. Add `slow` (```console run slow) to a block of a page that takes more than a
+few seconds; the fast lane (-m "not slow") then skips that page.
 """
 
 from __future__ import annotations
@@ -37,18 +38,22 @@ def _links(page: Path) -> list[str]:
 
 
 def _runnable() -> list:
-    blocks = []
+    """One test per page with `run` blocks: its blocks run in order, in one folder."""
+    pages = []
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
+        blocks, slow = [], False
         for match in FENCE.finditer(text):
             words = match.group(1).split()
             if "run" not in words[1:]:
                 continue
             line = text[: match.start()].count("\n") + 1
-            name = f"{page.relative_to(ROOT)}:{line}"
-            marks = [pytest.mark.slow] if "slow" in words else []
-            blocks.append(pytest.param(words[0], match.group(2), id=name, marks=marks))
-    return blocks
+            blocks.append((words[0], match.group(2), line))
+            slow = slow or "slow" in words
+        if blocks:
+            marks = [pytest.mark.slow] if slow else []
+            pages.append(pytest.param(blocks, id=str(page.relative_to(ROOT)), marks=marks))
+    return pages
 
 
 def _env() -> dict[str, str]:
@@ -90,23 +95,27 @@ def test_relative_links_and_images_resolve(page):
 
 
 def test_docs_have_runnable_blocks():
-    kinds = {param.values[0] for param in _runnable()}
+    kinds = {kind for param in _runnable() for kind, _, _ in param.values[0]}
     assert {"python", "console"} <= kinds, "the API example and the README tour must be marked `run`"
 
 
-@pytest.mark.parametrize(("kind", "code"), _runnable())
-def test_runnable_block_exits_0(kind, code, tmp_path):
+@pytest.mark.parametrize("blocks", _runnable())
+def test_runnable_blocks_exit_0(blocks, tmp_path):
     (tmp_path / "curate").mkdir()
     (tmp_path / "curate" / "samples").symlink_to(ROOT / "curate" / "samples")
-    if kind == "python":
-        command = [sys.executable, "-c", code]
-    elif kind in ("console", "sh", "bash"):
-        command = ["bash", "-c", _commands(code) if kind == "console" else "set -euo pipefail\n" + code]
-    else:
-        pytest.fail(f"a `run` block must be python, console, sh or bash, not {kind!r}")
-    done = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                          timeout=900)
-    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    for kind, code, line in blocks:
+        if kind == "python":
+            command = [sys.executable, "-c", code]
+        elif kind == "console":
+            command = ["bash", "-c", _commands(code)]
+        elif kind in ("sh", "bash"):
+            command = ["bash", "-c", "set -euo pipefail\n" + code]
+        else:
+            pytest.fail(f"line {line}: a `run` block must be python, console, sh or bash, not {kind!r}")
+        done = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                              timeout=900)
+        assert done.returncode == 0, (f"the block at line {line} exited {done.returncode}\n"
+                                      f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
 def _tool(name: str):
