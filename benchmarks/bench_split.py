@@ -18,6 +18,8 @@ from sklearn.model_selection import train_test_split
 from curate.features import scan
 from curate.leakage import find_leakage
 from curate.readers import read_dataset
+from results import write_table
+
 from curate.split import SPLITS, SplitConfig, split_report, stratified_split, worst_deviation
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4mars-mars64" / "train.npz"
@@ -48,7 +50,22 @@ def describe(name: str, manifest, splits, seconds: float) -> dict:
           f"pixel share {worst['pixel_share_pp']:.2f} pp")
     leaks = find_leakage(manifest.assign(split=splits), distance=6)
     print(f"  near-duplicate pairs (pHash distance <= 6) across splits: {len(leaks)}")
-    return {"rock": rock, "worst": worst}
+    return {"rock": rock, "worst": worst, "leaks": len(leaks), "whole": whole}
+
+
+def results_rows(ours: dict, theirs: dict) -> list[list[str]]:
+    """The comparison as the rows of docs/results/split.md."""
+    def shares(result: dict) -> str:
+        return " / ".join(f"{result['rock'].loc[s, 'image_share_pct']:.2f}" for s in SPLITS) + " %"
+    return [
+        [f"big rock image share train / val / test (whole {ours['whole']:.2f} %)",
+         shares(ours), shares(theirs)],
+        ["worst per-class deviation, image share",
+         f"{ours['worst']['image_share_pp']:.2f} pp", f"{theirs['worst']['image_share_pp']:.2f} pp"],
+        ["worst per-class deviation, pixel share",
+         f"{ours['worst']['pixel_share_pp']:.2f} pp", f"{theirs['worst']['pixel_share_pp']:.2f} pp"],
+        ["near-duplicate pairs across splits", str(ours["leaks"]), str(theirs["leaks"])],
+    ]
 
 
 def main() -> int:
@@ -77,7 +94,13 @@ def main() -> int:
                  for k in ("image_share_pp", "pixel_share_pp"))
     print(f"\nbig rock within +-2 pp in every split: {within}; "
           f"worst deviation better than train_test_split (image and pixel): {better}")
-    print(f"reproduce: .venv/bin/python benchmarks/bench_split.py --seed {args.seed}")
+    command = f".venv/bin/python benchmarks/bench_split.py --seed {args.seed}"
+    print(f"reproduce: {command}")
+    page = write_table("split", f"Split: curate split against train_test_split (70/15/15, seed {args.seed})",
+                       ["", "curate split", "sklearn train_test_split"],
+                       results_rows(ours_result, theirs_result), command,
+                       notes=f"Data: {args.data.name}, {len(manifest)} pairs.")
+    print(f"wrote {page}")
     return 0 if within and better else 1
 
 

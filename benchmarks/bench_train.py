@@ -20,6 +20,7 @@ import time
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 import torch  # noqa: E402
+from results import write_table  # noqa: E402
 
 from segment.checkpoints import spec_dict  # noqa: E402
 from segment.config import ModelSpec, TrainConfig  # noqa: E402
@@ -86,6 +87,7 @@ def main() -> None:
           f"params {count_parameters(build_run(base, meta_for(base), torch.device('cpu')).model):,}")
     defaults = TrainConfig()
     print(f"defaults a user gets: channels_last={defaults.channels_last} compile={defaults.compile}")
+    rows = []
     for mode in args.modes.split(","):
         cfg = dataclasses.replace(base, **MODES[mode])
         warmup = args.warmup + (2 if cfg.compile else 0)
@@ -95,6 +97,14 @@ def main() -> None:
         print(f"{mode:>14}: best {max(runs):6.1f} img/s, median {statistics.median(runs):6.1f} "
               f"(runs: {', '.join(f'{r:.1f}' for r in runs)}; {time.perf_counter() - t0:.0f}s)",
               flush=True)
+        rows.append([mode, f"{max(runs):.1f}", f"{statistics.median(runs):.1f}"])
+    page = write_table(
+        "train-throughput", "Training throughput (one AdamW step, CE + Dice, CPU)",
+        ["mode", "best img/s", "median img/s"], rows,
+        notes=f"torch {torch.__version__}, {args.threads} threads, batch {args.batch}, "
+              f"{args.height}x{args.width}, base width {base.model.base_width}, SE {base.model.se}; "
+              f"best and median of {args.repeats} timed runs of {args.steps} steps.")
+    print(f"wrote {page}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from segment.config import TrainConfig  # noqa: E402
+from segment.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.errors import SegmentError  # noqa: E402
 
 # The functions share their modules' names; importing them here makes `segment.train` the
@@ -11,5 +11,5 @@ from segment.train import train  # noqa: E402
 from segment.evaluate import LabelOptions, evaluate, evaluate_set  # noqa: E402
 from segment.predict import predict  # noqa: E402
 
-__all__ = ["TrainConfig", "SegmentError", "train", "evaluate", "evaluate_set", "LabelOptions",
+__all__ = ["TrainConfig", "ModelSpec", "SegmentError", "train", "evaluate", "evaluate_set", "LabelOptions",
            "predict", "__version__"]
