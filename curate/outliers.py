@@ -18,7 +18,7 @@ from curate.writers import CSV_FLOATS, to_json
 
 
 LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
-                  "embedding"]
+                  "embedding", "blur_keep"]
 
 
 @dataclass
@@ -32,6 +32,7 @@ class OutlierConfig:
     blank_std: float = 1.0                # gray levels
     dark_level: float = 5.0               # mean gray level below which an image is dark (2%)
     bright_level: float = 250.0           # mean gray level above which an image is bright
+    blur_keep: float = 0.48               # fine-detail share a re-blur keeps above which: blurry
     checks: list[str] = field(default_factory=lambda: [c for c in CHECKS if c != "label_issue"])
     remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
     ignore_index: int | None = 0          # the checks use the dataset's (see `resolved`)
