@@ -33,7 +33,9 @@ LabelMapOpt = Annotated[Optional[str], typer.Option(
     "Masks of only 0/255 are mapped 255->1 by default.")]
 IgnoreOpt = Annotated[Optional[int], typer.Option(
     "--ignore-index", help="Class left out of metrics and 'nothing labelled' checks; -1 for "
-    "none. Default: 0, or none for binary 0/255 masks.")]
+    "none. Default for raw data: 0 for an AN2DL npz ('training_set', its convention); the "
+    "class the void value 255 becomes when masks hold 255; else none. A curated folder keeps "
+    "its own. Every command prints which class is ignored and why.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--workers", min=0, help="Scan the pixels on a local Dask cluster of N worker processes "

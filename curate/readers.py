@@ -14,6 +14,7 @@ import pandas as pd
 
 from curate.dataset import Dataset, Problem, default_class_names, is_gray_rgb
 from curate.errors import InputError
+from curate.ignore_class import choose_ignore_index
 from curate.linking import recorded_gray
 from curate.manifest import with_manifest
 from curate.npz import read_members
@@ -84,7 +85,7 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
                 f"{path} is a file but not an .npz. Expected an .npz (AN2DL layout) or a "
                 "folder with images/ and masks/."
             )
-        images, masks, ids, sources = _read_npz(path)
+        images, masks, ids, sources, an2dl = _read_npz(path)
         problems: list[Problem] = []
         facts = PixelFacts.of_arrays(images, masks)
     elif (path / "dataset.json").is_file():
@@ -92,12 +93,13 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
     elif (path / "images").is_dir() and (path / "masks").is_dir():
         images, masks, ids, sources, problems, pairs = _read_folder(path, lazy_budget())
         facts = PixelFacts.of_pairs(pairs)
+        an2dl = False
     else:
         raise InputError(
             f"{path} is a folder without images/ and masks/ subfolders (nor a dataset.json). "
             "Expected DATA/images/<name>.png with DATA/masks/<name>.png paired by file stem."
         )
-    return _build(path, images, masks, ids, sources, problems, options, facts)
+    return _build(path, images, masks, ids, sources, problems, options, facts, an2dl)
 
 
 class PixelFacts:
@@ -144,7 +146,7 @@ class PixelFacts:
 
 
 def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
-           facts: PixelFacts) -> Dataset:
+           facts: PixelFacts, an2dl: bool) -> Dataset:
     notes: list[str] = []
     images, gray_note = _gray_if_equal_channels(images, facts.gray_rgb)
     if gray_note:
@@ -181,23 +183,25 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
             f"{len(class_names)} class names given for {num_classes} classes; "
             "give one name per class, background first."
         )
-    ignore_index = options.ignore_index
-    if ignore_index == "auto":
-        # Binary masks read with the inferred map: both classes are real.
-        ignore_index = None if inferred else 0
+    if options.ignore_index == "auto" and not an2dl and raw is None:
+        raw = facts.raw()  # is the void value 255 there?
+    ignored = choose_ignore_index(
+        options.ignore_index, an2dl=an2dl, raw_present=None if raw is None else raw.present,
+        lut=lut, num_classes=num_classes, binary_inferred=inferred)
+    ignore_index = ignored.index
     if ignore_index is not None and not 0 <= ignore_index < num_classes:
         raise InputError(f"ignore index {ignore_index} is outside 0..{num_classes - 1}.")
     history = []
     if label_map:
-        explained = describe_label_map(label_map, raw, list(class_names), ignore_index,
-                                       inferred)
+        explained = describe_label_map(label_map, raw, list(class_names), inferred)
         notes.insert(1 if gray_note else 0, explained)
         history.append({"command": "read", "options": {"label_map": label_map},
                         "summary": {"label_map": explained, "inferred": inferred}})
+    notes.append(ignored.reason)
     return Dataset(
         ids=ids, images=images, masks=masks, sources=sources, num_classes=num_classes,
         class_names=list(class_names), ignore_index=ignore_index, problems=problems,
-        notes=notes, history=history, origin_path=str(path),
+        notes=notes, history=history, origin_path=str(path), ignore_reason=ignored.reason,
     )
 
 
@@ -262,7 +266,7 @@ def _read_npz(path: Path):
     ids = _ids_from_names(arrays.get("names"), n)
     key = "training_set" if "training_set" in arrays else "pair"
     sources = [f"{path.name}:{key}[{i}]" for i in range(n)]
-    return list(images), list(masks), ids, sources
+    return list(images), list(masks), ids, sources, key == "training_set"
 
 
 def _npz_pairs(path: Path, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -312,6 +316,7 @@ def _read_curated(path: Path) -> Dataset:
         sources=manifest.get("source", manifest["image"]).astype(str).tolist(),
         num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
         ignore_index=meta.get("ignore_index"), problems=[], manifest=manifest,
+        ignore_reason=meta.get("ignore_reason", ""),
         history=list(meta.get("history", [])), origin_path=str(path), files=files,
     )
 
