@@ -312,7 +312,7 @@ def lone_aliens(real: np.ndarray, names: np.ndarray, isbi: list[np.ndarray], see
     npz = tmp / "lone.npz"
     np.savez_compressed(npz, training_set=pairs, names=np.r_[
         names, [f"lone_alien_{k:02d}" for k in range(count)]])
-    table = find_outliers(load_dataset(npz, options), OutlierConfig()).table
+    table = find_outliers(load_dataset(npz, options), OutlierConfig()).dataset.manifest
     flag = table["is_odd_image"].to_numpy()
     alien, domain = flag[len(real):], np.array(domains)
     per = ", ".join(f"{d} {alien[domain == d].sum()}/{(domain == d).sum()}"

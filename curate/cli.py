@@ -313,6 +313,11 @@ def split_command(
         "at a cut that are near duplicates across splits are left out of every split, so "
         "nothing leaks. For sequences where one group would fill a split.",
         rich_help_panel=ADVANCED_PANEL)] = None,
+    sequences: Annotated[bool, typer.Option(
+        "--sequences/--no-sequences", rich_help_panel=ADVANCED_PANEL, help="When file names "
+        "carry a video clip and a frame number (0001TP_006690, seq05VD_f00120, Seq01_000123), "
+        "keep each clip in one split; announced when it applies. --no-sequences splits frames "
+        "freely (val then shares clips with train and scores optimistically).")] = True,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -339,7 +344,8 @@ def split_command(
     with user_errors(), scan_cluster(workers, scheduler):
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
-                             pixel_bins=pixel_bins, max_group_size=max_group_size)
+                             pixel_bins=pixel_bins, max_group_size=max_group_size,
+                             sequences=sequences)
         guard_output(out, [data], force, "folder")
         dataset, stored = stored_files(
             load(data, num_classes, class_names, label_map, ignore_index), files)

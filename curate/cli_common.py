@@ -38,8 +38,10 @@ LabelMapOpt = Annotated[Optional[str], typer.Option(
     "would merge one of them with a mapped value is refused (list both to merge on purpose). "
     "Masks of only 0/255 are mapped 255->1 by default.")]
 IgnoreOpt = Annotated[Optional[int], typer.Option(
-    "--ignore-index", rich_help_panel=READ_PANEL, help="Class left out of metrics and 'nothing labelled' checks; -1 for "
-    "none. Default: 0, or none for binary 0/255 masks.")]
+    "--ignore-index", rich_help_panel=READ_PANEL, help="Class left out of metrics and 'nothing "
+    "labelled' checks; -1 for none. Default for raw data: 0 for an AN2DL npz ('training_set', "
+    "its convention); the class the void value 255 becomes when masks hold 255; else none. A "
+    "curated folder keeps its own. Every command prints which class is ignored and why.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "
@@ -72,10 +74,9 @@ ConfigOpt = Annotated[Optional[Path], typer.Option(
 
 # The OutlierConfig fields without a flag of their own, with their defaults. Written out (not
 # read from OutlierConfig) so that `--help` imports nothing heavy; a test pins it to the config.
-OUTLIER_SETTINGS = ("blank_std=1.0, bright_level=250.0, dark_level=5.0, "
-                    "label_issue_probability=0.5, label_issue_share=0.1, "
-                    "min_shared_mask_group=5, odd_image_z=4.5, simple_mask_share=0.9, "
-                    "z_threshold=4.5")
+OUTLIER_SETTINGS = ('blank_std=1.0, blur_keep=0.48, bright_level=250.0, dark_level=5.0, '
+                    'label_issue_probability=0.5, label_issue_share=0.1, min_shared_mask_group=5, '
+                    'odd_image_z=4.5, simple_mask_share=0.9, z_threshold=4.5')
 OUTLIER_EPILOG = f"Settings for --set / --config (default values): {OUTLIER_SETTINGS}."
 # OutlierConfig fields set by flags or by the dataset, never by --set.
 OUTLIER_FLAG_FIELDS = ("checks", "remove", "ignore_index", "label_quality",

@@ -117,6 +117,8 @@ def print_split(report, summary: dict) -> None:
                   f"{worst['pixel_share_pp']:.2f} pp. {summary['groups_kept_together']} groups "
                   f"({summary['pairs_in_groups']} pairs) kept within one split.",
                   highlight=False)
+    if summary.get("sequences"):
+        console.print(summary["sequences"], highlight=False)
     cut = summary.get("cut")
     if cut:
         groups = "group" if cut["groups_cut"] == 1 else "groups"

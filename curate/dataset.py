@@ -45,6 +45,8 @@ class Dataset:
     # raw folder, curate.linking.with_source_files fills it for --files link, with None for
     # the image or mask whose pixels reading changed.
     files: list[tuple[str, str] | None] | None = None
+    # Why ignore_index is what it is (curate/ignore_class.py), for dataset.json and the card.
+    ignore_reason: str = ""
 
     def file_pair(self, i: int) -> tuple[str, str] | None:
         return self.files[i] if self.files is not None else None
@@ -72,6 +74,7 @@ class Dataset:
             history=list(self.history),
             origin_path=self.origin_path,
             files=[self.file_pair(i) for i in keep],
+            ignore_reason=self.ignore_reason,
         )
 
     def meta(self) -> dict:
@@ -82,6 +85,7 @@ class Dataset:
             "num_classes": self.num_classes,
             "class_names": list(self.class_names),
             "ignore_index": self.ignore_index,
+            **({"ignore_reason": self.ignore_reason} if self.ignore_reason else {}),
             "history": list(self.history),
         }
 

@@ -20,7 +20,7 @@ from curate.writers import CSV_FLOATS, to_json
 
 
 LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
-                  "embedding"]
+                  "embedding", "blur_keep"]
 # Written into outliers.csv too, so that `curate review` can show a removed pair's group
 REVIEW_COLUMNS = ["image_sha1", "mask_sha1", "pair_sha1", "dup_group", "odd_image_like", "mask_fix"]
 
@@ -31,10 +31,13 @@ SETTINGS_HELP: dict[str, str] = {
     "simple_mask_share": "Share of the frame one class must cover (solid box, thin straight "
                          "border at most) for a mask to be a whole-frame label; repeats of those "
                          "are legitimate.",
-    "z_threshold": "Robust z-score beyond which brightness, entropy or sharpness is an outlier.",
+    "z_threshold": "Robust z-score beyond which brightness, entropy or blur is an outlier.",
     "blank_std": "Images with a pixel standard deviation below this are blank.",
     "dark_level": "Images with a mean gray level below this are dark.",
     "bright_level": "Images with a mean gray level above this are bright.",
+    "blur_keep": "Images that keep more than this share of their fine detail when blurred again "
+                 "(Gaussian sigma 1) are blurry, if also far above the dataset's own share. "
+                 "Sharp Mars frames keep 0.02-0.4, a blur of sigma 1.5 over 0.55.",
     "odd_image_z": "Robust z of the picture-statistics distance beyond which an image does not "
                    "belong (odd_image).",
     "label_issue_share": "label_issue without a learned table: labelled share where the given "
@@ -54,6 +57,7 @@ class OutlierConfig:
     blank_std: float = 1.0                # gray levels
     dark_level: float = 5.0               # mean gray level below which an image is dark (2%)
     bright_level: float = 250.0           # mean gray level above which an image is bright
+    blur_keep: float = 0.48               # fine-detail share a re-blur keeps above which: blurry
     checks: list[str] = field(default_factory=lambda: [c for c in CHECKS if c != "label_issue"])
     remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
     ignore_index: int | None = 0          # the checks use the dataset's (see `resolved`)

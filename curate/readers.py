@@ -12,9 +12,11 @@ import pandas as pd
 
 from curate.dataset import Dataset, default_class_names
 from curate.errors import InputError
+from curate.ignore_class import choose_ignore_index
 from curate.io.contract import read_manifest, read_meta  # noqa: F401  (public here too)
 from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
-    Problem, ReadPair, _read_folder, _read_pairs, _safe_id, _unique_ids, is_gray_rgb, pixels_of,
+    ColourMaskError, Problem, ReadPair, _read_folder, _read_pairs, _safe_id, _unique_ids,
+    is_gray_rgb, pixels_of,
     read_image, read_mask,
 )
 from curate.io.label_maps import (RawValues, check_collisions, describe_label_map,
@@ -58,7 +60,7 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
                 f"{path} is a file but not an .npz. Expected an .npz (AN2DL layout) or a "
                 "folder with images/ and masks/."
             )
-        images, masks, ids, sources = _read_npz(path)
+        images, masks, ids, sources, an2dl = _read_npz(path)
         problems: list[Problem] = []
         facts = PixelFacts.of_arrays(images, masks)
     elif (path / "dataset.json").is_file():
@@ -66,12 +68,13 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
     elif (path / "images").is_dir() and (path / "masks").is_dir():
         images, masks, ids, sources, problems, pairs = _read_folder(path, lazy_budget())
         facts = PixelFacts.of_pairs(pairs)
+        an2dl = False
     else:
         raise InputError(
             f"{path} is a folder without images/ and masks/ subfolders (nor a dataset.json). "
             "Expected DATA/images/<name>.png with DATA/masks/<name>.png paired by file stem."
         )
-    return _build(path, images, masks, ids, sources, problems, options, facts)
+    return _build(path, images, masks, ids, sources, problems, options, facts, an2dl)
 
 
 class PixelFacts:
@@ -118,7 +121,7 @@ class PixelFacts:
 
 
 def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
-           facts: PixelFacts) -> Dataset:
+           facts: PixelFacts, an2dl: bool) -> Dataset:
     notes: list[str] = []
     images, gray_note = _gray_if_equal_channels(images, facts.gray_rgb)
     if gray_note:
@@ -155,23 +158,25 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
             f"{len(class_names)} class names given for {num_classes} classes; "
             "give one name per class, background first."
         )
-    ignore_index = options.ignore_index
-    if ignore_index == "auto":
-        # Binary masks read with the inferred map: both classes are real.
-        ignore_index = None if inferred else 0
+    if options.ignore_index == "auto" and not an2dl and raw is None:
+        raw = facts.raw()  # is the void value 255 there?
+    ignored = choose_ignore_index(
+        options.ignore_index, an2dl=an2dl, raw_present=None if raw is None else raw.present,
+        lut=lut, num_classes=num_classes, binary_inferred=inferred)
+    ignore_index = ignored.index
     if ignore_index is not None and not 0 <= ignore_index < num_classes:
         raise InputError(f"ignore index {ignore_index} is outside 0..{num_classes - 1}.")
     history = []
     if label_map:
-        explained = describe_label_map(label_map, raw, list(class_names), ignore_index,
-                                       inferred)
+        explained = describe_label_map(label_map, raw, list(class_names), inferred)
         notes.insert(1 if gray_note else 0, explained)
         history.append({"command": "read", "options": {"label_map": label_map},
                         "summary": {"label_map": explained, "inferred": inferred}})
+    notes.append(ignored.reason)
     return Dataset(
         ids=ids, images=images, masks=masks, sources=sources, num_classes=num_classes,
         class_names=list(class_names), ignore_index=ignore_index, problems=problems,
-        notes=notes, history=history, origin_path=str(path),
+        notes=notes, history=history, origin_path=str(path), ignore_reason=ignored.reason,
     )
 
 
@@ -219,7 +224,7 @@ def _read_npz(path: Path):
     ids = _ids_from_names(pairs.names, n)
     key = "training_set" if pairs.key == "training_set" else "pair"
     sources = [f"{path.name}:{key}[{i}]" for i in range(n)]
-    return list(pairs.images), list(pairs.masks), ids, sources
+    return list(pairs.images), list(pairs.masks), ids, sources, pairs.key == "training_set"
 
 
 def _ids_from_names(names, n: int) -> list[str]:
@@ -244,6 +249,7 @@ def _read_curated(path: Path) -> Dataset:
         sources=manifest.get("source", manifest["image"]).astype(str).tolist(),
         num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
         ignore_index=meta.get("ignore_index"), problems=[], manifest=manifest,
+        ignore_reason=meta.get("ignore_reason", ""),
         history=list(meta.get("history", [])), origin_path=str(path), files=files,
     )
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from curate.blocks import cut_groups, fill_empty_splits, gather_blocks, group_limit, seal_cuts
 from curate.neighbours import MAX_DISTANCE, connected_groups, hashes_to_array, near_pairs
+from curate.sequences import find_sequences
 from curate.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.features import scan
@@ -47,6 +48,7 @@ class SplitConfig:
     group_column: str | None = None
     pixel_bins: int = 6
     max_group_size: float | None = None   # pairs (>= 1) or a fraction of all pairs (< 1)
+    sequences: bool = True                # keep video sequences named in the ids together
 
     def __post_init__(self) -> None:
         """Raise ConfigError for ratios, distance, bins or group size that cannot work."""
@@ -99,7 +101,8 @@ def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
 
     Pairs are linked when they share a non-empty `dup_group` (written by `curate outliers`;
     without that column, near duplicates are found here from `phash`), the same `image_sha1`,
-    or the same non-empty value of `config.group_column`.
+    or the same non-empty value of `config.group_column`, or of `sequence` (the video clip
+    that `split_dataset` read from the names; curate/sequences.py).
     """
     n = len(manifest)
     links = []
@@ -118,6 +121,8 @@ def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
                 f"are {list(manifest.columns)}."
             )
         links.append(_same_value_links(manifest[config.group_column]))
+    if config.sequences and "sequence" in manifest.columns:
+        links.append(_same_value_links(manifest["sequence"]))
     i = np.concatenate([a for a, _ in links]).astype(np.int64)
     j = np.concatenate([b for _, b in links]).astype(np.int64)
     return connected_groups(n, i, j)
@@ -329,6 +334,7 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
         )
     needed = [f"px_{k}" for k in range(dataset.num_classes)] + ["image_sha1", "phash"]
     manifest = with_features(dataset, manifest, needed)
+    manifest, sequence_note = _with_sequences(manifest, config)
     plan = plan_split(manifest, dataset.num_classes, dataset.ignore_index, config,
                       _link_distance(dataset, manifest, config))
     splits, groups = plan.splits, plan.groups
@@ -354,6 +360,8 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
     }
     if plan.limit is not None:
         summary["cut"] = cut_summary(plan)
+    if sequence_note:
+        summary["sequences"] = sequence_note
     warnings = far_off_warnings(pairs, plan, config)
     if warnings:
         summary["warnings"] = warnings
@@ -361,9 +369,32 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
     options["ratios"] = list(config.ratios)
     if config.max_group_size is None:       # the default: records stay as they were before it
         del options["max_group_size"]
+    if not sequence_note:                   # no video names: nothing to record
+        del options["sequences"]
     reports = {"split_report.csv": report.to_csv(index=False), "split.png": split_figure(report)}
     return StepResult(recorded(dataset, "split", options, summary, manifest=manifest), summary,
                       reports, table=report)
+
+
+def _with_sequences(manifest: pd.DataFrame, config: SplitConfig) -> tuple[pd.DataFrame, str]:
+    """The manifest with a `sequence` column when the ids name video clips, and what was done.
+
+    The note is "" when the names carry no clips; it says the frames were grouped, or (with
+    `config.sequences` off) that val and test scores will be optimistic.
+    """
+    manifest = manifest.drop(columns=["sequence"], errors="ignore")
+    found = find_sequences(manifest["id"].astype(str).tolist())
+    if found is None:
+        return manifest, ""
+    if not config.sequences:
+        return manifest, (f"Not grouped by sequence: {found.describe()}. Val and test frames "
+                          "have neighbours of the same clip in train, so their scores are "
+                          "optimistic; drop --no-sequences to keep each clip in one split.")
+    manifest = manifest.copy()
+    manifest["sequence"] = found.names
+    return manifest, (f"Grouped by sequence: {found.describe()}; each stays in one split, so "
+                      "val and test score clips that train never saw (column 'sequence'). "
+                      "--no-sequences splits frames freely (optimistic val).")
 
 
 def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig) -> int:

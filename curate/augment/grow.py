@@ -97,6 +97,7 @@ def _combined(dataset: Dataset, new: Dataset, manifest: pd.DataFrame) -> Dataset
         notes=list(dataset.notes), manifest=manifest, history=list(dataset.history),
         origin_path=dataset.origin_path,
         files=[dataset.file_pair(i) for i in range(len(dataset))] + [None] * len(new),
+        ignore_reason=dataset.ignore_reason,
     )
 
 

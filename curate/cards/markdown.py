@@ -181,6 +181,8 @@ def section_sources(facts: Facts, options: CardOptions) -> str:
     read = facts.step("read")
     if read is not None and read.summary.get("label_map"):
         lines.append(f"- **Label map:** {read.summary['label_map']}")
+    if facts.meta.get("ignore_reason"):
+        lines.append(f"- **Ignored class:** {facts.meta['ignore_reason']}")
     lines += [f"- **Original input of the curation:** `{src['original_input']}`",
               f"- **Citation:** {src['citation']}",
               "- **Collection process, annotators and their instructions:** "

@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curate.checks.findings import Findings, robust_z
+from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, robust_z
+
+# Below this pixel standard deviation (gray levels) rounding, not focus, decides how much
+# fine detail is left (an image divided by 16 keeps 60 % under a re-blur): such frames are
+# blank, dark or low information, which say so; blurry does not judge them.
+BLUR_MIN_STD = 2.0
 
 
 def _low(values: np.ndarray, threshold: float, what: str, unit: str, fmt: str = ".1f"):
@@ -66,20 +71,23 @@ def low_information(features: pd.DataFrame, config) -> Findings:
 
 
 def blurry(features: pd.DataFrame, config) -> Findings:
-    """Missing fine detail, judged two ways so that smooth but sharp scenes pass.
+    """Defocused images: a re-blur leaves most of their fine detail in place.
 
-    fine_detail compares the Laplacian at full and half resolution (blur removes the finest
-    octave first); sharpness / variance is the Laplacian energy per unit of contrast (it
-    catches strong blur, where both octaves are gone). Either far below the dataset's own
-    typical value flags the image.
+    `blur_keep` (curate/features.py) is the share of the Laplacian energy a Gaussian re-blur
+    of sigma 1 keeps. It ignores contrast and brightness, so hazy, dark and shadowed frames
+    that are sharp keep little, like every sharp frame. An image is blurry when it keeps
+    more than `blur_keep` (absolute: a blur of sigma 1.5 or more, whatever the scene) AND
+    its share is far above the dataset's own (robust z): a dataset that is soft throughout
+    (upsampled, say) is not emptied, and an image with more detail than the median never
+    qualifies. Near-flat images (std under BLUR_MIN_STD) are not judged.
     """
-    std = features["std"].to_numpy(float)
-    ratio_z = robust_z(features["fine_detail"].to_numpy(float))
-    contrast_z = robust_z(np.log10(features["sharpness"].to_numpy(float) / (std ** 2 + 1.0)
-                                   + 1e-3))
-    z = np.minimum(ratio_z, contrast_z)
-    flag = (z < -config.z_threshold) & ~blank(features, config).flag
-    reason = [f"blurry: fine detail robust z {r:.1f}, detail per contrast robust z {c:.1f} "
-              f"(threshold -{config.z_threshold:g})" if f else ""
-              for f, r, c in zip(flag, ratio_z, contrast_z)]
-    return Findings(flag, np.where(flag, -z, 0.0), reason)
+    keep = features["blur_keep"].to_numpy(float)
+    z = robust_z(np.log10(np.nan_to_num(keep, nan=0.0) + 1e-6))
+    median = float(np.nanmedian(keep)) if np.isfinite(keep).any() else float("nan")
+    unusual = z > config.z_threshold if len(keep) >= MIN_PAIRS_FOR_STATISTICS else True
+    flag = ((keep > config.blur_keep) & unusual
+            & (features["std"].to_numpy(float) >= BLUR_MIN_STD))
+    reason = [f"blurry: a re-blur keeps {k:.0%} of its fine detail (sharp images keep "
+              f"under {config.blur_keep:.0%}; this dataset's median {median:.0%}, robust z "
+              f"{zz:.1f})" if f else "" for f, k, zz in zip(flag, keep, z)]
+    return Findings(flag, np.where(flag, keep, 0.0), reason)

@@ -136,7 +136,7 @@ def infer_label_map(raw: RawValues) -> dict[int, int] | None:
 
 
 def describe_label_map(label_map: dict[int, int], raw: RawValues, class_names: list[str],
-                       ignore_index: int | None, inferred: bool) -> str:
+                       inferred: bool) -> str:
     """The sentences that say which map is in use and where each raw value went.
 
     Printed by the CLI as a note and kept in dataset.json's history (and so in the card).
@@ -167,11 +167,7 @@ def describe_label_map(label_map: dict[int, int], raw: RawValues, class_names: l
         if len(sources) > 1:
             parts.append(f"Raw {' and '.join(map(str, sources))} are merged into "
                          f"{name(target)} (each is listed in the map).")
-    if ignore_index is None:
-        parts.append("No class is ignored in metrics; pass --ignore-index to leave one out.")
-    else:
-        parts.append(f"Class {name(ignore_index)} is ignored in metrics (--ignore-index).")
-    return " ".join(parts)
+    return " ".join(parts)  # the ignored class has its own sentence (curate/ignore_class.py)
 
 
 def parse_label_map(text: str | None) -> dict[int, int] | None:

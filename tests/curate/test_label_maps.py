@@ -100,7 +100,8 @@ def test_binary_masks_get_the_inferred_map_explained(tmp_path):
     assert summary["inferred"] is True
     assert "binary label map" in summary["label_map"]
     assert "raw 0 -> 0, raw 255 -> 1" in summary["label_map"]
-    assert "No class is ignored" in summary["label_map"]
+    meta = json.loads((out / "dataset.json").read_text())
+    assert meta["ignore_index"] is None and "both real" in meta["ignore_reason"]
 
 
 def test_raw_labels_without_options_are_refused_with_the_map_to_pass(tmp_path):

@@ -130,7 +130,9 @@ def test_size_mismatch_from_a_folder(tmp_path):
     images, masks, ids = list(pairs[:30, 0]), list(pairs[:30, 1]), ids[:30]
     masks[4] = masks[4][:60]                                   # mask 60x128, image 64x128
     folder = write_folder(tmp_path / "data", images, masks, ids)
-    result = find_outliers(load_dataset(folder, ReadOptions(num_classes=5)), OutlierConfig())
+    # A folder declares no void class: the AN2DL convention (0 = unlabelled) is given.
+    options = ReadOptions(num_classes=5, ignore_index=0)
+    result = find_outliers(load_dataset(folder, options), OutlierConfig())
     table, counts = result.dataset.manifest, result.summary["flagged_by_check"]
     expected = {c: set() for c in counts}
     expected["size_mismatch"] = {ids[4]}

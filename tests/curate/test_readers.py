@@ -27,7 +27,8 @@ def test_an2dl_npz_reads_every_pair_with_its_name():
     assert np.array_equal(dataset.images[7], data["training_set"][7, 0])
     assert np.array_equal(dataset.masks[7], data["training_set"][7, 1])
     assert dataset.class_names[4] == "big rock"
-    assert dataset.notes == []
+    assert dataset.ignore_index == 0    # the layout's convention, and the one note says so
+    assert [n.split(":")[0] for n in dataset.notes] == ["Class 0 is ignored in metrics"]
 
 
 def test_separate_image_and_mask_arrays(tmp_path):

@@ -88,14 +88,17 @@ def test_split_refuses_an_empty_test_and_names_the_group_sizes(video_61, tmp_pat
     assert not out.exists()
 
 
-def test_run_refuses_too_and_writes_nothing(video_61, tmp_path):
+def test_run_refuses_too_and_writes_nothing(tmp_path):
+    pairs = video_pairs(60, 1)
+    pairs[-1, 0] = 128                 # the unrelated scene made blank: an outlier run removes
+    data = write_npz(tmp_path / "video.npz", pairs)
     out = tmp_path / "curated"
-    result = invoke("run", str(video_61), "-o", str(out), "--class", "4", "--count", "5")
+    result = invoke("run", str(data), "-o", str(out), "--class", "4", "--count", "5")
     assert result.exit_code == 1, result.output
     text = flat(result.output)
     assert "one group holds 60 of" in text
     assert "The split saw 60 of the 61 input pairs" in text     # the other one: an outlier
-    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert not out.exists() and sorted(tmp_path.iterdir()) == [data]
 
 
 # --- the remedy: contiguous blocks, sealed cuts ---------------------------------------------------
