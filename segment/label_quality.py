@@ -35,6 +35,13 @@ the labelled pixels' mean (an outline drawn along an edge in the image); island_
 the rest of its given class (0 when either has fewer than MIN_COMPARED pixels). They are 0
 without an image; the classifier below reads them, no rank does.
 
+The same island tells a reviewer where to look (dispute): dispute_box, its bounding box
+"row0 col0 row1 col1" (half-open), dispute_given and dispute_predicted, the class the mask
+gives most of it and the class the model calls it, and dispute_pixels, its size. Beside the
+evidence, softmin is the generic baseline (cleanlab.segmentation's default image score,
+written from its documentation): the labelled pixels' p(given class), weighted towards the
+lowest; LOWER = WORSE, unlike every other column. Neither feeds the classifier or the score.
+
 How much of each kind of evidence a wrong mask shows depends on the dataset and the model, so
 a combination is learned per table (edit_probability): one of segment/mask_edits.py's four
 edits is applied to copies of the table's own masks, the copies are described by the same
@@ -73,12 +80,15 @@ ENCLOSED_TOUCH = 0.1  # an island is enclosed when the mask gives its class less
 MIN_COMPARED = 20  # px a class needs outside the island for island_figures to compare with it
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
+SOFTMIN_TEMPERATURE = 0.1  # cleanlab.segmentation's default (see softmin)
 IMAGE_COLUMNS = ["island_contrast", "island_texture", "island_edge", "island_likeness"]
 EVIDENCE_COLUMNS = ["region_gain", "island_gain", "island_share", "island_touch",
                     "enclosed_gain", "boundary_gain", "shift_gain", *IMAGE_COLUMNS]
 FIGURE_COLUMNS = ["labelled_pixels", "low_share", "given_class", "predicted_class",
-                  "pair_share", "pair_confidence", "mean_disagreement"]
-QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS,
+                  "pair_share", "pair_confidence", "mean_disagreement", "softmin"]
+# Where in the mask the model disputes the labels: the island of island_gain (see dispute).
+DISPUTE_COLUMNS = ["dispute_box", "dispute_given", "dispute_predicted", "dispute_pixels"]
+QUALITY_COLUMNS = ["id", "row", "fold", *FIGURE_COLUMNS, *EVIDENCE_COLUMNS, *DISPUTE_COLUMNS,
                    "edit_probability", "score"]
 # What the classifier of learned_score reads: every number of a row but its size.
 LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagreement",
@@ -229,14 +239,26 @@ def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return max(float(gain.max()), 0.0)
 
 
-def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-             image: np.ndarray | None = None) -> dict:
-    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W) and, for
-    IMAGE_COLUMNS, its image; 0 with nothing labelled (IMAGE_COLUMNS: without an image or an
-    island)."""
+def dispute(mask: np.ndarray, island: np.ndarray | None, predicted: int | None) -> dict:
+    """DISPUTE_COLUMNS of the island `islands` found (H, W bool, None without one), which the
+    model calls `predicted`: its bounding box as "row0 col0 row1 col1" (half-open, the island
+    lies in mask[row0:row1, col0:col1]), the class the mask gives most of it, `predicted`
+    and its pixel count; "", "", "" and 0 without an island. Classes are indices here."""
+    if island is None:
+        return {"dispute_box": "", "dispute_given": "", "dispute_predicted": "",
+                "dispute_pixels": 0}
+    rows, cols = np.flatnonzero(island.any(1)), np.flatnonzero(island.any(0))
+    box = f"{rows[0]} {cols[0]} {rows[-1] + 1} {cols[-1] + 1}"
+    return {"dispute_box": box, "dispute_given": int(np.bincount(mask[island]).argmax()),
+            "dispute_predicted": int(predicted), "dispute_pixels": int(island.sum())}
+
+
+def _evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+              image: np.ndarray | None) -> tuple[dict, dict]:
+    """(EVIDENCE_COLUMNS, DISPUTE_COLUMNS) of one pair, the island found once for both."""
     labelled = mask_edits.labelled_of(mask, ignore_index)
     if not labelled.any():
-        return dict.fromkeys(EVIDENCE_COLUMNS, 0.0)
+        return dict.fromkeys(EVIDENCE_COLUMNS, 0.0), dispute(mask, None, None)
     logp = _log_probs(probs)
     found = {"region_gain": region_gain(logp, mask, labelled),
              **islands(logp, mask, labelled),
@@ -245,7 +267,32 @@ def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     found.update(dict.fromkeys(IMAGE_COLUMNS, 0.0) if image is None or found["island"] is None
                  else island_figures(image, mask, labelled, found["island"],
                                      found["island_class"]))
-    return {column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS}
+    return ({column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS},
+            dispute(mask, found["island"], found["island_class"]))
+
+
+def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+             image: np.ndarray | None = None) -> dict:
+    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W) and, for
+    IMAGE_COLUMNS, its image; 0 with nothing labelled (IMAGE_COLUMNS: without an image or an
+    island)."""
+    return _evidence(probs, mask, ignore_index, image)[0]
+
+
+def softmin(p_given: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> float:
+    """cleanlab.segmentation's default image score from the self-confidence p(given class)
+    of each labelled pixel (n,): their mean weighted by softmax(-p / temperature), so the
+    least confident pixels dominate; in [0, 1], LOWER = WORSE. 1.0 for no pixels.
+
+    The formula is documented with cleanlab.segmentation.rank.get_label_quality_scores
+    (method="softmin", temperature 0.1) at
+    https://docs.cleanlab.ai/stable/cleanlab/segmentation/rank.html; written here from that
+    description (cleanlab, AGPL, is never imported)."""
+    if not len(p_given):
+        return 1.0
+    p = p_given.astype(np.float64)
+    weight = np.exp(-(p - p.min()) / temperature)  # shifted: the same weights, no underflow
+    return float((p * weight).sum() / weight.sum())
 
 
 def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
@@ -257,12 +304,15 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     labelled pixels where the argmax differs from the mask; pair_share is its share of labelled
     pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
     over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
-    would label differently, in expectation. Classes are indices here ("" for none).
+    would label differently, in expectation. softmin: cleanlab's generic image score over the
+    labelled pixels (see softmin; lower = worse, 1.0 with nothing labelled). Classes are
+    indices here ("" for none).
     """
     labelled = mask_edits.labelled_of(mask, ignore_index)
     n = int(labelled.sum())
     out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
-           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0}
+           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0,
+           "softmin": 1.0}
     if n == 0:
         return out
     p = probs.astype(np.float32)[:, labelled]  # (C, n)
@@ -271,6 +321,7 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     predicted = p.argmax(0)
     out["low_share"] = round(float((p_given < low).mean()), 4)
     out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
+    out["softmin"] = round(softmin(p_given), 5)
     wrong = predicted != given
     if wrong.any():
         c = p.shape[0]
@@ -285,10 +336,10 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
 
 def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
              image: np.ndarray | None = None) -> dict:
-    """pair_figures and evidence of one pair: every column of its table row but id, row,
-    fold, edit_probability and score."""
-    return {**pair_figures(probs, mask, ignore_index),
-            **evidence(probs, mask, ignore_index, image)}
+    """pair_figures, evidence and dispute of one pair: every column of its table row but
+    id, row, fold, edit_probability and score."""
+    found, where = _evidence(probs, mask, ignore_index, image)
+    return {**pair_figures(probs, mask, ignore_index), **found, **where}
 
 
 def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
@@ -377,7 +428,7 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
     for i, pid in enumerate(ids):
         row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
                        _image(images, i))
-        for key in ("given_class", "predicted_class"):
+        for key in ("given_class", "predicted_class", "dispute_given", "dispute_predicted"):
             row[key] = "" if row[key] == "" else class_names[row[key]]
         records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
     table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-2])
