@@ -356,17 +356,18 @@ def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
 
 
 def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                  num_classes: int, seed, images=None) -> pd.DataFrame:
-    """describe() of edited copies of the table's labelled masks (segment/mask_edits.py, up
-    to a quarter of the pairs and MAX_EDITS_PER_KIND per kind), each against its pair's
-    probabilities (and image, with `images`), with columns row and kind."""
+                  num_classes: int, seed, images=None,
+                  kinds: tuple[str, ...] = mask_edits.KINDS) -> pd.DataFrame:
+    """describe() of edited copies of the table's labelled masks (segment/mask_edits.py's
+    `kinds`, up to a quarter of the pairs and MAX_EDITS_PER_KIND per kind), each against its
+    pair's probabilities (and image, with `images`), with columns row and kind."""
     rows = np.flatnonzero(table["labelled_pixels"].to_numpy() > 0)
     per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
-    at, kinds, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
-                                               per_kind, seed)
+    at, made, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
+                                              per_kind, seed, kinds)
     described = [describe(np.asarray(probs[r]), m, ignore_index, _image(images, r))
                  for r, m in zip(at, edited)]
-    return pd.DataFrame(described).assign(row=at, kind=kinds)
+    return pd.DataFrame(described).assign(row=at, kind=made)
 
 
 def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
@@ -391,19 +392,21 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
 
 
 def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                     num_classes: int, seed: int = 0,
-                     images=None) -> tuple[np.ndarray | None, str]:
+                     num_classes: int, seed: int = 0, images=None,
+                     kinds: tuple[str, ...] = mask_edits.KINDS
+                     ) -> tuple[np.ndarray | None, str]:
     """(probability, note): the mean learned_score of LEARN_ROUNDS plantings of edited
-    copies (seeds (seed, round); one planting's score varies with which masks it edits) and
-    what it learned from; (None, why) with fewer than MIN_LEARN_PAIRS labelled pairs or when
-    no edit applies to these masks."""
+    copies of `kinds` (seeds (seed, round); one planting's score varies with which masks it
+    edits) and what it learned from; (None, why) with fewer than MIN_LEARN_PAIRS labelled
+    pairs or when no edit applies to these masks. `kinds` is for benchmarks that hold a kind
+    out (leave-one-kind-out); the table always learns from all."""
     labelled = int((table["labelled_pixels"] > 0).sum())
     if labelled < MIN_LEARN_PAIRS:
         return None, f"{labelled} labelled pairs; learning needs {MIN_LEARN_PAIRS}"
     scores, counts = [], pd.Series(dtype=int)
     for round_ in range(LEARN_ROUNDS):
         edited = edited_copies(table, probs, masks, ignore_index, num_classes, (seed, round_),
-                               images)
+                               images, kinds)
         if len(edited):
             scores.append(learned_score(table, edited))
             counts = counts.add(edited["kind"].value_counts(), fill_value=0)
@@ -420,10 +423,13 @@ def _image(images, i: int) -> np.ndarray | None:
 
 
 def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
-                  class_names: list[str], seed: int = 0, images=None) -> pd.DataFrame:
+                  class_names: list[str], seed: int = 0, images=None,
+                  edit_kinds: tuple[str, ...] = mask_edits.KINDS) -> pd.DataFrame:
     """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
-    evidence, edit_probability and score (how they were made: the table's attrs["score"]).
-    `images` (N, C, H, W), in the same order, feed IMAGE_COLUMNS; without them those are 0."""
+    evidence, dispute (classes by name), edit_probability and score (how they were made: the
+    table's attrs["score"]). `images` (N, C, H, W), in the same order, feed IMAGE_COLUMNS;
+    without them those are 0. `edit_kinds`: the edits edit_probability learns from (all but
+    in benchmarks that hold one out)."""
     records = []
     for i, pid in enumerate(ids):
         row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
@@ -433,7 +439,7 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
         records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
     table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-2])
     learned, why = (None, "no pairs") if table.empty else edit_probability(
-        table, probs, masks, ignore_index, len(class_names), seed, images)
+        table, probs, masks, ignore_index, len(class_names), seed, images, tuple(edit_kinds))
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
     gains = ", ".join(SCORED_COLUMNS)
     if learned is None:
