@@ -254,11 +254,12 @@ def dispute(mask: np.ndarray, island: np.ndarray | None, predicted: int | None) 
 
 
 def _evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-              image: np.ndarray | None) -> tuple[dict, dict]:
-    """(EVIDENCE_COLUMNS, DISPUTE_COLUMNS) of one pair, the island found once for both."""
+              image: np.ndarray | None, where: bool = True) -> tuple[dict, dict]:
+    """(EVIDENCE_COLUMNS, DISPUTE_COLUMNS) of one pair, the island found once for both
+    ({} for the second without `where`)."""
     labelled = mask_edits.labelled_of(mask, ignore_index)
     if not labelled.any():
-        return dict.fromkeys(EVIDENCE_COLUMNS, 0.0), dispute(mask, None, None)
+        return dict.fromkeys(EVIDENCE_COLUMNS, 0.0), dispute(mask, None, None) if where else {}
     logp = _log_probs(probs)
     found = {"region_gain": region_gain(logp, mask, labelled),
              **islands(logp, mask, labelled),
@@ -268,7 +269,7 @@ def _evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
                  else island_figures(image, mask, labelled, found["island"],
                                      found["island_class"]))
     return ({column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS},
-            dispute(mask, found["island"], found["island_class"]))
+            dispute(mask, found["island"], found["island_class"]) if where else {})
 
 
 def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
@@ -296,7 +297,7 @@ def softmin(p_given: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> fl
 
 
 def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-                 low: float = LOW_PROBABILITY) -> dict:
+                 low: float = LOW_PROBABILITY, baseline: bool = True) -> dict:
     """Label-quality figures of one pair from its out-of-fold probabilities (C, H, W).
 
     low_share: share of labelled pixels (mask != ignore_index) whose given class has
@@ -305,8 +306,8 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
     over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
     would label differently, in expectation. softmin: cleanlab's generic image score over the
-    labelled pixels (see softmin; lower = worse, 1.0 with nothing labelled). Classes are
-    indices here ("" for none).
+    labelled pixels (see softmin; lower = worse, 1.0 with nothing labelled; left out with
+    baseline=False). Classes are indices here ("" for none).
     """
     labelled = mask_edits.labelled_of(mask, ignore_index)
     n = int(labelled.sum())
@@ -321,7 +322,10 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     predicted = p.argmax(0)
     out["low_share"] = round(float((p_given < low).mean()), 4)
     out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
-    out["softmin"] = round(softmin(p_given), 5)
+    if baseline:
+        out["softmin"] = round(softmin(p_given), 5)
+    else:
+        del out["softmin"]
     wrong = predicted != given
     if wrong.any():
         c = p.shape[0]
@@ -335,11 +339,12 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
 
 
 def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-             image: np.ndarray | None = None) -> dict:
+             image: np.ndarray | None = None, for_people: bool = True) -> dict:
     """pair_figures, evidence and dispute of one pair: every column of its table row but
-    id, row, fold, edit_probability and score."""
-    found, where = _evidence(probs, mask, ignore_index, image)
-    return {**pair_figures(probs, mask, ignore_index), **found, **where}
+    id, row, fold, edit_probability and score. for_people=False leaves out what only people
+    read (softmin, DISPUTE_COLUMNS): edited copies need just what the classifier reads."""
+    found, where = _evidence(probs, mask, ignore_index, image, for_people)
+    return {**pair_figures(probs, mask, ignore_index, baseline=for_people), **found, **where}
 
 
 def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
@@ -365,8 +370,8 @@ def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
     per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
     at, made, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
                                               per_kind, seed, kinds)
-    described = [describe(np.asarray(probs[r]), m, ignore_index, _image(images, r))
-                 for r, m in zip(at, edited)]
+    described = [describe(np.asarray(probs[r]), m, ignore_index, _image(images, r),
+                          for_people=False) for r, m in zip(at, edited)]
     return pd.DataFrame(described).assign(row=at, kind=made)
 
 

@@ -64,7 +64,7 @@ def test_hurried_outline_loses_small_objects_and_keeps_the_unlabelled():
     out = bench.hurried_outline(mask, np.random.default_rng(0))
     assert np.array_equal(out == 0, mask == 0)
     assert not (out[56:60, 40:120] == 4).any()                 # the pebbles are gone
-    assert (out != mask).mean() >= 0.02
+    assert (out != mask).mean() >= 0.01
     plain = np.full((H, W), 1, np.uint8)
     plain[30:] = 2                                             # a straight border: no change
     assert bench.hurried_outline(plain, np.random.default_rng(0)) is None

@@ -318,6 +318,9 @@ def test_dispute_names_the_island_the_model_is_sure_of():
                           ["none", "soil", "bedrock", "sand", "big rock"])
     assert table.loc[0, ["dispute_given", "dispute_predicted"]].tolist() == ["bedrock",
                                                                             "big rock"]
+    # edited copies skip what only people read; the rest is the same
+    lean = describe(probs, mask, 0, for_people=False)
+    assert lean == {k: v for k, v in found.items() if k not in [*DISPUTE_COLUMNS, "softmin"]}
     exact = np.stack([(truth == c) for c in range(CLASSES)]).astype(np.float32)
     assert {k: describe(exact, truth, 0)[k] for k in DISPUTE_COLUMNS} == {
         "dispute_box": "", "dispute_given": "", "dispute_predicted": "", "dispute_pixels": 0}
