@@ -19,7 +19,14 @@ of DATASET and ranks them with the checkpoint's probabilities: a fast way to see
 ranking behaves with a stronger model than a K-fold CPU crossval affords. With --unseen it
 plants two kinds instead that segment/mask_edits.py never makes, so the learned score was not
 taught them: class_confusion (two classes trade places all over the mask) and coarse_outline
-(the mask redrawn on an 8x coarser grid).
+(the mask redrawn on an 8x coarser grid). --kinds new plants five more kinds invented from
+how masks go wrong in practice (pairing_offset: another image's mask; region_confusion: a class
+confused in one region only; hurried_outline: outlines smoothed by a 21-31 px majority;
+objects_unlabelled: one class's objects left out; resized_badly: a mask scaled 1.1-1.3x and
+cropped).
+--leave-one-kind-out plants each own kind alone, learning from every edit but the one that
+teaches it. Every table has a column by cleanlab's softmin (segment/label_quality.py::softmin,
+the documented formula, on the same probabilities; cleanlab is not needed).
 
 Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
      .venv/bin/python benchmarks/bench_label_quality.py --rescore DIR [--replant 4]
@@ -143,10 +150,105 @@ def coarse_outline(mask, rng):
     return out if (out != mask)[labelled].mean() >= 0.02 else None
 
 
+def pairing_offset(mask, rng, pool):
+    """The mask of another image of `pool` (pairing by file name gone wrong): one that gives
+    another class to at least a quarter of the pixels both label (20 tries)."""
+    for j in rng.permutation(len(pool))[:20]:
+        other = np.asarray(pool[j])
+        if other.shape != mask.shape:
+            continue
+        both = (mask != IGNORE) & (other != IGNORE)
+        if both.sum() >= 0.2 * mask.size and (other != mask)[both].mean() >= 0.25:
+            return other.copy()
+    return None
+
+
+def region_confusion(mask, rng):
+    """One mid-sized region (2-15 % of the image) takes another class the mask has elsewhere:
+    a class confused in one region only (class_swap takes the largest region, >= 15 %)."""
+    present = [c for c in LABELS if (mask == c).any()]
+    if len(present) < 2:
+        return None
+    candidates = []
+    for c in present:
+        regions, _ = ndimage.label(mask == c)
+        sizes = np.bincount(regions.reshape(-1))[1:]
+        ok = (sizes >= 0.02 * mask.size) & (sizes <= 0.15 * mask.size)
+        candidates += [(c, regions == r + 1) for r in np.flatnonzero(ok)]
+    if not candidates:
+        return None
+    c, region = candidates[int(rng.integers(len(candidates)))]
+    out = mask.copy()
+    out[region] = rng.choice([k for k in present if k != c])
+    return out
+
+
+def hurried_outline(mask, rng):
+    """Outlines drawn in a hurry: each labelled pixel takes the majority class of its 21-31 px
+    window (corners cut, thin parts and small objects lost); unlabelled pixels stay so. The
+    windows are wide because the benchmark's 64x128 masks are already smooth: a 9 px window
+    changes under 0.4 % of their labelled pixels, 25 px a median 1.8 %."""
+    if len(_labelled_classes(mask)) < 2:
+        return None
+    size = int(rng.choice([21, 25, 31]))
+    votes = np.stack([ndimage.uniform_filter((mask == c).astype(np.float32), size)
+                      for c in LABELS])  # (4, H, W)
+    out = np.where(mask == IGNORE, IGNORE, np.array(LABELS)[votes.argmax(0)]).astype(mask.dtype)
+    return out if (out != mask)[mask != IGNORE].mean() >= 0.01 else None
+
+
+def objects_unlabelled(mask, rng):
+    """Every object (0.2-30 % of the image) of one class other than the most common painted
+    with its surroundings: a labeller who left that class out of this image."""
+    present = sorted((c for c in LABELS if (mask == c).any()),
+                     key=lambda c: -(mask == c).sum())[1:]
+    for c in rng.permutation(present) if present else []:
+        regions, n = ndimage.label(mask == c)
+        out = mask.copy()
+        for r in range(1, n + 1):
+            region = regions == r
+            if not 0.002 * mask.size <= region.sum() <= 0.3 * mask.size:
+                continue
+            around = mask[ndimage.binary_dilation(region, iterations=2) & ~region]
+            around = around[(around != IGNORE) & (around != c)]
+            if around.size >= 10:
+                out[region] = np.bincount(around).argmax()
+        if (out != mask).mean() >= 0.01:
+            return out
+    return None
+
+
+def resized_badly(mask, rng):
+    """A mask drawn at another resolution and resized wrongly: scaled up 1.1-1.3x about the
+    top-left corner (nearest neighbour) and cropped, so it drifts off the image towards the
+    bottom right (shift moves every pixel alike)."""
+    if len(_labelled_classes(mask)) < 2:
+        return None
+    h, w = mask.shape
+    scale = rng.uniform(1.1, 1.3)
+    rows = np.minimum((np.arange(h) / scale).astype(int), h - 1)
+    cols = np.minimum((np.arange(w) / scale).astype(int), w - 1)
+    out = mask[rows][:, cols]
+    labelled = (mask != IGNORE) & (out != IGNORE)
+    return out if (out != mask)[labelled].mean() >= 0.02 else None
+
+
 CORRUPT = {"class_swap": class_swap, "erode_dilate": erode_dilate, "shift": shift,
            "object_deleted": object_deleted, "class_confusion": class_confusion,
-           "coarse_outline": coarse_outline}
+           "coarse_outline": coarse_outline, "pairing_offset": pairing_offset,
+           "region_confusion": region_confusion, "hurried_outline": hurried_outline,
+           "objects_unlabelled": objects_unlabelled, "resized_badly": resized_badly}
 UNSEEN = ("class_confusion", "coarse_outline")
+# Kinds invented from how masks go wrong in practice; no edit of segment/mask_edits.py makes
+# them, so the learned score never sees them (--kinds new).
+NEW = ("pairing_offset", "region_confusion", "hurried_outline", "objects_unlabelled",
+       "resized_badly")
+POOLED = ("pairing_offset",)  # kinds that take the other masks as a third argument
+KIND_SETS = {"own": KINDS, "unseen": UNSEEN, "new": NEW}
+# --leave-one-kind-out: the edit of segment/mask_edits.py that teaches each own kind; the
+# learner of kind K's table learns from the other three only.
+TAUGHT_BY = {"class_swap": "relabel", "erode_dilate": "border", "shift": "shift",
+             "object_deleted": "delete"}
 
 
 def run(cmd: list[str]) -> None:
@@ -203,7 +305,13 @@ def main() -> None:
                     help="Rank plantings in DATASET's val+test masks by CKPT's probabilities.")
     ap.add_argument("--unseen", action="store_true",
                     help="With --held-out: plant kinds the score never learns from instead "
-                         f"({', '.join(UNSEEN)}).")
+                         f"({', '.join(UNSEEN)}); the same as --kinds unseen.")
+    ap.add_argument("--kinds", choices=sorted(KIND_SETS), default="own",
+                    help="With --held-out: which kinds to plant: own (the benchmark's four), "
+                         f"unseen ({', '.join(UNSEEN)}) or new ({', '.join(NEW)}).")
+    ap.add_argument("--leave-one-kind-out", action="store_true",
+                    help="With --held-out: per own kind K, plant K alone and learn from every "
+                         "edit of segment/mask_edits.py but the one that teaches K.")
     args = ap.parse_args()
     if args.held_out:
         held_out(args)
@@ -241,7 +349,8 @@ def main() -> None:
 
 
 def _replant(clean: np.ndarray, share: float, seed: int, planted_kinds=KINDS):
-    """(masks, kinds): `share` of the clean masks corrupted as plant() does, in memory."""
+    """(masks, kinds): `share` of the clean masks corrupted as plant() does, in memory
+    (pairing_offset takes a mask of another clean pair)."""
     rng = np.random.default_rng(seed)
     masks, kinds = clean.copy(), np.full(len(clean), "", dtype=object)
     per_kind = max(1, round(share * len(clean) / len(planted_kinds)))
@@ -250,23 +359,28 @@ def _replant(clean: np.ndarray, share: float, seed: int, planted_kinds=KINDS):
         for i in rng.permutation(len(clean)):
             if done == per_kind:
                 break
-            new = None if kinds[i] else CORRUPT[kind](clean[i], rng)
+            extra = (clean,) if kind in POOLED else ()
+            new = None if kinds[i] else CORRUPT[kind](clean[i], rng, *extra)
             if new is not None:
                 masks[i], kinds[i], done = new, kind, done + 1
     return masks, kinds
 
 
 def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
-                    share: float, planted_kinds=KINDS, images=None) -> pd.DataFrame:
+                    share: float, planted_kinds=KINDS, images=None,
+                    edit_kinds=None) -> pd.DataFrame:
     """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
-    probabilities, summed (planted) and averaged (shares) over the rounds."""
+    probabilities, summed (planted) and averaged (shares) over the rounds; the learned score
+    learns from `edit_kinds` of segment/mask_edits.py (default all)."""
+    from segment import mask_edits
     from segment.label_quality import quality_table
 
     rows = []
     for seed in range(1, rounds + 1):
         masks, kinds = _replant(clean, share, seed, planted_kinds)
         q = quality_table(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
-                          [str(c) for c in range(5)], images=images)
+                          [str(c) for c in range(5)], images=images,
+                          edit_kinds=edit_kinds or mask_edits.KINDS)
         print(f"planting {seed}: score {q.attrs['score']}", flush=True)
         hit = kinds != ""
         p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
@@ -276,7 +390,11 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
         {"planted": "sum", **dict.fromkeys(SHARES, "mean")})
     spread = held[held["kind"] == "all"]["in_top"]
     print(f"all, by score, per planting: {' '.join(f'{v:.2f}' for v in spread)}")
-    return mean.loc[[*planted_kinds, "all"]].reset_index()
+    order = [k for k in planted_kinds if k in mean.index]  # a kind may fit no mask
+    missing = [k for k in planted_kinds if k not in mean.index]
+    if missing:
+        print(f"not planted (no mask it applies to): {', '.join(missing)}")
+    return mean.loc[[*order, "all"]].reset_index()
 
 
 def held_out(args) -> None:
@@ -299,16 +417,41 @@ def held_out(args) -> None:
     model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
     with torch.no_grad():
         probs = predict_probs(model, images, state, torch.device("cpu"))
-    kinds = UNSEEN if args.unseen else KINDS
-    table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds, images)
+    kinds = UNSEEN if args.unseen else KIND_SETS[args.kinds]
+    if args.leave_one_kind_out:
+        table = leave_one_kind_out(probs, clean, ids, rounds, args.share, images)
+    else:
+        table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds, images)
     wall = time.monotonic() - t0
     print(f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) on the "
           f"{len(ids)} val + test pairs of {dataset}; {rounds} plantings of {args.share:.0%}, "
           f"averaged; {wall:.0f} s")
     print_table(table, len(ids), int(table["planted"].iloc[-1]), "val + test pairs")
+    mode = (" --leave-one-kind-out" if args.leave_one_kind_out else
+            " --unseen" if args.unseen else f" --kinds {args.kinds}")
     print(f"\nreproduce: .venv/bin/python benchmarks/bench_label_quality.py --held-out "
-          f"{checkpoint} {dataset} --replant {rounds} --share {args.share}"
-          f"{' --unseen' if args.unseen else ''}")
+          f"{checkpoint} {dataset} --replant {rounds} --share {args.share}{mode}")
+
+
+def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, share: float,
+                       images=None) -> pd.DataFrame:
+    """One row per own kind K: K alone planted, ranked by a table whose learner learns from
+    every edit but the one that teaches K (TAUGHT_BY); 'all' is the rows' planted-weighted
+    mean."""
+    from segment import mask_edits
+
+    rows = []
+    for kind in KINDS:
+        edits = tuple(k for k in mask_edits.KINDS if k != TAUGHT_BY[kind])
+        print(f"leave {kind} out: learning from {', '.join(edits)}", flush=True)
+        table = _planted_rounds(probs, clean, ids, rounds, share, (kind,), images, edits)
+        rows.append(table[table["kind"] == kind])
+    table = pd.concat(rows, ignore_index=True)
+    weight = table["planted"] / table["planted"].sum()
+    mean = {c: float((table[c] * weight).sum()) for c in SHARES}
+    return pd.concat([table, pd.DataFrame([{"kind": "all",
+                                            "planted": int(table["planted"].sum()), **mean}])],
+                     ignore_index=True)
 
 
 def rescore_kept(args) -> None:
@@ -341,20 +484,21 @@ def rescore_kept(args) -> None:
           f"--replant {args.replant} --share {args.share}")
 
 
-SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top"]
+SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top", "softmin_in_top"]
 
 
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     """Per kind (and all): planted, share in the top 2 x planted by score, by
     edit_probability alone, by the rank maximum of the three gains (the fallback of small
-    tables) and by the first score, mean_disagreement."""
+    tables), by the first score, mean_disagreement, and by cleanlab's softmin (lowest first;
+    our implementation of its documented formula, on the same probabilities)."""
     from segment.label_quality import rank_score
 
     n = len(planted)
     out = []
-    quality = quality.assign(rank_max=rank_score(quality))
-    for column, name in zip(("score", "edit_probability", "rank_max", "mean_disagreement"),
-                            SHARES):
+    quality = quality.assign(rank_max=rank_score(quality), softmin_worst=-quality["softmin"])
+    for column, name in zip(("score", "edit_probability", "rank_max", "mean_disagreement",
+                             "softmin_worst"), SHARES):
         top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
         hit = planted["id"].isin(top)
         per = hit.groupby(planted["kind"], sort=False).mean()
@@ -368,12 +512,13 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
 def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
     print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
     print("\n| corruption | planted | by score | by edit_probability alone | by rank maximum of "
-          "three gains | by mean_disagreement |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "three gains | by mean_disagreement | by cleanlab softmin |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in table.itertuples(index=False):
         bold = "**" if row.kind == "all" else ""
         print(f"| {row.kind} | {row.planted} | {bold}{row.in_top:.2f}{bold} | "
-              f"{row.learned_in_top:.2f} | {row.rank_in_top:.2f} | {row.base_in_top:.2f} |")
+              f"{row.learned_in_top:.2f} | {row.rank_in_top:.2f} | {row.base_in_top:.2f} | "
+              f"{row.softmin_in_top:.2f} |")
 
 
 def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> None:

@@ -204,7 +204,8 @@ def summary_of(table: pd.DataFrame, checks: list[str]) -> dict:
 def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -> bytes:
     """Contact sheet of the dataset `find_outliers` returned: up to `per_check` flagged pairs
     of each check, highest score first, with their reasons (label issues also show the
-    model's predicted mask, read from beside `config.label_quality`)."""
+    model's predicted mask, read from beside `config.label_quality`, and the region the model
+    disputes boxed, where the table names it)."""
     config = resolved(config, dataset)
     table, label_quality = dataset.manifest, config.label_quality
     counts = summary_of(table, config.checks)["flagged_by_check"]
@@ -215,12 +216,17 @@ def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -
         if f"{name}_score" in table.columns:  # the strongest cases first
             rows = rows[np.argsort(-table[f"{name}_score"].to_numpy()[rows], kind="stable")]
         rows = [r for r in rows if r not in shown][:per_check]
-        predicted = (labels.predicted_masks(label_quality, [table["id"].iat[r] for r in rows])
+        shown_ids = [table["id"].iat[r] for r in rows]
+        predicted = (labels.predicted_masks(label_quality, shown_ids)
                      if name == "label_issue" and label_quality else None)
+        regions = (labels.disputes(label_quality, shown_ids)
+                   if name == "label_issue" and label_quality else {})
         for r in rows:
             shown.add(r)
             action = "REMOVED" if table["removed"].iat[r] else "kept"
-            caption = f"[{name}, {action}] {table['id'].iat[r]}: {table['reason'].iat[r]}"
+            region = regions.get(table["id"].iat[r])
+            where = "" if region is None else f"boxed: {labels.dispute_caption(region)}; "
+            caption = f"[{name}, {action}] {table['id'].iat[r]}: {where}{table['reason'].iat[r]}"
             if name == "odd_image":  # beside its most similar typical images
                 caption += " (right: most similar typical images)"
                 tiles.append((_odd_image_tile(dataset, table, r), caption))
@@ -230,7 +236,7 @@ def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -
                     if predicted is None else labels.label_tile(
                         dataset.images[r], dataset.masks[r],
                         predicted.get(table["id"].iat[r]), dataset.num_classes,
-                        dataset.ignore_index))
+                        dataset.ignore_index, region))
             tiles.append((tile, caption))
     title = (f"curate outliers: {removed} of {len(table)} pairs removed; "
              + ", ".join(f"{k} {v}" for k, v in counts.items() if v))

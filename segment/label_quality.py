@@ -35,6 +35,13 @@ the labelled pixels' mean (an outline drawn along an edge in the image); island_
 the rest of its given class (0 when either has fewer than MIN_COMPARED pixels). They are 0
 without an image; the classifier below reads them, no rank does.
 
+The same island tells a reviewer where to look (dispute): dispute_box, its bounding box
+"row0 col0 row1 col1" (half-open), dispute_given and dispute_predicted, the class the mask
+gives most of it and the class the model calls it, and dispute_pixels, its size. Beside the
+evidence, softmin is the generic baseline (cleanlab.segmentation's default image score,
+written from its documentation): the labelled pixels' p(given class), weighted towards the
+lowest; LOWER = WORSE, unlike every other column. Neither feeds the classifier or the score.
+
 How much of each kind of evidence a wrong mask shows depends on the dataset and the model, so
 a combination is learned per table (edit_probability): one of segment/mask_edits.py's four
 edits is applied to copies of the table's own masks, the copies are described by the same
@@ -62,8 +69,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal
 
-from curate.io.contract import (LABEL_QUALITY_COLUMNS, LABEL_QUALITY_EVIDENCE,
-                                 LABEL_QUALITY_FIGURES, LABEL_QUALITY_IMAGE)
+from curate.io.contract import (LABEL_QUALITY_COLUMNS, LABEL_QUALITY_DISPUTE,
+                                 LABEL_QUALITY_EVIDENCE, LABEL_QUALITY_FIGURES,
+                                 LABEL_QUALITY_IMAGE)
 from segment import mask_edits
 from segment.errors import InputError
 
@@ -75,10 +83,13 @@ ENCLOSED_TOUCH = 0.1  # an island is enclosed when the mask gives its class less
 MIN_COMPARED = 20  # px a class needs outside the island for island_figures to compare with it
 # A pixel's given label is "low" when the model gives it less than this probability.
 LOW_PROBABILITY = 0.1
+SOFTMIN_TEMPERATURE = 0.1  # cleanlab.segmentation's default (see softmin)
 # label_quality.csv's columns are part of the folder contract (curate reads the table back).
 IMAGE_COLUMNS = list(LABEL_QUALITY_IMAGE)
 EVIDENCE_COLUMNS = list(LABEL_QUALITY_EVIDENCE)
 FIGURE_COLUMNS = list(LABEL_QUALITY_FIGURES)
+# Where in the mask the model disputes the labels: the island of island_gain (see dispute).
+DISPUTE_COLUMNS = list(LABEL_QUALITY_DISPUTE)
 QUALITY_COLUMNS = list(LABEL_QUALITY_COLUMNS)
 # What the classifier of learned_score reads: every number of a row but its size.
 LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagreement",
@@ -229,14 +240,27 @@ def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return max(float(gain.max()), 0.0)
 
 
-def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-             image: np.ndarray | None = None) -> dict:
-    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W) and, for
-    IMAGE_COLUMNS, its image; 0 with nothing labelled (IMAGE_COLUMNS: without an image or an
-    island)."""
+def dispute(mask: np.ndarray, island: np.ndarray | None, predicted: int | None) -> dict:
+    """DISPUTE_COLUMNS of the island `islands` found (H, W bool, None without one), which the
+    model calls `predicted`: its bounding box as "row0 col0 row1 col1" (half-open, the island
+    lies in mask[row0:row1, col0:col1]), the class the mask gives most of it, `predicted`
+    and its pixel count; "", "", "" and 0 without an island. Classes are indices here."""
+    if island is None:
+        return {"dispute_box": "", "dispute_given": "", "dispute_predicted": "",
+                "dispute_pixels": 0}
+    rows, cols = np.flatnonzero(island.any(1)), np.flatnonzero(island.any(0))
+    box = f"{rows[0]} {cols[0]} {rows[-1] + 1} {cols[-1] + 1}"
+    return {"dispute_box": box, "dispute_given": int(np.bincount(mask[island]).argmax()),
+            "dispute_predicted": int(predicted), "dispute_pixels": int(island.sum())}
+
+
+def _evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+              image: np.ndarray | None, where: bool = True) -> tuple[dict, dict]:
+    """(EVIDENCE_COLUMNS, DISPUTE_COLUMNS) of one pair, the island found once for both
+    ({} for the second without `where`)."""
     labelled = mask_edits.labelled_of(mask, ignore_index)
     if not labelled.any():
-        return dict.fromkeys(EVIDENCE_COLUMNS, 0.0)
+        return dict.fromkeys(EVIDENCE_COLUMNS, 0.0), dispute(mask, None, None) if where else {}
     logp = _log_probs(probs)
     found = {"region_gain": region_gain(logp, mask, labelled),
              **islands(logp, mask, labelled),
@@ -245,11 +269,36 @@ def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     found.update(dict.fromkeys(IMAGE_COLUMNS, 0.0) if image is None or found["island"] is None
                  else island_figures(image, mask, labelled, found["island"],
                                      found["island_class"]))
-    return {column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS}
+    return ({column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS},
+            dispute(mask, found["island"], found["island_class"]) if where else {})
+
+
+def evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+             image: np.ndarray | None = None) -> dict:
+    """The EVIDENCE_COLUMNS of one pair from its probabilities (C, H, W) and, for
+    IMAGE_COLUMNS, its image; 0 with nothing labelled (IMAGE_COLUMNS: without an image or an
+    island)."""
+    return _evidence(probs, mask, ignore_index, image)[0]
+
+
+def softmin(p_given: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> float:
+    """cleanlab.segmentation's default image score from the self-confidence p(given class)
+    of each labelled pixel (n,): their mean weighted by softmax(-p / temperature), so the
+    least confident pixels dominate; in [0, 1], LOWER = WORSE. 1.0 for no pixels.
+
+    The formula is documented with cleanlab.segmentation.rank.get_label_quality_scores
+    (method="softmin", temperature 0.1) at
+    https://docs.cleanlab.ai/stable/cleanlab/segmentation/rank.html; written here from that
+    description (cleanlab, AGPL, is never imported)."""
+    if not len(p_given):
+        return 1.0
+    p = p_given.astype(np.float64)
+    weight = np.exp(-(p - p.min()) / temperature)  # shifted: the same weights, no underflow
+    return float((p * weight).sum() / weight.sum())
 
 
 def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-                 low: float = LOW_PROBABILITY) -> dict:
+                 low: float = LOW_PROBABILITY, baseline: bool = True) -> dict:
     """Label-quality figures of one pair from its out-of-fold probabilities (C, H, W).
 
     low_share: share of labelled pixels (mask != ignore_index) whose given class has
@@ -257,12 +306,15 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     labelled pixels where the argmax differs from the mask; pair_share is its share of labelled
     pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
     over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
-    would label differently, in expectation. Classes are indices here ("" for none).
+    would label differently, in expectation. softmin: cleanlab's generic image score over the
+    labelled pixels (see softmin; lower = worse, 1.0 with nothing labelled; left out with
+    baseline=False). Classes are indices here ("" for none).
     """
     labelled = mask_edits.labelled_of(mask, ignore_index)
     n = int(labelled.sum())
     out = {"labelled_pixels": n, "low_share": 0.0, "given_class": "", "predicted_class": "",
-           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0}
+           "pair_share": 0.0, "pair_confidence": 0.0, "mean_disagreement": 0.0,
+           "softmin": 1.0}
     if n == 0:
         return out
     p = probs.astype(np.float32)[:, labelled]  # (C, n)
@@ -271,6 +323,10 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     predicted = p.argmax(0)
     out["low_share"] = round(float((p_given < low).mean()), 4)
     out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
+    if baseline:
+        out["softmin"] = round(softmin(p_given), 5)
+    else:
+        del out["softmin"]
     wrong = predicted != given
     if wrong.any():
         c = p.shape[0]
@@ -284,11 +340,12 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
 
 
 def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-             image: np.ndarray | None = None) -> dict:
-    """pair_figures and evidence of one pair: every column of its table row but id, row,
-    fold, edit_probability and score."""
-    return {**pair_figures(probs, mask, ignore_index),
-            **evidence(probs, mask, ignore_index, image)}
+             image: np.ndarray | None = None, for_people: bool = True) -> dict:
+    """pair_figures, evidence and dispute of one pair: every column of its table row but
+    id, row, fold, edit_probability and score. for_people=False leaves out what only people
+    read (softmin, DISPUTE_COLUMNS): edited copies need just what the classifier reads."""
+    found, where = _evidence(probs, mask, ignore_index, image, for_people)
+    return {**pair_figures(probs, mask, ignore_index, baseline=for_people), **found, **where}
 
 
 def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
@@ -305,17 +362,18 @@ def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
 
 
 def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                  num_classes: int, seed, images=None) -> pd.DataFrame:
-    """describe() of edited copies of the table's labelled masks (segment/mask_edits.py, up
-    to a quarter of the pairs and MAX_EDITS_PER_KIND per kind), each against its pair's
-    probabilities (and image, with `images`), with columns row and kind."""
+                  num_classes: int, seed, images=None,
+                  kinds: tuple[str, ...] = mask_edits.KINDS) -> pd.DataFrame:
+    """describe() of edited copies of the table's labelled masks (segment/mask_edits.py's
+    `kinds`, up to a quarter of the pairs and MAX_EDITS_PER_KIND per kind), each against its
+    pair's probabilities (and image, with `images`), with columns row and kind."""
     rows = np.flatnonzero(table["labelled_pixels"].to_numpy() > 0)
     per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
-    at, kinds, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
-                                               per_kind, seed)
-    described = [describe(np.asarray(probs[r]), m, ignore_index, _image(images, r))
-                 for r, m in zip(at, edited)]
-    return pd.DataFrame(described).assign(row=at, kind=kinds)
+    at, made, edited = mask_edits.plant_edits(masks, ignore_index, num_classes, rows,
+                                              per_kind, seed, kinds)
+    described = [describe(np.asarray(probs[r]), m, ignore_index, _image(images, r),
+                          for_people=False) for r, m in zip(at, edited)]
+    return pd.DataFrame(described).assign(row=at, kind=made)
 
 
 def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
@@ -340,19 +398,21 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
 
 
 def edit_probability(table: pd.DataFrame, probs, masks, ignore_index: int | None,
-                     num_classes: int, seed: int = 0,
-                     images=None) -> tuple[np.ndarray | None, str]:
+                     num_classes: int, seed: int = 0, images=None,
+                     kinds: tuple[str, ...] = mask_edits.KINDS
+                     ) -> tuple[np.ndarray | None, str]:
     """(probability, note): the mean learned_score of LEARN_ROUNDS plantings of edited
-    copies (seeds (seed, round); one planting's score varies with which masks it edits) and
-    what it learned from; (None, why) with fewer than MIN_LEARN_PAIRS labelled pairs or when
-    no edit applies to these masks."""
+    copies of `kinds` (seeds (seed, round); one planting's score varies with which masks it
+    edits) and what it learned from; (None, why) with fewer than MIN_LEARN_PAIRS labelled
+    pairs or when no edit applies to these masks. `kinds` is for benchmarks that hold a kind
+    out (leave-one-kind-out); the table always learns from all."""
     labelled = int((table["labelled_pixels"] > 0).sum())
     if labelled < MIN_LEARN_PAIRS:
         return None, f"{labelled} labelled pairs; learning needs {MIN_LEARN_PAIRS}"
     scores, counts = [], pd.Series(dtype=int)
     for round_ in range(LEARN_ROUNDS):
         edited = edited_copies(table, probs, masks, ignore_index, num_classes, (seed, round_),
-                               images)
+                               images, kinds)
         if len(edited):
             scores.append(learned_score(table, edited))
             counts = counts.add(edited["kind"].value_counts(), fill_value=0)
@@ -369,20 +429,23 @@ def _image(images, i: int) -> np.ndarray | None:
 
 
 def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
-                  class_names: list[str], seed: int = 0, images=None) -> pd.DataFrame:
+                  class_names: list[str], seed: int = 0, images=None,
+                  edit_kinds: tuple[str, ...] = mask_edits.KINDS) -> pd.DataFrame:
     """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
-    evidence, edit_probability and score (how they were made: the table's attrs["score"]).
-    `images` (N, C, H, W), in the same order, feed IMAGE_COLUMNS; without them those are 0."""
+    evidence, dispute (classes by name), edit_probability and score (how they were made: the
+    table's attrs["score"]). `images` (N, C, H, W), in the same order, feed IMAGE_COLUMNS;
+    without them those are 0. `edit_kinds`: the edits edit_probability learns from (all but
+    in benchmarks that hold one out)."""
     records = []
     for i, pid in enumerate(ids):
         row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
                        _image(images, i))
-        for key in ("given_class", "predicted_class"):
+        for key in ("given_class", "predicted_class", "dispute_given", "dispute_predicted"):
             row[key] = "" if row[key] == "" else class_names[row[key]]
         records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
     table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-2])
     learned, why = (None, "no pairs") if table.empty else edit_probability(
-        table, probs, masks, ignore_index, len(class_names), seed, images)
+        table, probs, masks, ignore_index, len(class_names), seed, images, tuple(edit_kinds))
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
     gains = ", ".join(SCORED_COLUMNS)
     if learned is None:

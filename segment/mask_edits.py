@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from segment.errors import ConfigError
+
 KINDS = ("relabel", "border", "shift", "delete")
 MIN_MOVE, MAX_MOVE = 2, 8  # px, border moves and shifts (largest of |dy|, |dx|)
 MIN_RELABEL = 0.02  # share of the image a relabelled region covers at least
@@ -120,14 +122,19 @@ EDITS = {"relabel": relabel, "border": border, "shift": shift, "delete": delete}
 
 
 def plant_edits(masks, ignore_index: int | None, num_classes: int, rows: np.ndarray,
-                per_kind: int, seed) -> tuple[list[int], list[str], list[np.ndarray]]:
-    """Up to `per_kind` edited copies of each kind, each from a different row of `rows`
-    (tried in a shuffled order until the kind has its share; a mask may serve several kinds):
-    (row, kind, edited mask) lists. Deterministic in `seed` (an int or a sequence of ints)."""
+                per_kind: int, seed, kinds_of: tuple[str, ...] = KINDS
+                ) -> tuple[list[int], list[str], list[np.ndarray]]:
+    """Up to `per_kind` edited copies of each kind of `kinds_of` (default all), each from a
+    different row of `rows` (tried in a shuffled order until the kind has its share; a mask
+    may serve several kinds): (row, kind, edited mask) lists. Deterministic in `seed` (an int
+    or a sequence of ints)."""
+    unknown = [k for k in kinds_of if k not in EDITS]
+    if unknown:
+        raise ConfigError(f"unknown edit kind(s) {unknown}; choose from {list(KINDS)}")
     rng = np.random.default_rng(seed)
     classes = [c for c in range(num_classes) if c != ignore_index]
     kept_rows, kinds, edited = [], [], []
-    for kind in KINDS:
+    for kind in kinds_of:
         done = 0
         for row in rng.permutation(np.asarray(rows)):
             if done == per_kind:

@@ -24,9 +24,11 @@ from PIL import Image
 
 from curate.checks.findings import Findings
 from curate.errors import ConfigError, InputError
-from curate.io.contract import LABEL_QUALITY_REQUIRED, LABEL_QUALITY_TEXT
+from curate.io.contract import LABEL_QUALITY_DISPUTE, LABEL_QUALITY_REQUIRED, LABEL_QUALITY_TEXT
 
 COLUMNS = LABEL_QUALITY_REQUIRED
+DISPUTE_COLUMNS = LABEL_QUALITY_DISPUTE  # optional: older tables lack them
+BOX_COLOUR, BOX_EDGE = (255, 230, 0), (0, 0, 0)  # yellow, outlined in black: seen on any class
 
 
 def read_label_quality(path: str | Path) -> pd.DataFrame:
@@ -114,18 +116,69 @@ def predicted_masks(path: str | Path, ids: list[str]) -> dict[str, np.ndarray]:
             for i in ids if i in table.index}
 
 
+def disputes(path: str | Path, ids: list[str]) -> dict[str, dict]:
+    """{id: {"box": (row0, col0, row1, col1), "given", "predicted", "pixels"}} of the given
+    ids whose row of the table names a disputed region ({} for tables without
+    DISPUTE_COLUMNS, which older `segment crossval` runs wrote)."""
+    table = read_label_quality(path)
+    if not set(DISPUTE_COLUMNS) <= set(table.columns) or not ids:
+        return {}
+    table = table.set_index("id")
+    out = {}
+    for i in ids:
+        if i not in table.index or not str(table.at[i, "dispute_box"]).strip():
+            continue
+        box = tuple(int(v) for v in str(table.at[i, "dispute_box"]).split())
+        if len(box) != 4:
+            raise InputError(f"{path}: dispute_box of {i} is {table.at[i, 'dispute_box']!r}; "
+                             "expected 'row0 col0 row1 col1' as `segment crossval` writes it")
+        out[i] = {"box": box, "given": str(table.at[i, "dispute_given"]),
+                  "predicted": str(table.at[i, "dispute_predicted"]),
+                  "pixels": int(float(table.at[i, "dispute_pixels"]))}
+    return out
+
+
+def dispute_caption(region: dict) -> str:
+    """'given X, model says Y, N px' of one disputed region."""
+    return f"given {region['given']}, model says {region['predicted']}, {region['pixels']} px"
+
+
 def label_tile(image: np.ndarray, mask: np.ndarray, predicted: np.ndarray | None,
-               num_classes: int, ignore_index: int | None = None) -> Image.Image:
-    """Image, given mask and (when known) predicted mask side by side."""
+               num_classes: int, ignore_index: int | None = None,
+               region: dict | None = None) -> Image.Image:
+    """Image, given mask and (when known) predicted mask side by side; with `region` (one
+    value of `disputes`), its box drawn on each of them."""
     from curate.plots import colour_mask, pair_tile
 
     tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
-    if predicted is None:
-        return tile
-    height = tile.height
-    pred = Image.fromarray(colour_mask(predicted, num_classes, ignore_index))
-    pred = pred.resize((max(1, round(pred.width * height / pred.height)), height), Image.NEAREST)
-    both = Image.new("RGB", (tile.width + 2 + pred.width, height), "white")
-    both.paste(tile, (0, 0))
-    both.paste(pred, (tile.width + 2, 0))
-    return both
+    h, w = mask.shape[:2]
+    panel = round(w * tile.height / h)  # width of each of the tile's two pictures
+    lefts = [0, tile.width - panel]
+    if predicted is not None:
+        height = tile.height
+        pred = Image.fromarray(colour_mask(predicted, num_classes, ignore_index))
+        pred = pred.resize((max(1, round(pred.width * height / pred.height)), height),
+                           Image.NEAREST)
+        both = Image.new("RGB", (tile.width + 2 + pred.width, height), "white")
+        both.paste(tile, (0, 0))
+        both.paste(pred, (tile.width + 2, 0))
+        same_grid = predicted.shape[:2] == (h, w)  # else the box would land elsewhere
+        tile, lefts = both, lefts + ([tile.width + 2] if same_grid else [])
+    if region is not None:
+        _draw_box(tile, region["box"], (tile.height / h, panel / w), lefts)
+    return tile
+
+
+def _draw_box(tile: Image.Image, box: tuple, scale: tuple[float, float],
+              lefts: list[int]) -> None:
+    """The half-open box (row0, col0, row1, col1) of the mask, scaled by (y, x), outlined on
+    each picture of the tile starting at x = `lefts`."""
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(tile)
+    r0, c0, r1, c1 = box
+    for left in lefts:
+        x0, y0 = left + c0 * scale[1], r0 * scale[0]
+        x1, y1 = left + c1 * scale[1] - 1, r1 * scale[0] - 1
+        draw.rectangle([x0 - 1, y0 - 1, x1 + 1, y1 + 1], outline=BOX_EDGE, width=3)
+        draw.rectangle([x0, y0, x1, y1], outline=BOX_COLOUR, width=1)

@@ -40,16 +40,21 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 # label_quality.csv of `segment crossval`: one row per train pair, these columns in order.
 LABEL_QUALITY_FIGURES = ("labelled_pixels", "low_share", "given_class", "predicted_class",
-                         "pair_share", "pair_confidence", "mean_disagreement")
+                         "pair_share", "pair_confidence", "mean_disagreement", "softmin")
 LABEL_QUALITY_IMAGE = ("island_contrast", "island_texture", "island_edge", "island_likeness")
 LABEL_QUALITY_EVIDENCE = ("region_gain", "island_gain", "island_share", "island_touch",
                           "enclosed_gain", "boundary_gain", "shift_gain", *LABEL_QUALITY_IMAGE)
+# Where in the mask the model disputes the labels: the bounding box "row0 col0 row1 col1"
+# (half-open) of the disagreeing island the model is surest of, the class the mask gives it,
+# the class the model says, its pixel count (optional for curate: older tables lack them).
+LABEL_QUALITY_DISPUTE = ("dispute_box", "dispute_given", "dispute_predicted", "dispute_pixels")
 LABEL_QUALITY_COLUMNS = ("id", "row", "fold", *LABEL_QUALITY_FIGURES, *LABEL_QUALITY_EVIDENCE,
-                         "edit_probability", "score")
+                         *LABEL_QUALITY_DISPUTE, "edit_probability", "score")
 # What `curate outliers` needs of it, and the columns read as text.
 LABEL_QUALITY_REQUIRED = ("id", "row", "low_share", "given_class", "predicted_class",
                           "pair_share", "pair_confidence", "score")
-LABEL_QUALITY_TEXT = ("id", "given_class", "predicted_class")
+LABEL_QUALITY_TEXT = ("id", "given_class", "predicted_class", "dispute_box", "dispute_given",
+                      "dispute_predicted")
 
 
 def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:

@@ -46,11 +46,14 @@ def gather(folder: str | Path, data: str | Path | None = None,
     items = [_item(row, known, step) for row in flagged_table.itertuples(index=False)]
     needed = list(dict.fromkeys(i for item in items for i in
                                 [item["id"], *item["group"], *item["like"]]))
-    pixels = _pixels(folder, manifest, meta, step, data, needed, thumb_width)
-    predicted = _predicted(step, [i["id"] for i in items if "label_issue" in i["checks"]],
-                           meta, thumb_width)
+    shapes: dict[str, tuple[int, int]] = {}
+    pixels = _pixels(folder, manifest, meta, step, data, needed, thumb_width, shapes)
+    issues = [i["id"] for i in items if "label_issue" in i["checks"]]
+    predicted = _predicted(step, issues, meta, thumb_width)
+    regions = _disputes(step, issues, shapes)
     for item in items:
         item["predicted"] = item["id"] in predicted
+        item["dispute"] = regions.get(item["id"])
     checks = [c for c in CHECKS if any(c in i["checks"] for i in items)]
     remove = step.get("options", {}).get("remove", DEFAULT_REMOVE)
     return {
@@ -109,8 +112,11 @@ def _group(id_: str, checks: list[str], values: dict, known: pd.DataFrame) -> li
 
 
 def _pixels(folder: Path, manifest: pd.DataFrame, meta: dict, step: dict,
-            data: str | Path | None, ids: list[str], width: int) -> dict[str, list[str]]:
-    """{id: [image PNG data URI, coloured mask PNG data URI]} for every id."""
+            data: str | Path | None, ids: list[str], width: int,
+            shapes: dict | None = None) -> dict[str, list[str]]:
+    """{id: [image PNG data URI, coloured mask PNG data URI]} for every id; the masks'
+    (height, width) go into `shapes`, where given."""
+    shapes = {} if shapes is None else shapes
     colours = _colours(meta)
     where = {str(i): (img, mask) for i, img, mask in
              zip(manifest["id"], manifest["image"], manifest["mask"])}
@@ -119,6 +125,7 @@ def _pixels(folder: Path, manifest: pd.DataFrame, meta: dict, step: dict,
         if id_ in where:
             image, mask = read_image(folder / where[id_][0]), read_mask(folder / where[id_][1])
             out[id_] = [image_uri(image, width), mask_uri(mask, colours, meta, width)]
+            shapes[id_] = np.shape(mask)[:2]
     missing = [i for i in ids if i not in out]
     if missing:
         dataset = _input(folder, meta, step, data, missing)
@@ -132,6 +139,7 @@ def _pixels(folder: Path, manifest: pd.DataFrame, meta: dict, step: dict,
             n = position[id_]
             out[id_] = [image_uri(dataset.images[n], width),
                         mask_uri(dataset.masks[n], colours, meta, width)]
+            shapes[id_] = np.shape(dataset.masks[n])[:2]
     return out
 
 
@@ -164,6 +172,24 @@ def _predicted(step: dict, ids: list[str], meta: dict, width: int) -> dict[str, 
 
     colours = _colours(meta)
     return {i: mask_uri(m, colours, meta, width) for i, m in predicted_masks(path, ids).items()}
+
+
+def _disputes(step: dict, ids: list[str], shapes: dict) -> dict[str, dict]:
+    """{id: the box the model disputes in percent of the picture (top, left, height, width)
+    and its caption} of label issues whose table names one (see labels.disputes)."""
+    path = step.get("options", {}).get("label_quality")
+    if not path or not ids or not Path(path).is_file():
+        return {}
+    from curate.checks.labels import dispute_caption, disputes
+
+    out = {}
+    for id_, region in disputes(path, ids).items():
+        if id_ not in shapes:
+            continue
+        (h, w), (r0, c0, r1, c1) = shapes[id_], region["box"]
+        out[id_] = {"top": 100 * r0 / h, "left": 100 * c0 / w, "height": 100 * (r1 - r0) / h,
+                    "width": 100 * (c1 - c0) / w, "caption": dispute_caption(region)}
+    return out
 
 
 def _colours(meta: dict) -> np.ndarray:

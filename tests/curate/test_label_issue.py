@@ -162,3 +162,73 @@ def test_run_takes_the_table_too(split40, tmp_path):
     assert result.exit_code == 0, output(result)
     assert planted not in set(pd.read_csv(out / "manifest.csv", dtype={"id": str})["id"])
     assert "mask says sand" in pd.read_csv(out / "reports" / "outliers.csv").set_index("id").at[planted, "reason"]
+
+
+def test_sheet_boxes_the_disputed_region_and_captions_it(split40, tmp_path, monkeypatch):
+    """The table names the region the model disputes: the sheet draws its box (yellow) on
+    the image, the given and the predicted mask, and its caption says given, predicted, px;
+    a table without the dispute columns (older runs) draws no box."""
+    import curate.outliers
+
+    manifest = pd.read_csv(split40 / "manifest.csv", dtype={"id": str}, keep_default_na=False)
+    planted = manifest.loc[manifest["split"] == "train", "id"].iat[0]
+    table = crossval_files(tmp_path / "cv", split40, planted)
+    quality = pd.read_csv(table, dtype={"id": str}, keep_default_na=False)
+    args = ["outliers", str(split40), "--dry-run", "--check", "unlabelled", "--label-quality",
+            str(table), "--sheet"]
+    captions = []
+    real_sheet = curate.outliers.contact_sheet
+    monkeypatch.setattr(curate.outliers, "contact_sheet", lambda tiles, *a, **k: (
+        captions.extend(c for _, c in tiles), real_sheet(tiles, *a, **k))[1])
+    assert runner.invoke(app, args + [str(tmp_path / "plain.png")]).exit_code == 0
+    assert not any("model says" in c for c in captions)
+    quality["dispute_box"] = ""
+    quality["dispute_given"] = ""
+    quality["dispute_predicted"] = ""
+    quality["dispute_pixels"] = 0
+    at = quality["id"] == planted
+    quality.loc[at, ["dispute_box", "dispute_given", "dispute_predicted",
+                     "dispute_pixels"]] = ["10 20 30 60", "sand", "bedrock", 800]
+    quality.to_csv(table, index=False)
+    captions.clear()
+    assert runner.invoke(app, args + [str(tmp_path / "boxed.png")]).exit_code == 0
+    mine = [c for c in captions if planted in c]
+    assert len(mine) == 1 and "boxed: given sand, model says bedrock, 800 px" in mine[0]
+    from PIL import Image
+
+    with Image.open(tmp_path / "plain.png") as a, Image.open(tmp_path / "boxed.png") as b:
+        plain, boxed = np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB"))
+    yellow = lambda im: int((im == [255, 230, 0]).all(-1).sum())  # noqa: E731
+    # the 20 x 40 box is 30 x 60 at the sheet's scale of 1.5: an outline of 2 * (30 + 60) - 4
+    # px on each of the three pictures
+    assert yellow(plain) == 0 and yellow(boxed) == 3 * 176
+
+
+def test_label_tile_puts_the_box_where_the_region_is():
+    from curate.checks.labels import label_tile
+
+    image = np.zeros((64, 128, 3), np.uint8)
+    mask = np.ones((64, 128), np.uint8)
+    region = {"box": (10, 20, 30, 60), "given": "soil", "predicted": "sand", "pixels": 800}
+    tile = np.asarray(label_tile(image, mask, mask, 5, 0, region))
+    ys, xs = np.nonzero((tile == [255, 230, 0]).all(-1))
+    # tile height 96 (scale 1.5): rows 15..44, image panel columns 30..89
+    assert ys.min() == 15 and ys.max() == 44
+    assert xs.min() == 30 and xs[xs < 192].max() == 89
+    panel = 192   # image, gap 3, mask, gap 2, prediction: the same box on each
+    lefts = sorted({x - 30 for x in xs if x - 30 in (0, panel + 3, 2 * panel + 3 + 2)})
+    assert lefts == [0, panel + 3, 2 * panel + 5]
+    assert not (np.asarray(label_tile(image, mask, mask, 5, 0)) == [255, 230, 0]).all(-1).any()
+
+
+def test_a_malformed_dispute_box_is_an_error(tmp_path):
+    from curate.checks.labels import disputes
+    from curate.errors import InputError
+
+    path = tmp_path / "label_quality.csv"
+    pd.DataFrame([["a", 0, 0.1, "", "", 0.0, 0.0, 0.3, "1 2 3", "x", "y", 5]],
+                 columns=COLUMNS[:2] + COLUMNS[4:] + ["dispute_box", "dispute_given",
+                                                     "dispute_predicted", "dispute_pixels"]
+                 ).to_csv(path, index=False)
+    with pytest.raises(InputError, match="row0 col0 row1 col1"):
+        disputes(path, ["a"])

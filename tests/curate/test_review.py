@@ -205,3 +205,43 @@ def test_label_issue_shows_the_predicted_mask_or_says_it_is_missing(tmp_path):
     found = gather(tmp_path / "out")
     assert not next(i for i in found["items"] if i["id"] == planted_id)["predicted"]
     assert found["predicted"] == {}
+
+
+def label_issue_run(tmp_path: Path, dispute: bool) -> tuple[Path, str]:
+    """A curated folder flagged with one label issue (the 4th pair), from a hand-written
+    label_quality.csv that, with `dispute`, names rows 16..48 x cols 32..96 as disputed."""
+    pairs, ids = load_sample()
+    data = write_npz(tmp_path / "m40.npz", pairs[:40], ids[:40])
+    planted_id = ids[3]
+    run = tmp_path / "cv"
+    run.mkdir()
+    table = pd.DataFrame({"id": ids[:40], "row": range(40),
+                          "low_share": np.where(np.array(ids[:40]) == planted_id, 0.4, 0.02),
+                          "given_class": "", "predicted_class": "", "pair_share": 0.0,
+                          "pair_confidence": 0.0, "score": 0.05})
+    if dispute:
+        table = table.assign(dispute_box="", dispute_given="", dispute_predicted="",
+                             dispute_pixels=0)
+        table.loc[3, ["dispute_box", "dispute_given", "dispute_predicted",
+                      "dispute_pixels"]] = ["16 32 48 96", "sand", "bedrock", 2048]
+    table.to_csv(run / "label_quality.csv", index=False)
+    probs = np.zeros((40, NUM_CLASSES, 64, 128), np.float16)
+    probs[:, 2] = 1.0                                      # the model calls it all bedrock
+    np.save(run / "oof_probs.npy", probs)
+    out = tmp_path / "out"
+    curate("outliers", data, "-o", out, "--num-classes", NUM_CLASSES,
+           "--label-quality", run / "label_quality.csv")
+    return out, planted_id
+
+
+def test_label_issue_carries_the_disputed_region_in_percent_of_the_picture(tmp_path):
+    out, planted_id = label_issue_run(tmp_path, dispute=True)
+    issue = next(i for i in gather(out)["items"] if i["id"] == planted_id)
+    # the sample's masks are 64 x 128: rows 16..48 and cols 32..96 are the middle half
+    assert issue["dispute"] == {"top": 25.0, "left": 25.0, "height": 50.0, "width": 50.0,
+                                "caption": "given sand, model says bedrock, 2048 px"}
+    assert all(i["dispute"] is None for i in gather(out)["items"] if i["id"] != planted_id)
+    older = tmp_path / "older"
+    older.mkdir()
+    out, planted_id = label_issue_run(older, dispute=False)   # a table without the columns
+    assert next(i for i in gather(out)["items"] if i["id"] == planted_id)["dispute"] is None

@@ -121,3 +121,33 @@ def test_decide_reload_export_and_apply(tmp_path):
     kept = {k for k, v in expected.items() if v == "keep"}
     assert ids_of(tmp_path / "decided") == (ids_of(tmp_path / "out") - removed) | kept
     assert any(defaults[k] != v for k, v in expected.items())   # some overrode a default
+
+
+def test_label_issue_card_boxes_the_disputed_region(tmp_path):
+    """The label issue's given and predicted mask show the disputed region as a box over the
+    same middle half of the picture, and their captions say what the model disputes."""
+    from selenium.webdriver.common.by import By
+
+    from test_review import label_issue_run
+
+    out, planted_id = label_issue_run(tmp_path, dispute=True)
+    curate("review", out, "-o", tmp_path / "review.html")
+    driver = chrome(tmp_path / "profile")
+    try:
+        driver.get((tmp_path / "review.html").as_uri())
+        wait_for(lambda: driver.execute_script(READY))
+        card = driver.find_element(By.CSS_SELECTOR, f'.card[data-id="{planted_id}"]')
+        figures = card.find_elements(By.CSS_SELECTOR, "figure")
+        assert len(figures) == 2                      # given mask, predicted mask
+        for figure in figures:
+            picture = figure.find_element(By.CSS_SELECTOR, ".stack img").rect
+            box = figure.find_element(By.CSS_SELECTOR, ".dispute").rect
+            assert abs(box["x"] - picture["x"] - picture["width"] / 4) <= 1
+            assert abs(box["y"] - picture["y"] - picture["height"] / 4) <= 1
+            assert abs(box["width"] - picture["width"] / 2) <= 1
+            assert abs(box["height"] - picture["height"] / 2) <= 1
+            assert "given sand, model says bedrock, 2048 px" in figure.text
+        assert not driver.find_elements(
+            By.CSS_SELECTOR, f'.card:not([data-id="{planted_id}"]) .dispute')
+    finally:
+        driver.quit()

@@ -291,3 +291,56 @@ def test_a_small_table_falls_back_to_the_rank_maximum(planted):
     assert table.attrs["score"].startswith("rank maximum over island_gain")
     assert "not learned: 40 labelled pairs; learning needs 100" in table.attrs["score"]
     assert (table["edit_probability"] == 0).all()
+
+
+def test_dispute_names_the_island_the_model_is_sure_of():
+    """A rock (class 4) deleted from the mask as bedrock (2): the region the model disputes is
+    that rock's box, given bedrock, model says big rock, its pixel count; a weaker, smaller
+    disagreement elsewhere is not the one named."""
+    from segment.label_quality import DISPUTE_COLUMNS, describe
+
+    truth = np.full((H, W), 1, np.uint8)
+    truth[32:] = 2
+    truth[40:52, 60:80] = 4           # the rock: 12 x 20 = 240 px
+    mask = truth.copy()
+    mask[40:52, 60:80] = 2            # deleted from the mask
+    probs = np.full((CLASSES, H, W), 0.02, np.float32)
+    for c in range(1, CLASSES):
+        probs[c][truth == c] = 0.92
+    probs[3, 10:20, 10:30] = 0.5      # a hesitant sand patch in the soil: smaller gain
+    probs[1, 10:20, 10:30] = 0.4
+    probs /= probs.sum(0)
+    found = describe(probs, mask, 0)
+    assert {k: found[k] for k in DISPUTE_COLUMNS} == {
+        "dispute_box": "40 60 52 80", "dispute_given": 2, "dispute_predicted": 4,
+        "dispute_pixels": 240}
+    # row0 col0 row1 col1 are half-open: the island is exactly mask[40:52, 60:80]
+    table = quality_table(probs[None], mask[None], ["p"], np.zeros(1, int), 0,
+                          ["none", "soil", "bedrock", "sand", "big rock"])
+    assert table.loc[0, ["dispute_given", "dispute_predicted"]].tolist() == ["bedrock",
+                                                                            "big rock"]
+    # edited copies skip what only people read; the rest is the same
+    lean = describe(probs, mask, 0, for_people=False)
+    assert lean == {k: v for k, v in found.items() if k not in [*DISPUTE_COLUMNS, "softmin"]}
+    exact = np.stack([(truth == c) for c in range(CLASSES)]).astype(np.float32)
+    assert {k: describe(exact, truth, 0)[k] for k in DISPUTE_COLUMNS} == {
+        "dispute_box": "", "dispute_given": "", "dispute_predicted": "", "dispute_pixels": 0}
+
+
+def test_softmin_follows_cleanlabs_formula_and_ranks_a_confident_contradiction_low():
+    from segment.label_quality import softmin
+
+    p = np.array([0.9, 0.8, 0.05])
+    w = np.exp(-p / 0.1)
+    assert softmin(p) == pytest.approx(float((p * w).sum() / w.sum()))  # hand-computed
+    assert softmin(np.array([0.7])) == pytest.approx(0.7)
+    assert softmin(np.array([])) == 1.0
+    # far below any p: weights underflow without the shift, and the score stays defined
+    assert softmin(np.full(5, 0.9), temperature=1e-4) == pytest.approx(0.9)
+    truth = true_mask(np.random.default_rng(3))
+    probs = model_probs(truth, np.random.default_rng(3), 1.0)
+    table = quality_table(np.stack([probs, probs]), np.stack([truth, swap(truth)]),
+                          ["clean", "swapped"], np.zeros(2, int), 0,
+                          ["none", "soil", "bedrock", "sand", "big rock"])
+    assert table["softmin"].between(0, 1).all()
+    assert table.loc[1, "softmin"] < table.loc[0, "softmin"]   # lower = worse

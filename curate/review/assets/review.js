@@ -68,11 +68,15 @@
   }
 
   // --- pictures ---------------------------------------------------------------------------
-  function overlay(id, caption, cls = '', mask = null) {
+  // box: the region the model disputes, in percent of the picture (label issues)
+  function overlay(id, caption, cls = '', mask = null, box = null) {
     const px = D.pixels[id];
     if (!px) return `<div class="na">${esc(id)}: picture not available</div>`;
+    const region = box ? `<div class="dispute" title="${esc(box.caption)}" style="top:${box.top}%;` +
+      `left:${box.left}%;height:${box.height}%;width:${box.width}%"></div>` : '';
+    const text = box ? `${caption}; boxed: ${box.caption}` : caption;
     return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" src="${px[0]}">` +
-      `<img class="mask" alt="" src="${mask || px[1]}"></div><figcaption>${esc(caption)}</figcaption></figure>`;
+      `<img class="mask" alt="" src="${mask || px[1]}">${region}</div><figcaption>${esc(text)}</figcaption></figure>`;
   }
   const GROUPED = ['exact_duplicate', 'duplicate_image', 'near_duplicate', 'shared_mask'];
   const side = (label, figures) =>
@@ -88,7 +92,7 @@
       return side('its most similar typical images:', it.like.map(g => overlay(g, g, 'small')));
     }
     if (e.check === 'label_issue') {
-      if (it.predicted) return overlay(it.id, 'predicted mask (cross-validated model)', '', D.predicted[it.id]);
+      if (it.predicted) return overlay(it.id, 'predicted mask (cross-validated model)', '', D.predicted[it.id], it.dispute);
       return '<div class="na">predicted mask not available: oof_probs.npy was not found beside ' +
         esc(D.label_quality || 'label_quality.csv') + '</div>';
     }
@@ -106,7 +110,7 @@
       <span class="badge">default: ${it.default}</span>
       <span class="badge ${mine ? d : ''}">${mine ? 'decided: ' + d : 'not decided yet'}</span></header>
       <div class="reason">${esc(it.reason)}</div>
-      <div class="figures">${overlay(it.id, e.check === 'label_issue' ? 'given mask' : 'this pair', 'self')}${more}</div>
+      <div class="figures">${e.check === 'label_issue' ? overlay(it.id, 'given mask', 'self', null, it.dispute) : overlay(it.id, 'this pair', 'self')}${more}</div>
       <div class="actions"><button class="remove${d === 'remove' ? ' on' : ''}" data-decide="remove" title="x">remove (x)</button>
       <button class="keep${d === 'keep' ? ' on' : ''}" data-decide="keep" title="a">keep (a)</button>${groupButtons}
       <input type="text" placeholder="note" value="${esc((state.decisions[it.id] || {}).note || '')}"></div></article>`;

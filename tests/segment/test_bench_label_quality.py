@@ -1,0 +1,124 @@
+"""benchmarks/bench_label_quality.py: the corruption kinds it plants, on hand-made masks
+whose change is known; the cleanlab softmin column of its tables; holding an edit out."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import ndimage
+
+from segment import mask_edits
+from segment.errors import ConfigError
+
+PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_label_quality.py"
+spec = importlib.util.spec_from_file_location("bench_label_quality", PATH)
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+H, W = 64, 128
+
+
+def scene(seed: int = 0) -> np.ndarray:
+    """Soil (1) above row 30, bedrock (2) below, a sand patch (3) of 12 x 20 px, two rocks
+    (4) of 8 x 8 px, the top 4 rows unlabelled (0)."""
+    mask = np.full((H, W), 1, np.uint8)
+    mask[30:] = 2
+    mask[40:52, 10 + seed:30 + seed] = 3
+    mask[36:44, 70:78] = 4
+    mask[50:58, 100:108] = 4
+    mask[:4] = 0
+    return mask
+
+
+def test_pairing_offset_gives_another_pairs_mask():
+    rng = np.random.default_rng(0)
+    mask = scene()
+    other = np.full((H, W), 3, np.uint8)
+    out = bench.pairing_offset(mask, rng, np.stack([mask, other]))
+    assert np.array_equal(out, other)       # the only mask of the pool that differs enough
+    assert bench.pairing_offset(mask, rng, np.stack([mask, mask])) is None
+
+
+def test_region_confusion_relabels_one_mid_sized_region_with_a_class_of_the_mask():
+    mask = scene()
+    out = bench.region_confusion(mask, np.random.default_rng(1))
+    changed = out != mask
+    regions, n = ndimage.label(changed)
+    assert n == 1 and 0.02 * mask.size <= changed.sum() <= 0.15 * mask.size
+    assert len(np.unique(mask[changed])) == 1          # one region of one class ...
+    assert set(np.unique(out[changed])) <= set(np.unique(mask[mask > 0]))  # ... a known class
+    assert np.array_equal(changed, mask == 3)           # here: the sand patch, the only fit
+
+
+def test_hurried_outline_loses_small_objects_and_keeps_the_unlabelled():
+    mask = scene()
+    jagged = 30 + 4 * np.sign(np.sin(np.arange(W) / 1.5))     # a horizon drawn with care
+    mask[(np.arange(H)[:, None] < jagged) & (mask == 2)] = 1
+    mask[(np.arange(H)[:, None] >= jagged) & (mask == 1)] = 2
+    for x in range(40, 120, 12):
+        mask[56:60, x:x + 4] = 4                               # pebbles of 4 x 4 px
+    out = bench.hurried_outline(mask, np.random.default_rng(0))
+    assert np.array_equal(out == 0, mask == 0)
+    assert not (out[56:60, 40:120] == 4).any()                 # the pebbles are gone
+    assert (out != mask).mean() >= 0.01
+    plain = np.full((H, W), 1, np.uint8)
+    plain[30:] = 2                                             # a straight border: no change
+    assert bench.hurried_outline(plain, np.random.default_rng(0)) is None
+
+
+def test_objects_unlabelled_paints_one_class_with_its_surroundings():
+    mask = scene()
+    out = bench.objects_unlabelled(mask, np.random.default_rng(2))
+    gone = [c for c in (3, 4) if not (out == c).any()]
+    assert len(gone) == 1                                # one class left out entirely ...
+    changed = out != mask
+    assert np.array_equal(changed, mask == gone[0])      # ... and nothing else touched
+    assert set(np.unique(out[changed])) <= {1, 2}
+
+
+def test_resized_badly_drifts_away_from_the_top_left_corner():
+    mask = scene()
+    out = bench.resized_badly(mask, np.random.default_rng(0))
+    assert np.array_equal(out[:4], mask[:4])             # the corner stays put
+    rows, cols = np.nonzero(out == 4)
+    assert rows.max() > 57 or cols.max() > 107           # the far rock moved down / right
+    assert bench.resized_badly(np.full((H, W), 1, np.uint8), np.random.default_rng(0)) is None
+
+
+def test_replant_plants_every_new_kind_once_and_is_seeded():
+    clean = np.stack([scene(s) for s in range(10)])
+    clean[5:, 30:] = 3                               # a second family of masks to pair with
+    masks, kinds = bench._replant(clean, 0.5, seed=1, planted_kinds=bench.NEW)
+    assert sorted(k for k in kinds if k) == sorted(bench.NEW)
+    for i, kind in enumerate(kinds):
+        assert (kind != "") == (not np.array_equal(masks[i], clean[i]))
+    i = list(kinds).index("pairing_offset")
+    assert any(np.array_equal(masks[i], c) for j, c in enumerate(clean) if j != i)
+    again, kinds_again = bench._replant(clean, 0.5, seed=1, planted_kinds=bench.NEW)
+    assert np.array_equal(again, masks) and list(kinds_again) == list(kinds)
+
+
+def test_the_tables_rank_by_cleanlab_softmin_too():
+    quality = pd.DataFrame({"id": list("abcdefgh"), "score": np.linspace(1, 0.3, 8),
+                            "edit_probability": 0.0, "island_gain": 0.0, "boundary_gain": 0.0,
+                            "shift_gain": 0.0, "labelled_pixels": 100,
+                            "mean_disagreement": 0.1,
+                            "softmin": [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.1, 0.2]})
+    planted = pd.DataFrame({"id": ["g"], "kind": ["shift"]})
+    table = bench.ranking_table(quality, planted).set_index("kind")
+    assert table.at["shift", "softmin_in_top"] == 1.0   # lowest softmin first
+    assert table.at["shift", "in_top"] == 0.0            # the score has g 7th of 8
+
+
+def test_a_held_out_edit_is_never_learned_from():
+    masks = np.stack([scene(s) for s in range(12)])
+    rows, kinds, _ = mask_edits.plant_edits(masks, 0, 5, np.arange(12), 3, 0,
+                                            ("relabel", "border", "delete"))
+    assert "shift" not in kinds and set(kinds) <= {"relabel", "border", "delete"}
+    assert {kind for kind in bench.TAUGHT_BY.values()} == set(mask_edits.KINDS)
+    with pytest.raises(ConfigError, match="choose from"):
+        mask_edits.plant_edits(masks, 0, 5, np.arange(12), 3, 0, ("swap",))
