@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
 from curate.cli_show import err_console, show_notes
 from curate.errors import CurateError
-from curate.linking import FilesForm
-from curate.readers import ReadOptions, parse_label_map
+from curate.files_form import FilesForm
+
+if TYPE_CHECKING:
+    from curate.readers import ReadOptions
 
 # Options shared by every command that reads a raw dataset.
 DataArg = Annotated[Path, typer.Argument(
@@ -54,6 +56,9 @@ FilesOpt = Annotated[FilesForm, typer.Option(
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
                  ignore_index: int | None) -> ReadOptions:
     """ReadOptions from the shared CLI options."""
+    # Imported here, not at the top: `curate --help` then starts without numpy and pandas.
+    from curate.readers import ReadOptions, parse_label_map
+
     names = [n.strip() for n in class_names.split(",")] if class_names else None
     return ReadOptions(
         num_classes=num_classes,
