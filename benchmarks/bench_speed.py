@@ -26,6 +26,8 @@ past) with the date, machine, commit, command and load average.
 
 Reproduce: .venv/bin/python benchmarks/bench_speed.py [--repeats 3] [--folder-pairs 6000]
            [--cleanvision-python /path/to/venv/bin/python]
+           .venv/bin/python benchmarks/bench_speed.py --folder-only --folder-pairs 6000
+           (the folder case alone; its table goes to docs/results/outliers_folder_speed.md)
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from timed import CURATE, ENV as BASE_ENV, ROOT, timed
 ENV = {**BASE_ENV, "PYTHONPATH": str(ROOT)}
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "docs" / "results" / "outliers_speed.md"
+FOLDER_RESULTS = ROOT / "docs" / "results" / "outliers_folder_speed.md"   # --folder-only
 
 CLEANVISION = r"""
 import json, os, sys, time
@@ -215,7 +218,12 @@ def main() -> None:
                         help="interpreter with cleanvision 0.3.7 installed ('' to skip)")
     parser.add_argument("--folder-pairs", type=int, default=0,
                         help="also the folder case with this many 256x256 pairs (e.g. 6000)")
+    parser.add_argument("--folder-only", action="store_true",
+                        help="only the folder case (its table goes to "
+                             f"{FOLDER_RESULTS.relative_to(ROOT)})")
     args = parser.parse_args()
+    if args.folder_only and not args.folder_pairs:
+        parser.error("--folder-only needs --folder-pairs N")
     command = f".venv/bin/python benchmarks/bench_speed.py {' '.join(sys.argv[1:])}".strip()
     started = datetime.datetime.now(datetime.timezone.utc)
     lines = [f"command: {command}",
@@ -223,6 +231,13 @@ def main() -> None:
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
              f"commit {commit()}; load average at start {load():.1f}"]
     print("\n".join(lines), flush=True)
+    if args.folder_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            table = folder_case(Path(tmp), args.folder_pairs, args.repeats)
+        table.append(f"\nload average at the end {load():.1f}")
+        write_results(FOLDER_RESULTS, "Speed of `curate outliers` from a folder of image files",
+                      lines, table)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         npz, folder, n = planted_set(tmp)
@@ -259,15 +274,21 @@ def main() -> None:
               f"| sum of imports, read, scan, run_checks, reports, write | {total:.2f} |"]
     table += folder_lines
     table.append(f"\nload average at the end {load():.1f}")
+    write_results(RESULTS, "Speed of `curate outliers` against cleanvision", lines, table)
+
+
+def write_results(path: Path, title: str, lines: list[str], table: list[str]) -> None:
+    """Print the table and write it, with the run's header lines, to `path` (new name, then
+    rename)."""
     print("\n".join(table))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    body = ("# Speed of `curate outliers` against cleanvision\n\nWritten by "
-            "benchmarks/bench_speed.py; the machine may be shared (see the load figures).\n\n"
-            + "\n".join(f"- {line}" for line in lines) + "\n" + "\n".join(table) + "\n")
-    partial = RESULTS.with_name(RESULTS.name + ".partial")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = (f"# {title}\n\nWritten by benchmarks/bench_speed.py; the machine may be shared "
+            "(see the load figures).\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+            + "\n".join(table) + "\n")
+    partial = path.with_name(path.name + ".partial")
     partial.write_text(body)
-    partial.replace(RESULTS)
-    print(f"\nwritten {RESULTS.relative_to(ROOT)}")
+    partial.replace(path)
+    print(f"\nwritten {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
