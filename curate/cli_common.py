@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
 from curate.cli_show import err_console, show_notes
 from curate.errors import USER_ERRORS, ConfigError
-from curate.linking import FilesForm
-from curate.io.label_maps import parse_label_map
-from curate.readers import ReadOptions
+from curate.files_form import FilesForm
+
+if TYPE_CHECKING:
+    from curate.readers import ReadOptions
 
 # Help panels: the everyday options stand alone under "Options"; the rest are grouped.
 READ_PANEL = "Reading raw data"
@@ -96,6 +97,10 @@ def outlier_settings(config_file: Path | None, settings: list[str] | None) -> di
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
                  ignore_index: int | None) -> ReadOptions:
     """ReadOptions from the shared CLI options."""
+    # Imported here, not at the top: `curate --help` then starts without numpy and pandas.
+    from curate.io.label_maps import parse_label_map
+    from curate.readers import ReadOptions
+
     names = [n.strip() for n in class_names.split(",")] if class_names else None
     return ReadOptions(
         num_classes=num_classes,

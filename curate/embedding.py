@@ -28,17 +28,21 @@ def texture_embedding(gray: np.ndarray) -> np.ndarray:
     for _ in range(3):
         levels.append(_half(levels[-1]) if min(levels[-1].shape[1:]) >= 8 else levels[-1])
     flat = g.reshape(n, -1)
-    std = flat.std(axis=1) + EPS
-    parts = [_octaves(levels, std)]
+    # Shared intermediates, each computed once (the same values the parts computed apiece):
+    # the image's variance (np.std is the square root of np.var) and each level's Laplacian.
+    variance = flat.var(axis=1)
+    std = np.sqrt(variance) + EPS
+    laplacians = [_laplacian(level) for level in levels]
+    parts = [_octaves(laplacians, std)]
     for level in levels[:2]:
         parts.append(_orientation(level))
-    for level in levels[:3]:
-        parts.append(np.sqrt(_lbp(level)))
+    for k, level in enumerate(levels[:3]):
+        parts.append(np.sqrt(_lbp(level, np.sqrt(variance) if k == 0 else None)))
     parts.append(_autocorrelation(g))
-    for level in levels[:3]:
-        parts.append(_moments(_laplacian(level)))
-    parts.append(_blocks(g, 8))
-    parts.append(_blocks(g, 16))
+    for laplacian in laplacians[:3]:
+        parts.append(_moments(laplacian))
+    parts.append(_blocks(g, 8, variance))
+    parts.append(_blocks(g, 16, variance))
     parts.append(_layout(g, std))
     parts.append(np.c_[_moments(flat), flat.mean(axis=1) / 255.0, np.log(std)])
     return np.concatenate(parts, axis=1).astype(np.float32)
@@ -83,9 +87,10 @@ def _laplacian(g: np.ndarray) -> np.ndarray:
     return g[:, 1:-1, :-2] + g[:, 1:-1, 2:] + g[:, :-2, 1:-1] + g[:, 2:, 1:-1] - 4 * g[:, 1:-1, 1:-1]
 
 
-def _octaves(levels: list[np.ndarray], std: np.ndarray) -> np.ndarray:
-    """Share of the Laplacian energy in each octave (log), and its total per unit contrast."""
-    energy = np.stack([_laplacian(l).reshape(len(l), -1).var(axis=1) for l in levels], 1) + EPS
+def _octaves(laplacians: list[np.ndarray], std: np.ndarray) -> np.ndarray:
+    """Share of the Laplacian energy in each octave (log), and its total per unit contrast,
+    from the Laplacian of each level."""
+    energy = np.stack([l.reshape(len(l), -1).var(axis=1) for l in laplacians], 1) + EPS
     total = energy.sum(axis=1)
     return np.c_[np.log(energy / total[:, None]), np.log(total / std ** 2 + EPS)]
 
@@ -117,15 +122,20 @@ def _block_sums(x: np.ndarray, size: int) -> np.ndarray:
     return b.sum(axis=(2, 4)).reshape(n, -1)
 
 
-def _lbp(g: np.ndarray) -> np.ndarray:
+def _lbp(g: np.ndarray, std: np.ndarray | None = None) -> np.ndarray:
     """(N, 16) shares of 4-neighbour binary patterns, with a threshold of 5% of the contrast
-    so that sensor noise on flat areas does not decide the pattern."""
+    (`std`, each image's standard deviation, computed when not given) so that sensor noise
+    on flat areas does not decide the pattern. Codes are one byte each, counted one value
+    at a time: a quarter of the memory traffic of int64 codes and one bincount."""
     n = len(g)
-    c = g[:, 1:-1, 1:-1] + (0.05 * g.reshape(n, -1).std(axis=1))[:, None, None]
-    code = ((g[:, 1:-1, 2:] > c).astype(np.int64) | ((g[:, 1:-1, :-2] > c) << 1)
-            | ((g[:, 2:, 1:-1] > c) << 2) | ((g[:, :-2, 1:-1] > c) << 3)).reshape(n, -1)
-    code += 16 * np.arange(n)[:, None]
-    return np.bincount(code.ravel(), minlength=16 * n).reshape(n, 16) / code.shape[1]
+    std = g.reshape(n, -1).std(axis=1) if std is None else std
+    c = g[:, 1:-1, 1:-1] + (0.05 * std)[:, None, None]
+    code = (g[:, 1:-1, 2:] > c).view(np.uint8)
+    for bit, neighbour in enumerate((g[:, 1:-1, :-2], g[:, 2:, 1:-1], g[:, :-2, 1:-1]), 1):
+        code |= (neighbour > c).view(np.uint8) << np.uint8(bit)
+    code = code.reshape(n, -1)
+    counts = np.stack([np.count_nonzero(code == value, axis=1) for value in range(16)], 1)
+    return counts / code.shape[1]
 
 
 def _autocorrelation(g: np.ndarray, lags=(1, 2, 4, 8)) -> np.ndarray:
@@ -150,14 +160,16 @@ def _moments(x: np.ndarray) -> np.ndarray:
                      np.log(np.einsum("ij,ij->i", x2, x2) / x.shape[1] / s2 ** 2 + EPS)], axis=1)
 
 
-def _blocks(g: np.ndarray, size: int) -> np.ndarray:
-    """Share of the variance between block means, and spread of the block contrasts."""
+def _blocks(g: np.ndarray, size: int, variance: np.ndarray | None = None) -> np.ndarray:
+    """Share of the variance between block means, and spread of the block contrasts
+    (`variance`: each whole image's, used where the blocks tile the image exactly)."""
     n, h, w = g.shape
     size = max(1, min(size, h // 2, w // 2))
     b = g[:, : h // size * size, : w // size * size].reshape(n, h // size, size, w // size, size)
     means = b.mean(axis=(2, 4)).reshape(n, -1)
     stds = np.sqrt(np.maximum((b * b).mean(axis=(2, 4)).reshape(n, -1) - means ** 2, 0))
-    total = b.reshape(n, -1).var(axis=1) + EPS
+    whole = variance is not None and b.shape[1] * size == h and b.shape[3] * size == w
+    total = (variance if whole else b.reshape(n, -1).var(axis=1)) + EPS
     return np.stack([means.var(axis=1) / total,
                      stds.std(axis=1) / (stds.mean(axis=1) + EPS)], axis=1)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, replace
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from curate.dataset import Dataset
+from curate.files_form import FilesForm
 from curate.io.pixels import shape_of
 
 # `auto` links when the input is a folder of image files with more pairs or more bytes than
@@ -24,14 +24,6 @@ LINK_MIN_BYTES = 200_000_000
 # only as PNG (lossless, so the labels are the ones every reader decodes).
 LINK_IMAGE_SUFFIXES = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg"}
 LINK_MASK_SUFFIXES = {".png": ".png"}
-
-
-class FilesForm(str, Enum):
-    """--files: how images/ and masks/ are stored."""
-
-    auto = "auto"
-    encode = "encode"
-    link = "link"
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,19 @@ def test_synthetic_pictures_under_distinct_masks_are_flagged_and_kept_for_review
     assert "odd image" in reason and "most similar typical images" in reason
 
 
+def test_a_most_similar_typical_image_is_never_a_flagged_one(tmp_path):
+    # On the plain sample pass 2 flags reference images that pass 1 kept as typical; before
+    # the fix 4 of the 5 flagged pairs named a flagged pair among their typical images.
+    rng = np.random.default_rng(6)
+    data, aliens = with_aliens(tmp_path, [alien_image(rng, (64, 128)) for _ in range(4)])
+    report = odd(run_outliers(data, tmp_path / "out"))
+    flagged = set(report["id"])
+    assert len(flagged - aliens) >= 2        # real pairs flagged too: the case that went wrong
+    for reason in report["reason"]:
+        named = reason.split("most similar typical images: ")[1].split(", ")
+        assert len(named) == 3 and not set(named) & flagged, reason
+
+
 def test_remove_odd_image_removes_them(tmp_path):
     rng = np.random.default_rng(1)
     data, aliens = with_aliens(tmp_path, [alien_image(rng, (64, 128))
@@ -163,3 +176,16 @@ def test_embedding_is_deterministic_and_survives_the_hex_column():
     back = from_hex(to_hex(first))
     assert np.allclose(back, first, rtol=1e-2, atol=1e-3)
     assert np.isnan(from_hex(["", to_hex(first[:1])[0]])[0]).all()
+
+
+def test_binary_pattern_shares_match_a_pixel_by_pixel_count():
+    from curate.embedding import _lbp
+
+    pairs, _ = load_sample()
+    g = pairs[:5, 0].astype(np.float32)
+    shares = _lbp(g)
+    for k in range(len(g)):
+        c = g[k, 1:-1, 1:-1] + 0.05 * g[k].std()
+        code = ((g[k, 1:-1, 2:] > c) * 1 + (g[k, 1:-1, :-2] > c) * 2
+                + (g[k, 2:, 1:-1] > c) * 4 + (g[k, :-2, 1:-1] > c) * 8)
+        assert np.array_equal(shares[k], np.bincount(code.ravel(), minlength=16) / code.size)
