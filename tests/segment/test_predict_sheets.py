@@ -10,7 +10,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from segment import plots
-from segment.palette import palette
+from curate.io.palette import palette
 from segment.cli import app
 
 
