@@ -86,7 +86,7 @@ def outliers(
     with user_errors(), scan_cluster(workers, scheduler):
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
-        inputs = [data, label_quality, decisions, mask_fixes]
+        inputs = [data, label_quality, decisions, mask_fixes, config_file]
         if out is not None and not dry_run:
             guard_output(out, inputs, force, "folder")
         if sheet is not None:
@@ -214,7 +214,8 @@ def run_command(
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
             augment=augment_config)
-        guard_output(out, [data, label_quality, decisions, mask_fixes], force, "folder")
+        guard_output(out, [data, label_quality, decisions, mask_fixes, config_file], force,
+                     "folder")
         dataset, stored = stored_files(with_fixes(
             load(data, num_classes, class_names, label_map, ignore_index), mask_fixes), files)
         result = run_pipeline(dataset, config)

@@ -156,7 +156,11 @@ def _train_config(data: Path, out: Path, flags: dict[str, Any], preset: Optional
                   ) -> tuple[TrainConfig, tuple[str, ...]]:
     """The run's config: defaults, then the preset, then --config, then --set, then the flags
     given (a later source wins), and which saved values a --resume keeps (epochs unless given)."""
+    from curate.io.outputs import check_not_input
     from curate.io.settings import knobs
+
+    if config is not None:
+        check_not_input(out, [config], "run folder")
 
     given = {k: v for k, v in flags.items() if v is not None}
     chosen = {**knobs(config, settings, TRAIN_SETTINGS), **given}

@@ -21,9 +21,10 @@ FORMAT = "curate-dataset"
 FORMAT_VERSION = 1
 KNOWN_FORMAT_VERSIONS = (1,)
 
-# dataset.json, in the order it is written; the first two a reader cannot do without.
+# dataset.json, in the order it is written; ignore_reason (why that class is ignored) is
+# written when the reader chose the class; num_classes and class_names a reader cannot do without.
 DATASET_FIELDS = ("format", "format_version", "num_classes", "class_names", "ignore_index",
-                  "history")
+                  "ignore_reason", "history")
 REQUIRED_DATASET_FIELDS = ("num_classes", "class_names")
 
 # Columns every manifest starts with, in this order; the rest follow as the commands add them.

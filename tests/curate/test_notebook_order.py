@@ -1,8 +1,4 @@
-"""The README's notebook steps, run in order, give the manifest that `curate run` writes.
-
-The test executes the curate part of the README's Python API snippet as written (only the
-sample's path is made absolute), so the README cannot drift from the API either.
-"""
+"""The notebook steps of docs/api.md, run in order, give the manifest that `curate run` writes."""
 
 from __future__ import annotations
 
@@ -19,20 +15,30 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = "curate/samples/mars300.npz"
 
 
-def readme_curate_snippet() -> str:
-    """The Python API block of README.md, up to where the segment part starts."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Python API"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    curate_part = code[:code.index("import segment")]
-    assert SAMPLE in curate_part
-    return curate_part.replace(SAMPLE, str(ROOT / SAMPLE))
+# The steps as docs/api.md takes them one by one in a notebook (tests/test_docs.py runs that
+# page as written), then all at once as `curate run` does.
+NOTEBOOK = f"""
+import curate
+from curate.augment import augment
+
+data = curate.load_dataset({str(ROOT / SAMPLE)!r}, curate.ReadOptions(num_classes=5))
+outliers = curate.OutlierConfig()
+found = curate.find_outliers(data, outliers)
+kept = curate.clean(found.dataset, outliers)
+split = curate.split_dataset(kept.dataset, curate.SplitConfig(seed=0))
+grown = augment(split.dataset, curate.AugmentConfig(target_class=4, count=20))
+curate.write_dataset("curated", grown.dataset, {{**kept.reports, **split.reports, **grown.reports}})
+
+result = curate.run_pipeline(data, curate.PipelineConfig(
+    augment=curate.AugmentConfig(target_class=4, count=20)))
+curate.write_result("curated_all", result)
+"""
 
 
 def test_notebook_steps_give_the_pipeline_manifest(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(readme_curate_snippet(), "README.md", "exec"), namespace)
+    exec(compile(NOTEBOOK, "notebook", "exec"), namespace)
     data, grown, result = namespace["data"], namespace["grown"], namespace["result"]
 
     notebook, pipeline = grown.dataset.manifest, result.dataset.manifest

@@ -68,7 +68,7 @@ def test_copy_paste_without_a_same_size_partner_names_an_augment_option(tmp_path
 def test_the_ignore_class_cannot_be_grown(tmp_path, command, extra):
     data = _folder(tmp_path / "data")
     result = runner.invoke(app, [command, str(data), "-o", str(tmp_path / "out"), "--class",
-                                 "0", *extra])
+                                 "0", "--ignore-index", "0", *extra])
     _assert_suggests_only_own_options(result, command, "--class 0 (class 0) is the ignore class")
     assert not (tmp_path / "out").exists()
     result = runner.invoke(app, [command, str(data), "-o", str(tmp_path / "out"), "--class",
