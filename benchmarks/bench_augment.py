@@ -25,9 +25,9 @@ from PIL import Image  # noqa: E402
 
 from curate.augment import AugmentConfig, apply_plan, augment, plan_augmentation  # noqa: E402
 from curate.augment.recipes import geometric_transform  # noqa: E402
-from curate.manifest import build_manifest  # noqa: E402
-from curate.readers import load_dataset  # noqa: E402
-from curate.writers import png_bytes, write_dataset  # noqa: E402
+from curate.data.manifest import build_manifest  # noqa: E402
+from curate.data.readers import load_dataset  # noqa: E402
+from curate.data.writers import png_bytes, write_dataset  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ai4mars-mars64" / "train.npz"
 

@@ -12,7 +12,7 @@ or near-constant (half, noise sigma 0.4) image.
 "before" is the rule curate used up to commit e91ecf7, rebuilt here from its definition: robust
 z below -z_threshold of either fine_detail (log10 ratio of the Laplacian variance at full and
 half resolution) or the Laplacian variance per unit of pixel variance. "after" is the check as it
-is now (curate.checks.pixels.blurry over the blur_keep column). Printed per data set: real frames
+is now (curate.checks.pixel_stats.blurry over the blur_keep column). Printed per data set: real frames
 removed as blurry (on the clean data, and among the real frames of the planted copy), real frames
 removed by any pixel-statistics check (blank, blurry), planted recall per sigma and for blanks.
 Contact sheets of the real frames each rule removes, of the real frames nearest the new cut and
@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.checks import pixels
+from curate.checks import pixel_stats as pixels
 from curate.checks.findings import robust_z
-from curate.dataset import Dataset, to_gray
-from curate.outliers import OutlierConfig, find_outliers
-from curate.plots import contact_sheet, pair_tile
-from curate.readers import ReadOptions, load_dataset
+from curate.data.dataset import Dataset, to_gray
+from curate.checks.outliers import OutlierConfig, find_outliers
+from curate.report.plots import contact_sheet, pair_tile
+from curate.data.readers import ReadOptions, load_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_outliers import gaussian_blur  # noqa: E402  (the planting the other bench uses)

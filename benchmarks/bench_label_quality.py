@@ -17,7 +17,7 @@ its probabilities there are held out exactly as out-of-fold ones are):
 plants --replant N fresh corruptions (seeds 1..N, --share each) into the clean val + test masks
 of DATASET and ranks them with the checkpoint's probabilities: a fast way to see how the
 ranking behaves with a stronger model than a K-fold CPU crossval affords. With --unseen it
-plants two kinds instead that segment/mask_edits.py never makes, so the learned score was not
+plants two kinds instead that segment/label_quality/mask_edits.py never makes, so the learned score was not
 taught them: class_confusion (two classes trade places all over the mask) and coarse_outline
 (the mask redrawn on an 8x coarser grid). --kinds new plants five more kinds invented from
 how masks go wrong in practice (pairing_offset: another image's mask; region_confusion: a class
@@ -25,7 +25,7 @@ confused in one region only; hurried_outline: outlines smoothed by a 21-31 px ma
 objects_unlabelled: one class's objects left out; resized_badly: a mask scaled 1.1-1.3x and
 cropped).
 --leave-one-kind-out plants each own kind alone, learning from every edit but the one that
-teaches it. Every table has a column by cleanlab's softmin (segment/label_quality.py::softmin,
+teaches it. Every table has a column by cleanlab's softmin (segment/label_quality/score.py::softmin,
 the documented formula, on the same probabilities; cleanlab is not needed).
 
 Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
@@ -127,7 +127,7 @@ def object_deleted(mask, rng):
 
 def class_confusion(mask, rng):
     """Two labelled classes of the mask trade places everywhere (a labeller who mixed up two
-    class names). Not one of segment/mask_edits.py's edits: an unseen kind (--unseen)."""
+    class names). Not one of segment/label_quality/mask_edits.py's edits: an unseen kind (--unseen)."""
     present = _labelled_classes(mask)
     if len(present) < 2:
         return None
@@ -239,13 +239,13 @@ CORRUPT = {"class_swap": class_swap, "erode_dilate": erode_dilate, "shift": shif
            "region_confusion": region_confusion, "hurried_outline": hurried_outline,
            "objects_unlabelled": objects_unlabelled, "resized_badly": resized_badly}
 UNSEEN = ("class_confusion", "coarse_outline")
-# Kinds invented from how masks go wrong in practice; no edit of segment/mask_edits.py makes
+# Kinds invented from how masks go wrong in practice; no edit of segment/label_quality/mask_edits.py makes
 # them, so the learned score never sees them (--kinds new).
 NEW = ("pairing_offset", "region_confusion", "hurried_outline", "objects_unlabelled",
        "resized_badly")
 POOLED = ("pairing_offset",)  # kinds that take the other masks as a third argument
 KIND_SETS = {"own": KINDS, "unseen": UNSEEN, "new": NEW}
-# --leave-one-kind-out: the edit of segment/mask_edits.py that teaches each own kind; the
+# --leave-one-kind-out: the edit of segment/label_quality/mask_edits.py that teaches each own kind; the
 # learner of kind K's table learns from the other three only.
 TAUGHT_BY = {"class_swap": "relabel", "erode_dilate": "border", "shift": "shift",
              "object_deleted": "delete"}
@@ -311,7 +311,7 @@ def main() -> None:
                          f"unseen ({', '.join(UNSEEN)}) or new ({', '.join(NEW)}).")
     ap.add_argument("--leave-one-kind-out", action="store_true",
                     help="With --held-out: per own kind K, plant K alone and learn from every "
-                         "edit of segment/mask_edits.py but the one that teaches K.")
+                         "edit of segment/label_quality/mask_edits.py but the one that teaches K.")
     args = ap.parse_args()
     if args.held_out:
         held_out(args)
@@ -322,7 +322,7 @@ def main() -> None:
     if not args.data.is_file():
         sys.exit(f"Error: {args.data} not found; pass --data PATH to AI4Mars train.npz")
     py = sys.executable
-    curate = [py, "-c", "from curate.cli import app; app()"]
+    curate = [py, "-c", "from curate.cli.main import app; app()"]
     segment = [py, "-c", "from segment.cli import app; app()"]
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
@@ -371,9 +371,9 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
                     edit_kinds=None) -> pd.DataFrame:
     """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
     probabilities, summed (planted) and averaged (shares) over the rounds; the learned score
-    learns from `edit_kinds` of segment/mask_edits.py (default all)."""
-    from segment import mask_edits
-    from segment.label_quality import quality_table
+    learns from `edit_kinds` of segment/label_quality/mask_edits.py (default all)."""
+    from segment.label_quality import mask_edits
+    from segment.label_quality.score import quality_table
 
     rows = []
     for seed in range(1, rounds + 1):
@@ -400,9 +400,9 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
 def held_out(args) -> None:
     import torch
 
-    from segment import checkpoints
-    from segment.crossval import predict_probs
-    from segment.data import load_dataset, load_split
+    from segment.training import checkpoints
+    from segment.label_quality.crossval import predict_probs
+    from segment.data.folder import load_dataset, load_split
 
     checkpoint, dataset = (Path(p) for p in args.held_out)
     rounds = args.replant or 6
@@ -438,7 +438,7 @@ def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, sh
     """One row per own kind K: K alone planted, ranked by a table whose learner learns from
     every edit but the one that teaches K (TAUGHT_BY); 'all' is the rows' planted-weighted
     mean."""
-    from segment import mask_edits
+    from segment.label_quality import mask_edits
 
     rows = []
     for kind in KINDS:
@@ -455,7 +455,7 @@ def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, sh
 
 
 def rescore_kept(args) -> None:
-    from segment.label_quality import rescore
+    from segment.label_quality.score import rescore
 
     folder = args.rescore
     t0 = time.monotonic()
@@ -492,7 +492,7 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     edit_probability alone, by the rank maximum of the three gains (the fallback of small
     tables), by the first score, mean_disagreement, and by cleanlab's softmin (lowest first;
     our implementation of its documented formula, on the same probabilities)."""
-    from segment.label_quality import rank_score
+    from segment.label_quality.score import rank_score
 
     n = len(planted)
     out = []
@@ -525,8 +525,8 @@ def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> N
     n = len(planted)
     ranked = quality.sort_values("score", ascending=False, kind="stable")["id"].tolist()
     top = set(ranked[:2 * n])
-    from curate.checks.labels import flag_rule
-    from curate.outliers import OutlierConfig
+    from curate.checks.label_issue import flag_rule
+    from curate.checks.outliers import OutlierConfig
 
     share = OutlierConfig.label_issue_share
     hits, cut = flag_rule(quality, OutlierConfig.label_issue_probability, share)

@@ -1,4 +1,4 @@
-"""Speed, peak memory and recall of the near-duplicate search (curate.neighbours.near_pairs).
+"""Speed, peak memory and recall of the near-duplicate search (curate.scan.neighbours.near_pairs).
 
 Reproduce: .venv/bin/python benchmarks/bench_near.py                     (100k and 1M hashes)
            .venv/bin/python benchmarks/bench_near.py --sizes 20000 100000 --distance 8
@@ -47,7 +47,7 @@ def measure_one(n: int, planted: int, distance: int, seed: int) -> dict:
     """Run in the child process: one search, its time, peak RSS and recall."""
     sys.path.insert(0, str(ROOT))
     import numpy as np
-    from curate.neighbours import near_pairs, search_plan
+    from curate.scan.neighbours import near_pairs, search_plan
 
     hashes, pairs = planted_hashes(n, planted, distance, seed)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

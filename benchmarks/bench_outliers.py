@@ -62,8 +62,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from curate.outliers import OutlierConfig, find_outliers
-from curate.readers import ReadOptions, load_dataset, read_dataset
+from curate.checks.outliers import OutlierConfig, find_outliers
+from curate.data.readers import ReadOptions, load_dataset, read_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

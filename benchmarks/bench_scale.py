@@ -68,11 +68,11 @@ def write_npz(path: Path, n: int, seed: int = 0, compressed: bool = False) -> di
 STAGES = r"""
 import json, resource, sys, time
 from pathlib import Path
-from curate.readers import read_dataset, ReadOptions
-from curate.features import scan
-from curate.outliers import OutlierConfig, find_outliers
-from curate import neighbours as near
-from curate.writers import write_dataset
+from curate.data.readers import read_dataset, ReadOptions
+from curate.scan.features import scan
+from curate.checks.outliers import OutlierConfig, find_outliers
+from curate.scan import neighbours as near
+from curate.data.writers import write_dataset
 
 def rss():
     # VmHWM: this process's own peak. ru_maxrss would also count the parent's memory at the

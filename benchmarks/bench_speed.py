@@ -74,11 +74,11 @@ from pathlib import Path
 out = {}
 t = time.perf_counter()
 from curate.checks import CHECKS
-from curate.features import scan
-from curate.manifest import build_manifest
-from curate.outliers import OutlierConfig, clean, find_outliers, resolved
-from curate.readers import ReadOptions, read_dataset
-from curate.writers import write_dataset
+from curate.scan.features import scan
+from curate.data.manifest import build_manifest
+from curate.checks.outliers import OutlierConfig, clean, find_outliers, resolved
+from curate.data.readers import ReadOptions, read_dataset
+from curate.data.writers import write_dataset
 out["imports"] = time.perf_counter() - t
 t = time.perf_counter(); data = read_dataset(Path(sys.argv[1]), ReadOptions(num_classes=5))
 out["read (npz)"] = time.perf_counter() - t
@@ -149,8 +149,8 @@ def paired(npz: Path, folder: Path, repeats: int, cv_python: str | None) -> dict
 
 def in_memory(npz: Path, repeats: int) -> float:
     """Median seconds of find_outliers (scan + every check) on pairs already in memory."""
-    from curate.outliers import OutlierConfig, find_outliers
-    from curate.readers import ReadOptions, read_dataset
+    from curate.checks.outliers import OutlierConfig, find_outliers
+    from curate.data.readers import ReadOptions, read_dataset
 
     dataset = read_dataset(npz, ReadOptions(num_classes=5))   # no manifest: find_outliers scans
     times = []

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from curate.features import scan
-from curate.leakage import find_leakage
-from curate.readers import read_dataset
+from curate.scan.features import scan
+from curate.split.leakage import find_leakage
+from curate.data.readers import read_dataset
 from results import write_table
 
-from curate.split import SPLITS, SplitConfig, split_report, stratified_split, worst_deviation
+from curate.split.stratify import SPLITS, SplitConfig, split_report, stratified_split, worst_deviation
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4mars-mars64" / "train.npz"
 BIG_ROCK = 4

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1"}
-CURATE = [sys.executable, "-c", "from curate.cli import app; app()"]
+CURATE = [sys.executable, "-c", "from curate.cli.main import app; app()"]
 SEGMENT = [sys.executable, "-c", "from segment.cli import app; app()"]
 
 

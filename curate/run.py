@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.augment import AugmentConfig, augment
-from curate.dataset import Dataset
+from curate.data.dataset import Dataset
 from curate.errors import InputError
-from curate.manifest import with_manifest
-from curate.outliers import OutlierConfig, clean, find_outliers
-from curate.plots import bar_chart
-from curate.split import SplitConfig, split_dataset
-from curate.stats import class_stats
+from curate.data.manifest import with_manifest
+from curate.checks.outliers import OutlierConfig, clean, find_outliers
+from curate.report.plots import bar_chart
+from curate.split.stratify import SplitConfig, split_dataset
+from curate.stats.distribution import class_stats
 from curate.step import StepResult
-from curate.writers import write_dataset
+from curate.data.writers import write_dataset
 
 
 @dataclass
@@ -87,7 +87,7 @@ def write_result(out: Path, result: StepResult, force: bool = False, card: bool 
 def write_card_and_report(folder: Path, name: str) -> None:
     """Render card.md, card.jsonld and report.html inside a finished dataset folder."""
     from curate.cards import CardOptions, write_card_in_folder
-    from curate.report import render_report
+    from curate.report.html import render_report
 
     write_card_in_folder(folder, CardOptions(title=name))
     html = render_report(folder, title=f"Curated dataset {name}")

@@ -2,14 +2,14 @@
 
 __version__ = "0.1.0"
 
-from segment.config import ModelSpec, TrainConfig  # noqa: E402
+from segment.training.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.errors import SegmentError  # noqa: E402
 
-# The functions share their modules' names; importing them here makes `segment.train` the
-# function (the notebook API) while `from segment.train import choose_batch_size` still works.
-from segment.train import train  # noqa: E402
-from segment.evaluate import LabelOptions, evaluate, evaluate_set  # noqa: E402
-from segment.predict import predict  # noqa: E402
+# The functions share their modules' names; importing them here makes `segment.training.loop` the
+# function (the notebook API) while `from segment.training.loop import choose_batch_size` still works.
+from segment.training.loop import train  # noqa: E402
+from segment.evaluation.scores import LabelOptions, evaluate, evaluate_set  # noqa: E402
+from segment.evaluation.predict import predict  # noqa: E402
 
 __all__ = ["TrainConfig", "ModelSpec", "SegmentError", "train", "evaluate", "evaluate_set", "LabelOptions",
            "predict", "__version__"]

@@ -1,4 +1,4 @@
-"""The `segment` command line: thin typer commands over segment.train / evaluate / predict."""
+"""The `segment` command line: thin typer commands over segment.training.loop / evaluate / predict."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from curate.io.settings import field_types
-from segment.config import TrainConfig
+from segment.training.config import TrainConfig
 from segment.errors import USER_ERRORS, SegmentError
 from segment.interrupt import SegmentGroup
 
@@ -129,9 +129,9 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
 ) -> None:
     """Train a U-Net on the train split; select on val mean IoU; write best.pt and last.pt."""
-    from segment.train import train as run_training
+    from segment.training.loop import train as run_training
 
-    from segment.distributed import quiet_unless_main
+    from segment.training.distributed import quiet_unless_main
     quiet_unless_main(console, err_console)  # under torchrun, rank 0 alone prints
     flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_minutes=max_minutes,
                  device=device.value if device else None, seed=seed)
@@ -166,7 +166,7 @@ def _train_config(data: Path, out: Path, flags: dict[str, Any], preset: Optional
     chosen = {**knobs(config, settings, TRAIN_SETTINGS), **given}
     values = TrainConfig().to_dict()
     if preset is not None:
-        from segment.presets import apply_preset
+        from segment.training.presets import apply_preset
 
         preset_keys = ("base_width", "epochs", "batch_size", "amp", "channels_last", "workers",
                        "patience")
@@ -198,8 +198,8 @@ def evaluate(
     """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
 
-    from segment.evaluate import LabelOptions, default_split, evaluate_set
-    from segment.metrics import format_table
+    from segment.evaluation.scores import LabelOptions, default_split, evaluate_set
+    from segment.evaluation.metrics import format_table
     from curate.io.label_maps import parse_label_map
 
     out = out or checkpoint.parent
@@ -235,8 +235,8 @@ def calibrate(
     force: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
 ) -> None:
     """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
-    from segment.calibrate import calibrate as run_calibration
-    from segment.evaluate import LabelOptions
+    from segment.evaluation.calibrate import calibrate as run_calibration
+    from segment.evaluation.scores import LabelOptions
     from curate.io.label_maps import parse_label_map
 
     try:
@@ -274,7 +274,7 @@ def predict(
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
-    from segment.predict import predict as run_prediction
+    from segment.evaluation.predict import predict as run_prediction
 
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
@@ -294,7 +294,7 @@ def report(
     force: Annotated[bool, typer.Option(help="Overwrite an existing report.")] = False,
 ) -> None:
     """Self-contained HTML report of a run: summary, config, learning curves, scores, confusion, overlays."""
-    from segment.report import write_report
+    from segment.report.html import write_report
 
     out = out or run / "report.html"
     try:
@@ -325,7 +325,7 @@ def crossval(
     Each fold trains as `segment train` would with the same options and settings. Cost: K
     trainings.
     """
-    from segment.crossval import crossval as run_crossval
+    from segment.label_quality.crossval import crossval as run_crossval
 
     flags = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_minutes=max_minutes,
                  device=device.value if device else None, seed=seed)

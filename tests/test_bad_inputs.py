@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 runner = CliRunner()

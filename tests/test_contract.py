@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from curate.checks.labels import read_label_quality
-from curate.cli import app as curate_app
+from curate.checks.label_issue import read_label_quality
+from curate.cli.main import app as curate_app
 from curate.io import contract
 from curate.io.errors import InputError as CurateInputError
-from curate.readers import load_dataset as curate_dataset
-from segment import label_quality
+from curate.data.readers import load_dataset as curate_dataset
+from segment.label_quality import score as label_quality
 from segment.cli import app as segment_app
-from segment.data import load_dataset, load_split
+from segment.data.folder import load_dataset, load_split
 from segment.errors import USER_ERRORS
 
 MARS300 = Path(__file__).parents[1] / "curate" / "samples" / "mars300.npz"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 
 SAMPLE = Path(__file__).parents[1] / "curate" / "samples" / "mars300.npz"
 runner = CliRunner()

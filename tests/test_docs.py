@@ -77,7 +77,7 @@ def _commands(console: str) -> str:
             keep = line.endswith("\\")
     # `curate` and `segment` are the console scripts; run them with this interpreter
     script = "\n".join(lines)
-    prelude = (f'curate() {{ "{sys.executable}" -c "from curate.cli import app; app()" "$@"; }}\n'
+    prelude = (f'curate() {{ "{sys.executable}" -c "from curate.cli.main import app; app()" "$@"; }}\n'
                f'segment() {{ "{sys.executable}" -m segment "$@"; }}\n')
     return "set -euo pipefail\n" + prelude + script + "\n"
 

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app as curate_app
+from curate.cli.main import app as curate_app
 from segment.cli import app as segment_app
 
 SAMPLE = Path(__file__).parents[1] / "curate" / "samples" / "mars300.npz"
@@ -20,8 +20,8 @@ runner = CliRunner()
 
 
 def test_segment_loads_only_the_io_layer_of_curate():
-    code = ("import sys, segment, segment.cli, segment.train, segment.evaluate, "
-            "segment.predict, segment.report; print(sorted(m for m in sys.modules "
+    code = ("import sys, segment, segment.cli, segment.training.loop, segment.evaluation.scores, "
+            "segment.evaluation.predict, segment.report.html; print(sorted(m for m in sys.modules "
             "if m.split('.')[0] == 'curate'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -61,17 +61,17 @@ def test_curate_never_imports_segment():
 
 def test_the_checks_catch_a_forbidden_import(tmp_path):
     """The rules themselves: the names they must refuse and the ones they must let pass."""
-    assert not _segment_may_import("curate.readers.load_dataset")
+    assert not _segment_may_import("curate.data.readers.load_dataset")
     assert not _segment_may_import("curate.__version__")
     assert _segment_may_import("curate.io.raw.read_raw") and _segment_may_import("numpy.ndarray")
-    assert not _curate_may_import("segment.data.read_image")
+    assert not _curate_may_import("segment.data.folder.read_image")
     (tmp_path / "segment" / "sub").mkdir(parents=True)
     (tmp_path / "segment" / "sub" / "deep.py").write_text(
         "import numpy\nfrom curate.io import raw\n\ndef f():\n"
-        "    from curate.readers import load_dataset\n    from ..sub import deep\n")
+        "    from curate.data.readers import load_dataset\n    from ..sub import deep\n")
     (tmp_path / "curate").mkdir()
-    (tmp_path / "curate" / "late.py").write_text("def g():\n    import segment.data\n")
+    (tmp_path / "curate" / "late.py").write_text("def g():\n    import segment.data.folder\n")
     assert _violations("segment", _segment_may_import, tmp_path) == [
-        "segment/sub/deep.py:5 imports curate.readers.load_dataset"]
+        "segment/sub/deep.py:5 imports curate.data.readers.load_dataset"]
     assert _violations("curate", _curate_may_import, tmp_path) == [
-        "curate/late.py:2 imports segment.data"]
+        "curate/late.py:2 imports segment.data.folder"]

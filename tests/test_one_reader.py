@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app as curate_app
+from curate.cli.main import app as curate_app
 from curate.io.errors import InputError
-from curate.readers import read_dataset
-from segment.data import load_dataset as segment_dataset
-from segment.data import read_image, read_mask
-from segment.evaluate import LabelOptions, _labelled
-from segment.predict import load_inputs
+from curate.data.readers import read_dataset
+from segment.data.folder import load_dataset as segment_dataset
+from segment.data.folder import read_image, read_mask
+from segment.evaluation.scores import LabelOptions, _labelled
+from segment.evaluation.predict import load_inputs
 
 BOMB = Path(__file__).parent / "bad_inputs" / "bomb"
 runner = CliRunner()

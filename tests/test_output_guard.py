@@ -22,7 +22,7 @@ import typer.main
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app as curate_app
+from curate.cli.main import app as curate_app
 from curate.io.outputs import (
     OutputError, atomic_dir, check_not_input, guard_output, write_text,
 )

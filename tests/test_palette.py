@@ -7,8 +7,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from curate.io import palette as curate_palette
-from curate.cli import app
-from segment import plots as segment_plots
+from curate.cli.main import app
+from segment.report import plots as segment_plots
 
 # CIELAB distance (Delta E 1976) below which two class colours count as too close. A just
 # noticeable difference is about 2.3 (Sharma, "Digital Color Imaging Handbook", 2003); 20 is
@@ -78,7 +78,7 @@ def test_contact_sheet_shows_twelve_distinct_classes_and_hatched_ignore(tmp_path
 
 def test_ignore_class_looks_the_same_whatever_its_number():
     """Void as class 11 of 12 must not borrow class 11's colour: light grey, grey lines."""
-    from curate.plots import colour_mask
+    from curate.report.plots import colour_mask
 
     looks = []
     for ignore in (0, 11):
@@ -94,7 +94,7 @@ def test_ignore_class_looks_the_same_whatever_its_number():
 
 
 def test_segment_report_legend_marks_the_ignore_class():
-    from segment.report import _legend
+    from segment.report.html import _legend
 
     html = _legend(["void", "road", "car"], ignore_index=0)
     assert "0 void (ignored)" in html and "repeating-linear-gradient" in html

@@ -30,7 +30,7 @@ def write_card(dataset_path: str | Path, card_path: str | Path, jsonld_path: str
     are replaced only with `force`.
     """
     from curate.io.outputs import atomic_dir, guard_output, write_text
-    from curate.writers import to_json
+    from curate.data.writers import to_json
 
     card_path = Path(card_path)
     options = replace(options or CardOptions(), files_dir=f"{card_path.stem}_files")
@@ -55,7 +55,7 @@ def write_card(dataset_path: str | Path, card_path: str | Path, jsonld_path: str
 def write_card_in_folder(folder: str | Path, options: CardOptions | None = None) -> list[Path]:
     """For a dataset folder being created (e.g. by `curate run`): card.md and card.jsonld at
     its top, the class chart in reports/, and the card's links pointing into reports/."""
-    from curate.writers import to_json
+    from curate.data.writers import to_json
 
     folder = Path(folder)
     options = replace(options or CardOptions(), files_dir="reports")

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from curate.checks import duplicates, labels, masks, odd_image, pixels
+from curate.checks import duplicates, label_issue as labels, masks, odd_image, pixel_stats as pixels
 from curate.checks.findings import Findings
 
 CHECKS: dict[str, Callable[..., Findings]] = {

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from curate.checks.findings import Findings
-from curate.neighbours import connected_groups, hashes_to_array, near_pairs
+from curate.scan.neighbours import connected_groups, hashes_to_array, near_pairs
 
 
 def _first_of_each(keys: pd.Series) -> np.ndarray:

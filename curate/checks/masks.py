@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from curate.checks.findings import Findings
-from curate.neighbours import hashes_to_array, popcount
+from curate.scan.neighbours import hashes_to_array, popcount
 
 
 def _class_counts(features: pd.DataFrame) -> np.ndarray:

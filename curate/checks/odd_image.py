@@ -1,6 +1,6 @@
 """Images that do not belong to the dataset: pictures of another kind, judged without masks.
 
-Every pair's `embedding` (curate/embedding.py, from the scan) is scaled by the dataset's own
+Every pair's `embedding` (curate/scan/embedding.py, from the scan) is scaled by the dataset's own
 median and MAD and projected on the main axes of a seeded reference sample; distances are
 k-nearest-neighbour distances to reference images only (cost N x REFERENCE, never N x N).
 
@@ -33,7 +33,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, robust_z
-from curate.embedding import from_hex
+from curate.scan.embedding import from_hex
 
 REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
 AXES = 16              # principal axes kept: the rest is mostly noise of single statistics
@@ -91,7 +91,7 @@ def _same_scene(phashes: np.ndarray, island: np.ndarray, close, config) -> np.nd
     """(N,) True for island images whose close neighbours are near duplicates of them (median
     pHash distance <= 2 x --near-duplicate-distance, as shared_mask judges a group): frames of
     one scene, which near_duplicate reports; not pictures of another kind."""
-    from curate.neighbours import hashes_to_array, popcount
+    from curate.scan.neighbours import hashes_to_array, popcount
 
     same = np.zeros(len(phashes), bool)
     rows = np.flatnonzero(island)
@@ -241,7 +241,7 @@ def neighbour_tile(image: np.ndarray, mask: np.ndarray, typical: list[np.ndarray
     """The flagged pair (image + mask), a gap, then its most similar typical images."""
     from PIL import Image
 
-    from curate.plots import pair_tile
+    from curate.report.plots import pair_tile
 
     tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
     height = tile.height

@@ -167,7 +167,7 @@ def describe_label_map(label_map: dict[int, int], raw: RawValues, class_names: l
         if len(sources) > 1:
             parts.append(f"Raw {' and '.join(map(str, sources))} are merged into "
                          f"{name(target)} (each is listed in the map).")
-    return " ".join(parts)  # the ignored class has its own sentence (curate/ignore_class.py)
+    return " ".join(parts)  # the ignored class has its own sentence (curate/io/ignore_class.py)
 
 
 def parse_label_map(text: str | None) -> dict[int, int] | None:

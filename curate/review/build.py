@@ -16,7 +16,7 @@ from curate.checks import CHECKS, DEFAULT_REMOVE
 from curate.errors import InputError
 from curate.io.image_files import read_image, read_mask
 from curate.io.palette import palette
-from curate.readers import ReadOptions, load_dataset, read_manifest, read_meta
+from curate.data.readers import ReadOptions, load_dataset, read_manifest, read_meta
 
 THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen, small as a data URI
 # Checks whose flagged pair is shown beside the pairs it duplicates, and the column that
@@ -168,7 +168,7 @@ def _predicted(step: dict, ids: list[str], meta: dict, width: int) -> dict[str, 
     path = step.get("options", {}).get("label_quality")
     if not path or not ids or not Path(path).is_file():
         return {}
-    from curate.checks.labels import predicted_masks
+    from curate.checks.label_issue import predicted_masks
 
     colours = _colours(meta)
     return {i: mask_uri(m, colours, meta, width) for i, m in predicted_masks(path, ids).items()}
@@ -180,7 +180,7 @@ def _disputes(step: dict, ids: list[str], shapes: dict) -> dict[str, dict]:
     path = step.get("options", {}).get("label_quality")
     if not path or not ids or not Path(path).is_file():
         return {}
-    from curate.checks.labels import dispute_caption, disputes
+    from curate.checks.label_issue import dispute_caption, disputes
 
     out = {}
     for id_, region in disputes(path, ids).items():

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from curate.dataset import Dataset
+from curate.data.dataset import Dataset
 from curate.errors import InputError
-from curate.features import scan
+from curate.scan.features import scan
 from curate.io.image_files import read_mask
-from curate.manifest import with_manifest
+from curate.data.manifest import with_manifest
 from curate.io.pixels import LazyPixels
 
 # Scan columns that depend on the mask: recomputed for a replaced mask

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "docs" / "reference.md"
-APPS = (("curate", "curate.cli"), ("segment", "segment.cli"))
+APPS = (("curate", "curate.cli.main"), ("segment", "segment.cli"))
 REGENERATE = "python docs/tools/gen_reference.py"
 _BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 

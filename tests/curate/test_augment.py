@@ -17,12 +17,12 @@ from hypothesis import strategies as st  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from curate.augment import AugmentConfig, apply_plan, augment, copy_paste, plan_augmentation  # noqa: E402,E501
-from curate.cli import app  # noqa: E402
-from curate.dataset import Dataset  # noqa: E402
+from curate.cli.main import app  # noqa: E402
+from curate.data.dataset import Dataset  # noqa: E402
 from curate.errors import ConfigError, InputError  # noqa: E402
-from curate.manifest import build_manifest  # noqa: E402
-from curate.readers import load_dataset, read_manifest, read_mask  # noqa: E402
-from curate.writers import write_dataset  # noqa: E402
+from curate.data.manifest import build_manifest  # noqa: E402
+from curate.data.readers import load_dataset, read_manifest, read_mask  # noqa: E402
+from curate.data.writers import write_dataset  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[2] / "curate" / "samples" / "mars300.npz"
 ROCK = 4

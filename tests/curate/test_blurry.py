@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.features import blur_keep
-from curate.outliers import OutlierConfig, find_outliers
-from curate.readers import ReadOptions, load_dataset
+from curate.cli.main import app
+from curate.scan.features import blur_keep
+from curate.checks.outliers import OutlierConfig, find_outliers
+from curate.data.readers import ReadOptions, load_dataset
 from planted import load_sample, write_npz
 
 RAW = Path(__file__).parents[2].parent / "shared" / "data" / "ai4mars-256-raw"

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from curate.augment import AugmentConfig, augment
 from curate.cards import SECTIONS, UNKNOWN, CardOptions, render_card, to_yaml
-from curate.cli import app
-from curate.outliers import OutlierConfig, clean, find_outliers
-from curate.readers import load_dataset, read_manifest
-from curate.split import SplitConfig, split_dataset
-from curate.writers import write_dataset
+from curate.cli.main import app
+from curate.checks.outliers import OutlierConfig, clean, find_outliers
+from curate.data.readers import load_dataset, read_manifest
+from curate.split.stratify import SplitConfig, split_dataset
+from curate.data.writers import write_dataset
 
 SAMPLE = Path(__file__).resolve().parents[2] / "curate" / "samples" / "mars300.npz"
 PAIRS = 60

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from curate.io.palette import _srgb_to_lab
-from curate.plots import bar_chart, bar_figure
+from curate.report.plots import bar_chart, bar_figure
 
 CLASS_COUNTS = (2, 5, 12, 32)
 NAMES = ["sky", "building", "pole", "road", "pavement", "tree", "sign symbol", "fence", "car",
@@ -84,7 +84,7 @@ def test_the_chart_grows_with_the_classes():
 
 @pytest.mark.parametrize("k", CLASS_COUNTS)
 def test_split_figure_names_every_class(k):
-    from curate.split_report import split_figure
+    from curate.split.report import split_figure
 
     rng = np.random.default_rng(k)
     report = pd.DataFrame([{"split": split, "class_name": NAMES[c],

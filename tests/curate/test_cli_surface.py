@@ -8,10 +8,10 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.cli_common import NEAR_MAX, OUTLIER_FLAG_FIELDS, OUTLIER_SETTINGS
-from curate.neighbours import MAX_DISTANCE
-from curate.outliers import OutlierConfig
+from curate.cli.main import app
+from curate.cli.common import NEAR_MAX, OUTLIER_FLAG_FIELDS, OUTLIER_SETTINGS
+from curate.scan.neighbours import MAX_DISTANCE
+from curate.checks.outliers import OutlierConfig
 from segment.cli import app as segment_app
 
 runner = CliRunner()
@@ -36,7 +36,7 @@ def test_the_settings_listed_in_help_are_the_config_fields_without_a_flag():
                          for f in sorted(dataclasses.fields(config), key=lambda f: f.name)
                          if f.name not in OUTLIER_FLAG_FIELDS)
     assert OUTLIER_SETTINGS == expected
-    from curate.outliers import SETTINGS_HELP
+    from curate.checks.outliers import SETTINGS_HELP
     assert sorted(SETTINGS_HELP) == [k.split("=")[0] for k in expected.split(", ")]
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from curate import cluster
-from curate.cluster import ClusterOptions, connect
+from curate.scan import cluster
+from curate.scan.cluster import ClusterOptions, connect
 from curate.errors import ConfigError, InputError
-from curate.features import scan
-from curate.readers import ReadOptions, load_dataset
+from curate.scan.features import scan
+from curate.data.readers import ReadOptions, load_dataset
 
 MARS300 = Path(__file__).parents[2] / "curate" / "samples" / "mars300.npz"
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
@@ -61,7 +61,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def test_cli_run_on_two_workers_writes_the_same_bytes(tmp_path):
     from typer.testing import CliRunner
 
-    from curate.cli import app
+    from curate.cli.main import app
 
     args = ["run", str(MARS300), "--num-classes", "5", "--class", "4", "--count", "10"]
     # Same folder name in both: the card is named after it.
@@ -76,7 +76,7 @@ def test_cli_run_on_two_workers_writes_the_same_bytes(tmp_path):
 def test_cli_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from curate.cli import app
+    from curate.cli.main import app
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     result = CliRunner().invoke(app, ["outliers", str(MARS300), "-o", str(tmp_path / "out"),

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate import writers
-from curate.cli import app
+from curate.data import writers
+from curate.cli.main import app
 from curate.io.interrupt import MESSAGE
 
 
@@ -46,12 +46,12 @@ def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, command):
 
 
 def test_ctrl_c_before_writing_says_so(tmp_path, monkeypatch):
-    import curate.manifest
+    import curate.data.manifest
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(curate.manifest, "scan", interrupt)
+    monkeypatch.setattr(curate.data.manifest, "scan", interrupt)
     data = _folder(tmp_path / "data")
     result = CliRunner().invoke(app, ["stats", str(data)])
     assert result.exit_code == 130 and MESSAGE in result.output

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.neighbours import connected_groups, hashes_to_array, near_pairs, popcount
-from curate.dataset import Dataset, default_class_names
-from curate.features import mask_stats, phash, pixel_stats, scan
+from curate.scan.neighbours import connected_groups, hashes_to_array, near_pairs, popcount
+from curate.data.dataset import Dataset, default_class_names
+from curate.scan.features import mask_stats, phash, pixel_stats, scan
 from planted import load_sample
 
 
@@ -122,7 +122,7 @@ def test_scan_keeps_dataset_order_across_shapes_and_hashes_bytes():
 
 
 def test_large_images_come_in_smaller_batches_with_the_same_features(monkeypatch):
-    from curate import cluster, features
+    from curate.scan import cluster, features
 
     assert features._chunk_pairs(((64, 128), (64, 128))) == features.CHUNK
     assert features._chunk_pairs(((256, 256, 3), (256, 256))) == 128

@@ -7,7 +7,7 @@ import json
 import numpy as np
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 from planted import load_sample, write_folder, write_npz
 
 runner = CliRunner()

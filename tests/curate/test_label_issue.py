@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 from planted import SAMPLE
 
 runner = CliRunner()
@@ -168,7 +168,7 @@ def test_sheet_boxes_the_disputed_region_and_captions_it(split40, tmp_path, monk
     """The table names the region the model disputes: the sheet draws its box (yellow) on
     the image, the given and the predicted mask, and its caption says given, predicted, px;
     a table without the dispute columns (older runs) draws no box."""
-    import curate.outliers
+    import curate.checks.outliers
 
     manifest = pd.read_csv(split40 / "manifest.csv", dtype={"id": str}, keep_default_na=False)
     planted = manifest.loc[manifest["split"] == "train", "id"].iat[0]
@@ -177,8 +177,8 @@ def test_sheet_boxes_the_disputed_region_and_captions_it(split40, tmp_path, monk
     args = ["outliers", str(split40), "--dry-run", "--check", "unlabelled", "--label-quality",
             str(table), "--sheet"]
     captions = []
-    real_sheet = curate.outliers.contact_sheet
-    monkeypatch.setattr(curate.outliers, "contact_sheet", lambda tiles, *a, **k: (
+    real_sheet = curate.checks.outliers.contact_sheet
+    monkeypatch.setattr(curate.checks.outliers, "contact_sheet", lambda tiles, *a, **k: (
         captions.extend(c for _, c in tiles), real_sheet(tiles, *a, **k))[1])
     assert runner.invoke(app, args + [str(tmp_path / "plain.png")]).exit_code == 0
     assert not any("model says" in c for c in captions)
@@ -205,7 +205,7 @@ def test_sheet_boxes_the_disputed_region_and_captions_it(split40, tmp_path, monk
 
 
 def test_label_tile_puts_the_box_where_the_region_is():
-    from curate.checks.labels import label_tile
+    from curate.checks.label_issue import label_tile
 
     image = np.zeros((64, 128, 3), np.uint8)
     mask = np.ones((64, 128), np.uint8)
@@ -222,7 +222,7 @@ def test_label_tile_puts_the_box_where_the_region_is():
 
 
 def test_a_malformed_dispute_box_is_an_error(tmp_path):
-    from curate.checks.labels import disputes
+    from curate.checks.label_issue import disputes
     from curate.errors import InputError
 
     path = tmp_path / "label_quality.csv"

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 
 runner = CliRunner()
 AI4MARS_RAW = Path(__file__).parents[3] / "shared" / "data" / "ai4mars-256-raw"
@@ -196,7 +196,7 @@ def test_raw_ai4mars_release_needs_the_full_map(tmp_path):
 def test_cooccurrence_table_is_whole_at_80_columns(tmp_path, k, width, monkeypatch):
     """Issue 21: with 11+ classes the table cut its headers ("bu…", "si… sy…") at 80 columns.
     Every header and row label is printed whole and no line is wider than the terminal."""
-    import curate.cli_show
+    import curate.cli.show
 
     from rich.console import Console
 
@@ -210,7 +210,7 @@ def test_cooccurrence_table_is_whole_at_80_columns(tmp_path, k, width, monkeypat
             mask[y:y + 4, x:x + 4] = c
         masks.append(mask)
     data = write_folder(tmp_path / "d", masks)
-    monkeypatch.setattr(curate.cli_show, "console", Console(width=width, force_terminal=False))
+    monkeypatch.setattr(curate.cli.show, "console", Console(width=width, force_terminal=False))
     result = runner.invoke(app, ["stats", str(data), "--num-classes", str(k),
                                  "--class-names", ",".join(names)])
     assert result.exit_code == 0, result.output

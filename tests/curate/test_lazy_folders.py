@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.dataset import Dataset
-from curate.features import scan
+from curate.cli.main import app
+from curate.data.dataset import Dataset
+from curate.scan.features import scan
 from curate.io.pixels import FileRef, LazyPixels
-from curate.readers import load_dataset, read_image, read_mask
+from curate.data.readers import load_dataset, read_image, read_mask
 
 SHAPE = (32, 48)
 
@@ -182,7 +182,7 @@ def test_the_scan_decodes_each_pair_once(tmp_path):
 def test_the_cluster_scan_of_a_folder_by_reference_sends_a_task_at_a_time(tmp_path,
                                                                           monkeypatch):
     pytest.importorskip("distributed", reason="dask[distributed] is not installed")
-    from curate import cluster, features
+    from curate.scan import cluster, features
 
     monkeypatch.setenv("CURATE_LAZY_BYTES", "0")
     dataset = load_dataset(_mixed_folder(tmp_path / "data"))

@@ -13,10 +13,10 @@ import pandas as pd
 from PIL import Image
 from typer.testing import CliRunner
 
-import curate.linking
-from curate.cli import app
-from curate.readers import ReadOptions, load_dataset
-from segment import data as segment_data
+import curate.data.linking
+from curate.cli.main import app
+from curate.data.readers import ReadOptions, load_dataset
+from segment.data import folder as segment_data
 from segment.cli import app as segment_app
 
 runner = CliRunner()
@@ -86,7 +86,7 @@ def test_default_encodes_small_folders_and_links_large_ones(tmp_path, monkeypatc
     assert all(name.endswith(".png") for name in rows["image"])
     assert not any(os.path.samefile(small / name, src / "images" / f"{Path(name).stem}.jpg")
                    for name in rows["image"])
-    monkeypatch.setattr(curate.linking, "LINK_MIN_PAIRS", 30)
+    monkeypatch.setattr(curate.data.linking, "LINK_MIN_PAIRS", 30)
     large = tmp_path / "large"
     result = curate_cli("split", src, "-o", large, "--num-classes", "4")
     assert "Files: link (the default for a folder of 36 pairs" in result.output
@@ -186,7 +186,7 @@ def test_a_refused_hardlink_falls_back_to_a_byte_copy_said_once(tmp_path, monkey
     def no_link(source, target):
         raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
 
-    monkeypatch.setattr(curate.linking.os, "link", no_link)
+    monkeypatch.setattr(curate.data.linking.os, "link", no_link)
     out = tmp_path / "out"
     result = curate_cli("outliers", src, "-o", out, "--num-classes", "4", "--files", "link")
     assert result.output.count("Note: a hardlink was impossible") == 1

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.neighbours import BITS, MAX_CHUNK_BITS, Chunk, near_pairs, search_plan
+from curate.scan.neighbours import BITS, MAX_CHUNK_BITS, Chunk, near_pairs, search_plan
 from test_features import brute_near_pairs
 
 

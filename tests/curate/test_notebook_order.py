@@ -68,9 +68,9 @@ def test_steps_leave_their_input_and_config_alone():
     append to the input's history; every step now returns new values instead."""
     import copy
 
-    from curate.outliers import OutlierConfig, clean, find_outliers
-    from curate.readers import ReadOptions, load_dataset
-    from curate.split import SplitConfig, split_dataset
+    from curate.checks.outliers import OutlierConfig, clean, find_outliers
+    from curate.data.readers import ReadOptions, load_dataset
+    from curate.split.stratify import SplitConfig, split_dataset
 
     data = load_dataset(ROOT / SAMPLE, ReadOptions(num_classes=5, ignore_index=None))
     data = data.subset(range(80))

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 from curate.errors import InputError
 from curate.io.npz import read_members
-from curate.readers import load_dataset
+from curate.data.readers import load_dataset
 
 SAMPLE = Path(__file__).parents[2] / "curate" / "samples" / "mars300.npz"
 

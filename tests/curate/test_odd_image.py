@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.embedding import from_hex, texture_embedding, to_hex
+from curate.cli.main import app
+from curate.scan.embedding import from_hex, texture_embedding, to_hex
 from planted import alien_image, load_sample, write_npz
 
 runner = CliRunner()
@@ -179,7 +179,7 @@ def test_embedding_is_deterministic_and_survives_the_hex_column():
 
 
 def test_binary_pattern_shares_match_a_pixel_by_pixel_count():
-    from curate.embedding import _lbp
+    from curate.scan.embedding import _lbp
 
     pairs, _ = load_sample()
     g = pairs[:5, 0].astype(np.float32)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.dataset import Dataset, default_class_names
-from curate.outliers import OutlierConfig, find_outliers
-from curate.readers import ReadOptions, load_dataset
+from curate.cli.main import app
+from curate.data.dataset import Dataset, default_class_names
+from curate.checks.outliers import OutlierConfig, find_outliers
+from curate.data.readers import ReadOptions, load_dataset
 from planted import NUM_CLASSES, SAMPLE, load_sample, planted_sample, write_folder, write_npz
 
 REAL_TRAIN = Path(__file__).parents[2].parent / "shared" / "data" / "ai4mars-mars64" / "train.npz"

@@ -9,7 +9,7 @@ from PIL import Image
 from curate.errors import InputError
 from curate.io.pixels import (FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
                            take)
-from curate.readers import read_image
+from curate.data.readers import read_image
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 STEPS = ("reading image/mask files", "scanning pixels", "writing out", "augmenting class 1")

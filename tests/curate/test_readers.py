@@ -13,8 +13,8 @@ from PIL import Image
 
 from curate.errors import InputError
 from curate.io.label_maps import parse_label_map
-from curate.readers import ReadOptions, load_dataset
-from curate.writers import write_dataset
+from curate.data.readers import ReadOptions, load_dataset
+from curate.data.writers import write_dataset
 
 SAMPLE = Path(__file__).parents[2] / "curate" / "samples" / "mars300.npz"
 
@@ -126,7 +126,7 @@ def test_gray_pictures_stay_gray_and_colour_stays_colour(tmp_path):
     mode-L PNGs; a folder with one true colour picture keeps RGB."""
     from typer.testing import CliRunner
 
-    from curate.cli import app
+    from curate.cli.main import app
 
     rng = np.random.default_rng(0)
     for name, colour in (("gray", False), ("colour", True)):

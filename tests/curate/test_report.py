@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from browser import CHROMIUM, SKIP_REASON, probe, screenshot
-from curate.cli import app
-from curate.report import SECTION_IDS, render_report
+from curate.cli.main import app
+from curate.report.html import SECTION_IDS, render_report
 from test_card import REMOVED, build_curated
 
 

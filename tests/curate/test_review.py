@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 from curate.review.build import gather
 from planted import NUM_CLASSES, load_sample, planted_sample, write_npz
 

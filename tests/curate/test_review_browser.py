@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 from planted import NUM_CLASSES, planted_sample, write_npz
 
 sys.path.insert(0, str(Path(__file__).parents[1]))

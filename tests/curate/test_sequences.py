@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.sequences import find_sequences
+from curate.cli.main import app
+from curate.split.sequences import find_sequences
 from planted import write_folder
 
 runner = CliRunner()

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from curate.cli import app
-from curate.features import mask_stats
+from curate.cli.main import app
+from curate.scan.features import mask_stats
 from planted import alien_image, load_sample, write_npz
 
 runner = CliRunner()

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 from curate.errors import ConfigError, InputError
-from curate.features import scan
-from curate.leakage import apply_split_file, find_leakage
-from curate.readers import load_dataset, read_manifest
-from curate.split import (
+from curate.scan.features import scan
+from curate.split.leakage import apply_split_file, find_leakage
+from curate.data.readers import load_dataset, read_manifest
+from curate.split.stratify import (
     SPLITS, SplitConfig, parse_ratios, split_dataset, split_groups, split_report,
     stratified_split, worst_deviation,
 )

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from curate.blocks import cut_groups, describe_groups, fill_empty_splits, far_off
-from curate.cli import app
-from curate.readers import read_manifest
-from curate.split import iterative_stratification
+from curate.split.blocks import cut_groups, describe_groups, fill_empty_splits, far_off
+from curate.cli.main import app
+from curate.data.readers import read_manifest
+from curate.split.stratify import iterative_stratification
 
 runner = CliRunner()
 H, W = 128, 256          # large enough that a 1-px shift moves the 64-bit pHash by few bits

@@ -16,7 +16,7 @@ HEAVY = ("numpy", "pandas", "PIL", "torch", "matplotlib", "scipy", "sklearn", "a
 
 PROBE = """
 import sys
-from curate.cli import app
+from curate.cli.main import app
 try:
     app(sys.argv[1:])
 except SystemExit:

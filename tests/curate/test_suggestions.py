@@ -10,7 +10,7 @@ from PIL import Image
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from curate.cli import app
+from curate.cli.main import app
 
 runner = CliRunner()
 

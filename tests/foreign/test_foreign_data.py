@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.cli import app as curate_app
+from curate.cli.main import app as curate_app
 from foreign import synth
 from segment.cli import app as segment_app
 

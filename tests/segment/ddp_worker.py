@@ -18,8 +18,8 @@ from pathlib import Path
 
 from segment.cli import app
 
-# `import segment.train as m` would give the train function: segment/__init__ re-exports it.
-train_module = importlib.import_module("segment.train")
+# `import segment.training.loop as m` would give the train function: segment/__init__ re-exports it.
+train_module = importlib.import_module("segment.training.loop")
 
 
 def state_hash(state: dict) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import ndimage
 
-from segment import mask_edits
+from segment.label_quality import mask_edits
 from segment.errors import ConfigError
 
 PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_label_quality.py"

@@ -11,7 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from conftest import file_bytes
-from segment.class_bias import log_probs, read_bias, tune
+from segment.evaluation.class_bias import log_probs, read_bias, tune
 from segment.cli import app
 from segment.errors import InputError
 

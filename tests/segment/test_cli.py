@@ -124,7 +124,7 @@ def test_train_on_unsplit_folder_suggests_a_pasteable_split_and_leaves_no_run(
     import re
     import shlex
 
-    from curate.cli import app as curate_app
+    from curate.cli.main import app as curate_app
 
     images, masks = mars_pairs
     data = dataset_writer(tmp_path / "unsplit data", images[:12], masks[:12], [""] * 12)
@@ -143,7 +143,7 @@ def test_train_on_unsplit_folder_suggests_a_pasteable_split_and_leaves_no_run(
 def test_failed_training_leaves_no_empty_run_folder(small_dataset, tmp_path, monkeypatch):
     import importlib
 
-    train_module = importlib.import_module("segment.train")  # segment.train is also a function
+    train_module = importlib.import_module("segment.training.loop")  # segment.training.loop is also a function
 
     def broken(*args, **kwargs):
         raise train_module.InputError("a planted read error")
@@ -186,6 +186,6 @@ def test_train_help_shows_the_everyday_options_only():
 
 def test_every_setting_is_described():
     from segment.cli import TRAIN_SETTINGS
-    from segment.config import SETTINGS_HELP
+    from segment.training.config import SETTINGS_HELP
 
     assert set(SETTINGS_HELP) == set(TRAIN_SETTINGS)

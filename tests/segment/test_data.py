@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from segment.data import load_dataset, load_split
+from segment.data.folder import load_dataset, load_split
 from segment.errors import InputError
 
 

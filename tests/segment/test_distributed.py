@@ -24,7 +24,7 @@ import torch
 from typer.testing import CliRunner
 
 from segment.cli import app as segment_app
-from segment.checkpoints import load_checkpoint
+from segment.training.checkpoints import load_checkpoint
 
 from conftest import MARS300, REPO, file_bytes
 from ddp_worker import state_hash
@@ -58,7 +58,7 @@ def torchrun(args: list[str], run: Path, probe: Path) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def mars_split(tmp_path_factory) -> Path:
     """120 of the bundled pairs split by `curate split` (the stages meet through the folder)."""
-    from curate.cli import app as curate_app
+    from curate.cli.main import app as curate_app
 
     root = tmp_path_factory.mktemp("ddp")
     pairs = np.load(MARS300)
@@ -160,7 +160,7 @@ def test_a_broken_torchrun_environment_is_a_clear_error(small_dataset, tmp_path,
 
 
 def test_more_processes_than_gpus_is_refused_on_every_rank():
-    from segment.distributed import Processes, _check_device
+    from segment.training.distributed import Processes, _check_device
     from segment.errors import ConfigError
 
     gpus = torch.cuda.device_count()
@@ -193,8 +193,8 @@ def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypa
     other row (with oversampling, copy-paste from donors read by path, the per-batch warm-up
     schedule); the ranks' weights stay equal and their summed validation equals a
     single-process evaluate of best.pt (which is by reference too)."""
-    from segment.data import load_dataset, load_split
-    from segment.file_stack import FileStack
+    from segment.data.folder import load_dataset, load_split
+    from segment.data.file_stack import FileStack
 
     monkeypatch.setenv("SEGMENT_LAZY_BYTES", "0")  # the ranks inherit the environment
     assert isinstance(load_split(load_dataset(mars_split), "train")[0], FileStack)

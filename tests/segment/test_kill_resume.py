@@ -22,8 +22,9 @@ import pytest
 import torch
 
 from conftest import write_dataset
-from segment import TrainConfig, train
-from segment.checkpoints import load_checkpoint
+from segment import TrainConfig
+from segment.training import loop as train
+from segment.training.checkpoints import load_checkpoint
 
 EPOCHS = 6
 # About 0.9 s per epoch on one thread (128 train pairs, base width 8): long enough to kill

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from conftest import write_dataset
 from segment.cli import app
-from segment.data import class_counts, load_dataset, load_split, normalization
+from segment.data.folder import class_counts, load_dataset, load_split, normalization
 from segment.errors import USER_ERRORS, InputError
-from segment.file_stack import FileStack, take_rows
-from segment.sampling import has_class
+from segment.data.file_stack import FileStack, take_rows
+from segment.data.sampling import has_class
 
 runner = CliRunner()
 TINY_ARGS = ["--set", "base_width=4", "--set", "depth=2", "--batch-size", "4", "--set", "threads=1",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from segment.losses import (
+from segment.model.losses import (
     build_loss, class_weights, cross_entropy, dice_loss, lovasz_softmax, tversky_loss,
 )
 

@@ -1,4 +1,4 @@
-"""segment.mask_edits: each edit changes a mask the way its docstring says, never its input,
+"""segment.label_quality.mask_edits: each edit changes a mask the way its docstring says, never its input,
 and plant_edits is deterministic in its seed."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from segment import mask_edits
+from segment.label_quality import mask_edits
 
 CLASSES = [1, 2, 3, 4]
 

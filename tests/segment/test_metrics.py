@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from segment.metrics import class_scores, confusion_counts, format_table
+from segment.evaluation.metrics import class_scores, confusion_counts, format_table
 
 NAMES = ["background", "a", "b"]
 # rows = true, columns = predicted

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from segment.model import UNet, UNetSpec, pad_to_multiple
+from segment.model.unet import UNet, UNetSpec, pad_to_multiple
 
 
 @pytest.mark.parametrize("size", [(64, 128), (37, 51), (5, 3), (1, 1)])

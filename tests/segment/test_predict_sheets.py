@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from segment import plots
+from segment.report import plots
 from curate.io.palette import palette
 from segment.cli import app
 
@@ -36,7 +36,7 @@ def test_a_black_class_over_a_dark_picture_stays_visible():
 
 
 def test_rare_error_captions_grow_with_the_sheet():
-    from segment.rare_errors import _label, _legend
+    from segment.evaluation.rare_errors import _label, _legend
 
     for width, least in ((400, 8), (1932, 18)):
         row = np.zeros((50, width, 3), np.uint8)

@@ -15,13 +15,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import write_dataset
-from segment.checkpoints import load_checkpoint
+from segment.training.checkpoints import load_checkpoint
 from segment.cli import app
-from segment.config import TrainConfig
-from segment.ema import WeightAverage
-from segment.inference import predict_batches
-from segment.rare_errors import error_table, rarest_class
-from segment.sampling import epoch_order
+from segment.training.config import TrainConfig
+from segment.model.ema import WeightAverage
+from segment.evaluation.inference import predict_batches
+from segment.evaluation.rare_errors import error_table, rarest_class
+from segment.data.sampling import epoch_order
 
 runner = CliRunner()
 ROCK = [16, 91, 119, 147, 150, 172, 173, 193, 199, 211]  # mars300 rows holding big rock (4)
@@ -95,8 +95,8 @@ def test_evaluate_writes_rare_errors_that_match_predict_masks(run, rock_data, tm
     with Image.open(tmp_path / "rare_errors_test.png") as sheet:
         # the error legend and the class legend, then min(8, images with errors) rows of 4
         # panels, each 2x the 64x128 image, with captions sized to the sheet and 6-px gaps.
-        from segment import plots
-        from segment.rare_errors import _legend
+        from segment.report import plots
+        from segment.evaluation.rare_errors import _legend
 
         width = 4 * 256 + 3 * 4
         head = _legend(width, 4).shape[0] + plots.legend_strip(
@@ -255,7 +255,7 @@ def _paste_pairs():
 
 
 def test_copy_paste_moves_the_donor_region_sideways_with_its_pixels():
-    from segment.copy_paste import copy_paste
+    from segment.data.copy_paste import copy_paste
 
     images, masks = _paste_pairs()
     paste = copy_paste(images, masks, masks.reshape(3, -1).__eq__(4).any(1), 4, 1.0, seed=0)
@@ -280,7 +280,7 @@ def test_copy_paste_moves_the_donor_region_sideways_with_its_pixels():
 
 
 def test_warmup_schedule_rises_then_falls_to_the_floor():
-    from segment.run_state import LR_FLOOR, warmup_cosine
+    from segment.training.run_state import LR_FLOOR, warmup_cosine
 
     factor = warmup_cosine(epochs=4, steps_per_epoch=25, warmup_share=0.1)  # 10 warm-up steps
     assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)

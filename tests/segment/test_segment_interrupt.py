@@ -16,8 +16,8 @@ def _interrupt(*args, **kwargs):
 
 
 @pytest.mark.parametrize("command, module, name, message", [
-    (["train", "DATA", "-o", "RUN"], "segment.train", "train", BEFORE_FIRST_EPOCH),
-    (["evaluate", "RUN/best.pt", "DATA", "--split", "test"], "segment.evaluate", "evaluate_set",
+    (["train", "DATA", "-o", "RUN"], "segment.training.loop", "train", BEFORE_FIRST_EPOCH),
+    (["evaluate", "RUN/best.pt", "DATA", "--split", "test"], "segment.evaluation.scores", "evaluate_set",
      DEFAULT),
 ])
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, monkeypatch, command, module, name,
@@ -33,7 +33,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, monkeypatch, command, mo
 
 def _interrupt_at(epoch_to_stop: int, monkeypatch):
     """Ctrl-C in the middle of training epoch `epoch_to_stop` (the epochs before it finish)."""
-    train_module = importlib.import_module("segment.train")
+    train_module = importlib.import_module("segment.training.loop")
     real = train_module._train_epoch
 
     def epoch(run, data, epoch, hooks):

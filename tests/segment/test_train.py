@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from segment import TrainConfig, train
+from segment import TrainConfig
+
+from segment.training import loop as train
 from segment.errors import ConfigError, OutputExistsError
-from segment.losses import build_loss, class_weights
-from segment.metrics import class_scores, confusion_counts
-from segment.model import UNet, UNetSpec
-from segment.checkpoints import load_checkpoint
-from segment.run_state import EarlyStopping
+from segment.model.losses import build_loss, class_weights
+from segment.evaluation.metrics import class_scores, confusion_counts
+from segment.model.unet import UNet, UNetSpec
+from segment.training.checkpoints import load_checkpoint
+from segment.training.run_state import EarlyStopping
 
 
 def test_early_stopping_counts_epochs_without_gain():
@@ -110,7 +112,7 @@ def test_worker_processes_do_not_change_the_result(small_dataset, tmp_path, tiny
 def test_epoch_line_and_stopper_note_print_the_same_number(small_dataset, tmp_path, tiny):
     from types import SimpleNamespace
 
-    from segment.train import monitored
+    from segment.training.loop import monitored
 
     # 0.56324999999 prints as 0.5632 raw but 0.5633 once rounded to 6 places (issue 21).
     value = monitored(SimpleNamespace(mean_iou=0.56324999999))

@@ -1,0 +1,177 @@
+"""What every `curate` command shares: the options that read a dataset, loading it with its
+notes shown, and turning library errors into `Error: ...` and exit code 1."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
+
+import typer
+
+from curate.cli.show import err_console, show_notes
+from curate.errors import USER_ERRORS, ConfigError
+from curate.io.files_form import FilesForm
+
+if TYPE_CHECKING:
+    from curate.data.readers import ReadOptions
+
+# Help panels: the everyday options stand alone under "Options"; the rest are grouped.
+READ_PANEL = "Reading raw data"
+SCALE_PANEL = "Scale"
+ADVANCED_PANEL = "Advanced"
+
+# Options shared by every command that reads a raw dataset.
+DataArg = Annotated[Path, typer.Argument(
+    help="An .npz (AN2DL layout), a folder with images/ and masks/, or a curated folder.")]
+NumClassesOpt = Annotated[Optional[int], typer.Option(
+    "--num-classes", min=1, max=256, rich_help_panel=READ_PANEL,
+    help="Number of classes (labels 0..K-1). Default: from dataset.json, else the largest "
+    "label + 1; masks that look like raw labels (e.g. 0..3 and 255) are then refused with a "
+    "suggested --label-map.")]
+ClassNamesOpt = Annotated[Optional[str], typer.Option(
+    "--class-names", rich_help_panel=READ_PANEL, help="Comma-separated names, background first. Default: AI4Mars names "
+    "for 5 classes, else 'class k'.")]
+LabelMapOpt = Annotated[Optional[str], typer.Option(
+    "--label-map", rich_help_panel=READ_PANEL, help="Map raw mask values to labels, RAW:LABEL,... e.g. "
+    "'0:1,1:2,2:3,3:4,255:0' (raw AI4Mars: 'no label' 255 to background 0, the four terrain "
+    "classes to 1..4) or '0:0,255:1' (ISBI). Raw values left out keep their value; a map that "
+    "would merge one of them with a mapped value is refused (list both to merge on purpose). "
+    "Masks of only 0/255 are mapped 255->1 by default.")]
+IgnoreOpt = Annotated[Optional[int], typer.Option(
+    "--ignore-index", rich_help_panel=READ_PANEL, help="Class left out of metrics and 'nothing "
+    "labelled' checks; -1 for none. Default for raw data: 0 for an AN2DL npz ('training_set', "
+    "its convention); the class the void value 255 becomes when masks hold 255; else none. A "
+    "curated folder keeps its own. Every command prints which class is ignored and why.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+WorkersOpt = Annotated[int, typer.Option(
+    "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "
+    "(0: in this process).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--dask-scheduler", rich_help_panel=SCALE_PANEL, help="Scan the pixels on an existing Dask cluster, e.g. "
+    "tcp://10.0.0.5:8786 (workers need this package installed; pixels are sent to them).")]
+
+FilesOpt = Annotated[FilesForm, typer.Option(
+    "--files", rich_help_panel=SCALE_PANEL,
+    help="How images/ and masks/ are stored. encode: every pair as PNG. link: each image "
+    "(PNG/JPEG) and mask (PNG) read unchanged from a folder is a hardlink to its source file "
+    "(a byte copy where the file system refuses); changed pixels (label map, mode, "
+    "augmentation, .npz input) are encoded. auto: link for a folder of more than 5,000 pairs "
+    "or 200 MB, or a curated folder that is linked; else encode.")]
+
+# One near-duplicate distance, one range, for every command that groups or finds near duplicates.
+NEAR_MAX = 16
+NearDistanceOpt = Annotated[int, typer.Option(
+    "--near-duplicate-distance", min=0, max=NEAR_MAX, rich_help_panel=ADVANCED_PANEL,
+    help="Largest pHash Hamming distance (of 64 bits) at which two images are near "
+    "duplicates (0: identical hashes only).")]
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE", rich_help_panel=ADVANCED_PANEL,
+    help="A check threshold, repeatable, e.g. --set z_threshold=5; the keys are listed "
+    "below and in docs/reference.md.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option(
+    "--config", metavar="FILE.toml", rich_help_panel=ADVANCED_PANEL,
+    help="Check thresholds from a TOML file of KEY = VALUE lines (--set wins over it).")]
+
+# The OutlierConfig fields without a flag of their own, with their defaults. Written out (not
+# read from OutlierConfig) so that `--help` imports nothing heavy; a test pins it to the config.
+OUTLIER_SETTINGS = ('blank_std=1.0, blur_keep=0.48, bright_level=250.0, dark_level=5.0, '
+                    'label_issue_probability=0.5, label_issue_share=0.1, min_shared_mask_group=5, '
+                    'odd_image_z=4.5, simple_mask_share=0.9, z_threshold=4.5')
+OUTLIER_EPILOG = f"Settings for --set / --config (default values): {OUTLIER_SETTINGS}."
+# OutlierConfig fields set by flags or by the dataset, never by --set.
+OUTLIER_FLAG_FIELDS = ("checks", "remove", "ignore_index", "label_quality",
+                       "near_duplicate_distance", "decisions", "mask_fixes")
+
+
+def outlier_settings(config_file: Path | None, settings: list[str] | None) -> dict:
+    """The check thresholds given with --config and --set, typed by OutlierConfig."""
+    from curate.io.settings import field_types, knobs
+    from curate.checks.outliers import OutlierConfig
+
+    types = {k: v for k, v in field_types(OutlierConfig).items()
+             if k not in OUTLIER_FLAG_FIELDS}
+    return knobs(config_file, settings, types)
+
+
+def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
+                 ignore_index: int | None) -> ReadOptions:
+    """ReadOptions from the shared CLI options."""
+    # Imported here, not at the top: `curate --help` then starts without numpy and pandas.
+    from curate.io.label_maps import parse_label_map
+    from curate.data.readers import ReadOptions
+
+    names = [n.strip() for n in class_names.split(",")] if class_names else None
+    return ReadOptions(
+        num_classes=num_classes,
+        class_names=names,
+        label_map=parse_label_map(label_map),
+        ignore_index="auto" if ignore_index is None else (
+            None if ignore_index < 0 else ignore_index),
+    )
+
+
+@contextlib.contextmanager
+def scan_cluster(workers: int, scheduler: str | None) -> Iterator[None]:
+    """Run the pixel scans inside on Dask when --dask-workers or --dask-scheduler asks for it."""
+    from curate.scan.cluster import ClusterOptions, connect, describe
+
+    with connect(ClusterOptions(scheduler=scheduler, workers=workers)) as client:
+        if client is not None:
+            err_console.print(f"Scanning on {describe(client)}.", highlight=False)
+        yield
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn library errors into 'Error: ...' on stderr and exit code 1."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+
+
+def refuse_read_options(data: Path, num_classes: int | None, class_names: str | None,
+                        label_map: str | None, ignore_index: int | None) -> None:
+    """ConfigError when read options come with a curated folder, which would ignore them."""
+    given = [flag for flag, value in (("--num-classes", num_classes),
+                                      ("--class-names", class_names),
+                                      ("--label-map", label_map),
+                                      ("--ignore-index", ignore_index)) if value is not None]
+    if given and (Path(data) / "dataset.json").is_file():
+        raise ConfigError(
+            f"{data} is a curated folder: its classes, label map and ignore class come from its "
+            f"dataset.json, so {', '.join(given)} would be ignored. Drop "
+            f"{'it' if len(given) == 1 else 'them'}, or give the raw data instead.")
+
+
+def load(data: Path, num_classes: int | None, class_names: str | None, label_map: str | None,
+         ignore_index: int | None):
+    """Read DATA with the shared read options and print what the reader noted or skipped.
+
+    A curated folder carries its classes, label map and ignore class in dataset.json, so read
+    options given with one are refused rather than silently ignored."""
+    from curate.data.readers import load_dataset
+
+    refuse_read_options(data, num_classes, class_names, label_map, ignore_index)
+
+    dataset = load_dataset(data, read_options(num_classes, class_names, label_map, ignore_index))
+    show_notes(dataset)
+    return dataset
+
+
+def stored_files(dataset, requested: FilesForm):
+    """(dataset with its source files named where linking is chosen, the FilesReport)."""
+    from curate.data.linking import choose_files, with_source_files
+
+    report = choose_files(requested, dataset)
+    return (with_source_files(dataset) if report.form == "link" else dataset), report
+
+
+def show_files(report) -> None:
+    """Print which form the written files took (and once, any fallback to copying)."""
+    from curate.cli.show import console
+
+    for line in report.lines():
+        console.print(line, highlight=False, soft_wrap=True)

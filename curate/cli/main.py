@@ -1,0 +1,368 @@
+"""The `curate` command line: thin commands over the library, errors become exit codes.
+
+Each command parses its options, builds the step's config, runs the step, writes, and prints
+(shared options and loading in cli_common, the result tables in cli_show, the commands
+that only describe a dataset in cli_inspect).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curate.cli.common import (
+    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ConfigOpt, DataArg, FilesForm, FilesOpt,
+    ForceOpt, IgnoreOpt, LabelMapOpt, NearDistanceOpt, NumClassesOpt, SchedulerOpt, SetOpt,
+    WorkersOpt, load, outlier_settings, scan_cluster, show_files, stored_files, user_errors,
+)
+from curate.cli.inspect import card_command, check_leakage_command, report_command, stats
+from curate.cli.review import review_command
+from curate.cli.show import console, print_augment, print_outliers, print_split
+from curate.errors import ConfigError
+from curate.io.interrupt import InterruptibleGroup
+
+app = typer.Typer(
+    help="Curate small, messy, imbalanced segmentation datasets: outliers, stats, splits, "
+    "augmentation and data cards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    cls=InterruptibleGroup,  # Ctrl-C: one line on what was written, exit 130
+)
+# --- commands are defined below, one block each --------------------------------------------
+
+
+@app.command(epilog=OUTLIER_EPILOG)
+def outliers(
+    data: DataArg,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Folder for the cleaned dataset (kept pairs, manifest, reports).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Report what would be removed; write nothing.")] = False,
+    remove: Annotated[Optional[list[str]], typer.Option(
+        "--remove", help="Also remove the pairs this check flags (repeatable), e.g. "
+        "--remove near_duplicate --remove dark.")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option(
+        "--keep", help="Only report, never remove, what this check flags (repeatable), "
+        "e.g. --keep unlabelled.")] = None,
+    check: Annotated[Optional[list[str]], typer.Option(
+        "--check", help="Run only these checks (repeatable). Default: all.")] = None,
+    sheet: Annotated[Optional[Path], typer.Option(
+        help="Also write the contact sheet of flagged pairs to this PNG (works with "
+        "--dry-run).")] = None,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval`: flag label_issue "
+        "(review only unless --remove label_issue).")] = None,
+    decisions: Annotated[Optional[Path], typer.Option(
+        "--decisions", help="decisions.csv exported by the `curate review` page: each "
+        "pair's remove/keep overrides the checks' default.")] = None,
+    mask_fixes: Annotated[Optional[Path], typer.Option(
+        "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
+        "source file's stem): they replace those masks, checked like input masks.")] = None,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+    force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
+    near_duplicate_distance: NearDistanceOpt = 6,
+    settings: SetOpt = None,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Find outlier pairs (duplicates, shared masks, bad labels, odd pixels) and remove them.
+
+    Removed by default: size_mismatch, bad_labels, exact_duplicate, duplicate_image,
+    shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
+    for `curate split`), dark, bright, low_information, odd_image (pictures unlike the rest).
+    """
+    from curate.checks.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
+    from curate.io.outputs import guard_output, write_bytes
+    from curate.data.writers import write_dataset
+
+    with user_errors(), scan_cluster(workers, scheduler):
+        if out is None and not dry_run:
+            raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
+        inputs = [data, label_quality, decisions, mask_fixes, config_file]
+        if out is not None and not dry_run:
+            guard_output(out, inputs, force, "folder")
+        if sheet is not None:
+            guard_output(sheet, inputs, force, what="contact sheet")
+        config = OutlierConfig.with_removal(
+            remove, keep, near_duplicate_distance=near_duplicate_distance,
+            **outlier_settings(config_file, settings),
+            **({"checks": list(check)} if check else {}),
+            label_quality=None if label_quality is None else str(label_quality),
+            decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes))
+        dataset = with_fixes(load(data, num_classes, class_names, label_map, ignore_index),
+                             mask_fixes)
+        if not dry_run:
+            dataset, stored = stored_files(dataset, files)
+        found = find_outliers(dataset, config)
+        print_outliers(found.dataset.manifest, found.summary)
+        if dry_run:
+            if sheet is not None:
+                picture = outlier_sheet(found.dataset, config)
+                write_bytes(sheet, picture)
+                console.print(f"Contact sheet: {sheet}")
+            console.print("Dry run: nothing written.")
+            return
+        result = clean(found.dataset, config)  # draws the contact sheet
+        if sheet is not None:
+            write_bytes(sheet, result.reports["outliers.png"])
+            console.print(f"Contact sheet: {sheet}")
+        write_dataset(out, result.dataset, result.reports, force=force, files=stored)
+        show_files(stored)
+        console.print(f"Wrote {out}: {result.summary['kept']} pairs kept, "
+                      f"{result.summary['removed']} removed "
+                      f"(reasons in {out}/reports/outliers.csv, pictures in "
+                      f"{out}/reports/outliers.png).")
+
+
+app.command()(stats)
+
+
+def with_fixes(dataset, mask_fixes: Optional[Path]):
+    """The dataset with the corrected masks of --mask-fixes, when given."""
+    from curate.review.mask_fixes import apply_mask_fixes
+
+    return dataset if mask_fixes is None else apply_mask_fixes(dataset, mask_fixes)
+
+
+# --- run: the whole curation in one command --------------------------------------------------
+
+@app.command("run", epilog=OUTLIER_EPILOG)
+def run_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the curated dataset.")],
+    target_class: Annotated[Optional[int], typer.Option(
+        "--class", help="Grow this class in train (skip augmentation when not given).")
+    ] = None,
+    count: Annotated[Optional[int], typer.Option(
+        help="Augmentation target: this many new training pairs.")] = None,
+    pixel_share: Annotated[Optional[float], typer.Option(
+        help="Augmentation target: class K's share of training pixels, e.g. 0.01.")] = None,
+    image_share: Annotated[Optional[float], typer.Option(
+        help="Augmentation target: share of training pairs containing K, e.g. 0.1. "
+        "Default when --class is given and no target: 0.1.")] = None,
+    copy_paste_fraction: Annotated[float, typer.Option(
+        rich_help_panel=ADVANCED_PANEL,
+        help="Share of new pairs made by pasting K's regions into other training pairs.")
+    ] = 0.5,
+    ratios: Annotated[str, typer.Option(help="Train, val and test shares.")
+                      ] = "0.7,0.15,0.15",
+    seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
+    near_duplicate_distance: NearDistanceOpt = 6,
+    max_group_size: Annotated[Optional[float], typer.Option(
+        rich_help_panel=ADVANCED_PANEL, help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
+        "at a cut that are near duplicates across splits are left out of every split, so "
+        "nothing leaks. See `curate split --help`.")] = None,
+    remove: Annotated[Optional[list[str]], typer.Option(
+        "--remove", help="Also remove what this outlier check flags (repeatable).")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option(
+        "--keep", help="Only report what this outlier check flags (repeatable).")] = None,
+    card: Annotated[bool, typer.Option(
+        help="Write card.md, card.jsonld and report.html into the output.")] = True,
+    label_quality: Annotated[Optional[Path], typer.Option(
+        "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
+        "label_issue (review only unless --remove label_issue).")] = None,
+    decisions: Annotated[Optional[Path], typer.Option(
+        "--decisions", help="decisions.csv exported by the `curate review` page: each "
+        "pair's remove/keep overrides the checks' default.")] = None,
+    mask_fixes: Annotated[Optional[Path], typer.Option(
+        "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
+        "source file's stem): they replace those masks, checked like input masks.")] = None,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+    force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
+    settings: SetOpt = None,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Outliers, split, augmentation of --class, card and report: one command, one folder.
+
+    The same steps as `curate outliers`, `curate split`, `curate augment`, `curate card` and
+    `curate report`, with their defaults, run in memory and written once, atomically.
+    """
+    from curate.augment import AugmentConfig
+    from curate.checks.outliers import OutlierConfig
+    from curate.run import PipelineConfig, run_pipeline, write_result
+    from curate.split.stratify import SplitConfig, parse_ratios
+    from curate.io.outputs import guard_output
+
+    with user_errors(), scan_cluster(workers, scheduler):
+        augment_config = None
+        if target_class is not None:
+            augment_config = AugmentConfig.for_run(
+                target_class=target_class, count=count, pixel_share=pixel_share,
+                image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction)
+        config = PipelineConfig(
+            outliers=OutlierConfig.with_removal(
+                remove, keep, near_duplicate_distance=near_duplicate_distance,
+                label_quality=label_quality and str(label_quality),
+                decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes),
+                **outlier_settings(config_file, settings)),
+            split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
+                              near_duplicate_distance=near_duplicate_distance,
+                              max_group_size=max_group_size),
+            augment=augment_config)
+        guard_output(out, [data, label_quality, decisions, mask_fixes, config_file], force,
+                     "folder")
+        dataset, stored = stored_files(with_fixes(
+            load(data, num_classes, class_names, label_map, ignore_index), mask_fixes), files)
+        result = run_pipeline(dataset, config)
+        found, split = result.steps["outliers"], result.steps["split"]
+        print_outliers(found.dataset.manifest, found.summary)
+        print_split(split.table, split.summary)
+        write_result(out, result, force, card=card, files=stored)
+    show_files(stored)
+    grown = result.summary.get("augment")
+    console.print(f"Wrote {out}: {len(result.dataset)} pairs "
+                  f"({found.summary['removed']} outliers removed"
+                  + (f", {grown['new_pairs']} augmented pairs added" if grown else "") + ").")
+
+
+# --- augment ---------------------------------------------------------------------------------
+
+@app.command("augment")
+def augment_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the augmented dataset.")],
+    target_class: Annotated[int, typer.Option(
+        "--class", help="The class K to grow (a label 0..num_classes-1).")],
+    count: Annotated[Optional[int], typer.Option(
+        help="Target: this many new training pairs.")] = None,
+    pixel_share: Annotated[Optional[float], typer.Option(
+        help="Target: class K's share of all training pixels, e.g. 0.01.")] = None,
+    image_share: Annotated[Optional[float], typer.Option(
+        help="Target: share of training pairs containing class K, e.g. 0.1.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the plan; same seed, same bytes.")] = 0,
+    copy_paste_fraction: Annotated[float, typer.Option(
+        rich_help_panel=ADVANCED_PANEL, help="Share of new pairs made by pasting K's regions into other training pairs.")
+    ] = 0.5,
+    recipes: Annotated[str, typer.Option(
+        rich_help_panel=ADVANCED_PANEL, help="Comma-separated recipes for the other pairs: geometric, crop_k, photometric.")
+    ] = "geometric,crop_k,photometric",
+    allow_unsplit: Annotated[bool, typer.Option(
+        "--allow-unsplit", help="Treat an unsplit dataset as all-train (marked split=train).")
+    ] = False,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+    force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Grow class K in the training split only (val/test untouched), with recorded provenance.
+
+    New pairs come from flips, small rotations, crops around K, image-only photometric
+    changes, and copy-paste of K's regions; every label in a new mask comes from a parent
+    mask. Needs a split (run `curate split` first) unless --allow-unsplit.
+    """
+    from curate.augment import AugmentConfig, augment
+    from curate.io.outputs import guard_output
+    from curate.data.writers import write_dataset
+
+    with user_errors(), scan_cluster(workers, scheduler):
+        config = AugmentConfig(
+            target_class=target_class, count=count, pixel_share=pixel_share,
+            image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
+            recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
+            allow_unsplit=allow_unsplit)
+        guard_output(out, [data], force, "folder")
+        dataset, stored = stored_files(
+            load(data, num_classes, class_names, label_map, ignore_index), files)
+        result = augment(dataset, config)
+        write_dataset(out, result.dataset, result.reports, force=force, files=stored)
+    print_augment(result.summary, result.dataset.class_names)
+    show_files(stored)
+    console.print(f"Wrote {out}: {result.summary['new_pairs']} new training pairs (preview in "
+                  f"{out}/reports/augment_preview.png).")
+
+
+# --- split and check-leakage -----------------------------------------------------------------
+
+@app.command("split")
+def split_command(
+    data: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the split dataset.")],
+    ratios: Annotated[str, typer.Option(
+        help="Train, val and test shares, summing to 1; 0 leaves a split empty.")
+    ] = "0.7,0.15,0.15",
+    seed: Annotated[int, typer.Option(help="Seed of the assignment; same seed, same split.")
+                    ] = 0,
+    group_column: Annotated[Optional[str], typer.Option(
+        help="Manifest column whose equal values must share a split, e.g. site or sol.")
+    ] = None,
+    near_duplicate_distance: NearDistanceOpt = 6,
+    pixel_bins: Annotated[int, typer.Option(
+        min=1, rich_help_panel=ADVANCED_PANEL, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
+        "only images containing each class.")] = 6,
+    max_group_size: Annotated[Optional[float], typer.Option(
+        help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
+        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
+        "at a cut that are near duplicates across splits are left out of every split, so "
+        "nothing leaks. For sequences where one group would fill a split.",
+        rich_help_panel=ADVANCED_PANEL)] = None,
+    sequences: Annotated[bool, typer.Option(
+        "--sequences/--no-sequences", rich_help_panel=ADVANCED_PANEL, help="When file names "
+        "carry a video clip and a frame number (0001TP_006690, seq05VD_f00120, Seq01_000123), "
+        "keep each clip in one split; announced when it applies. --no-sequences splits frames "
+        "freely (val then shares clips with train and scores optimistically).")] = True,
+    num_classes: NumClassesOpt = None,
+    class_names: ClassNamesOpt = None,
+    label_map: LabelMapOpt = None,
+    ignore_index: IgnoreOpt = None,
+    force: ForceOpt = False,
+    files: FilesOpt = FilesForm.auto,
+    workers: WorkersOpt = 0,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Stratified train/val/test split that keeps near-duplicate groups in one split.
+
+    Every class, the rare one above all, lands in every split in proportion (images
+    containing it and pixel share); groups (near duplicates, identical images, equal
+    --group-column values) never straddle splits. The split is written into manifest.csv.
+
+    When groups are too large for the ratios (video frames), a split that would be empty
+    stops the command with the group sizes, and one far off its ratio prints a warning;
+    --max-group-size cuts large groups into blocks without leakage.
+    """
+    from curate.split.stratify import SplitConfig, parse_ratios, split_dataset
+    from curate.io.outputs import guard_output
+    from curate.data.writers import write_dataset
+
+    with user_errors(), scan_cluster(workers, scheduler):
+        config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
+                             near_duplicate_distance=near_duplicate_distance,
+                             pixel_bins=pixel_bins, max_group_size=max_group_size,
+                             sequences=sequences)
+        guard_output(out, [data], force, "folder")
+        dataset, stored = stored_files(
+            load(data, num_classes, class_names, label_map, ignore_index), files)
+        result = split_dataset(dataset, config)
+        write_dataset(out, result.dataset, result.reports, force=force, files=stored)
+    print_split(result.table, result.summary)
+    show_files(stored)
+    console.print(f"Wrote {out}: split in manifest.csv, table in "
+                  f"{out}/reports/split_report.csv.")
+
+
+app.command("check-leakage")(check_leakage_command)
+
+
+# --- card and report -------------------------------------------------------------------------
+
+app.command("card")(card_command)
+app.command("review")(review_command)
+app.command("report")(report_command)

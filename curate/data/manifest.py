@@ -1,0 +1,31 @@
+"""The per-pair manifest: build it from a scan, or take the one a curated folder carries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from curate.data.dataset import Dataset
+from curate.scan.features import scan
+from curate.io.contract import order_columns
+
+
+def build_manifest(dataset: Dataset, features: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A copy of the dataset's manifest; a fresh scan for a Dataset built by hand without one.
+
+    A fresh manifest has every feature column, an empty `split` and `origin` 'original'.
+    """
+    if dataset.manifest is not None:
+        return dataset.manifest.copy()
+    table = (features if features is not None else scan(dataset)).copy()
+    table["split"] = ""
+    table["origin"] = "original"
+    return order_columns(table)
+
+
+def with_manifest(dataset: Dataset) -> Dataset:
+    """The dataset itself when it has a manifest, else a new one carrying a fresh scan."""
+    if dataset.manifest is not None:
+        return dataset
+    return replace(dataset, manifest=build_manifest(dataset))

@@ -1,0 +1,409 @@
+"""Stratified train/val/test splits for segmentation that keep near-duplicate groups together.
+
+Decide first, then apply: `stratified_split` is a pure, seeded function of the manifest that
+returns one split name per pair; `split_dataset` writes that choice into the manifest.
+
+The assignment is iterative stratification (after Sechidis, Tsoumakas and Vlahavas, 2011)
+over groups rather than single pairs: a group is a set of pairs that must share a split
+(near duplicates, identical images, a user column such as a rover site). Each group carries
+a label vector: how many of its pairs contain each class, and how many fall in each
+pixel-count bin of that class, so that both the image share and the pixel share of every
+class, the rare one above all, follow the split ratios.
+
+Groups can be too large for that (a video clip whose frames chain into one group): giant
+groups are placed by size first, an empty split takes a group from a split holding two, and
+`split_dataset` refuses a split that still leaves a split with a ratio > 0 empty, naming the
+group sizes. `SplitConfig.max_group_size` cuts large groups into contiguous blocks and seals
+the cuts so that nothing leaks (see `split_dataset` and `curate.split.blocks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from curate.split.blocks import cut_groups, fill_empty_splits, gather_blocks, group_limit, seal_cuts
+from curate.scan.neighbours import MAX_DISTANCE, connected_groups, hashes_to_array, near_pairs
+from curate.split.sequences import find_sequences
+from curate.data.dataset import SPLITS, Dataset
+from curate.errors import ConfigError, InputError
+from curate.scan.features import scan
+from curate.data.manifest import build_manifest
+from curate.stats.shares import pixel_counts
+from curate.split.advice import cut_summary, far_off_warnings, refuse_empty
+from curate.split.report import counted_classes, split_figure, split_report, worst_deviation
+from curate.step import StepResult, recorded
+
+
+
+@dataclass
+class SplitConfig:
+    """How to split: train/val/test ratios, seed, and what must stay together."""
+
+    ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 0
+    near_duplicate_distance: int = 6
+    group_column: str | None = None
+    pixel_bins: int = 6
+    max_group_size: float | None = None   # pairs (>= 1) or a fraction of all pairs (< 1)
+    sequences: bool = True                # keep video sequences named in the ids together
+
+    def __post_init__(self) -> None:
+        """Raise ConfigError for ratios, distance, bins or group size that cannot work."""
+        _check_ratios(tuple(self.ratios))
+        if not 0 <= self.near_duplicate_distance <= MAX_DISTANCE:
+            raise ConfigError(
+                f"near_duplicate_distance {self.near_duplicate_distance} is outside "
+                f"0..{MAX_DISTANCE} (bits of a 64-bit pHash); 6 is the default, 0 groups only "
+                "identical hashes."
+            )
+        if self.pixel_bins < 1:
+            raise ConfigError(f"pixel_bins {self.pixel_bins} must be at least 1 (1 stratifies "
+                              "on class presence only).")
+        group_limit(self.max_group_size, 1)
+
+
+def parse_ratios(text: str) -> tuple[float, float, float]:
+    """'0.7,0.15,0.15' -> (0.7, 0.15, 0.15), checked with SplitConfig's rules."""
+    try:
+        ratios = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"Bad --ratios {text!r}: expected three comma-separated numbers for train, val "
+            "and test that sum to 1, e.g. '0.7,0.15,0.15'."
+        ) from None
+    _check_ratios(ratios)
+    return ratios  # type: ignore[return-value]
+
+
+def _check_ratios(ratios) -> None:
+    shown = ",".join(f"{r:g}" for r in ratios)
+    if len(ratios) != len(SPLITS):
+        raise ConfigError(
+            f"Ratios {shown} give {len(ratios)} values; expected 3 (train, val, test), "
+            "e.g. 0.7,0.15,0.15. Use 0 for a split you do not want."
+        )
+    if any(not np.isfinite(r) or r < 0 for r in ratios):
+        raise ConfigError(f"Ratios {shown} hold a negative or non-finite value; each must be "
+                          "between 0 and 1.")
+    if abs(sum(ratios) - 1.0) > 1e-6:
+        raise ConfigError(
+            f"Ratios {shown} sum to {sum(ratios):g}; they must sum to 1, e.g. 0.7,0.15,0.15."
+        )
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
+    """(N,) group label per pair (the position of its first member); a group shares a split.
+
+    Pairs are linked when they share a non-empty `dup_group` (written by `curate outliers`;
+    without that column, near duplicates are found here from `phash`), the same `image_sha1`,
+    or the same non-empty value of `config.group_column`, or of `sequence` (the video clip
+    that `split_dataset` read from the names; curate/split/sequences.py).
+    """
+    n = len(manifest)
+    links = []
+    if "dup_group" in manifest.columns:
+        links.append(_same_value_links(manifest["dup_group"]))
+    else:
+        _require(manifest, ["phash"], "to find near duplicates")
+        i, j, _ = near_pairs(hashes_to_array(manifest["phash"]), config.near_duplicate_distance)
+        links.append((i, j))
+    if "image_sha1" in manifest.columns:
+        links.append(_same_value_links(manifest["image_sha1"]))
+    if config.group_column:
+        if config.group_column not in manifest.columns:
+            raise ConfigError(
+                f"Group column {config.group_column!r} is not in the manifest; its columns "
+                f"are {list(manifest.columns)}."
+            )
+        links.append(_same_value_links(manifest[config.group_column]))
+    if config.sequences and "sequence" in manifest.columns:
+        links.append(_same_value_links(manifest["sequence"]))
+    i = np.concatenate([a for a, _ in links]).astype(np.int64)
+    j = np.concatenate([b for _, b in links]).astype(np.int64)
+    return connected_groups(n, i, j)
+
+
+def _same_value_links(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Link each pair to the first pair with the same non-empty value."""
+    values = values.reset_index(drop=True)
+    filled = values.notna() & (values.astype(str).str.strip() != "")
+    codes, _ = pd.factorize(values.where(filled))          # -1 for empty
+    rows = np.flatnonzero(codes >= 0)
+    if len(rows) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    _, first = np.unique(codes[rows], return_index=True)
+    first_row = rows[first]                                 # indexed by code
+    return first_row[codes[rows]], rows
+
+
+def _require(manifest: pd.DataFrame, columns: list[str], why: str) -> None:
+    missing = [c for c in columns if c not in manifest.columns]
+    if missing:
+        raise InputError(
+            f"The manifest lacks the columns {missing} {why}; build it with "
+            "curate.data.manifest.build_manifest(dataset), which scans the pixels."
+        )
+
+
+# --- labels and the assignment ---------------------------------------------------------------
+
+def pair_labels(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
+                pixel_bins: int, smallest_ratio: float = 0.15) -> np.ndarray:
+    """(N, M) 0/1 labels per pair: class presence, then per class its pixel-count bin.
+
+    Bins are quantiles of the class's pixel count over the pairs that contain it, so each
+    bin holds about as many pairs; balancing the bins balances the class's pixel total. A
+    class gets fewer bins when it is rare: each bin should hold enough pairs (2 /
+    smallest_ratio) to be shared out in proportion, else binning costs image-share balance.
+    """
+    px = pixel_counts(manifest, counted_classes(num_classes, ignore_index)).astype(np.float64)
+    columns = [px > 0]
+    for c in range(px.shape[1]):
+        present = px[:, c] > 0
+        bins = min(pixel_bins, int(present.sum() * smallest_ratio / 2))
+        if bins < 2:
+            continue
+        edges = np.quantile(px[present, c], np.linspace(0, 1, bins + 1)[1:-1])
+        which = np.digitize(px[:, c], edges)
+        columns += [present & (which == b) for b in range(bins)]
+    return np.column_stack(columns).astype(np.int64)
+
+
+def stratified_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
+                     config: SplitConfig, groups: np.ndarray | None = None) -> np.ndarray:
+    """(N,) 'train' / 'val' / 'test' per pair; pure and seeded by `config.seed`.
+
+    `groups` (from `split_groups`) is computed when not given.
+    """
+    n = len(manifest)
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    if groups is None:
+        groups = split_groups(manifest, config)
+    smallest = min(r for r in config.ratios if r > 0)
+    labels = pair_labels(manifest, num_classes, ignore_index, config.pixel_bins, smallest)
+    codes, inverse = np.unique(groups, return_inverse=True)
+    group_labels = np.zeros((len(codes), labels.shape[1]), dtype=np.int64)   # (G, M)
+    np.add.at(group_labels, inverse, labels)
+    sizes = np.bincount(inverse, minlength=len(codes))
+    rng = np.random.default_rng(config.seed)
+    ratios = np.asarray(config.ratios, float)
+    which = iterative_stratification(group_labels, sizes, ratios, rng)
+    which = fill_empty_splits(which, sizes, ratios)
+    return np.array(SPLITS, dtype=object)[which[inverse]]
+
+
+def iterative_stratification(labels: np.ndarray, sizes: np.ndarray, ratios: np.ndarray,
+                             rng: np.random.Generator) -> np.ndarray:
+    """(G,) split index per group, given (G, M) label counts, (G,) sizes and (S,) ratios.
+
+    A group larger than the smallest split's share cannot follow label needs without
+    overfilling a small split, so such giant groups go first, largest first, each to the
+    split that still needs the most pairs (where it overshoots least), and a split they fill
+    takes no other group while another still needs pairs. Then repeatedly take
+    the label with the fewest unassigned groups and place each of its groups in the split
+    that still needs that label most; ties go to the split that needs the most pairs, then to
+    a seeded coin. Groups without labels then fill the splits by size.
+    """
+    desired = ratios[:, None] * labels.sum(axis=0)[None, :].astype(np.float64)   # (S, M)
+    desired_size = ratios * float(sizes.sum())                                   # (S,)
+    usable = ratios > 0
+    assignment = np.full(len(labels), -1)
+    # Random order, then larger groups first: big groups are the hard ones to fit.
+    order = rng.permutation(len(labels))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    giants = order[sizes[order] > desired_size[usable].min()]
+    for g in giants:
+        s = _neediest(desired_size, desired_size, usable, rng)
+        assignment[g] = s
+        desired[s] -= labels[g]
+        desired_size[s] -= sizes[g]
+    if len(giants) and (usable & (desired_size > 0)).any():
+        usable = usable & (desired_size > 0)      # splits the giants filled take no more
+    has = labels > 0
+    while True:
+        remaining = has[assignment < 0].sum(axis=0)                            # (M,)
+        if not remaining.any():
+            break
+        label = int(np.where(remaining > 0, remaining, np.iinfo(np.int64).max).argmin())
+        for g in order[(assignment[order] < 0) & has[order, label]]:
+            s = _neediest(desired[:, label], desired_size, usable, rng)
+            assignment[g] = s
+            desired[s] -= labels[g]
+            desired_size[s] -= sizes[g]
+    for g in order[assignment[order] < 0]:
+        s = _neediest(desired_size, desired_size, usable, rng)
+        assignment[g] = s
+        desired_size[s] -= sizes[g]
+    return assignment
+
+
+def _neediest(need: np.ndarray, size_need: np.ndarray, usable: np.ndarray,
+              rng: np.random.Generator) -> int:
+    candidates = np.flatnonzero(usable & (need == need[usable].max()))
+    if len(candidates) > 1:
+        sizes = size_need[candidates]
+        candidates = candidates[sizes == sizes.max()]
+    if len(candidates) > 1:
+        return int(rng.choice(candidates))
+    return int(candidates[0])
+
+
+# --- the whole step --------------------------------------------------------------------------
+
+def with_features(dataset: Dataset, manifest: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The manifest, with any of `columns` it lacks filled in from a pixel scan."""
+    missing = [c for c in columns if c not in manifest.columns]
+    if not missing:
+        return manifest
+    features = scan(dataset)
+    manifest = manifest.copy()
+    for column in missing:
+        manifest[column] = features[column].to_numpy()
+    return manifest
+
+
+@dataclass
+class SplitPlan:
+    """The decided split: what each pair gets and why (all arrays (N,), in manifest order)."""
+
+    splits: np.ndarray        # 'train' / 'val' / 'test'; '' for a gap pair left out at a cut
+    groups: np.ndarray        # the unit of assignment: a group, or a block of a cut group
+    whole_groups: np.ndarray  # the group before any cut
+    block: np.ndarray         # block number 1.. within a cut group; 0 when not cut
+    blocks: np.ndarray        # blocks of the pair's cut group; 0 when not cut
+    gap: list[str]            # why a pair was left out of every split; '' when it was not
+    limit: int | None         # --max-group-size in pairs; None: groups are never cut
+
+
+def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
+               config: SplitConfig, link_distance: int | None = None) -> SplitPlan:
+    """Groups, cut (when `config.max_group_size`), assign and seal; pure and seeded.
+
+    `link_distance` (default `config.near_duplicate_distance`) is the pHash distance within
+    which two pairs of a cut group count as near duplicates when the cuts are sealed.
+    """
+    n = len(manifest)
+    whole = split_groups(manifest, config) if n else np.zeros(0, dtype=np.int64)
+    limit = group_limit(config.max_group_size, n)
+    groups, block, blocks = whole, np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if limit is not None and n:
+        order = manifest[config.group_column] if config.group_column else None
+        groups, block, blocks = cut_groups(whole, limit, order)
+    splits = stratified_split(manifest, num_classes, ignore_index, config, groups=groups)
+    gap = [""] * n
+    if (block > 0).any():
+        ratio = dict(zip(SPLITS, config.ratios))
+        priority = sorted(SPLITS, key=lambda name: -ratio[name])
+        distance = config.near_duplicate_distance if link_distance is None else link_distance
+        splits = gather_blocks(splits, whole, block, priority)
+        splits, gap = seal_cuts(manifest, splits, block > 0, distance, priority)
+    return SplitPlan(splits, groups, whole, block, blocks, gap, limit)
+
+
+def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
+    """A new dataset whose manifest has `split` and `split_group` filled in, and a 'split'
+    step in its history; the result's `table` is the split report (also in its reports).
+
+    Refuses datasets holding augmented pairs: augment after splitting, so that copies of a training pair stay in train. Refuses a
+    split that leaves a split with a ratio > 0 empty (the groups are too large); the
+    summary's `warnings` name splits far from their ratio.
+
+    With `config.max_group_size`, groups larger than that many pairs are cut into contiguous
+    blocks (in --group-column order, else dataset order; for video, frame order) that are
+    assigned like groups; the blocks a split gets from one group are then laid side by side
+    (`gather_blocks`), so at most two cuts per group change split. A cut must not leak: where two pairs of one cut group within the
+    near-duplicate distance land in different splits, the one in the split with the larger
+    ratio is left out of every split (split '' and the reason in `split_gap`). The manifest
+    then also records `split_block` (group id, block k/n) for every pair of a cut group.
+    """
+    if len(dataset) == 0:
+        raise InputError("The dataset has no pairs to split.")
+    manifest = build_manifest(dataset)
+    if "origin" in manifest.columns and (manifest["origin"] == "augmented").any():
+        count = int((manifest["origin"] == "augmented").sum())
+        raise InputError(
+            f"The dataset holds {count} augmented pairs; split the dataset before augmenting "
+            "it (run `curate split` on the un-augmented data, then `curate augment` on the "
+            "result) so that augmented copies stay in train with their originals."
+        )
+    needed = [f"px_{k}" for k in range(dataset.num_classes)] + ["image_sha1", "phash"]
+    manifest = with_features(dataset, manifest, needed)
+    manifest, sequence_note = _with_sequences(manifest, config)
+    plan = plan_split(manifest, dataset.num_classes, dataset.ignore_index, config,
+                      _link_distance(dataset, manifest, config))
+    splits, groups = plan.splits, plan.groups
+    pairs = {name: int((splits == name).sum()) for name in SPLITS}
+    refuse_empty(pairs, plan, config)
+    # Columns of an earlier split's cut would describe a split that is no longer there.
+    manifest = manifest.drop(columns=["split_block", "split_gap"], errors="ignore")
+    manifest["split"] = splits
+    sizes = np.bincount(groups, minlength=len(groups))
+    ids = manifest["id"].astype(str).to_numpy()
+    manifest["split_group"] = np.where(sizes[groups] > 1, ids[groups], "")
+    if plan.limit is not None:
+        manifest["split_block"] = [f"{ids[g]} {b}/{c}" if b else "" for g, b, c in
+                                   zip(plan.whole_groups, plan.block, plan.blocks)]
+        manifest["split_gap"] = plan.gap
+    report = split_report(manifest, splits, dataset.num_classes, dataset.ignore_index,
+                          dataset.class_names)
+    summary = {
+        "pairs": pairs,
+        "groups_kept_together": int((sizes > 1).sum()),
+        "pairs_in_groups": int(sizes[sizes > 1].sum()),
+        "worst_deviation_pp": worst_deviation(report),
+    }
+    if plan.limit is not None:
+        summary["cut"] = cut_summary(plan)
+    if sequence_note:
+        summary["sequences"] = sequence_note
+    warnings = far_off_warnings(pairs, plan, config)
+    if warnings:
+        summary["warnings"] = warnings
+    options = asdict(config)
+    options["ratios"] = list(config.ratios)
+    if config.max_group_size is None:       # the default: records stay as they were before it
+        del options["max_group_size"]
+    if not sequence_note:                   # no video names: nothing to record
+        del options["sequences"]
+    reports = {"split_report.csv": report.to_csv(index=False), "split.png": split_figure(report)}
+    return StepResult(recorded(dataset, "split", options, summary, manifest=manifest), summary,
+                      reports, table=report)
+
+
+def _with_sequences(manifest: pd.DataFrame, config: SplitConfig) -> tuple[pd.DataFrame, str]:
+    """The manifest with a `sequence` column when the ids name video clips, and what was done.
+
+    The note is "" when the names carry no clips; it says the frames were grouped, or (with
+    `config.sequences` off) that val and test scores will be optimistic.
+    """
+    manifest = manifest.drop(columns=["sequence"], errors="ignore")
+    found = find_sequences(manifest["id"].astype(str).tolist())
+    if found is None:
+        return manifest, ""
+    if not config.sequences:
+        return manifest, (f"Not grouped by sequence: {found.describe()}. Val and test frames "
+                          "have neighbours of the same clip in train, so their scores are "
+                          "optimistic; drop --no-sequences to keep each clip in one split.")
+    manifest = manifest.copy()
+    manifest["sequence"] = found.names
+    return manifest, (f"Grouped by sequence: {found.describe()}; each stays in one split, so "
+                      "val and test score clips that train never saw (column 'sequence'). "
+                      "--no-sequences splits frames freely (optimistic val).")
+
+
+def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig) -> int:
+    """The pHash distance that made the groups: dup_group may come from `curate outliers`."""
+    distance = config.near_duplicate_distance
+    if "dup_group" in manifest.columns:
+        for step in dataset.history:
+            if step.get("command") in ("outliers", "run"):
+                found = (step.get("options") or {}).get("near_duplicate_distance")
+                if isinstance(found, int):
+                    distance = max(distance, min(found, MAX_DISTANCE))
+    return distance

@@ -1,0 +1,1 @@
+"""Class distribution of a dataset: pixel shares, images per class, co-occurrence."""

@@ -1,0 +1,1 @@
+"""Reading a curated folder for training: arrays or file references, sampling, copy-paste."""

@@ -1,0 +1,1 @@
+"""Scores, inference, predictions, per-class biases and rare-class errors of a checkpoint."""

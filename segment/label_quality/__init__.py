@@ -1,0 +1,1 @@
+"""Out-of-fold predictions and the per-pair label-quality score."""

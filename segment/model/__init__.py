@@ -1,0 +1,1 @@
+"""The U-Net, its losses and the weight average."""

@@ -1,0 +1,1 @@
+"""The training loop, its typed config and presets, run state, checkpoints, torchrun."""
