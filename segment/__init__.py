@@ -5,8 +5,7 @@ __version__ = "0.1.0"
 from segment.training.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.errors import SegmentError  # noqa: E402
 
-# The functions share their modules' names; importing them here makes `segment.training.loop` the
-# function (the notebook API) while `from segment.training.loop import choose_batch_size` still works.
+# The notebook API: segment.train, segment.evaluate, segment.predict are the functions.
 from segment.training.loop import train  # noqa: E402
 from segment.evaluation.scores import LabelOptions, evaluate, evaluate_set  # noqa: E402
 from segment.evaluation.predict import predict  # noqa: E402

@@ -1,4 +1,4 @@
-"""The `segment` command line: thin typer commands over segment.training.loop / evaluate / predict."""
+"""The `segment` command line: thin typer commands over segment.training and segment.evaluation."""
 
 from __future__ import annotations
 

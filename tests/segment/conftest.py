@@ -82,9 +82,7 @@ TINY = dict(base_width=4, depth=2, epochs=2, batch_size=4, threads=1, spatial_dr
 @pytest.fixture(scope="session")
 def tiny_run(small_dataset, tmp_path_factory) -> Path:
     """A 1-epoch tiny run on small_dataset (5 classes, gray 64x128); treat it as read-only."""
-    from segment import TrainConfig
-
-    from segment.training import loop as train
+    from segment import TrainConfig, train
     out = tmp_path_factory.mktemp("tiny_run") / "run"
     train(TrainConfig.from_dict({"data": str(small_dataset), "out": str(out), **{**TINY, "epochs": 1}}))
     return out

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from segment.cli import app
 
-# `import segment.training.loop as m` would give the train function: segment/__init__ re-exports it.
 train_module = importlib.import_module("segment.training.loop")
 
 

@@ -143,7 +143,7 @@ def test_train_on_unsplit_folder_suggests_a_pasteable_split_and_leaves_no_run(
 def test_failed_training_leaves_no_empty_run_folder(small_dataset, tmp_path, monkeypatch):
     import importlib
 
-    train_module = importlib.import_module("segment.training.loop")  # segment.training.loop is also a function
+    train_module = importlib.import_module("segment.training.loop")
 
     def broken(*args, **kwargs):
         raise train_module.InputError("a planted read error")

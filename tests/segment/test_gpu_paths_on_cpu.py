@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from segment.training import precision
 from segment.cli import app
 
-train_module = importlib.import_module("segment.training.loop")  # segment.training.loop is also a function
+train_module = importlib.import_module("segment.training.loop")
 
 
 class Probes:

@@ -22,8 +22,7 @@ import pytest
 import torch
 
 from conftest import write_dataset
-from segment import TrainConfig
-from segment.training import loop as train
+from segment import TrainConfig, train
 from segment.training.checkpoints import load_checkpoint
 
 EPOCHS = 6

@@ -14,9 +14,7 @@ from typer.testing import CliRunner
 
 from browser import CHROMIUM, SKIP_REASON, probe, screenshot
 from conftest import TINY, write_dataset
-from segment import TrainConfig
-from segment.evaluation import scores as evaluate
-from segment.training import loop as train
+from segment import TrainConfig, evaluate, train
 from segment.cli import app
 from segment.errors import ConfigError, OutputExistsError
 from segment.report.html import SECTION_IDS, render_report, write_report

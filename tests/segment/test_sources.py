@@ -9,8 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import TINY, file_bytes, write_dataset
-from segment import TrainConfig
-from segment.training import loop as train
+from segment import TrainConfig, train
 from segment.cli import app
 
 runner = CliRunner()

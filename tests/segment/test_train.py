@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from segment import TrainConfig
-
-from segment.training import loop as train
+from segment import TrainConfig, train
 from segment.errors import ConfigError, OutputExistsError
 from segment.model.losses import build_loss, class_weights
 from segment.evaluation.metrics import class_scores, confusion_counts
