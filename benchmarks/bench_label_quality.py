@@ -400,7 +400,7 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
 def held_out(args) -> None:
     import torch
 
-    from segment.training import checkpoints
+    from segment.model import checkpoints
     from segment.label_quality.crossval import predict_probs
     from segment.data.folder import load_dataset, load_split
 

@@ -22,8 +22,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 import torch  # noqa: E402
 from results import write_table  # noqa: E402
 
-from segment.training.checkpoints import spec_dict  # noqa: E402
-from segment.training.config import ModelSpec, TrainConfig  # noqa: E402
+from segment.model.checkpoints import spec_dict  # noqa: E402
+from segment.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.data.folder import to_input  # noqa: E402
 from segment.training.run_state import build_run  # noqa: E402
 from segment.model.unet import UNetSpec, count_parameters  # noqa: E402

@@ -16,7 +16,7 @@ import importlib
 __version__ = "0.1.0"
 
 _API = {
-    "Dataset": "curate.data.dataset",
+    "Dataset": "curate.io.dataset",
     "ReadOptions": "curate.data.readers",
     "load_dataset": "curate.data.readers",
     "build_manifest": "curate.data.manifest",

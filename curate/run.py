@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.augment import AugmentConfig, augment
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.data.manifest import with_manifest
 from curate.checks.outliers import OutlierConfig, clean, find_outliers
-from curate.report.plots import bar_chart
+from curate.io.plots import bar_chart
 from curate.split.stratify import SplitConfig, split_dataset
 from curate.stats.distribution import class_stats
 from curate.step import StepResult

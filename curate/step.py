@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from curate import __version__
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 
 
 @dataclass(frozen=True)

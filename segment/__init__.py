@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from segment.training.config import ModelSpec, TrainConfig  # noqa: E402
+from segment.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.errors import SegmentError  # noqa: E402
 
 # The notebook API: segment.train, segment.evaluate, segment.predict are the functions.

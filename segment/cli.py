@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from curate.io.settings import field_types
-from segment.training.config import TrainConfig
+from segment.config import TrainConfig
 from segment.errors import USER_ERRORS, SegmentError
 from segment.interrupt import SegmentGroup
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from curate.io import palette as curate_palette
 from curate.cli.main import app
-from segment.report import plots as segment_plots
+from segment import plots as segment_plots
 
 # CIELAB distance (Delta E 1976) below which two class colours count as too close. A just
 # noticeable difference is about 2.3 (Sharma, "Digital Color Imaging Handbook", 2003); 20 is
@@ -78,7 +78,7 @@ def test_contact_sheet_shows_twelve_distinct_classes_and_hatched_ignore(tmp_path
 
 def test_ignore_class_looks_the_same_whatever_its_number():
     """Void as class 11 of 12 must not borrow class 11's colour: light grey, grey lines."""
-    from curate.report.plots import colour_mask
+    from curate.io.plots import colour_mask
 
     looks = []
     for ignore in (0, 11):

@@ -12,14 +12,14 @@ from PIL import Image
 from curate.augment.config import AugmentConfig
 from curate.augment.plan import class_columns, plan_augmentation, train_rows
 from curate.augment.recipes import apply_plan
-from curate.data.dataset import SPLITS, Dataset
+from curate.io.dataset import SPLITS, Dataset
 from curate.errors import ConfigError
 from curate.scan.features import scan
 from curate.io.pixels import concat
 from curate.data.manifest import build_manifest
 from curate.step import StepResult, recorded
 from curate.stats.shares import class_shares, pixel_counts
-from curate.report.plots import bar_chart, class_legend, contact_sheet, pair_tile
+from curate.io.plots import bar_chart, class_legend, contact_sheet, pair_tile
 from curate.io.contract import order_columns
 from curate.data.writers import to_json
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from curate.augment.config import AugmentConfig
 from curate.errors import ConfigError, InputError
-from curate.data.dataset import SPLITS
+from curate.io.dataset import SPLITS
 
 # crop_k crops a box of this fraction of the height and width around a K pixel, then resizes
 # it back: K's area grows by 1 / scale**2 (about 2.5x on average over this range).

@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from curate.augment.plan import CROP_SCALE  # noqa: E402
-from curate.data.dataset import Dataset  # noqa: E402
+from curate.io.dataset import Dataset  # noqa: E402
 from curate.errors import InputError  # noqa: E402
 from curate.io.progress import track  # noqa: E402
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.data.dataset import AI4MARS_CLASS_NAMES, SPLITS
+from curate.io.dataset import AI4MARS_CLASS_NAMES, SPLITS
 from curate.errors import InputError
 from curate.data.readers import read_manifest, read_meta
 from curate.stats.shares import class_shares, pixel_counts
@@ -204,7 +204,7 @@ def _looks_like_ai4mars(facts: Facts, first_input: str) -> bool:
 
 def class_chart(facts: Facts) -> bytes:
     """PNG: labelled-pixel share per counted class, before augmentation and after it."""
-    from curate.report.plots import bar_chart
+    from curate.io.plots import bar_chart
 
     m = facts.manifest
     keep = [k for k in range(len(facts.class_names)) if k != facts.ignore_index]

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from curate.checks import CHECKS, DEFAULT_REMOVE, label_issue as labels, run_checks
-from curate.review.decisions import DECISION_COLUMNS, decided, decision_counts
-from curate.data.dataset import Dataset
+from curate.checks.decisions import DECISION_COLUMNS, decided, decision_counts
+from curate.io.dataset import Dataset
 from curate.scan.features import scan
 from curate.errors import ConfigError, InputError
 from curate.data.manifest import build_manifest
 from curate.scan.neighbours import MAX_DISTANCE
-from curate.report.plots import class_legend, contact_sheet, pair_tile
+from curate.io.plots import class_legend, contact_sheet, pair_tile
 from curate.step import StepResult, recorded
 from curate.data.writers import CSV_FLOATS, to_json
 

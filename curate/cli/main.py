@@ -127,7 +127,7 @@ app.command()(stats)
 
 def with_fixes(dataset, mask_fixes: Optional[Path]):
     """The dataset with the corrected masks of --mask-fixes, when given."""
-    from curate.review.mask_fixes import apply_mask_fixes
+    from curate.data.mask_fixes import apply_mask_fixes
 
     return dataset if mask_fixes is None else apply_mask_fixes(dataset, mask_fixes)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.io.files_form import FilesForm
 from curate.io.pixels import shape_of
 

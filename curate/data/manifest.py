@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.scan.features import scan
 from curate.io.contract import order_columns
 

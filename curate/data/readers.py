@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from curate.data.dataset import Dataset, default_class_names
+from curate.io.dataset import Dataset, default_class_names
 from curate.errors import InputError
 from curate.io.ignore_class import choose_ignore_index
 from curate.io.contract import read_manifest, read_meta  # noqa: F401  (public here too)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.io.contract import order_columns
 from curate.io.outputs import atomic_dir
 from curate.io.progress import step

@@ -16,7 +16,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.scan import cluster
-from curate.data.dataset import Dataset, to_gray
+from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding, to_hex
 from curate.io.pixels import shape_of
 from curate.io.progress import step

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from curate.split.blocks import describe_groups, far_off
-from curate.data.dataset import SPLITS
+from curate.io.dataset import SPLITS
 from curate.errors import InputError
 
 if TYPE_CHECKING:

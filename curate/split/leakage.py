@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from curate.scan.neighbours import hashes_to_array, near_pairs
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.errors import ConfigError, InputError
 from curate.data.manifest import build_manifest
-from curate.data.dataset import SPLITS
+from curate.io.dataset import SPLITS
 from curate.scan.neighbours import MAX_DISTANCE
 from curate.split.stratify import with_features
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curate.data.dataset import SPLITS
+from curate.io.dataset import SPLITS
 from curate.stats.shares import class_shares, pixel_counts
 
 
@@ -65,7 +65,7 @@ def worst_deviation(report: pd.DataFrame) -> dict[str, float]:
 
 def split_figure(report: pd.DataFrame) -> bytes:
     """PNG bytes: image share of each class per split, beside the whole."""
-    from curate.report.plots import bar_chart
+    from curate.io.plots import bar_chart
 
     names = list(dict.fromkeys(report["class_name"]))
     series = {split: part["image_share_pct"].fillna(0).tolist()

@@ -27,7 +27,7 @@ import pandas as pd
 from curate.split.blocks import cut_groups, fill_empty_splits, gather_blocks, group_limit, seal_cuts
 from curate.scan.neighbours import MAX_DISTANCE, connected_groups, hashes_to_array, near_pairs
 from curate.split.sequences import find_sequences
-from curate.data.dataset import SPLITS, Dataset
+from curate.io.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.scan.features import scan
 from curate.data.manifest import build_manifest

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from curate.io.outputs import guard_output, write_json
-from segment.training import checkpoints
+from segment.model import checkpoints
 from segment.evaluation import inference
-from segment.training import device as devices_of
+from segment import device as devices_of
 from segment.evaluation.class_bias import MAX_PIXELS, SEED, BiasFit, log_probs, sample_pixels, tune
-from segment.training.config import inference_batch_size
+from segment.config import inference_batch_size
 from segment.errors import InputError
 from segment.data.file_stack import gather, size_groups
 from segment.evaluation.scores import LabelOptions, _ignore, _labelled

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from segment.evaluation.class_bias import log_probs
-from segment.training.config import inference_batch_size
+from segment.config import inference_batch_size
 from segment.data.folder import to_input
 from segment.evaluation.metrics import confusion_counts
-from segment.training import precision
+from segment import precision
 
 
 @torch.no_grad()

@@ -12,9 +12,10 @@ from PIL import Image
 from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.outputs import atomic_dir, guard_output, write_file
 from curate.io.raw import check_exists, raw_kind, read_raw
-from segment.training import checkpoints, device as devices
+from segment.model import checkpoints
+from segment import device as devices
 from segment.evaluation import inference
-from segment.training.config import inference_batch_size
+from segment.config import inference_batch_size
 from segment.data.folder import load_dataset, read_image, split_rows, to_mode
 from segment.evaluation.class_bias import read_bias
 from segment.errors import InputError
@@ -88,7 +89,7 @@ def kaggle_frame(ids: list[str], masks: list[np.ndarray]) -> pd.DataFrame:
 
 
 def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None = None) -> list[Path]:
-    from segment.report import plots
+    from segment import plots
 
     files = []
     for pid, img, mask in zip(ids, images, masks):
@@ -105,7 +106,7 @@ def _write_sheet(out: Path, ids, images, masks, class_names: list[str],
                  ignore: int | None = None) -> Path:
     """contact_sheet.png: the first SHEET_LIMIT predictions over their images (those of the
     first image's size), captioned with their ids, under a class legend."""
-    from segment.report import plots
+    from segment import plots
 
     shape = images[0].shape
     chosen = [i for i in range(len(images)) if images[i].shape == shape][:SHEET_LIMIT]

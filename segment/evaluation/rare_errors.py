@@ -11,7 +11,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from curate.io.outputs import write_text
-from segment.report import plots
+from segment import plots
 from segment.errors import InputError
 from segment.data.file_stack import size_groups
 

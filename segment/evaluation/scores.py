@@ -15,7 +15,7 @@ import torch
 from curate.io.label_maps import map_labels
 from curate.io.outputs import OutputError, check_free, check_not_input, write_json
 from curate.io.raw import check_exists, raw_kind, read_raw
-from segment.training import checkpoints
+from segment.model import checkpoints
 from segment.data.folder import load_dataset, load_split, read_image, read_mask, to_mode
 from segment.data.file_stack import FileStack
 from segment.evaluation.class_bias import read_bias
@@ -215,7 +215,7 @@ def evaluate_set(
     conf = _confusion(preds, masks, state["num_classes"])
     scores = class_scores(conf, state["class_names"], ignore, void_pixels)
     if files:
-        from segment.report import plots
+        from segment import plots
 
         payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split or WHOLE,
                    "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,

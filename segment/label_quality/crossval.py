@@ -18,8 +18,9 @@ import pandas as pd
 import torch
 
 from curate.io.outputs import guard_output, replace_folder, write_json, write_text
-from segment.training import checkpoints, device as devices
-from segment.training.config import TrainConfig, inference_batch_size
+from segment.model import checkpoints
+from segment import device as devices
+from segment.config import TrainConfig, inference_batch_size
 from segment.data.folder import DatasetInfo, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError
 from segment.data.file_stack import take_rows

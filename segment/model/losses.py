@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segment.training.config import loss_terms
+from segment.config import loss_terms
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segment.training.config import ModelSpec
+from segment.config import ModelSpec
 
 
 @dataclass

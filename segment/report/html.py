@@ -21,8 +21,8 @@ from curate.io.html_page import RUN_CSS, esc, figure, numbers, page, paragraph, 
 from curate.io.outputs import guard_output, write_file
 from curate.io.palette import palette
 from segment import __version__
-from segment.training import checkpoints
-from segment.report import plots
+from segment.model import checkpoints
+from segment import plots
 from segment.data.folder import SPLITS, load_dataset, read_image, read_mask, split_command, split_rows
 from segment.errors import ConfigError, InputError
 from segment.evaluation.predict import predict_masks

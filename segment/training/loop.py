@@ -16,7 +16,7 @@ import torch
 
 from curate.io.outputs import check_free, check_not_input, set_aside, write_json, write_text
 from curate.io.raw import raw_kind
-from segment.training.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
+from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.data.copy_paste import copy_paste
 from segment.data.folder import (PairDataset, class_counts, load_dataset, load_split, normalization,
                           split_rows, to_input)
@@ -25,7 +25,9 @@ from segment.data.file_stack import take_rows
 from segment.model.losses import class_weights
 from segment.evaluation.metrics import ClassScores, class_scores
 from segment.model.unet import UNetSpec, count_parameters
-from segment.training import checkpoints, distributed, device as devices, precision
+from segment.model import checkpoints
+from segment.training import distributed
+from segment import device as devices, precision
 from segment.evaluation.inference import split_confusion
 from segment.training.run_state import (  # noqa: F401  (EarlyStopping: public here too)
     EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore, tell,
@@ -193,7 +195,7 @@ def _step_scheduler(run: TrainingRun, value: float) -> None:
 
 
 def _finish(run: TrainingRun, out: Path, val, reason: str, started: float) -> TrainResult:
-    from segment.report import plots
+    from segment import plots
 
     best_path = out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt"
     best = checkpoints.load_checkpoint(best_path)

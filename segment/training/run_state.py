@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from segment.training import distributed
-from segment.training.config import TrainConfig
+from segment.config import TrainConfig
 from segment.model.ema import WeightAverage
 from segment.model.losses import build_loss
 from segment.model.unet import UNet, UNetSpec

@@ -18,7 +18,7 @@ from typer.testing import CliRunner  # noqa: E402
 
 from curate.augment import AugmentConfig, apply_plan, augment, copy_paste, plan_augmentation  # noqa: E402,E501
 from curate.cli.main import app  # noqa: E402
-from curate.data.dataset import Dataset  # noqa: E402
+from curate.io.dataset import Dataset  # noqa: E402
 from curate.errors import ConfigError, InputError  # noqa: E402
 from curate.data.manifest import build_manifest  # noqa: E402
 from curate.data.readers import load_dataset, read_manifest, read_mask  # noqa: E402

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curate.scan.neighbours import connected_groups, hashes_to_array, near_pairs, popcount
-from curate.data.dataset import Dataset, default_class_names
+from curate.io.dataset import Dataset, default_class_names
 from curate.scan.features import mask_stats, phash, pixel_stats, scan
 from planted import load_sample
 

@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from curate.cli.main import app
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.scan.features import scan
 from curate.io.pixels import FileRef, LazyPixels
 from curate.data.readers import load_dataset, read_image, read_mask

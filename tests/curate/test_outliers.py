@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli.main import app
-from curate.data.dataset import Dataset, default_class_names
+from curate.io.dataset import Dataset, default_class_names
 from curate.checks.outliers import OutlierConfig, find_outliers
 from curate.data.readers import ReadOptions, load_dataset
 from planted import NUM_CLASSES, SAMPLE, load_sample, planted_sample, write_folder, write_npz

@@ -186,6 +186,6 @@ def test_train_help_shows_the_everyday_options_only():
 
 def test_every_setting_is_described():
     from segment.cli import TRAIN_SETTINGS
-    from segment.training.config import SETTINGS_HELP
+    from segment.config import SETTINGS_HELP
 
     assert set(SETTINGS_HELP) == set(TRAIN_SETTINGS)

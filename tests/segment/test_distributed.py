@@ -24,7 +24,7 @@ import torch
 from typer.testing import CliRunner
 
 from segment.cli import app as segment_app
-from segment.training.checkpoints import load_checkpoint
+from segment.model.checkpoints import load_checkpoint
 
 from conftest import MARS300, REPO, file_bytes
 from ddp_worker import state_hash

@@ -1,5 +1,5 @@
 """The code the `gpu` preset and torchrun-on-GPUs run, exercised on CPU (issue 21: no test
-had run it). segment.training.precision names the device types that get autocast, the gradient scaler
+had run it). segment.precision names the device types that get autocast, the gradient scaler
 and pinned memory; adding "cpu" there runs those very code paths with CPU's autocast type
 (bfloat16) and GradScaler("cpu"). What a CPU cannot run: float16 CUDA kernels, the pinning
 thread (torch skips it without an accelerator, with a warning) and NCCL itself; the NCCL test
@@ -16,7 +16,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from segment.training import precision
+from segment import precision
 from segment.cli import app
 
 train_module = importlib.import_module("segment.training.loop")
@@ -123,7 +123,7 @@ def test_torchrun_on_cuda_joins_with_nccl_on_its_own_gpu(monkeypatch):
 @pytest.mark.parametrize("workers", [0, 2])
 def test_worker_loader_with_pinning_gives_the_same_batches(small_dataset, workers, monkeypatch):
     """pin_memory=True (asked for on accelerated devices) changes no batch."""
-    from segment.training.config import TrainConfig
+    from segment.config import TrainConfig
     from segment.data.folder import PairDataset, load_dataset, load_split
 
     images, masks, _ = load_split(load_dataset(small_dataset), "train")

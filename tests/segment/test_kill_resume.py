@@ -23,7 +23,7 @@ import torch
 
 from conftest import write_dataset
 from segment import TrainConfig, train
-from segment.training.checkpoints import load_checkpoint
+from segment.model.checkpoints import load_checkpoint
 
 EPOCHS = 6
 # About 0.9 s per epoch on one thread (128 train pairs, base width 8): long enough to kill

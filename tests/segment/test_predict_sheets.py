@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from segment.report import plots
+from segment import plots
 from curate.io.palette import palette
 from segment.cli import app
 

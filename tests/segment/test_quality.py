@@ -15,9 +15,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import write_dataset
-from segment.training.checkpoints import load_checkpoint
+from segment.model.checkpoints import load_checkpoint
 from segment.cli import app
-from segment.training.config import TrainConfig
+from segment.config import TrainConfig
 from segment.model.ema import WeightAverage
 from segment.evaluation.inference import predict_batches
 from segment.evaluation.rare_errors import error_table, rarest_class
@@ -95,7 +95,7 @@ def test_evaluate_writes_rare_errors_that_match_predict_masks(run, rock_data, tm
     with Image.open(tmp_path / "rare_errors_test.png") as sheet:
         # the error legend and the class legend, then min(8, images with errors) rows of 4
         # panels, each 2x the 64x128 image, with captions sized to the sheet and 6-px gaps.
-        from segment.report import plots
+        from segment import plots
         from segment.evaluation.rare_errors import _legend
 
         width = 4 * 256 + 3 * 4

@@ -18,7 +18,7 @@ from segment import TrainConfig, evaluate, train
 from segment.cli import app
 from segment.errors import ConfigError, OutputExistsError
 from segment.report.html import SECTION_IDS, render_report, write_report
-from segment.training.checkpoints import load_checkpoint
+from segment.model.checkpoints import load_checkpoint
 
 IMAGES = ["img-confusion-test", "img-confusion-val", "img-learning-curve", "img-predictions"]
 runner = CliRunner()

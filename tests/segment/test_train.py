@@ -11,7 +11,7 @@ from segment.errors import ConfigError, OutputExistsError
 from segment.model.losses import build_loss, class_weights
 from segment.evaluation.metrics import class_scores, confusion_counts
 from segment.model.unet import UNet, UNetSpec
-from segment.training.checkpoints import load_checkpoint
+from segment.model.checkpoints import load_checkpoint
 from segment.training.run_state import EarlyStopping
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from curate.data.dataset import Dataset
+from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.scan.features import scan
 from curate.io.image_files import read_mask
