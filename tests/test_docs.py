@@ -138,6 +138,12 @@ def test_architecture_graph_is_current():
     assert current == tool.updated(current), f"docs/architecture.md is stale; regenerate it: {tool.REGENERATE}"
 
 
+def test_the_packages_have_no_import_cycles():
+    tool = _tool("import_graph")
+    nodes, edges = tool.build_graph()
+    assert tool.find_cycles(nodes, edges) == []
+
+
 def test_curate_never_imports_segment():
     tool = _tool("import_graph")
     nodes, edges = tool.build_graph()

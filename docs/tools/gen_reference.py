@@ -62,6 +62,26 @@ def _command_section(prog: str, name: str, command, parent_ctx) -> list[str]:
     return lines
 
 
+def _settings(prog: str, name: str) -> list[str]:
+    """The settings a command takes through --set KEY=VALUE / --config FILE.toml: each field of
+    its config without a flag of its own, with its default and what it does."""
+    if (prog, name) in (("segment", "train"), ("segment", "crossval")):
+        from segment.config import SETTINGS_HELP, TrainConfig
+
+        defaults = TrainConfig().to_dict()
+    elif (prog, name) in (("curate", "outliers"), ("curate", "run")):
+        from curate.checks.outliers import SETTINGS_HELP, OutlierConfig
+
+        defaults = vars(OutlierConfig())
+    else:
+        return []
+    rows = [f"| `{key}` | {_cell(repr(defaults[key]))} | {_cell(SETTINGS_HELP[key])} |"
+            for key in sorted(SETTINGS_HELP)]
+    return ["Settings (`--set KEY=VALUE`, repeatable, or `--config FILE.toml` of `KEY = VALUE` "
+            "lines):", "", "| setting | default | what it does |", "| --- | --- | --- |",
+            *rows, ""]
+
+
 def render() -> str:
     """The whole reference page as Markdown."""
     import typer
@@ -87,6 +107,7 @@ def render() -> str:
         out += [", ".join(f"[`{name}`](#{prog}-{name})" for name in sorted(commands)), ""]
         for name in sorted(commands):
             out += _command_section(prog, name, commands[name], group_ctx)
+            out += _settings(prog, name)
     return "\n".join(out).rstrip() + "\n"
 
 
