@@ -24,9 +24,11 @@ from segment.config import TrainConfig, inference_batch_size
 from segment.data.folder import DatasetInfo, load_dataset, load_split, split_rows, to_input
 from segment.errors import ConfigError
 from segment.data.file_stack import take_rows
-from segment.label_quality.score import LOW_PROBABILITY, quality_table
+from segment.label_quality.evidence import LOW_PROBABILITY
+from segment.label_quality.score import quality_table
 from segment.training.run_state import NoHooks, TrainHooks, build_run, tell
-from segment.training.loop import _finish, _loop, _meta, choose_batch_size, steps_per_epoch, training_data
+from segment.training.loop import _finish, _loop
+from segment.training.prepare import _meta, choose_batch_size, steps_per_epoch, training_data
 
 GROUP_COLUMNS = ("split_group", "dup_group")
 

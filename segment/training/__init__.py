@@ -1,1 +1,2 @@
-"""The training loop, its typed config and presets, run state, checkpoints, torchrun."""
+"""The training loop, what a run prepares before it (data checks, batch size, draws, meta),
+its presets, run state and torchrun."""

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import write_dataset
 from segment.cli import app
 from segment.label_quality.crossval import assign_folds
-from segment.label_quality.score import pair_figures
+from segment.label_quality.evidence import pair_figures
 
 runner = CliRunner()
 TINY_ARGS = ["--set", "base_width=4", "--set", "depth=2", "--batch-size", "8", "--set", "threads=1",

@@ -1,4 +1,4 @@
-"""segment.label_quality.score: each planted kind of mask error outranks clean masks, on synthetic
+"""segment.label_quality.score and .evidence: each planted kind of mask error outranks clean masks, on synthetic
 masks with synthetic out-of-fold probabilities; rescoring an existing run."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from scipy import ndimage
 from conftest import write_dataset
 from segment.label_quality.score import QUALITY_COLUMNS, quality_table
 from segment.errors import InputError
-from segment.label_quality.score import EVIDENCE_COLUMNS, evidence, rescore
+from segment.label_quality.evidence import EVIDENCE_COLUMNS, evidence
+from segment.label_quality.score import rescore
 
 H, W, CLASSES = 64, 128, 5
 
@@ -155,7 +156,7 @@ def test_island_gain_is_per_pixel_of_the_region_and_region_gain_per_labelled_pix
     """A 4x4 island the model is sure is bedrock inside a soil mask, and half the frame where
     it mildly prefers sand: island_gain is the island's per-pixel gain, region_gain the half
     frame's total over the mask; an island under 1 % of the image does not count."""
-    from segment.label_quality.score import _log_probs, islands, region_gain
+    from segment.label_quality.evidence import _log_probs, islands, region_gain
 
     def island_gain(*args):
         return islands(*args)["island_gain"]
@@ -180,7 +181,7 @@ def test_island_gain_is_per_pixel_of_the_region_and_region_gain_per_labelled_pix
 def test_island_touch_tells_a_spill_over_a_border_from_an_enclosed_island():
     """Soil above, bedrock below: the model calls 3 rows of soil above the border bedrock (a
     spill: its rim is half bedrock in the mask) and a 5x5 patch in the soil sand (enclosed)."""
-    from segment.label_quality.score import _log_probs, islands
+    from segment.label_quality.evidence import _log_probs, islands
 
     mask = np.ones((32, 32), np.uint8)
     mask[16:] = 2
@@ -204,7 +205,7 @@ def test_island_figures_tell_a_patch_that_looks_like_another_class_from_one_that
     patch there (a deleted sand patch), the figures say it differs from the rest of bedrock
     and resembles the sand; where the image shows bedrock there (the model's mistake), they
     say it looks like the rest of its class. Without an image they are 0."""
-    from segment.label_quality.score import IMAGE_COLUMNS
+    from segment.label_quality.evidence import IMAGE_COLUMNS
 
     rng = np.random.default_rng(0)
     mask = np.ones((32, 48), np.uint8)
@@ -297,7 +298,7 @@ def test_dispute_names_the_island_the_model_is_sure_of():
     """A rock (class 4) deleted from the mask as bedrock (2): the region the model disputes is
     that rock's box, given bedrock, model says big rock, its pixel count; a weaker, smaller
     disagreement elsewhere is not the one named."""
-    from segment.label_quality.score import DISPUTE_COLUMNS, describe
+    from segment.label_quality.evidence import DISPUTE_COLUMNS, describe
 
     truth = np.full((H, W), 1, np.uint8)
     truth[32:] = 2
@@ -328,7 +329,7 @@ def test_dispute_names_the_island_the_model_is_sure_of():
 
 
 def test_softmin_follows_cleanlabs_formula_and_ranks_a_confident_contradiction_low():
-    from segment.label_quality.score import softmin
+    from segment.label_quality.evidence import softmin
 
     p = np.array([0.9, 0.8, 0.05])
     w = np.exp(-p / 0.1)
