@@ -94,7 +94,7 @@ def test_ignore_class_looks_the_same_whatever_its_number():
 
 
 def test_segment_report_legend_marks_the_ignore_class():
-    from segment.report.html import _legend
+    from segment.report.sections import _legend
 
     html = _legend(["void", "road", "car"], ignore_index=0)
     assert "0 void (ignored)" in html and "repeating-linear-gradient" in html

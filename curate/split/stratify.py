@@ -5,10 +5,10 @@ returns one split name per pair; `split_dataset` writes that choice into the man
 
 The assignment is iterative stratification (after Sechidis, Tsoumakas and Vlahavas, 2011)
 over groups rather than single pairs: a group is a set of pairs that must share a split
-(near duplicates, identical images, a user column such as a rover site). Each group carries
-a label vector: how many of its pairs contain each class, and how many fall in each
-pixel-count bin of that class, so that both the image share and the pixel share of every
-class, the rare one above all, follow the split ratios.
+(near duplicates, identical images, a user column such as a rover site; curate.split.groups
+finds them). Each group carries a label vector: how many of its pairs contain each class, and
+how many fall in each pixel-count bin of that class, so that both the image share and the pixel
+share of every class, the rare one above all, follow the split ratios.
 
 Groups can be too large for that (a video clip whose frames chain into one group): giant
 groups are placed by size first, an empty split takes a group from a split holding two, and
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from curate.split.blocks import cut_groups, fill_empty_splits, gather_blocks, group_limit, seal_cuts
-from curate.scan.neighbours import MAX_DISTANCE, connected_groups, hashes_to_array, near_pairs
-from curate.split.sequences import find_sequences
+from curate.scan.neighbours import MAX_DISTANCE
+from curate.split.groups import grouping_distance, split_groups, with_sequences
 from curate.io.dataset import SPLITS, Dataset
 from curate.errors import ConfigError, InputError
 from curate.scan.features import scan
@@ -91,62 +91,6 @@ def _check_ratios(ratios) -> None:
     if abs(sum(ratios) - 1.0) > 1e-6:
         raise ConfigError(
             f"Ratios {shown} sum to {sum(ratios):g}; they must sum to 1, e.g. 0.7,0.15,0.15."
-        )
-
-
-# --- groups ----------------------------------------------------------------------------------
-
-def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
-    """(N,) group label per pair (the position of its first member); a group shares a split.
-
-    Pairs are linked when they share a non-empty `dup_group` (written by `curate outliers`;
-    without that column, near duplicates are found here from `phash`), the same `image_sha1`,
-    or the same non-empty value of `config.group_column`, or of `sequence` (the video clip
-    that `split_dataset` read from the names; curate/split/sequences.py).
-    """
-    n = len(manifest)
-    links = []
-    if "dup_group" in manifest.columns:
-        links.append(_same_value_links(manifest["dup_group"]))
-    else:
-        _require(manifest, ["phash"], "to find near duplicates")
-        i, j, _ = near_pairs(hashes_to_array(manifest["phash"]), config.near_duplicate_distance)
-        links.append((i, j))
-    if "image_sha1" in manifest.columns:
-        links.append(_same_value_links(manifest["image_sha1"]))
-    if config.group_column:
-        if config.group_column not in manifest.columns:
-            raise ConfigError(
-                f"Group column {config.group_column!r} is not in the manifest; its columns "
-                f"are {list(manifest.columns)}."
-            )
-        links.append(_same_value_links(manifest[config.group_column]))
-    if config.sequences and "sequence" in manifest.columns:
-        links.append(_same_value_links(manifest["sequence"]))
-    i = np.concatenate([a for a, _ in links]).astype(np.int64)
-    j = np.concatenate([b for _, b in links]).astype(np.int64)
-    return connected_groups(n, i, j)
-
-
-def _same_value_links(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Link each pair to the first pair with the same non-empty value."""
-    values = values.reset_index(drop=True)
-    filled = values.notna() & (values.astype(str).str.strip() != "")
-    codes, _ = pd.factorize(values.where(filled))          # -1 for empty
-    rows = np.flatnonzero(codes >= 0)
-    if len(rows) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    _, first = np.unique(codes[rows], return_index=True)
-    first_row = rows[first]                                 # indexed by code
-    return first_row[codes[rows]], rows
-
-
-def _require(manifest: pd.DataFrame, columns: list[str], why: str) -> None:
-    missing = [c for c in columns if c not in manifest.columns]
-    if missing:
-        raise InputError(
-            f"The manifest lacks the columns {missing} {why}; build it with "
-            "curate.data.manifest.build_manifest(dataset), which scans the pixels."
         )
 
 
@@ -334,9 +278,9 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
         )
     needed = [f"px_{k}" for k in range(dataset.num_classes)] + ["image_sha1", "phash"]
     manifest = with_features(dataset, manifest, needed)
-    manifest, sequence_note = _with_sequences(manifest, config)
+    manifest, sequence_note = with_sequences(manifest, config)
     plan = plan_split(manifest, dataset.num_classes, dataset.ignore_index, config,
-                      _link_distance(dataset, manifest, config))
+                      grouping_distance(dataset, manifest, config))
     splits, groups = plan.splits, plan.groups
     pairs = {name: int((splits == name).sum()) for name in SPLITS}
     refuse_empty(pairs, plan, config)
@@ -374,36 +318,3 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
     reports = {"split_report.csv": report.to_csv(index=False), "split.png": split_figure(report)}
     return StepResult(recorded(dataset, "split", options, summary, manifest=manifest), summary,
                       reports, table=report)
-
-
-def _with_sequences(manifest: pd.DataFrame, config: SplitConfig) -> tuple[pd.DataFrame, str]:
-    """The manifest with a `sequence` column when the ids name video clips, and what was done.
-
-    The note is "" when the names carry no clips; it says the frames were grouped, or (with
-    `config.sequences` off) that val and test scores will be optimistic.
-    """
-    manifest = manifest.drop(columns=["sequence"], errors="ignore")
-    found = find_sequences(manifest["id"].astype(str).tolist())
-    if found is None:
-        return manifest, ""
-    if not config.sequences:
-        return manifest, (f"Not grouped by sequence: {found.describe()}. Val and test frames "
-                          "have neighbours of the same clip in train, so their scores are "
-                          "optimistic; drop --no-sequences to keep each clip in one split.")
-    manifest = manifest.copy()
-    manifest["sequence"] = found.names
-    return manifest, (f"Grouped by sequence: {found.describe()}; each stays in one split, so "
-                      "val and test score clips that train never saw (column 'sequence'). "
-                      "--no-sequences splits frames freely (optimistic val).")
-
-
-def _link_distance(dataset: Dataset, manifest: pd.DataFrame, config: SplitConfig) -> int:
-    """The pHash distance that made the groups: dup_group may come from `curate outliers`."""
-    distance = config.near_duplicate_distance
-    if "dup_group" in manifest.columns:
-        for step in dataset.history:
-            if step.get("command") in ("outliers", "run"):
-                found = (step.get("options") or {}).get("near_duplicate_distance")
-                if isinstance(found, int):
-                    distance = max(distance, min(found, MAX_DISTANCE))
-    return distance

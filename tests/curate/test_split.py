@@ -17,9 +17,10 @@ from curate.errors import ConfigError, InputError
 from curate.scan.features import scan
 from curate.split.leakage import apply_split_file, find_leakage
 from curate.data.readers import load_dataset, read_manifest
+from curate.split.groups import split_groups
 from curate.split.stratify import (
-    SPLITS, SplitConfig, parse_ratios, split_dataset, split_groups, split_report,
-    stratified_split, worst_deviation,
+    SPLITS, SplitConfig, parse_ratios, split_dataset, split_report, stratified_split,
+    worst_deviation,
 )
 
 SAMPLE = Path(__file__).resolve().parents[2] / "curate" / "samples" / "mars300.npz"
