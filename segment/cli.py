@@ -204,8 +204,10 @@ def evaluate(
 
     out = out or checkpoint.parent
     try:
-        ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
-        options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
+        # The words of the command line: no --ignore-index keeps the checkpoint's, -1 is none.
+        options = LabelOptions(parse_label_map(label_map), num_classes,
+                               None if ignore_index is None or ignore_index < 0 else ignore_index,
+                               ignore_from_checkpoint=ignore_index is None)
         chosen = split.value if split else default_split(data)
         result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options, tta,
                               rare_class, class_bias, force)
@@ -240,8 +242,10 @@ def calibrate(
     from curate.io.label_maps import parse_label_map
 
     try:
-        ignore = "checkpoint" if ignore_index is None else (None if ignore_index < 0 else ignore_index)
-        options = LabelOptions(parse_label_map(label_map), num_classes, ignore)
+        # The words of the command line: no --ignore-index keeps the checkpoint's, -1 is none.
+        options = LabelOptions(parse_label_map(label_map), num_classes,
+                               None if ignore_index is None or ignore_index < 0 else ignore_index,
+                               ignore_from_checkpoint=ignore_index is None)
         result = run_calibration(checkpoint, data, out, split.value, device.value, tta, force,
                                  options)
     except USER_ERRORS as exc:

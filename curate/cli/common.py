@@ -106,8 +106,9 @@ def read_options(num_classes: int | None, class_names: str | None, label_map: st
         num_classes=num_classes,
         class_names=names,
         label_map=parse_label_map(label_map),
-        ignore_index="auto" if ignore_index is None else (
-            None if ignore_index < 0 else ignore_index),
+        # The words of the command line: no --ignore-index lets the layout choose, -1 is none.
+        ignore_index=None if ignore_index is None or ignore_index < 0 else ignore_index,
+        ignore_from_layout=ignore_index is None,
     )
 
 

@@ -34,9 +34,12 @@ class ReadOptions:
     num_classes: int | None = None
     class_names: list[str] | None = None
     label_map: dict[int, int] | None = None
-    # The class left out of metrics. "auto": 0 (the AI4Mars "no label" convention), except
-    # for binary 0/255 masks read with the inferred map, where both classes are real.
-    ignore_index: int | None | str = "auto"
+    # The class left out of metrics: a class, or None for none. With ignore_from_layout (the
+    # default) and no class given, the reader takes the layout's convention and says why
+    # (curate.io.ignore_class): 0 for an AN2DL npz, the class the void value 255 becomes, else
+    # none. ReadOptions(ignore_index=None, ignore_from_layout=False) ignores nothing.
+    ignore_index: int | None = None
+    ignore_from_layout: bool = True
 
 
 def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
@@ -158,10 +161,11 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
             f"{len(class_names)} class names given for {num_classes} classes; "
             "give one name per class, background first."
         )
-    if options.ignore_index == "auto" and not an2dl and raw is None:
+    by_layout = options.ignore_index is None and options.ignore_from_layout
+    if by_layout and not an2dl and raw is None:
         raw = facts.raw()  # is the void value 255 there?
     ignored = choose_ignore_index(
-        options.ignore_index, an2dl=an2dl, raw_present=None if raw is None else raw.present,
+        options.ignore_index, by_layout, an2dl=an2dl, raw_present=None if raw is None else raw.present,
         lut=lut, num_classes=num_classes, binary_inferred=inferred)
     ignore_index = ignored.index
     if ignore_index is not None and not 0 <= ignore_index < num_classes:

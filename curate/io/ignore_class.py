@@ -19,16 +19,17 @@ class IgnoreChoice:
     reason: str         # one sentence for the user, printed and stored in dataset.json
 
 
-def choose_ignore_index(requested: int | None | str, *, an2dl: bool,
+def choose_ignore_index(requested: int | None, by_layout: bool, *, an2dl: bool,
                         raw_present: list[int] | None, lut, num_classes: int,
                         binary_inferred: bool) -> IgnoreChoice:
     """The ignored class of raw data and why.
 
-    `requested` is --ignore-index ("auto" when not given, None for -1); `an2dl` is true for
-    an npz with 'training_set'; `raw_present` the raw mask values found (None when they were
-    not counted: AN2DL with --num-classes); `lut` the raw -> label table of the label map.
+    `requested` is the class given (--ignore-index K), or None; `by_layout` says that, with
+    none given, the layout's convention chooses (no --ignore-index; -1 turns it off);
+    `an2dl` is true for an npz with 'training_set'; `raw_present` the raw mask values found
+    (None when they were not counted: AN2DL with --num-classes); `lut` the raw -> label table.
     """
-    if requested != "auto":
+    if requested is not None or not by_layout:
         if requested is None:
             return IgnoreChoice(None, "No class is ignored in metrics (--ignore-index -1).")
         return IgnoreChoice(requested, f"Class {requested} is ignored in metrics "

@@ -30,11 +30,13 @@ WHOLE = "all"  # scores_all_<input>.json / confusion_all_<input>.png: a set scor
 
 @dataclass
 class LabelOptions:
-    """How to read raw masks; None = the checkpoint's value (num_classes, ignore_index)."""
+    """How to read raw masks: num_classes None = the checkpoint's; ignore_index a class or None
+    for none, used when ignore_from_checkpoint is False (by default the checkpoint's)."""
 
     label_map: dict[int, int] | None = None
     num_classes: int | None = None
-    ignore_index: int | None | str = "checkpoint"
+    ignore_index: int | None = None
+    ignore_from_checkpoint: bool = True
 
 
 @dataclass
@@ -151,7 +153,7 @@ def _confusion(preds: list[np.ndarray], masks: list[np.ndarray], k: int) -> np.n
 
 
 def _ignore(state: dict, options: LabelOptions) -> int | None:
-    if options.ignore_index == "checkpoint":
+    if options.ignore_from_checkpoint and options.ignore_index is None:
         return state["ignore_index"]
     ignore = options.ignore_index
     if ignore is not None and not 0 <= ignore < state["num_classes"]:

@@ -72,7 +72,7 @@ def test_steps_leave_their_input_and_config_alone():
     from curate.data.readers import ReadOptions, load_dataset
     from curate.split.stratify import SplitConfig, split_dataset
 
-    data = load_dataset(ROOT / SAMPLE, ReadOptions(num_classes=5, ignore_index=None))
+    data = load_dataset(ROOT / SAMPLE, ReadOptions(num_classes=5, ignore_from_layout=False))
     data = data.subset(range(80))
     outliers, split = OutlierConfig(), SplitConfig(ratios=(0.5, 0.25, 0.25))
     configs = copy.deepcopy((outliers, split))
