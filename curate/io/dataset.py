@@ -15,7 +15,7 @@ from curate.io.pixels import take
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Dataset:
     """Image/mask pairs.
 
@@ -25,7 +25,8 @@ class Dataset:
     after any label map was applied. `manifest` is the per-pair table, one row per pair in
     this order: `load_dataset` always sets it (a curated folder's own, with split, origin and
     provenance columns, else a pixel scan); it is None only for a Dataset built by hand.
-    Steps return new datasets and never change one they are given.
+    Steps return new datasets and never change one they are given: the dataclass is frozen,
+    so rebinding a field raises (dataclasses.replace makes the changed copy).
     """
 
     ids: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -156,9 +157,9 @@ def test_bad_ratios_say_what_is_wrong(text, message):
 
 def test_augmented_datasets_are_refused(mars300):
     dataset, manifest = mars300
-    small = dataset.subset(range(20))
-    small.manifest = manifest.iloc[:20].assign(split="", origin="original")
-    small.manifest.loc[3, "origin"] = "augmented"
+    planted = manifest.iloc[:20].assign(split="", origin="original")
+    planted.loc[3, "origin"] = "augmented"
+    small = dataclasses.replace(dataset.subset(range(20)), manifest=planted)
     with pytest.raises(InputError, match="split the dataset before augmenting"):
         split_dataset(small, SplitConfig())
 
@@ -276,3 +277,10 @@ def test_big_rock_within_two_points_and_better_than_random_split():
     theirs = worst_deviation(split_report(manifest, baseline, 5, 0))
     assert ours["image_share_pp"] < theirs["image_share_pp"]
     assert ours["pixel_share_pp"] < theirs["pixel_share_pp"]
+
+
+def test_a_dataset_is_frozen(mars300):
+    """No step can rebind a field of the dataset it was given: it makes a new one instead."""
+    dataset, _ = mars300
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dataset.manifest = None
