@@ -103,13 +103,14 @@ def test_street_video_refuses_an_empty_split_then_splits_by_blocks(tmp_path):
     out = ok(curate("stats", raw, *options))
     assert "class 10" in out and "PerformanceWarning" not in out
 
-    # Two sequences, each one near-duplicate group: the ratios cannot be met; the split says
-    # so loudly, with the group sizes and the remedy (the first release wrote val = 0, exit 0).
-    out = " ".join(ok(curate("run", raw, "-o", tmp_path / "far", *options)).split())
-    assert "Warning: The split is far from --ratios" in out, out
+    # Two sequences (clips by file name, and near-duplicate groups): a split would be empty,
+    # so the command refuses with the group sizes and the remedy, and writes nothing (the first
+    # release wrote val = 0, exit 0).
+    result = curate("run", raw, "-o", tmp_path / "far", *options)
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1 and "would leave test empty" in out, out
     assert "18 of 36 pairs" in out and "--max-group-size" in out, out
-    counts = splits_of(tmp_path / "far")
-    assert counts.get("val", 0) > 0 and counts.get("test", 0) > 0, counts
+    assert not (tmp_path / "far").exists()
     no_leftovers(tmp_path)
 
     # The remedy cuts each sequence into contiguous blocks without leakage.

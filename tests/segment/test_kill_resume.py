@@ -34,10 +34,14 @@ OPTIONS = dict(epochs=EPOCHS, base_width=8, depth=2, batch_size=8, threads=1, de
 SEGMENT = [sys.executable, "-c", "from segment.cli import app; app()"]
 
 
+FLAGS = ("epochs", "batch_size", "device")  # the rest are settings (--set KEY=VALUE)
+
+
 def _cli_args(data: Path, out: Path) -> list[str]:
     args = [str(data), "-o", str(out)]
     for name, value in OPTIONS.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
+        args += ([f"--{name.replace('_', '-')}", str(value)] if name in FLAGS
+                 else ["--set", f"{name}={value}"])
     return args
 
 
