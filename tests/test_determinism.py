@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -17,6 +19,7 @@ def folder_bytes(root: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
+@pytest.mark.slow
 def test_curate_run_twice_is_byte_identical(tmp_path):
     outs = []
     for name in ("a", "b"):

@@ -3,6 +3,8 @@ folder that `curate run` wrote, importing nothing of `curate` but its I/O layer.
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -30,6 +32,7 @@ def test_segment_loads_only_the_io_layer_of_curate():
     assert [m for m in loaded if m != "curate" and not m.startswith("curate.io")] == []
 
 
+@pytest.mark.slow
 def test_curate_run_then_segment_train_evaluate_predict(tmp_path):
     pairs = np.load(SAMPLE)
     small = tmp_path / "small.npz"

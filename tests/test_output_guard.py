@@ -278,6 +278,7 @@ def test_atomic_dir_leaves_the_old_folder_on_error(tmp_path):
 
 # --- segment evaluate: a second set never replaces the first -----------------------------
 
+@pytest.mark.slow
 def test_evaluate_names_scores_after_the_input_and_never_replaces_another(world, tmp_path):
     out = tmp_path / "scores"
     for data in (world.npz, world.raw):

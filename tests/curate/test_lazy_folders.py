@@ -89,6 +89,7 @@ def _invoke_both(monkeypatch, out: Path, args: list[str]) -> None:
         assert lazy_tree[name] == eager_tree[name], name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("files", ["encode", "link"])
 def test_run_on_a_folder_writes_the_same_bytes_by_reference(tmp_path, monkeypatch, files):
     data = _mixed_folder(tmp_path / "data")
@@ -96,6 +97,7 @@ def test_run_on_a_folder_writes_the_same_bytes_by_reference(tmp_path, monkeypatc
                  ["run", str(data), "--class", "3", "--count", "6", "--files", files])
 
 
+@pytest.mark.slow
 def test_gray_rgb_binary_folder_and_its_curated_output_by_reference(tmp_path, monkeypatch):
     data = _gray_rgb_folder(tmp_path / "data")
     curated = tmp_path / "curated"

@@ -3,6 +3,8 @@ pixels are encoded, sources are never touched, and both curate and segment read 
 
 from __future__ import annotations
 
+import pytest
+
 import errno
 import json
 import os
@@ -219,6 +221,7 @@ def test_a_linked_curated_folder_stays_linked_unless_encode_is_asked(tmp_path):
     assert "Files: encode (the default for a folder of" in result.output
 
 
+@pytest.mark.slow
 def test_segment_trains_and_evaluates_on_a_linked_folder(tmp_path):
     src = make_folder(tmp_path / "src", n=40)
     data = tmp_path / "curated"

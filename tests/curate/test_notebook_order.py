@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import os
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -35,6 +37,7 @@ curate.write_result("curated_all", result)
 """
 
 
+@pytest.mark.slow
 def test_notebook_steps_give_the_pipeline_manifest(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}

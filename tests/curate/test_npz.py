@@ -69,6 +69,7 @@ def test_a_full_temporary_disk_is_a_clear_error(pairs, tmp_path, monkeypatch):
         read_members(tmp_path / "c.npz", budget=0)
 
 
+@pytest.mark.slow
 def test_run_on_a_compressed_npz_writes_the_same_bytes_spilled_or_not(tmp_path, monkeypatch):
     with np.load(SAMPLE) as data:
         np.savez_compressed(tmp_path / "c.npz", **{k: data[k][:120] if k != "test_set" else data[k]

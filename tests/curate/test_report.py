@@ -50,6 +50,7 @@ def test_cli_report(curated, tmp_path):
     assert inside.exit_code == 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_chromium_renders_sections_and_images(curated, tmp_path):
     images, sections = probe(render_report(curated), tmp_path)

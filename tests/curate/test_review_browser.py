@@ -42,6 +42,7 @@ def wait_for(condition, seconds: float = 10.0):
     raise AssertionError("the page did not get there in time")
 
 
+@pytest.mark.slow
 def test_decide_reload_export_and_apply(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

@@ -161,6 +161,7 @@ def test_whole_dataset_as_one_held_out_split(tmp_path):
 # --- binary 0/255 masks, square images -----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_binary_masks_square_images_end_to_end(tmp_path):
     raw = synth.binary_255(tmp_path / "cells")
     out = ok(curate("stats", raw))
@@ -175,6 +176,7 @@ def test_binary_masks_square_images_end_to_end(tmp_path):
 # --- raw AI4Mars-like labels 0..3 + 255, tall grayscale JPEGs ------------------------------
 
 
+@pytest.mark.slow
 def test_raw_labels_need_a_map_and_collisions_are_refused(tmp_path):
     raw = synth.raw_ai4mars_like(tmp_path / "raw")
     refused(curate("stats", raw), "--label-map")

@@ -33,6 +33,7 @@ def mars40(tmp_path_factory, mars_pairs):
     return write_dataset(tmp_path_factory.mktemp("cv") / "mars40", images[:40], masks[:40], splits)
 
 
+@pytest.mark.slow
 def test_crossval_predicts_every_train_pair_exactly_once(mars40, tmp_path):
     out = tmp_path / "cv"
     result = runner.invoke(app, ["crossval", str(mars40), "-o", str(out), "--folds", "3",

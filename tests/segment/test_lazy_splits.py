@@ -142,6 +142,7 @@ def run_cli(monkeypatch, lazy: bool, args: list[str]):
     return result
 
 
+@pytest.mark.slow
 def test_train_by_reference_matches_eager(small_dataset, tmp_path, monkeypatch):
     scores = {}
     for lazy in (False, True):

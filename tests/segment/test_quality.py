@@ -147,6 +147,7 @@ def test_weight_average_follows_the_hand_computed_decay():
     assert ema.model.weight.item() == pytest.approx(2.8 * 2 / 11)
 
 
+@pytest.mark.slow
 def test_ema_and_oversampling_resume_exactly_and_save_the_average(rock_data, tmp_path):
     levers = ["--set", "ema=0.9", "--set", "oversample_class=4", "--set", "oversample_factor=3"]
     _train(rock_data, tmp_path / "a", "--epochs", "2", *levers)
@@ -289,6 +290,7 @@ def test_warmup_schedule_rises_then_falls_to_the_floor():
     assert factor(99) == pytest.approx(LR_FLOOR, abs=1e-3) and factor(500) == pytest.approx(LR_FLOOR)
 
 
+@pytest.mark.slow
 def test_warmup_copy_paste_and_lovasz_train_and_resume_exactly(rock_data, tmp_path):
     levers = ["--set", "scheduler=warmup", "--set", "copy_paste_class=4", "--set", "copy_paste_prob=0.7",
               "--set", "loss=ce+dice+lovasz"]

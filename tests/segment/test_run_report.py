@@ -114,6 +114,7 @@ def test_cli_report_defaults_into_the_run_folder(trained, tmp_path):
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_chromium_renders_sections_and_images(trained, tmp_path):
     run, data = trained

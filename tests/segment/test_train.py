@@ -41,6 +41,7 @@ def test_bad_config_is_rejected_with_choices():
         TrainConfig(scheduler="step")
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_a_few_real_pairs(mars_pairs):
     images, masks = mars_pairs
     x = torch.from_numpy(images[:4]).float().unsqueeze(1) / 255.0 - 0.5  # (4, 1, 64, 128)
@@ -76,6 +77,7 @@ def test_train_writes_run_and_refuses_to_overwrite(small_dataset, tmp_path, tiny
         train(cfg)
 
 
+@pytest.mark.slow
 def test_resume_gives_the_same_weights_as_one_run(small_dataset, tmp_path, tiny):
     base = TrainConfig.from_dict({"data": str(small_dataset), **{**tiny, "epochs": 2, "patience": 50}})
     straight = train(dataclasses.replace(base, out=str(tmp_path / "a")))
