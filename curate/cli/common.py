@@ -43,6 +43,13 @@ IgnoreOpt = Annotated[Optional[int], typer.Option(
     "labelled' checks; -1 for none. Default for raw data: 0 for an AN2DL npz ('training_set', "
     "its convention); the class the void value 255 becomes when masks hold 255; else none. A "
     "curated folder keeps its own. Every command prints which class is ignored and why.")]
+# What a person decided on the review page, and the masks they corrected (outliers and run).
+DecisionsOpt = Annotated[Optional[Path], typer.Option(
+    "--decisions", help="decisions.csv exported by the `curate review` page: each "
+    "pair's remove/keep overrides the checks' default.")]
+MaskFixesOpt = Annotated[Optional[Path], typer.Option(
+    "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
+    "source file's stem): they replace those masks, checked like input masks.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "

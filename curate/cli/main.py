@@ -13,9 +13,9 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli.common import (
-    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ConfigOpt, DataArg, FilesForm, FilesOpt,
-    ForceOpt, IgnoreOpt, LabelMapOpt, NearDistanceOpt, NumClassesOpt, SchedulerOpt, SetOpt,
-    WorkersOpt, load, outlier_settings, scan_cluster, show_files, stored_files, user_errors,
+    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ConfigOpt, DataArg, DecisionsOpt, FilesForm,
+    FilesOpt, ForceOpt, IgnoreOpt, LabelMapOpt, MaskFixesOpt, NearDistanceOpt, NumClassesOpt,
+    SchedulerOpt, SetOpt, WorkersOpt, load, outlier_settings, scan_cluster, show_files, stored_files, user_errors,
 )
 from curate.cli.inspect import card_command, check_leakage_command, report_command, stats
 from curate.cli.review import review_command
@@ -55,12 +55,8 @@ def outliers(
     label_quality: Annotated[Optional[Path], typer.Option(
         "--label-quality", help="label_quality.csv of `segment crossval`: flag label_issue "
         "(review only unless --remove label_issue).")] = None,
-    decisions: Annotated[Optional[Path], typer.Option(
-        "--decisions", help="decisions.csv exported by the `curate review` page: each "
-        "pair's remove/keep overrides the checks' default.")] = None,
-    mask_fixes: Annotated[Optional[Path], typer.Option(
-        "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
-        "source file's stem): they replace those masks, checked like input masks.")] = None,
+    decisions: DecisionsOpt = None,
+    mask_fixes: MaskFixesOpt = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
@@ -170,12 +166,8 @@ def run_command(
     label_quality: Annotated[Optional[Path], typer.Option(
         "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
         "label_issue (review only unless --remove label_issue).")] = None,
-    decisions: Annotated[Optional[Path], typer.Option(
-        "--decisions", help="decisions.csv exported by the `curate review` page: each "
-        "pair's remove/keep overrides the checks' default.")] = None,
-    mask_fixes: Annotated[Optional[Path], typer.Option(
-        "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
-        "source file's stem): they replace those masks, checked like input masks.")] = None,
+    decisions: DecisionsOpt = None,
+    mask_fixes: MaskFixesOpt = None,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
