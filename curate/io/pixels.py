@@ -16,16 +16,22 @@ import numpy as np
 from curate.io.errors import InputError
 
 # Above this many decoded bytes (images H*W*C plus masks H*W) a folder is read by reference.
-DEFAULT_LAZY_BYTES = 2_000_000_000
+# curate reads each pixel once or twice (the scan, then the sheets or the write), so holding a
+# large folder in memory buys little: reading 6,000 256x256 colour pairs by reference was as
+# fast as in memory and peaked at 0.4 GB instead of 1.9 GB (docs/results/outliers_folder_speed.md).
+# Training reads every pixel each epoch, so segment keeps far more in memory.
+DEFAULT_LAZY_BYTES = 512_000_000
+SEGMENT_LAZY_BYTES = 2_000_000_000
 LAZY_BYTES_ENV = "CURATE_LAZY_BYTES"
 
 
-def lazy_budget(variable: str = LAZY_BYTES_ENV) -> int:
+def lazy_budget(variable: str = LAZY_BYTES_ENV, default: int = DEFAULT_LAZY_BYTES) -> int:
     """The byte budget for holding pixels in memory: the environment variable `variable`
-    ($CURATE_LAZY_BYTES for curate's folders, $SEGMENT_LAZY_BYTES for segment's splits), else 2 GB."""
+    ($CURATE_LAZY_BYTES for curate's folders, $SEGMENT_LAZY_BYTES for segment's splits), else
+    `default` (curate's 512 MB; segment passes its own, 2 GB)."""
     text = os.environ.get(variable, "").strip()
     if not text:
-        return DEFAULT_LAZY_BYTES
+        return default
     try:
         value = int(text)
     except ValueError:
@@ -33,7 +39,7 @@ def lazy_budget(variable: str = LAZY_BYTES_ENV) -> int:
     if value < 0:
         raise InputError(
             f"{variable}={text!r} is not a byte count; expected an integer >= 0 "
-            f"(0 reads everything by reference; unset, the budget is {DEFAULT_LAZY_BYTES:,})."
+            f"(0 reads everything by reference; unset, the budget is {default:,})."
         )
     return value
 

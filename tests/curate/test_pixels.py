@@ -97,7 +97,9 @@ def test_map_applies_at_each_decode_and_only_where_asked(pictures):
 
 def test_budget_from_the_environment(monkeypatch):
     monkeypatch.delenv("CURATE_LAZY_BYTES", raising=False)
-    assert lazy_budget() == 2_000_000_000
+    assert lazy_budget() == 512_000_000
+    monkeypatch.delenv("SEGMENT_LAZY_BYTES", raising=False)
+    assert lazy_budget("SEGMENT_LAZY_BYTES", 2_000_000_000) == 2_000_000_000
     monkeypatch.setenv("CURATE_LAZY_BYTES", "0")
     assert lazy_budget() == 0
     for bad in ("2GB", "-1"):
