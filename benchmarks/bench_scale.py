@@ -9,8 +9,9 @@ other pairs and 1 % are near copies (a few pixels changed). Then, each in a fres
 - `dask 1` / `dask 2` (with --dask): the same command with `--dask-workers 1` and `--dask-workers 2`
   (a local Dask cluster of worker processes; the wall time includes starting it, ~2 s);
 - `stages`: the same work through the library, timed per stage (read, scan, checks, which
-  include the near-duplicate search, the search alone again, and writing the kept pairs as a
-  curated folder of PNGs), with the process's peak
+  include the near-duplicate search, the search alone again, writing the manifest (the per-pair
+  table of the scan and every check, as `manifest.csv`) and writing the kept pairs as a
+  curated folder of PNGs; --manifest-only leaves the PNGs out), with the process's peak
   RSS after each stage (a running maximum, so a stage's figure includes the ones before it).
 
 The time and memory ratios between the largest and the smallest size are printed last. The
@@ -20,8 +21,12 @@ With --compressed the npz is written by np.savez_compressed (members decoded int
 within the byte budget) and the cli runs again with CURATE_LAZY_BYTES=0 (members spilled to a
 temporary file and mapped).
 
+The table of the run is written to docs/results/outliers_scale.md (current only; git holds the
+past) with the date, commit, command and load average.
+
 Reproduce: .venv/bin/python benchmarks/bench_scale.py [--sizes 20000 200000] [--million]
-[--dask] [--compressed]
+[--dask] [--compressed] [--manifest-only]
+           e.g. .venv/bin/python benchmarks/bench_scale.py --sizes 100000 --million --manifest-only
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from results import write_table
 from timed import CURATE, ENV, ROOT, timed
 
 
@@ -72,7 +78,9 @@ from curate.data.readers import read_dataset, ReadOptions
 from curate.scan.features import scan
 from curate.checks.outliers import OutlierConfig, find_outliers
 from curate.scan import neighbours as near
-from curate.data.writers import write_dataset
+from curate.data.manifest import build_manifest
+from curate.data.writers import CSV_FLOATS, write_dataset
+from curate.io.contract import order_columns
 
 def rss():
     # VmHWM: this process's own peak. ru_maxrss would also count the parent's memory at the
@@ -95,8 +103,13 @@ out["scan+checks"] = (time.perf_counter() - t, rss())
 hashes = table["phash"].map(lambda h: int(h, 16)).to_numpy(dtype="uint64")
 t = time.perf_counter(); pairs = near.near_pairs(hashes, 6)
 out["near search"] = (time.perf_counter() - t, rss())
-t = time.perf_counter(); write_dataset(Path(sys.argv[2]), result.dataset, result.reports)
-out["write"] = (time.perf_counter() - t, rss())
+t = time.perf_counter()
+order_columns(build_manifest(result.dataset)).to_csv(sys.argv[2] + ".csv", index=False,
+                                                     float_format=CSV_FLOATS)
+out["write manifest"] = (time.perf_counter() - t, rss())
+if sys.argv[3] == "pairs":
+    t = time.perf_counter(); write_dataset(Path(sys.argv[2]), result.dataset, result.reports)
+    out["write pairs"] = (time.perf_counter() - t, rss())
 print(json.dumps(out))
 """
 
@@ -107,11 +120,13 @@ def run_cli(data: Path, *extra: str, env: dict | None = None) -> tuple[float, fl
     return wall, peak
 
 
-def run_stages(data: Path) -> dict:
+def run_stages(data: Path, pairs: bool) -> dict:
     out = data.with_suffix(".curated")
-    done = subprocess.run([sys.executable, "-c", STAGES, str(data), str(out)],
+    done = subprocess.run([sys.executable, "-c", STAGES, str(data), str(out),
+                           "pairs" if pairs else "manifest"],
                           capture_output=True, text=True, cwd=ROOT, env=ENV)
     shutil.rmtree(out, ignore_errors=True)
+    Path(str(out) + ".csv").unlink(missing_ok=True)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -125,6 +140,8 @@ def main() -> None:
     parser.add_argument("--compressed", action="store_true",
                         help="np.savez_compressed; also the cli with CURATE_LAZY_BYTES=0 "
                              "(members spilled to a temporary file and mapped)")
+    parser.add_argument("--manifest-only", action="store_true",
+                        help="the write stage writes manifest.csv only, not the kept pairs as PNGs")
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"command: .venv/bin/python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}")
@@ -138,7 +155,7 @@ def main() -> None:
             wall, peak = run_cli(data)
             if args.compressed:
                 spill_rows.append((n, run_cli(data, env={"CURATE_LAZY_BYTES": "0"})))
-            stages = run_stages(data)
+            stages = run_stages(data, pairs=not args.manifest_only)
             rows.append((n, wall, peak, stages))
             if args.dask:
                 dask_rows.append((n, [run_cli(data, "--dask-workers", str(w)) for w in (1, 2)]))
@@ -159,8 +176,23 @@ def main() -> None:
         for (n, (ws, ps)), (_, wall, peak, _) in zip(spill_rows, rows):
             print(f"{n:>10,}  {f'{wall:.1f} s, {peak:,.0f} MB':>26}  {f'{ws:.1f} s, {ps:,.0f} MB':>30}")
     (n0, w0, p0, _), (n1, w1, p1, _) = rows[0], rows[-1]
-    print(f"\n{n1:,} vs {n0:,} pairs ({n1 / n0:.0f}x): time {w1 / w0:.1f}x, "
-          f"peak memory {p1 / p0:.1f}x ({p1:,.0f} MB)")
+    growth = (f"{n1:,} vs {n0:,} pairs ({n1 / n0:.0f}x): time {w1 / w0:.1f}x, "
+              f"peak memory {p1 / p0:.1f}x ({p1:,.0f} MB)")
+    print("\n" + growth)
+    stage_names = list(rows[0][3])
+    path = write_table(
+        "outliers_scale", "curate outliers as the pairs grow",
+        ["pairs", "cli --dry-run: wall s, peak MB",
+         *(f"{name}: s, peak MB so far" for name in stage_names)],
+        [[f"{n:,}", f"{wall:.1f}, {peak:,.0f}",
+          *(f"{stages[name][0]:.1f}, {stages[name][1]:,.0f}" for name in stage_names)]
+         for n, wall, peak, stages in rows],
+        notes=(f"32x32 synthetic gray pairs in an uncompressed npz, 1 % exact and 1 % near "
+               f"copies. `cli` is the whole `curate outliers DATA --dry-run --num-classes 5` "
+               f"(scan, every default check, the near-duplicate search); the stage columns "
+               f"run the same work through the library in one fresh process (scan+checks "
+               f"scans again). Load average at the end {os.getloadavg()[0]:.1f}.\n\n{growth}."))
+    print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
