@@ -85,10 +85,10 @@ def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
     return pd.DataFrame(described).assign(row=at, kind=made)
 
 
-def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
-    """(N,) probability that each row looks like an edited copy, from a gradient-boosted
-    classifier fitted on the table's rows (unedited) against `edited`; each kind of edit
-    weighs as much as the others, all together as much as the rows. 0 with nothing labelled."""
+def edit_classifier(table: pd.DataFrame, edited: pd.DataFrame):
+    """A gradient-boosted classifier of LEARNED_FEATURES fitted on the table's labelled rows
+    (unedited) against `edited`, monotone in each feature as DIRECTIONS says; each kind of
+    edit weighs as much as the others, all together as much as the rows."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     labelled = table["labelled_pixels"].to_numpy() > 0
@@ -101,9 +101,16 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
     model = HistGradientBoostingClassifier(max_depth=3, max_iter=200, early_stopping=False,
                                            random_state=0,
                                            monotonic_cst=[DIRECTIONS[c] for c in LEARNED_FEATURES])
-    model.fit(x, y, sample_weight=weight)
+    return model.fit(x, y, sample_weight=weight)
+
+
+def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
+    """(N,) probability that each row looks like an edited copy, by edit_classifier. 0 with
+    nothing labelled."""
+    labelled = table["labelled_pixels"].to_numpy() > 0
     score = np.zeros(len(table))
-    score[labelled] = model.predict_proba(given)[:, 1]
+    score[labelled] = edit_classifier(table, edited).predict_proba(
+        table.loc[labelled, LEARNED_FEATURES].to_numpy(float))[:, 1]
     return np.round(score, 5)
 
 
