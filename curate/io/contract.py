@@ -43,8 +43,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 LABEL_QUALITY_FIGURES = ("labelled_pixels", "low_share", "given_class", "predicted_class",
                          "pair_share", "pair_confidence", "mean_disagreement", "softmin")
 LABEL_QUALITY_IMAGE = ("island_contrast", "island_texture", "island_edge", "island_likeness")
+LABEL_QUALITY_EDGES = ("edge_align", "edge_shift")
 LABEL_QUALITY_EVIDENCE = ("region_gain", "island_gain", "island_share", "island_touch",
-                          "enclosed_gain", "boundary_gain", "shift_gain", *LABEL_QUALITY_IMAGE)
+                          "enclosed_gain", "boundary_gain", "shift_gain", *LABEL_QUALITY_IMAGE,
+                          *LABEL_QUALITY_EDGES)
 # Where in the mask the model disputes the labels: the bounding box "row0 col0 row1 col1"
 # (half-open) of the disagreeing island the model is surest of, the class the mask gives it,
 # the class the model says, its pixel count (optional for curate: older tables lack them).

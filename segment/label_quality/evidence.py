@@ -37,12 +37,21 @@ the labelled pixels' mean (an outline drawn along an edge in the image); island_
 the rest of its given class (0 when either has fewer than MIN_COMPARED pixels). They are 0
 without an image; the classifier of score.py reads them, no rank does.
 
+Two more figures judge the mask against the image alone, no model involved (edge_figures):
+edge_align, how strong the image's edges are under the mask's class borders (against the
+labelled pixels' mean), and edge_shift, how much stronger they would be were the borders
+moved a few px (a border drawn off its edge, or a mask registered off its image). Neutral
+(1 and 0) for a mask with (almost) no border between two classes, 0 without an image. Most
+edits and most real errors need a border, so part of what they tell is only that a mask has
+one; the classifier reads them, no rank does.
+
 The same island tells a reviewer where to look (dispute): dispute_box, its bounding box
 "row0 col0 row1 col1" (half-open), dispute_given and dispute_predicted, the class the mask
 gives most of it and the class the model calls it, and dispute_pixels, its size. Beside the
 evidence, softmin is the generic baseline (cleanlab.segmentation's default image score,
 written from its documentation): the labelled pixels' p(given class), weighted towards the
-lowest; LOWER = WORSE, unlike every other column. Neither feeds the classifier or the score.
+lowest; LOWER = WORSE, unlike every other column. The classifier reads softmin, and the score
+ranks by it (score.py's rank_score); the dispute columns feed neither.
 """
 
 from __future__ import annotations
@@ -50,8 +59,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, signal
 
-from curate.io.contract import (LABEL_QUALITY_DISPUTE, LABEL_QUALITY_EVIDENCE,
-                                 LABEL_QUALITY_FIGURES, LABEL_QUALITY_IMAGE)
+from curate.io.contract import (LABEL_QUALITY_DISPUTE, LABEL_QUALITY_EDGES,
+                                 LABEL_QUALITY_EVIDENCE, LABEL_QUALITY_FIGURES,
+                                 LABEL_QUALITY_IMAGE)
 from segment.label_quality import mask_edits
 
 MAX_SHIFT = 8  # px, boundary moves and whole-mask shifts
@@ -65,6 +75,7 @@ LOW_PROBABILITY = 0.1
 SOFTMIN_TEMPERATURE = 0.1  # cleanlab.segmentation's default (see softmin)
 # label_quality.csv's columns are part of the folder contract (curate reads the table back).
 IMAGE_COLUMNS = list(LABEL_QUALITY_IMAGE)
+EDGE_COLUMNS = list(LABEL_QUALITY_EDGES)  # the mask's borders against the image (edge_figures)
 EVIDENCE_COLUMNS = list(LABEL_QUALITY_EVIDENCE)
 FIGURE_COLUMNS = list(LABEL_QUALITY_FIGURES)
 # Where in the mask the model disputes the labels: the island of island_gain (see dispute).
@@ -135,15 +146,21 @@ def islands(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return out
 
 
+def _gray_gradient(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The image (C, H, W) or (H, W) as gray (channels averaged) and its Sobel gradient
+    magnitude, both (H, W) float32."""
+    gray = image.astype(np.float32)
+    gray = gray.mean(0) if gray.ndim == 3 else gray
+    return gray, np.hypot(ndimage.sobel(gray, 0), ndimage.sobel(gray, 1))
+
+
 def island_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
                    island: np.ndarray, predicted: int) -> dict:
     """IMAGE_COLUMNS of one island (H, W bool) that the model calls `predicted`, from the
     pair's image (C, H, W) or (H, W), channels averaged; 0 where the mask's class of the
     island has fewer than MIN_COMPARED pixels elsewhere."""
     out = dict.fromkeys(IMAGE_COLUMNS, 0.0)
-    gray = image.astype(np.float32)
-    gray = gray.mean(0) if gray.ndim == 3 else gray
-    gradient = np.hypot(ndimage.sobel(gray, 0), ndimage.sobel(gray, 1))
+    gray, gradient = _gray_gradient(image)
     rest = (mask == np.bincount(mask[island]).argmax()) & ~island
     if rest.sum() < MIN_COMPARED:
         return out
@@ -210,6 +227,35 @@ def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return max(float(gain.max()), 0.0)
 
 
+def edge_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
+                 max_shift: int = MAX_SHIFT) -> dict:
+    """EDGE_COLUMNS: whether the mask's class borders (labelled pixels with a 4-neighbour of
+    another labelled class) lie on the image's edges. edge_align: the mean gradient magnitude
+    on the border over the labelled pixels' mean; edge_shift: how much higher that ratio would
+    be, at best, were the whole border moved by (dy, dx), |dy|, |dx| <= max_shift. A border
+    drawn on this image sits on its edges (edge_shift near 0); one drawn elsewhere, moved or
+    smoothed, fits better somewhere else. Neutral (1, 0) with fewer than MIN_COMPARED border
+    pixels. The model plays no part."""
+    _, gradient = _gray_gradient(image)
+    border = np.zeros(mask.shape, bool)
+    for axis in (0, 1):
+        ahead, behind = [slice(None)] * 2, [slice(None)] * 2
+        ahead[axis], behind[axis] = slice(1, None), slice(None, -1)
+        ahead, behind = tuple(ahead), tuple(behind)
+        step = (mask[ahead] != mask[behind]) & labelled[ahead] & labelled[behind]
+        border[ahead] |= step
+        border[behind] |= step
+    size = int(border.sum())
+    if size < MIN_COMPARED:
+        return {"edge_align": 1.0, "edge_shift": 0.0}
+    unit = size * (float(gradient[labelled].mean()) + 1e-6)
+    h, w = mask.shape
+    moved = _correlate(gradient, border.astype(np.float32))[
+        h - 1 - max_shift:h + max_shift, w - 1 - max_shift:w + max_shift]
+    here = moved[max_shift, max_shift]
+    return {"edge_align": float(here / unit), "edge_shift": float((moved.max() - here) / unit)}
+
+
 def dispute(mask: np.ndarray, island: np.ndarray | None, predicted: int | None) -> dict:
     """DISPUTE_COLUMNS of the island `islands` found (H, W bool, None without one), which the
     model calls `predicted`: its bounding box as "row0 col0 row1 col1" (half-open, the island
@@ -239,6 +285,8 @@ def _evidence(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     found.update(dict.fromkeys(IMAGE_COLUMNS, 0.0) if image is None or found["island"] is None
                  else island_figures(image, mask, labelled, found["island"],
                                      found["island_class"]))
+    found.update(dict.fromkeys(EDGE_COLUMNS, 0.0) if image is None
+                 else edge_figures(image, mask, labelled))
     return ({column: round(float(found[column]), 5) for column in EVIDENCE_COLUMNS},
             dispute(mask, found["island"], found["island_class"]) if where else {})
 
@@ -268,7 +316,7 @@ def softmin(p_given: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> fl
 
 
 def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
-                 low: float = LOW_PROBABILITY, baseline: bool = True) -> dict:
+                 low: float = LOW_PROBABILITY) -> dict:
     """Label-quality figures of one pair from its out-of-fold probabilities (C, H, W).
 
     low_share: share of labelled pixels (mask != ignore_index) whose given class has
@@ -277,8 +325,8 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     pixels and pair_confidence the mean predicted probability there. mean_disagreement = mean
     over labelled pixels of (1 - p(given class)) in [0, 1]: the share of the mask the model
     would label differently, in expectation. softmin: cleanlab's generic image score over the
-    labelled pixels (see softmin; lower = worse, 1.0 with nothing labelled; left out with
-    baseline=False). Classes are indices here ("" for none).
+    labelled pixels (see softmin; lower = worse, 1.0 with nothing labelled). Classes are
+    indices here ("" for none).
     """
     labelled = mask_edits.labelled_of(mask, ignore_index)
     n = int(labelled.sum())
@@ -293,10 +341,7 @@ def pair_figures(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     predicted = p.argmax(0)
     out["low_share"] = round(float((p_given < low).mean()), 4)
     out["mean_disagreement"] = round(float(1.0 - p_given.mean()), 4)
-    if baseline:
-        out["softmin"] = round(softmin(p_given), 5)
-    else:
-        del out["softmin"]
+    out["softmin"] = round(softmin(p_given), 5)
     wrong = predicted != given
     if wrong.any():
         c = p.shape[0]
@@ -313,6 +358,6 @@ def describe(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
              image: np.ndarray | None = None, for_people: bool = True) -> dict:
     """pair_figures, evidence and dispute of one pair: every column of its table row but
     id, row, fold, edit_probability and score. for_people=False leaves out what only people
-    read (softmin, DISPUTE_COLUMNS): edited copies need just what the classifier reads."""
+    read (DISPUTE_COLUMNS): edited copies need just what the classifier reads."""
     found, where = _evidence(probs, mask, ignore_index, image, for_people)
-    return {**pair_figures(probs, mask, ignore_index, baseline=for_people), **found, **where}
+    return {**pair_figures(probs, mask, ignore_index), **found, **where}

@@ -1,7 +1,8 @@
 """Rank masks by how well one simple edit would reconcile them with out-of-fold predictions.
 
 Each pair is described by segment/label_quality/evidence.py: pair figures, the gains one edit
-of its mask would buy, how the disputed island looks in the image and where it lies.
+of its mask would buy, how the disputed island looks in the image, how the mask's borders sit
+on the image's edges and where the dispute lies.
 
 How much of each kind of evidence a wrong mask shows depends on the dataset and the model, so
 a combination is learned per table (edit_probability): one of segment/label_quality/mask_edits.py's four
@@ -9,16 +10,21 @@ edits is applied to copies of the table's own masks, the copies are described by
 figures against the same probabilities, and a small gradient-boosted classifier learns to tell
 an edited copy from a mask as given; edit_probability is its probability that a mask looks
 edited, the mean of LEARN_ROUNDS plantings. The masks as given count as unedited, a few wrong
-ones among them included; no planted copy is ever scored. A classifier knows only what it was
-taught: masks wrong in a way no edit makes (two classes traded all over the mask) can look
-ordinary to it while one evidence column is extreme. So `score` is each pair's percentile rank
-by edit_probability, raised to its best rank by island_gain, boundary_gain or shift_gain
-where that is in the table's top GAIN_TOP (2 %) (rank_score): a mask ranks high when the
-classifier puts it near the top or one kind of evidence is extreme for it. (A plain maximum
-over all four ranks lets each gain's merely high pairs crowd the top as well.) Tables of
-fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) rank by the best of the
-three gains alone. README "Label-quality ranking" has both measured on held-out
-plantings, with kinds of error the edits do not make.
+ones among them included; no planted copy is ever scored. The classifier is monotone in every
+column with a direction (DIRECTIONS: more disagreement, a larger gain, a lower softmin can
+only raise the probability), so it cannot learn that a mask the model contradicts everywhere
+looks clean because no edit it was shown did that.
+
+A classifier still knows only what it was taught: masks wrong in a way no edit makes rank
+low by edit_probability (held out of the edits, a swapped class falls to chance). So `score`
+does not trust it alone: it combines the percentile ranks of edit_probability and of two
+generic columns that no learning shapes, softmin (cleanlab's image score, lowest first) and
+island_gain (the most confident disputed region), by Fisher's method (rank_score: the sum of
+-log(1 - rank) over the columns, so one column near the top counts much more than several
+merely high ones), and reports each pair's percentile rank by that sum. Tables of fewer than
+MIN_LEARN_PAIRS labelled pairs (too few to learn from) combine the generic columns alone.
+docs/results/label-quality.md has it measured on held-out plantings, with kinds of error
+the edits do not make and with each edit held out in turn.
 """
 
 from __future__ import annotations
@@ -36,25 +42,30 @@ from segment.label_quality.evidence import EVIDENCE_COLUMNS, describe
 
 # label_quality.csv's columns are part of the folder contract (curate reads the table back).
 QUALITY_COLUMNS = list(LABEL_QUALITY_COLUMNS)
-# What the classifier of learned_score reads: every number of a row but its size.
-LEARNED_FEATURES = ["low_share", "pair_share", "pair_confidence", "mean_disagreement",
-                    *EVIDENCE_COLUMNS]
-SCORED_COLUMNS = ["island_gain", "boundary_gain", "shift_gain"]  # rank_score's, always
+# What the classifier of learned_score reads: every number of a row but its size, and the
+# direction it may move the probability in (+1 up, -1 down, 0 either way).
+DIRECTIONS = {"low_share": 1, "pair_share": 1, "pair_confidence": 1, "mean_disagreement": 1,
+              "softmin": -1, "region_gain": 1, "island_gain": 1, "island_share": 1,
+              "island_touch": -1, "enclosed_gain": 1, "boundary_gain": 1, "shift_gain": 1,
+              "island_contrast": 1, "island_texture": 0, "island_edge": 0, "island_likeness": 1,
+              "edge_align": -1, "edge_shift": 1}
+LEARNED_FEATURES = list(DIRECTIONS)
+# rank_score's generic columns and their sense (-1: lower = worse), beside edit_probability.
+GENERIC_COLUMNS = {"softmin": -1, "island_gain": 1}
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
 MAX_EDITS_PER_KIND = 1000  # edited copies of each kind a planting makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
-GAIN_TOP = 0.02  # beside edit_probability, a gain ranks a pair only in the table's top 2 %
 
 
-def rank_score(table: pd.DataFrame, columns=tuple(SCORED_COLUMNS),
-               learned: str | None = None) -> np.ndarray:
-    """(N,) best percentile rank over `columns` (ties share their mean rank); with `learned`,
-    that column's rank instead, raised to the best rank over `columns` where this is in the
-    table's top GAIN_TOP. 0 for a pair with nothing labelled."""
-    score = np.stack([table[c].rank(pct=True).to_numpy() for c in columns]).max(0)
-    if learned is not None:
-        extreme = np.where(score > 1.0 - GAIN_TOP, score, 0.0)
-        score = np.maximum(table[learned].rank(pct=True).to_numpy(), extreme)
+def rank_score(table: pd.DataFrame, learned: str | None = None) -> np.ndarray:
+    """(N,) percentile rank (ties share their mean rank) of Fisher's combination of the
+    columns' percentile ranks r: the sum of -log(1 - r + 1 / 2N) over GENERIC_COLUMNS (each in
+    its sense) and, with `learned`, that column. 0 for a pair with nothing labelled."""
+    n = len(table)
+    columns = {**GENERIC_COLUMNS, **({learned: 1} if learned else {})}
+    fisher = sum(-np.log(1.0 - (sense * table[c]).rank(pct=True).to_numpy() + 0.5 / n)
+                 for c, sense in columns.items())
+    score = pd.Series(fisher).rank(pct=True).to_numpy(copy=True)
     score[table["labelled_pixels"].to_numpy() == 0] = 0.0
     return np.round(score, 5)
 
@@ -74,10 +85,10 @@ def edited_copies(table: pd.DataFrame, probs, masks, ignore_index: int | None,
     return pd.DataFrame(described).assign(row=at, kind=made)
 
 
-def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
-    """(N,) probability that each row looks like an edited copy, from a gradient-boosted
-    classifier fitted on the table's rows (unedited) against `edited`; each kind of edit
-    weighs as much as the others, all together as much as the rows. 0 with nothing labelled."""
+def edit_classifier(table: pd.DataFrame, edited: pd.DataFrame):
+    """A gradient-boosted classifier of LEARNED_FEATURES fitted on the table's labelled rows
+    (unedited) against `edited`, monotone in each feature as DIRECTIONS says; each kind of
+    edit weighs as much as the others, all together as much as the rows."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     labelled = table["labelled_pixels"].to_numpy() > 0
@@ -88,10 +99,18 @@ def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
     weight = np.r_[np.ones(len(given)),
                    len(given) / (edited["kind"].nunique() * kind_size)]
     model = HistGradientBoostingClassifier(max_depth=3, max_iter=200, early_stopping=False,
-                                           random_state=0)
-    model.fit(x, y, sample_weight=weight)
+                                           random_state=0,
+                                           monotonic_cst=[DIRECTIONS[c] for c in LEARNED_FEATURES])
+    return model.fit(x, y, sample_weight=weight)
+
+
+def learned_score(table: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
+    """(N,) probability that each row looks like an edited copy, by edit_classifier. 0 with
+    nothing labelled."""
+    labelled = table["labelled_pixels"].to_numpy() > 0
     score = np.zeros(len(table))
-    score[labelled] = model.predict_proba(given)[:, 1]
+    score[labelled] = edit_classifier(table, edited).predict_proba(
+        table.loc[labelled, LEARNED_FEATURES].to_numpy(float))[:, 1]
     return np.round(score, 5)
 
 
@@ -145,14 +164,15 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
     learned, why = (None, "no pairs") if table.empty else edit_probability(
         table, probs, masks, ignore_index, len(class_names), seed, images, tuple(edit_kinds))
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
-    gains = ", ".join(SCORED_COLUMNS)
+    generic = ", ".join(GENERIC_COLUMNS)
     if learned is None:
         table["score"] = rank_score(table)
-        table.attrs["score"] = f"rank maximum over {gains}; edit_probability not learned: {why}"
+        table.attrs["score"] = (f"rank of Fisher's combination of the ranks of {generic}; "
+                                f"edit_probability not learned: {why}")
     else:
         table["score"] = rank_score(table, learned="edit_probability")
-        table.attrs["score"] = (f"edit_probability's rank, or the best rank over {gains} "
-                                f"where that is in the top {GAIN_TOP:.0%}; edit_probability {why}")
+        table.attrs["score"] = (f"rank of Fisher's combination of the ranks of edit_probability, "
+                                f"{generic}; edit_probability {why}")
     return table
 
 
