@@ -63,7 +63,7 @@ def rank_score(table: pd.DataFrame, learned: str | None = None) -> np.ndarray:
     its sense) and, with `learned`, that column. 0 for a pair with nothing labelled."""
     n = len(table)
     columns = {**GENERIC_COLUMNS, **({learned: 1} if learned else {})}
-    fisher = sum(-np.log(1.0 - (sense * table[c]).rank(pct=True).to_numpy() + 0.5 / n)
+    fisher = sum(-np.log(1.0 - (sense * table[c]).rank(pct=True).to_numpy() + 0.5 / max(n, 1))
                  for c, sense in columns.items())
     score = pd.Series(fisher).rank(pct=True).to_numpy(copy=True)
     score[table["labelled_pixels"].to_numpy() == 0] = 0.0

@@ -351,6 +351,13 @@ def test_a_small_table_ranks_by_the_generic_columns_alone(planted):
     assert (table["edit_probability"] == 0).all()
 
 
+def test_a_table_of_no_pairs_is_empty_not_an_error():
+    table = quality_table(np.zeros((0, 5, 8, 8)), np.zeros((0, 8, 8), np.uint8), [],
+                          np.zeros(0, int), 0, ["none", "soil", "bedrock", "sand", "big rock"])
+    assert table.empty and list(table.columns) == QUALITY_COLUMNS
+    assert "not learned: no pairs" in table.attrs["score"]
+
+
 def test_dispute_names_the_island_the_model_is_sure_of():
     """A rock (class 4) deleted from the mask as bedrock (2): the region the model disputes is
     that rock's box, given bedrock, model says big rock, its pixel count; a weaker, smaller
