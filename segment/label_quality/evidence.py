@@ -211,18 +211,24 @@ def _correlate(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return signal.fftconvolve(x, kernel[::-1, ::-1], mode="full")
 
 
+def _shifts(shape: tuple[int, int], max_shift: int) -> tuple[slice, slice]:
+    """The entries of a full `_correlate` of (H, W) arrays for |dy|, |dx| <= max_shift: a
+    (2 max_shift + 1) square whose centre is no shift."""
+    h, w = shape
+    return slice(h - 1 - max_shift, h + max_shift), slice(w - 1 - max_shift, w + max_shift)
+
+
 def shift_gain(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
                max_shift: int = MAX_SHIFT) -> float:
     """Best gain from moving the whole mask by (dy, dx), |dy|, |dx| <= max_shift, on the
     pixels labelled both in the mask and in its moved copy (at least half the labelled)."""
     n = int(labelled.sum())
-    h, w = mask.shape
     lab = labelled.astype(np.float32)
     moved = sum(_correlate(logp[c] * lab, (mask == c).astype(np.float32))
                 for c in np.unique(mask[labelled]))
     now = _correlate(_given(logp, mask) * lab, lab)
     overlap = _correlate(lab, lab)
-    window = (slice(h - 1 - max_shift, h + max_shift), slice(w - 1 - max_shift, w + max_shift))
+    window = _shifts(mask.shape, max_shift)
     gain = np.where(overlap[window] >= 0.5 * n, moved[window] - now[window], 0.0) / n
     return max(float(gain.max()), 0.0)
 
@@ -249,9 +255,7 @@ def edge_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     if size < MIN_COMPARED:
         return {"edge_align": 1.0, "edge_shift": 0.0}
     unit = size * (float(gradient[labelled].mean()) + 1e-6)
-    h, w = mask.shape
-    moved = _correlate(gradient, border.astype(np.float32))[
-        h - 1 - max_shift:h + max_shift, w - 1 - max_shift:w + max_shift]
+    moved = _correlate(gradient, border.astype(np.float32))[_shifts(mask.shape, max_shift)]
     here = moved[max_shift, max_shift]
     return {"edge_align": float(here / unit), "edge_shift": float((moved.max() - here) / unit)}
 
