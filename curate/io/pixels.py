@@ -19,9 +19,9 @@ from curate.io.errors import InputError
 # curate reads each pixel once or twice (the scan, then the sheets or the write), so holding a
 # large folder in memory buys little: reading 6,000 256x256 colour pairs by reference was as
 # fast as in memory and peaked at 0.4 GB instead of 1.9 GB (docs/results/outliers_folder_speed.md).
-# Training reads every pixel each epoch, so segment keeps far more in memory.
+# Training reads every pixel each epoch, so segment passes its own, larger budget
+# (segment.data.file_stack.DEFAULT_LAZY_BYTES).
 DEFAULT_LAZY_BYTES = 512_000_000
-SEGMENT_LAZY_BYTES = 2_000_000_000
 LAZY_BYTES_ENV = "CURATE_LAZY_BYTES"
 
 

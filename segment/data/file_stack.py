@@ -78,8 +78,10 @@ def chunks(array, chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.ndarray]:
 
 
 # Above this many decoded bytes (images N*C*H*W plus masks N*H*W) a split is held by reference:
-# $SEGMENT_LAZY_BYTES, read by curate.io.pixels.lazy_budget.
+# $SEGMENT_LAZY_BYTES, read by curate.io.pixels.lazy_budget, else 2 GB: training reads every
+# pixel each epoch, so it holds far more in memory than curate's one-pass steps do.
 LAZY_BYTES_ENV = "SEGMENT_LAZY_BYTES"
+DEFAULT_LAZY_BYTES = 2_000_000_000
 
 
 def size_groups(images) -> list[list[int]]:

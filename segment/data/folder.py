@@ -15,9 +15,9 @@ from PIL import Image
 
 from curate.io import image_files
 from curate.io.contract import REQUIRED_MANIFEST_COLUMNS, SPLITS, check_format_version
-from curate.io.pixels import SEGMENT_LAZY_BYTES, lazy_budget
+from curate.io.pixels import lazy_budget
 from segment.errors import InputError
-from segment.data.file_stack import LAZY_BYTES_ENV, FileStack, chunks
+from segment.data.file_stack import DEFAULT_LAZY_BYTES, LAZY_BYTES_ENV, FileStack, chunks
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -172,7 +172,7 @@ def load_split(info: DatasetInfo, split: str,
     first = read_image(image_paths[0], mode)
     mode = mode or recorded_mode(info) or ("L" if first.shape[0] == 1 else "RGB")
     channels = 1 if mode == "L" else 3
-    if len(ids) * (channels + 1) * first[0].size > lazy_budget(LAZY_BYTES_ENV, SEGMENT_LAZY_BYTES):
+    if len(ids) * (channels + 1) * first[0].size > lazy_budget(LAZY_BYTES_ENV, DEFAULT_LAZY_BYTES):
         images, masks, tops = _by_reference(image_paths, mask_paths, mode, channels)
     else:
         images = _stack([read_image(p, mode) for p in image_paths], "images")
