@@ -312,6 +312,9 @@ def main() -> None:
     ap.add_argument("--leave-one-kind-out", action="store_true",
                     help="With --held-out: per own kind K, plant K alone and learn from every "
                          "edit of segment/label_quality/mask_edits.py but the one that teaches K.")
+    ap.add_argument("--write", action="store_true",
+                    help="With --held-out: write the table to docs/results/label-quality-"
+                         "<kinds>.md (own, new, unseen or leave-one-kind-out).")
     args = ap.parse_args()
     if args.held_out:
         held_out(args)
@@ -457,8 +460,17 @@ def held_out(args) -> None:
     print_table(table, len(ids), int(table["planted"].iloc[-1]), "val + test pairs")
     mode = (" --leave-one-kind-out" if args.leave_one_kind_out else
             " --unseen" if args.unseen else f" --kinds {args.kinds}")
-    print(f"\nreproduce: .venv/bin/python benchmarks/bench_label_quality.py --held-out "
-          f"{checkpoint} {dataset} --replant {rounds} --share {args.share}{mode}")
+    command = (f".venv/bin/python benchmarks/bench_label_quality.py --held-out {checkpoint} "
+               f"{dataset} --replant {rounds} --share {args.share} --threads {args.threads}{mode}")
+    print(f"\nreproduce: {command}")
+    if args.write:
+        what = ("leave-one-kind-out" if args.leave_one_kind_out else
+                "unseen" if args.unseen else args.kinds)
+        model = (f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) "
+                 f"on the {len(ids)} val + test pairs of {dataset}; {rounds} plantings of "
+                 f"{args.share:.0%} (seeds 1-{rounds}), shares averaged over them; {wall:.0f} s")
+        page = write_held_out(table, what, model, command)
+        print(f"wrote {page}")
 
 
 def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, share: float,
@@ -517,7 +529,7 @@ SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top", "softmin_in_
 
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     """Per kind (and all): planted, share in the top 2 x planted by score, by
-    edit_probability alone, by the generic columns alone (rank_score without the learned one:
+    edit_probability alone, by the evidence alone (rank_score without the learned column:
     the score of small tables), by the first score, mean_disagreement, and by cleanlab's
     softmin (lowest first;
     our implementation of its documented formula, on the same probabilities)."""
@@ -538,10 +550,33 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis("kind").reset_index()
 
 
+PAGE_TITLES = {"own": "the benchmark's own kinds",
+               "new": "kinds no edit of the learner makes",
+               "unseen": "class_confusion and coarse_outline, no edit of the learner makes",
+               "leave-one-kind-out": "each own kind with the edit that teaches it held out"}
+
+
+def write_held_out(table: pd.DataFrame, what: str, model: str, command: str) -> Path:
+    """docs/results/label-quality-<what>.md: the --held-out table, written by this run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import write_table
+
+    rows = [[row.kind, row.planted, f"{row.in_top:.2f}", f"{row.softmin_in_top:.2f}",
+             f"{row.learned_in_top:.2f}", f"{row.rank_in_top:.2f}", f"{row.base_in_top:.2f}"]
+            for row in table.itertuples(index=False)]
+    header = ["corruption", "planted", "score", "cleanlab softmin", "edit_probability alone",
+              "the evidence alone (no learning)", "mean_disagreement"]
+    notes = (f"Share of the corrupted masks ranked in the top 2 x (number corrupted), by each "
+             f"column. Model and pairs: {model}. What the kinds are and how the score is made: "
+             f"[label-quality.md](label-quality.md).")
+    return write_table(f"label-quality-{what}", f"Label quality, held out: {PAGE_TITLES[what]}",
+                       header, rows, command, notes)
+
+
 def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
     print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
-    print("\n| corruption | planted | by score | by edit_probability alone | by softmin and "
-          "island_gain (no learning) | by mean_disagreement | by cleanlab softmin |")
+    print("\n| corruption | planted | by score | by edit_probability alone | by the evidence "
+          "alone (no learning) | by mean_disagreement | by cleanlab softmin |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in table.itertuples(index=False):
         bold = "**" if row.kind == "all" else ""

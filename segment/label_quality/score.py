@@ -16,15 +16,23 @@ only raise the probability), so it cannot learn that a mask the model contradict
 looks clean because no edit it was shown did that.
 
 A classifier still knows only what it was taught: masks wrong in a way no edit makes rank
-low by edit_probability (held out of the edits, a swapped class falls to chance). So `score`
-does not trust it alone: it combines the percentile ranks of edit_probability and of two
-generic columns that no learning shapes, softmin (cleanlab's image score, lowest first) and
-island_gain (the most confident disputed region), by Fisher's method (rank_score: the sum of
--log(1 - rank) over the columns, so one column near the top counts much more than several
-merely high ones), and reports each pair's percentile rank by that sum. Tables of fewer than
-MIN_LEARN_PAIRS labelled pairs (too few to learn from) combine the generic columns alone.
-docs/results/label-quality.md has it measured on held-out plantings, with kinds of error
-the edits do not make and with each edit held out in turn.
+low by edit_probability (held out of the edits, a swapped class falls below chance, because
+the edits it still sees mostly move borders). So `score` is led by the evidence itself, which
+no learning shapes (rank_score). Each evidence column becomes Fisher's -log(1 - rank), rank
+its percentile rank in the table in its DIRECTIONS sense, so one column near the top counts
+much more than several merely high ones. The columns fall into three FAMILIES that each tell
+one thing: how much and how surely the model disputes the mask (disagreement), whether the
+borders sit where the model and the image put them (geometry), and whether a disputed island
+looks like the class it was given (appearance). A family counts by the mean of its columns, so
+a family of many columns does not outvote one of few; disagreement counts twice, and softmin
+(cleanlab's image score) once more on its own, because every kind of wrong mask shows
+disagreement while only some move a border or show in the image. The sum is ranked and
+turned to -log(1 - rank) again, and edit_probability adds LEARNED_WEIGHT x -log(1 -
+probability): an edited-looking mask moves up, but a mask with strong evidence of a kind
+the classifier never saw is not buried by it. `score` is the percentile rank of that.
+Tables of fewer than MIN_LEARN_PAIRS labelled pairs (too few to learn from) rank by the
+evidence alone. docs/results/label-quality.md has it measured on held-out plantings, with
+kinds of error the edits do not make and with each edit held out in turn.
 """
 
 from __future__ import annotations
@@ -50,22 +58,43 @@ DIRECTIONS = {"low_share": 1, "pair_share": 1, "pair_confidence": 1, "mean_disag
               "island_contrast": 1, "island_texture": 0, "island_edge": 0, "island_likeness": 1,
               "edge_align": -1, "edge_shift": 1}
 LEARNED_FEATURES = list(DIRECTIONS)
-# rank_score's generic columns and their sense (-1: lower = worse), beside edit_probability.
-GENERIC_COLUMNS = {"softmin": -1, "island_gain": 1}
+# rank_score's evidence families (columns taken in their DIRECTIONS sense) and their weights;
+# softmin counts once more on its own and edit_probability by LEARNED_WEIGHT (see above).
+FAMILIES = {"disagreement": ("low_share", "pair_share", "pair_confidence", "mean_disagreement",
+                             "softmin", "region_gain", "island_gain", "island_share",
+                             "enclosed_gain"),
+            "geometry": ("boundary_gain", "shift_gain", "edge_shift", "edge_align",
+                         "island_touch"),
+            "appearance": ("island_contrast", "island_likeness")}
+FAMILY_WEIGHTS = {"disagreement": 2.0, "geometry": 1.0, "appearance": 1.0}
+SOFTMIN_WEIGHT = 1.0
+LEARNED_WEIGHT = 0.25
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
 MAX_EDITS_PER_KIND = 1000  # edited copies of each kind a planting makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
 
 
+def _fisher(values) -> np.ndarray:
+    """Fisher's -log(1 - r + 1 / 2N) of the values' percentile ranks r (ties share their mean
+    rank): about 0.7 at the median, log 2N at the top."""
+    values = pd.Series(np.asarray(values, float))
+    return -np.log(1.0 - values.rank(pct=True).to_numpy() + 0.5 / max(len(values), 1))
+
+
 def rank_score(table: pd.DataFrame, learned: str | None = None) -> np.ndarray:
-    """(N,) percentile rank (ties share their mean rank) of Fisher's combination of the
-    columns' percentile ranks r: the sum of -log(1 - r + 1 / 2N) over GENERIC_COLUMNS (each in
-    its sense) and, with `learned`, that column. 0 for a pair with nothing labelled."""
-    n = len(table)
-    columns = {**GENERIC_COLUMNS, **({learned: 1} if learned else {})}
-    fisher = sum(-np.log(1.0 - (sense * table[c]).rank(pct=True).to_numpy() + 0.5 / max(n, 1))
-                 for c, sense in columns.items())
-    score = pd.Series(fisher).rank(pct=True).to_numpy(copy=True)
+    """(N,) percentile rank (ties share their mean rank) of the evidence's combination (see
+    the module's text): the FAMILIES' mean Fisher ranks weighted by FAMILY_WEIGHTS, plus
+    softmin's (lowest first) by SOFTMIN_WEIGHT, ranked again; with `learned` (a probability
+    column) plus LEARNED_WEIGHT x -log(1 - p). 0 for a pair with nothing labelled."""
+    evidence = SOFTMIN_WEIGHT * _fisher(-table["softmin"])
+    for family, columns in FAMILIES.items():
+        evidence = evidence + FAMILY_WEIGHTS[family] * np.mean(
+            [_fisher(DIRECTIONS[c] * table[c]) for c in columns], axis=0)
+    combined = _fisher(evidence)
+    if learned:
+        combined = combined - LEARNED_WEIGHT * np.log1p(-table[learned].clip(0, 0.999)
+                                                         .to_numpy(float))
+    score = pd.Series(combined).rank(pct=True).to_numpy(copy=True)
     score[table["labelled_pixels"].to_numpy() == 0] = 0.0
     return np.round(score, 5)
 
@@ -164,15 +193,15 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
     learned, why = (None, "no pairs") if table.empty else edit_probability(
         table, probs, masks, ignore_index, len(class_names), seed, images, tuple(edit_kinds))
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
-    generic = ", ".join(GENERIC_COLUMNS)
+    families = " + ".join(f"{FAMILY_WEIGHTS[f]:g} x {f}" for f in FAMILIES)
+    how = f"rank of the evidence ({families} + softmin, as Fisher ranks)"
     if learned is None:
         table["score"] = rank_score(table)
-        table.attrs["score"] = (f"rank of Fisher's combination of the ranks of {generic}; "
-                                f"edit_probability not learned: {why}")
+        table.attrs["score"] = f"{how}; edit_probability not learned: {why}"
     else:
         table["score"] = rank_score(table, learned="edit_probability")
-        table.attrs["score"] = (f"rank of Fisher's combination of the ranks of edit_probability, "
-                                f"{generic}; edit_probability {why}")
+        table.attrs["score"] = (f"{how} + {LEARNED_WEIGHT:g} x -log(1 - edit_probability); "
+                                f"edit_probability {why}")
     return table
 
 

@@ -103,15 +103,38 @@ def test_replant_plants_every_new_kind_once_and_is_seeded():
 
 
 def test_the_tables_rank_by_cleanlab_softmin_too():
-    quality = pd.DataFrame({"id": list("abcdefgh"), "score": np.linspace(1, 0.3, 8),
-                            "edit_probability": 0.0, "island_gain": 0.0, "boundary_gain": 0.0,
-                            "shift_gain": 0.0, "labelled_pixels": 100,
-                            "mean_disagreement": 0.1,
-                            "softmin": [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.1, 0.2]})
+    quality = quality_of_eight()
     planted = pd.DataFrame({"id": ["g"], "kind": ["shift"]})
     table = bench.ranking_table(quality, planted).set_index("kind")
     assert table.at["shift", "softmin_in_top"] == 1.0   # lowest softmin first
     assert table.at["shift", "in_top"] == 0.0            # the score has g 7th of 8
+
+
+def quality_of_eight() -> pd.DataFrame:
+    """Eight table rows: every evidence column indifferent but softmin, lowest at g."""
+    from segment.label_quality.score import DIRECTIONS
+
+    return pd.DataFrame({"id": list("abcdefgh"), "score": np.linspace(1, 0.3, 8),
+                         **dict.fromkeys(DIRECTIONS, 0.0), "edit_probability": 0.0,
+                         "labelled_pixels": 100, "mean_disagreement": 0.1,
+                         "softmin": [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.1, 0.2]})
+
+
+def test_a_held_out_run_writes_its_own_page(tmp_path, monkeypatch):
+    """--write: the table as measured, with the command and the model, in
+    docs/results/label-quality-<kinds>.md (here a scratch folder)."""
+    monkeypatch.syspath_prepend(str(PATH.parent))
+    import results
+
+    monkeypatch.setattr(results, "RESULTS", tmp_path)
+    planted = pd.DataFrame({"id": ["g", "h"], "kind": ["shift", "class_swap"]})
+    table = bench.ranking_table(quality_of_eight(), planted)
+    page = bench.write_held_out(table, "own", "MODEL LINE", "python bench --held-out X Y")
+    assert page == tmp_path / "label-quality-own.md"
+    text = page.read_text()
+    assert "# Label quality, held out: the benchmark's own kinds" in text
+    assert "- command: `python bench --held-out X Y`" in text and "MODEL LINE" in text
+    assert "| shift | 1 | 0.00 | 1.00 |" in text and "| all | 2 |" in text
 
 
 def test_a_held_out_edit_is_never_learned_from():

@@ -42,8 +42,9 @@ def test_crossval_predicts_every_train_pair_exactly_once(mars40, tmp_path):
     assert "3 trainings" in output(result)
     # 30 pairs are too few to learn the score from edited copies: the CLI and crossval.json
     # say which score the table holds.
-    assert ("label-quality score: rank of Fisher's combination of the ranks of softmin"
-            in output(result))
+    assert ("label-quality score: rank of the evidence (2 x disagreement + 1 x geometry + 1 x "
+            "appearance + softmin, as Fisher ranks); edit_probability not learned"
+            in " ".join(output(result).split()))
     meta = json.loads((out / "crossval.json").read_text())
     assert "not learned" in meta["score"] and "learning needs 100" in meta["score"]
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
@@ -112,7 +113,7 @@ def test_pair_figures_on_hand_made_probabilities():
 @pytest.mark.slow
 def test_crossval_on_enough_pairs_learns_an_edit_probability(mars_pairs, tmp_path):
     """120 train pairs (MIN_LEARN_PAIRS = 100 labelled): edit_probability is learned from
-    edited copies of the masks and combined with softmin and island_gain, and the CLI and
+    edited copies of the masks and added to the evidence's rank, and the CLI and
     crossval.json say so."""
     images, masks = mars_pairs
     data = write_dataset(tmp_path / "mars130", images[:130], masks[:130],
@@ -121,10 +122,11 @@ def test_crossval_on_enough_pairs_learns_an_edit_probability(mars_pairs, tmp_pat
     result = runner.invoke(app, ["crossval", str(data), "-o", str(out), "--folds", "2",
                                  "--epochs", "1", *TINY_ARGS])
     assert result.exit_code == 0, output(result)
-    assert "label-quality score: rank of Fisher's combination" in output(result)
+    assert "label-quality score: rank of the evidence" in output(result)
     meta = json.loads((out / "crossval.json").read_text())
-    assert meta["score"].startswith("rank of Fisher's combination of the ranks of "
-                                    "edit_probability, softmin, island_gain")
+    assert meta["score"].startswith("rank of the evidence (2 x disagreement + 1 x geometry + "
+                                    "1 x appearance + softmin, as Fisher ranks) + 0.25 x "
+                                    "-log(1 - edit_probability)")
     assert "edit_probability learned from" in meta["score"] and "3 plantings" in meta["score"]
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     assert len(table) == 120 and table["score"].between(0, 1).all()
