@@ -25,7 +25,8 @@ confused in one region only; hurried_outline: outlines smoothed by a 21-31 px ma
 objects_unlabelled: one class's objects left out; resized_badly: a mask scaled 1.1-1.3x and
 cropped).
 --leave-one-kind-out plants each own kind alone, learning from every edit but the one that
-teaches it. Every table has a column by cleanlab's softmin (segment/label_quality/evidence.py::softmin,
+teaches it. --write puts the table into docs/results/label-quality-<kinds>.md (own,
+new, unseen or leave-one-kind-out), with the date, machine, commit and command. Every table has a column by cleanlab's softmin (segment/label_quality/evidence.py::softmin,
 the documented formula, on the same probabilities; cleanlab is not needed).
 
 Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
