@@ -462,7 +462,8 @@ def held_out(args) -> None:
     mode = (" --leave-one-kind-out" if args.leave_one_kind_out else
             " --unseen" if args.unseen else f" --kinds {args.kinds}")
     command = (f".venv/bin/python benchmarks/bench_label_quality.py --held-out {checkpoint} "
-               f"{dataset} --replant {rounds} --share {args.share} --threads {args.threads}{mode}")
+               f"{dataset} --replant {rounds} --share {args.share} --threads {args.threads}{mode}"
+               + (" --write" if args.write else ""))
     print(f"\nreproduce: {command}")
     if args.write:
         what = ("leave-one-kind-out" if args.leave_one_kind_out else
