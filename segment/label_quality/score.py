@@ -46,7 +46,7 @@ import pandas as pd
 from curate.io.contract import LABEL_QUALITY_COLUMNS
 from segment.errors import InputError
 from segment.label_quality import mask_edits
-from segment.label_quality.evidence import EVIDENCE_COLUMNS, describe
+from segment.label_quality.evidence import describe
 
 # label_quality.csv's columns are part of the folder contract (curate reads the table back).
 QUALITY_COLUMNS = list(LABEL_QUALITY_COLUMNS)
