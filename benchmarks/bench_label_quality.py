@@ -25,9 +25,10 @@ confused in one region only; hurried_outline: outlines smoothed by a 21-31 px ma
 objects_unlabelled: one class's objects left out; resized_badly: a mask scaled 1.1-1.3x and
 cropped).
 --leave-one-kind-out plants each own kind alone, learning from every edit but the one that
-teaches it. --write puts the table into docs/results/label-quality-<kinds>.md (own,
-new, unseen or leave-one-kind-out), with the date, machine, commit and command. Every table has a column by cleanlab's softmin (segment/label_quality/evidence.py::softmin,
-the documented formula, on the same probabilities; cleanlab is not needed).
+teaches it. --write puts the table into docs/results/label-quality-<kinds>.md (own, new,
+unseen or leave-one-kind-out), with the date, machine, commit and command. Every table has a
+column by cleanlab's softmin (segment/label_quality/evidence.py::softmin, the documented
+formula, on the same probabilities; cleanlab is not needed).
 
 Rescore a kept run without training (the folder of --keep: data/, cv/, planted.csv, pairs.npz):
      .venv/bin/python benchmarks/bench_label_quality.py --rescore DIR [--replant 4]
@@ -49,6 +50,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from scipy import ndimage
+
+from results import write_table
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4mars-mars64" / "train.npz"
 KINDS = ("class_swap", "erode_dilate", "shift", "object_deleted")
@@ -455,24 +458,20 @@ def held_out(args) -> None:
     else:
         table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds, images)
     wall = time.monotonic() - t0
-    print(f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) on the "
-          f"{len(ids)} val + test pairs of {dataset}; {rounds} plantings of {args.share:.0%}, "
-          f"averaged; {wall:.0f} s")
+    model = (f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) "
+             f"on the {len(ids)} val + test pairs of {dataset}; {rounds} plantings of "
+             f"{args.share:.0%} (seeds 1-{rounds}), shares averaged over them; {wall:.0f} s")
+    print(model)
     print_table(table, len(ids), int(table["planted"].iloc[-1]), "val + test pairs")
-    mode = (" --leave-one-kind-out" if args.leave_one_kind_out else
-            " --unseen" if args.unseen else f" --kinds {args.kinds}")
+    what = ("leave-one-kind-out" if args.leave_one_kind_out else
+            "unseen" if args.unseen else args.kinds)
+    mode = f"--{what}" if what in ("leave-one-kind-out", "unseen") else f"--kinds {what}"
     command = (f".venv/bin/python benchmarks/bench_label_quality.py --held-out {checkpoint} "
-               f"{dataset} --replant {rounds} --share {args.share} --threads {args.threads}{mode}"
-               + (" --write" if args.write else ""))
+               f"{dataset} --replant {rounds} --share {args.share} --threads {args.threads} "
+               f"{mode}" + (" --write" if args.write else ""))
     print(f"\nreproduce: {command}")
     if args.write:
-        what = ("leave-one-kind-out" if args.leave_one_kind_out else
-                "unseen" if args.unseen else args.kinds)
-        model = (f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) "
-                 f"on the {len(ids)} val + test pairs of {dataset}; {rounds} plantings of "
-                 f"{args.share:.0%} (seeds 1-{rounds}), shares averaged over them; {wall:.0f} s")
-        page = write_held_out(table, what, model, command)
-        print(f"wrote {page}")
+        print(f"wrote {write_held_out(table, what, model, command)}")
 
 
 def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, share: float,
@@ -560,9 +559,6 @@ PAGE_TITLES = {"own": "the benchmark's own kinds",
 
 def write_held_out(table: pd.DataFrame, what: str, model: str, command: str) -> Path:
     """docs/results/label-quality-<what>.md: the --held-out table, written by this run."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from results import write_table
-
     rows = [[row.kind, row.planted, f"{row.in_top:.2f}", f"{row.softmin_in_top:.2f}",
              f"{row.learned_in_top:.2f}", f"{row.rank_in_top:.2f}", f"{row.base_in_top:.2f}"]
             for row in table.itertuples(index=False)]

@@ -4,6 +4,7 @@ whose change is known; the cleanlab softmin column of its tables; holding an edi
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from segment.label_quality import mask_edits
 from segment.errors import ConfigError
 
 PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_label_quality.py"
+sys.path.insert(0, str(PATH.parent))  # the benchmarks import benchmarks/results.py, as scripts do
 spec = importlib.util.spec_from_file_location("bench_label_quality", PATH)
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
@@ -123,7 +125,6 @@ def quality_of_eight() -> pd.DataFrame:
 def test_a_held_out_run_writes_its_own_page(tmp_path, monkeypatch):
     """--write: the table as measured, with the command and the model, in
     docs/results/label-quality-<kinds>.md (here a scratch folder)."""
-    monkeypatch.syspath_prepend(str(PATH.parent))
     import results
 
     monkeypatch.setattr(results, "RESULTS", tmp_path)
