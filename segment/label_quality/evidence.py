@@ -35,7 +35,8 @@ difference in mean gradient magnitude (inside the island's rim); island_edge: me
 the labelled pixels' mean (an outline drawn along an edge in the image); island_likeness: in
 -1..1, how much closer the island looks to the mask's pixels of the predicted class than to
 the rest of its given class (0 when either has fewer than MIN_COMPARED pixels). They are 0
-without an image; the classifier of score.py reads them, no rank does.
+without an image. The classifier of score.py reads all four; score.py's rank_score ranks
+island_contrast and island_likeness (its appearance family).
 
 Two more figures judge the mask against the image alone, no model involved (edge_figures):
 edge_align, how strong the image's edges are under the mask's class borders (against the
@@ -43,15 +44,17 @@ labelled pixels' mean), and edge_shift, how much stronger they would be were the
 moved a few px (a border drawn off its edge, or a mask registered off its image). Neutral
 (1 and 0) for a mask with (almost) no border between two classes, 0 without an image. Most
 edits and most real errors need a border, so part of what they tell is only that a mask has
-one; the classifier reads them, no rank does.
+one. The classifier reads them, and rank_score ranks them among the geometry family, where
+they count by the family's mean with the gains of moved borders and masks.
 
 The same island tells a reviewer where to look (dispute): dispute_box, its bounding box
 "row0 col0 row1 col1" (half-open), dispute_given and dispute_predicted, the class the mask
 gives most of it and the class the model calls it, and dispute_pixels, its size. Beside the
 evidence, softmin is the generic baseline (cleanlab.segmentation's default image score,
 written from its documentation): the labelled pixels' p(given class), weighted towards the
-lowest; LOWER = WORSE, unlike every other column. The classifier reads softmin, and the score
-ranks by it (score.py's rank_score); the dispute columns feed neither.
+lowest; LOWER = WORSE, unlike every other column. The classifier reads softmin, and
+rank_score ranks by it twice (in the disagreement family and on its own); the dispute columns
+feed neither.
 """
 
 from __future__ import annotations
