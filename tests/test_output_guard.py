@@ -293,3 +293,24 @@ def test_evaluate_names_scores_after_the_input_and_never_replaces_another(world,
     assert result.exit_code == 1 and "--force" in result.output
     assert (out / "scores_test.json").read_bytes() == first
     _ok(segment_app, "evaluate", world.checkpoint, other, "-o", out, "--device", "cpu", "--force")
+
+
+# --- outputs are as readable as anything else the user makes -------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_outputs_follow_the_umask(tmp_path, umask):
+    """A curated folder, its subfolders and files get the modes the user's umask gives any
+    new folder (0o777 & ~umask) or file (0o666 & ~umask): colleagues on a shared machine read
+    a curated dataset under umask 022, and nobody does under 077."""
+    old = os.umask(umask)
+    try:
+        out = tmp_path / "clean"
+        _ok(curate_app, "outliers", MARS300, "-o", out, "--num-classes", "5")
+        with atomic_dir(tmp_path / "direct", force=False) as tmp:
+            (tmp / "a.txt").write_text("a")
+    finally:
+        os.umask(old)
+    for folder in (out, out / "images", out / "masks", out / "reports", tmp_path / "direct"):
+        assert oct(folder.stat().st_mode & 0o777) == oct(0o777 & ~umask), folder
+    for file in (out / "dataset.json", out / "manifest.csv", next((out / "masks").iterdir())):
+        assert oct(file.stat().st_mode & 0o777) == oct(0o666 & ~umask), file

@@ -121,11 +121,13 @@ def guard_output(out: PathLike, inputs: Iterable[PathLike | None], force: bool,
     return Path(out)
 
 
-def _readable(path: Path) -> None:
-    """mkstemp makes files 0600; give the result the permissions of any new file."""
+def _readable(path: Path, mode: int = 0o666) -> None:
+    """mkstemp makes files 0600 and mkdtemp folders 0700; give the result the permissions
+    of any new file (0o666) or folder (0o777) under the user's umask, so that colleagues
+    read an output as they read anything else this user makes."""
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
+    os.chmod(path, mode & ~umask)
 
 
 def write_file(path: PathLike, write: Callable[[Path], None]) -> Path:
@@ -172,6 +174,7 @@ def atomic_dir(out: PathLike, force: bool) -> Iterator[Path]:
     check_free(out, force, "folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    _readable(tmp, 0o777)
     try:
         yield tmp
     except BaseException:
