@@ -92,7 +92,7 @@ def outliers(
             **outlier_settings(config_file, settings),
             **({"checks": list(check)} if check else {}),
             label_quality=None if label_quality is None else str(label_quality),
-            decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes))
+            **person_inputs(decisions, mask_fixes))
         dataset = with_fixes(load(data, num_classes, class_names, label_map, ignore_index),
                              mask_fixes)
         if not dry_run:
@@ -122,10 +122,29 @@ app.command()(stats)
 
 
 def with_fixes(dataset, mask_fixes: Optional[Path]):
-    """The dataset with the corrected masks of --mask-fixes, when given."""
+    """The dataset with the corrected masks of --mask-fixes, when given; says how many."""
     from curate.data.mask_fixes import apply_mask_fixes
 
-    return dataset if mask_fixes is None else apply_mask_fixes(dataset, mask_fixes)
+    if mask_fixes is None:
+        return dataset
+    fixed = apply_mask_fixes(dataset, mask_fixes)
+    count = int((fixed.manifest["mask_fix"] != "").sum())
+    from curate.io.label_maps import format_map
+
+    label_map = dataset.reading.label_map
+    space = (f"raw values, through --label-map {format_map(label_map)}" if label_map
+             else "labels, like the input's masks")
+    console.print(f"Mask fixes: {count} mask(s) replaced by the corrected ones in "
+                  f"{mask_fixes.resolve()} (read as {space}; manifest column mask_fix names "
+                  "each file).", highlight=False, soft_wrap=True)
+    return fixed
+
+
+def person_inputs(decisions: Optional[Path], mask_fixes: Optional[Path]) -> dict:
+    """--decisions and --mask-fixes as absolute paths, for the manifest, history and card:
+    a path relative to wherever the command ran would name nothing later."""
+    return {"decisions": decisions and str(decisions.resolve()),
+            "mask_fixes": mask_fixes and str(mask_fixes.resolve())}
 
 
 # --- run: the whole curation in one command --------------------------------------------------
@@ -200,7 +219,7 @@ def run_command(
             outliers=OutlierConfig.with_removal(
                 remove, keep, near_duplicate_distance=near_duplicate_distance,
                 label_quality=label_quality and str(label_quality),
-                decisions=decisions and str(decisions), mask_fixes=mask_fixes and str(mask_fixes),
+                **person_inputs(decisions, mask_fixes),
                 **outlier_settings(config_file, settings)),
             split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
                               near_duplicate_distance=near_duplicate_distance,

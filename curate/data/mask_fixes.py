@@ -12,6 +12,7 @@ from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.scan.features import scan
 from curate.io.image_files import read_mask
+from curate.io.label_maps import raw_values
 from curate.data.manifest import with_manifest
 from curate.io.pixels import LazyPixels
 
@@ -25,9 +26,11 @@ def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
     the corrected ones; its manifest's mask columns are rescanned for them and `mask_fix`
     names the file (empty for the others).
 
-    Each file is read like an input mask, relabelled by the label map the dataset was read
-    with, and must match its image's size and hold only labels 0..num_classes-1 (or the
-    ignore index). Raises InputError listing every file that does not, or names no pair.
+    Each file is read exactly like an input mask: it holds the input's raw values (labels,
+    for a curated folder), goes through the label map the dataset was read with and its merge
+    check, and must match its image's size and hold only labels 0..num_classes-1 (or the
+    ignore index). `mask_fix` records the file's absolute path. Raises InputError listing
+    every file that does not, or names no pair, and for a folder without PNG masks.
     """
     fixes = _read_fixes(dataset, Path(folder))
     dataset = with_manifest(dataset)
@@ -54,26 +57,39 @@ def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
 
 
 def _read_fixes(dataset: Dataset, folder: Path) -> dict[int, tuple[Path, np.ndarray]]:
-    """{pair position: (file, mask as labels)} for every PNG in `folder`."""
+    """{pair position: (absolute file path, mask as labels)} for every PNG in `folder`.
+
+    The files hold the input's raw values, as the input's masks do: they go through the
+    reading's label map and its merge check (the same refusal an input mask gets).
+    """
     if not folder.is_dir():
         raise InputError(f"--mask-fixes {folder} is not a folder; expected a folder of PNG "
                          "masks named <pair id>.png or <source file stem>.png.")
+    folder = folder.resolve()
     by_name = {id_: i for i, id_ in enumerate(dataset.ids)}
     for i, source in enumerate(dataset.sources):
         by_name.setdefault(Path(str(source)).stem, i)
-    lut = _label_lut(dataset)
-    fixes, problems = {}, []
+    raw, problems = {}, []
     for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
         if path.suffix.lower() != ".png" or path.stem not in by_name:
             problems.append(f"{path.name}: " + ("not a PNG" if path.suffix.lower() != ".png"
                                                 else "names no pair (no such id or source)"))
             continue
-        i = by_name[path.stem]
         try:
-            mask = lut[read_mask(path)]
+            raw[path] = read_mask(path)
         except InputError as exc:
             problems.append(f"{path.name}: {exc}")
-            continue
+    if not raw and not problems:
+        raise InputError(f"--mask-fixes {folder} holds no PNG masks; expected corrected masks "
+                         "named <pair id>.png or <source file stem>.png. Nothing was written.")
+    try:
+        lut = dataset.reading.lut(raw_values(list(raw.values())))
+    except InputError as exc:
+        raise InputError(f"The corrected masks in {folder} are read like the input's masks, "
+                         f"in its raw values, and {exc}") from None
+    fixes = {}
+    for path, values in raw.items():
+        i, mask = by_name[path.stem], lut[values]
         problem = _mask_problem(dataset, i, mask)
         if problem:
             problems.append(f"{path.name}: {problem}")
@@ -87,8 +103,9 @@ def _read_fixes(dataset: Dataset, folder: Path) -> dict[int, tuple[Path, np.ndar
                                            if len(problems) > 5 else "")
         raise InputError(f"{len(problems)} file(s) in {folder} cannot replace a mask: {shown}. "
                          "Each must be a single-channel PNG named by a pair id (or its source "
-                         "file's stem), the size of that pair's image, holding labels 0.."
-                         f"{dataset.num_classes - 1}; nothing was written.")
+                         "file's stem), the size of that pair's image, holding the input's "
+                         f"raw values, which become labels 0..{dataset.num_classes - 1}; "
+                         "nothing was written.")
     return fixes
 
 
@@ -99,16 +116,6 @@ def _mask_problem(dataset: Dataset, i: int, mask: np.ndarray) -> str:
     allowed = set(range(dataset.num_classes)) | {dataset.ignore_index}
     bad = sorted(set(np.unique(mask).tolist()) - allowed)
     return f"labels {bad[:5]} outside 0..{dataset.num_classes - 1}" if bad else ""
-
-
-def _label_lut(dataset: Dataset) -> np.ndarray:
-    """The label map the dataset was read with (its 'read' history entry) as a lookup."""
-    lut = np.arange(256, dtype=np.uint8)
-    for entry in dataset.history:
-        if entry.get("command") == "read":
-            for raw, label in (entry.get("options", {}).get("label_map") or {}).items():
-                lut[int(raw)] = int(label)
-    return lut
 
 
 def _items(pixels) -> list:

@@ -19,8 +19,8 @@ from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: publi
     is_gray_rgb, pixels_of,
     read_image, read_mask,
 )
-from curate.io.label_maps import (RawValues, check_collisions, describe_label_map,
-                                  infer_label_map, label_lut, raw_values)
+from curate.io.label_maps import (MaskReading, RawValues, check_collisions,
+                                  describe_label_map, infer_label_map, label_lut, raw_values)
 from curate.io.npz import read_npz_pairs
 from curate.io.pixels import lazy_budget, map_pixels
 from curate.data.linking import recorded_gray
@@ -181,6 +181,7 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
         ids=ids, images=images, masks=masks, sources=sources, num_classes=num_classes,
         class_names=list(class_names), ignore_index=ignore_index, problems=problems,
         notes=notes, history=history, origin_path=str(path), ignore_reason=ignored.reason,
+        reading=MaskReading(label_map or None, tuple(raw.present) if label_map else ()),
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from curate.io.contract import FORMAT, FORMAT_VERSION, SPLITS  # noqa: F401  (SPLITS: here too)
 from curate.io.image_files import Problem
+from curate.io.label_maps import MaskReading
 from curate.io.pixels import take
 
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
@@ -48,6 +49,9 @@ class Dataset:
     files: list[tuple[str, str] | None] | None = None
     # Why ignore_index is what it is (curate/io/ignore_class.py), for dataset.json and the card.
     ignore_reason: str = ""
+    # How this read made labels of the input's raw mask values; corrected masks read later
+    # (--mask-fixes) go through the same map and checks. The default: values are labels.
+    reading: MaskReading = field(default_factory=MaskReading)
 
     def file_pair(self, i: int) -> tuple[str, str] | None:
         return self.files[i] if self.files is not None else None
@@ -76,6 +80,7 @@ class Dataset:
             origin_path=self.origin_path,
             files=[self.file_pair(i) for i in keep],
             ignore_reason=self.ignore_reason,
+            reading=self.reading,
         )
 
     def meta(self) -> dict:

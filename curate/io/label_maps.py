@@ -19,20 +19,47 @@ VOID_GAP = 64
 
 @dataclass
 class RawValues:
-    """How often each raw mask value 0..255 occurs: pixels (256,) and masks holding it (256,)."""
+    """How often each raw mask value 0..255 occurs: pixels (256,) and masks holding it (256,).
+
+    `also` holds values known to occur elsewhere: the input's masks, when the masks counted
+    here are corrected ones read later (curate.data.mask_fixes).
+    """
 
     pixels: np.ndarray
     masks: np.ndarray
     total_masks: int
+    also: frozenset[int] = frozenset()
 
     @property
     def present(self) -> list[int]:
-        return [int(v) for v in np.flatnonzero(self.pixels)]
+        return sorted({int(v) for v in np.flatnonzero(self.pixels)} | set(self.also))
 
     def where(self, value: int) -> str:
         """'5,672,357 pixels in 389 of 400 masks' for one raw value."""
+        if not self.pixels[value] and value in self.also:
+            return "in the input's masks"
         return (f"{int(self.pixels[value]):,} pixels in {int(self.masks[value]):,} of "
                 f"{self.total_masks:,} masks")
+
+
+@dataclass(frozen=True)
+class MaskReading:
+    """How one read turned raw mask values into labels, so that a mask read later (a
+    corrected one) goes through exactly the same map and checks: the map applied (None: the
+    values are the labels, as in a curated folder) and the raw values the input's masks held."""
+
+    label_map: dict[int, int] | None = None
+    raw_present: tuple[int, ...] = ()
+
+    def lut(self, raw: RawValues) -> np.ndarray:
+        """The (256,) lookup for masks whose raw values `raw` counts, beside the input's own:
+        refused (check_collisions, the input's words) when the map would merge classes."""
+        if not self.label_map:
+            return label_lut({})
+        both = RawValues(raw.pixels, raw.masks, raw.total_masks,
+                         frozenset(self.raw_present) | raw.also)
+        check_collisions(self.label_map, both)
+        return label_lut(self.label_map)
 
 
 def raw_values(masks: list[np.ndarray]) -> RawValues:
