@@ -49,7 +49,8 @@ DecisionsOpt = Annotated[Optional[Path], typer.Option(
     "pair's remove/keep overrides the checks' default.")]
 MaskFixesOpt = Annotated[Optional[Path], typer.Option(
     "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
-    "source file's stem): they replace those masks, checked like input masks.")]
+    "source file's stem): they replace those masks, read exactly like the input's masks (its "
+    "raw values through --label-map; labels for a curated folder).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "
