@@ -103,6 +103,7 @@ def decision_counts(table: pd.DataFrame) -> dict:
     removed = table["decision"].to_numpy() == "remove"
     default_removed = table["decision_default"].to_numpy() == "remove"
     return {"by_person": int(person.sum()),
+            "remove": int((person & removed).sum()), "keep": int((person & ~removed).sum()),
             "overrode_default": int((person & (removed != default_removed)).sum()),
             "kept_against_default": int((person & default_removed & ~removed).sum()),
             "removed_against_default": int((person & ~default_removed & removed).sum())}

@@ -98,7 +98,7 @@ def outliers(
         if not dry_run:
             dataset, stored = stored_files(dataset, files)
         found = find_outliers(dataset, config)
-        print_outliers(found.dataset.manifest, found.summary)
+        print_outliers(found.dataset.manifest, found.summary, config.decisions)
         if dry_run:
             if sheet is not None:
                 picture = outlier_sheet(found.dataset, config)
@@ -231,7 +231,7 @@ def run_command(
             load(data, num_classes, class_names, label_map, ignore_index), mask_fixes), files)
         result = run_pipeline(dataset, config)
         found, split = result.steps["outliers"], result.steps["split"]
-        print_outliers(found.dataset.manifest, found.summary)
+        print_outliers(found.dataset.manifest, found.summary, config.outliers.decisions)
         print_split(split.table, split.summary)
         write_result(out, result, force, card=card, files=stored)
     show_files(stored)

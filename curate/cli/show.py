@@ -3,6 +3,8 @@ outliers, class statistics, splits, augmentation and leakage."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 
 console = Console()
@@ -20,8 +22,9 @@ def show_notes(dataset) -> None:
         err_console.print(f"... and {len(dataset.problems) - 20} more skipped files.")
 
 
-def print_outliers(table, summary: dict) -> None:
-    """The per-check counts of find_outliers' table, then the first flagged pairs."""
+def print_outliers(table, summary: dict, decisions: str | None = None) -> None:
+    """The per-check counts of find_outliers' table, then the first flagged pairs; a pair a
+    person decided (`decisions`, their decisions.csv) says so rather than a check's reason."""
     from rich.table import Table
 
     from curate.checks.outliers import flagged as flagged_rows
@@ -37,11 +40,28 @@ def print_outliers(table, summary: dict) -> None:
                   f"[bold]{summary['removed']}")
     console.print(shown)
     flagged = flagged_rows(table)
+    if "decision_source" in flagged.columns:  # what a person decided first
+        flagged = flagged.sort_values("decision_source", key=lambda c: c != "person",
+                                      kind="stable")
+    name = Path(decisions).name if decisions else "decisions.csv"
+    d = summary.get("decisions")
+    if d:
+        console.print(f"Decisions: {d['by_person']} applied from {decisions} ({d['remove']} "
+                      f"remove, {d['keep']} keep), {d['overrode_default']} of them overriding "
+                      "the checks' default.", highlight=False, soft_wrap=True)
     for row in flagged.head(15).itertuples(index=False):
         mark = "[red]removed[/]" if row.removed else "[yellow]kept[/]"
-        console.print(f"  {mark} {row.id}: {row.reason}", highlight=False, soft_wrap=True)
+        console.print(f"  {mark} {row.id}: {_why(row, name)}", highlight=False, soft_wrap=True)
     if len(flagged) > 15:
         console.print(f"  ... and {len(flagged) - 15} more (see reports/outliers.csv)")
+
+
+def _why(row, decisions: str) -> str:
+    """A check's reason, or for a pair a person decided, that it was their decision."""
+    if getattr(row, "decision_source", "") != "person":
+        return row.reason
+    checks = ", ".join(c for c in str(row.flags).split(";") if c) or "no check"
+    return f"your decision ({decisions}), flagged by {checks}"
 
 
 def print_stats(result, title: str) -> None:

@@ -123,6 +123,26 @@ def test_decisions_override_the_default_either_way_and_the_card_counts_them(
     assert removed.set_index("id").loc[dark, "decision_source"] == "person"
 
 
+def test_a_decided_pair_is_reported_as_the_persons_decision(planted, curated, tmp_path):
+    """`removed ID: your decision (decisions.csv), flagged by dark`, not the check's reason
+    (dark never removes), nor an empty reason for a pair no check flags."""
+    data, out = curated
+    dark, blank = planted.role["dark"], planted.role["blank"]
+    plain = next(i for i in kept_ids(out) if i not in planted.role.values()
+                 and not i.startswith(("alien", "exact", "near")))
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"id,decision\n{dark},remove\n{plain},remove\n{blank},keep\n")
+    text = " ".join(curate("outliers", data, "-o", tmp_path / "o", "--num-classes",
+                           NUM_CLASSES, "--decisions", decisions).split())
+    assert f"removed {dark}: your decision (decisions.csv), flagged by dark" in text
+    assert f"removed {plain}: your decision (decisions.csv), flagged by no check" in text
+    assert f"kept {blank}: your decision (decisions.csv), flagged by blank" in text
+    assert (f"Decisions: 3 applied from {decisions.resolve()} (2 remove, 1 keep), 3 of them "
+            "overriding the checks' default.") in text
+    history = json.loads((tmp_path / "o" / "dataset.json").read_text())["history"]
+    assert history[-1]["options"]["decisions"] == str(decisions.resolve())
+
+
 @pytest.mark.parametrize("rows, message", [
     ("id,decision\nnot_a_pair,keep\n", "not in this dataset"),
     ("id,decision\nalien_0,maybe\n", "decision 'maybe'"),
