@@ -98,7 +98,7 @@ def outliers(
         if not dry_run:
             dataset, stored = stored_files(dataset, files)
         found = find_outliers(dataset, config)
-        print_outliers(found.dataset.manifest, found.summary, config.decisions)
+        print_outliers(found.dataset.manifest, found.summary, config.decisions, dry_run)
         if dry_run:
             if sheet is not None:
                 picture = outlier_sheet(found.dataset, config)

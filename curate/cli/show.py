@@ -22,7 +22,8 @@ def show_notes(dataset) -> None:
         err_console.print(f"... and {len(dataset.problems) - 20} more skipped files.")
 
 
-def print_outliers(table, summary: dict, decisions: str | None = None) -> None:
+def print_outliers(table, summary: dict, decisions: str | None = None,
+                   dry_run: bool = False) -> None:
     """The per-check counts of find_outliers' table, then the first flagged pairs; a pair a
     person decided (`decisions`, their decisions.csv) says so rather than a check's reason."""
     from rich.table import Table
@@ -53,7 +54,10 @@ def print_outliers(table, summary: dict, decisions: str | None = None) -> None:
         mark = "[red]removed[/]" if row.removed else "[yellow]kept[/]"
         console.print(f"  {mark} {row.id}: {_why(row, name)}", highlight=False, soft_wrap=True)
     if len(flagged) > 15:
-        console.print(f"  ... and {len(flagged) - 15} more (see reports/outliers.csv)")
+        where = ("a dry run writes no table: -o OUT writes them all to "
+                 "OUT/reports/outliers.csv, --sheet PNG draws them" if dry_run
+                 else "see reports/outliers.csv")
+        console.print(f"  ... and {len(flagged) - 15} more ({where})", highlight=False)
 
 
 def _why(row, decisions: str) -> str:

@@ -267,3 +267,12 @@ def test_label_issue_carries_the_disputed_region_in_percent_of_the_picture(tmp_p
     older.mkdir()
     out, planted_id = label_issue_run(older, dispute=False)   # a table without the columns
     assert next(i for i in gather(out)["items"] if i["id"] == planted_id)["dispute"] is None
+
+
+def test_a_dry_run_names_nothing_it_did_not_write(curated):
+    """It used to say '... and N more (see reports/outliers.csv)' and then 'Dry run:
+    nothing written'; it now says how to get the rest."""
+    data, _ = curated
+    text = " ".join(curate("outliers", data, "--dry-run", "--num-classes", NUM_CLASSES).split())
+    assert "more (a dry run writes no table: -o OUT writes them all to" in text
+    assert "see reports/outliers.csv" not in text and "Dry run: nothing written." in text
