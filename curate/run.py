@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from curate.augment import AugmentConfig, augment
+from curate.augment.plan import TargetMet
 from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.data.manifest import with_manifest
@@ -13,7 +14,7 @@ from curate.checks.outliers import OutlierConfig, clean, find_outliers
 from curate.io.plots import bar_chart
 from curate.split.stratify import SplitConfig, split_dataset
 from curate.stats.distribution import class_stats
-from curate.step import StepResult
+from curate.step import StepResult, recorded
 from curate.data.writers import write_dataset
 
 
@@ -40,12 +41,25 @@ def run_pipeline(dataset: Dataset, config: PipelineConfig) -> StepResult:
     steps = {"outliers": found, "clean": kept, "split": split}
     final = split
     if config.augment is not None:
-        final = steps["augment"] = augment(split.dataset, config.augment)
+        final = steps["augment"] = _augment(split.dataset, config.augment)
     reports = {name: content for step in steps.values() for name, content in
                step.reports.items()}
     reports.update(_share_charts(dataset, final.dataset))
     summary = {name: step.summary for name, step in steps.items() if name != "outliers"}
     return StepResult(final.dataset, summary, reports, steps=steps)
+
+
+def _augment(dataset: Dataset, config: AugmentConfig) -> StepResult:
+    """Grow the class; when it already reaches the share asked for, keep the split dataset
+    as it is and record why (a run on data where every class is common still writes)."""
+    try:
+        return augment(dataset, config)
+    except TargetMet as exc:
+        reason = (f"{exc} ".replace(" Give a higher target or --count.", "")
+                  + f"Augmentation was skipped; --count N adds N pairs of class "
+                  f"{config.target_class} regardless, or give a higher share target.")
+        summary = {"target_class": config.target_class, "new_pairs": 0, "skipped": reason}
+        return StepResult(recorded(dataset, "augment", asdict(config), summary), summary, {})
 
 
 def _split(kept: Dataset, config: SplitConfig, pairs_in: int) -> StepResult:

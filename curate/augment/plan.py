@@ -123,6 +123,10 @@ def _new_ids(parents: np.ndarray, taken: set[str]) -> list[str]:
 
 # --- share targets -> counts -----------------------------------------------------------------
 
+class TargetMet(ConfigError):
+    """The rare class already reaches the share asked for: there is nothing to add."""
+
+
 def planned_count(train: pd.DataFrame, cols: list[str], k: int, config: AugmentConfig) -> int:
     """New pairs needed to reach a pixel or image share, from an estimate of what each adds."""
     px = train[cols].to_numpy(dtype=np.float64)               # (N, K)
@@ -138,7 +142,7 @@ def planned_count(train: pd.DataFrame, cols: list[str], k: int, config: AugmentC
         current = base_k / base_all
     name = "image" if config.image_share is not None else "pixel"
     if current >= target:
-        raise ConfigError(
+        raise TargetMet(
             f"Class {k} already has a training {name} share of {current:.4f} >= the target "
             f"{target}; nothing to add. Give a higher target or --count."
         )

@@ -303,6 +303,10 @@ def section_augmentation(facts: Facts, options: CardOptions, pictures: dict) -> 
     o, s = step.options, step.summary
     k = o.get("target_class", s.get("target_class"))
     name = facts.class_names[k] if isinstance(k, int) and 0 <= k < len(facts.class_names) else k
+    if s.get("skipped"):
+        lines.append(f"Class {k} ({name}) was to be grown, and was not: {s['skipped']} "
+                     "Every pair is original.")
+        return "\n".join(lines) + "\n"
     recipes = s.get("recipes", {})
     lines.append(
         f"`curate augment` grew class {k} ({name}) in the training split only (val and test "

@@ -236,6 +236,9 @@ def run_command(
         write_result(out, result, force, card=card, files=stored)
     show_files(stored)
     grown = result.summary.get("augment")
+    if grown and grown.get("skipped"):
+        console.print(f"[yellow]Note:[/] {grown['skipped']}", highlight=False)
+        grown = None
     console.print(f"Wrote {out}: {len(result.dataset)} pairs "
                   f"({found.summary['removed']} outliers removed"
                   + (f", {grown['new_pairs']} augmented pairs added" if grown else "") + ").")

@@ -199,3 +199,21 @@ def test_library_errors_are_domain_errors(split_folder):
         plan_augmentation(manifest, AugmentConfig(0, pixel_share=0.01))
     with pytest.raises(InputError, match="no 'train' rows"):
         plan_augmentation(manifest.assign(split="val"), AugmentConfig(ROCK, count=1))
+
+
+def test_run_writes_the_folder_when_the_class_is_already_common(tmp_path):
+    """Bedrock (2) is in most images of the sample: the default image-share target 0.1 is met.
+    `curate run --class 2` used to fail whole with 'nothing to add' and write nothing; it now
+    writes the curated folder, adds no pair, and says why and what would add pairs."""
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(SAMPLE), "-o", str(out), "--num-classes", "5",
+                                 "--class", "2"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Augmentation was skipped; --count N adds N pairs of class 2 regardless" in text
+    assert "already has a training image share of" in text
+    manifest = read_manifest(out)
+    assert len(manifest) and not manifest["id"].str.contains("__aug").any()
+    card = " ".join((out / "card.md").read_text(encoding="utf-8").split())
+    assert "Class 2 (bedrock) was to be grown, and was not" in card
+    assert "Augmentation was skipped" in card
