@@ -20,7 +20,7 @@ from curate.data.writers import CSV_FLOATS, to_json
 
 
 LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer than curate 0.1
-                  "embedding", "blur_keep"]
+                  "embedding", "blur_keep", "edge_keep"]
 # Written into outliers.csv too, so that `curate review` can show a removed pair's group
 REVIEW_COLUMNS = ["image_sha1", "mask_sha1", "pair_sha1", "dup_group", "odd_image_like", "mask_fix"]
 

@@ -16,6 +16,10 @@ from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, robust_z
 # fine detail is left (an image divided by 16 keeps 60 % under a re-blur): such frames are
 # blank, dark or low information, which say so; blurry does not judge them.
 BLUR_MIN_STD = 2.0
+# Above this share of their height kept by a re-blur, an image's sharpest edges are soft
+# (curate/scan/features.py `blur_measures`): sharp frames keep 0.05-0.40 of it, a defocus
+# of sigma 1.5 over 0.66. A smooth frame whose few edges are sharp is not blurry.
+BLUR_EDGE_KEEP = 0.55
 
 
 def _low(values: np.ndarray, threshold: float, what: str, unit: str, fmt: str = ".1f"):
@@ -79,15 +83,18 @@ def blurry(features: pd.DataFrame, config) -> Findings:
     more than `blur_keep` (absolute: a blur of sigma 1.5 or more, whatever the scene) AND
     its share is far above the dataset's own (robust z): a dataset that is soft throughout
     (upsampled, say) is not emptied, and an image with more detail than the median never
-    qualifies. Near-flat images (std under BLUR_MIN_STD) are not judged.
+    qualifies. Near-flat images (std under BLUR_MIN_STD) are not judged, nor images whose
+    sharpest edges are still steep (edge_keep at most BLUR_EDGE_KEEP): smooth is not blurry.
     """
     keep = features["blur_keep"].to_numpy(float)
+    edges = features["edge_keep"].to_numpy(float)
     z = robust_z(np.log10(np.nan_to_num(keep, nan=0.0) + 1e-6))
     median = float(np.nanmedian(keep)) if np.isfinite(keep).any() else float("nan")
     unusual = z > config.z_threshold if len(keep) >= MIN_PAIRS_FOR_STATISTICS else True
-    flag = ((keep > config.blur_keep) & unusual
+    flag = ((keep > config.blur_keep) & unusual & (np.nan_to_num(edges, nan=1.0) > BLUR_EDGE_KEEP)
             & (features["std"].to_numpy(float) >= BLUR_MIN_STD))
     reason = [f"blurry: a re-blur keeps {k:.0%} of its fine detail (sharp images keep "
               f"under {config.blur_keep:.0%}; this dataset's median {median:.0%}, robust z "
-              f"{zz:.1f})" if f else "" for f, k, zz in zip(flag, keep, z)]
+              f"{zz:.1f}) and {e:.0%} of its sharpest edges' height (sharp edges keep under "
+              f"{BLUR_EDGE_KEEP:.0%})" if f else "" for f, k, zz, e in zip(flag, keep, z, edges)]
     return Findings(flag, np.where(flag, keep, 0.0), reason)

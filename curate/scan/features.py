@@ -200,12 +200,19 @@ def pixel_stats(gray: np.ndarray) -> dict[str, np.ndarray]:
         "max": flat.max(axis=1).astype(np.int64) if flat.size else np.zeros(n, np.int64),
         "entropy": entropy,
         "sharpness": sharpness,
-        "blur_keep": blur_keep(gray),
+        **dict(zip(("blur_keep", "edge_keep"), blur_measures(gray))),
     }
 
 
 def blur_keep(gray: np.ndarray) -> np.ndarray:
-    """Share of its fine detail an image keeps when blurred again, per (N, H, W) uint8 image.
+    """Share of its fine detail an image keeps when blurred again (see `blur_measures`)."""
+    return blur_measures(gray)[0]
+
+
+def blur_measures(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(blur_keep, edge_keep) per (N, H, W) uint8 image, from one re-blur.
+
+    blur_keep: the share of its fine detail an image keeps when blurred again.
 
     Fine detail is the Laplacian variance; the re-blur is the 5-tap binomial filter (a
     Gaussian of sigma 1), rounded to whole gray levels like the image itself, so that the
@@ -215,17 +222,36 @@ def blur_keep(gray: np.ndarray) -> np.ndarray:
     ratio does not change when contrast is scaled or an offset added, so haze, shadow and
     dark exposure do not read as blur; the +1 on both sides keeps near-constant images
     (blank's business) from dividing noise by noise. NaN for images under 7 pixels a side.
+
+    edge_keep: the same ratio for the image's sharpest edges alone, the 99.7th percentile of
+    the Laplacian's magnitude after and before the re-blur. A smooth frame (sky over a dune)
+    has little fine detail, so its blur_keep can be high, but the few edges it has are
+    steep, and a re-blur flattens them to under 0.4 of their height (400 raw AI4Mars
+    frames: 0.12-0.36); a defocused image has no steep edge left (sigma 1.5: over 0.66).
     """
     n, h, w = gray.shape
     if h < 7 or w < 7:
-        return np.full(n, np.nan)
+        return np.full(n, np.nan), np.full(n, np.nan)
     g = gray.astype(np.int32)
     rows = g[:, :-4] + 4 * g[:, 1:-3] + 6 * g[:, 2:-2] + 4 * g[:, 3:-1] + g[:, 4:]
     blurred = (rows[:, :, :-4] + 4 * rows[:, :, 1:-3] + 6 * rows[:, :, 2:-2]
                + 4 * rows[:, :, 3:-1] + rows[:, :, 4:] + 128) >> 8  # (N, H-4, W-4), 0..255
     kept = _laplacian_variance(blurred.astype(np.uint8))
     before = _laplacian_variance(gray[:, 2:-2, 2:-2])             # the same interior
-    return (kept + 1.0) / (before + 1.0)
+    edges = ((_edge_height(blurred.astype(np.uint8)) + 1.0)
+             / (_edge_height(gray[:, 2:-2, 2:-2]) + 1.0))
+    return (kept + 1.0) / (before + 1.0), edges
+
+
+def _edge_height(gray: np.ndarray, percentile: float = 99.7) -> np.ndarray:
+    """The `percentile` of the 4-neighbour Laplacian's magnitude per (N, H, W) image: how
+    steep its sharpest edges are (the top 0.3 %: a skyline across a 256-wide frame)."""
+    g = gray.astype(np.int16, copy=False)
+    lap = np.abs(g[:, 1:-1, :-2] + g[:, 1:-1, 2:] + g[:, :-2, 1:-1] + g[:, 2:, 1:-1]
+                 - 4 * g[:, 1:-1, 1:-1]).reshape(len(g), -1)
+    if not lap.shape[1]:
+        return np.zeros(len(g))
+    return np.percentile(lap, percentile, axis=1)
 
 
 def _laplacian_variance(gray: np.ndarray) -> np.ndarray:
