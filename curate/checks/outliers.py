@@ -36,7 +36,8 @@ SETTINGS_HELP: dict[str, str] = {
     "dark_level": "Images with a mean gray level below this are dark.",
     "bright_level": "Images with a mean gray level above this are bright.",
     "blur_keep": "Images that keep more than this share of their fine detail when blurred again "
-                 "(Gaussian sigma 1) are blurry, if also far above the dataset's own share. "
+                 "(Gaussian sigma 1) are blurry, if also far above the dataset's own share "
+                 "and their sharpest edges are soft too. "
                  "Sharp Mars frames keep 0.02-0.4, a blur of sigma 1.5 over 0.55.",
     "odd_image_z": "Robust z of the picture-statistics distance beyond which an image does not "
                    "belong (odd_image).",
