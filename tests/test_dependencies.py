@@ -37,7 +37,9 @@ def imported_modules() -> dict[str, set[str]]:
 def declared_modules() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = set()
-    for requirement in project["dependencies"]:
+    # The formats extra holds the readers of downloaded layouts, imported only when one is read
+    # (curate.io.layouts names the pip command when it is missing).
+    for requirement in project["dependencies"] + project["optional-dependencies"]["formats"]:
         distribution = re.split(r"[<>=!~ ;]", requirement, maxsplit=1)[0].strip()
         names.add(MODULE_OF.get(distribution, distribution.split("[")[0]))
     return names

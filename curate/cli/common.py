@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, NamedTuple, Optional
 
 import typer
 
-from curate.cli.show import err_console, show_notes
+from curate.cli.show import console, err_console, show_notes
 from curate.errors import USER_ERRORS, ConfigError
 from curate.io.files_form import FilesForm
 
@@ -43,6 +43,28 @@ IgnoreOpt = Annotated[Optional[int], typer.Option(
     "labelled' checks; -1 for none. Default for raw data: 0 for an AN2DL npz ('training_set', "
     "its convention); the class the void value 255 becomes when masks hold 255; else none. A "
     "curated folder keeps its own. Every command prints which class is ignored and why.")]
+LayoutOpt = Annotated[Optional[str], typer.Option(
+    "--layout", rich_help_panel=READ_PANEL, help="Read DATA as this downloaded layout: voc, "
+    "cityscapes, parquet (Hugging Face) or sibling (train/ + train_labels/, images/ + "
+    "labels/; colour masks with a colour table). Default: detected, and the note says which "
+    "and why.")]
+ColorsOpt = Annotated[Optional[Path], typer.Option(
+    "--colors", rich_help_panel=READ_PANEL, help="Colour table of colour-coded masks: a "
+    "class_dict.csv (name,r,g,b) or labelmap.txt (name:r,g,b::); row k is class k. Default: "
+    "one of those files found beside the data.")]
+ColumnsOpt = Annotated[Optional[str], typer.Option(
+    "--columns", rich_help_panel=READ_PANEL, help="The image and mask columns of a Hugging "
+    "Face table, IMAGE,MASK. Default: found by name (image, annotation, label, mask, ...).")]
+
+
+class LayoutChoice(NamedTuple):
+    """--layout, --colors and --columns as given (each None when left out)."""
+
+    layout: str | None = None
+    colors: Path | None = None
+    columns: str | None = None
+
+
 # What a person decided on the review page, and the masks they corrected (outliers and run).
 DecisionsOpt = Annotated[Optional[Path], typer.Option(
     "--decisions", help="decisions.csv exported by the `curate review` page: each "
@@ -103,7 +125,7 @@ def outlier_settings(config_file: Path | None, settings: list[str] | None) -> di
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
-                 ignore_index: int | None) -> ReadOptions:
+                 ignore_index: int | None, layout: LayoutChoice = LayoutChoice()) -> ReadOptions:
     """ReadOptions from the shared CLI options."""
     # Imported here, not at the top: `curate --help` then starts without numpy and pandas.
     from curate.io.label_maps import parse_label_map
@@ -117,7 +139,20 @@ def read_options(num_classes: int | None, class_names: str | None, label_map: st
         # The words of the command line: no --ignore-index lets the layout choose, -1 is none.
         ignore_index=None if ignore_index is None or ignore_index < 0 else ignore_index,
         ignore_from_layout=ignore_index is None,
+        layout=layout.layout,
+        colors=None if layout.colors is None else str(layout.colors),
+        columns=_columns(layout.columns),
     )
+
+
+def _columns(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(f"--columns {text!r}: expected IMAGE,MASK, two column names, e.g. "
+                          "--columns image,annotation.")
+    return parts[0], parts[1]
 
 
 @contextlib.contextmanager
@@ -156,7 +191,7 @@ def refuse_read_options(data: Path, num_classes: int | None, class_names: str | 
 
 
 def load(data: Path, num_classes: int | None, class_names: str | None, label_map: str | None,
-         ignore_index: int | None):
+         ignore_index: int | None, layout: LayoutChoice = LayoutChoice()):
     """Read DATA with the shared read options and print what the reader noted or skipped.
 
     A curated folder carries its classes, label map and ignore class in dataset.json, so read
@@ -165,7 +200,8 @@ def load(data: Path, num_classes: int | None, class_names: str | None, label_map
 
     refuse_read_options(data, num_classes, class_names, label_map, ignore_index)
 
-    dataset = load_dataset(data, read_options(num_classes, class_names, label_map, ignore_index))
+    dataset = load_dataset(data, read_options(num_classes, class_names, label_map, ignore_index,
+                                              layout))
     show_notes(dataset)
     return dataset
 
@@ -184,3 +220,29 @@ def show_files(report) -> None:
 
     for line in report.lines():
         console.print(line, highlight=False, soft_wrap=True)
+
+
+def with_fixes(dataset, mask_fixes: Optional[Path]):
+    """The dataset with the corrected masks of --mask-fixes, when given; says how many."""
+    from curate.data.mask_fixes import apply_mask_fixes
+
+    if mask_fixes is None:
+        return dataset
+    fixed = apply_mask_fixes(dataset, mask_fixes)
+    count = int((fixed.manifest["mask_fix"] != "").sum())
+    from curate.io.label_maps import format_map
+
+    label_map = dataset.reading.label_map
+    space = (f"raw values, through --label-map {format_map(label_map)}" if label_map
+             else "labels, like the input's masks")
+    console.print(f"Mask fixes: {count} mask(s) replaced by the corrected ones in "
+                  f"{mask_fixes.resolve()} (read as {space}; manifest column mask_fix names "
+                  "each file).", highlight=False, soft_wrap=True)
+    return fixed
+
+
+def person_inputs(decisions: Optional[Path], mask_fixes: Optional[Path]) -> dict:
+    """--decisions and --mask-fixes as absolute paths, for the manifest, history and card:
+    a path relative to wherever the command ran would name nothing later."""
+    return {"decisions": decisions and str(decisions.resolve()),
+            "mask_fixes": mask_fixes and str(mask_fixes.resolve())}

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli.common import (
-    ClassNamesOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, NearDistanceOpt, NumClassesOpt, load,
+    ClassNamesOpt, ColorsOpt, ColumnsOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, LayoutChoice,
+    LayoutOpt, NearDistanceOpt, NumClassesOpt, load,
     refuse_read_options, user_errors,
 )
 from curate.cli.show import console, print_leakage, print_stats
@@ -30,6 +31,9 @@ def stats(
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
+    layout: LayoutOpt = None,
+    colors: ColorsOpt = None,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Class distribution: pixel share, images containing each class, co-occurrence."""
@@ -48,7 +52,8 @@ def stats(
             # A curated folder's manifest already counts every class: no pixel to decode.
             manifest, names = read_manifest(data), read_meta(data)["class_names"]
         else:
-            dataset = load(data, num_classes, class_names, label_map, ignore_index)
+            dataset = load(data, num_classes, class_names, label_map, ignore_index,
+                 LayoutChoice(layout, colors, columns))
             manifest, names = dataset.manifest, dataset.class_names
         if split:
             if "split" not in manifest or not (manifest["split"] == split).any():
@@ -80,12 +85,16 @@ def check_leakage_command(
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
+    layout: LayoutOpt = None,
+    colors: ColorsOpt = None,
+    columns: ColumnsOpt = None,
 ) -> None:
     """Report identical or near-duplicate images in different splits; exit 1 if any."""
     from curate.split.leakage import dataset_leakage
 
     with user_errors():
-        dataset = load(data, num_classes, class_names, label_map, ignore_index)
+        dataset = load(data, num_classes, class_names, label_map, ignore_index,
+                 LayoutChoice(layout, colors, columns))
         leaks = dataset_leakage(dataset, distance, split_file)
     if leaks.empty:
         console.print(f"No leakage: no identical or near-duplicate (distance <= {distance}) "

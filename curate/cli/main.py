@@ -13,9 +13,11 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli.common import (
-    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ConfigOpt, DataArg, DecisionsOpt, FilesForm,
-    FilesOpt, ForceOpt, IgnoreOpt, LabelMapOpt, MaskFixesOpt, NearDistanceOpt, NumClassesOpt,
-    SchedulerOpt, SetOpt, WorkersOpt, load, outlier_settings, scan_cluster, show_files, stored_files, user_errors,
+    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ColorsOpt, ColumnsOpt, ConfigOpt, DataArg,
+    DecisionsOpt, FilesForm, FilesOpt, ForceOpt, IgnoreOpt, LabelMapOpt, LayoutChoice, LayoutOpt,
+    MaskFixesOpt, NearDistanceOpt, NumClassesOpt, SchedulerOpt, SetOpt, WorkersOpt, load,
+    outlier_settings, person_inputs, scan_cluster, show_files, stored_files, user_errors,
+    with_fixes,
 )
 from curate.cli.inspect import card_command, check_leakage_command, report_command, stats
 from curate.cli.review import review_command
@@ -61,6 +63,9 @@ def outliers(
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
+    layout: LayoutOpt = None,
+    colors: ColorsOpt = None,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
     files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
@@ -82,7 +87,7 @@ def outliers(
     with user_errors(), scan_cluster(workers, scheduler):
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
-        inputs = [data, label_quality, decisions, mask_fixes, config_file]
+        inputs = [data, label_quality, decisions, mask_fixes, config_file, colors]
         if out is not None and not dry_run:
             guard_output(out, inputs, force, "folder")
         if sheet is not None:
@@ -93,7 +98,8 @@ def outliers(
             **({"checks": list(check)} if check else {}),
             label_quality=None if label_quality is None else str(label_quality),
             **person_inputs(decisions, mask_fixes))
-        dataset = with_fixes(load(data, num_classes, class_names, label_map, ignore_index),
+        dataset = with_fixes(load(data, num_classes, class_names, label_map, ignore_index,
+                 LayoutChoice(layout, colors, columns)),
                              mask_fixes)
         if not dry_run:
             dataset, stored = stored_files(dataset, files)
@@ -119,32 +125,6 @@ def outliers(
 
 
 app.command()(stats)
-
-
-def with_fixes(dataset, mask_fixes: Optional[Path]):
-    """The dataset with the corrected masks of --mask-fixes, when given; says how many."""
-    from curate.data.mask_fixes import apply_mask_fixes
-
-    if mask_fixes is None:
-        return dataset
-    fixed = apply_mask_fixes(dataset, mask_fixes)
-    count = int((fixed.manifest["mask_fix"] != "").sum())
-    from curate.io.label_maps import format_map
-
-    label_map = dataset.reading.label_map
-    space = (f"raw values, through --label-map {format_map(label_map)}" if label_map
-             else "labels, like the input's masks")
-    console.print(f"Mask fixes: {count} mask(s) replaced by the corrected ones in "
-                  f"{mask_fixes.resolve()} (read as {space}; manifest column mask_fix names "
-                  "each file).", highlight=False, soft_wrap=True)
-    return fixed
-
-
-def person_inputs(decisions: Optional[Path], mask_fixes: Optional[Path]) -> dict:
-    """--decisions and --mask-fixes as absolute paths, for the manifest, history and card:
-    a path relative to wherever the command ran would name nothing later."""
-    return {"decisions": decisions and str(decisions.resolve()),
-            "mask_fixes": mask_fixes and str(mask_fixes.resolve())}
 
 
 # --- run: the whole curation in one command --------------------------------------------------
@@ -191,6 +171,9 @@ def run_command(
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
+    layout: LayoutOpt = None,
+    colors: ColorsOpt = None,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
     files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
@@ -225,10 +208,11 @@ def run_command(
                               near_duplicate_distance=near_duplicate_distance,
                               max_group_size=max_group_size),
             augment=augment_config)
-        guard_output(out, [data, label_quality, decisions, mask_fixes, config_file], force,
+        guard_output(out, [data, label_quality, decisions, mask_fixes, config_file, colors], force,
                      "folder")
         dataset, stored = stored_files(with_fixes(
-            load(data, num_classes, class_names, label_map, ignore_index), mask_fixes), files)
+            load(data, num_classes, class_names, label_map, ignore_index,
+                 LayoutChoice(layout, colors, columns)), mask_fixes), files)
         result = run_pipeline(dataset, config)
         found, split = result.steps["outliers"], result.steps["split"]
         print_outliers(found.dataset.manifest, found.summary, config.outliers.decisions)
@@ -272,6 +256,9 @@ def augment_command(
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
+    layout: LayoutOpt = None,
+    colors: ColorsOpt = None,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
     files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
@@ -293,9 +280,10 @@ def augment_command(
             image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
             recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
             allow_unsplit=allow_unsplit)
-        guard_output(out, [data], force, "folder")
+        guard_output(out, [data, colors], force, "folder")
         dataset, stored = stored_files(
-            load(data, num_classes, class_names, label_map, ignore_index), files)
+            load(data, num_classes, class_names, label_map, ignore_index,
+                 LayoutChoice(layout, colors, columns)), files)
         result = augment(dataset, config)
         write_dataset(out, result.dataset, result.reports, force=force, files=stored)
     print_augment(result.summary, result.dataset.class_names)
@@ -333,10 +321,17 @@ def split_command(
         "carry a video clip and a frame number (0001TP_006690, seq05VD_f00120, Seq01_000123), "
         "keep each clip in one split; announced when it applies. --no-sequences splits frames "
         "freely (val then shares clips with train and scores optimistically).")] = True,
+    keep_source_split: Annotated[bool, typer.Option(
+        "--keep-source-split", help="Keep the split each pair came with (VOC's ImageSets "
+        "lists, Cityscapes' and CamVid's split folders, Hugging Face train-/validation-/test- "
+        "files); pairs without one are split by --ratios among themselves.")] = False,
     num_classes: NumClassesOpt = None,
     class_names: ClassNamesOpt = None,
     label_map: LabelMapOpt = None,
     ignore_index: IgnoreOpt = None,
+    layout: LayoutOpt = None,
+    colors: ColorsOpt = None,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
     files: FilesOpt = FilesForm.auto,
     workers: WorkersOpt = 0,
@@ -360,10 +355,11 @@ def split_command(
         config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
                              near_duplicate_distance=near_duplicate_distance,
                              pixel_bins=pixel_bins, max_group_size=max_group_size,
-                             sequences=sequences)
-        guard_output(out, [data], force, "folder")
+                             sequences=sequences, keep_source_split=keep_source_split)
+        guard_output(out, [data, colors], force, "folder")
         dataset, stored = stored_files(
-            load(data, num_classes, class_names, label_map, ignore_index), files)
+            load(data, num_classes, class_names, label_map, ignore_index,
+                 LayoutChoice(layout, colors, columns)), files)
         result = split_dataset(dataset, config)
         write_dataset(out, result.dataset, result.reports, force=force, files=stored)
     print_split(result.table, result.summary)

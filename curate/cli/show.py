@@ -143,6 +143,10 @@ def print_split(report, summary: dict) -> None:
                   highlight=False)
     if summary.get("sequences"):
         console.print(summary["sequences"], highlight=False)
+    if "kept_source_split" in summary:
+        kept, total = summary["kept_source_split"], sum(summary["pairs"].values())
+        console.print(f"--keep-source-split: {kept} of {total} pairs kept the split they came "
+                      f"with; {total - kept} were split by --ratios.", highlight=False)
     cut = summary.get("cut")
     if cut:
         groups = "group" if cut["groups_cut"] == 1 else "groups"

@@ -19,6 +19,8 @@ def build_manifest(dataset: Dataset, features: pd.DataFrame | None = None) -> pd
     if dataset.manifest is not None:
         return dataset.manifest.copy()
     table = (features if features is not None else scan(dataset)).copy()
+    for name, values in dataset.columns.items():   # what the layout knows (source_split)
+        table[name] = values
     table["split"] = ""
     table["origin"] = "original"
     return order_columns(table)

@@ -29,7 +29,8 @@ from curate.data.manifest import with_manifest
 
 @dataclass
 class ReadOptions:
-    """How to interpret masks: number of classes, names, a raw-value -> label map."""
+    """How to interpret masks: number of classes, names, a raw-value -> label map; and for a
+    downloaded layout (curate.io.layouts), which one, its colour table and table columns."""
 
     num_classes: int | None = None
     class_names: list[str] | None = None
@@ -40,6 +41,9 @@ class ReadOptions:
     # none. ReadOptions(ignore_index=None, ignore_from_layout=False) ignores nothing.
     ignore_index: int | None = None
     ignore_from_layout: bool = True
+    layout: str | None = None
+    colors: str | None = None
+    columns: tuple[str, str] | None = None
 
 
 def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
@@ -57,26 +61,20 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist. Expected an .npz file or a dataset folder.")
-    if path.is_file():
-        if path.suffix.lower() != ".npz":
-            raise InputError(
-                f"{path} is a file but not an .npz. Expected an .npz (AN2DL layout) or a "
-                "folder with images/ and masks/."
-            )
+    if path.is_file() and path.suffix.lower() == ".npz" and not options.layout:
         images, masks, ids, sources, an2dl = _read_npz(path)
         problems: list[Problem] = []
         facts = PixelFacts.of_arrays(images, masks)
     elif (path / "dataset.json").is_file():
         return _read_curated(path)
-    elif (path / "images").is_dir() and (path / "masks").is_dir():
+    elif (path / "images").is_dir() and (path / "masks").is_dir() and not options.layout:
         images, masks, ids, sources, problems, pairs = _read_folder(path, lazy_budget())
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
     else:
-        raise InputError(
-            f"{path} is a folder without images/ and masks/ subfolders (nor a dataset.json). "
-            "Expected DATA/images/<name>.png with DATA/masks/<name>.png paired by file stem."
-        )
+        from curate.data.layout_reading import read_layout
+
+        return read_layout(path, options)
     return _build(path, images, masks, ids, sources, problems, options, facts, an2dl)
 
 
@@ -124,7 +122,10 @@ class PixelFacts:
 
 
 def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
-           facts: PixelFacts, an2dl: bool) -> Dataset:
+           facts: PixelFacts, an2dl: bool, layout=None) -> Dataset:
+    """The Dataset of decoded (or referenced) pairs, with the read options applied; `layout`
+    (a curate.io.layouts.FoundPairs) supplies its map, classes and ignore class where the
+    options leave them open."""
     notes: list[str] = []
     images, gray_note = _gray_if_equal_channels(images, facts.gray_rgb)
     if gray_note:
@@ -166,14 +167,20 @@ def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
         raw = facts.raw()  # is the void value 255 there?
     ignored = choose_ignore_index(
         options.ignore_index, by_layout, an2dl=an2dl, raw_present=None if raw is None else raw.present,
-        lut=lut, num_classes=num_classes, binary_inferred=inferred)
+        lut=lut, num_classes=num_classes, binary_inferred=inferred,
+        layout=None if layout is None or layout.ignore_index is None else (
+            layout.ignore_index, layout.ignore_reason))
     ignore_index = ignored.index
     if ignore_index is not None and not 0 <= ignore_index < num_classes:
         raise InputError(f"ignore index {ignore_index} is outside 0..{num_classes - 1}.")
     history = []
     if label_map:
-        explained = describe_label_map(label_map, raw, list(class_names), inferred)
-        notes.insert(1 if gray_note else 0, explained)
+        from_layout = layout is not None and options.label_map == layout.label_map
+        explained = describe_label_map(label_map, raw, list(class_names), inferred,
+                                       source=f"of the {layout.name} layout" if from_layout
+                                       else None)
+        if not from_layout:   # the layout's note says it in fewer words
+            notes.insert(1 if gray_note else 0, explained)
         history.append({"command": "read", "options": {"label_map": label_map},
                         "summary": {"label_map": explained, "inferred": inferred}})
     notes.append(ignored.reason)

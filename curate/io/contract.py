@@ -32,7 +32,8 @@ LEADING_COLUMNS = ("id", "image", "mask", "source", "split", "origin")
 REQUIRED_MANIFEST_COLUMNS = ("id", "image", "mask")
 # Manifest columns read as text, whatever they look like (a hex hash can be all digits).
 TEXT_COLUMNS = ("id", "image", "mask", "source", "split", "origin", "phash", "image_sha1",
-                "mask_sha1", "pair_sha1", "dup_group", "flags", "reason", "parent_ids", "recipe")
+                "mask_sha1", "pair_sha1", "dup_group", "flags", "reason", "parent_ids", "recipe",
+                "source_split", "source_group")
 
 SPLITS = ("train", "val", "test")   # the split names a manifest's `split` column holds
 

@@ -52,6 +52,9 @@ class Dataset:
     # How this read made labels of the input's raw mask values; corrected masks read later
     # (--mask-fixes) go through the same map and checks. The default: values are labels.
     reading: MaskReading = field(default_factory=MaskReading)
+    # Per-pair columns a layout knows beyond the pixels (source_split, source_group), one
+    # list per column in pair order; a fresh manifest carries them (curate.io.layouts).
+    columns: dict[str, list] = field(default_factory=dict)
 
     def file_pair(self, i: int) -> tuple[str, str] | None:
         return self.files[i] if self.files is not None else None
@@ -81,6 +84,7 @@ class Dataset:
             files=[self.file_pair(i) for i in keep],
             ignore_reason=self.ignore_reason,
             reading=self.reading,
+            columns={name: [values[i] for i in keep] for name, values in self.columns.items()},
         )
 
     def meta(self) -> dict:

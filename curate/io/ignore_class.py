@@ -21,19 +21,23 @@ class IgnoreChoice:
 
 def choose_ignore_index(requested: int | None, by_layout: bool, *, an2dl: bool,
                         raw_present: list[int] | None, lut, num_classes: int,
-                        binary_inferred: bool) -> IgnoreChoice:
+                        binary_inferred: bool,
+                        layout: tuple[int, str] | None = None) -> IgnoreChoice:
     """The ignored class of raw data and why.
 
     `requested` is the class given (--ignore-index K), or None; `by_layout` says that, with
     none given, the layout's convention chooses (no --ignore-index; -1 turns it off);
     `an2dl` is true for an npz with 'training_set'; `raw_present` the raw mask values found
-    (None when they were not counted: AN2DL with --num-classes); `lut` the raw -> label table.
+    (None when they were not counted: AN2DL with --num-classes); `lut` the raw -> label table;
+    `layout` the (class, reason) a downloaded layout declares void.
     """
     if requested is not None or not by_layout:
         if requested is None:
             return IgnoreChoice(None, "No class is ignored in metrics (--ignore-index -1).")
         return IgnoreChoice(requested, f"Class {requested} is ignored in metrics "
                                        f"(--ignore-index {requested}).")
+    if layout is not None:   # a downloaded layout's own void class (curate.io.layouts)
+        return IgnoreChoice(*layout)
     if binary_inferred:
         return IgnoreChoice(None, "No class is ignored in metrics: the two classes of binary "
                                   "0/255 masks are both real. Pass --ignore-index K to leave "

@@ -123,14 +123,16 @@ def _read_folder(path: Path, budget: int):
     return images, masks, _unique_ids(ids), sources, problems, pairs
 
 
-def pixels_of(pairs: list[ReadPair], files: list[tuple]) -> tuple[Sequence, Sequence]:
+def pixels_of(pairs: list[ReadPair], files: list[tuple], decode_image=None,
+              decode_mask=None) -> tuple[Sequence, Sequence]:
     """Images and masks of read pairs: the arrays where the pass kept them, else references
-    to `files`, (image, mask) paths per pair, that read_image and read_mask decode."""
+    to `files`, (image, mask) paths per pair, that read_image and read_mask (or a layout's
+    own decoders) decode."""
     if all(p.pixels is not None for p in pairs):
         return [p.pixels[0] for p in pairs], [p.pixels[1] for p in pairs]
-    images = LazyPixels(FileRef(str(i), p.image_shape, read_image)
+    images = LazyPixels(FileRef(str(i), p.image_shape, decode_image or read_image)
                         for p, (i, _) in zip(pairs, files))
-    masks = LazyPixels(FileRef(str(m), p.mask_shape, read_mask)
+    masks = LazyPixels(FileRef(str(m), p.mask_shape, decode_mask or read_mask)
                        for p, (_, m) in zip(pairs, files))
     return images, masks
 
@@ -145,7 +147,8 @@ def _unique_ids(ids: list[str]) -> list[str]:
     return result
 
 
-def _read_pairs(files: list[tuple[Path, Path]], budget: int) -> list[ReadPair | InputError]:
+def _read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
+                decode_mask=None) -> list[ReadPair | InputError]:
     """Decode (image, mask) file pairs in order into ReadPairs, which hold the pixels only if
     all of them fit in `budget` bytes; a pair that cannot be read gives its error.
 
@@ -154,12 +157,13 @@ def _read_pairs(files: list[tuple[Path, Path]], budget: int) -> list[ReadPair | 
     gain (measured: 6000 pairs of 64x128 read as fast as serially, never slower).
     """
     held = _Budget(budget)
+    decode_image, decode_mask = decode_image or read_image, decode_mask or read_mask
 
     def read(chunk: list[tuple[Path, Path]]):
         out = []
         for image_file, mask_file in chunk:
             try:
-                image, mask = read_image(image_file), read_mask(mask_file)
+                image, mask = decode_image(image_file), decode_mask(mask_file)
                 out.append(ReadPair.of(image, mask, held.admit(image, mask)))
             except InputError as exc:
                 out.append(exc)

@@ -163,7 +163,7 @@ def infer_label_map(raw: RawValues) -> dict[int, int] | None:
 
 
 def describe_label_map(label_map: dict[int, int], raw: RawValues, class_names: list[str],
-                       inferred: bool) -> str:
+                       inferred: bool, source: str | None = None) -> str:
     """The sentences that say which map is in use and where each raw value went.
 
     Printed by the CLI as a note and kept in dataset.json's history (and so in the card).
@@ -176,6 +176,8 @@ def describe_label_map(label_map: dict[int, int], raw: RawValues, class_names: l
     if inferred:
         head = ("Masks hold only the values 0 and 255: read as a binary label map (inferred; "
                 "pass --label-map to choose another)")
+    elif source:
+        head = f"Label map {source} ({format_map(label_map)})"
     else:
         head = f"Label map from --label-map {format_map(label_map)}"
     moves = ", ".join(f"raw {r} -> {name(t)}" for r, t in sorted(label_map.items())

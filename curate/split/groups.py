@@ -26,8 +26,9 @@ def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
 
     Pairs are linked when they share a non-empty `dup_group` (written by `curate outliers`;
     without that column, near duplicates are found here from `phash`), the same `image_sha1`,
-    or the same non-empty value of `config.group_column`, or of `sequence` (the video clip
-    that `split_dataset` read from the names; curate/split/sequences.py).
+    or the same non-empty value of `config.group_column`, of `sequence` (the video clip
+    that `split_dataset` read from the names; curate/split/sequences.py), or of
+    `source_group` (what a downloaded layout groups, e.g. a Cityscapes drive).
     """
     n = len(manifest)
     links = []
@@ -48,6 +49,8 @@ def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:
         links.append(_same_value_links(manifest[config.group_column]))
     if config.sequences and "sequence" in manifest.columns:
         links.append(_same_value_links(manifest["sequence"]))
+    if "source_group" in manifest.columns:   # what the layout groups (a Cityscapes drive)
+        links.append(_same_value_links(manifest["source_group"]))
     i = np.concatenate([a for a, _ in links]).astype(np.int64)
     j = np.concatenate([b for _, b in links]).astype(np.int64)
     return connected_groups(n, i, j)

@@ -49,6 +49,7 @@ class SplitConfig:
     pixel_bins: int = 6
     max_group_size: float | None = None   # pairs (>= 1) or a fraction of all pairs (< 1)
     sequences: bool = True                # keep video sequences named in the ids together
+    keep_source_split: bool = False       # pairs with a source_split keep it (VOC lists, ...)
 
     def __post_init__(self) -> None:
         """Raise ConfigError for ratios, distance, bins or group size that cannot work."""
@@ -225,13 +226,41 @@ class SplitPlan:
     limit: int | None         # --max-group-size in pairs; None: groups are never cut
 
 
+def source_splits(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray | None:
+    """(N,) the split each pair came with ('' for none) when `config.keep_source_split`,
+    else None. Refuses the option on data that names no source split."""
+    if not config.keep_source_split:
+        return None
+    column = manifest.get("source_split")
+    if column is None or not column.isin(SPLITS).any():
+        raise ConfigError("--keep-source-split: this dataset names no source split (its "
+                          "manifest has no source_split column with train, val or test; the "
+                          "layouts VOC, Cityscapes, CamVid and Hugging Face files give one).")
+    return np.where(column.isin(SPLITS), column.astype(str), "").astype(object)
+
+
 def plan_split(manifest: pd.DataFrame, num_classes: int, ignore_index: int | None,
-               config: SplitConfig, link_distance: int | None = None) -> SplitPlan:
+               config: SplitConfig, link_distance: int | None = None,
+               fixed: np.ndarray | None = None) -> SplitPlan:
     """Groups, cut (when `config.max_group_size`), assign and seal; pure and seeded.
 
     `link_distance` (default `config.near_duplicate_distance`) is the pHash distance within
     which two pairs of a cut group count as near duplicates when the cuts are sealed.
+    `fixed` (from `source_splits`) holds splits decided already: those pairs keep theirs,
+    and only the others are assigned, by the ratios, among themselves.
     """
+    if fixed is not None and (fixed != "").any():
+        plan = SplitPlan(fixed.copy(), np.arange(len(manifest)), np.arange(len(manifest)),
+                         np.zeros(len(manifest), np.int64), np.zeros(len(manifest), np.int64),
+                         [""] * len(manifest), None)
+        rest = np.flatnonzero(fixed == "")
+        if len(rest):
+            sub = plan_split(manifest.iloc[rest].reset_index(drop=True), num_classes,
+                             ignore_index, config, link_distance)
+            plan.splits[rest] = sub.splits
+            plan.groups[rest] = rest[sub.groups]
+            plan.whole_groups[rest] = rest[sub.whole_groups]
+        return plan
     n = len(manifest)
     whole = split_groups(manifest, config) if n else np.zeros(0, dtype=np.int64)
     limit = group_limit(config.max_group_size, n)
@@ -279,11 +308,13 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
     needed = [f"px_{k}" for k in range(dataset.num_classes)] + ["image_sha1", "phash"]
     manifest = with_features(dataset, manifest, needed)
     manifest, sequence_note = with_sequences(manifest, config)
+    fixed = source_splits(manifest, config)
     plan = plan_split(manifest, dataset.num_classes, dataset.ignore_index, config,
-                      grouping_distance(dataset, manifest, config))
+                      grouping_distance(dataset, manifest, config), fixed)
     splits, groups = plan.splits, plan.groups
     pairs = {name: int((splits == name).sum()) for name in SPLITS}
-    refuse_empty(pairs, plan, config)
+    if fixed is None:
+        refuse_empty(pairs, plan, config)
     # Columns of an earlier split's cut would describe a split that is no longer there.
     manifest = manifest.drop(columns=["split_block", "split_gap"], errors="ignore")
     manifest["split"] = splits
@@ -306,13 +337,17 @@ def split_dataset(dataset: Dataset, config: SplitConfig) -> StepResult:
         summary["cut"] = cut_summary(plan)
     if sequence_note:
         summary["sequences"] = sequence_note
-    warnings = far_off_warnings(pairs, plan, config)
+    if fixed is not None:
+        summary["kept_source_split"] = int((fixed != "").sum())
+    warnings = far_off_warnings(pairs, plan, config) if fixed is None else []
     if warnings:
         summary["warnings"] = warnings
     options = asdict(config)
     options["ratios"] = list(config.ratios)
     if config.max_group_size is None:       # the default: records stay as they were before it
         del options["max_group_size"]
+    if not config.keep_source_split:
+        del options["keep_source_split"]
     if not sequence_note:                   # no video names: nothing to record
         del options["sequences"]
     reports = {"split_report.csv": report.to_csv(index=False), "split.png": split_figure(report)}
