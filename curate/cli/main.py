@@ -21,6 +21,7 @@ from curate.cli.inspect import card_command, check_leakage_command, report_comma
 from curate.cli.review import review_command
 from curate.cli.show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
+from curate.io.cli_help import HelpCommand
 from curate.io.interrupt import InterruptibleGroup
 
 app = typer.Typer(
@@ -33,7 +34,7 @@ app = typer.Typer(
 # --- commands are defined below, one block each --------------------------------------------
 
 
-@app.command(epilog=OUTLIER_EPILOG)
+@app.command(epilog=OUTLIER_EPILOG, cls=HelpCommand)
 def outliers(
     data: DataArg,
     out: Annotated[Optional[Path], typer.Option(
@@ -118,7 +119,7 @@ def outliers(
                       f"{out}/reports/outliers.png).")
 
 
-app.command()(stats)
+app.command(cls=HelpCommand)(stats)
 
 
 def with_fixes(dataset, mask_fixes: Optional[Path]):
@@ -130,7 +131,7 @@ def with_fixes(dataset, mask_fixes: Optional[Path]):
 
 # --- run: the whole curation in one command --------------------------------------------------
 
-@app.command("run", epilog=OUTLIER_EPILOG)
+@app.command("run", epilog=OUTLIER_EPILOG, cls=HelpCommand)
 def run_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the curated dataset.")],
@@ -224,7 +225,7 @@ def run_command(
 
 # --- augment ---------------------------------------------------------------------------------
 
-@app.command("augment")
+@app.command("augment", cls=HelpCommand)
 def augment_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the augmented dataset.")],
@@ -284,7 +285,7 @@ def augment_command(
 
 # --- split and check-leakage -----------------------------------------------------------------
 
-@app.command("split")
+@app.command("split", cls=HelpCommand)
 def split_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the split dataset.")],
@@ -350,11 +351,11 @@ def split_command(
                   f"{out}/reports/split_report.csv.")
 
 
-app.command("check-leakage")(check_leakage_command)
+app.command("check-leakage", cls=HelpCommand)(check_leakage_command)
 
 
 # --- card and report -------------------------------------------------------------------------
 
-app.command("card")(card_command)
-app.command("review")(review_command)
-app.command("report")(report_command)
+app.command("card", cls=HelpCommand)(card_command)
+app.command("review", cls=HelpCommand)(review_command)
+app.command("report", cls=HelpCommand)(report_command)
