@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from curate.io.cli_help import HelpCommand
 from curate.io.settings import field_types
 from segment.config import TrainConfig
 from segment.errors import USER_ERRORS, SegmentError
@@ -123,7 +124,7 @@ class RichHooks:
         )
 
 
-@app.command(epilog=settings_epilog())
+@app.command(epilog=settings_epilog(), cls=HelpCommand)
 def train(
     ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
@@ -137,7 +138,7 @@ def train(
     seed: Annotated[Optional[int], typer.Option(help=f"Seed for init, shuffling, augmentation, dropout (default {TrainConfig.seed}).")] = None,
     settings: SetOpt = None,
     config: ConfigOpt = None,
-    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
 ) -> None:
     """Train a U-Net on the train split; select on val mean IoU; write best.pt and last.pt."""
@@ -190,7 +191,7 @@ def _train_config(data: Path, out: Path, flags: dict[str, Any], preset: Optional
     return TrainConfig.from_dict({**values, "data": str(data), "out": str(out)}), keep_saved
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def evaluate(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
     data: Annotated[Path, typer.Argument(help="Dataset folder, AN2DL .npz, or folder with images/ + masks/ paired by file stem.")],
@@ -205,7 +206,7 @@ def evaluate(
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     rare_class: Annotated[Optional[int], typer.Option("--class", help="Class of the rare-class error view (rare_errors_<split>.csv/.png) [default: the rarest class of the checkpoint's training split].")] = None,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace the files of an earlier evaluation of another input with the same name in --out (scores_test.json of another dataset).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the files of an earlier evaluation of another input with the same name in --out (scores_test.json of another dataset).")] = False,
 ) -> None:
     """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
@@ -231,7 +232,7 @@ def evaluate(
                   highlight=False)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def calibrate(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
     data: Annotated[Path, typer.Argument(help="Dataset folder (its val split by default), AN2DL .npz, or folder with images/ + masks/ (scored whole).")],
@@ -242,7 +243,7 @@ def calibrate(
     ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
     tta: Annotated[bool, typer.Option(help="Tune for flip test-time augmentation (then use --tta with the biases too).")] = False,
-    force: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
     from segment.evaluation.calibrate import calibrate as run_calibration
@@ -267,7 +268,7 @@ def calibrate(
     console.print(f"Wrote {out}", highlight=False)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="best.pt or last.pt from `segment train`.")],
     data: Annotated[Path, typer.Argument(help="Dataset folder, folder of images, folder with images/ (+ masks/), or .npz (test_set, training_set or image arrays).")],
@@ -276,7 +277,7 @@ def predict(
     fmt: Annotated[Format, typer.Option("--format", help="png: masks/<id>.png; csv: Kaggle submission.csv.")] = Format.png,
     overlay: Annotated[Overlay, typer.Option(help="Contact sheet, one overlay per image, or none.")] = Overlay.sheet,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
-    force: Annotated[bool, typer.Option(help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
 ) -> None:
@@ -291,14 +292,14 @@ def predict(
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def report(
     run: Annotated[Path, typer.Argument(help="Run folder written by `segment train` (and `segment evaluate`).")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report file, .html (default: RUN/report.html; a run folder is an output, so it may go there).")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Dataset folder: predict a few images for the overlay sheet (else use RUN's contact_sheet.png if any).")] = None,
     split: Annotated[Optional[Split], typer.Option(help="With --data: split to predict (default: test, else val).")] = None,
     device: Annotated[Device, typer.Option(help="With --data: device for the few predictions (cpu keeps the report reproducible).")] = Device.cpu,
-    force: Annotated[bool, typer.Option(help="Overwrite an existing report.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing report.")] = False,
 ) -> None:
     """Self-contained HTML report of a run: summary, config, learning curves, scores, confusion, overlays."""
     from segment.report.html import write_report
@@ -311,7 +312,7 @@ def report(
     console.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB, images embedded)", highlight=False)
 
 
-@app.command(epilog=settings_epilog())
+@app.command(epilog=settings_epilog(), cls=HelpCommand)
 def crossval(
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
@@ -324,7 +325,7 @@ def crossval(
     seed: Annotated[Optional[int], typer.Option(help=f"Seed (default {TrainConfig.seed}).")] = None,
     settings: SetOpt = None,
     config: ConfigOpt = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing --out.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
 ) -> None:
     """Train K models on K-1 folds of the train split each; write out-of-fold probabilities
     and label_quality.csv (masks that disagree with confident predictions rank first).

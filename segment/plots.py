@@ -75,7 +75,7 @@ EDGE = (255, 255, 255)
 
 def dark_classes(num_classes: int = 256) -> np.ndarray:
     """(num_classes,) True for the classes whose palette colour is too dark to show over a
-    picture (class 0 is black): overlays draw their regions' edges in white."""
+    picture: overlays draw their regions' edges in white."""
     rgb = palette(num_classes).astype(np.float64) / 255
     return rgb @ np.array([0.2126, 0.7152, 0.0722]) < DARK
 

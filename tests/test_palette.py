@@ -1,4 +1,5 @@
-"""Class colours: distinct for many classes, colour-blind-safe first 8, same in both packages."""
+"""Class colours: distinct for many classes, never black, colour-blind-safe classes 1-7, the
+same in both packages."""
 
 from __future__ import annotations
 
@@ -15,8 +16,24 @@ from segment import plots as segment_plots
 # well past "obviously different when side by side", which is how classes meet in a mask.
 # The closest pair of the 8 Okabe-Ito colours themselves (sky blue vs blue) is about 26.
 MIN_DELTA_E = 20.0
-# What the pictures used before: class 0 black, then the first Okabe-Ito colours (Mars: 5).
-MARS_COLOURS = [[0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66]]
+# CIEDE2000 below which two of the first 20 class colours count as too close. Delta E 2000
+# weighs hue, chroma and lightness as people see them (Delta E 1976 calls navy and blue far
+# apart); about 1 is just noticeable, and the closest pair of the Okabe-Ito colours themselves
+# (orange vs yellow) is 21.7. 19 leaves no two of 20 classes looking alike at a glance.
+MIN_DELTA_E2000 = 19.0
+# Lightness (CIELAB L*, 0..100) below which a colour reads as black: "no label" or a dark image.
+MIN_LIGHTNESS = 30.0
+# Mars (5 classes, class 0 ignored and so hatched) keeps its colours for classes 1-4.
+MARS_COLOURS = [[230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66]]
+# CIEDE2000 test pairs with their published differences (Sharma, Wu & Dalal 2005, table 1).
+SHARMA_PAIRS = [((50, 2.6772, -79.7751), (50, 0, -82.7485), 2.0425),
+                ((50, 3.1571, -77.2803), (50, 0, -82.7485), 2.8615),
+                ((50, 0, 0), (50, -1, 2), 2.3669),
+                ((50, 2.5, 0), (50, 0, -2.5), 4.3065),
+                ((50, 2.5, 0), (73, 25, -18), 27.1492),
+                ((50, 2.5, 0), (61, -5, 29), 22.8977),
+                ((50, 2.5, 0), (56, -27, -3), 31.9030),
+                ((50, 2.5, 0), (58, 24, 15), 19.4535)]
 
 
 def test_32_classes_get_pairwise_distinct_colours():
@@ -28,9 +45,30 @@ def test_32_classes_get_pairwise_distinct_colours():
     assert distance.min() >= MIN_DELTA_E, distance.min()
 
 
-def test_first_eight_are_okabe_ito_and_mars_keeps_its_colours():
-    assert curate_palette.palette(5).tolist() == MARS_COLOURS
-    assert curate_palette.palette(8).tolist() == [list(c) for c in curate_palette.BASE]
+def test_delta_e2000_matches_the_published_test_pairs():
+    first, second, expected = (np.array(v, np.float64) for v in zip(*SHARMA_PAIRS))
+    assert np.allclose(curate_palette.delta_e2000(first, second), expected, atol=1e-4)
+    assert np.allclose(curate_palette.delta_e2000(second, first), expected, atol=1e-4)
+
+
+def test_first_20_classes_look_distinct_in_ciede2000():
+    """CamVid (12 classes) drew pedestrian (9) navy and bicyclist (10) blue: 16.6 apart."""
+    lab = curate_palette._srgb_to_lab(curate_palette.palette(20))
+    distance = curate_palette.delta_e2000(lab[:, None], lab[None])
+    distance[np.eye(20, dtype=bool)] = np.inf
+    closest = np.unravel_index(np.argmin(distance), distance.shape)
+    assert distance.min() >= MIN_DELTA_E2000, (distance.min(), closest)
+
+
+def test_no_real_class_is_black_or_near_black():
+    """CamVid's sky (class 0) was black; only the ignore class may look like 'no label'."""
+    lab = curate_palette._srgb_to_lab(curate_palette.palette(256))
+    assert lab[:, 0].min() >= MIN_LIGHTNESS, np.flatnonzero(lab[:, 0] < MIN_LIGHTNESS)
+
+
+def test_classes_1_to_7_are_okabe_ito_and_mars_keeps_its_colours():
+    assert curate_palette.palette(5)[1:].tolist() == MARS_COLOURS
+    assert curate_palette.palette(8)[1:].tolist() == [list(c) for c in curate_palette.BASE]
 
 
 def test_curate_and_segment_give_the_same_colours():
@@ -70,7 +108,8 @@ def test_contact_sheet_shows_twelve_distinct_classes_and_hatched_ignore(tmp_path
         pixels = np.asarray(Image.open(sheet).convert("RGB")).reshape(-1, 3)
         present = {tuple(p) for p in np.unique(pixels, axis=0).tolist()}
         colours = [tuple(c) for c in curate_palette.palette(12).tolist()]
-        assert len(set(colours)) == 12 and set(colours) <= present
+        shown = {c for k, c in enumerate(colours) if k != int(ignore)}  # ignored: hatched
+        assert len(set(colours)) == 12 and shown <= present
         grey[ignore] = int((pixels == curate_palette.IGNORE_GREY).all(axis=1).sum())
     # Anti-aliased text has a few such grey pixels too; the hatching adds many more.
     assert grey["0"] >= grey["-1"] + 100, grey

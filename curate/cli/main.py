@@ -23,6 +23,7 @@ from curate.cli.inspect import card_command, check_leakage_command, report_comma
 from curate.cli.review import review_command
 from curate.cli.show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
+from curate.io.cli_help import HelpCommand
 from curate.io.interrupt import InterruptibleGroup
 
 app = typer.Typer(
@@ -35,7 +36,7 @@ app = typer.Typer(
 # --- commands are defined below, one block each --------------------------------------------
 
 
-@app.command(epilog=OUTLIER_EPILOG)
+@app.command(epilog=OUTLIER_EPILOG, cls=HelpCommand)
 def outliers(
     data: DataArg,
     out: Annotated[Optional[Path], typer.Option(
@@ -124,12 +125,12 @@ def outliers(
                       f"{out}/reports/outliers.png).")
 
 
-app.command()(stats)
+app.command(cls=HelpCommand)(stats)
 
 
 # --- run: the whole curation in one command --------------------------------------------------
 
-@app.command("run", epilog=OUTLIER_EPILOG)
+@app.command("run", epilog=OUTLIER_EPILOG, cls=HelpCommand)
 def run_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the curated dataset.")],
@@ -230,7 +231,7 @@ def run_command(
 
 # --- augment ---------------------------------------------------------------------------------
 
-@app.command("augment")
+@app.command("augment", cls=HelpCommand)
 def augment_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the augmented dataset.")],
@@ -294,7 +295,7 @@ def augment_command(
 
 # --- split and check-leakage -----------------------------------------------------------------
 
-@app.command("split")
+@app.command("split", cls=HelpCommand)
 def split_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the split dataset.")],
@@ -368,11 +369,11 @@ def split_command(
                   f"{out}/reports/split_report.csv.")
 
 
-app.command("check-leakage")(check_leakage_command)
+app.command("check-leakage", cls=HelpCommand)(check_leakage_command)
 
 
 # --- card and report -------------------------------------------------------------------------
 
-app.command("card")(card_command)
-app.command("review")(review_command)
-app.command("report")(report_command)
+app.command("card", cls=HelpCommand)(card_command)
+app.command("review", cls=HelpCommand)(review_command)
+app.command("report", cls=HelpCommand)(report_command)

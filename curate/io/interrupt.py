@@ -7,9 +7,8 @@ import sys
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
-
 from curate.io import progress
+from curate.io.cli_help import HelpGroup
 
 # Outputs go to a temporary name that is removed on any interruption and renamed into place
 # only when complete. The one exception: a Ctrl-C in the instant between two of the small
@@ -17,7 +16,7 @@ from curate.io import progress
 MESSAGE = "Interrupted: nothing was written (outputs are only written at the end, atomically)."
 
 
-class InterruptibleGroup(TyperGroup):
+class InterruptibleGroup(HelpGroup):
     """A Typer command group that shows progress and, on Ctrl-C, prints `messages[command]`
     (MESSAGE for a command without its own) and exits with 130. An app whose commands leave
     something behind when interrupted subclasses it with its own `messages`."""

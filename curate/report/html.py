@@ -84,10 +84,31 @@ def outliers_section(facts: Facts) -> str:
     return "".join(parts)
 
 
+def _option_value(key: str, value) -> str:
+    """One recorded option as a person reads it: ratios by split, none, yes/no, plain lists."""
+    if key == "ratios" and isinstance(value, (list, tuple)) and len(value) == len(SPLITS):
+        return ", ".join(f"{split} {ratio:g}" for split, ratio in zip(SPLITS, value))
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+    return str(value)
+
+
+def readable_options(options: dict) -> str:
+    """A step's options as `ratios train 0.7, val 0.15, test 0.15; seed 0`, not JSON."""
+    return "; ".join(f"{key.replace('_', ' ')} {_option_value(key, value)}"
+                     for key, value in options.items())
+
+
 def splits_section(facts: Facts) -> str:
     step = facts.step("split")
     names, rows = split_table(facts)
-    how = (f"Made by curate split with {json.dumps(step.options)}."
+    how = (f"Made by curate split with {readable_options(step.options)}."
            if step else "How the splits were made: not recorded (no split step).")
     return (paragraph(how, None if step else "missing")
             + table(["split", "pairs", "augmented"] + [f"{n} px %" for n in names], rows, (0,),

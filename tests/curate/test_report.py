@@ -32,6 +32,13 @@ def test_sections_and_images_present(curated):
     assert render_report(curated) == page                              # deterministic
 
 
+def test_split_options_read_as_words_not_json(curated):
+    page = render_report(curated)
+    made = re.search(r"Made by curate split with ([^<]*)", page).group(1)
+    assert made.startswith("ratios train 0.7, val 0.15, test 0.15; seed 0; "), made
+    assert "{" not in made and "&quot;" not in made and "null" not in made, made
+
+
 def test_missing_steps_are_said(tmp_path):
     folder = build_curated(tmp_path, steps=())
     page = render_report(folder)
