@@ -128,7 +128,7 @@ def train(
     ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
-    preset: Annotated[Optional[Preset], typer.Option(help="Width, batch, epochs, AMP, workers, patience for a machine (docs/training.md); options and settings you give win.")] = None,
+    preset: Annotated[Optional[Preset], typer.Option(help="Width, epochs, AMP, workers, patience for a machine; the batch follows the pixel budget (docs/training.md). Options and settings you give win.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs (default {TrainConfig.epochs}; with --resume: the saved run's).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Images per step (default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512).")] = None,
     lr: Annotated[Optional[float], typer.Option(help=f"AdamW learning rate (default {TrainConfig.lr}).")] = None,

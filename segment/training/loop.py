@@ -279,7 +279,7 @@ def _start_processes(config: TrainConfig) -> None:
 def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks) -> TrainResult:
     info = load_dataset(config.data)
     images, masks, _ = load_split(info, "train")
-    config = choose_batch_size(config, images, hooks)
+    config = choose_batch_size(config, images, hooks, resumed=state is not None)
     train_data, weights = training_data(config, info, images, masks, hooks)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
     device = distributed.device_of(devices.select_device(config.device))

@@ -45,12 +45,17 @@ def steps_per_epoch(pairs: int, batch: int) -> int:
     return pairs // batch if pairs > batch else 1
 
 
-def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks) -> TrainConfig:
+def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks,
+                      resumed: bool = False) -> TrainConfig:
     """The config with batch_size set (from the pixel budget when 0); says what it chose and
-    warns when an epoch would have fewer than FEW_STEPS optimizer steps."""
+    where the number came from, and warns when an epoch would have fewer than FEW_STEPS
+    optimizer steps."""
     h, w = images.shape[-2:]
-    if config.batch_size:
-        tell(hooks, f"batch {config.batch_size} (from --batch-size or the resumed run) for {h}x{w} images")
+    if resumed:
+        tell(hooks, f"batch {config.batch_size} (saved in the resumed run) for {h}x{w} images")
+    elif config.batch_size:
+        tell(hooks, f"batch {config.batch_size} (given: --batch-size or the batch_size setting) "
+                     f"for {h}x{w} images")
     else:
         config = dataclasses.replace(config, batch_size=auto_batch_size(h, w))
         tell(hooks, f"batch {config.batch_size} (pixel budget {PIXEL_BUDGET:,} px per batch for "

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from conftest import write_dataset
 from segment.cli import app
+from segment.training.presets import PRESETS
 
 runner = CliRunner()
 TINY_ARGS = ["--epochs", "1", "--set", "base_width=4", "--set", "depth=2", "--set", "threads=1",
@@ -35,6 +36,30 @@ def test_large_images_get_a_small_batch(tmp_path):
     assert batch == 16 and "batch 16 (pixel budget" in result.output
     _, batch = _train(data, tmp_path / "run2", "--batch-size", "3")  # explicit still wins
     assert batch == 3
+
+
+def test_every_preset_sizes_the_batch_from_the_pixel_budget(tmp_path):
+    # Issue 31, 5: --preset cpu-quick trained 512x512 pairs at batch 16 (one step an epoch)
+    # and said the 16 came "from --batch-size or the resumed run".
+    assert all(values["batch_size"] == 0 for values in PRESETS.values())
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 512, 512), dtype=np.uint8)
+    masks = rng.integers(0, 5, (6, 512, 512), dtype=np.uint8)
+    data = write_dataset(tmp_path / "big", images, masks, ["train"] * 4 + ["val"] * 2)
+    result, batch = _train(data, tmp_path / "run", "--preset", "cpu-quick")
+    assert batch == 4
+    assert "batch_size from the pixel budget" in result.output
+    assert "batch 4 (pixel budget 1,048,576 px per batch for 512x512 images" in result.output
+    assert "from --batch-size" not in result.output
+    result, batch = _train(data, tmp_path / "run2", "--preset", "cpu-quick", "--batch-size", "3")
+    assert batch == 3 and "kept: base_width, batch_size, epochs" in result.output
+    assert "batch 3 (given: --batch-size or the batch_size setting) for 512x512" in result.output
+
+
+def test_a_resumed_run_says_its_batch_was_saved(small_dataset, tmp_path):
+    _train(small_dataset, tmp_path / "run", "--batch-size", "6")
+    result, batch = _train(small_dataset, tmp_path / "run", "--resume", "--epochs", "2")
+    assert batch == 6 and "batch 6 (saved in the resumed run) for 64x128" in result.output
 
 
 def test_few_steps_per_epoch_warns_with_the_count_and_the_fix(small_dataset, tmp_path):
