@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 
 from conftest import write_dataset
 from segment.cli import app
+from segment.config import TrainConfig
+from segment.training.prepare import choose_batch_size
 from segment.training.presets import PRESETS
 
 runner = CliRunner()
@@ -62,14 +64,33 @@ def test_a_resumed_run_says_its_batch_was_saved(small_dataset, tmp_path):
     assert batch == 6 and "batch 6 (saved in the resumed run) for 64x128" in result.output
 
 
-def test_few_steps_per_epoch_warns_with_the_count_and_the_fix(small_dataset, tmp_path):
+def test_few_steps_in_the_run_warn_with_the_count_and_the_fixes(small_dataset, tmp_path):
     result, _ = _train(small_dataset, tmp_path / "run", "--batch-size", "4")
-    assert "Warning: an epoch has only 3 optimizer step(s) (12 training pairs, batch 4)" in result.stderr
-    assert "--batch-size 2 gives 6 steps" in result.stderr and "--epochs" in result.stderr
+    assert ("Warning: the run has only 3 optimizer step(s) (1 epoch(s) x 3 step(s); 12 training "
+            "pairs, batch 4)") in result.stderr
+    assert "--batch-size 2 gives 6" in result.stderr and "--epochs 17 gives 51" in result.stderr
 
 
-def test_enough_steps_give_no_warning(mars_pairs, tmp_path):
+def test_enough_steps_in_the_run_give_no_warning(mars_pairs, tmp_path):
+    # Issue 31, 13: the demo's recipe (262 pairs, batch 32, 8 epochs: 8 steps an epoch, 64 in
+    # the run) warned "an epoch has only 8 optimizer steps"; the run's count is what matters.
     images, masks = mars_pairs
     data = write_dataset(tmp_path / "d", images[:44], masks[:44], ["train"] * 40 + ["val"] * 4)
-    result, _ = _train(data, tmp_path / "run", "--batch-size", "2")  # 20 steps
+    result, _ = _train(data, tmp_path / "run", "--batch-size", "4", "--epochs", "5")  # 10 x 5
     assert "Warning" not in result.stderr
+
+
+def test_the_demo_recipe_does_not_warn_and_the_readme_tour_does():
+    class Notes:
+        def __init__(self):
+            self.warnings = []
+
+        def on_note(self, text, warning=False):
+            if warning:
+                self.warnings.append(text)
+
+    images = np.zeros((262, 1, 64, 128), np.uint8)  # the curated 300-pair sample's train split
+    for epochs, warned in ((8, False), (4, True)):  # .ci/demo; the README's --epochs 4
+        notes = Notes()
+        config = choose_batch_size(TrainConfig(epochs=epochs), images, notes)
+        assert config.batch_size == 32 and bool(notes.warnings) == warned
