@@ -17,7 +17,7 @@ from segment import device as devices
 from segment.evaluation import inference
 from segment.config import inference_batch_size
 from segment.data.folder import load_dataset, read_image, split_rows, to_mode
-from segment.evaluation.class_bias import read_bias
+from segment.evaluation.class_bias import read_bias, without_class
 from segment.errors import InputError
 from segment.data.file_stack import gather, size_groups
 
@@ -63,7 +63,10 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
 def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
                   tta: bool = False, bias: np.ndarray | None = None) -> list[np.ndarray]:
     """(H, W) uint8 label masks; images of one size are batched together, any size works.
-    `bias` (K,): per-class log-probability bias from `segment calibrate`."""
+    `bias` (K,): per-class log-probability bias from `segment calibrate`; with it, the
+    checkpoint's ignored class is never predicted (see segment/evaluation/class_bias.py)."""
+    if bias is not None:
+        bias = without_class(bias, state.get("ignore_index"))
     dev = devices.select_device(device)
     model = checkpoints.model_from_checkpoint(state, dev)
     masks: list[np.ndarray | None] = [None] * len(images)
