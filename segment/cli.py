@@ -101,11 +101,16 @@ class RichHooks:
         self.task: Any = None
 
     def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task(f"epoch {epoch}/{epochs}", total=steps, loss=0.0)
+        # Only a terminal gets the bar: elsewhere (a log file, a pipe) stopping it wrote one
+        # blank line per epoch, and the epoch line below says all the bar would.
+        self.task = None
+        if err_console.is_terminal:
+            self.progress.start()
+            self.task = self.progress.add_task(f"epoch {epoch}/{epochs}", total=steps, loss=0.0)
 
     def on_step(self, loss: float) -> None:
-        self.progress.update(self.task, advance=1, loss=loss)
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, loss=loss)
 
     def on_note(self, text: str, warning: bool = False) -> None:
         if warning:
@@ -114,8 +119,9 @@ class RichHooks:
             console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def on_epoch_end(self, row: dict[str, Any]) -> None:
-        self.progress.remove_task(self.task)
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+            self.progress.stop()
         console.print(
             f"epoch {row['epoch']:>3}  loss {row['train_loss']:.4f}  val mIoU "
             f"{row['val_mean_iou']:.4f}  lr {row['lr']:.2e}  {row['seconds']:.0f}s  {row['note']}",
