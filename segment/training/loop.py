@@ -308,5 +308,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
 
 def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:
     extra = {"processes": distributed.world_size()} if distributed.active() else {}
-    write_json(out / "config.json",
-                       {**config.to_dict(), "parameters": count_parameters(run.model), **extra})
+    # What ran, beside what was asked: --device auto resolves, --amp takes effect on CUDA only.
+    ran = {"device_used": run.device.type, "amp_used": precision.uses_amp(run.device, config.amp)}
+    write_json(out / "config.json", {**config.to_dict(), "parameters": count_parameters(run.model),
+                                     **ran, **extra})
