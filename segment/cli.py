@@ -285,13 +285,15 @@ def predict(
     force: Annotated[bool, typer.Option(help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
+    raw_values: Annotated[bool, typer.Option(help="Write mask PNGs in the raw values the dataset was read from (the inverse of its label map in dataset.json, e.g. 0/255 for binary masks), not class labels; refused where the map merged values.")] = False,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
     from segment.evaluation.predict import predict as run_prediction
 
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
-                                fmt.value, overlay.value, device.value, force, tta, class_bias)
+                                fmt.value, overlay.value, device.value, force, tta, class_bias,
+                                raw_values)
     except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)
