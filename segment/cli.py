@@ -102,11 +102,16 @@ class RichHooks:
         self.task: Any = None
 
     def on_epoch_start(self, epoch: int, epochs: int, steps: int) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task(f"epoch {epoch}/{epochs}", total=steps, loss=0.0)
+        # Only a terminal gets the bar: elsewhere (a log file, a pipe) stopping it wrote one
+        # blank line per epoch, and the epoch line below says all the bar would.
+        self.task = None
+        if err_console.is_terminal:
+            self.progress.start()
+            self.task = self.progress.add_task(f"epoch {epoch}/{epochs}", total=steps, loss=0.0)
 
     def on_step(self, loss: float) -> None:
-        self.progress.update(self.task, advance=1, loss=loss)
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, loss=loss)
 
     def on_note(self, text: str, warning: bool = False) -> None:
         if warning:
@@ -115,8 +120,9 @@ class RichHooks:
             console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def on_epoch_end(self, row: dict[str, Any]) -> None:
-        self.progress.remove_task(self.task)
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+            self.progress.stop()
         console.print(
             f"epoch {row['epoch']:>3}  loss {row['train_loss']:.4f}  val mIoU "
             f"{row['val_mean_iou']:.4f}  lr {row['lr']:.2e}  {row['seconds']:.0f}s  {row['note']}",
@@ -129,7 +135,7 @@ def train(
     ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split); for a raw .npz or images/ + masks/ folder run `curate split` first.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder for checkpoints, logs, plots.")] = Path("runs/segment"),
-    preset: Annotated[Optional[Preset], typer.Option(help="Width, batch, epochs, AMP, workers, patience for a machine (docs/training.md); options and settings you give win.")] = None,
+    preset: Annotated[Optional[Preset], typer.Option(help="Width, epochs, AMP, workers, patience for a machine; the batch follows the pixel budget (docs/training.md). Options and settings you give win.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs (default {TrainConfig.epochs}; with --resume: the saved run's).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Images per step (default: 2**20 pixels // (H*W), clamped to 2..32: 32 at 64x128, 16 at 256x256, 4 at 512x512).")] = None,
     lr: Annotated[Optional[float], typer.Option(help=f"AdamW learning rate (default {TrainConfig.lr}).")] = None,
@@ -280,13 +286,15 @@ def predict(
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
     tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
+    raw_values: Annotated[bool, typer.Option(help="Write mask PNGs in the raw values the dataset was read from (the inverse of its label map in dataset.json, e.g. 0/255 for binary masks), not class labels; refused where the map merged values.")] = False,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
     from segment.evaluation.predict import predict as run_prediction
 
     try:
         result = run_prediction(checkpoint, data, out, split.value if split else None,
-                                fmt.value, overlay.value, device.value, force, tta, class_bias)
+                                fmt.value, overlay.value, device.value, force, tta, class_bias,
+                                raw_values)
     except USER_ERRORS as exc:
         _fail(exc)
     console.print(f"Predicted {result.count} masks; wrote {len(result.files)} files to {out}", highlight=False)

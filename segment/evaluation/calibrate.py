@@ -49,7 +49,7 @@ def calibrate(checkpoint: str | Path, data: str | Path, out: str | Path,
     scores, labels = _sampled(state, images, masks, ignore, device, tta)
     if not len(labels):
         raise InputError(f"{title} of {data} has no labelled pixels to tune on")
-    fit = tune(scores, labels, state["class_names"], ignore)
+    fit = tune(scores, labels, state["class_names"], ignore, state.get("ignore_index"))
     payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split or "all",
                "pairs": len(masks), **({"tta": "hflip"} if tta else {}),
                **fit.to_dict(state["class_names"])}

@@ -17,8 +17,9 @@ from segment import device as devices
 from segment.evaluation import inference
 from segment.config import inference_batch_size
 from segment.data.folder import load_dataset, read_image, split_rows, to_mode
-from segment.evaluation.class_bias import read_bias
+from segment.evaluation.class_bias import read_bias, without_class
 from segment.errors import InputError
+from segment.evaluation.raw_values import raw_value_lut
 from segment.data.file_stack import gather, size_groups
 
 OVERLAYS = ("sheet", "each", "none")
@@ -63,7 +64,10 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
 def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
                   tta: bool = False, bias: np.ndarray | None = None) -> list[np.ndarray]:
     """(H, W) uint8 label masks; images of one size are batched together, any size works.
-    `bias` (K,): per-class log-probability bias from `segment calibrate`."""
+    `bias` (K,): per-class log-probability bias from `segment calibrate`; with it, the
+    checkpoint's ignored class is never predicted (see segment/evaluation/class_bias.py)."""
+    if bias is not None:
+        bias = without_class(bias, state.get("ignore_index"))
     dev = devices.select_device(device)
     model = checkpoints.model_from_checkpoint(state, dev)
     masks: list[np.ndarray | None] = [None] * len(images)
@@ -88,13 +92,16 @@ def kaggle_frame(ids: list[str], masks: list[np.ndarray]) -> pd.DataFrame:
     return frame
 
 
-def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None = None) -> list[Path]:
+def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None = None,
+                lut: np.ndarray | None = None) -> list[Path]:
+    """masks/<id>.png (through `lut`, label -> raw value, when given) and the overlays."""
     from segment import plots
 
     files = []
     for pid, img, mask in zip(ids, images, masks):
         path = out / "masks" / f"{pid}.png"
-        write_file(path, lambda p, m=mask: Image.fromarray(m).save(p, format="PNG"))
+        written = mask if lut is None else lut[mask]
+        write_file(path, lambda p, m=written: Image.fromarray(m).save(p, format="PNG"))
         files.append(path)
         if overlay == "each":
             files.append(out / "overlays" / f"{pid}.png")
@@ -131,12 +138,14 @@ def predict(
     force: bool = False,
     tta: bool = False,
     class_bias: str | Path | None = None,
+    raw_values: bool = False,
 ) -> PredictResult:
     """Predict a mask for every input image; write mask PNGs (fmt='png') or the Kaggle CSV.
 
     `out` is written as a temporary sibling folder and renamed into place; an existing
     non-empty `out` is replaced only with `force`, and never if it is, holds or lies inside
     the input or the checkpoint. `class_bias`: a `segment calibrate` file to apply.
+    `raw_values`: mask PNGs in the raw values the labels were read from (see raw_values.py).
     """
     if fmt not in FORMATS or overlay not in OVERLAYS:
         raise InputError(f"format must be one of {FORMATS} and overlay one of {OVERLAYS}")
@@ -147,6 +156,9 @@ def predict(
     state = checkpoints.load_checkpoint(checkpoint)
     mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
     bias = None if class_bias is None else read_bias(class_bias, state["class_names"])
+    if raw_values and fmt != "png":
+        raise InputError("--raw-values writes PNG masks; the Kaggle CSV holds class labels")
+    lut = raw_value_lut(Path(source), state) if raw_values else None
     ids, images = load_inputs(source, split, mode)
     masks = predict_masks(state, images, device, tta, bias)
     if fmt == "csv" and len({m.shape for m in masks}) > 1:
@@ -157,7 +169,7 @@ def predict(
             kaggle_frame(ids, masks).to_csv(path, index=False)
             files = [path]
         else:
-            files = _write_pngs(tmp, ids, images, masks, overlay, state.get("ignore_index"))
+            files = _write_pngs(tmp, ids, images, masks, overlay, state.get("ignore_index"), lut)
         if overlay == "sheet":
             files.append(_write_sheet(tmp, ids, images, masks, state["class_names"],
                                       state.get("ignore_index")))

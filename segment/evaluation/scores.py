@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from curate.io.label_maps import map_labels
+from curate.io.label_maps import VOID, VOID_GAP, complete_map, format_map, map_labels
 from curate.io.outputs import OutputError, check_free, check_not_input, write_json
 from curate.io.raw import check_exists, raw_kind, read_raw
 from segment.model import checkpoints
@@ -97,17 +97,37 @@ def _curated_whole(info, mode: str) -> tuple[list[np.ndarray], list[np.ndarray]]
     return images, masks
 
 
-def _check_top_label(masks: list[np.ndarray], k: int, raw_masks: list[np.ndarray]) -> None:
-    """Refuse labels outside the checkpoint's 0..k-1 after mapping, naming the raw values."""
+def _check_top_label(masks: list[np.ndarray], k: int, raw_masks: list[np.ndarray],
+                     ignore: int | None, given: dict[int, int] | None) -> None:
+    """Refuse labels outside the checkpoint's 0..k-1 after mapping, naming the raw values and
+    a whole --label-map that reads them (one the merge check accepts)."""
     top = max((int(m.max()) for m in masks if m.size), default=0)
     if top >= k:
         present = sorted({int(v) for m in raw_masks for v in np.unique(m)})
         shown = ", ".join(map(str, present[:12]))
         raise InputError(
             f"the masks hold label {top} after mapping, but the checkpoint has {k} "
-            f"classes (0..{k - 1}); raw values found: {shown}. Pass --label-map "
-            "RAW:LABEL,... to renumber them (e.g. 255:0 when 255 means 'no label')"
+            f"classes (0..{k - 1}); raw values found: {shown}. {_map_hint(present, k, ignore, given)}"
         )
+
+
+def _map_hint(present: list[int], k: int, ignore: int | None,
+              given: dict[int, int] | None) -> str:
+    """A full map for the raw values: the given one completed, 255 ('no label' next to small
+    labels) sent to the ignored class, the other values numbered in order."""
+    start = dict(given or {})
+    others = [v for v in present if v != VOID]
+    if (VOID in present and VOID not in start and ignore is not None
+            and max(others, default=0) < VOID_GAP):
+        start[VOID] = ignore
+    full = complete_map(start, present)
+    if max(full.values()) < k:
+        why = (f" ({VOID} looks like 'no label': it goes to class {ignore}, the class the "
+               "checkpoint ignores; the other values keep their order)" if start.get(VOID) == ignore
+               and VOID not in (given or {}) else "")
+        return f"Pass --label-map {format_map(full)} to read them{why}"
+    return (f"There are {len(present)} raw values for {k} classes: pass --label-map "
+            "RAW:LABEL,... listing every raw value, those of one class sent to one label")
 
 
 def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOptions):
@@ -121,7 +141,7 @@ def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOp
                              "to score the whole set, or run `curate split` first")
         raw = read_raw(data)
         masks, notes = map_labels(raw.masks, options.label_map)
-        _check_top_label(masks, k, raw.masks)
+        _check_top_label(masks, k, raw.masks, state["ignore_index"], options.label_map)
         images = [to_mode(image, mode) for image in raw.images]
         return images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes, raw.ids
     if options.label_map is not None or options.num_classes is not None:

@@ -52,6 +52,26 @@ def _settings_table(items: list[tuple[str, Any]], table_id: str, per_row: int = 
     return table(["setting", "value"] * per_row, rows, tuple(range(2 * per_row)), table_id)
 
 
+def _ran(cfg: dict[str, Any]) -> list[tuple[str, Any]]:
+    """device and amp as they ran (config.json's device_used / amp_used), beside what was asked."""
+    if "device_used" not in cfg:  # runs written before these were logged
+        return [("device", f"{cfg.get('device', '?')} (the device it ran on is not logged)"),
+                ("amp", f"{_on(cfg.get('amp'))} asked (whether it ran is not logged)")]
+    device = cfg["device_used"] + (f" (--device {cfg['device']})" if cfg.get("device") == "auto"
+                                   else "")
+    amp = _on(cfg["amp_used"]) + (" (asked on; AMP runs on CUDA only)"
+                                  if cfg.get("amp") and not cfg["amp_used"] else "")
+    return [("device", device), ("amp", amp)]
+
+
+def _on(value: Any) -> str:
+    return "?" if value is None else "on" if value else "off"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.{0 if value >= 10 else 1}f} s"
+
+
 def summary_section(facts: RunFacts) -> str:
     cfg, hist = facts.config or {}, facts.history
     best_epoch = facts.best["epoch"] if facts.best else "not available"
@@ -59,12 +79,15 @@ def summary_section(facts: RunFacts) -> str:
     wall = sum(float(r.get("seconds") or 0) for r in hist)
     boxes = [("best epoch", best_epoch), ("best val mean IoU", best_miou),
              ("epochs run", f"{len(hist)} of {cfg.get('epochs', '?')}"),
-             ("epoch time", f"{wall:.{0 if wall >= 10 else 1}f} s" if hist else "not logged"),
+             ("time in epochs", f"{_seconds(wall)} total, {_seconds(wall / len(hist))} per epoch"
+              if hist else "not logged"),
              ("parameters", cfg.get("parameters", "not logged"))]
-    items = [(k, cfg[k]) for k in KEY_FIELDS if k in cfg]
-    notes = ("Epoch time is the sum of the per-epoch seconds in metrics.csv (training and "
-             "validation; not data loading or the final plots). The stop reason and the device "
-             "that --device auto resolved to are not logged by segment train.")
+    items = [(k, cfg[k]) for k in KEY_FIELDS if k in cfg and k not in ("device", "amp")]
+    items += _ran(cfg) if cfg else []
+    notes = ("Time in epochs is the sum of the per-epoch seconds in metrics.csv (training and "
+             "validation; not data loading or the final plots), and its mean per epoch. The "
+             "device and AMP are those the run used. The stop reason is not logged by segment "
+             "train.")
     return (numbers(boxes)
             # No run folder path here: the report must not change when the folder is moved.
             + _settings_table(items, "key-config")

@@ -279,7 +279,7 @@ def _start_processes(config: TrainConfig) -> None:
 def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks) -> TrainResult:
     info = load_dataset(config.data)
     images, masks, _ = load_split(info, "train")
-    config = choose_batch_size(config, images, hooks)
+    config = choose_batch_size(config, images, hooks, resumed=state is not None)
     train_data, weights = training_data(config, info, images, masks, hooks)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
     device = distributed.device_of(devices.select_device(config.device))
@@ -308,5 +308,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
 
 def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:
     extra = {"processes": distributed.world_size()} if distributed.active() else {}
-    write_json(out / "config.json",
-                       {**config.to_dict(), "parameters": count_parameters(run.model), **extra})
+    # What ran, beside what was asked: --device auto resolves, --amp takes effect on CUDA only.
+    ran = {"device_used": run.device.type, "amp_used": precision.uses_amp(run.device, config.amp)}
+    write_json(out / "config.json", {**config.to_dict(), "parameters": count_parameters(run.model),
+                                     **ran, **extra})

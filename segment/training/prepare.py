@@ -45,12 +45,17 @@ def steps_per_epoch(pairs: int, batch: int) -> int:
     return pairs // batch if pairs > batch else 1
 
 
-def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks) -> TrainConfig:
+def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks,
+                      resumed: bool = False) -> TrainConfig:
     """The config with batch_size set (from the pixel budget when 0); says what it chose and
-    warns when an epoch would have fewer than FEW_STEPS optimizer steps."""
+    where the number came from, and warns when the whole run has fewer than FEW_STEPS
+    optimizer steps."""
     h, w = images.shape[-2:]
-    if config.batch_size:
-        tell(hooks, f"batch {config.batch_size} (from --batch-size or the resumed run) for {h}x{w} images")
+    if resumed:
+        tell(hooks, f"batch {config.batch_size} (saved in the resumed run) for {h}x{w} images")
+    elif config.batch_size:
+        tell(hooks, f"batch {config.batch_size} (given: --batch-size or the batch_size setting) "
+                     f"for {h}x{w} images")
     else:
         config = dataclasses.replace(config, batch_size=auto_batch_size(h, w))
         tell(hooks, f"batch {config.batch_size} (pixel budget {PIXEL_BUDGET:,} px per batch for "
@@ -63,15 +68,25 @@ def choose_batch_size(config: TrainConfig, images: np.ndarray, hooks: TrainHooks
                      "pairs per optimizer step "
                      "(--batch-size is per process)")
         n, pairs = distributed.share(n), "training pairs per process"
-    steps = steps_per_epoch(n, b)
-    if steps < FEW_STEPS:
-        smaller = max(2, n // FEW_STEPS)
-        hint = (f"a smaller --batch-size (--batch-size {smaller} gives {n // smaller} steps), "
-                if smaller < b else "")
-        tell(hooks, f"an epoch has only {steps} optimizer step(s) ({n} {pairs}, batch "
-                     f"{b}); the model may barely learn. Use {hint}more --epochs, or more "
-                     "training pairs (e.g. `curate augment`)", warning=True)
+    _warn_few_steps(hooks, n, b, config.epochs, pairs)
     return config
+
+
+def _warn_few_steps(hooks: TrainHooks, n: int, batch: int, epochs: int, pairs: str) -> None:
+    """Warn when epochs x steps per epoch is under FEW_STEPS; the fixes come with numbers."""
+    steps = steps_per_epoch(n, batch)
+    if steps * epochs >= FEW_STEPS:
+        return
+    per_epoch = -(-FEW_STEPS // epochs)  # steps per epoch that reach FEW_STEPS in `epochs`
+    smaller = max(2, n // per_epoch)
+    hint = (f"a smaller --batch-size (--batch-size {smaller} gives "
+            f"{steps_per_epoch(n, smaller) * epochs}), " if smaller < batch else "")
+    more = -(-FEW_STEPS // steps)
+    tell(hooks, f"the run has only {steps * epochs} optimizer step(s) ({epochs} epoch(s) x "
+                 f"{steps} step(s); {n} {pairs}, batch {batch}); the model may barely learn. Use "
+                 f"{hint}more epochs (--epochs {more} gives {more * steps}), or more training "
+                 "pairs (e.g. `curate augment`)", warning=True)
+
 
 def training_data(config: TrainConfig, info, images, masks,
                   hooks: TrainHooks) -> tuple[PairDataset, np.ndarray | None]:

@@ -105,3 +105,47 @@ def test_calibrate_then_evaluate_and_predict_apply_the_biases(tiny_run, small_da
     from PIL import Image
     masks = [np.asarray(Image.open(p)) for p in sorted((pred / "masks").glob("*.png"))]
     assert masks and all((m == 2).all() for m in masks)
+
+
+def _abstaining():
+    """Classes 1 and 2 with equal margins; on the 30 % wrong pixels every logit is low, so a
+    bias on the ignored class 0 would predict it exactly there: an abstention that removes
+    false positives and raises the mean IoU (issue 31, 8: the Mars search set it to 4.0)."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    labels = rng.choice([1, 2], size=n)
+    wrong = rng.random(n) < 0.3
+    logits = np.zeros((n, 3))
+    logits[np.arange(n), labels] = np.where(wrong, 0.0, 3.0)
+    logits[np.arange(n), 3 - labels] = np.where(wrong, 0.5, 2.5)
+    logits[:, 0] = -1.0
+    return torch.from_numpy(logits).log_softmax(1).numpy().astype(np.float32), labels
+
+
+def test_the_search_never_biases_nor_predicts_the_ignored_class():
+    scores, labels = _abstaining()
+    fit = tune(scores, labels, NAMES, ignore_index=0, untrained=0)
+    assert fit.bias[0] == 0
+    assert fit.after.confusion[:, 0].sum() == 0 and fit.before.confusion[:, 0].sum() == 0
+    assert fit.after.mean_iou >= fit.before.mean_iou
+
+
+def test_a_bias_on_the_ignored_class_is_not_applied(tiny_run, small_dataset, tmp_path):
+    # An old calibrate file that pushes background (ignored) up: evaluate and predict still
+    # never predict it on any pixel.
+    names = ["background", "soil", "bedrock", "sand", "big rock"]
+    forced = tmp_path / "old.json"
+    forced.write_text(json.dumps({"class_bias": [50, 0, 0, 0, 0], "class_names": names}))
+    out = tmp_path / "eval"
+    result = runner.invoke(app, ["evaluate", str(tiny_run / "best.pt"), str(small_dataset),
+                                 "-o", str(out), "--class-bias", str(forced)])
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "scores_test.json").read_text())
+    assert np.asarray(scores["confusion"])[:, 0].sum() == 0
+    pred = tmp_path / "pred"
+    result = runner.invoke(app, ["predict", str(tiny_run / "best.pt"), str(small_dataset),
+                                 "-o", str(pred), "--class-bias", str(forced), "--overlay", "none"])
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+    masks = [np.asarray(Image.open(p)) for p in sorted((pred / "masks").glob("*.png"))]
+    assert masks and not any((m == 0).any() for m in masks)

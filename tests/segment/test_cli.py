@@ -1,6 +1,7 @@
 """The CLI end to end through Typer's CliRunner: train, evaluate, predict, errors."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -190,3 +191,28 @@ def test_every_setting_is_described():
     from segment.config import SETTINGS_HELP
 
     assert set(SETTINGS_HELP) == set(TRAIN_SETTINGS)
+
+
+def test_evaluate_label_map_hint_is_a_whole_map_that_works(tiny_run, mars_pairs, tmp_path):
+    # Issue 31, 9: on the raw AI4Mars layout (0 soil, 1 bedrock, 2 sand, 3 big rock, 255 no
+    # label) the hint said 255:0, which the merge check then refused (soil would join 0).
+    from PIL import Image
+
+    images, masks = mars_pairs
+    raw = tmp_path / "raw"
+    (raw / "images").mkdir(parents=True)
+    (raw / "masks").mkdir()
+    to_raw = np.array([255, 0, 1, 2, 3] + [0] * 251, np.uint8)  # labels 0..4 -> raw values
+    chosen = [i for i in range(len(masks)) if len(np.unique(masks[i])) >= 4][:3]
+    chosen.append(next(i for i in range(len(masks)) if (masks[i] == 4).any()))
+    for i in chosen:
+        Image.fromarray(images[i]).save(raw / "images" / f"p{i}.png")
+        Image.fromarray(to_raw[masks[i]]).save(raw / "masks" / f"p{i}.png")
+    result = runner.invoke(app, ["evaluate", str(tiny_run / "best.pt"), str(raw),
+                                 "-o", str(tmp_path / "e")])
+    assert result.exit_code == 1
+    hint = re.search(r"--label-map ([0-9:,]+)", result.output)
+    assert hint and hint.group(1) == "0:1,1:2,2:3,3:4,255:0", result.output
+    again = runner.invoke(app, ["evaluate", str(tiny_run / "best.pt"), str(raw),
+                                "-o", str(tmp_path / "e"), "--label-map", hint.group(1)])
+    assert again.exit_code == 0, again.output

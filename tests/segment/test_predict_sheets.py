@@ -4,6 +4,8 @@ membranes disappeared on dark membranes); rare_errors captions are sized to the 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,6 +14,8 @@ from typer.testing import CliRunner
 from segment import plots
 from curate.io.palette import palette
 from segment.cli import app
+
+runner = CliRunner()
 
 
 def _ink_rows(strip: np.ndarray) -> int:
@@ -107,3 +111,31 @@ def test_confusion_matrix_shares_and_names_never_collide(k):
     width = fig.get_size_inches()[0] * fig.dpi
     plt.close(fig)
     assert width <= 2000                               # 32 classes no longer 4,400 px wide
+
+
+def test_predict_raw_values_writes_masks_through_the_inverse_label_map(tiny_run, mars_pairs,
+                                                                       tmp_path):
+    # Issue 31, 13: masks predicted as 0/1 look black; --raw-values writes what the dataset
+    # was read from (here the AI4Mars raw encoding), and refuses a map that merged values.
+    from conftest import write_dataset
+
+    images, masks = mars_pairs
+    data = write_dataset(tmp_path / "d", images[:4], masks[:4], ["test"] * 4)
+    meta = json.loads((data / "dataset.json").read_text())
+    read = {"command": "read", "options": {"label_map": {"0": 1, "1": 2, "2": 3, "3": 4, "255": 0}}}
+    (data / "dataset.json").write_text(json.dumps({**meta, "history": [read]}))
+    plain, raw = tmp_path / "plain", tmp_path / "raw"
+    for out, extra in ((plain, []), (raw, ["--raw-values"])):
+        result = runner.invoke(app, ["predict", str(tiny_run / "best.pt"), str(data), "-o",
+                                     str(out), "--overlay", "none", *extra])
+        assert result.exit_code == 0, result.output
+    to_raw = np.array([255, 0, 1, 2, 3], np.uint8)
+    for path in sorted((plain / "masks").glob("*.png")):
+        labels = np.asarray(Image.open(path))
+        assert (np.asarray(Image.open(raw / "masks" / path.name)) == to_raw[labels]).all()
+    read["options"]["label_map"] = {"0": 0, "255": 0}   # a merge on purpose
+    (data / "dataset.json").write_text(json.dumps({**meta, "history": [read]}))
+    result = runner.invoke(app, ["predict", str(tiny_run / "best.pt"), str(data), "-o",
+                                 str(tmp_path / "merged"), "--raw-values"])
+    assert result.exit_code == 1
+    assert "class 0 was read from raw values 0, 255" in result.stderr and "ambiguous" in result.stderr

@@ -234,14 +234,15 @@ def test_preset_sets_options_prints_them_and_explicit_options_win(rock_data, tmp
     assert ("preset cpu-quick: amp off, channels_last on, workers 0; given as options or "
             "settings, kept: base_width, batch_size, epochs, patience") in result.output
     config = json.loads((tmp_path / "r" / "config.json").read_text())
-    # TINY_ARGS gives base_width=4 and --batch-size 4, which win over the preset's 8 and 16.
+    # TINY_ARGS gives base_width=4 and --batch-size 4, which win over the preset's 8 and the
+    # pixel budget.
     assert (config["base_width"], config["batch_size"], config["epochs"]) == (4, 4, 1)
     result = runner.invoke(app, ["train", str(rock_data), "-o", str(tmp_path / "q"), "--preset",
                                  "cpu-quick", "--epochs", "1", "--set", "threads=1", "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    assert "preset cpu-quick: base_width 8, batch_size 16, " in result.output
+    assert "preset cpu-quick: base_width 8, batch_size from the pixel budget, " in result.output
     config = json.loads((tmp_path / "q" / "config.json").read_text())
-    assert (config["base_width"], config["batch_size"], config["patience"]) == (8, 16, 6)
+    assert (config["base_width"], config["batch_size"], config["patience"]) == (8, 32, 6)
 
 
 # --- online copy-paste, warm-up schedule, Lovasz through the CLI ------------------------------

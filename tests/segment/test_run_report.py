@@ -129,3 +129,21 @@ def test_chromium_renders_sections_and_images(trained, tmp_path):
     report = write_report(run, tmp_path / "report.html", data)
     screenshot(report, shot, tmp_path)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_report_shows_the_device_and_amp_that_ran_and_the_time_per_epoch(small_dataset, tmp_path):
+    # Issue 31, 13: a CPU run reported "device auto", "amp true" and a sum as "epoch time".
+    run = tmp_path / "run"
+    args = ["train", str(small_dataset), "-o", str(run), "--epochs", "2", "--device", "auto",
+            "--set", "amp=true", "--set", "base_width=4", "--set", "depth=2",
+            "--set", "threads=1", "--batch-size", "6"]
+    assert runner.invoke(app, args).exit_code == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["device_used"], config["amp_used"]) == ("cpu", False)
+    result = runner.invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    page = (run / "report.html").read_text()
+    assert "<td class=text>cpu (--device auto)</td>" in page
+    assert "<td class=text>off (asked on; AMP runs on CUDA only)</td>" in page
+    assert re.search(r"<b>[0-9.]+ s total, [0-9.]+ s per epoch</b>", page)
+    assert "epoch time" not in page

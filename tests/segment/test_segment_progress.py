@@ -25,3 +25,15 @@ def test_train_progress_bar_is_on_stderr(small_dataset, tmp_path, monkeypatch):
     stdout, stderr = ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
     assert "epoch 1/1" in stderr and "epoch 1/1" not in stdout       # the bar
     assert re.search(r"epoch +1 +loss", stdout)                        # the summary line
+
+
+def test_no_blank_stderr_lines_when_stderr_is_not_a_terminal(small_dataset, tmp_path):
+    # Issue 31, 13: piped to a log, each epoch left one empty line on stderr.
+    args = ["train", str(small_dataset), "-o", str(tmp_path / "run"), "--epochs", "3",
+            "--set", "base_width=4", "--set", "depth=2", "--batch-size", "6", "--set", "threads=1",
+            "--device", "cpu"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("Warning: the run has only 6 optimizer step(s)")
+    assert "\n\n" not in result.stderr and not result.stderr.endswith("\n\n")
+    assert len(re.findall(r"epoch +\d+ +loss", result.stdout)) == 3
