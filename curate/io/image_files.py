@@ -112,10 +112,10 @@ def _read_folder(path: Path, budget: int):
         if colour and len(colour) == len(decoded):
             raise InputError(
                 f"{path}: every mask is colour-coded ({len(colour)} masks; e.g. "
-                f"{colour[0].file}: {colour[0].colours}). curate reads class labels, one "
-                "number per pixel: convert each colour to its class number 0..K-1 and save "
-                "the masks as single-channel PNGs (mode L, or mode P with the colours as its "
-                "palette), then read them with --num-classes K."
+                f"{colour[0].file}: {colour[0].colours}). Read them through a colour table, "
+                "row k the colour of class k: --layout sibling --colors FILE, FILE a "
+                "class_dict.csv (name,r,g,b) or a labelmap.txt (name:r,g,b::); or convert each "
+                "colour to its class number 0..K-1 in single-channel PNGs."
             )
         details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
         raise InputError(f"{path}: no usable image/mask pair. {details}")

@@ -80,7 +80,7 @@ def test_binary_masks_are_inferred_with_a_note(tmp_path):
 
 
 def test_not_a_dataset_folder(tmp_path):
-    with pytest.raises(InputError, match="without images/ and masks/"):
+    with pytest.raises(InputError, match="not a folder with images/ and masks/"):
         load_dataset(tmp_path)
     with pytest.raises(InputError, match="does not exist"):
         load_dataset(tmp_path / "nope.npz")
