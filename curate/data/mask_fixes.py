@@ -99,8 +99,9 @@ def _read_fixes(dataset: Dataset, folder: Path) -> dict[int, tuple[Path, np.ndar
         else:
             fixes[i] = (path, mask)
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more"
-                                           if len(problems) > 5 else "")
+        # Each problem may end its own sentence ('... first.'): no '..' before the next one.
+        shown = "; ".join(p.rstrip(".") for p in problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise InputError(f"{len(problems)} file(s) in {folder} cannot replace a mask: {shown}. "
                          "Each must be a single-channel PNG named by a pair id (or its source "
                          "file's stem), the size of that pair's image, holding the input's "

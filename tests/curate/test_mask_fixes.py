@@ -102,3 +102,17 @@ def test_an_empty_fixes_folder_is_an_error(raw, tmp_path):
                     "--mask-fixes", tmp_path / "fixes")
     assert result.exit_code == 1 and "holds no PNG masks" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_colour_fix_is_refused_in_one_clean_sentence(raw, tmp_path):
+    """The decoder's own sentence ends in a full stop; the refusal used to read
+    'Convert colours to labels first.. Each must be ...'."""
+    (tmp_path / "fixes").mkdir()
+    rgb = np.zeros((32, 48, 3), np.uint8)
+    rgb[..., 0] = 200
+    Image.fromarray(rgb).save(tmp_path / "fixes" / "p0.png")
+    result = invoke("outliers", raw, "-o", tmp_path / "out", *RAW_MAP,
+                    "--mask-fixes", tmp_path / "fixes")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "is a colour (RGB) mask" in text
+    assert ".." not in text.replace("0..4", "")
