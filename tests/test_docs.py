@@ -144,6 +144,30 @@ def test_the_packages_have_no_import_cycles():
     assert tool.find_cycles(nodes, edges) == []
 
 
+def test_no_two_files_import_each_other():
+    """The file-level graph: a circle inside one sub-package (advice -> stratify -> advice)
+    is invisible between sub-packages."""
+    tool = _tool("import_graph")
+    modules, edges = tool.build_module_graph()
+    assert tool.find_cycles(modules, edges) == []
+
+
+def test_the_file_graph_sees_a_circle_inside_a_package(tmp_path, monkeypatch):
+    tool = _tool("import_graph")
+    package = tmp_path / "curate" / "inner"
+    package.mkdir(parents=True)
+    (tmp_path / "curate" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from curate.inner.b import f\n")
+    (package / "b.py").write_text("def f():\n    from curate.inner import a\n")
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    monkeypatch.setattr(tool, "PACKAGES", ("curate",))
+    modules, edges = tool.build_module_graph()
+    assert tool.find_cycles(modules, edges) == [["curate.inner.a", "curate.inner.b"]]
+    nodes, package_edges = tool.build_graph()
+    assert tool.find_cycles(nodes, package_edges) == []   # what the package graph misses
+
+
 def test_curate_never_imports_segment():
     tool = _tool("import_graph")
     nodes, edges = tool.build_graph()

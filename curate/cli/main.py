@@ -26,12 +26,24 @@ from curate.errors import ConfigError
 from curate.io.cli_help import HelpCommand
 from curate.io.interrupt import InterruptibleGroup
 
+# `curate --help` lists the commands in the order of the pipeline, then the readers' tools.
+COMMAND_ORDER = ("outliers", "stats", "split", "augment", "run", "review", "card", "report",
+                 "check-leakage", "export")
+
+
+class CurateGroup(InterruptibleGroup):
+    def list_commands(self, ctx) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: k for k, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+
 app = typer.Typer(
     help="Curate small, messy, imbalanced segmentation datasets: outliers, stats, splits, "
     "augmentation and data cards.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    cls=InterruptibleGroup,  # Ctrl-C: one line on what was written, exit 130
+    cls=CurateGroup,  # Ctrl-C: one line on what was written, exit 130
 )
 # --- commands are defined below, one block each --------------------------------------------
 

@@ -13,7 +13,7 @@ from curate.io.dataset import SPLITS
 from curate.errors import InputError
 
 if TYPE_CHECKING:
-    from curate.split.stratify import SplitConfig, SplitPlan
+    from curate.split.config import SplitConfig, SplitPlan
 
 
 def _whole_sizes(groups: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from curate.io.dataset import Dataset
 from curate.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from curate.split.stratify import SplitConfig
+    from curate.split.config import SplitConfig
 
 
 def split_groups(manifest: pd.DataFrame, config: SplitConfig) -> np.ndarray:

@@ -77,6 +77,42 @@ def build_graph() -> tuple[list[str], dict[str, set[str]]]:
     return nodes, edges
 
 
+def build_module_graph() -> tuple[list[str], dict[str, set[str]]]:
+    """Modules and the modules each imports: the file-level graph, where a cycle between two
+    files of one sub-package shows up too. `from pkg import name` is an edge to the module
+    pkg.name when that is a module, else to pkg itself (its __init__ defines the name)."""
+    files = sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
+    modules = {_module_name(p): p for p in files}
+    edges: dict[str, set[str]] = defaultdict(set)
+    for module, path in modules.items():
+        for name in _module_imports(path, module, modules):
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                edges[module].add(name)
+    return sorted(modules), edges
+
+
+def _module_imports(path: Path, module: str, modules: dict[str, Path]) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                found.add(sub if sub in modules else target)
+    return {name for name in found if name.split(".")[0] in PACKAGES}
+
+
 def find_cycles(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected groups of more than one node (Tarjan)."""
     index: dict[str, int] = {}

@@ -87,3 +87,11 @@ def test_read_options_with_a_curated_folder_are_refused(small_npz, tmp_path):
     assert result.exit_code == 1
     assert "curated folder" in result.output and "--num-classes would be ignored" in result.output
     assert runner.invoke(app, ["stats", str(out)]).exit_code == 0
+
+
+def test_help_lists_the_commands_in_pipeline_order():
+    result = runner.invoke(app, ["--help"])
+    listed = [line.split()[0] for line in result.output.split("Commands:")[1].splitlines()
+              if line.startswith("  ") and not line.startswith("   ")]
+    assert listed[:9] == ["outliers", "stats", "split", "augment", "run", "review", "card",
+                          "report", "check-leakage"]

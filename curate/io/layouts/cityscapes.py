@@ -15,7 +15,7 @@ from pathlib import Path
 
 from curate.io.errors import InputError
 from curate.io.image_files import Problem
-from curate.io.layouts import FoundPairs, LayoutOptions, stem_id
+from curate.io.layouts.found import FoundPairs, LayoutOptions, stem_id
 
 CLASS_NAMES = ["road", "sidewalk", "building", "wall", "fence", "pole", "traffic light",
                "traffic sign", "vegetation", "terrain", "sky", "person", "rider", "car", "truck",

@@ -20,7 +20,7 @@ import numpy as np
 
 from curate.io.errors import InputError
 from curate.io.image_files import read_image, read_mask
-from curate.io.layouts import FoundPairs, LayoutOptions
+from curate.io.layouts.found import FoundPairs, LayoutOptions
 
 IMAGE_COLUMNS = ("image", "pixel_values", "img", "images", "input")
 MASK_COLUMNS = ("annotation", "label", "mask", "semantic_segmentation", "segmentation",

@@ -16,7 +16,7 @@ from PIL import Image
 from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.errors import InputError
 from curate.io.image_files import Problem, is_gray_rgb
-from curate.io.layouts import FoundPairs, LayoutOptions, stem_id
+from curate.io.layouts.found import FoundPairs, LayoutOptions, stem_id
 from curate.io.layouts.colours import find_table
 
 MASK_SUFFIXES = ("_gtFine_labelIds", "_labelIds", "_L", "_mask", "_masks", "_label", "_labels",

@@ -13,7 +13,7 @@ from pathlib import Path
 from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.errors import InputError
 from curate.io.image_files import Problem
-from curate.io.layouts import FoundPairs, LayoutOptions, stem_id
+from curate.io.layouts.found import FoundPairs, LayoutOptions, stem_id
 
 CLASS_NAMES = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car",
                "cat", "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person",
