@@ -33,7 +33,7 @@ from curate.checks import pixel_stats as pixels
 from curate.checks.findings import robust_z
 from curate.io.dataset import Dataset, to_gray
 from curate.checks.outliers import OutlierConfig, find_outliers
-from curate.io.plots import contact_sheet, pair_tile
+from curate.ui.plots import contact_sheet, pair_tile
 from curate.data.readers import ReadOptions, load_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -11,7 +11,7 @@ from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.data.manifest import with_manifest
 from curate.checks.outliers import OutlierConfig, clean, find_outliers
-from curate.io.plots import bar_chart
+from curate.ui.plots import bar_chart
 from curate.split.stratify import SplitConfig, split_dataset
 from curate.stats.distribution import class_stats
 from curate.step import StepResult, recorded

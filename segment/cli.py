@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from curate.io.cli_help import HelpCommand
-from curate.io.settings import field_types
+from curate.ui.cli_help import HelpCommand
+from curate.ui.settings import field_types
 from segment.config import TrainConfig
 from segment.errors import USER_ERRORS, SegmentError
 from segment.interrupt import SegmentGroup
@@ -176,7 +176,7 @@ def _train_config(data: Path, out: Path, flags: dict[str, Any], preset: Optional
     """The run's config: defaults, then the preset, then --config, then --set, then the flags
     given (a later source wins), and which saved values a --resume keeps (epochs unless given)."""
     from curate.io.outputs import check_not_input
-    from curate.io.settings import knobs
+    from curate.ui.settings import knobs
 
     if config is not None:
         check_not_input(out, [config], "run folder")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from curate.io.interrupt import MESSAGE as DEFAULT  # noqa: F401  (what other commands print)
-from curate.io.interrupt import InterruptibleGroup
+from curate.ui.interrupt import MESSAGE as DEFAULT  # noqa: F401  (what other commands print)
+from curate.ui.interrupt import InterruptibleGroup
 
 # What each command leaves behind when interrupted; every file is written atomically
 # (curate.io.outputs.write_file), so none is ever half-written.

@@ -13,10 +13,10 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from curate.io.palette import hatch_ignore, palette  # noqa: E402
+from curate.ui.palette import hatch_ignore, palette  # noqa: E402
 from curate.io.outputs import write_file  # noqa: E402
 
-# Class colours come from curate.io.palette, as in curate: one colour per class everywhere.
+# Class colours come from curate.ui.palette, as in curate: one colour per class everywhere.
 
 
 def _save(fig, path: Path) -> None:

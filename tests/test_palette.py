@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
-from curate.io import palette as curate_palette
+from curate.ui import palette as curate_palette
 from curate.cli.main import app
 from segment import plots as segment_plots
 
@@ -117,7 +117,7 @@ def test_contact_sheet_shows_twelve_distinct_classes_and_hatched_ignore(tmp_path
 
 def test_ignore_class_looks_the_same_whatever_its_number():
     """Void as class 11 of 12 must not borrow class 11's colour: light grey, grey lines."""
-    from curate.io.plots import colour_mask
+    from curate.ui.plots import colour_mask
 
     looks = []
     for ignore in (0, 11):

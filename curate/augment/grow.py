@@ -19,7 +19,7 @@ from curate.io.pixels import concat
 from curate.data.manifest import build_manifest
 from curate.step import StepResult, recorded
 from curate.stats.shares import class_shares, pixel_counts
-from curate.io.plots import bar_chart, class_legend, contact_sheet, pair_tile
+from curate.ui.plots import bar_chart, class_legend, contact_sheet, pair_tile
 from curate.io.contract import order_columns
 from curate.data.writers import to_json
 

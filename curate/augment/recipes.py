@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 from curate.augment.plan import CROP_SCALE  # noqa: E402
 from curate.io.dataset import Dataset  # noqa: E402
 from curate.errors import InputError  # noqa: E402
-from curate.io.progress import track  # noqa: E402
+from curate.ui.progress import track  # noqa: E402
 
 MAX_ROTATE = 10          # degrees either way: small, the horizon stays roughly level
 PASTE_FEATHER = 1.0      # sigma in pixels of the alpha ramp outside a pasted region

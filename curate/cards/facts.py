@@ -204,7 +204,7 @@ def _looks_like_ai4mars(facts: Facts, first_input: str) -> bool:
 
 def class_chart(facts: Facts) -> bytes:
     """PNG: labelled-pixel share per counted class, before augmentation and after it."""
-    from curate.io.plots import bar_chart
+    from curate.ui.plots import bar_chart
 
     m = facts.manifest
     keep = [k for k in range(len(facts.class_names)) if k != facts.ignore_index]

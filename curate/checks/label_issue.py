@@ -148,7 +148,7 @@ def label_tile(image: np.ndarray, mask: np.ndarray, predicted: np.ndarray | None
                region: dict | None = None) -> Image.Image:
     """Image, given mask and (when known) predicted mask side by side; with `region` (one
     value of `disputes`), its box drawn on each of them."""
-    from curate.io.plots import colour_mask, pair_tile
+    from curate.ui.plots import colour_mask, pair_tile
 
     tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
     h, w = mask.shape[:2]

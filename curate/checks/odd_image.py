@@ -241,7 +241,7 @@ def neighbour_tile(image: np.ndarray, mask: np.ndarray, typical: list[np.ndarray
     """The flagged pair (image + mask), a gap, then its most similar typical images."""
     from PIL import Image
 
-    from curate.io.plots import pair_tile
+    from curate.ui.plots import pair_tile
 
     tile = pair_tile(image, mask, num_classes, ignore_index=ignore_index)
     height = tile.height

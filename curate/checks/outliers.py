@@ -14,7 +14,7 @@ from curate.scan.features import scan
 from curate.errors import ConfigError, InputError
 from curate.data.manifest import build_manifest
 from curate.scan.neighbours import MAX_DISTANCE
-from curate.io.plots import class_legend, contact_sheet, pair_tile
+from curate.ui.plots import class_legend, contact_sheet, pair_tile
 from curate.step import StepResult, recorded
 from curate.data.writers import CSV_FLOATS, to_json
 

@@ -116,7 +116,7 @@ OUTLIER_FLAG_FIELDS = ("checks", "remove", "ignore_index", "label_quality",
 
 def outlier_settings(config_file: Path | None, settings: list[str] | None) -> dict:
     """The check thresholds given with --config and --set, typed by OutlierConfig."""
-    from curate.io.settings import field_types, knobs
+    from curate.ui.settings import field_types, knobs
     from curate.checks.outliers import OutlierConfig
 
     types = {k: v for k, v in field_types(OutlierConfig).items()

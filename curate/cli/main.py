@@ -23,8 +23,8 @@ from curate.cli.inspect import card_command, check_leakage_command, report_comma
 from curate.cli.review import review_command
 from curate.cli.show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
-from curate.io.cli_help import HelpCommand
-from curate.io.interrupt import InterruptibleGroup
+from curate.ui.cli_help import HelpCommand
+from curate.ui.interrupt import InterruptibleGroup
 
 # `curate --help` lists the commands in the order of the pipeline, then the readers' tools.
 COMMAND_ORDER = ("outliers", "stats", "split", "augment", "run", "review", "card", "report",

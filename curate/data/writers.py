@@ -17,7 +17,7 @@ from PIL import Image
 from curate.io.dataset import Dataset
 from curate.io.contract import order_columns
 from curate.io.outputs import atomic_dir
-from curate.io.progress import step
+from curate.ui.progress import step
 from curate.data.manifest import build_manifest
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 only a CLI turns them into exit codes."""
 
 from curate.io.outputs import OutputError
-from curate.io.settings import SettingsError
+from curate.ui.settings import SettingsError
 
 
 class CurateError(Exception):

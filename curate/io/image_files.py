@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.errors import InputError
 from curate.io.pixels import FileRef, LazyPixels
-from curate.io.progress import step
+from curate.ui.progress import step
 
 # Larger images than this are refused as a likely decompression bomb (PIL's own limit is
 # about 89 Mpx and only warns); segmentation tiles are far smaller.

@@ -1,6 +1,6 @@
 """A static, single-file HTML report of a curated dataset (images embedded as data URIs).
 
-The page shell (page, section, table, figure) is curate.io.html_page, shared with segment's
+The page shell (page, section, table, figure) is curate.ui.html_page, shared with segment's
 run report; the sections here read the same facts as the data card.
 """
 
@@ -17,7 +17,7 @@ from curate.cards.facts import (
     removed_pairs, split_table,
 )
 from curate.io.contract import SPLITS
-from curate.io.html_page import esc, figure, numbers, page, paragraph, table
+from curate.ui.html_page import esc, figure, numbers, page, paragraph, table
 
 # Section ids are stable: tests and links rely on them.
 SECTION_IDS = ("summary", "classes", "outliers", "splits", "augmentation", "history")

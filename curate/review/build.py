@@ -15,7 +15,7 @@ from PIL import Image
 from curate.checks import CHECKS, DEFAULT_REMOVE
 from curate.errors import InputError
 from curate.io.image_files import read_image, read_mask
-from curate.io.palette import palette
+from curate.ui.palette import palette
 from curate.data.readers import ReadOptions, load_dataset, read_manifest, read_meta
 
 THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen, small as a data URI

@@ -19,7 +19,7 @@ from curate.scan import cluster
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding, to_hex
 from curate.io.pixels import shape_of
-from curate.io.progress import step
+from curate.ui.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
 HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT

@@ -65,7 +65,7 @@ def worst_deviation(report: pd.DataFrame) -> dict[str, float]:
 
 def split_figure(report: pd.DataFrame) -> bytes:
     """PNG bytes: image share of each class per split, beside the whole."""
-    from curate.io.plots import bar_chart
+    from curate.ui.plots import bar_chart
 
     names = list(dict.fromkeys(report["class_name"]))
     series = {split: part["image_share_pct"].fillna(0).tolist()

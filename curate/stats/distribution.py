@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from curate.io.plots import bar_chart
+from curate.ui.plots import bar_chart
 from curate.stats.shares import class_shares, pixel_counts
 
 

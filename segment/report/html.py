@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from curate.io.html_page import RUN_CSS, page
+from curate.ui.html_page import RUN_CSS, page
 from curate.io.outputs import guard_output, write_file
 from segment import __version__
 from segment.errors import ConfigError, InputError

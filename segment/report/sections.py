@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from curate.io.html_page import esc, figure, numbers, paragraph, table
-from curate.io.palette import palette
+from curate.ui.html_page import esc, figure, numbers, paragraph, table
+from curate.ui.palette import palette
 from segment import plots
 from segment.data.folder import SPLITS
 from segment.report.run_folder import RunFacts, read_json

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from curate.io.palette import _srgb_to_lab
-from curate.io.plots import bar_chart, bar_figure
+from curate.ui.palette import _srgb_to_lab
+from curate.ui.plots import bar_chart, bar_figure
 
 CLASS_COUNTS = (2, 5, 12, 32)
 NAMES = ["sky", "building", "pole", "road", "pavement", "tree", "sign symbol", "fence", "car",

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from curate.data import writers
 from curate.cli.main import app
-from curate.io.interrupt import MESSAGE
+from curate.ui.interrupt import MESSAGE
 
 
 def _folder(root, n: int = 8):

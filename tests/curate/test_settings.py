@@ -5,7 +5,7 @@ from typing import Optional
 
 import pytest
 
-from curate.io.settings import SettingsError, field_types, knobs, parse_settings
+from curate.ui.settings import SettingsError, field_types, knobs, parse_settings
 
 
 @dataclass

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import ImageDraw
 
-from curate.io import plots
+from curate.ui import plots
 
 LONG_ID = "NLA_597418044EDR_F0730800NCAM00289M1_frame0001"
 CAPTION = (f"[near_duplicate, kept] {LONG_ID}: near duplicate of {LONG_ID[:-10]} "

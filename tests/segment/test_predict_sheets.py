@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from segment import plots
-from curate.io.palette import palette
+from curate.ui.palette import palette
 from segment.cli import app
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from curate.io.palette import HATCH_PERIOD, IGNORE_BASE, IGNORE_GREY, hatch_ignore, palette
+from curate.ui.palette import HATCH_PERIOD, IGNORE_BASE, IGNORE_GREY, hatch_ignore, palette
 
 # segment's plots use the same palette (its own copy), so a class has one colour in every
 # picture the toolkit makes.

@@ -1,4 +1,4 @@
-"""Around every command of both CLIs: progress bars on stderr (curate.io.progress), and on
+"""Around every command of both CLIs: progress bars on stderr (curate.ui.progress), and on
 Ctrl-C one line saying what was (not) written, then exit 130 (128 + SIGINT)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import sys
 
 import typer
 from rich.console import Console
-from curate.io import progress
-from curate.io.cli_help import HelpGroup
+from curate.ui import progress
+from curate.ui.cli_help import HelpGroup
 
 # Outputs go to a temporary name that is removed on any interruption and renamed into place
 # only when complete. The one exception: a Ctrl-C in the instant between two of the small
