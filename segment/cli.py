@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from curate.ui.choices import Split
 from curate.ui.cli_help import HelpCommand
 from curate.ui.settings import field_types
 from segment.config import TrainConfig
@@ -49,12 +50,6 @@ class Device(str, Enum):
     cpu = "cpu"
     cuda = "cuda"
     mps = "mps"
-
-
-class Split(str, Enum):
-    train = "train"
-    val = "val"
-    test = "test"
 
 
 class Preset(str, Enum):
@@ -145,7 +140,7 @@ def train(
     settings: SetOpt = None,
     config: ConfigOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty --out.")] = False,
-    resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt (its config; --epochs etc. may extend).")] = False,
 ) -> None:
     """Train a U-Net on the train split; select on val mean IoU; write best.pt and last.pt."""
     from segment.training.loop import train as run_training
@@ -203,13 +198,13 @@ def evaluate(
     data: Annotated[Path, typer.Argument(help="Dataset folder, AN2DL .npz, or folder with images/ + masks/ paired by file stem.")],
     split: Annotated[Optional[Split], typer.Option(help="Split to score [default: test for a split dataset folder; the whole set for raw or unsplit inputs].")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for scores_<split>.json (a set scored whole: scores_all_<input name>.json), confusion and rare-class files (default: the checkpoint's folder).")] = None,
-    json_only: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of the table.")] = False,
-    strict: Annotated[bool, typer.Option(help="Count predictions on unlabelled (ignore_index) pixels as false positives.")] = False,
+    json_only: Annotated[bool, typer.Option("--print-json", help="Print the scores as JSON instead of the table.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Count predictions on unlabelled (ignore_index) pixels as false positives.")] = False,
     label_map: Annotated[Optional[str], typer.Option(help="Raw inputs: renumber mask values, RAW:LABEL,... (e.g. 0:1,1:2,2:3,3:4,255:0); values left out keep their number; 0/255 masks read as 0:0,255:1.")] = None,
     num_classes: Annotated[Optional[int], typer.Option(help="Raw inputs: expected classes [default: the checkpoint's].")] = None,
     ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
-    tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
+    tta: Annotated[bool, typer.Option("--tta", help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     rare_class: Annotated[Optional[int], typer.Option("--class", help="Class of the rare-class error view (rare_errors_<split>.csv/.png) [default: the rarest class of the checkpoint's training split].")] = None,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the files of an earlier evaluation of another input with the same name in --out (scores_test.json of another dataset).")] = False,
@@ -248,7 +243,7 @@ def calibrate(
     num_classes: Annotated[Optional[int], typer.Option(help="Raw inputs: expected classes [default: the checkpoint's].")] = None,
     ignore_index: Annotated[Optional[int], typer.Option(help="Class left out of the mean IoU, -1 for none [default: the checkpoint's].")] = None,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
-    tta: Annotated[bool, typer.Option(help="Tune for flip test-time augmentation (then use --tta with the biases too).")] = False,
+    tta: Annotated[bool, typer.Option("--tta", help="Tune for flip test-time augmentation (then use --tta with the biases too).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
@@ -284,9 +279,9 @@ def predict(
     overlay: Annotated[Overlay, typer.Option(help="Contact sheet, one overlay per image, or none.")] = Overlay.sheet,
     device: Annotated[Device, typer.Option(help="auto = cuda, then mps, then cpu.")] = Device.auto,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out (never the input or the checkpoint's folder).")] = False,
-    tta: Annotated[bool, typer.Option(help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
+    tta: Annotated[bool, typer.Option("--tta", help="Flip test-time augmentation: average the prediction of each image and of its left-right mirror.")] = False,
     class_bias: Annotated[Optional[Path], typer.Option(help="Per-class logit biases from `segment calibrate` (a .json) added before the argmax.")] = None,
-    raw_values: Annotated[bool, typer.Option(help="Write mask PNGs in the raw values the dataset was read from (the inverse of its label map in dataset.json, e.g. 0/255 for binary masks), not class labels; refused where the map merged values.")] = False,
+    raw_values: Annotated[bool, typer.Option("--raw-values", help="Write mask PNGs in the raw values the dataset was read from (the inverse of its label map in dataset.json, e.g. 0/255 for binary masks), not class labels; refused where the map merged values.")] = False,
 ) -> None:
     """Predict a mask for every image; write mask PNGs and overlays, or the Kaggle CSV."""
     from segment.evaluation.predict import predict as run_prediction
@@ -303,10 +298,10 @@ def predict(
 @app.command(cls=HelpCommand)
 def report(
     run: Annotated[Path, typer.Argument(help="Run folder written by `segment train` (and `segment evaluate`).")],
+    data: Annotated[Optional[Path], typer.Argument(help="Dataset folder: predict a few images for the overlay sheet (else use RUN's contact_sheet.png if any).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report file, .html (default: RUN/report.html; a run folder is an output, so it may go there).")] = None,
-    data: Annotated[Optional[Path], typer.Option(help="Dataset folder: predict a few images for the overlay sheet (else use RUN's contact_sheet.png if any).")] = None,
-    split: Annotated[Optional[Split], typer.Option(help="With --data: split to predict (default: test, else val).")] = None,
-    device: Annotated[Device, typer.Option(help="With --data: device for the few predictions (cpu keeps the report reproducible).")] = Device.cpu,
+    split: Annotated[Optional[Split], typer.Option(help="With DATA: split to predict (default: test, else val).")] = None,
+    device: Annotated[Device, typer.Option(help="With DATA: device for the few predictions (auto: CUDA when there is one; --device cpu keeps the report byte-reproducible).")] = Device.auto,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing report.")] = False,
 ) -> None:
     """Self-contained HTML report of a run: summary, config, learning curves, scores, confusion, overlays."""

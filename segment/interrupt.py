@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from segment.renamed import RENAMED
 from curate.ui.interrupt import MESSAGE as DEFAULT  # noqa: F401  (what other commands print)
 from curate.ui.interrupt import InterruptibleGroup
 
@@ -29,6 +30,8 @@ def train_message(out: Path) -> str:
 
 
 class SegmentGroup(InterruptibleGroup):
-    """The command group of the `segment` app: MESSAGES[command] (else DEFAULT) on Ctrl-C."""
+    """The command group of the `segment` app: MESSAGES[command] (else DEFAULT) on Ctrl-C,
+    and the flags of earlier releases (segment.renamed.RENAMED) still taken."""
 
     messages = MESSAGES
+    renamed = RENAMED

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 # Device types that get them. CPU autocast (bfloat16) is slower than float32 on most CPUs and
-# pinning needs an accelerator, so --amp means "on CUDA". Tests add "cpu" here to run the
+# pinning needs an accelerator, so the amp setting means "on CUDA". Tests add "cpu" here to run the
 # same code paths (bfloat16 autocast, GradScaler("cpu"), pin_memory=True) without a GPU.
 ACCELERATED: tuple[str, ...] = ("cuda",)
 
@@ -16,7 +16,7 @@ def accelerated(device: torch.device) -> bool:
 
 
 def uses_amp(device: torch.device, amp: bool) -> bool:
-    """True when --amp takes effect on `device`."""
+    """True when the amp setting takes effect on `device`."""
     return amp and accelerated(device)
 
 

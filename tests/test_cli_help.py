@@ -60,10 +60,11 @@ def test_help_is_plain_and_whole_at_80_columns(prog, name):
 def test_usage_names_arguments_in_capitals(prog, name):
     output, command = _help(prog, name)
     usage = output.splitlines()[0]
-    arguments = [p.name.upper() for p in command.params if p.param_type_name == "argument"]
+    arguments = [p.name.upper() if p.required else f"[{p.name.upper()}]"
+                 for p in command.params if p.param_type_name == "argument"]
     assert usage == " ".join([f"Usage: {prog} {name} [OPTIONS]", *arguments]), usage
-    for argument in arguments:
-        assert f"\n  {argument} <" in output  # the Arguments section names it the same way
+    for argument in arguments:   # the Arguments section names it the same way
+        assert f"\n  {argument.strip('[]')} <" in output
 
 
 def test_force_is_one_plain_flag_in_both_apps():

@@ -53,7 +53,7 @@ def test_curate_run_then_segment_train_evaluate_predict(tmp_path):
     assert (run / "best.pt").is_file() and (run / "last.pt").is_file()
 
     result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(data),
-                                         "--split", "test", "--json"])
+                                         "--split", "test", "--print-json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output[result.output.index("{"):])
     assert 0.0 <= scores["mean_iou"] <= 1.0

@@ -33,7 +33,7 @@ MARS300 = REPO / "curate" / "samples" / "mars300.npz"
 APPS = {"curate": curate_app, "segment": segment_app}
 OUTPUT_NAMES = {"out", "csv", "json_path", "png", "sheet", "jsonld"}
 INPUT_NAMES = {"data", "checkpoint", "run", "label_quality", "class_bias", "split_file",
-               "folder", "decisions", "mask_fixes", "config", "config_file", "colors"}
+               "folder", "decisions", "mask_fixes", "config", "config_file", "colors", "source"}
 REFUSED = "inputs are never modified"
 runner = CliRunner()
 
@@ -139,7 +139,7 @@ def _base(w: World, app: str, command: str, data: Path) -> tuple[list, dict]:
         ("curate", "split"): ([data], out),
         ("curate", "card"): ([data], {"--out": w.fresh(".md")}),
         ("curate", "report"): ([data], {"--out": w.fresh(".html")}),
-        ("curate", "review"): ([w.flagged], {"--out": w.fresh(".html"), "--data": data}),
+        ("curate", "review"): ([w.flagged], {"--out": w.fresh(".html"), "--input": data}),
         ("segment", "train"): ([data], out),
         ("segment", "crossval"): ([data], {**out, "--folds": "2"}),
         ("segment", "evaluate"): ([w.checkpoint, data], {**out, "--class-bias": w.bias,
@@ -148,7 +148,7 @@ def _base(w: World, app: str, command: str, data: Path) -> tuple[list, dict]:
                                                           "--device": "cpu"}),
         ("segment", "predict"): ([w.checkpoint, data], {**out, "--class-bias": w.bias,
                                                         "--device": "cpu"}),
-        ("segment", "report"): ([w.run], {"--out": w.fresh(".html"), "--data": data}),
+        ("segment", "report"): ([w.run, data], {"--out": w.fresh(".html"), "--device": "cpu"}),
     }
     return base[(app, command)]
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from curate.ui.choices import Split
 from curate.cli.common import (
     ClassNamesOpt, ColorsOpt, ColumnsOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, LayoutChoice,
     LayoutOpt, NearDistanceOpt, NumClassesOpt, load,
@@ -19,8 +20,8 @@ from curate.errors import ConfigError
 
 def stats(
     data: DataArg,
-    split: Annotated[Optional[str], typer.Option(
-        help="Only this split (train, val or test) of a split dataset.")] = None,
+    split: Annotated[Optional[Split], typer.Option(
+        help="Only this split of a split dataset.")] = None,
     csv: Annotated[Optional[Path], typer.Option(
         help="Write the per-class table to this CSV (per-image table beside it).")] = None,
     json_path: Annotated[Optional[Path], typer.Option(
@@ -55,6 +56,7 @@ def stats(
             dataset = load(data, num_classes, class_names, label_map, ignore_index,
                  LayoutChoice(layout, colors, columns))
             manifest, names = dataset.manifest, dataset.class_names
+        split = split.value if split else None
         if split:
             if "split" not in manifest or not (manifest["split"] == split).any():
                 raise ConfigError(f"No pairs in split {split!r}; splits present: "

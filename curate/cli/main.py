@@ -25,6 +25,7 @@ from curate.cli.show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
 from curate.ui.cli_help import HelpCommand
 from curate.ui.interrupt import InterruptibleGroup
+from curate.cli.renamed import RENAMED
 
 # `curate --help` lists the commands in the order of the pipeline, then the readers' tools.
 COMMAND_ORDER = ("outliers", "stats", "split", "augment", "run", "review", "card", "report",
@@ -32,6 +33,8 @@ COMMAND_ORDER = ("outliers", "stats", "split", "augment", "run", "review", "card
 
 
 class CurateGroup(InterruptibleGroup):
+    renamed = RENAMED   # flags of earlier releases, still taken with a note
+
     def list_commands(self, ctx) -> list[str]:
         names = super().list_commands(ctx)
         rank = {name: k for k, name in enumerate(COMMAND_ORDER)}

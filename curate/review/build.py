@@ -134,7 +134,7 @@ def _pixels(folder: Path, manifest: pd.DataFrame, meta: dict, step: dict,
         if absent:
             raise InputError(f"{len(absent)} flagged pair(s) are neither in {folder} nor in "
                              f"its input {dataset.origin_path}: {', '.join(absent[:5])}. Pass "
-                             "the input that `curate outliers` read with --data.")
+                             "the input that `curate outliers` read with --input.")
         for id_ in missing:
             n = position[id_]
             out[id_] = [image_uri(dataset.images[n], width),
@@ -152,7 +152,7 @@ def _input(folder: Path, meta: dict, step: dict, data, missing: list[str]):
         raise InputError(f"{len(missing)} flagged pair(s) (e.g. {missing[0]}) were removed, "
                          f"so {folder} no longer holds their pictures, and the input "
                          f"{recorded or '(not recorded)'} is not found. Pass the input that "
-                         "`curate outliers` read with --data.")
+                         "`curate outliers` read with --input.")
     label_map = next((s.get("options", {}).get("label_map") for s in meta.get("history", [])
                       if s.get("command") == "read"), None)
     options = ReadOptions(num_classes=int(meta["num_classes"]),

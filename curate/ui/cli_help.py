@@ -1,7 +1,7 @@
 """The `--help` pages of both CLIs: plain text wrapped between words, options grouped by panel.
 
 Typer's boxed help squeezes its five columns into 80 terminal columns by cutting option names
-and long values short ("--near-duplicate-dist…") and keeps the docstrings' own line breaks;
+and long values short with an ellipsis and keeps the docstrings' own line breaks;
 its usage line shows arguments as `{data}` and flags as `<bool>`. These pages keep Click's
 plain layout (`Usage: curate outliers [OPTIONS] DATA`, flags without a type), group the
 options under the same panel titles, and never break or cut a word.
@@ -9,6 +9,7 @@ options under the same panel titles, and never break or cut a word.
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import typer._click as click
@@ -112,9 +113,17 @@ class HelpCommand(TyperCommand):
 
 
 class HelpGroup(TyperGroup):
-    """A command group whose help (the list of commands) is plain and word-wrapped too."""
+    """A command group whose help (the list of commands) is plain and word-wrapped too, and
+    that still takes the flags its `renamed` table lists (curate.ui.renamed)."""
 
     context_class = HelpContext
+    renamed: tuple = ()
+
+    def main(self, args=None, *pargs, **kwargs):
+        from curate.ui.renamed import rewrite_argv
+
+        args = list(sys.argv[1:] if args is None else args)
+        return super().main(rewrite_argv(self, args), *pargs, **kwargs)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _plain_help(self, ctx, formatter)

@@ -1,4 +1,4 @@
-"""Online copy-paste of a rare class (`segment train --copy-paste-class K`): while training, a
+"""Online copy-paste of a rare class (`segment train --set copy_paste_class=K`): while training, a
 drawn pair receives, with probability p, every class-K pixel of another training pair (a
 "donor"), image pixels and label together.
 
@@ -70,8 +70,8 @@ def copy_paste(images, masks, has: np.ndarray, class_index: int, prob: float,
     or an InputError when no training mask holds the class."""
     if not has.any():
         raise InputError(
-            f"--copy-paste-class {class_index}: no training mask contains class {class_index}, "
+            f"--set copy_paste_class={class_index}: no training mask contains class {class_index}, "
             "so there is nothing to paste; pick a class present in the train split "
-            "(`curate stats DATASET --split train` lists them) or leave the option out"
+            "(`curate stats DATASET --split train` lists them) or leave the setting out"
         )
     return CopyPaste(images, masks, np.flatnonzero(has), class_index, prob, seed)

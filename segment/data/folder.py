@@ -265,7 +265,7 @@ class PairDataset(torch.utils.data.Dataset):
         self.images, self.masks = images, masks
         self.transform = build_augment() if augment else None
         self.seed, self.epoch = seed, 0
-        self.paste = None  # --copy-paste-class: a segment.data.copy_paste.CopyPaste
+        self.paste = None  # copy_paste_class (--set): a segment.data.copy_paste.CopyPaste
 
     def __len__(self) -> int:
         return len(self.images)

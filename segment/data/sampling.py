@@ -22,9 +22,9 @@ def draw_weights(has: np.ndarray, class_index: int, factor: float) -> np.ndarray
     """Per-pair weight (N,): `factor` where `has` (has_class of the masks) is true, else 1."""
     if not has.any():
         raise InputError(
-            f"--oversample-class {class_index}: no training mask contains class {class_index}, "
+            f"--set oversample_class={class_index}: no training mask contains class {class_index}, "
             "so there is nothing to draw more often; pick a class present in the train split "
-            "(`curate stats DATASET --split train` lists them) or leave the option out"
+            "(`curate stats DATASET --split train` lists them) or leave the setting out"
         )
     return np.where(has, float(factor), 1.0)
 

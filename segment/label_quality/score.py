@@ -222,7 +222,7 @@ def rescore(run: str | Path, data: str | Path | None = None) -> pd.DataFrame:
     images, masks, ids = load_split(info, "train")
     if list(ids) != old["id"].tolist():
         raise InputError(f"the train pairs of {info.root} are not the ones {run} was run on; "
-                         "pass --data with the dataset `segment crossval` read")
+                         "pass the dataset `segment crossval` read (its DATA)")
     probs = np.load(run / "oof_probs.npy", mmap_mode="r")  # (N, C, H, W) float16
     seed = int(meta.get("config", {}).get("seed", 0))
     return quality_table(probs, masks, list(ids), old["fold"].to_numpy(), info.ignore_index,

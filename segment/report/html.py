@@ -2,7 +2,7 @@
 
 The sections read what `segment train` and `segment evaluate` wrote into the run folder
 (run_folder.py reads it, sections.py builds the sections, overlays.py predicts the overlay
-sheet with --data); the HTML building blocks are in html_page.
+sheet with DATA); the HTML building blocks are in html_page.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The prediction overlay sheet of the run report with --data: a few val/test images predicted
+"""The prediction overlay sheet of the run report with DATA: a few val/test images predicted
 with the run's checkpoint, ground truth and prediction side by side."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from segment.errors import InputError
 from segment.evaluation.predict import predict_masks
 from segment.report.sections import render_png
 
-SHEET_COUNT = 12  # images predicted for the overlay sheet with --data: enough to eyeball
+SHEET_COUNT = 12  # images predicted for the overlay sheet with DATA: enough to eyeball
 
 
 def _trim(png: bytes, margin: int) -> bytes:

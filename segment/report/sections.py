@@ -235,6 +235,6 @@ def predictions_section(facts: RunFacts, sheet: tuple[bytes, str] | None) -> str
         return legend + figure(found[0].read_bytes(), "prediction overlays",
                                f"Overlay sheet found in the run folder ({rel}, written by "
                                "segment predict)", "img-predictions", "pixels")
-    return paragraph("Prediction overlays: not available (pass --data DATASET to predict a few "
+    return paragraph("Prediction overlays: not available (pass DATA to predict a few "
                      "val/test images, or run `segment predict RUN/best.pt DATA -o RUN/pred`).",
                      "missing", "predictions-missing")

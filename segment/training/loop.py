@@ -58,7 +58,7 @@ def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
 
 def _drawn_loader(data: PairDataset, cfg: TrainConfig, epoch: int, weights: np.ndarray,
                   pin: bool) -> torch.utils.data.DataLoader:
-    """--oversample-class: this rank's draws of a (seed, epoch) weighted order."""
+    """oversample_class (--set): this rank's draws of a (seed, epoch) weighted order."""
     order = epoch_order(weights, cfg.seed, epoch, distributed.world_size(), distributed.rank())
     view = Drawn(data, order)
     return torch.utils.data.DataLoader(view, batch_size=cfg.batch_size, shuffle=False,
@@ -308,7 +308,7 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
 
 def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:
     extra = {"processes": distributed.world_size()} if distributed.active() else {}
-    # What ran, beside what was asked: --device auto resolves, --amp takes effect on CUDA only.
+    # What ran, beside what was asked: --device auto resolves, amp (--set) takes effect on CUDA only.
     ran = {"device_used": run.device.type, "amp_used": precision.uses_amp(run.device, config.amp)}
     write_json(out / "config.json", {**config.to_dict(), "parameters": count_parameters(run.model),
                                      **ran, **extra})

@@ -91,7 +91,7 @@ def _warn_few_steps(hooks: TrainHooks, n: int, batch: int, epochs: int, pairs: s
 def training_data(config: TrainConfig, info, images, masks,
                   hooks: TrainHooks) -> tuple[PairDataset, np.ndarray | None]:
     """The train split as the loop draws it, and per-pair draw weights (None = plain shuffle):
-    --oversample-class and --copy-paste-class are checked here, before anything is trained
+    The oversample_class and copy_paste_class settings are checked here, before anything is trained
     or written."""
     data, weights = PairDataset(images, masks, config.augment, config.seed), None
     # which masks hold each class a lever names; the masks are scanned once per class
@@ -106,7 +106,7 @@ def training_data(config: TrainConfig, info, images, masks,
     k = config.copy_paste_class
     if k >= 0:
         if k == info.ignore_index:
-            raise InputError(f"--copy-paste-class {k} is the ignored class ({info.class_names[k]}); "
+            raise InputError(f"--set copy_paste_class={k} is the ignored class ({info.class_names[k]}); "
                              "pasting it teaches nothing: pick a labelled class")
         data.paste = copy_paste(images, masks, holding[k], k, config.copy_paste_prob, config.seed)
         tell(hooks, f"copy-paste: class {k} of {len(data.paste.donors)} training pairs pasted "

@@ -94,7 +94,7 @@ class TrainingRun:
     history: list[dict[str, Any]]
     start_epoch: int = 1
     ema: WeightAverage | None = None  # --ema: the weights that are validated and saved
-    draw_weights: np.ndarray | None = None  # --oversample-class: per-pair draw weights
+    draw_weights: np.ndarray | None = None  # oversample_class (--set): per-pair draw weights
 
     @property
     def schedule_per_step(self) -> bool:

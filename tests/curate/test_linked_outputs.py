@@ -234,7 +234,7 @@ def test_segment_trains_and_evaluates_on_a_linked_folder(tmp_path):
         "--batch-size", "8", "--set", "threads=1", "--set", "compile=false"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(data),
-                                         "--split", "test", "--json"])
+                                         "--split", "test", "--print-json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output[result.output.index("{"):])
     assert 0.0 <= scores["mean_iou"] <= 1.0

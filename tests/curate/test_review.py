@@ -90,12 +90,12 @@ def test_review_names_the_fix_when_the_input_is_gone(planted, curated, tmp_path)
     meta = json.loads((copy / "dataset.json").read_text())
     meta["history"][-1]["input"] = str(tmp_path / "moved.npz")
     (copy / "dataset.json").write_text(json.dumps(meta))
-    assert "--data" in refused("review", copy)
+    assert "--input" in refused("review", copy)
     before = sorted(p.name for p in copy.rglob("*"))
-    curate("review", copy, "--data", data)
+    curate("review", copy, "--input", data)
     assert (tmp_path / "out-review.html").is_file()          # beside the folder, not in it
     assert sorted(p.name for p in copy.rglob("*")) == before
-    assert "input" in refused("review", copy, "-o", copy / "page.html", "--data", data)
+    assert "input" in refused("review", copy, "-o", copy / "page.html", "--input", data)
 
 
 def test_decisions_override_the_default_either_way_and_the_card_counts_them(

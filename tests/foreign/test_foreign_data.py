@@ -73,16 +73,16 @@ def train_evaluate_predict(data: Path, tmp: Path, raw: Path | None = None,
     ok(segment("train", data, "-o", run, *TINY))
     scores = json.loads((run / "val_scores.json").read_text()) if (
         run / "val_scores.json").is_file() else {}
-    result = ok(segment("evaluate", run / "best.pt", data, "--split", "test", "--json"))
+    result = ok(segment("evaluate", run / "best.pt", data, "--split", "test", "--print-json"))
     test = json.loads(result[result.index("{"):])
     assert 0.0 <= test["mean_iou"] <= 1.0
     predicted = tmp / "pred"
     ok(segment("predict", run / "best.pt", data, "-o", predicted, "--split", "test"))
     assert len(list((predicted / "masks").glob("*.png"))) == splits_of(data)["test"]
-    ok(segment("report", run, "--data", data))
+    ok(segment("report", run, data))
     assert (run / "report.html").stat().st_size > 10_000
     if raw is not None:
-        result = ok(segment("evaluate", run / "best.pt", raw, *raw_options, "--json",
+        result = ok(segment("evaluate", run / "best.pt", raw, *raw_options, "--print-json",
                             "-o", tmp / "raw_scores"))
         whole = json.loads(result[result.index("{"):])
         assert 0.0 <= whole["mean_iou"] <= 1.0
@@ -230,5 +230,5 @@ def test_real_raw_ai4mars_release(tmp_path):
     ok(segment("train", tmp_path / "cur", "-o", run, "--epochs", "2", "--set", "base_width=4",
                "--set", "depth=3", "--set", "threads=2", "--set", "compile=false"))
     result = ok(segment("evaluate", run / "best.pt", tmp_path / "cur", "--split", "test",
-                        "--json"))
+                        "--print-json"))
     assert 0.0 <= json.loads(result[result.index("{"):])["mean_iou"] <= 1.0

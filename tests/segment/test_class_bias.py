@@ -91,7 +91,7 @@ def test_calibrate_then_evaluate_and_predict_apply_the_biases(tiny_run, small_da
     forced.write_text(json.dumps({**written, "class_bias": [0, 0, 50, 0, 0]}))
     out = tmp_path / "eval"
     result = runner.invoke(app, ["evaluate", str(tiny_run / "best.pt"), str(small_dataset),
-                                 "-o", str(out), "--class-bias", str(forced), "--json"])
+                                 "-o", str(out), "--class-bias", str(forced), "--print-json"])
     assert result.exit_code == 0, result.output
     scores = json.loads((out / "scores_test.json").read_text())
     assert scores["bias"] == [0, 0, 50, 0, 0]

@@ -216,3 +216,21 @@ def test_evaluate_label_map_hint_is_a_whole_map_that_works(tiny_run, mars_pairs,
     again = runner.invoke(app, ["evaluate", str(tiny_run / "best.pt"), str(raw),
                                 "-o", str(tmp_path / "e"), "--label-map", hint.group(1)])
     assert again.exit_code == 0, again.output
+
+
+def test_removed_training_flags_still_work_with_a_note(small_dataset, tmp_path):
+    """`--threads 2` was in the README recipe until a release ago: it still trains, as
+    `--set threads=2`, and one line names the replacement (same for on/off flags)."""
+    from segment.cli import app as segment_app
+
+    run = tmp_path / "run"
+    result = CliRunner().invoke(segment_app, [
+        "train", str(small_dataset), "-o", str(run), "--epochs", "1", "--device", "cpu",
+        "--threads", "1", "--base-width", "4", "--depth", "2", "--no-se"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert ("--threads was removed in 0.1.0; it still works for now, but will stop: use --set "
+            "threads=1 instead.") in text
+    assert "use --set se=false instead" in text
+    config = json.loads((run / "config.json").read_text())
+    assert config["threads"] == 1 and config["base_width"] == 4 and config["se"] is False

@@ -79,7 +79,7 @@ def assert_validation_equals_evaluate(run: Path, data: Path, out: Path) -> dict:
     logits, and scoring a batch of 10 instead of 20 (or on 1 thread instead of 2) flipped one
     of 163,840 pixels (0.084087 vs 0.084082); one rank's half of val alone is off by far more."""
     result = runner.invoke(segment_app, ["evaluate", str(run / "best.pt"), str(data),
-                                         "--split", "val", "--device", "cpu", "--json",
+                                         "--split", "val", "--device", "cpu", "--print-json",
                                          "-o", str(out)])
     assert result.exit_code == 0, result.output
     single = json.loads(result.output[result.output.index("{"):])

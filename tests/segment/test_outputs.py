@@ -75,7 +75,7 @@ def test_train_refuses_a_run_folder_around_the_dataset(small_dataset, tmp_path):
 
 def test_evaluate_never_writes_scores_into_the_dataset(data, run):
     before = file_bytes(data)
-    result = runner.invoke(app, ["evaluate", str(run / "best.pt"), str(data), "-o", str(data), "--json"])
+    result = runner.invoke(app, ["evaluate", str(run / "best.pt"), str(data), "-o", str(data), "--print-json"])
     assert result.exit_code == 1 and "is the input" in result.stderr
     assert file_bytes(data) == before
 
@@ -89,7 +89,7 @@ def test_evaluate_default_output_is_beside_the_checkpoint(data, run):
 
 def test_report_never_writes_into_the_dataset(data, run):
     before = file_bytes(data)
-    result = runner.invoke(app, ["report", str(run), "--data", str(data), "-o",
+    result = runner.invoke(app, ["report", str(run), str(data), "-o",
                                  str(data / "report.html"), "--force"])
     assert result.exit_code == 1 and "lies inside the input" in result.stderr
     assert file_bytes(data) == before

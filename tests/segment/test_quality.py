@@ -163,7 +163,7 @@ def test_ema_and_oversampling_resume_exactly_and_save_the_average(rock_data, tmp
                and not torch.equal(a["model"][k], a["train_model"][k])]
     assert differs and a["ema_updates"] == 2 * 3  # 12 pairs, batch 4: 3 steps per epoch
     evaluated = runner.invoke(app, ["evaluate", str(tmp_path / "a" / "best.pt"), str(rock_data),
-                                    "--split", "val", "--json"])
+                                    "--split", "val", "--print-json"])
     val = json.loads((tmp_path / "a" / "val_scores.json").read_text())
     assert json.loads(evaluated.stdout)["mean_iou"] == pytest.approx(val["mean_iou"])
 

@@ -75,7 +75,7 @@ def test_without_data_uses_a_sheet_in_the_run_or_says_not_available(trained, tmp
                  "confusion_val.png"):
         (bare / name).unlink()
     page = render_report(bare)
-    assert 'id="predictions-missing"' in page and "pass --data DATASET" in page
+    assert 'id="predictions-missing"' in page and "pass DATA" in page
     assert 'id="img-confusion-val"' not in page and "Confusion matrices: not available" in page
     # A run still training has no learning_curve.png: the report draws one from metrics.csv.
     assert 'id="img-learning-curve"' in page and "drawn from metrics.csv" in page
