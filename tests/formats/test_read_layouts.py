@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from curate.cli.main import app
 from curate.data.readers import load_dataset
 from curate.io.layouts.cityscapes import TRAIN_IDS
-from trees import camvid_tree, cityscapes_tree, hf_rows, voc_tree
+from trees import COCO_CATEGORIES, camvid_tree, cityscapes_tree, coco_tree, hf_rows, voc_tree
 
 runner = CliRunner()
 
@@ -195,6 +195,6 @@ def test_parquet_read_by_reference_past_the_budget(tmp_path, monkeypatch):
 def test_an_unknown_layout_lists_the_known_ones(tmp_path):
     (tmp_path / "stuff").mkdir()
     result, text = invoke("stats", tmp_path / "stuff")
-    assert result.exit_code == 1 and "voc, cityscapes, parquet, sibling" in text
+    assert result.exit_code == 1 and "voc, cityscapes, coco, parquet, sibling" in text
     result, text = invoke("stats", tmp_path / "stuff", "--layout", "kitti")
     assert result.exit_code == 1 and "--layout 'kitti' is not a layout" in text
