@@ -114,3 +114,17 @@ def test_one_json_file_is_read_alone(tmp_path):
     written = coco_tree(tmp_path / "coco")
     dataset = load_dataset(tmp_path / "coco/annotations/instances_val2017.json")
     assert sorted(dataset.ids) == sorted(s for s in written if s.startswith("0000000001"))
+
+
+def test_a_category_named_background_is_label_0(tmp_path):
+    written = coco_tree(tmp_path / "coco")         # as CVAT and Datumaro export: id 0 here
+    for split in ("train2017", "val2017"):
+        file = tmp_path / f"coco/annotations/instances_{split}.json"
+        data = json.loads(file.read_text())
+        data["categories"].append({"id": 0, "name": "Background", "isthing": 0})
+        file.write_text(json.dumps(data))
+    dataset = load_dataset(tmp_path / "coco")
+    assert dataset.class_names == ["Background", *NAMES]
+    assert "or a category named background" in dataset.notes[0]
+    for stem, expected in masks_by_id(dataset).items():
+        assert np.array_equal(expected, written[stem])

@@ -3,7 +3,8 @@
 
 One kind is read, the first present of: panoptic (with its PNG folder), instances, stuff.
 Category ids are numbered in sorted order. Instances: label 0 is 'background' (pixels no
-annotation covers), the categories are 1..K. Panoptic and stuff label every pixel by design,
+annotation covers, and a category named 'background' if there is one), the categories are
+1..K. Panoptic and stuff label every pixel by design,
 so the categories are 0..K-1 and uncovered pixels (panoptic id 0) are one more class, 'void',
 ignored in metrics. The rasterising is in curate.io.layouts.coco_masks; masks are decoded
 from 'annotations/<file>.json#<image id>' when a step needs them, from a cached index.
@@ -88,7 +89,7 @@ def find(path: Path, options: LayoutOptions, why: str) -> FoundPairs:
     kind, left_out = _kind(path, found)
     files = found[kind]
     categories = _categories(files)
-    order = tuple(sorted(categories))
+    order = label_order(kind, categories)
     if len(order) + 1 > MAX_CLASSES:
         raise InputError(f"{files[0].name} has {len(order)} categories; curate's masks hold at "
                          f"most {MAX_CLASSES - 1} classes plus background or void.")
@@ -125,12 +126,14 @@ def _found(kind, refs, ids, sources, split, problems, categories, order, where,
            left_out) -> FoundPairs:
     from curate.io.layouts.coco_masks import decode_mask
 
-    names = [categories[c] for c in order]
+    names = [categories.get(c, "background") for c in order]
     if kind == "instances":
-        class_names, ignore, reason = ["background", *names], None, ""
-        numbering = (f"{len(order)} categories, sorted by id, are labels 1..{len(order)}, "
-                     "0 is background (no annotation); overlaps are painted largest first, so "
-                     "smaller objects stay on top, crowd regions with their category")
+        class_names, ignore, reason = names, None, ""
+        numbering = (f"{len(order) - 1} categories, sorted by id, are labels 1..{len(order) - 1}"
+                     ", 0 is background (no annotation" + (", or a category named background"
+                                                           if order[0] >= 0 else "")
+                     + "); overlaps are painted largest first, so smaller objects stay on top, "
+                     "crowd regions with their category")
     else:
         class_names, ignore = [*names, "void"], len(names)
         reason = (f"Class {ignore} (void) is ignored in metrics: pixels no COCO {kind} "
@@ -146,6 +149,15 @@ def _found(kind, refs, ids, sources, split, problems, categories, order, where,
         class_names=class_names, num_classes=len(class_names), ignore_index=ignore,
         ignore_reason=reason, problems=problems,
         decode_mask=functools.partial(decode_mask, kind=kind, order=order))
+
+
+def label_order(kind: str, categories: dict[int, str]) -> tuple[int, ...]:
+    """The category id of each label, k -> order[k]: sorted ids; instances put background
+    first (a category named 'background', as CVAT and Datumaro add, or -1 for none)."""
+    if kind != "instances":
+        return tuple(sorted(categories))
+    background = [c for c in sorted(categories) if categories[c].lower() == "background"][:1]
+    return (*(background or [-1]), *(c for c in sorted(categories) if c not in background))
 
 
 def _kind(path: Path, found: dict[str, list[Path]]) -> tuple[str, str]:

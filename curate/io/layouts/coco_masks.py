@@ -31,7 +31,7 @@ def _mask_api():
 
 def decode_mask(ref: Path, kind: str, order: tuple[int, ...]) -> np.ndarray:
     """(H, W) uint8 labels of the image `ref` ('annotations/x.json#<image id>') names;
-    `order` lists the category ids in label order."""
+    `order` lists the category id of each label (instances: background first)."""
     from curate.io.layouts.coco import index, png_folder
 
     file, _, image_id = str(ref).rpartition("#")
@@ -42,10 +42,7 @@ def decode_mask(ref: Path, kind: str, order: tuple[int, ...]) -> np.ndarray:
     if kind == "panoptic":
         return _panoptic(png_folder(Path(file)), anns[0], label_of, void=len(order))
     shape = (int(image["height"]), int(image["width"]))
-    if kind == "instances":
-        return _painted(anns, shape, {c: k + 1 for c, k in label_of.items()}, background=0,
-                        name=f"{Path(file).name}#{image_id}")
-    return _painted(anns, shape, label_of, background=len(order),
+    return _painted(anns, shape, label_of, background=0 if kind == "instances" else len(order),
                     name=f"{Path(file).name}#{image_id}")
 
 
