@@ -45,7 +45,7 @@ IgnoreOpt = Annotated[Optional[int], typer.Option(
     "curated folder keeps its own. Every command prints which class is ignored and why.")]
 LayoutOpt = Annotated[Optional[str], typer.Option(
     "--layout", rich_help_panel=READ_PANEL, help="Read DATA as this downloaded layout: voc, "
-    "cityscapes, parquet (Hugging Face) or sibling (train/ + train_labels/, images/ + "
+    "cityscapes, coco (panoptic, instances or stuff JSON), parquet (Hugging Face) or sibling (train/ + train_labels/, images/ + "
     "labels/; colour masks with a colour table). Default: detected, and the note says which "
     "and why.")]
 ColorsOpt = Annotated[Optional[Path], typer.Option(

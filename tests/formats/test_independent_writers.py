@@ -1,7 +1,17 @@
 """Data written by code that is not ours reads back with exactly its pixels: Hugging Face
-`datasets` (parquet and save_to_disk). Slow lane: those libraries are in the `interop` extra."""
+`datasets` (parquet and save_to_disk), and Datumaro's VOC, Cityscapes and COCO exports. Slow
+lane: `datasets` is in the `interop` extra; Datumaro pins pandas and pyarrow versions this
+project's environment does not have, so it gets a virtual environment of its own (built once
+under .bench/, or where CURATE_DATUMARO_VENV says) and writes its exports in a subprocess."""
 
 from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,3 +54,75 @@ def test_datasets_save_to_disk(tmp_path):
     got = {tuple(np.asarray(m).ravel()[:40]) for m in dataset.masks}
     assert got == {tuple(m.ravel()[:40]) for m in masks}
     assert sorted(dataset.manifest["source_split"]) == ["test"] * 3 + ["train"] * 5
+
+
+DATUMARO = "datumaro==1.13.12"
+ROOT = Path(__file__).resolve().parents[2]
+EXPORTS = ("voc_segmentation", "cityscapes", "coco_instances", "coco_panoptic")
+
+
+@functools.lru_cache(maxsize=1)
+def datumaro_python() -> Path | str:
+    """The Python of a virtual environment with Datumaro, built on first use (about 30 s and
+    560 MB here), or why it cannot be built (no network, say)."""
+    venv = Path(os.environ.get("CURATE_DATUMARO_VENV",
+                               ROOT / ".bench" / f"venv-{DATUMARO.replace('==', '-')}"))
+    python = venv / "bin" / "python"
+    if python.is_file():
+        return python
+    partial = venv.with_name(f"{venv.name}.partial-{os.getpid()}")
+    steps = [[sys.executable, "-m", "venv", str(partial)],
+             [str(partial / "bin" / "python"), "-m", "pip", "install", "--quiet", DATUMARO]]
+    for step in steps:
+        try:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=1200)
+            failed = "" if done.returncode == 0 else " ".join(done.stderr.split()[-40:])
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            failed = str(exc)
+        if failed:
+            shutil.rmtree(partial, ignore_errors=True)
+            return (f"cannot build a virtual environment with {DATUMARO} in {venv} "
+                    f"({' '.join(step[-3:])} failed; no network?): {failed}")
+    try:
+        partial.rename(venv)          # another worker may have finished first: use its venv
+    except OSError:
+        pass
+    return python if python.is_file() else partial / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def datumaro_exports(tmp_path_factory) -> Path:
+    python = datumaro_python()
+    if isinstance(python, str):
+        pytest.skip(python)
+    out = tmp_path_factory.mktemp("datumaro")
+    script = Path(__file__).with_name("datumaro_export.py")
+    done = subprocess.run([str(python), str(script), str(out), *EXPORTS],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+# Our name of a class where it differs from Datumaro's: COCO panoptic leaves Datumaro's
+# background unpainted (segment id 0), which we read as void.
+ALIASES = {"coco_panoptic": {"void": "background"}}
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_datumaro_exports_read_with_equal_pixels(datumaro_exports, export):
+    truth = np.load(datumaro_exports / "truth.npz")
+    names = list(truth["names"])
+    dataset = load_dataset(datumaro_exports / export)
+    layout = export.split("_")[0]
+    assert dataset.notes[0].startswith(f"Layout {layout}, recognised as"), dataset.notes[0]
+    alias = ALIASES.get(export, {})
+    ours = np.array([alias.get(n, n) for n in dataset.class_names])
+    masks = dict(zip(dataset.ids, dataset.masks))
+    stems = [k for k in truth.files if k != "names"]
+    assert sorted(masks) == sorted(stems)
+    for stem in stems:
+        expected = np.array(names)[truth[stem]]
+        got = ours[np.asarray(masks[stem])]
+        assert (got == expected).all(), (export, stem, np.argwhere(got != expected)[:5])
+    splits = dict(zip(dataset.ids, dataset.manifest["source_split"]))
+    assert splits["lindau_000001_000007"] == "val" and splits["aachen_000000_000019"] == "train"

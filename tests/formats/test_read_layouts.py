@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from curate.cli.main import app
 from curate.data.readers import load_dataset
 from curate.io.layouts.cityscapes import TRAIN_IDS
-from trees import camvid_tree, cityscapes_tree, hf_rows, voc_tree
+from trees import COCO_CATEGORIES, camvid_tree, cityscapes_tree, coco_tree, hf_rows, voc_tree
 
 runner = CliRunner()
 
@@ -195,6 +195,50 @@ def test_parquet_read_by_reference_past_the_budget(tmp_path, monkeypatch):
 def test_an_unknown_layout_lists_the_known_ones(tmp_path):
     (tmp_path / "stuff").mkdir()
     result, text = invoke("stats", tmp_path / "stuff")
-    assert result.exit_code == 1 and "voc, cityscapes, parquet, sibling" in text
+    assert result.exit_code == 1 and "voc, cityscapes, coco, parquet, sibling" in text
     result, text = invoke("stats", tmp_path / "stuff", "--layout", "kitti")
     assert result.exit_code == 1 and "--layout 'kitti' is not a layout" in text
+
+
+def test_voc_rgb_masks_and_labelmap_as_datumaro_exports_them(tmp_path):
+    from curate.io.layouts.voc import voc_colour
+
+    written = voc_tree(tmp_path / "voc")
+    tree = tmp_path / "voc/VOCdevkit/VOC2012"
+    for stem, raw in written.items():           # RGB in VOC's colours, void border included
+        colours = np.array([voc_colour(k) for k in range(256)], np.uint8)
+        Image.fromarray(colours[raw]).save(tree / "SegmentationClass" / f"{stem}.png")
+    dataset = load_dataset(tmp_path / "voc")
+    for stem, raw in written.items():
+        assert np.array_equal(masks_by_id(dataset)[stem], np.where(raw == 255, 21, raw))
+    names = ["background", "plane", "bike", "bird", "boat"] + [f"c{k}" for k in range(5, 16)]
+    (tree / "labelmap.txt").write_text("# label:color_rgb:parts:actions\n"
+                                       + "".join(f"{n}:::\n" for n in names))
+    dataset = load_dataset(tmp_path / "voc")
+    assert "named by labelmap.txt (16 classes)" in dataset.notes[0]
+    assert dataset.class_names[:2] == ["background", "plane"]
+    assert dataset.class_names[-1] == "void" and dataset.ignore_index == 16
+
+
+def test_cityscapes_with_datumaro_label_colors_and_no_city_folder(tmp_path):
+    written = cityscapes_tree(tmp_path / "cs")
+    for top in ("leftImg8bit", "gtFine"):       # Datumaro's items may have no city folder
+        for file in list((tmp_path / "cs" / top).glob("*/*/*.*")):
+            file.rename(file.parent.parent / file.name)
+    names = [f"label{k}" for k in range(34)]
+    (tmp_path / "cs/label_colors.txt").write_text("".join(f" {n}\n" for n in names))
+    dataset = load_dataset(tmp_path / "cs")
+    assert "label ids are the 34 rows of label_colors.txt" in dataset.notes[0]
+    assert dataset.class_names == names and dataset.ignore_index is None
+    for stem, ids in written.items():
+        assert np.array_equal(masks_by_id(dataset)[stem], ids), stem
+    assert dataset.manifest.set_index("id").loc["lindau_000001_000007", "source_split"] == "val"
+    # the file of Datumaro's own Cityscapes labels keeps the train-id mapping
+    (tmp_path / "cs/label_colors.txt").write_text(
+        "0 0 0 unlabeled\n0 0 0 egovehicle\n" + "".join(f"1 2 3 {n}\n" for n in [
+            "rectificationborder", "outofroi", "static", "dynamic", "ground", "road",
+            "sidewalk", "parking", "railtrack", "building", "wall", "fence", "guardrail",
+            "bridge", "tunnel", "pole", "polegroup", "trafficlight", "trafficsign",
+            "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus",
+            "caravan", "trailer", "train", "motorcycle", "bicycle", "licenseplate"]))
+    assert load_dataset(tmp_path / "cs").class_names[19] == "void"

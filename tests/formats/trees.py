@@ -3,6 +3,7 @@ lay them out, with the label arrays they stand for, so a reader's pixels can be 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,101 @@ def hf_rows(n: int = 9, seed: int = 0) -> tuple[list[dict], list[np.ndarray]]:
                      "scene": f"s{i}"})
         masks.append(mask)
     return rows, masks
+
+
+# COCO categories, listed out of id order as a file may list them; labels follow sorted ids.
+COCO_CATEGORIES = [{"id": 18, "name": "dog", "isthing": 1}, {"id": 1, "name": "person",
+                   "isthing": 1}, {"id": 3, "name": "car", "isthing": 1},
+                   {"id": 149, "name": "grass", "isthing": 0}]
+COCO_LABEL = {1: 0, 3: 1, 18: 2, 149: 3}    # category id -> position in sorted order
+
+
+def uncompressed_rle(region: np.ndarray) -> dict:
+    """COCO's uncompressed RLE: run lengths over the column-major pixels, zeros first."""
+    flat = region.ravel(order="F").astype(np.int8)
+    edges = np.flatnonzero(np.diff(flat)) + 1
+    runs = np.diff(np.concatenate([[0], edges, [flat.size]]))
+    counts = ([0] if flat[0] else []) + runs.tolist()
+    return {"size": list(region.shape), "counts": counts}
+
+
+def _coco_regions(rng: np.random.Generator, h: int, w: int) -> list[tuple[int, str, np.ndarray]]:
+    """(category id, how it is written, region) of one image, in file order: a small person
+    (compressed RLE) listed before the large car polygon it sits on, a crowd of dogs
+    (uncompressed RLE) and grass (polygon)."""
+    car = np.zeros((h, w), bool)
+    y, x = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+    car[y:y + 16, x:x + 24] = True
+    person = np.zeros((h, w), bool)
+    person[y + 4:y + 10, x + 5:x + 9] = True
+    person[y + 6, x + 3:x + 11] = True                    # not a rectangle: RLE only
+    dogs = np.zeros((h, w), bool)
+    dogs[h - 5:h - 1, w - 12:w - 2:2] = True              # several bits: a crowd
+    grass = np.zeros((h, w), bool)
+    grass[h - 4:h, 0:10] = True
+    return [(1, "rle", person), (3, "polygon", car), (18, "crowd", dogs), (149, "polygon", grass)]
+
+
+def coco_tree(root: Path, kind: str = "instances", seed: int = 0) -> dict[str, np.ndarray]:
+    """annotations/{kind}_{train,val}2017.json beside train2017/ and val2017/ (panoptic: and
+    the PNG folders); returns image stem -> the labels the rule of curate.io.layouts.coco
+    gives (instances: 0 background, categories 1..K; panoptic and stuff: 0..K-1, void K)."""
+    from pycocotools import mask as coco_mask
+
+    rng = np.random.default_rng(seed)
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    written, h, w, next_id = {}, 30, 40, 1
+    void = len(COCO_LABEL)
+    for split, count in (("train2017", 4), ("val2017", 2)):
+        images, anns = [], []
+        (root / split).mkdir(exist_ok=True)
+        if kind == "panoptic":
+            (root / "annotations" / f"panoptic_{split}").mkdir(exist_ok=True)
+        for k in range(count):
+            image_id = 100 * (split == "val2017") + k + 7
+            stem = f"{image_id:012d}"
+            Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(
+                root / split / f"{stem}.jpg", quality=95)
+            images.append({"id": image_id, "file_name": f"{stem}.jpg", "height": h, "width": w})
+            regions = _coco_regions(rng, h, w) if k < count - 1 else []   # last: none
+            expected = np.full((h, w), 0 if kind == "instances" else void, np.uint8)
+            offset = 1 if kind == "instances" else 0
+            for _, _, region, cat in sorted(
+                    ((-r.sum(), i, r, c) for i, (c, _, r) in enumerate(regions)),
+                    key=lambda t: t[:2]):
+                expected[region] = COCO_LABEL[cat] + offset
+            written[stem] = expected
+            if kind == "panoptic":
+                ids = np.zeros((h, w), np.uint32)
+                labels_ = np.full((h, w), void, np.uint8)
+                segments = []
+                for cat, _, region in regions:        # panoptic segments do not overlap
+                    free = region & (ids == 0)
+                    ids[free], labels_[free] = next_id, COCO_LABEL[cat]
+                    segments.append({"id": next_id, "category_id": cat,
+                                     "iscrowd": int(cat == 18), "area": int(free.sum())})
+                    next_id += 1 + 300                # ids past 255 use G and B too
+                written[stem] = labels_
+                rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536], -1).astype(np.uint8)
+                Image.fromarray(rgb).save(root / "annotations" / f"panoptic_{split}" /
+                                          f"{stem}.png")
+                anns.append({"image_id": image_id, "file_name": f"{stem}.png",
+                             "segments_info": segments})
+                continue
+            for cat, how, region in regions:
+                if how == "polygon":
+                    ys, xs = np.nonzero(region)
+                    x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+                    segmentation = [[int(v) for v in (x0, y0, x1, y0, x1, y1, x0, y1)]]
+                elif how == "rle":
+                    encoded = coco_mask.encode(np.asfortranarray(region.astype(np.uint8)))
+                    segmentation = {"size": [h, w], "counts": encoded["counts"].decode()}
+                else:
+                    segmentation = uncompressed_rle(region)
+                anns.append({"id": next_id, "image_id": image_id, "category_id": cat,
+                             "segmentation": segmentation, "iscrowd": int(how == "crowd"),
+                             "area": int(region.sum()), "bbox": [0, 0, 1, 1]})
+                next_id += 1
+        (root / "annotations" / f"{kind}_{split}.json").write_text(json.dumps(
+            {"images": images, "annotations": anns, "categories": COCO_CATEGORIES}))
+    return written

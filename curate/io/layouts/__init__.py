@@ -1,5 +1,5 @@
 """The layouts datasets are shipped in, read into (image, mask) file pairs: Pascal VOC,
-Cityscapes, colour-coded masks with a colour table (CamVid), sibling image and label folders,
+Cityscapes, COCO JSON (panoptic, instances, stuff), colour-coded masks with a colour table (CamVid), sibling image and label folders,
 and Hugging Face parquet. Each layout module has `detect(path)` (why it recognises the tree,
 or None) and `find(path, options)` (a FoundPairs); `choose` runs detection in LAYOUTS order
 or takes the one --layout names.
@@ -21,9 +21,11 @@ __all__ = ["FoundPairs", "LayoutOptions", "choose", "layouts", "stem_id"]
 
 def layouts() -> dict[str, object]:
     """name -> module, in detection order (the most specific first)."""
-    from curate.io.layouts import cityscapes, parquet, sibling, voc
+    from curate.io.layouts import cityscapes, coco, parquet, sibling, voc
 
-    return {"voc": voc, "cityscapes": cityscapes, "parquet": parquet, "sibling": sibling}
+    # coco before sibling: a COCO tree's images/ + annotations/ look like sibling folders
+    return {"voc": voc, "cityscapes": cityscapes, "coco": coco, "parquet": parquet,
+            "sibling": sibling}
 
 
 def choose(path: Path, options: LayoutOptions) -> FoundPairs | None:
