@@ -13,13 +13,12 @@ from 'annotations/<file>.json#<image id>' when a step needs them, from a cached 
 from __future__ import annotations
 
 import functools
-import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from curate.io.errors import InputError
 from curate.io.image_files import Problem
+from curate.io.layouts.coco_masks import Index, decode_mask, index, png_folder
 from curate.io.layouts.found import FoundPairs, LayoutOptions, stem_id
 
 KINDS = ("panoptic", "instances", "stuff")
@@ -27,32 +26,6 @@ JSON_NAME = re.compile(r"^(panoptic|instances|stuff)_(.+)\.json$")
 SPLIT_WORDS = {"train": "train", "val": "val", "validation": "val", "valid": "val",
                "test": "test"}
 MAX_CLASSES = 255   # masks are uint8
-
-
-@dataclass(frozen=True)
-class Index:
-    """One COCO JSON, parsed once: categories by id, images by id, and the annotations of
-    each image (instances / stuff: the annotation dicts; panoptic: the one entry with its
-    file_name and segments_info)."""
-
-    categories: dict[int, str]
-    images: dict[int, dict]
-    annotations: dict[int, list[dict]]
-
-
-@functools.lru_cache(maxsize=4)
-def index(file: str) -> Index:
-    try:
-        data = json.loads(Path(file).read_text(encoding="utf-8"))
-        categories = {int(c["id"]): str(c["name"]) for c in data["categories"]}
-        images = {int(i["id"]): i for i in data["images"]}
-        annotations: dict[int, list[dict]] = {}
-        for ann in data.get("annotations", []):
-            annotations.setdefault(int(ann["image_id"]), []).append(ann)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{file} is not a COCO annotation file ({type(exc).__name__}: "
-                         f"{exc}); expected 'images', 'annotations' and 'categories'.") from exc
-    return Index(categories, images, annotations)
 
 
 def json_files(path: Path) -> dict[str, list[Path]]:
@@ -69,11 +42,6 @@ def json_files(path: Path) -> dict[str, list[Path]]:
         if match:
             found.setdefault(match.group(1), []).append(file)
     return found
-
-
-def png_folder(file: Path) -> Path:
-    """Where panoptic_{split}.json keeps its PNGs: annotations/panoptic_{split}/."""
-    return file.parent / file.stem
 
 
 def detect(path: Path) -> str | None:
@@ -124,8 +92,6 @@ def find(path: Path, options: LayoutOptions, why: str) -> FoundPairs:
 
 def _found(kind, refs, ids, sources, split, problems, categories, order, where,
            left_out) -> FoundPairs:
-    from curate.io.layouts.coco_masks import decode_mask
-
     names = [categories.get(c, "background") for c in order]
     if kind == "instances":
         class_names, ignore, reason = names, None, ""

@@ -10,12 +10,47 @@ category like any other: their pixels are of that class. Panoptic: the PNG's seg
 
 from __future__ import annotations
 
+import functools
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from curate.io.errors import InputError
 from curate.io.image_files import read_image
+
+
+@dataclass(frozen=True)
+class Index:
+    """One COCO JSON, parsed once: categories by id, images by id, and the annotations of
+    each image (instances / stuff: the annotation dicts; panoptic: the one entry with its
+    file_name and segments_info)."""
+
+    categories: dict[int, str]
+    images: dict[int, dict]
+    annotations: dict[int, list[dict]]
+
+
+@functools.lru_cache(maxsize=4)
+def index(file: str) -> Index:
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+        categories = {int(c["id"]): str(c["name"]) for c in data["categories"]}
+        images = {int(i["id"]): i for i in data["images"]}
+        annotations: dict[int, list[dict]] = {}
+        for ann in data.get("annotations", []):
+            annotations.setdefault(int(ann["image_id"]), []).append(ann)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{file} is not a COCO annotation file ({type(exc).__name__}: "
+                         f"{exc}); expected 'images', 'annotations' and 'categories'.") from exc
+    return Index(categories, images, annotations)
+
+
+def png_folder(file: Path) -> Path:
+    """Where panoptic_{split}.json keeps its PNGs: annotations/panoptic_{split}/."""
+    return file.parent / file.stem
+
 
 INSTALL = "pip install 'curate-segment[formats]' (or: pip install pycocotools)"
 
@@ -32,8 +67,6 @@ def _mask_api():
 def decode_mask(ref: Path, kind: str, order: tuple[int, ...]) -> np.ndarray:
     """(H, W) uint8 labels of the image `ref` ('annotations/x.json#<image id>') names;
     `order` lists the category id of each label (instances: background first)."""
-    from curate.io.layouts.coco import index, png_folder
-
     file, _, image_id = str(ref).rpartition("#")
     table = index(file)
     image = table.images[int(image_id)]
