@@ -71,11 +71,25 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
         images, masks, ids, sources, problems, pairs = _read_folder(path, lazy_budget())
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
+        options = _with_class_file(path, options)
     else:
         from curate.data.layout_reading import read_layout
 
         return read_layout(path, options)
     return _build(path, images, masks, ids, sources, problems, options, facts, an2dl)
+
+
+def _with_class_file(path: Path, options: ReadOptions) -> ReadOptions:
+    """The options with the names of a classes.txt beside images/ and masks/ (as `curate
+    export --to folder` writes it) where the user gave no classes."""
+    from dataclasses import replace
+
+    from curate.io.layouts import class_file_names
+
+    names = class_file_names(path)
+    if names is None or options.class_names is not None or options.num_classes is not None:
+        return options
+    return replace(options, class_names=names, num_classes=len(names))
 
 
 class PixelFacts:

@@ -1,7 +1,9 @@
 """Pascal VOC: JPEGImages/ beside SegmentationClass/ (palette PNGs whose indices are the
 labels, 255 the void border), with ImageSets/Segmentation/*.txt naming the split of each pair.
 
-The class names are VOC's own (from the VOC devkit) when the masks hold no label above 20.
+The class names are VOC's own (from the VOC devkit), or those of a labelmap.txt beside the
+folders (Datumaro's and CVAT's name:r,g,b:: file, row k = class k, as `curate export --to voc`
+writes it).
 The void value 255 becomes one more class, 'void', ignored in metrics, so that labels stay
 0..K-1 and an export can send it back to 255.
 """
@@ -14,6 +16,7 @@ from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.errors import InputError
 from curate.io.image_files import Problem
 from curate.io.layouts import FoundPairs, LayoutOptions, stem_id
+from curate.io.layouts.colours import read_table
 
 CLASS_NAMES = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car",
                "cat", "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person",
@@ -57,14 +60,21 @@ def find(path: Path, options: LayoutOptions, why: str) -> FoundPairs:
     note = (f"{len(stems):,} images with a class mask of "
             f"{len(images):,} in JPEGImages/ (the others have no mask and are left out)"
             + (f"; {listed:,} are in the ImageSets/Segmentation lists, kept as source_split"
-               if split else "") + ". Palette indices are labels; the void value 255 becomes "
+               if split else "")
+            + ("; class names from labelmap.txt" if (tree / "labelmap.txt").is_file() else "")
+            + ". Palette indices are labels; the void value 255 becomes "
             "class 'void'.")
     return FoundPairs(
         name="voc", note=note,
         files=[(images[s], masks[s]) for s in stems], ids=[stem_id(s) for s in stems],
         sources=[str(rel / "JPEGImages" / images[s].name) for s in stems],
         columns={"source_split": [split.get(s, "") for s in stems]} if split else {},
-        class_names=CLASS_NAMES, void=VOID, problems=problems)
+        class_names=_class_names(tree), void=VOID, problems=problems)
+
+
+def _class_names(tree: Path) -> list[str]:
+    table = tree / "labelmap.txt"
+    return read_table(table).names if table.is_file() else CLASS_NAMES
 
 
 def _source_split(tree: Path, images: set[str], masks: set[str]) -> dict[str, str]:
