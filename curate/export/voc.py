@@ -17,7 +17,7 @@ import numpy as np
 
 from curate.export import ExportPlan
 from curate.export.source import (
-    VOID, Source, labels, png_bytes, put_image, refuse_label_255, with_void,
+    Source, labels, png_bytes, put_image, refuse_label_255, with_void,
 )
 from curate.io.contract import SPLITS
 
