@@ -55,7 +55,7 @@ def test_every_path_parameter_is_classified():
     unknown = [p for p in path_parameters() if p[2] not in OUTPUT_NAMES | INPUT_NAMES]
     assert not unknown, ("name these path parameters as outputs or inputs in "
                          f"tests/test_output_guard.py: {unknown}")
-    assert len(output_options()) >= 17  # today's 17: a lost option would pass silently
+    assert len(output_options()) >= 18  # today's 18: a lost option would pass silently
 
 
 # --- the planted world: inputs whose every byte is hashed before and after ------------------
@@ -139,6 +139,7 @@ def _base(w: World, app: str, command: str, data: Path) -> tuple[list, dict]:
         ("curate", "split"): ([data], out),
         ("curate", "card"): ([data], {"--out": w.fresh(".md")}),
         ("curate", "report"): ([data], {"--out": w.fresh(".html")}),
+        ("curate", "export"): ([data], {**out, "--to": "folder"}),
         ("curate", "review"): ([w.flagged], {"--out": w.fresh(".html"), "--input": data}),
         ("segment", "train"): ([data], out),
         ("segment", "crossval"): ([data], {**out, "--folds": "2"}),
@@ -157,7 +158,8 @@ def _data_kinds(app: str, command: str) -> tuple[str, ...]:
     """Which datasets a command reads: curated folders only, or any reader input."""
     if (app, command) == ("curate", "review"):
         return ("raw",)  # the input `curate outliers` read to write the reviewed folder
-    if (app, command) in {("curate", "card"), ("curate", "report"), ("segment", "train"),
+    if (app, command) in {("curate", "card"), ("curate", "report"), ("curate", "export"),
+                          ("segment", "train"),
                           ("segment", "crossval"), ("segment", "report")}:
         return ("linked",)
     return READERS

@@ -19,6 +19,7 @@ from curate.cli.common import (
     outlier_settings, person_inputs, scan_cluster, show_files, stored_files, user_errors,
     with_fixes,
 )
+from curate.cli.export import export_command
 from curate.cli.inspect import card_command, check_leakage_command, report_command, stats
 from curate.cli.review import review_command
 from curate.cli.show import console, print_augment, print_outliers, print_split
@@ -392,3 +393,4 @@ app.command("check-leakage", cls=HelpCommand)(check_leakage_command)
 app.command("card", cls=HelpCommand)(card_command)
 app.command("review", cls=HelpCommand)(review_command)
 app.command("report", cls=HelpCommand)(report_command)
+app.command("export", cls=HelpCommand)(export_command)

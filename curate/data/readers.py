@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from curate.data.assemble import (  # noqa: F401  (ReadOptions: public here too)
     PixelFacts, ReadOptions, build_dataset, first_channel,
 )
 from curate.data.layout_reading import read_layout
+from curate.io.layouts.found import class_file_names
 from curate.data.linking import recorded_gray
 from curate.data.manifest import with_manifest
 
@@ -49,9 +51,19 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
         images, masks, ids, sources, problems, pairs = read_folder(path, lazy_budget())
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
+        options = _with_class_file(path, options)
     else:
         return read_layout(path, options)
     return build_dataset(path, images, masks, ids, sources, problems, options, facts, an2dl)
+
+
+def _with_class_file(path: Path, options: ReadOptions) -> ReadOptions:
+    """The options with the names of a classes.txt beside images/ and masks/ (as `curate
+    export --to folder` writes it) where the user gave no classes."""
+    names = class_file_names(path)
+    if names is None or options.class_names is not None or options.num_classes is not None:
+        return options
+    return replace(options, class_names=names, num_classes=len(names))
 
 
 # --- npz -------------------------------------------------------------------------------------

@@ -14,9 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from curate.io.errors import InputError
-from curate.io.layouts.found import FoundPairs, LayoutOptions, stem_id
+from curate.io.layouts.found import (
+    FoundPairs, LayoutOptions, class_file_names, ignore_named_void, stem_id,
+)
 
-__all__ = ["FoundPairs", "LayoutOptions", "choose", "layouts", "stem_id"]
+__all__ = ["FoundPairs", "LayoutOptions", "choose", "class_file_names", "ignore_named_void",
+           "layouts", "stem_id"]
 
 
 def layouts() -> dict[str, object]:

@@ -17,7 +17,8 @@ from PIL import Image
 from curate.io.errors import InputError
 
 TABLE_NAMES = ("class_dict.csv", "labelmap.txt")
-# Table rows with these names mark pixels nobody labelled: that class is ignored in metrics.
+# Class names that mark pixels nobody labelled: that class is ignored in metrics
+# (curate.io.layouts.ignore_named_void; colour tables, classes.txt, id2label.json).
 VOID_NAMES = {"void", "unlabelled", "unlabeled", "ignore", "ignored", "none", "unknown"}
 
 
@@ -30,11 +31,6 @@ class ColourTable:
     names: list[str]
     colours: np.ndarray     # (K, 3) uint8, row k is class k
     path: str
-
-    @property
-    def void(self) -> int | None:
-        hits = [k for k, name in enumerate(self.names) if name.strip().lower() in VOID_NAMES]
-        return hits[0] if hits else None
 
     def decode(self, path: Path) -> np.ndarray:
         """(H, W) uint8 class labels of the RGB mask at `path`."""

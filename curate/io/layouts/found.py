@@ -55,3 +55,30 @@ class FoundPairs:
 def stem_id(stem: str) -> str:
     """A pair id from a file stem (letters, digits, '-', '_' and '.')."""
     return safe_id(stem)
+
+
+def class_file_names(folder: Path) -> list[str] | None:
+    """The names in `folder`/classes.txt (one a line, line k = class k; `curate export --to
+    folder` writes it), or None when there is none."""
+    path = folder / "classes.txt"
+    if not path.is_file():
+        return None
+    names = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    while names and not names[-1]:
+        names.pop()
+    return names or None
+
+
+def ignore_named_void(found: FoundPairs, where: str) -> None:
+    """Ignore in metrics the first of found.class_names named void (unlabelled, ignore, ...;
+    colours.VOID_NAMES), saying that `where` names it so."""
+    from curate.io.layouts.colours import VOID_NAMES
+
+    hits = [k for k, name in enumerate(found.class_names or [])
+            if name.strip().lower() in VOID_NAMES]
+    if hits:
+        k = hits[0]
+        found.ignore_index = k
+        found.ignore_reason = (f"Class {k} ({found.class_names[k]}) is ignored in metrics: "
+                               f"{where} names it void. Pass --ignore-index -1 to score every "
+                               "class, or another K.")

@@ -1,5 +1,6 @@
 """Hugging Face datasets as files: parquet (data/train-00000-of-00001.parquet, ...) or a
-`save_to_disk` folder (Arrow files beside dataset_info.json and state.json).
+`save_to_disk` folder (Arrow files beside dataset_info.json and state.json). An id2label.json
+beside them ({"0": name, ...}, as Hugging Face's segmentation datasets ship it) names the classes.
 
 Image columns hold Hugging Face's Image feature, a struct of the encoded file's `bytes` and its
 `path`. The image and mask columns are found by name (image / pixel_values / img and label /
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import re
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from curate.io.errors import InputError
 from curate.io.image_files import read_image, read_mask
-from curate.io.layouts.found import FoundPairs, LayoutOptions
+from curate.io.layouts.found import FoundPairs, LayoutOptions, ignore_named_void
 
 IMAGE_COLUMNS = ("image", "pixel_values", "img", "images", "input")
 MASK_COLUMNS = ("annotation", "label", "mask", "semantic_segmentation", "segmentation",
@@ -79,16 +81,36 @@ def find(path: Path, options: LayoutOptions, why: str) -> FoundPairs:
             split.append(label)
     if not refs:
         raise InputError(f"{path}: the table files hold no rows.")
-    return FoundPairs(
+    names = _id2label(base)
+    found = FoundPairs(
         name="parquet",
         note=(f"{len(refs):,} rows, images from column '{image_col}', masks "
               f"from '{mask_col}'" + (" (--columns)" if options.columns else
                                       " (found by name; --columns image,mask to choose)")
-              + ("; the file names give the source split" if any(split) else "") + "."),
-        files=refs, ids=ids, sources=sources,
+              + ("; the file names give the source split" if any(split) else "")
+              + (f"; class names from id2label.json ({len(names)} classes)" if names else "")
+              + "."),
+        files=refs, ids=ids, sources=sources, class_names=names,
+        num_classes=len(names) if names else None,
         columns={"source_split": split} if any(split) else {},
         decode_image=functools.partial(_cell, column=image_col, decode=read_image),
         decode_mask=functools.partial(_cell, column=mask_col, decode=read_mask))
+    ignore_named_void(found, "id2label.json")
+    return found
+
+
+def _id2label(base: Path) -> list[str] | None:
+    """Class k's name from id2label.json in `base`, when there is one with ids 0..K-1."""
+    path = base / "id2label.json"
+    if not path.is_file():
+        return None
+    try:
+        table = {int(k): str(v) for k, v in json.loads(path.read_text("utf-8")).items()}
+    except (ValueError, AttributeError) as exc:
+        raise InputError(f"{path} is not a JSON object of class id -> name ({exc}).") from None
+    if sorted(table) != list(range(len(table))):
+        raise InputError(f"{path} names the ids {sorted(table)}; expected 0..K-1, one name each.")
+    return [table[k] for k in range(len(table))] or None
 
 
 def _columns(file: Path, given: tuple[str, str] | None) -> tuple[str, str]:

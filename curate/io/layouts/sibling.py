@@ -3,7 +3,8 @@
 
 Masks pair with images by stem, or by stem plus a suffix such as _L, _mask, _label or _gt. A
 split-named pair of folders (train, val or validation, test) gives each pair its source split.
-Single-channel masks hold labels; colour masks need a colour table (curate.io.layouts.colours).
+Single-channel masks hold labels (named by a classes.txt beside the folders, one name a line,
+where there is one); colour masks need a colour table (curate.io.layouts.colours).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from PIL import Image
 from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.errors import InputError
 from curate.io.image_files import Problem, is_gray_rgb
-from curate.io.layouts.found import FoundPairs, LayoutOptions, stem_id
+from curate.io.layouts.found import (
+    FoundPairs, LayoutOptions, class_file_names, ignore_named_void, stem_id,
+)
 from curate.io.layouts.colours import find_table
 
 MASK_SUFFIXES = ("_gtFine_labelIds", "_labelIds", "_L", "_mask", "_masks", "_label", "_labels",
@@ -89,14 +92,14 @@ def find(path: Path, options: LayoutOptions, why: str) -> FoundPairs:
         found.decode_mask = table.decode
         found.class_names = table.names
         found.num_classes = len(table.names)
-        if table.void is not None:
-            found.ignore_index = table.void
-            found.ignore_reason = (f"Class {table.void} ({table.names[table.void]}) is ignored "
-                                   f"in metrics: the colour table {Path(table.path).name} names "
-                                   "it void. Pass --ignore-index -1 to score every class, or "
-                                   "another K.")
+        ignore_named_void(found, f"the colour table {Path(table.path).name}")
+    names = class_file_names(path) if table is None else None
+    if names:
+        found.class_names, found.num_classes = names, len(names)
+        ignore_named_void(found, "classes.txt")
     kind = (f"colour masks read through {table.path} ({len(table.names)} classes)"
-            if table is not None else "single-channel masks whose values are labels")
+            if table is not None else "single-channel masks whose values are labels"
+            + (f", class names from classes.txt ({len(names)} classes)" if names else ""))
     found.note = (f"{len(files):,} pairs, {kind}"
                   + ("; the folder names give the source split" if any(split) else "") + ".")
     return found
