@@ -10,7 +10,7 @@ from curate.augment.plan import TargetMet
 from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.data.manifest import with_manifest
-from curate.checks.outliers import OutlierConfig, clean, find_outliers
+from curate.checks.outliers import OutlierConfig, remove_outliers
 from curate.ui.plots import bar_chart
 from curate.split.stratify import SplitConfig, split_dataset
 from curate.stats.distribution import class_stats
@@ -30,13 +30,12 @@ class PipelineConfig:
 def run_pipeline(dataset: Dataset, config: PipelineConfig) -> StepResult:
     """Remove outliers, split, and grow the rare class; nothing is written here.
 
-    The result's `steps` holds each step's result by name ('outliers' is `find_outliers`'s,
-    with every input pair; 'clean', 'split', 'augment'); its reports are all of theirs plus
+    The result's `steps` holds each step's result by name ('outliers': every input pair with
+    its flags; 'clean', 'split', 'augment'); its reports are all of theirs plus
     the before/after share charts.
     """
     dataset = with_manifest(dataset)
-    found = find_outliers(dataset, config.outliers)
-    kept = clean(found.dataset, config.outliers)
+    found, kept = remove_outliers(dataset, config.outliers)
     split = _split(kept.dataset, config.split, len(dataset))
     steps = {"outliers": found, "clean": kept, "split": split}
     final = split

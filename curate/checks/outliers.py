@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -24,48 +24,50 @@ LAYOUT_COLUMNS = ["labelled_fill", "labelled_margin",   # scan columns newer tha
 # Written into outliers.csv too, so that `curate review` can show a removed pair's group
 REVIEW_COLUMNS = ["image_sha1", "mask_sha1", "pair_sha1", "dup_group", "odd_image_like", "mask_fix"]
 
-# What each threshold without a flag does (`--set KEY=VALUE` / `--config`, the reference docs).
-SETTINGS_HELP: dict[str, str] = {
-    "min_shared_mask_group": "Images sharing one identical detailed mask before the group is "
-                             "judged a set of unrelated pictures.",
-    "simple_mask_share": "Share of the frame one class must cover (solid box, thin straight "
-                         "border at most) for a mask to be a whole-frame label; repeats of those "
-                         "are legitimate.",
-    "z_threshold": "Robust z-score beyond which brightness, entropy or blur is an outlier.",
-    "blank_std": "Images with a pixel standard deviation below this are blank.",
-    "dark_level": "Images with a mean gray level below this are dark.",
-    "bright_level": "Images with a mean gray level above this are bright.",
-    "blur_keep": "Images that keep more than this share of their fine detail when blurred again "
-                 "(Gaussian sigma 1) are blurry, if also far above the dataset's own share "
-                 "and their sharpest edges are soft too. "
-                 "Sharp Mars frames keep 0.02-0.4, a blur of sigma 1.5 over 0.55.",
-    "odd_image_z": "Robust z of the picture-statistics distance beyond which an image does not "
-                   "belong (odd_image).",
-    "label_issue_share": "label_issue without a learned table: labelled share where the given "
-                         "class has probability below 0.1.",
-    "label_issue_probability": "label_issue with a learned table: edit_probability flagged.",
-}
+def threshold(default, help: str, low=None, high=None):
+    """A check threshold: its default, what it does and its bounds, in one place (the field
+    of OutlierConfig); `--set` / `--config` reach it, and the reference docs list it."""
+    return field(default=default, metadata={"help": help, "low": low, "high": high})
 
 
 @dataclass
 class OutlierConfig:
-    """Thresholds of the checks; every field is a `curate outliers` option."""
+    """How the checks run: the thresholds (settings, `threshold(...)` fields) and what the
+    flags choose (checks, removal, the tables a person or a model gave)."""
 
     near_duplicate_distance: int = 6      # pHash bits of 64; 0 finds only identical hashes
-    min_shared_mask_group: int = 5        # identical detailed masks on this many images
-    simple_mask_share: float = 0.9        # share of the frame one class covers in a simple mask
-    z_threshold: float = 4.5              # robust z beyond which a pixel statistic is odd
-    blank_std: float = 1.0                # gray levels
-    dark_level: float = 5.0               # mean gray level below which an image is dark (2%)
-    bright_level: float = 250.0           # mean gray level above which an image is bright
-    blur_keep: float = 0.48               # fine-detail share a re-blur keeps above which: blurry
+    min_shared_mask_group: int = threshold(
+        5, "Images sharing one identical detailed mask before the group is judged a set of "
+        "unrelated pictures.", low=2)
+    simple_mask_share: float = threshold(
+        0.9, "Share of the frame one class must cover (solid box, thin straight border at "
+        "most) for a mask to be a whole-frame label; repeats of those are legitimate.",
+        low=0.0, high=1.0)
+    z_threshold: float = threshold(
+        4.5, "Robust z-score beyond which brightness, entropy or blur is an outlier.", low=0.5)
+    blank_std: float = threshold(
+        1.0, "Images with a pixel standard deviation below this are blank.", low=0.0)
+    dark_level: float = threshold(
+        5.0, "Images with a mean gray level below this are dark.", low=0.0, high=255.0)
+    bright_level: float = threshold(
+        250.0, "Images with a mean gray level above this are bright.", low=0.0, high=255.0)
+    blur_keep: float = threshold(
+        0.48, "Images that keep more than this share of their fine detail when blurred again "
+        "(Gaussian sigma 1) are blurry, if also far above the dataset's own share and their "
+        "sharpest edges are soft too. Sharp Mars frames keep 0.02-0.4, a blur of sigma 1.5 "
+        "over 0.55.", low=0.0, high=1.0)
     checks: list[str] = field(default_factory=lambda: [c for c in CHECKS if c != "label_issue"])
     remove: list[str] = field(default_factory=lambda: list(DEFAULT_REMOVE))
     ignore_index: int | None = 0          # the checks use the dataset's (see `resolved`)
     label_quality: str | None = None      # label_quality.csv of `segment crossval`
-    label_issue_share: float = 0.1        # labelled share where the given class has p < 0.1
-    label_issue_probability: float = 0.5  # edit_probability flagged, where the table learned it
-    odd_image_z: float = 4.5              # robust z of the odd_image distances
+    label_issue_share: float = threshold(
+        0.1, "label_issue without a learned table: labelled share where the given class has "
+        "probability below 0.1.", low=0.0, high=1.0)
+    label_issue_probability: float = threshold(
+        0.5, "label_issue with a learned table: edit_probability flagged.", low=0.0, high=1.0)
+    odd_image_z: float = threshold(
+        4.5, "Robust z of the picture-statistics distance beyond which an image does not "
+        "belong (odd_image).", low=0.5)
     decisions: str | None = None          # decisions.csv of `curate review`: a person's say
     mask_fixes: str | None = None         # folder of corrected masks (applied when reading)
 
@@ -74,16 +76,12 @@ class OutlierConfig:
         if not 0 <= self.near_duplicate_distance <= MAX_DISTANCE:
             raise ConfigError(f"near_duplicate_distance {self.near_duplicate_distance} is outside "
                               f"0..{MAX_DISTANCE} (bits of a 64-bit pHash)")
-        bounds = {"min_shared_mask_group": (2, None), "simple_mask_share": (0.0, 1.0),
-                  "z_threshold": (0.5, None), "blank_std": (0.0, None),
-                  "dark_level": (0.0, 255.0), "bright_level": (0.0, 255.0),
-                  "odd_image_z": (0.5, None), "label_issue_share": (0.0, 1.0),
-                  "label_issue_probability": (0.0, 1.0)}
-        for name, (low, high) in bounds.items():
-            value = getattr(self, name)
-            if value < low or (high is not None and value > high):
+        for f in fields(self):
+            low, high = f.metadata.get("low"), f.metadata.get("high")
+            value = getattr(self, f.name)
+            if (low is not None and value < low) or (high is not None and value > high):
                 allowed = f"at least {low}" if high is None else f"in {low}..{high}"
-                raise ConfigError(f"{name} must be {allowed}, got {value}")
+                raise ConfigError(f"{f.name} must be {allowed}, got {value}")
         unknown = [c for c in self.checks + self.remove if c not in CHECKS]
         if unknown:
             raise ConfigError(f"Unknown checks {unknown}; choose from {list(CHECKS)}.")
@@ -100,6 +98,11 @@ class OutlierConfig:
         return cls(remove=list(dict.fromkeys(removal)), **fields)
 
 
+# What each threshold does (`--set KEY=VALUE` / `--config`, the reference docs).
+SETTINGS_HELP: dict[str, str] = {f.name: f.metadata["help"] for f in fields(OutlierConfig)
+                                 if "help" in f.metadata}
+
+
 def resolved(config: OutlierConfig, dataset: Dataset) -> OutlierConfig:
     """A new config as the checks run it: the dataset's ignore index, and label_issue among
     the checks when a label_quality table is given."""
@@ -109,6 +112,17 @@ def resolved(config: OutlierConfig, dataset: Dataset) -> OutlierConfig:
     return replace(config, ignore_index=dataset.ignore_index, checks=checks)
 
 
+def remove_outliers(dataset: Dataset, config: OutlierConfig,
+                    sheet: bool = True) -> tuple[StepResult, StepResult]:
+    """The outlier step whole, as `curate outliers` and `curate run` run it: (every input pair
+    with the check columns and `removed`, as `find_outliers` gives it; the kept pairs with the
+    step recorded and its reports, as `clean` gives it). `sheet` draws the contact sheet
+    (reports['outliers.png']), which a dry run without --sheet does without."""
+    config = resolved(config, dataset)
+    found = _find(dataset, config)
+    return found, _clean(found.dataset, config, found.summary, sheet)
+
+
 def find_outliers(dataset: Dataset, config: OutlierConfig) -> StepResult:
     """Scan once, run every configured check, and decide which pairs to remove.
 
@@ -116,7 +130,10 @@ def find_outliers(dataset: Dataset, config: OutlierConfig) -> StepResult:
     (`is_<check>`, `<check>_score`, flags, reason) and `removed`. `clean` then drops those
     pairs. Its summary counts the pairs each check flags.
     """
-    config = resolved(config, dataset)
+    return _find(dataset, resolved(config, dataset))
+
+
+def _find(dataset: Dataset, config: OutlierConfig) -> StepResult:
     manifest = build_manifest(dataset)
     manifest = manifest.drop(columns=_check_columns(manifest), errors="ignore")
     manifest = _with_layout(manifest, dataset)
@@ -158,16 +175,23 @@ def _check_columns(manifest: pd.DataFrame) -> list[str]:
 def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> StepResult:
     """Drop the pairs `find_outliers` marked removed; record the step; build its reports.
 
-    `dataset` is the dataset `find_outliers` returned (its manifest has `removed`).
+    `dataset` is the dataset `find_outliers` returned (its manifest has `removed`);
+    `remove_outliers` does both in one call.
     """
     table = dataset.manifest
     if table is None or "removed" not in table.columns:
         raise InputError("clean() takes the dataset that find_outliers() returned (its "
                          "manifest has a 'removed' column); call find_outliers(dataset, "
-                         "config) first and pass its .dataset.")
+                         "config) first and pass its .dataset, or remove_outliers(dataset, "
+                         "config) for both.")
     config = resolved(config, dataset)
+    return _clean(dataset, config, summary_of(table, config.checks), True, sheet_per_check)
+
+
+def _clean(dataset: Dataset, config: OutlierConfig, summary: dict, sheet: bool,
+           per_check: int = 6) -> StepResult:
+    table = dataset.manifest
     keep = np.flatnonzero(~table["removed"].to_numpy())
-    summary = summary_of(table, config.checks)
     options = asdict(config)
     if not config.label_quality:  # runs without the table record what they always did
         for key in ("label_quality", "label_issue_share", "label_issue_probability"):
@@ -181,8 +205,9 @@ def clean(dataset: Dataset, config: OutlierConfig, sheet_per_check: int = 6) -> 
     reports = {
         "outliers.csv": flagged(table).to_csv(index=False, float_format=CSV_FLOATS),
         "outliers.json": to_json(summary),
-        "outliers.png": outlier_sheet(dataset, config, sheet_per_check),
     }
+    if sheet:
+        reports["outliers.png"] = _sheet(dataset, config, summary["flagged_by_check"], per_check)
     if dataset.problems:
         reports["skipped.csv"] = pd.DataFrame(
             [(p.source, p.reason) for p in dataset.problems],
@@ -208,8 +233,13 @@ def outlier_sheet(dataset: Dataset, config: OutlierConfig, per_check: int = 6) -
     model's predicted mask, read from beside `config.label_quality`, and the region the model
     disputes boxed, where the table names it)."""
     config = resolved(config, dataset)
+    return _sheet(dataset, config, summary_of(dataset.manifest, config.checks)["flagged_by_check"],
+                  per_check)
+
+
+def _sheet(dataset: Dataset, config: OutlierConfig, counts: dict[str, int],
+           per_check: int) -> bytes:
     table, label_quality = dataset.manifest, config.label_quality
-    counts = summary_of(table, config.checks)["flagged_by_check"]
     removed = int(table["removed"].sum())
     tiles, shown = [], set()
     for name, count in counts.items():

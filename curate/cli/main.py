@@ -97,7 +97,7 @@ def outliers(
     shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
     for `curate split`), dark, bright, low_information, odd_image (pictures unlike the rest).
     """
-    from curate.checks.outliers import OutlierConfig, clean, find_outliers, outlier_sheet
+    from curate.checks.outliers import OutlierConfig, remove_outliers
     from curate.io.outputs import guard_output, write_bytes
     from curate.data.writers import write_dataset
 
@@ -120,19 +120,14 @@ def outliers(
                              mask_fixes)
         if not dry_run:
             dataset, stored = stored_files(dataset, files)
-        found = find_outliers(dataset, config)
+        found, result = remove_outliers(dataset, config, sheet=not dry_run or sheet is not None)
         print_outliers(found.dataset.manifest, found.summary, config.decisions, dry_run)
-        if dry_run:
-            if sheet is not None:
-                picture = outlier_sheet(found.dataset, config)
-                write_bytes(sheet, picture)
-                console.print(f"Contact sheet: {sheet}")
-            console.print("Dry run: nothing written.")
-            return
-        result = clean(found.dataset, config)  # draws the contact sheet
         if sheet is not None:
             write_bytes(sheet, result.reports["outliers.png"])
             console.print(f"Contact sheet: {sheet}")
+        if dry_run:
+            console.print("Dry run: nothing written.")
+            return
         write_dataset(out, result.dataset, result.reports, force=force, files=stored)
         show_files(stored)
         console.print(f"Wrote {out}: {result.summary['kept']} pairs kept, "

@@ -115,7 +115,8 @@ def read_folder(path: Path, budget: int):
                 f"{colour[0].file}: {colour[0].colours}). Read them through a colour table, "
                 "row k the colour of class k: --layout sibling --colors FILE, FILE a "
                 "class_dict.csv (name,r,g,b) or a labelmap.txt (name:r,g,b::); or convert each "
-                "colour to its class number 0..K-1 in single-channel PNGs."
+                "colour to its class number 0..K-1 in single-channel PNGs (mode L, or mode P "
+                "with the colours as its palette)."
             )
         details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
         raise InputError(f"{path}: no usable image/mask pair. {details}")
