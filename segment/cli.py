@@ -74,18 +74,6 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _label_options(label_map: Optional[str], num_classes: Optional[int],
-                   ignore_index: Optional[int]):
-    """evaluate's and calibrate's LabelOptions from the words of the command line: no
-    --ignore-index keeps the checkpoint's, -1 is none."""
-    from segment.evaluation.scores import LabelOptions
-    from curate.io.label_maps import parse_label_map
-
-    return LabelOptions(parse_label_map(label_map), num_classes,
-                        None if ignore_index is None or ignore_index < 0 else ignore_index,
-                        ignore_from_checkpoint=ignore_index is None)
-
-
 class RichHooks:
     """Progress bar per epoch plus one summary line per epoch."""
 
@@ -212,12 +200,13 @@ def evaluate(
     """Per-class precision, recall, F1 and IoU and the mean IoU on one split or a whole labelled set."""
     import json
 
-    from segment.evaluation.scores import default_split, evaluate_set
+    from curate.io.label_maps import label_words
+    from segment.evaluation.scores import LabelOptions, default_split, evaluate_set
     from segment.evaluation.metrics import format_table
 
     out = out or checkpoint.parent
     try:
-        options = _label_options(label_map, num_classes, ignore_index)
+        options = LabelOptions.from_words(label_words(num_classes, label_map, ignore_index))
         chosen = split.value if split else default_split(data)
         result = evaluate_set(checkpoint, data, chosen, device.value, out, not strict, options, tta,
                               rare_class, class_bias, force)
@@ -247,10 +236,12 @@ def calibrate(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Tune one logit bias per class on a labelled split for the best mean IoU (e.g. to trade a rare class's false positives for misses); apply it with `evaluate`/`predict --class-bias`."""
+    from curate.io.label_maps import label_words
     from segment.evaluation.calibrate import calibrate as run_calibration
+    from segment.evaluation.scores import LabelOptions
 
     try:
-        options = _label_options(label_map, num_classes, ignore_index)
+        options = LabelOptions.from_words(label_words(num_classes, label_map, ignore_index))
         result = run_calibration(checkpoint, data, out, split.value, device.value, tta, force,
                                  options)
     except USER_ERRORS as exc:

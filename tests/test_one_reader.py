@@ -113,3 +113,19 @@ def test_an_image_over_the_pixel_limit_is_refused_by_every_reader(tmp_path):
             read()
     assert sorted(p.name for p in data.rglob("*")) == before
 
+
+def test_both_command_lines_read_the_label_words_alike():
+    """One parser (curate.io.label_maps.label_words) feeds curate's ReadOptions and segment's
+    LabelOptions: no --ignore-index lets the source decide, -1 means none."""
+    from curate.cli.common import read_options
+    from curate.io.label_maps import label_words
+
+    for ignore, expected, given in ((None, None, False), (-1, None, True), (0, 0, True)):
+        words = label_words(5, "0:1,255:0", ignore)
+        assert (words.label_map, words.ignore_index, words.ignore_given) == (
+            {0: 1, 255: 0}, expected, given)
+        read = read_options(5, None, "0:1,255:0", ignore)
+        scored = LabelOptions.from_words(words)
+        assert (read.label_map, read.ignore_index, read.ignore_from_layout) == (
+            scored.label_map, scored.ignore_index, scored.ignore_from_checkpoint)
+        assert read.num_classes == scored.num_classes == 5

@@ -1,5 +1,5 @@
 """Class colours: distinct for many classes, never black, colour-blind-safe classes 1-7, the
-same in both packages."""
+same in both packages (one picture kit, curate.ui.plots, draws for both)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from curate.ui import palette as curate_palette
 from curate.cli.main import app
-from segment import plots as segment_plots
+from curate.ui import plots as ui_plots
+from segment.data.folder import to_picture
 
 # CIELAB distance (Delta E 1976) below which two class colours count as too close. A just
 # noticeable difference is about 2.3 (Sharma, "Digital Color Imaging Handbook", 2003); 20 is
@@ -71,17 +72,21 @@ def test_classes_1_to_7_are_okabe_ito_and_mars_keeps_its_colours():
     assert curate_palette.palette(8)[1:].tolist() == [list(c) for c in curate_palette.BASE]
 
 
-def test_curate_and_segment_give_the_same_colours():
+def test_overlays_and_coloured_masks_give_the_same_colours():
     mask = np.arange(36, dtype=np.uint8).reshape(6, 6)
-    assert np.array_equal(segment_plots.colorize(mask), curate_palette.palette(36)[mask])
+    assert np.array_equal(ui_plots.colour_mask(mask, 36), curate_palette.palette(36)[mask])
+    # segment's overlays: every label its palette colour (no magenta past num_classes)
+    full = ui_plots.overlay(np.zeros((6, 6), np.uint8), mask, alpha=1.0)
+    seen = ~ui_plots.dark_classes(36)[mask]  # dark classes get white edges instead
+    assert seen.sum() >= 30 and np.array_equal(full[seen], curate_palette.palette(36)[mask][seen])
 
 
 def test_segment_overlay_hatches_the_ignore_class():
     image = np.full((1, 12, 12), 200, np.uint8)
     mask = np.zeros((12, 12), np.uint8)
     mask[:, 6:] = 1
-    plain = segment_plots.overlay(image, mask)
-    hatched = segment_plots.overlay(image, mask, ignore_index=0)
+    plain = ui_plots.overlay(to_picture(image), mask)
+    hatched = ui_plots.overlay(to_picture(image), mask, ignore_index=0)
     changed = np.any(plain != hatched, axis=2)
     assert changed[:, :6].any() and not changed[:, 6:].any()
 
@@ -127,8 +132,8 @@ def test_ignore_class_looks_the_same_whatever_its_number():
         assert {tuple(p) for p in rgb.tolist()} == {curate_palette.IGNORE_BASE,
                                                     curate_palette.IGNORE_GREY}
     assert np.array_equal(*looks)
-    seg = segment_plots.hatch_ignore(np.zeros((12, 12, 3), np.uint8),
-                                       np.full((12, 12), 11, np.uint8), 11)
+    seg = ui_plots.overlay(np.zeros((12, 12), np.uint8), np.full((12, 12), 11, np.uint8),
+                           alpha=1.0, ignore_index=11)  # segment's overlays
     assert np.array_equal(seg.reshape(-1, 3), looks[1])
 
 

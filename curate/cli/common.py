@@ -128,17 +128,17 @@ def read_options(num_classes: int | None, class_names: str | None, label_map: st
                  ignore_index: int | None, layout: LayoutChoice = LayoutChoice()) -> ReadOptions:
     """ReadOptions from the shared CLI options."""
     # Imported here, not at the top: `curate --help` then starts without numpy and pandas.
-    from curate.io.label_maps import parse_label_map
+    from curate.io.label_maps import label_words
     from curate.data.readers import ReadOptions
 
     names = [n.strip() for n in class_names.split(",")] if class_names else None
+    words = label_words(num_classes, label_map, ignore_index)  # as `segment evaluate` reads them
     return ReadOptions(
-        num_classes=num_classes,
+        num_classes=words.num_classes,
         class_names=names,
-        label_map=parse_label_map(label_map),
-        # The words of the command line: no --ignore-index lets the layout choose, -1 is none.
-        ignore_index=None if ignore_index is None or ignore_index < 0 else ignore_index,
-        ignore_from_layout=ignore_index is None,
+        label_map=words.label_map,
+        ignore_index=words.ignore_index,
+        ignore_from_layout=not words.ignore_given,
         layout=layout.layout,
         colors=None if layout.colors is None else str(layout.colors),
         columns=_columns(layout.columns),

@@ -218,6 +218,26 @@ def parse_label_map(text: str | None) -> dict[int, int] | None:
     return mapping
 
 
+@dataclass(frozen=True)
+class LabelWords:
+    """--num-classes, --label-map and --ignore-index as both command lines read them: the map
+    parsed; --ignore-index -1 means no ignore class, and leaving it out (`ignore_given` False)
+    lets the source decide (a layout's void value for curate, the checkpoint's for segment)."""
+
+    num_classes: int | None = None
+    label_map: dict[int, int] | None = None
+    ignore_index: int | None = None
+    ignore_given: bool = False
+
+
+def label_words(num_classes: int | None, label_map: str | None,
+                ignore_index: int | None) -> LabelWords:
+    """LabelWords from the options' values as typed (None where an option was left out)."""
+    return LabelWords(num_classes, parse_label_map(label_map),
+                      None if ignore_index is None or ignore_index < 0 else ignore_index,
+                      ignore_index is not None)
+
+
 def label_lut(label_map: dict[int, int]) -> np.ndarray:
     """(256,) uint8: raw value -> label; values the map leaves out keep their number."""
     lut = np.arange(256, dtype=np.uint8)

@@ -126,6 +126,12 @@ def to_mode(image: np.ndarray, mode: str | None = None) -> np.ndarray:
     return image[None] if image.ndim == 2 else image.transpose(2, 0, 1)
 
 
+def to_picture(image: np.ndarray) -> np.ndarray:
+    """(C, H, W) uint8 -> (H, W) for one channel, else (H, W, C): the layout of curate.ui's
+    picture kit (overlay, sheets). The one place segment's images become pictures."""
+    return image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
+
+
 def read_image(path: Path, mode: str | None = None) -> np.ndarray:
     """An image as (C, H, W) uint8, decoded as curate decodes it (curate.io.image_files);
     mode 'L' or 'RGB' forces the channel count."""

@@ -10,13 +10,14 @@ import pandas as pd
 from PIL import Image
 
 from curate.io.contract import IMAGE_SUFFIXES
-from curate.io.outputs import atomic_dir, guard_output, write_file
+from curate.io.outputs import atomic_dir, guard_output, write_bytes, write_file
 from curate.io.raw import check_exists, raw_kind, read_raw
+from curate.ui import plots as ui_plots
 from segment.model import checkpoints
 from segment import device as devices
 from segment.evaluation import inference
 from segment.config import inference_batch_size
-from segment.data.folder import load_dataset, read_image, split_rows, to_mode
+from segment.data.folder import load_dataset, read_image, split_rows, to_mode, to_picture
 from segment.evaluation.class_bias import read_bias, without_class
 from segment.errors import InputError
 from segment.evaluation.raw_values import raw_value_lut
@@ -105,25 +106,28 @@ def _write_pngs(out: Path, ids, images, masks, overlay: str, ignore: int | None 
         files.append(path)
         if overlay == "each":
             files.append(out / "overlays" / f"{pid}.png")
-            plots.save_rgb(plots.overlay(img, mask, ignore_index=ignore), files[-1])
+            plots.save_rgb(ui_plots.overlay(to_picture(img), mask, ignore_index=ignore), files[-1])
     return files
 
 
 def _write_sheet(out: Path, ids, images, masks, class_names: list[str],
                  ignore: int | None = None) -> Path:
     """contact_sheet.png: the first SHEET_LIMIT predictions over their images (those of the
-    first image's size), captioned with their ids, under a class legend."""
-    from segment import plots
-
+    first image's size), captioned with their ids, under a class legend; text sized to the
+    tiles (font_size of three tiles' width)."""
     shape = images[0].shape
     chosen = [i for i in range(len(images)) if images[i].shape == shape][:SHEET_LIMIT]
-    tiles = [plots.overlay(images[i], masks[i], ignore_index=ignore) for i in chosen]
+    pictures = [ui_plots.overlay(to_picture(images[i]), masks[i], ignore_index=ignore)
+                for i in chosen]
+    tiles = [(Image.fromarray(p), str(ids[i])) for p, i in zip(pictures, chosen)]
     other = len(images) - len([i for i in range(len(images)) if images[i].shape == shape])
     title = (f"Predicted masks over the images: {len(chosen)} of {len(images)}"
              + (f" ({other} of another size left out)" if other else "")
              + "; masks/ holds every one")
-    plots.captioned_sheet(tiles, [str(ids[i]) for i in chosen], out / "contact_sheet.png",
-                          title, class_names, ignore)
+    legend = ui_plots.class_legend(class_names, ignore, edged=True, numbered=True)
+    png = ui_plots.contact_sheet(tiles, title, columns=6, legend=legend, min_cell_width=0,
+                                 text_size=ui_plots.font_size(3 * shape[-1]))
+    write_bytes(out / "contact_sheet.png", png)
     return out / "contact_sheet.png"
 
 

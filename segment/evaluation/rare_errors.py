@@ -11,9 +11,11 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from curate.io.outputs import write_text
+from curate.ui import plots as ui_plots
 from segment import plots
 from segment.errors import InputError
 from segment.data.file_stack import size_groups
+from segment.data.folder import to_picture
 
 WORST = 8  # rows of the overlay sheet
 SCALE_BELOW = 256  # images narrower than this are drawn 2x (nearest) so pixels can be seen
@@ -57,10 +59,11 @@ def error_table(ids: list[str], masks: list[np.ndarray], preds: list[np.ndarray]
     return table.sort_values(["error_pixels", "id"], ascending=[False, True], kind="stable")
 
 
-def error_overlay(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, class_index: int,
+def error_overlay(picture: np.ndarray, truth: np.ndarray, pred: np.ndarray, class_index: int,
                   ignore_index: int | None) -> np.ndarray:
-    """(H, W, 3): the image dimmed to grey, class K's hits, false positives and misses coloured."""
-    gray = image.mean(0) if image.shape[0] > 1 else image[0].astype(np.float32)
+    """(H, W, 3): the (H, W) or (H, W, C) picture dimmed to grey, class K's hits, false
+    positives and misses coloured."""
+    gray = picture.mean(2) if picture.ndim == 3 else picture.astype(np.float32)
     rgb = np.repeat((0.35 * gray + 90)[..., None], 3, 2)  # (H, W, 3), dimmed
     labelled = truth != ignore_index if ignore_index is not None else np.ones_like(truth, bool)
     true_k, pred_k = truth == class_index, (pred == class_index) & labelled
@@ -73,7 +76,7 @@ def error_overlay(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, class_
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
     """The row with a strip above it holding `text`, in a font sized to the row's width
     (a 9-px caption on a 1,932-px sheet could not be read)."""
-    return np.concatenate([plots.text_strip(text, tile.shape[1]), tile], 0)
+    return np.concatenate([ui_plots.text_strip(text, tile.shape[1]), tile], 0)
 
 
 def sheet_rows(table: pd.DataFrame, images, masks, preds, row_of: dict[str, int], class_index: int,
@@ -83,11 +86,12 @@ def sheet_rows(table: pd.DataFrame, images, masks, preds, row_of: dict[str, int]
     rows = []
     for r in table[table["error_pixels"] > 0].head(count).itertuples(index=False):
         i = row_of[r.id]
-        img, truth, pred = images[i], masks[i], preds[i]
-        panels = [plots.overlay(img, truth, alpha=0.0), plots.overlay(img, truth, ignore_index=ignore_index),
-                  plots.overlay(img, pred, ignore_index=ignore_index),
+        img, truth, pred = to_picture(images[i]), masks[i], preds[i]
+        panels = [ui_plots.overlay(img, truth, alpha=0.0),
+                  ui_plots.overlay(img, truth, ignore_index=ignore_index),
+                  ui_plots.overlay(img, pred, ignore_index=ignore_index),
                   error_overlay(img, truth, pred, class_index, ignore_index)]
-        if img.shape[-1] < SCALE_BELOW:
+        if img.shape[1] < SCALE_BELOW:
             panels = [p.repeat(2, 0).repeat(2, 1) for p in panels]
         gap = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
         row = np.concatenate([panels[0], gap, panels[1], gap, panels[2], gap, panels[3]], 1)
@@ -111,7 +115,9 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
         gap = np.full((6, rows[0].shape[1], 3), 255, np.uint8)
         parts = [_legend(rows[0].shape[1], class_index)]
         if class_names:
-            parts.append(plots.legend_strip(class_names, rows[0].shape[1], ignore_index))
+            legend = ui_plots.class_legend(class_names, ignore_index, edged=True,
+                                           numbered=True)
+            parts.append(ui_plots.legend_strip(legend, rows[0].shape[1]))
         for row in rows:
             parts += [gap, row]
         plots.save_rgb(np.concatenate(parts, 0), png_path)
@@ -120,10 +126,10 @@ def write_rare_errors(csv_path: Path, png_path: Path, ids: list[str], images: li
 
 def _legend(width: int, class_index: int) -> np.ndarray:
     """A strip naming the columns and the error colours, in a font sized to the sheet."""
-    size = plots.font_size(width)
+    size = ui_plots.font_size(width)
     strip = Image.new("RGB", (width, round(size * 3.2)), "white")
     draw = ImageDraw.Draw(strip)
-    font = plots.caption_font(size)
+    font = ui_plots.font(size)
     draw.text((4, 2), f"class {class_index}: image | given mask | predicted mask | errors of "
                       "the class on labelled pixels:", fill=(0, 0, 0), font=font)
     x, y = 4, round(size * 1.7)

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from curate.io.label_maps import VOID, VOID_GAP, complete_map, format_map, map_labels
+from curate.io.label_maps import (VOID, VOID_GAP, LabelWords, complete_map, format_map,
+                                  map_labels)
 from curate.io.outputs import OutputError, check_free, check_not_input, write_json
 from curate.io.raw import check_exists, raw_kind, read_raw
 from segment.model import checkpoints
@@ -37,6 +38,13 @@ class LabelOptions:
     num_classes: int | None = None
     ignore_index: int | None = None
     ignore_from_checkpoint: bool = True
+
+    @classmethod
+    def from_words(cls, words: LabelWords) -> LabelOptions:
+        """The options --label-map, --num-classes and --ignore-index gave (curate reads the
+        same words the same way): no --ignore-index keeps the checkpoint's, -1 is none."""
+        return cls(words.label_map, words.num_classes, words.ignore_index,
+                   ignore_from_checkpoint=not words.ignore_given)
 
 
 @dataclass

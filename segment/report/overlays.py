@@ -3,29 +3,18 @@ with the run's checkpoint, ground truth and prediction side by side."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
+from curate.ui.plots import overlay, png_bytes, tile_grid
 from segment.model import checkpoints
-from segment import plots
-from segment.data.folder import load_dataset, read_image, read_mask, split_command, split_rows
+from segment.data.folder import (load_dataset, read_image, read_mask, split_command, split_rows,
+                                 to_picture)
 from segment.errors import InputError
 from segment.evaluation.predict import predict_masks
-from segment.report.sections import render_png
 
 SHEET_COUNT = 12  # images predicted for the overlay sheet with DATA: enough to eyeball
-
-
-def _trim(png: bytes, margin: int) -> bytes:
-    """Cut the white gap that contact_sheet leaves after the last column and row."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as im:
-        out = io.BytesIO()
-        im.crop((0, 0, im.width - margin, im.height - margin)).save(out, format="PNG")
-    return out.getvalue()
 
 
 def _pick_split(info, split: str | None) -> str:
@@ -59,10 +48,11 @@ def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = Non
     ignore = state.get("ignore_index")
     for img, truth, pred in zip(images, truths, preds):
         if img.shape == shape:
+            picture = to_picture(img)
             gap = np.full((shape[1], 4, 3), 255, np.uint8)  # (H, 4, 3) white divider
-            tiles.append(np.concatenate([plots.overlay(img, truth, ignore_index=ignore), gap,
-                                         plots.overlay(img, pred, ignore_index=ignore)], 1))
-    png = _trim(render_png(lambda path: plots.contact_sheet(tiles, path, columns=2, gap=16)), 16)
+            tiles.append(np.concatenate([overlay(picture, truth, ignore_index=ignore), gap,
+                                         overlay(picture, pred, ignore_index=ignore)], 1))
+    png = png_bytes(tile_grid(tiles, columns=2, gap=16))
     caption = (f"First {len(tiles)} {split} images of {info.root.name}, predicted with "
                f"{checkpoint.name} (epoch {state['epoch']}): ground truth left, prediction right")
     if state.get("ignore_index") is not None:

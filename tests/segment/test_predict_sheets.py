@@ -12,7 +12,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from segment import plots
+from curate.ui import plots as ui_plots
 from curate.ui.palette import palette
+from segment.data.folder import to_picture
 from segment.cli import app
 
 runner = CliRunner()
@@ -28,14 +30,14 @@ def test_a_black_class_over_a_dark_picture_stays_visible():
     image = np.full((1, 40, 40), 20, np.uint8)            # dark, like an EM membrane
     mask = np.ones((40, 40), np.uint8)
     mask[10:30, 18:22] = 0                                 # a thin class-0 (black) structure
-    out = plots.overlay(image, mask)
+    out = ui_plots.overlay(to_picture(image), mask)
     region = mask == 0
-    assert plots.dark_classes(2).tolist() == [True, False]
+    assert ui_plots.dark_classes(2).tolist() == [True, False]
     # Before: black blended over near-black left the structure indistinguishable.
     assert (out[region] == 255).all(axis=1).mean() > 0.5   # its edges drawn white
     assert not (out[~region] == 255).all(axis=1).any()     # other classes keep their tint
     # The ignore class keeps its grey hatching, with no white edge, even when it is class 0.
-    ignored = plots.overlay(image, mask, ignore_index=0)
+    ignored = ui_plots.overlay(to_picture(image), mask, ignore_index=0)
     assert not (ignored[region] == 255).all(axis=1).any()
 
 
@@ -50,8 +52,8 @@ def test_rare_error_captions_grow_with_the_sheet():
 
 
 def test_long_ids_wrap_onto_a_second_line():
-    one = plots.text_strip("short", 128, 12, lines=2)
-    two = plots.text_strip("NLB_451027392EDR_F0311094NCAM00259M1", 128, 12, lines=2)
+    one = ui_plots.text_strip("short", 128, 12, lines=2)
+    two = ui_plots.text_strip("NLB_451027392EDR_F0311094NCAM00259M1", 128, 12, lines=2)
     assert two.shape[0] > one.shape[0] and _ink_rows(two) > 1.5 * _ink_rows(one)
 
 
@@ -74,7 +76,7 @@ def test_predict_sheet_has_a_legend_and_a_caption_per_tile(tiny_run, small_datas
     sheet = np.asarray(Image.open(out / "contact_sheet.png").convert("RGB"))
     tiles = 6                                              # the test split of small_dataset
     h, w = 64, 128
-    assert sheet.shape[1] == tiles * (w + 8) + 8
+    assert sheet.shape[1] == tiles * (w + 16) + 16        # curate.ui's contact_sheet cells
     # Title + legend above the tiles, a caption strip below each: taller than the tile row.
     assert sheet.shape[0] >= h + 3 * 12
     head = sheet[: sheet.shape[0] - h - 30]
@@ -86,7 +88,7 @@ def test_predict_sheet_has_a_legend_and_a_caption_per_tile(tiny_run, small_datas
     top = next(r for r in range(sheet.shape[0]) if (sheet[r, 8:8 + w] != 255).any(1).mean() > 0.9
                and (sheet[r:r + h, 8:8 + w] != 255).any(2).mean() > 0.9)
     for c in range(tiles):
-        x = 8 + c * (w + 8)
+        x = 8 + c * (w + 16)
         assert _ink_rows(sheet[top + h: top + h + 40, x:x + w]) >= 8, c
 
 

@@ -95,12 +95,13 @@ def test_evaluate_writes_rare_errors_that_match_predict_masks(run, rock_data, tm
     with Image.open(tmp_path / "rare_errors_test.png") as sheet:
         # the error legend and the class legend, then min(8, images with errors) rows of 4
         # panels, each 2x the 64x128 image, with captions sized to the sheet and 6-px gaps.
-        from segment import plots
+        from curate.ui import plots
         from segment.evaluation.rare_errors import _legend
 
         width = 4 * 256 + 3 * 4
-        head = _legend(width, 4).shape[0] + plots.legend_strip(
-            ["background", "soil", "bedrock", "sand", "big rock"], width, 0).shape[0]
+        legend = plots.class_legend(["background", "soil", "bedrock", "sand", "big rock"], 0,
+                                    edged=True, numbered=True)
+        head = _legend(width, 4).shape[0] + plots.legend_strip(legend, width).shape[0]
         caption = plots.text_strip("x", width).shape[0]
         assert sheet.size == (width, head + min(8, worst) * (6 + caption + 128))
 
