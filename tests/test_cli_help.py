@@ -35,7 +35,7 @@ def _help(prog: str, name: str | None) -> tuple[str, object]:
 def _source_words(command) -> list[str]:
     """Every word the help page is made from: the command's help and epilog, each option's
     names and help; for a group, the first paragraph of each command's help."""
-    texts = [command.help or "", command.epilog or ""]
+    texts = [command.help or "", str(command.epilog or "")]
     for sub in getattr(command, "commands", {}).values():
         texts.append((sub.help or "").strip().split("\n\n")[0])
     for param in command.params:

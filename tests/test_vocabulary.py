@@ -5,7 +5,6 @@ string or a page names exists, and the flags earlier releases had still work, wi
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -13,8 +12,7 @@ from pathlib import Path
 import typer.main
 from typer.testing import CliRunner
 
-from curate.checks.outliers import OutlierConfig
-from curate.cli.common import OUTLIER_FLAG_FIELDS
+from curate.cli.step_settings import NOT_SETTINGS, settings_types
 from curate.cli.main import app as curate_app
 from curate.ui.renamed import Renamed, rewrite
 from segment.cli import TRAIN_SETTINGS, app as segment_app
@@ -48,7 +46,7 @@ def benchmark_flags() -> set[str]:
 
 
 def settings_keys() -> set[str]:
-    curate = {f.name for f in dataclasses.fields(OutlierConfig)} - set(OUTLIER_FLAG_FIELDS)
+    curate = {key for section in NOT_SETTINGS for key in settings_types(section)}
     return set(TRAIN_SETTINGS) | set(MODEL_FIELDS) | curate
 
 

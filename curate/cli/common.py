@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Iterator, NamedTuple, Optional
 
 import typer
@@ -12,6 +13,7 @@ import typer
 from curate.cli.show import console, err_console, show_notes
 from curate.errors import USER_ERRORS, ConfigError
 from curate.io.files_form import FilesForm
+from curate.ui.cli_help import Later
 
 if TYPE_CHECKING:
     from curate.data.readers import ReadOptions
@@ -97,31 +99,100 @@ NearDistanceOpt = Annotated[int, typer.Option(
     "duplicates (0: identical hashes only).")]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE", rich_help_panel=ADVANCED_PANEL,
-    help="A check threshold, repeatable, e.g. --set z_threshold=5; the keys are listed "
-    "below and in docs/reference.md.")]
+    help="A setting, repeatable, e.g. --set z_threshold=5; the keys are listed below and in "
+    "docs/reference.md. A flag typed on the command line wins over it.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option(
     "--config", metavar="FILE.toml", rich_help_panel=ADVANCED_PANEL,
-    help="Check thresholds from a TOML file of KEY = VALUE lines (--set wins over it).")]
+    help="Settings from a TOML file of KEY = VALUE lines (--set wins over it).")]
+RemoveOpt = Annotated[Optional[list[str]], typer.Option(
+    "--remove", help="Also remove the pairs this check flags (repeatable), e.g. "
+    "--remove near_duplicate --remove dark.")]
+KeepOpt = Annotated[Optional[list[str]], typer.Option(
+    "--keep", help="Only report, never remove, what this check flags (repeatable), e.g. "
+    "--keep unlabelled.")]
+LabelQualityOpt = Annotated[Optional[Path], typer.Option(
+    "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
+    "label_issue (review only unless --remove label_issue).")]
 
-# The OutlierConfig fields without a flag of their own, with their defaults. Written out (not
-# read from OutlierConfig) so that `--help` imports nothing heavy; a test pins it to the config.
-OUTLIER_SETTINGS = ('blank_std=1.0, blur_keep=0.48, bright_level=250.0, dark_level=5.0, '
-                    'label_issue_probability=0.5, label_issue_share=0.1, min_shared_mask_group=5, '
-                    'odd_image_z=4.5, simple_mask_share=0.9, z_threshold=4.5')
-OUTLIER_EPILOG = f"Settings for --set / --config (default values): {OUTLIER_SETTINGS}."
-# OutlierConfig fields set by flags or by the dataset, never by --set.
-OUTLIER_FLAG_FIELDS = ("checks", "remove", "ignore_index", "label_quality",
-                       "near_duplicate_distance", "decisions", "mask_fixes")
+
+def settings_epilog(*sections: str) -> Later:
+    """The help's closing paragraph: each step's settings with their defaults (computed when
+    the help is shown, so that `curate --help` imports no config)."""
+    def text() -> str:
+        from curate.cli.step_settings import settings_line
+
+        if len(sections) == 1:
+            return f"Settings for --set / --config (default values): {settings_line(sections[0])}."
+        return ("Settings for --set / --config, by section ([outliers] in the file, or "
+                "--set outliers.KEY=VALUE; a key only one section has needs no section): "
+                + "; ".join(f"[{s}] {settings_line(s)}" for s in sections) + ".")
+    return Later(text)
 
 
-def outlier_settings(config_file: Path | None, settings: list[str] | None) -> dict:
-    """The check thresholds given with --config and --set, typed by OutlierConfig."""
-    from curate.ui.settings import field_types, knobs
-    from curate.checks.outliers import OutlierConfig
+# --- options several commands share, declared once (curate.ui.option_groups) ----------------
 
-    types = {k: v for k, v in field_types(OutlierConfig).items()
-             if k not in OUTLIER_FLAG_FIELDS}
-    return knobs(config_file, settings, types)
+@dataclass
+class ReadArgs:
+    """How to read raw data: every command that reads it takes these."""
+
+    num_classes: NumClassesOpt = None
+    class_names: ClassNamesOpt = None
+    label_map: LabelMapOpt = None
+    ignore_index: IgnoreOpt = None
+    layout: LayoutOpt = None
+    colors: ColorsOpt = None
+    columns: ColumnsOpt = None
+
+    def options(self) -> ReadOptions:
+        return read_options(self.num_classes, self.class_names, self.label_map,
+                            self.ignore_index, LayoutChoice(self.layout, self.colors,
+                                                            self.columns))
+
+    @property
+    def inputs(self) -> list[Path | None]:
+        return [self.colors]
+
+
+@dataclass
+class ScaleArgs:
+    """How the files are stored and where the pixels are scanned."""
+
+    files: FilesOpt = FilesForm.auto
+    workers: WorkersOpt = 0
+    scheduler: SchedulerOpt = None
+
+
+@dataclass
+class SettingsArgs:
+    settings: SetOpt = None
+    config_file: ConfigOpt = None
+
+
+@dataclass
+class OutlierArgs:
+    """What `curate outliers` and `curate run` share: the removal rule, the tables a person or
+    a model gave, the near-duplicate distance."""
+
+    remove: RemoveOpt = None
+    keep: KeepOpt = None
+    label_quality: LabelQualityOpt = None
+    decisions: DecisionsOpt = None
+    mask_fixes: MaskFixesOpt = None
+    near_duplicate_distance: NearDistanceOpt = 6
+
+    @property
+    def inputs(self) -> list[Path | None]:
+        return [self.label_quality, self.decisions, self.mask_fixes]
+
+    def config(self, thresholds: dict, checks: list[str] | None = None):
+        """The OutlierConfig of these options and the thresholds --set / --config gave."""
+        from curate.checks.outliers import OutlierConfig
+
+        return OutlierConfig.with_removal(
+            self.remove, self.keep, near_duplicate_distance=self.near_duplicate_distance,
+            **thresholds, **({"checks": list(checks)} if checks else {}),
+            label_quality=None if self.label_quality is None else str(self.label_quality),
+            **person_inputs(self.decisions, self.mask_fixes))
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
@@ -190,18 +261,16 @@ def refuse_read_options(data: Path, num_classes: int | None, class_names: str | 
             f"{'it' if len(given) == 1 else 'them'}, or give the raw data instead.")
 
 
-def load(data: Path, num_classes: int | None, class_names: str | None, label_map: str | None,
-         ignore_index: int | None, layout: LayoutChoice = LayoutChoice()):
+def load(data: Path, read: ReadArgs):
     """Read DATA with the shared read options and print what the reader noted or skipped.
 
     A curated folder carries its classes, label map and ignore class in dataset.json, so read
     options given with one are refused rather than silently ignored."""
     from curate.data.readers import load_dataset
 
-    refuse_read_options(data, num_classes, class_names, label_map, ignore_index)
-
-    dataset = load_dataset(data, read_options(num_classes, class_names, label_map, ignore_index,
-                                              layout))
+    refuse_read_options(data, read.num_classes, read.class_names, read.label_map,
+                        read.ignore_index)
+    dataset = load_dataset(data, read.options())
     show_notes(dataset)
     return dataset
 

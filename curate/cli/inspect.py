@@ -10,14 +10,14 @@ import typer
 
 from curate.ui.choices import Split
 from curate.cli.common import (
-    ClassNamesOpt, ColorsOpt, ColumnsOpt, DataArg, ForceOpt, IgnoreOpt, LabelMapOpt, LayoutChoice,
-    LayoutOpt, NearDistanceOpt, NumClassesOpt, load,
-    refuse_read_options, user_errors,
+    DataArg, ForceOpt, NearDistanceOpt, ReadArgs, load, refuse_read_options, user_errors,
 )
+from curate.ui.option_groups import grouped
 from curate.cli.show import console, print_leakage, print_stats
 from curate.errors import ConfigError
 
 
+@grouped
 def stats(
     data: DataArg,
     split: Annotated[Optional[Split], typer.Option(
@@ -28,13 +28,7 @@ def stats(
         "--json", help="Write per-class stats and co-occurrence to this JSON file.")] = None,
     png: Annotated[Optional[Path], typer.Option(
         help="Write a bar chart of pixel and image share per class to this PNG.")] = None,
-    num_classes: NumClassesOpt = None,
-    class_names: ClassNamesOpt = None,
-    label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = None,
-    layout: LayoutOpt = None,
-    colors: ColorsOpt = None,
-    columns: ColumnsOpt = None,
+    read: ReadArgs = ReadArgs(),
     force: ForceOpt = False,
 ) -> None:
     """Class distribution: pixel share, images containing each class, co-occurrence."""
@@ -47,14 +41,14 @@ def stats(
         per_image = None if csv is None else csv.with_name(csv.stem + "_per_image.csv")
         for path in (csv, per_image, json_path, png):
             if path is not None:
-                guard_output(path, [data], force)
-        refuse_read_options(data, num_classes, class_names, label_map, ignore_index)
+                guard_output(path, [data, *read.inputs], force)
+        refuse_read_options(data, read.num_classes, read.class_names, read.label_map,
+                            read.ignore_index)
         if (data / "dataset.json").is_file():
             # A curated folder's manifest already counts every class: no pixel to decode.
             manifest, names = read_manifest(data), read_meta(data)["class_names"]
         else:
-            dataset = load(data, num_classes, class_names, label_map, ignore_index,
-                 LayoutChoice(layout, colors, columns))
+            dataset = load(data, read)
             manifest, names = dataset.manifest, dataset.class_names
         split = split.value if split else None
         if split:
@@ -77,26 +71,20 @@ def stats(
             console.print(f"Wrote {png}")
 
 
+@grouped
 def check_leakage_command(
     data: DataArg,
     distance: NearDistanceOpt = 6,
     split_file: Annotated[Optional[Path], typer.Option(
         help="CSV with id,split columns: the split to check, instead of the manifest's.")
     ] = None,
-    num_classes: NumClassesOpt = None,
-    class_names: ClassNamesOpt = None,
-    label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = None,
-    layout: LayoutOpt = None,
-    colors: ColorsOpt = None,
-    columns: ColumnsOpt = None,
+    read: ReadArgs = ReadArgs(),
 ) -> None:
     """Report identical or near-duplicate images in different splits; exit 1 if any."""
     from curate.split.leakage import dataset_leakage
 
     with user_errors():
-        dataset = load(data, num_classes, class_names, label_map, ignore_index,
-                 LayoutChoice(layout, colors, columns))
+        dataset = load(data, read)
         leaks = dataset_leakage(dataset, distance, split_file)
     if leaks.empty:
         console.print(f"No leakage: no identical or near-duplicate (distance <= {distance}) "

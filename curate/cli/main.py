@@ -13,10 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli.common import (
-    ADVANCED_PANEL, OUTLIER_EPILOG, ClassNamesOpt, ColorsOpt, ColumnsOpt, ConfigOpt, DataArg,
-    DecisionsOpt, FilesForm, FilesOpt, ForceOpt, IgnoreOpt, LabelMapOpt, LayoutChoice, LayoutOpt,
-    MaskFixesOpt, NearDistanceOpt, NumClassesOpt, SchedulerOpt, SetOpt, WorkersOpt, load,
-    outlier_settings, person_inputs, scan_cluster, show_files, stored_files, user_errors,
+    ADVANCED_PANEL, DataArg, ForceOpt, NearDistanceOpt, OutlierArgs, ReadArgs, ScaleArgs,
+    SettingsArgs, load, scan_cluster, settings_epilog, show_files, stored_files, user_errors,
     with_fixes,
 )
 from curate.cli.export import export_command
@@ -25,6 +23,7 @@ from curate.cli.review import review_command
 from curate.cli.show import console, print_augment, print_outliers, print_split
 from curate.errors import ConfigError
 from curate.ui.cli_help import HelpCommand
+from curate.ui.option_groups import grouped
 from curate.ui.interrupt import InterruptibleGroup
 from curate.cli.renamed import RENAMED
 
@@ -52,7 +51,8 @@ app = typer.Typer(
 # --- commands are defined below, one block each --------------------------------------------
 
 
-@app.command(epilog=OUTLIER_EPILOG, cls=HelpCommand)
+@app.command(epilog=settings_epilog("outliers"), cls=HelpCommand)
+@grouped
 def outliers(
     data: DataArg,
     out: Annotated[Optional[Path], typer.Option(
@@ -60,36 +60,16 @@ def outliers(
     ] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Report what would be removed; write nothing.")] = False,
-    remove: Annotated[Optional[list[str]], typer.Option(
-        "--remove", help="Also remove the pairs this check flags (repeatable), e.g. "
-        "--remove near_duplicate --remove dark.")] = None,
-    keep: Annotated[Optional[list[str]], typer.Option(
-        "--keep", help="Only report, never remove, what this check flags (repeatable), "
-        "e.g. --keep unlabelled.")] = None,
     check: Annotated[Optional[list[str]], typer.Option(
         "--check", help="Run only these checks (repeatable). Default: all.")] = None,
     sheet: Annotated[Optional[Path], typer.Option(
         help="Also write the contact sheet of flagged pairs to this PNG (works with "
         "--dry-run).")] = None,
-    label_quality: Annotated[Optional[Path], typer.Option(
-        "--label-quality", help="label_quality.csv of `segment crossval`: flag label_issue "
-        "(review only unless --remove label_issue).")] = None,
-    decisions: DecisionsOpt = None,
-    mask_fixes: MaskFixesOpt = None,
-    num_classes: NumClassesOpt = None,
-    class_names: ClassNamesOpt = None,
-    label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = None,
-    layout: LayoutOpt = None,
-    colors: ColorsOpt = None,
-    columns: ColumnsOpt = None,
+    flagging: OutlierArgs = OutlierArgs(),
+    read: ReadArgs = ReadArgs(),
     force: ForceOpt = False,
-    files: FilesOpt = FilesForm.auto,
-    workers: WorkersOpt = 0,
-    scheduler: SchedulerOpt = None,
-    near_duplicate_distance: NearDistanceOpt = 6,
-    settings: SetOpt = None,
-    config_file: ConfigOpt = None,
+    scale: ScaleArgs = ScaleArgs(),
+    knobs: SettingsArgs = SettingsArgs(),
 ) -> None:
     """Find outlier pairs (duplicates, shared masks, bad labels, odd pixels) and remove them.
 
@@ -97,29 +77,24 @@ def outliers(
     shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
     for `curate split`), dark, bright, low_information, odd_image (pictures unlike the rest).
     """
-    from curate.checks.outliers import OutlierConfig, remove_outliers
+    from curate.checks.outliers import remove_outliers
+    from curate.cli.step_settings import step_settings
     from curate.io.outputs import guard_output, write_bytes
     from curate.data.writers import write_dataset
 
-    with user_errors(), scan_cluster(workers, scheduler):
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
-        inputs = [data, label_quality, decisions, mask_fixes, config_file, colors]
+        inputs = [data, *flagging.inputs, knobs.config_file, *read.inputs]
         if out is not None and not dry_run:
             guard_output(out, inputs, force, "folder")
         if sheet is not None:
             guard_output(sheet, inputs, force, what="contact sheet")
-        config = OutlierConfig.with_removal(
-            remove, keep, near_duplicate_distance=near_duplicate_distance,
-            **outlier_settings(config_file, settings),
-            **({"checks": list(check)} if check else {}),
-            label_quality=None if label_quality is None else str(label_quality),
-            **person_inputs(decisions, mask_fixes))
-        dataset = with_fixes(load(data, num_classes, class_names, label_map, ignore_index,
-                 LayoutChoice(layout, colors, columns)),
-                             mask_fixes)
+        thresholds = step_settings(knobs.config_file, knobs.settings, ("outliers",))["outliers"]
+        config = flagging.config(thresholds, check)
+        dataset = with_fixes(load(data, read), flagging.mask_fixes)
         if not dry_run:
-            dataset, stored = stored_files(dataset, files)
+            dataset, stored = stored_files(dataset, scale.files)
         found, result = remove_outliers(dataset, config, sheet=not dry_run or sheet is not None)
         print_outliers(found.dataset.manifest, found.summary, config.decisions, dry_run)
         if sheet is not None:
@@ -141,7 +116,8 @@ app.command(cls=HelpCommand)(stats)
 
 # --- run: the whole curation in one command --------------------------------------------------
 
-@app.command("run", epilog=OUTLIER_EPILOG, cls=HelpCommand)
+@app.command("run", epilog=settings_epilog("outliers", "split", "augment"), cls=HelpCommand)
+@grouped
 def run_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the curated dataset.")],
@@ -162,69 +138,54 @@ def run_command(
     ratios: Annotated[str, typer.Option(help="Train, val and test shares.")
                       ] = "0.7,0.15,0.15",
     seed: Annotated[int, typer.Option(help="Seed of the split and the augmentation.")] = 0,
-    near_duplicate_distance: NearDistanceOpt = 6,
     max_group_size: Annotated[Optional[float], typer.Option(
-        rich_help_panel=ADVANCED_PANEL, help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
-        "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
-        "at a cut that are near duplicates across splits are left out of every split, so "
-        "nothing leaks. See `curate split --help`.")] = None,
-    remove: Annotated[Optional[list[str]], typer.Option(
-        "--remove", help="Also remove what this outlier check flags (repeatable).")] = None,
-    keep: Annotated[Optional[list[str]], typer.Option(
-        "--keep", help="Only report what this outlier check flags (repeatable).")] = None,
+        rich_help_panel=ADVANCED_PANEL, help="Cut groups larger than N pairs (or a fraction "
+        "of all pairs, below 1) into contiguous blocks in --group-column, else dataset order "
+        "(video: frame order); pairs at a cut that are near duplicates across splits are left "
+        "out of every split, so nothing leaks. See `curate split --help`.")] = None,
     card: Annotated[bool, typer.Option(
         help="Write card.md, card.jsonld and report.html into the output.")] = True,
-    label_quality: Annotated[Optional[Path], typer.Option(
-        "--label-quality", help="label_quality.csv of `segment crossval` on DATA: flag "
-        "label_issue (review only unless --remove label_issue).")] = None,
-    decisions: DecisionsOpt = None,
-    mask_fixes: MaskFixesOpt = None,
-    num_classes: NumClassesOpt = None,
-    class_names: ClassNamesOpt = None,
-    label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = None,
-    layout: LayoutOpt = None,
-    colors: ColorsOpt = None,
-    columns: ColumnsOpt = None,
+    flagging: OutlierArgs = OutlierArgs(),
+    read: ReadArgs = ReadArgs(),
     force: ForceOpt = False,
-    files: FilesOpt = FilesForm.auto,
-    workers: WorkersOpt = 0,
-    scheduler: SchedulerOpt = None,
-    settings: SetOpt = None,
-    config_file: ConfigOpt = None,
+    scale: ScaleArgs = ScaleArgs(),
+    knobs: SettingsArgs = SettingsArgs(),
 ) -> None:
     """Outliers, split, augmentation of --class, card and report: one command, one folder.
 
     The same steps as `curate outliers`, `curate split`, `curate augment`, `curate card` and
-    `curate report`, with their defaults, run in memory and written once, atomically.
+    `curate report`, with their defaults, run in memory and written once, atomically. The
+    settings of each step (e.g. split.pixel_bins, augment.recipes) are reached with --set or
+    a --config file with the sections [outliers], [split] and [augment].
     """
     from curate.augment import AugmentConfig
-    from curate.checks.outliers import OutlierConfig
+    from curate.cli.step_settings import step_settings, with_flags
     from curate.run import PipelineConfig, run_pipeline, write_result
     from curate.split.stratify import SplitConfig, parse_ratios
     from curate.io.outputs import guard_output
 
-    with user_errors(), scan_cluster(workers, scheduler):
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+        chosen = step_settings(knobs.config_file, knobs.settings, ("outliers", "split", "augment"))
         augment_config = None
+        grow = with_flags(chosen["augment"], {
+            "count": count, "pixel_share": pixel_share, "image_share": image_share,
+            "seed": seed, "copy_paste_fraction": copy_paste_fraction})
         if target_class is not None:
-            augment_config = AugmentConfig.for_run(
-                target_class=target_class, count=count, pixel_share=pixel_share,
-                image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction)
+            augment_config = AugmentConfig.for_run(target_class=target_class, **grow)
+        elif chosen["augment"]:
+            raise ConfigError("Augmentation settings were given but no --class to grow; add "
+                              "--class K, or drop the [augment] settings.")
         config = PipelineConfig(
-            outliers=OutlierConfig.with_removal(
-                remove, keep, near_duplicate_distance=near_duplicate_distance,
-                label_quality=label_quality and str(label_quality),
-                **person_inputs(decisions, mask_fixes),
-                **outlier_settings(config_file, settings)),
-            split=SplitConfig(ratios=parse_ratios(ratios), seed=seed,
-                              near_duplicate_distance=near_duplicate_distance,
-                              max_group_size=max_group_size),
+            outliers=flagging.config(chosen["outliers"]),
+            split=SplitConfig(**with_flags(chosen["split"], {
+                "ratios": parse_ratios(ratios), "seed": seed,
+                "near_duplicate_distance": flagging.near_duplicate_distance,
+                "max_group_size": max_group_size})),
             augment=augment_config)
-        guard_output(out, [data, label_quality, decisions, mask_fixes, config_file, colors], force,
+        guard_output(out, [data, *flagging.inputs, knobs.config_file, *read.inputs], force,
                      "folder")
-        dataset, stored = stored_files(with_fixes(
-            load(data, num_classes, class_names, label_map, ignore_index,
-                 LayoutChoice(layout, colors, columns)), mask_fixes), files)
+        dataset, stored = stored_files(with_fixes(load(data, read), flagging.mask_fixes),
+                                       scale.files)
         result = run_pipeline(dataset, config)
         found, split = result.steps["outliers"], result.steps["split"]
         print_outliers(found.dataset.manifest, found.summary, config.outliers.decisions)
@@ -242,7 +203,8 @@ def run_command(
 
 # --- augment ---------------------------------------------------------------------------------
 
-@app.command("augment", cls=HelpCommand)
+@app.command("augment", epilog=settings_epilog("augment"), cls=HelpCommand)
+@grouped
 def augment_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the augmented dataset.")],
@@ -256,25 +218,18 @@ def augment_command(
         help="Target: share of training pairs containing class K, e.g. 0.1.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the plan; same seed, same bytes.")] = 0,
     copy_paste_fraction: Annotated[float, typer.Option(
-        rich_help_panel=ADVANCED_PANEL, help="Share of new pairs made by pasting K's regions into other training pairs.")
-    ] = 0.5,
+        rich_help_panel=ADVANCED_PANEL, help="Share of new pairs made by pasting K's regions "
+        "into other training pairs.")] = 0.5,
     recipes: Annotated[str, typer.Option(
-        rich_help_panel=ADVANCED_PANEL, help="Comma-separated recipes for the other pairs: geometric, crop_k, photometric.")
-    ] = "geometric,crop_k,photometric",
+        rich_help_panel=ADVANCED_PANEL, help="Comma-separated recipes for the other pairs: "
+        "geometric, crop_k, photometric.")] = "geometric,crop_k,photometric",
     allow_unsplit: Annotated[bool, typer.Option(
         "--allow-unsplit", help="Treat an unsplit dataset as all-train (marked split=train).")
     ] = False,
-    num_classes: NumClassesOpt = None,
-    class_names: ClassNamesOpt = None,
-    label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = None,
-    layout: LayoutOpt = None,
-    colors: ColorsOpt = None,
-    columns: ColumnsOpt = None,
+    read: ReadArgs = ReadArgs(),
     force: ForceOpt = False,
-    files: FilesOpt = FilesForm.auto,
-    workers: WorkersOpt = 0,
-    scheduler: SchedulerOpt = None,
+    scale: ScaleArgs = ScaleArgs(),
+    knobs: SettingsArgs = SettingsArgs(),
 ) -> None:
     """Grow class K in the training split only (val/test untouched), with recorded provenance.
 
@@ -283,19 +238,19 @@ def augment_command(
     mask. Needs a split (run `curate split` first) unless --allow-unsplit.
     """
     from curate.augment import AugmentConfig, augment
+    from curate.cli.step_settings import step_settings, with_flags
     from curate.io.outputs import guard_output
     from curate.data.writers import write_dataset
 
-    with user_errors(), scan_cluster(workers, scheduler):
-        config = AugmentConfig(
-            target_class=target_class, count=count, pixel_share=pixel_share,
-            image_share=image_share, seed=seed, copy_paste_fraction=copy_paste_fraction,
-            recipes=tuple(r.strip() for r in recipes.split(",") if r.strip()),
-            allow_unsplit=allow_unsplit)
-        guard_output(out, [data, colors], force, "folder")
-        dataset, stored = stored_files(
-            load(data, num_classes, class_names, label_map, ignore_index,
-                 LayoutChoice(layout, colors, columns)), files)
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+        chosen = step_settings(knobs.config_file, knobs.settings, ("augment",))["augment"]
+        config = AugmentConfig(target_class=target_class, **with_flags(chosen, {
+            "count": count, "pixel_share": pixel_share, "image_share": image_share,
+            "seed": seed, "copy_paste_fraction": copy_paste_fraction,
+            "recipes": tuple(r.strip() for r in recipes.split(",") if r.strip()),
+            "allow_unsplit": allow_unsplit}))
+        guard_output(out, [data, knobs.config_file, *read.inputs], force, "folder")
+        dataset, stored = stored_files(load(data, read), scale.files)
         result = augment(dataset, config)
         write_dataset(out, result.dataset, result.reports, force=force, files=stored)
     print_augment(result.summary, result.dataset.class_names)
@@ -306,7 +261,8 @@ def augment_command(
 
 # --- split and check-leakage -----------------------------------------------------------------
 
-@app.command("split", cls=HelpCommand)
+@app.command("split", epilog=settings_epilog("split"), cls=HelpCommand)
+@grouped
 def split_command(
     data: DataArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the split dataset.")],
@@ -320,8 +276,8 @@ def split_command(
     ] = None,
     near_duplicate_distance: NearDistanceOpt = 6,
     pixel_bins: Annotated[int, typer.Option(
-        min=1, rich_help_panel=ADVANCED_PANEL, help="Pixel-count bins per class to balance pixel shares too; 1 balances "
-        "only images containing each class.")] = 6,
+        min=1, rich_help_panel=ADVANCED_PANEL, help="Pixel-count bins per class to balance "
+        "pixel shares too; 1 balances only images containing each class.")] = 6,
     max_group_size: Annotated[Optional[float], typer.Option(
         help="Cut groups larger than N pairs (or a fraction of all pairs, below 1) into "
         "contiguous blocks in --group-column, else dataset order (video: frame order); pairs "
@@ -337,17 +293,10 @@ def split_command(
         "--keep-source-split", help="Keep the split each pair came with (VOC's ImageSets "
         "lists, Cityscapes' and CamVid's split folders, Hugging Face train-/validation-/test- "
         "files); pairs without one are split by --ratios among themselves.")] = False,
-    num_classes: NumClassesOpt = None,
-    class_names: ClassNamesOpt = None,
-    label_map: LabelMapOpt = None,
-    ignore_index: IgnoreOpt = None,
-    layout: LayoutOpt = None,
-    colors: ColorsOpt = None,
-    columns: ColumnsOpt = None,
+    read: ReadArgs = ReadArgs(),
     force: ForceOpt = False,
-    files: FilesOpt = FilesForm.auto,
-    workers: WorkersOpt = 0,
-    scheduler: SchedulerOpt = None,
+    scale: ScaleArgs = ScaleArgs(),
+    knobs: SettingsArgs = SettingsArgs(),
 ) -> None:
     """Stratified train/val/test split that keeps near-duplicate groups in one split.
 
@@ -359,19 +308,20 @@ def split_command(
     stops the command with the group sizes, and one far off its ratio prints a warning;
     --max-group-size cuts large groups into blocks without leakage.
     """
+    from curate.cli.step_settings import step_settings, with_flags
     from curate.split.stratify import SplitConfig, parse_ratios, split_dataset
     from curate.io.outputs import guard_output
     from curate.data.writers import write_dataset
 
-    with user_errors(), scan_cluster(workers, scheduler):
-        config = SplitConfig(ratios=parse_ratios(ratios), seed=seed, group_column=group_column,
-                             near_duplicate_distance=near_duplicate_distance,
-                             pixel_bins=pixel_bins, max_group_size=max_group_size,
-                             sequences=sequences, keep_source_split=keep_source_split)
-        guard_output(out, [data, colors], force, "folder")
-        dataset, stored = stored_files(
-            load(data, num_classes, class_names, label_map, ignore_index,
-                 LayoutChoice(layout, colors, columns)), files)
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+        chosen = step_settings(knobs.config_file, knobs.settings, ("split",))["split"]
+        config = SplitConfig(**with_flags(chosen, {
+            "ratios": parse_ratios(ratios), "seed": seed, "group_column": group_column,
+            "near_duplicate_distance": near_duplicate_distance, "pixel_bins": pixel_bins,
+            "max_group_size": max_group_size, "sequences": sequences,
+            "keep_source_split": keep_source_split}))
+        guard_output(out, [data, knobs.config_file, *read.inputs], force, "folder")
+        dataset, stored = stored_files(load(data, read), scale.files)
         result = split_dataset(dataset, config)
         write_dataset(out, result.dataset, result.reports, force=force, files=stored)
     print_split(result.table, result.summary)

@@ -75,10 +75,26 @@ def _plain_help(command: click.Command, ctx: click.Context,
     click.Command.format_help(command, ctx, formatter)
 
 
+class Later:
+    """Help text computed when the help is shown (a closing paragraph listing a config's
+    settings imports that config, which `--help` of the whole app should not pay for)."""
+
+    def __init__(self, make):
+        self._make = make
+
+    def __str__(self) -> str:
+        return self._make()
+
+
 class HelpCommand(TyperCommand):
     """A command whose help is plain, word-wrapped, and grouped by rich_help_panel."""
 
     context_class = HelpContext
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if isinstance(self.epilog, Later):
+            self.epilog = str(self.epilog)
+        super().format_epilog(ctx, formatter)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _plain_help(self, ctx, formatter)

@@ -86,8 +86,13 @@ def coerce(values: Mapping[str, Any], types_: Mapping[str, Any], source: str) ->
     """Check the keys against the known fields and parse string values by their field's type."""
     unknown = sorted(k for k in values if k not in types_)
     if unknown:
-        raise SettingsError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: "
-                          f"{', '.join(sorted(types_))}")
+        import difflib
+
+        close = sorted({c for k in unknown
+                        for c in difflib.get_close_matches(k, list(types_), n=3, cutoff=0.6)})
+        raise SettingsError(f"{source}: unknown key(s) {', '.join(unknown)}"
+                            + (f" (did you mean {' or '.join(close)}?)" if close else "")
+                            + f"; known keys: {', '.join(sorted(types_))}")
     out = {}
     for key, value in values.items():
         out[key] = parse_value(key, value, types_[key]) if isinstance(value, str) and \
@@ -133,3 +138,30 @@ def describe(types_: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
         return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
     return "\n".join(f"{k} ({type_name(t)}, default {defaults.get(k)!r})"
                      for k, t in sorted(types_.items()))
+
+
+def declared_defaults(source: Path, class_name: str) -> dict[str, str]:
+    """field -> its default as written, of the dataclass `class_name` in the file `source`,
+    read from the source text (nothing is imported): `x: int = 5`, `x: float = threshold(0.5,
+    ...)` (the first argument), and a module-level constant such as `RECIPES`. Fields without a
+    plain default (default_factory) are left out."""
+    import ast
+
+    tree = ast.parse(Path(source).read_text(encoding="utf-8"))
+    constants = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+                 for t in node.targets if isinstance(t, ast.Name)}
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+    out = {}
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and getattr(value.func, "id", "") != "field" and value.args:
+            value = value.args[0]            # threshold(default, help, ...)
+        if isinstance(value, ast.Name) and value.id in constants:
+            value = constants[value.id]
+        try:
+            out[node.target.id] = repr(ast.literal_eval(value)) if value is not None else None
+        except ValueError:
+            continue
+    return {k: v for k, v in out.items() if v is not None}

@@ -63,23 +63,39 @@ def _command_section(prog: str, name: str, command, parent_ctx) -> list[str]:
 
 
 def _settings(prog: str, name: str) -> list[str]:
-    """The settings a command takes through --set KEY=VALUE / --config FILE.toml: each field of
-    its config without a flag of its own, with its default and what it does."""
+    """The settings a command takes through --set KEY=VALUE / --config FILE.toml, with their
+    defaults and what they do."""
     if (prog, name) in (("segment", "train"), ("segment", "crossval")):
         from segment.config import SETTINGS_HELP, TrainConfig
 
         defaults = TrainConfig().to_dict()
-    elif (prog, name) in (("curate", "outliers"), ("curate", "run")):
-        from curate.checks.outliers import SETTINGS_HELP, OutlierConfig
-
-        defaults = vars(OutlierConfig())
-    else:
+        return _table(sorted(SETTINGS_HELP), defaults, SETTINGS_HELP, "")
+    sections = {"outliers": ("outliers",), "split": ("split",), "augment": ("augment",),
+                "run": ("outliers", "split", "augment")}.get(name) if prog == "curate" else None
+    if not sections:
         return []
-    rows = [f"| `{key}` | {_cell(repr(defaults[key]))} | {_cell(SETTINGS_HELP[key])} |"
-            for key in sorted(SETTINGS_HELP)]
+    from curate.checks.outliers import SETTINGS_HELP
+    from curate.cli.step_settings import settings_types
+    from curate.ui.settings import declared_defaults
+    from curate.cli.step_settings import CONFIG_SOURCES
+
+    lines = []
+    for section in sections:
+        module, cls = CONFIG_SOURCES[section]
+        defaults = declared_defaults(ROOT / "curate" / module, cls)
+        helps = {k: SETTINGS_HELP.get(k) or f"as `curate {section} --{k.replace('_', '-')}`"
+                 for k in settings_types(section)}
+        prefix = f"{section}." if len(sections) > 1 else ""
+        lines += _table(sorted(helps), defaults, helps, prefix)
+    return lines
+
+
+def _table(keys, defaults, helps, prefix: str) -> list[str]:
+    rows = [f"| `{prefix}{key}` | {_cell(str(defaults.get(key, '')))} | {_cell(helps[key])} |"
+            for key in keys]
     return ["Settings (`--set KEY=VALUE`, repeatable, or `--config FILE.toml` of `KEY = VALUE` "
-            "lines):", "", "| setting | default | what it does |", "| --- | --- | --- |",
-            *rows, ""]
+            "lines" + (f", in sections [{prefix[:-1]}]" if prefix else "") + "):", "",
+            "| setting | default | what it does |", "| --- | --- | --- |", *rows, ""]
 
 
 def render() -> str:
