@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from curate.errors import InputError
-from curate.io.image_files import Problem, _read_pairs, _unique_ids, pixels_of
+from curate.io.image_files import Problem, read_pairs, unique_ids, pixels_of
 from curate.io.layouts import FoundPairs, LayoutOptions, choose, layouts
 from curate.io.layouts.colours import UnknownColourError
 from curate.io.pixels import lazy_budget
@@ -16,7 +16,7 @@ from curate.io.pixels import lazy_budget
 
 def read_layout(path: Path, options):
     """The Dataset of the layout at `path` (detected, or named by options.layout)."""
-    from curate.data.readers import PixelFacts, _build
+    from curate.data.readers import PixelFacts, build_dataset
 
     found = choose(path, LayoutOptions(options.layout, options.colors, options.columns))
     if found is None:
@@ -25,7 +25,7 @@ def read_layout(path: Path, options):
             "with images/ and masks/ (paired by file stem), nor a dataset.json, nor one of "
             f"the downloaded layouts ({', '.join(layouts())}: see docs/your-data.md). Name "
             "one with --layout NAME if detection missed it.")
-    decoded = _read_pairs(found.files, lazy_budget(), found.decode_image, found.decode_mask)
+    decoded = read_pairs(found.files, lazy_budget(), found.decode_image, found.decode_mask)
     fatal = next((r for r in decoded if isinstance(r, UnknownColourError)), None)
     if fatal is not None:
         raise fatal
@@ -42,7 +42,7 @@ def read_layout(path: Path, options):
                               found.decode_mask)
     facts = PixelFacts.of_pairs(pairs)
     merged = _with_layout_classes(options, found, facts.raw().present)
-    dataset = _build(path, images, masks, _unique_ids([found.ids[i] for i in keep]),
+    dataset = build_dataset(path, images, masks, unique_ids([found.ids[i] for i in keep]),
                      [found.sources[i] for i in keep], problems, merged, facts, an2dl=False,
                      layout=found)
     return replace(dataset, notes=[found.note, *dataset.notes],

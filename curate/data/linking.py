@@ -131,9 +131,9 @@ def with_source_files(dataset: Dataset) -> Dataset:
     if (origin is None or not origin.is_dir() or (origin / "dataset.json").is_file()
             or dataset.files is not None):
         return dataset
-    from curate.io.image_files import _files_by_stem
+    from curate.io.image_files import files_by_stem
 
-    masks_by_stem = _files_by_stem(origin / "masks")
+    masks_by_stem = files_by_stem(origin / "masks")
     relabelled = any(step.get("command") == "read" and step.get("options", {}).get("label_map")
                      for step in dataset.history)
     files = []

@@ -15,7 +15,7 @@ from curate.errors import InputError
 from curate.io.ignore_class import choose_ignore_index
 from curate.io.contract import read_manifest, read_meta  # noqa: F401  (public here too)
 from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
-    ColourMaskError, Problem, ReadPair, _read_folder, _read_pairs, _safe_id, _unique_ids,
+    ColourMaskError, Problem, ReadPair, read_folder, read_pairs, safe_id, unique_ids,
     is_gray_rgb, pixels_of,
     read_image, read_mask,
 )
@@ -68,14 +68,14 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
     elif (path / "dataset.json").is_file():
         return _read_curated(path)
     elif (path / "images").is_dir() and (path / "masks").is_dir() and not options.layout:
-        images, masks, ids, sources, problems, pairs = _read_folder(path, lazy_budget())
+        images, masks, ids, sources, problems, pairs = read_folder(path, lazy_budget())
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
     else:
         from curate.data.layout_reading import read_layout
 
         return read_layout(path, options)
-    return _build(path, images, masks, ids, sources, problems, options, facts, an2dl)
+    return build_dataset(path, images, masks, ids, sources, problems, options, facts, an2dl)
 
 
 class PixelFacts:
@@ -121,7 +121,7 @@ class PixelFacts:
         return values == {0, 255}
 
 
-def _build(path, images, masks, ids, sources, problems, options: ReadOptions,
+def build_dataset(path, images, masks, ids, sources, problems, options: ReadOptions,
            facts: PixelFacts, an2dl: bool, layout=None) -> Dataset:
     """The Dataset of decoded (or referenced) pairs, with the read options applied; `layout`
     (a curate.io.layouts.FoundPairs) supplies its map, classes and ignore class where the
@@ -242,7 +242,7 @@ def _read_npz(path: Path):
 def _ids_from_names(names, n: int) -> list[str]:
     if names is None or len(names) != n:
         return [f"pair_{i:05d}" for i in range(n)]
-    return _unique_ids([_safe_id(str(name)) for name in names])
+    return unique_ids([safe_id(str(name)) for name in names])
 
 
 # --- curated folders -------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def _read_curated(path: Path) -> Dataset:
     meta = read_meta(path)
     manifest = read_manifest(path)
     files = [(str(path / i), str(path / m)) for i, m in zip(manifest["image"], manifest["mask"])]
-    pairs = _read_pairs([(Path(i), Path(m)) for i, m in files], lazy_budget())
+    pairs = read_pairs([(Path(i), Path(m)) for i, m in files], lazy_budget())
     for result in pairs:
         if isinstance(result, InputError):
             raise result

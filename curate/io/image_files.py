@@ -39,7 +39,7 @@ def is_gray_rgb(image: np.ndarray) -> bool:
             and bool((image[..., 1] == image[..., 0]).all() and (image[..., 2] == image[..., 0]).all()))
 
 
-def _safe_id(name: str) -> str:
+def safe_id(name: str) -> str:
     """A file-name-safe id: keeps letters (any script), digits, '-', '_' and '.'."""
     cleaned = re.sub(r"[^\w.\-]+", "_", name.strip()).strip("._")
     return cleaned or "pair"
@@ -81,11 +81,11 @@ class _Budget:
             return not self.over
 
 
-def _read_folder(path: Path, budget: int):
+def read_folder(path: Path, budget: int):
     """The pairs of an images/ + masks/ folder: decoded arrays below `budget` bytes, else
     LazyPixels of references; with their ids, sources, problems and per-pair ReadPairs."""
-    image_files = _files_by_stem(path / "images")
-    mask_files = _files_by_stem(path / "masks")
+    image_files = files_by_stem(path / "images")
+    mask_files = files_by_stem(path / "masks")
     if not image_files and not mask_files:
         raise InputError(
             f"{path}/images and {path}/masks hold no image files "
@@ -97,7 +97,7 @@ def _read_folder(path: Path, budget: int):
                  for stem, f in mask_files.items() if stem not in image_files]
     pairs, ids, sources, files = [], [], [], []
     stems = sorted(set(image_files) & set(mask_files))
-    decoded = _read_pairs([(image_files[s], mask_files[s]) for s in stems], budget)
+    decoded = read_pairs([(image_files[s], mask_files[s]) for s in stems], budget)
     for stem, result in zip(stems, decoded):
         image_file = image_files[stem]
         if isinstance(result, InputError):
@@ -105,7 +105,7 @@ def _read_folder(path: Path, budget: int):
             continue
         pairs.append(result)
         files.append((image_file, mask_files[stem]))
-        ids.append(_safe_id(stem))
+        ids.append(safe_id(stem))
         sources.append(f"images/{image_file.name}")
     if not pairs:
         colour = [r for r in decoded if isinstance(r, ColourMaskError)]
@@ -120,7 +120,7 @@ def _read_folder(path: Path, budget: int):
         details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
         raise InputError(f"{path}: no usable image/mask pair. {details}")
     images, masks = pixels_of(pairs, files)
-    return images, masks, _unique_ids(ids), sources, problems, pairs
+    return images, masks, unique_ids(ids), sources, problems, pairs
 
 
 def pixels_of(pairs: list[ReadPair], files: list[tuple], decode_image=None,
@@ -137,7 +137,7 @@ def pixels_of(pairs: list[ReadPair], files: list[tuple], decode_image=None,
     return images, masks
 
 
-def _unique_ids(ids: list[str]) -> list[str]:
+def unique_ids(ids: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     result = []
     for id_ in ids:
@@ -147,7 +147,7 @@ def _unique_ids(ids: list[str]) -> list[str]:
     return result
 
 
-def _read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
+def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
                 decode_mask=None) -> list[ReadPair | InputError]:
     """Decode (image, mask) file pairs in order into ReadPairs, which hold the pixels only if
     all of them fit in `budget` bytes; a pair that cannot be read gives its error.
@@ -181,7 +181,7 @@ def _read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
     return results
 
 
-def _files_by_stem(folder: Path) -> dict[str, Path]:
+def files_by_stem(folder: Path) -> dict[str, Path]:
     files = {}
     for f in sorted(folder.iterdir()):
         if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):

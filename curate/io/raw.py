@@ -16,7 +16,7 @@ import numpy as np
 
 from curate.io.contract import IMAGE_SUFFIXES
 from curate.io.errors import InputError
-from curate.io.image_files import _files_by_stem, _safe_id, _unique_ids, read_image, read_mask
+from curate.io.image_files import files_by_stem, safe_id, unique_ids, read_image, read_mask
 from curate.io.npz import read_npz_pairs
 
 
@@ -75,9 +75,9 @@ def _read_npz(path: Path, need_masks: bool) -> RawPairs:
 
 
 def _read_folder(path: Path, need_masks: bool) -> RawPairs:
-    image_files = _files_by_stem(path / "images")
+    image_files = files_by_stem(path / "images")
     masks_dir = path / "masks"
-    mask_files = _files_by_stem(masks_dir) if masks_dir.is_dir() else {}
+    mask_files = files_by_stem(masks_dir) if masks_dir.is_dir() else {}
     stems = sorted(set(image_files) & set(mask_files)) if need_masks else sorted(image_files)
     if not stems:
         raise InputError(f"{path}/images and {path}/masks hold no pairs with the same file stem "
@@ -93,5 +93,5 @@ def _read_folder(path: Path, need_masks: bool) -> RawPairs:
         if image.shape[:2] != mask.shape:
             raise InputError(f"{path}: image {s} is {image.shape[1]}x{image.shape[0]} but its "
                              f"mask is {mask.shape[1]}x{mask.shape[0]}; pairs must have one size")
-    ids = _unique_ids([_safe_id(s) for s in stems])
+    ids = unique_ids([safe_id(s) for s in stems])
     return RawPairs(ids, images, masks, notes)

@@ -90,6 +90,6 @@ def choose(path: Path, options: LayoutOptions) -> FoundPairs | None:
 
 
 def stem_id(stem: str) -> str:
-    from curate.io.image_files import _safe_id
+    from curate.io.image_files import safe_id
 
-    return _safe_id(stem)
+    return safe_id(stem)
