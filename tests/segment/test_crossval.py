@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -89,6 +90,38 @@ def test_folds_keep_groups_together_and_follow_the_seed():
     assert np.bincount(folds).tolist() == [10, 10, 10, 10]
     assert (assign_folds(rows, 4, seed=0) == folds).all()
     assert (assign_folds(rows, 4, seed=1) != folds).any()
+
+
+def test_train_and_crossval_read_the_dataset_folder_once(mars40, tmp_path, monkeypatch):
+    """One `segment train` or `segment crossval` reads dataset.json once and each image file
+    once (crossval's val split too, not once per fold); both train through `fit`."""
+    import segment.data.folder as folder
+    import segment.label_quality.crossval as crossval_module
+    import segment.training.loop as loop
+
+    reads, fits = [], []
+    real_json, real_image, real_fit = folder._read_json, folder.read_image, loop.fit
+
+    def fit(config, *args, **kwargs):
+        fits.append(Path(config.out).name)
+        return real_fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(folder, "_read_json", lambda path: reads.append(path.name) or real_json(path))
+    monkeypatch.setattr(folder, "read_image",
+                        lambda path, *a, **k: reads.append(path.name) or real_image(path, *a, **k))
+    monkeypatch.setattr(loop, "fit", fit)
+    monkeypatch.setattr(crossval_module, "fit", fit)
+    for command in (["train", str(mars40), "-o", str(tmp_path / "run")],
+                    ["crossval", str(mars40), "-o", str(tmp_path / "cv"), "--folds", "2"]):
+        reads.clear()
+        result = runner.invoke(app, [*command, "--epochs", "1", *TINY_ARGS])
+        assert result.exit_code == 0, output(result)
+        images = [name for name in reads if name != "dataset.json"]
+        assert reads.count("dataset.json") == 1
+        # 30 train and 10 val pairs, each once; load_split opens a split's first image once
+        # more to see its mode
+        assert len(set(images)) == 40 and len(images) == 42
+    assert fits == ["run", "fold_0", "fold_1"]
 
 
 def test_pair_figures_on_hand_made_probabilities():
