@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import GroupKFold
 
 from curate.io.outputs import guard_output, replace_folder, write_json, write_text
 from segment.model import checkpoints
@@ -47,30 +48,30 @@ class CrossvalResult:
 
 def assign_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
     """(N,) fold of each row; rows of one group (split_group, else dup_group, else itself)
-    share a fold. Groups are shuffled with `seed`, then each goes to the smallest fold."""
+    share a fold. scikit-learn's GroupKFold places the largest groups first, each in the
+    fold with the fewest rows; `seed` orders the groups of equal size (GroupKFold sorts them
+    stably from scikit-learn 1.9; older releases may order them otherwise on other machines)."""
     key = rows["id"].astype(str).to_numpy().copy()
     for column in reversed(GROUP_COLUMNS):  # split_group wins over dup_group
         if column in rows.columns:
             values = rows[column].astype(str).to_numpy()
             named = (values != "") & (values != "nan")
             key[named] = column + ":" + values[named]
-    groups, inverse = np.unique(key, return_inverse=True)
-    if len(groups) < folds:
+    names, group = np.unique(key, return_inverse=True)
+    if len(names) < folds:
         raise ConfigError(
-            f"--folds {folds} needs at least {folds} groups of train pairs, found {len(groups)}; "
+            f"--folds {folds} needs at least {folds} groups of train pairs, found {len(names)}; "
             "use fewer folds"
         )
-    sizes = np.bincount(inverse)
-    order = np.random.default_rng(seed).permutation(len(groups))
-    # Largest groups first (stable on the shuffled order), so the folds come out balanced.
-    order = order[np.argsort(-sizes[order], kind="stable")]
-    fold_of_group = np.empty(len(groups), dtype=np.int64)
-    filled = np.zeros(folds, dtype=np.int64)
-    for g in order:
-        f = int(np.argmin(filled))
-        fold_of_group[g] = f
-        filled[f] += sizes[g]
-    return fold_of_group[inverse]
+    # GroupKFold takes equal-size groups in descending label order: label each group by its
+    # place in a seeded shuffle, the first place highest.
+    order = np.random.default_rng(seed).permutation(len(names))
+    label = np.empty(len(names), dtype=np.int64)
+    label[order] = np.arange(len(names))[::-1]
+    fold_of = np.empty(len(rows), dtype=np.int64)
+    for k, (_, held) in enumerate(GroupKFold(folds).split(key, groups=label[group])):
+        fold_of[held] = k
+    return fold_of
 
 
 @torch.no_grad()
