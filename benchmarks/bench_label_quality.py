@@ -451,14 +451,14 @@ def held_out(args) -> None:
     t0 = time.monotonic()
     model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
     with torch.no_grad():
-        probs = predict_probs(model, images, state, torch.device("cpu"))
+        probs = predict_probs(model, images, state.meta, torch.device("cpu"))
     kinds = UNSEEN if args.unseen else KIND_SETS[args.kinds]
     if args.leave_one_kind_out:
         table = leave_one_kind_out(probs, clean, ids, rounds, args.share, images)
     else:
         table = _planted_rounds(probs, clean, ids, rounds, args.share, kinds, images)
     wall = time.monotonic() - t0
-    model = (f"{checkpoint} (epoch {state['epoch']}, val mIoU {state['best_metric']:.3f}) "
+    model = (f"{checkpoint} (epoch {state.epoch}, val mIoU {state.best_metric:.3f}) "
              f"on the {len(ids)} val + test pairs of {dataset}; {rounds} plantings of "
              f"{args.share:.0%} (seeds 1-{rounds}), shares averaged over them; {wall:.0f} s")
     print(model)

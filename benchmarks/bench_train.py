@@ -22,7 +22,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 import torch  # noqa: E402
 from results import write_table  # noqa: E402
 
-from segment.model.checkpoints import spec_dict  # noqa: E402
+from segment.model.checkpoints import RunMeta  # noqa: E402
 from segment.config import ModelSpec, TrainConfig  # noqa: E402
 from segment.data.folder import to_input  # noqa: E402
 from segment.training.run_state import build_run  # noqa: E402
@@ -35,10 +35,11 @@ MODES = {
 }
 
 
-def meta_for(cfg: TrainConfig, num_classes: int = 5) -> dict:
+def meta_for(cfg: TrainConfig, num_classes: int = 5) -> RunMeta:
     spec = UNetSpec(in_channels=1, num_classes=num_classes, **dataclasses.asdict(cfg.model))
-    return {"spec": spec_dict(spec), "class_weights": [0.0] + [1.0] * (num_classes - 1),
-            "ignore_index": 0, "normalization": {"mean": [0.5], "std": [0.25]}}
+    return RunMeta(spec, [f"class_{k}" for k in range(num_classes)], num_classes, 0,
+                   {"mean": [0.5], "std": [0.25]}, [0.0] + [1.0] * (num_classes - 1),
+                   [0] * num_classes)
 
 
 def throughput(cfg: TrainConfig, batch: int, size: tuple[int, int], warmup: int, steps: int) -> float:
@@ -49,7 +50,7 @@ def throughput(cfg: TrainConfig, batch: int, size: tuple[int, int], warmup: int,
     run.step_model.train()
 
     def step() -> None:
-        x = to_input(images, run.meta["normalization"])
+        x = to_input(images, run.meta.normalization)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         loss = run.loss_fn(run.step_model(x), masks)

@@ -86,3 +86,29 @@ def test_the_checks_catch_a_forbidden_import(tmp_path):
         "segment/sub/deep.py:5 imports curate.data.readers.load_dataset"]
     assert _violations("curate", _curate_may_import, tmp_path) == [
         "curate/late.py:2 imports segment.data.folder"]
+
+
+def _private_imports(package: str, top: Path = REPO) -> list[str]:
+    """`from module import _name` in any module of `package`: a leading underscore says the name
+    is its module's own business, so another module reaching for it is a hidden coupling."""
+    found = []
+    for path in sorted((top / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                found += [f"{path.relative_to(top)}:{node.lineno} imports {alias.name} from "
+                          f"{'.' * node.level}{node.module or ''}" for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    return found
+
+
+def test_no_module_imports_another_modules_private_names():
+    assert _private_imports("curate") == [] and _private_imports("segment") == []
+
+
+def test_the_private_import_check_catches_one(tmp_path):
+    (tmp_path / "segment").mkdir()
+    (tmp_path / "segment" / "user.py").write_text(
+        "from curate import __version__\nfrom segment.training.loop import fit\n\n"
+        "def f():\n    from .loop import _finish, fit\n")
+    assert _private_imports("segment", tmp_path) == [
+        "segment/user.py:5 imports _finish from .loop"]

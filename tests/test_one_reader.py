@@ -17,17 +17,21 @@ from curate.io.errors import InputError
 from curate.data.readers import read_dataset
 from segment.data.folder import load_dataset as segment_dataset
 from segment.data.folder import read_image, read_mask
-from segment.evaluation.scores import LabelOptions, _labelled
+from segment.evaluation.scores import LabelOptions, labelled_pairs
 from segment.evaluation.predict import load_inputs
+from segment.model.checkpoints import RunMeta
+from segment.model.unet import UNetSpec
 
 BOMB = Path(__file__).parent / "bad_inputs" / "bomb"
 runner = CliRunner()
 
 
-def _state(channels: int, num_classes: int = 4) -> dict:
-    """What segment's readers take from a checkpoint: input channels and classes."""
-    return {"spec": {"in_channels": channels}, "num_classes": num_classes,
-            "class_names": [f"c{k}" for k in range(num_classes)], "ignore_index": None}
+def _meta(channels: int, num_classes: int = 4) -> RunMeta:
+    """A checkpoint's meta; segment's readers take the input channels and classes from it."""
+    return RunMeta(UNetSpec(in_channels=channels, num_classes=num_classes),
+                   [f"c{k}" for k in range(num_classes)], num_classes, None,
+                   {"mean": [0.5] * channels, "std": [0.25] * channels}, [1.0] * num_classes,
+                   [0] * num_classes)
 
 
 def _quirky_folder(root: Path) -> Path:
@@ -69,7 +73,7 @@ def test_curate_and_segment_read_the_same_pixels(quirky):
         assert np.array_equal(images[0], np.asarray(first))   # the first of a stem wins
     for channels, mode in ((1, "L"), (3, "RGB")):
         predict_ids, predicted = load_inputs(quirky, None, mode)
-        scored, labels, _, _, score_ids = _labelled(_state(channels), quirky, None, LabelOptions())
+        scored, labels, _, _, score_ids = labelled_pairs(_meta(channels), quirky, None, LabelOptions())
         assert predict_ids == score_ids == ids
         for image, mask, a, b, label in zip(images, masks, predicted, scored, labels):
             expected = np.repeat(image[None], channels, axis=0)   # (C, H, W): gray in every channel
@@ -107,7 +111,7 @@ def test_an_image_over_the_pixel_limit_is_refused_by_every_reader(tmp_path):
                for p in curated.problems)
     before = sorted(p.name for p in data.rglob("*"))
     for read in (lambda: load_inputs(data, None, "L"),
-                 lambda: _labelled(_state(1), data, None, LabelOptions()),
+                 lambda: labelled_pairs(_meta(1), data, None, LabelOptions()),
                  lambda: read_image(data / "images" / "huge.png")):
         with pytest.raises(InputError, match=r"huge\.png .*decompression bomb"):
             read()

@@ -16,7 +16,7 @@ from segment.evaluation.class_bias import MAX_PIXELS, SEED, BiasFit, log_probs, 
 from segment.config import inference_batch_size
 from segment.errors import InputError
 from segment.data.file_stack import gather, size_groups
-from segment.evaluation.scores import LabelOptions, _ignore, _labelled
+from segment.evaluation.scores import LabelOptions, labelled_pairs, scored_ignore_index
 from curate.io.raw import check_exists, raw_kind
 
 
@@ -43,37 +43,38 @@ def calibrate(checkpoint: str | Path, data: str | Path, out: str | Path,
                          "ending in .json")
     if raw_kind(data) is not None:
         split = None
-    state = checkpoints.load_checkpoint(checkpoint)
-    ignore = _ignore(state, options)
-    images, masks, title, notes, _ = _labelled(state, data, split, options)
-    scores, labels = _sampled(state, images, masks, ignore, device, tta)
+    saved = checkpoints.load_checkpoint(checkpoint)
+    meta = saved.meta
+    ignore = scored_ignore_index(meta, options)
+    images, masks, title, notes, _ = labelled_pairs(meta, data, split, options)
+    scores, labels = _sampled(saved, images, masks, ignore, device, tta)
     if not len(labels):
         raise InputError(f"{title} of {data} has no labelled pixels to tune on")
-    fit = tune(scores, labels, state["class_names"], ignore, state.get("ignore_index"))
+    fit = tune(scores, labels, meta.class_names, ignore, meta.ignore_index)
     payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split or "all",
                "pairs": len(masks), **({"tta": "hflip"} if tta else {}),
-               **fit.to_dict(state["class_names"])}
+               **fit.to_dict(meta.class_names)}
     write_json(out, payload)
-    return Calibration(fit, title, out, list(state["class_names"]), notes)
+    return Calibration(fit, title, out, list(meta.class_names), notes)
 
 
-def _sampled(state, images, masks, ignore, device, tta) -> tuple[np.ndarray, np.ndarray]:
+def _sampled(saved: checkpoints.Checkpoint, images, masks, ignore, device, tta) -> tuple[np.ndarray, np.ndarray]:
     """(P, K) log-probabilities and (P,) true labels of at most ~MAX_PIXELS labelled pixels."""
     labelled = sum(int(m.size - (np.count_nonzero(m == ignore) if ignore is not None else 0))
                    for m in masks)
     rate = min(1.0, MAX_PIXELS / max(labelled, 1))
     rng = np.random.default_rng(SEED)
     dev = devices_of.select_device(device)
-    model = checkpoints.model_from_checkpoint(state, dev)
+    model = checkpoints.model_from_checkpoint(saved, dev)
     parts_s, parts_l = [], []
     for indices in size_groups(images):
         stack, true = gather(images, indices), gather(masks, indices)
         size = inference_batch_size(*stack.shape[-2:])
-        for where, out in inference.outputs(model, stack, state["normalization"], dev, size,
+        for where, out in inference.outputs(model, stack, saved.meta.normalization, dev, size,
                                             tta=tta):
             s, lab = sample_pixels(log_probs(out, tta).cpu(), true[where], ignore, rate, rng)
             parts_s.append(s)
             parts_l.append(lab)
-    k = state["num_classes"]
+    k = saved.meta.num_classes
     return (np.concatenate(parts_s) if parts_s else np.zeros((0, k), np.float32),
             np.concatenate(parts_l) if parts_l else np.zeros(0, np.int64))

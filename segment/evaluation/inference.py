@@ -13,6 +13,7 @@ from segment.config import inference_batch_size
 from segment.data.folder import to_input
 from segment.evaluation.metrics import confusion_counts
 from segment import precision
+from segment.model.checkpoints import RunMeta
 
 
 @torch.no_grad()
@@ -58,13 +59,13 @@ def outputs(model, images, norm, device, batch_size=64, channels_last=False,
         yield slice(start, start + len(part)), logits
 
 
-def split_confusion(model, images, masks, meta, device, channels_last=False,
+def split_confusion(model, images, masks, meta: RunMeta, device, channels_last=False,
                     tta: bool = False) -> np.ndarray:
     """(K, K) confusion counts of a model over a whole split, accumulated batch by batch."""
-    k = meta["num_classes"]
+    k = meta.num_classes
     conf = torch.zeros(k, k, dtype=torch.int64)
     size = inference_batch_size(*images.shape[-2:])
-    batches = predict_batches(model, images, meta["normalization"], device, size, channels_last,
+    batches = predict_batches(model, images, meta.normalization, device, size, channels_last,
                               tta)
     for where, pred in batches:
         conf += confusion_counts(pred, torch.from_numpy(masks[where]), k)

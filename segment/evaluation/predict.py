@@ -14,6 +14,7 @@ from curate.io.outputs import atomic_dir, guard_output, write_bytes, write_file
 from curate.io.raw import check_exists, raw_kind, read_raw
 from curate.ui import plots as ui_plots
 from segment.model import checkpoints
+from segment.model.checkpoints import Checkpoint
 from segment import device as devices
 from segment.evaluation import inference
 from segment.config import inference_batch_size
@@ -62,20 +63,20 @@ def load_inputs(source: str | Path, split: str | None, mode: str) -> tuple[list[
     raise InputError(f"{source} is neither a dataset folder, an image folder nor an .npz file")
 
 
-def predict_masks(state: dict, images: list[np.ndarray], device: str = "auto",
+def predict_masks(saved: Checkpoint, images: list[np.ndarray], device: str = "auto",
                   tta: bool = False, bias: np.ndarray | None = None) -> list[np.ndarray]:
     """(H, W) uint8 label masks; images of one size are batched together, any size works.
     `bias` (K,): per-class log-probability bias from `segment calibrate`; with it, the
     checkpoint's ignored class is never predicted (see segment/evaluation/class_bias.py)."""
     if bias is not None:
-        bias = without_class(bias, state.get("ignore_index"))
+        bias = without_class(bias, saved.meta.ignore_index)
     dev = devices.select_device(device)
-    model = checkpoints.model_from_checkpoint(state, dev)
+    model = checkpoints.model_from_checkpoint(saved, dev)
     masks: list[np.ndarray | None] = [None] * len(images)
     for indices in size_groups(images):
         stack = gather(images, indices)
         size = inference_batch_size(*stack.shape[-2:])
-        for where, pred in inference.predict_batches(model, stack, state["normalization"], dev, size,
+        for where, pred in inference.predict_batches(model, stack, saved.meta.normalization, dev, size,
                                                      tta=tta, bias=bias):
             for i, m in zip(indices[where], pred.numpy()):
                 masks[i] = m
@@ -157,14 +158,14 @@ def predict(
     check_exists(source)
     guard_output(out, [source, checkpoint, class_bias], force, "folder",
                  what="output folder")  # before the model runs, not after
-    state = checkpoints.load_checkpoint(checkpoint)
-    mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
-    bias = None if class_bias is None else read_bias(class_bias, state["class_names"])
+    saved = checkpoints.load_checkpoint(checkpoint)
+    meta = saved.meta
+    bias = None if class_bias is None else read_bias(class_bias, meta.class_names)
     if raw_values and fmt != "png":
         raise InputError("--raw-values writes PNG masks; the Kaggle CSV holds class labels")
-    lut = raw_value_lut(Path(source), state) if raw_values else None
-    ids, images = load_inputs(source, split, mode)
-    masks = predict_masks(state, images, device, tta, bias)
+    lut = raw_value_lut(Path(source), saved) if raw_values else None
+    ids, images = load_inputs(source, split, meta.image_mode)
+    masks = predict_masks(saved, images, device, tta, bias)
     if fmt == "csv" and len({m.shape for m in masks}) > 1:
         raise InputError("the Kaggle CSV needs images of one size; use --format png instead")
     with atomic_dir(out, force) as tmp:
@@ -173,8 +174,8 @@ def predict(
             kaggle_frame(ids, masks).to_csv(path, index=False)
             files = [path]
         else:
-            files = _write_pngs(tmp, ids, images, masks, overlay, state.get("ignore_index"), lut)
+            files = _write_pngs(tmp, ids, images, masks, overlay, meta.ignore_index, lut)
         if overlay == "sheet":
-            files.append(_write_sheet(tmp, ids, images, masks, state["class_names"],
-                                      state.get("ignore_index")))
+            files.append(_write_sheet(tmp, ids, images, masks, meta.class_names,
+                                      meta.ignore_index))
     return PredictResult(out, len(masks), [out / f.relative_to(tmp) for f in files])

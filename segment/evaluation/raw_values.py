@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from segment.errors import InputError
+from segment.model.checkpoints import Checkpoint
 
 
 def read_label_map(root: Path) -> dict[int, int]:
@@ -44,12 +45,12 @@ def inverse_lut(label_map: dict[int, int], num_classes: int, where: Path) -> np.
     return lut
 
 
-def raw_value_lut(source: Path, state: dict) -> np.ndarray:
+def raw_value_lut(source: Path, saved: Checkpoint) -> np.ndarray:
     """The inverse map of `source` when it is a dataset folder, else of the dataset the
     checkpoint was trained on."""
-    root = source if (source / "dataset.json").is_file() else Path(state["config"]["data"])
+    root = source if (source / "dataset.json").is_file() else Path(saved.config["data"])
     if not (root / "dataset.json").is_file():
         raise InputError(
             f"--raw-values needs the label map of a dataset folder: {source} is not one and the "
             f"checkpoint's training dataset {root} is not there; predict a dataset folder")
-    return inverse_lut(read_label_map(root), state["num_classes"], root)
+    return inverse_lut(read_label_map(root), saved.meta.num_classes, root)

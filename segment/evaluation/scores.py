@@ -17,6 +17,7 @@ from curate.io.label_maps import (VOID, VOID_GAP, LabelWords, complete_map, form
 from curate.io.outputs import OutputError, check_free, check_not_input, write_json
 from curate.io.raw import check_exists, raw_kind, read_raw
 from segment.model import checkpoints
+from segment.model.checkpoints import RunMeta
 from segment.data.folder import load_dataset, load_split, read_image, read_mask, to_mode
 from segment.data.file_stack import FileStack
 from segment.evaluation.class_bias import read_bias
@@ -138,18 +139,17 @@ def _map_hint(present: list[int], k: int, ignore: int | None,
             "RAW:LABEL,... listing every raw value, those of one class sent to one label")
 
 
-def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOptions):
-    """Images (C, H, W) and label masks (H, W) as lists (FileStacks for a split held by
+def labelled_pairs(meta: RunMeta, data: str | Path, split: str | None, options: LabelOptions):
+    """What a checkpoint of `meta` is scored on: images (C, H, W) and label masks (H, W) as lists (FileStacks for a split held by
     reference), the title, notes and pair ids."""
-    mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
-    k = state["num_classes"]
+    mode, k = meta.image_mode, meta.num_classes
     if raw_kind(data) is not None:
         if split is not None:
             raise InputError(f"{data} is {raw_kind(data)}, which has no splits; leave out --split "
                              "to score the whole set, or run `curate split` first")
         raw = read_raw(data)
         masks, notes = map_labels(raw.masks, options.label_map)
-        _check_top_label(masks, k, raw.masks, state["ignore_index"], options.label_map)
+        _check_top_label(masks, k, raw.masks, meta.ignore_index, options.label_map)
         images = [to_mode(image, mode) for image in raw.images]
         return images, masks, f"whole set, {len(masks)} pairs", raw.notes + notes, raw.ids
     if options.label_map is not None or options.num_classes is not None:
@@ -159,7 +159,7 @@ def _labelled(state: dict, data: str | Path, split: str | None, options: LabelOp
     if info.num_classes != k:
         raise InputError(
             f"{data} has {info.num_classes} classes but the checkpoint was trained on "
-            f"{k} ({', '.join(state['class_names'])})"
+            f"{k} ({', '.join(meta.class_names)})"
         )
     if split is None:
         images, masks = _curated_whole(info, mode)
@@ -180,13 +180,14 @@ def _confusion(preds: list[np.ndarray], masks: list[np.ndarray], k: int) -> np.n
     return conf.numpy()
 
 
-def _ignore(state: dict, options: LabelOptions) -> int | None:
+def scored_ignore_index(meta: RunMeta, options: LabelOptions) -> int | None:
+    """The class left out of the scores: the checkpoint's, or --ignore-index."""
     if options.ignore_from_checkpoint and options.ignore_index is None:
-        return state["ignore_index"]
+        return meta.ignore_index
     ignore = options.ignore_index
-    if ignore is not None and not 0 <= ignore < state["num_classes"]:
+    if ignore is not None and not 0 <= ignore < meta.num_classes:
         raise InputError(f"--ignore-index {ignore} is not a class of the checkpoint "
-                         f"(0..{state['num_classes'] - 1}); use -1 for none")
+                         f"(0..{meta.num_classes - 1}); use -1 for none")
     return ignore
 
 
@@ -230,35 +231,36 @@ def evaluate_set(
         check_free(f, True)  # a folder of that name is refused even with --force
     if files and not force:
         check_earlier(files[0], data)
-    state = checkpoints.load_checkpoint(checkpoint)
-    if options.num_classes is not None and options.num_classes != state["num_classes"]:
+    saved = checkpoints.load_checkpoint(checkpoint)
+    meta = saved.meta
+    if options.num_classes is not None and options.num_classes != meta.num_classes:
         raise InputError(f"--num-classes {options.num_classes} differs from the checkpoint's "
-                         f"{state['num_classes']} ({', '.join(state['class_names'])}); leave it out "
+                         f"{meta.num_classes} ({', '.join(meta.class_names)}); leave it out "
                          "or map the labels onto the checkpoint's classes with --label-map")
-    ignore = _ignore(state, options)
+    ignore = scored_ignore_index(meta, options)
     if rare_class is None:
-        rare_class = rarest_class(state["train_pixel_counts"], state["ignore_index"])
-    check_class(rare_class, state["class_names"], ignore)
-    bias = None if class_bias is None else read_bias(class_bias, state["class_names"])
-    images, masks, title, notes, ids = _labelled(state, data, split, options)
-    preds = predict_masks(state, images, device, tta, bias)
-    conf = _confusion(preds, masks, state["num_classes"])
-    scores = class_scores(conf, state["class_names"], ignore, void_pixels)
+        rare_class = rarest_class(meta.train_pixel_counts, meta.ignore_index)
+    check_class(rare_class, meta.class_names, ignore)
+    bias = None if class_bias is None else read_bias(class_bias, meta.class_names)
+    images, masks, title, notes, ids = labelled_pairs(meta, data, split, options)
+    preds = predict_masks(saved, images, device, tta, bias)
+    conf = _confusion(preds, masks, meta.num_classes)
+    scores = class_scores(conf, meta.class_names, ignore, void_pixels)
     if files:
         from segment import plots
 
         payload = {"checkpoint": str(checkpoint), "data": str(data), "split": split or WHOLE,
-                   "pairs": len(masks), "epoch": state["epoch"], "void_pixels": void_pixels,
+                   "pairs": len(masks), "epoch": saved.epoch, "void_pixels": void_pixels,
                    **({"tta": "hflip"} if tta else {}),
                    **({"class_bias": str(class_bias), "bias": [round(float(b), 2) for b in bias]}
                       if bias is not None else {}),
-                   "rare_class": rare_class, "rare_class_name": state["class_names"][rare_class],
+                   "rare_class": rare_class, "rare_class_name": meta.class_names[rare_class],
                    **scores.to_dict()}
         write_json(files[0], payload)
-        plots.confusion_matrix(conf, state["class_names"], files[1])
+        plots.confusion_matrix(conf, meta.class_names, files[1])
         files[3].unlink(missing_ok=True)  # an old sheet must not outlive a run without errors
         write_rare_errors(files[2], files[3], [str(i) for i in ids], images, masks, preds,
-                          rare_class, ignore, state["class_names"])
+                          rare_class, ignore, meta.class_names)
         files = [f for f in files if f.is_file()]
     return Evaluation(scores, title, name, files, notes)
 

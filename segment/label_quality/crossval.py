@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import GroupKFold
 
 from curate.io.outputs import guard_output, replace_folder, write_json, write_text
 from segment.model import checkpoints
+from segment.model.checkpoints import RunMeta
 from segment import device as devices
 from segment.config import TrainConfig, inference_batch_size
 from segment.data.folder import DatasetInfo, load_dataset, load_split, split_rows, to_input
@@ -26,9 +28,9 @@ from segment.errors import ConfigError
 from segment.data.file_stack import take_rows
 from segment.label_quality.evidence import LOW_PROBABILITY
 from segment.label_quality.score import quality_table
-from segment.training.run_state import NoHooks, TrainHooks, build_run, tell
-from segment.training.loop import _finish, _loop
-from segment.training.prepare import _meta, choose_batch_size, steps_per_epoch, training_data
+from segment.training.loop import fit
+from segment.training.prepare import choose_batch_size
+from segment.training.run_state import NoHooks, TrainHooks, tell
 
 GROUP_COLUMNS = ("split_group", "dup_group")
 
@@ -46,44 +48,44 @@ class CrossvalResult:
 
 def assign_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
     """(N,) fold of each row; rows of one group (split_group, else dup_group, else itself)
-    share a fold. Groups are shuffled with `seed`, then each goes to the smallest fold."""
+    share a fold. scikit-learn's GroupKFold places the largest groups first, each in the
+    fold with the fewest rows; `seed` orders the groups of equal size (GroupKFold sorts them
+    stably from scikit-learn 1.9; older releases may order them otherwise on other machines)."""
     key = rows["id"].astype(str).to_numpy().copy()
     for column in reversed(GROUP_COLUMNS):  # split_group wins over dup_group
         if column in rows.columns:
             values = rows[column].astype(str).to_numpy()
             named = (values != "") & (values != "nan")
             key[named] = column + ":" + values[named]
-    groups, inverse = np.unique(key, return_inverse=True)
-    if len(groups) < folds:
+    names, group = np.unique(key, return_inverse=True)
+    if len(names) < folds:
         raise ConfigError(
-            f"--folds {folds} needs at least {folds} groups of train pairs, found {len(groups)}; "
+            f"--folds {folds} needs at least {folds} groups of train pairs, found {len(names)}; "
             "use fewer folds"
         )
-    sizes = np.bincount(inverse)
-    order = np.random.default_rng(seed).permutation(len(groups))
-    # Largest groups first (stable on the shuffled order), so the folds come out balanced.
-    order = order[np.argsort(-sizes[order], kind="stable")]
-    fold_of_group = np.empty(len(groups), dtype=np.int64)
-    filled = np.zeros(folds, dtype=np.int64)
-    for g in order:
-        f = int(np.argmin(filled))
-        fold_of_group[g] = f
-        filled[f] += sizes[g]
-    return fold_of_group[inverse]
+    # GroupKFold takes equal-size groups in descending label order: label each group by its
+    # place in a seeded shuffle, the first place highest.
+    order = np.random.default_rng(seed).permutation(len(names))
+    label = np.empty(len(names), dtype=np.int64)
+    label[order] = np.arange(len(names))[::-1]
+    fold_of = np.empty(len(rows), dtype=np.int64)
+    for k, (_, held) in enumerate(GroupKFold(folds).split(key, groups=label[group])):
+        fold_of[held] = k
+    return fold_of
 
 
 @torch.no_grad()
-def predict_probs(model: torch.nn.Module, images: np.ndarray, meta: dict, device: torch.device,
+def predict_probs(model: torch.nn.Module, images: np.ndarray, meta: RunMeta, device: torch.device,
                   batch_size: int = 0) -> np.ndarray:
     """Softmax probabilities (N, C, H, W) float16 over the classes other than ignore_index
     (its channel is 0 and the rest are renormalised: the loss never trained it)."""
     model.eval()
     parts = []
-    ignore = meta["ignore_index"]
+    ignore = meta.ignore_index
     batch_size = batch_size or inference_batch_size(*images.shape[-2:])
     for start in range(0, len(images), batch_size):
         x = to_input(torch.from_numpy(images[start:start + batch_size]).to(device),
-                     meta["normalization"])
+                     meta.normalization)
         logits = model(x).float()  # (B, C, H, W)
         if ignore is not None:
             logits[:, ignore] = -torch.inf
@@ -91,31 +93,13 @@ def predict_probs(model: torch.nn.Module, images: np.ndarray, meta: dict, device
     return np.concatenate(parts)
 
 
-def _val_arrays(info: DatasetInfo, mode: str, held_images, held_masks):
-    """The dataset's val split selects each fold's epoch; without one, the held-out fold does."""
+def _val_split(info: DatasetInfo, mode: str) -> tuple | None:
+    """The dataset's val split, which selects each fold's epoch; None when it has none (the
+    held-out fold selects then)."""
     if "split" in info.manifest.columns and (info.manifest["split"] == "val").any():
         images, masks, _ = load_split(info, "val", mode)
-        return images, masks, "val split"
-    return held_images, held_masks, "held-out fold (no val split)"
-
-
-def _train_fold(cfg: TrainConfig, info: DatasetInfo, images, masks, val, out: Path,
-                hooks: TrainHooks):
-    """One `segment train` on the given arrays, written to `out`; returns (best state, result)."""
-    out.mkdir(parents=True)
-    device = devices.select_device(cfg.device)
-    started = time.monotonic()
-    cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(cfg.seed)
-        run = build_run(cfg, _meta(cfg, info, images, masks), device,
-                        steps_per_epoch(len(images), cfg.batch_size))
-        write_json(out / "config.json", cfg.to_dict())
-        data, run.draw_weights = training_data(cfg, info, images, masks, NoHooks())
-        reason = _loop(run, out, data, val, hooks, started)
-    result = _finish(run, out, val, reason, started)
-    state = checkpoints.load_checkpoint(out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt")
-    return state, result
+        return images, masks
+    return None
 
 
 def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = None,
@@ -133,46 +117,47 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
     images, masks, ids = load_split(info, "train")
     hooks = hooks or NoHooks()
     config = choose_batch_size(config, images, hooks)
-    mode = "L" if images.shape[1] == 1 else "RGB"
+    val = _val_split(info, "L" if images.shape[1] == 1 else "RGB")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    threads = torch.get_num_threads()
-    if config.threads:
-        torch.set_num_threads(config.threads)
     try:
-        result = _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp,
-                            hooks, on_fold)
+        with devices.torch_threads(config.threads):
+            result = _run_folds(config, info, (images, masks, ids), val, fold_of, folds, tmp,
+                                hooks, on_fold)
         replace_folder(tmp, out)
     finally:
-        torch.set_num_threads(threads)
         shutil.rmtree(tmp, ignore_errors=True)
     result.run_dir = out
     return result
 
 
-def _run_folds(config, info, images, masks, ids, fold_of, folds, mode, tmp, hooks, on_fold):
+def _run_folds(config, info, train, val, fold_of, folds, tmp, hooks, on_fold):
     started = time.monotonic()
+    images, masks, ids = train
     n, h, w = masks.shape
     probs = np.lib.format.open_memmap(tmp / "oof_probs.npy", mode="w+", dtype=np.float16,
                                       shape=(n, info.num_classes, h, w))
-    seconds, mious, selection = [], [], ""
+    seconds, mious = [], []
+    selection = "val split" if val is not None else "held-out fold (no val split)"
     device = devices.select_device(config.device)
     for k in range(folds):
         t0 = time.monotonic()
         held = np.flatnonzero(fold_of == k)
-        fit = np.flatnonzero(fold_of != k)
+        kept = np.flatnonzero(fold_of != k)
         # take_rows: a fold of a split held by reference stays file paths, decoded per batch.
         held_images, held_masks = take_rows(images, held), take_rows(masks, held)
-        val_images, val_masks, selection = _val_arrays(info, mode, held_images, held_masks)
-        cfg = replace(config, out=str(tmp / f"fold_{k}"))
-        state, result = _train_fold(cfg, info, take_rows(images, fit), take_rows(masks, fit),
-                                    (val_images, val_masks), tmp / f"fold_{k}", hooks)
-        model = checkpoints.model_from_checkpoint(state, device)
-        probs[held] = predict_probs(model, held_images, state, device)
+        run_dir = tmp / f"fold_{k}"
+        run_dir.mkdir()
+        result = fit(replace(config, out=str(run_dir)), info,
+                     (take_rows(images, kept), take_rows(masks, kept)),
+                     val if val is not None else (held_images, held_masks), run_dir, hooks)
+        best = checkpoints.load_checkpoint(result.checkpoint)
+        model = checkpoints.model_from_checkpoint(best, device)
+        probs[held] = predict_probs(model, held_images, best.meta, device)
         seconds.append(round(time.monotonic() - t0, 2))
         mious.append(round(float(result.best_val_miou), 6))
         if on_fold is not None:
-            on_fold(k, folds, len(fit), len(held), seconds[-1], mious[-1])
+            on_fold(k, folds, len(kept), len(held), seconds[-1], mious[-1])
     probs.flush()
     tell(hooks, f"scoring label quality: {n} pairs, then edited copies of their masks to "
                 "learn from (segment/label_quality/score.py)")

@@ -32,20 +32,20 @@ def _pick_split(info, split: str | None) -> str:
 def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = None,
                      count: int = SHEET_COUNT, device: str = "cpu") -> tuple[bytes, str]:
     """PNG bytes of (truth overlay | prediction overlay) tiles for the first `count` images."""
-    state = checkpoints.load_checkpoint(checkpoint)
+    saved = checkpoints.load_checkpoint(checkpoint)
+    meta = saved.meta
     info = load_dataset(data)
-    if info.num_classes != state["num_classes"]:
+    if info.num_classes != meta.num_classes:
         raise InputError(f"{data} has {info.num_classes} classes but the checkpoint was trained "
-                         f"on {state['num_classes']} ({', '.join(state['class_names'])})")
+                         f"on {meta.num_classes} ({', '.join(meta.class_names)})")
     split = _pick_split(info, split)
     rows = split_rows(info, split).head(count)
-    mode = "L" if state["spec"]["in_channels"] == 1 else "RGB"
-    images = [read_image(info.root / p, mode) for p in rows["image"]]
+    images = [read_image(info.root / p, meta.image_mode) for p in rows["image"]]
     truths = [read_mask(info.root / p) for p in rows["mask"]]
-    preds = predict_masks(state, images, device)
+    preds = predict_masks(saved, images, device)
     shape = images[0].shape  # the contact sheet needs one tile size
     tiles = []
-    ignore = state.get("ignore_index")
+    ignore = meta.ignore_index
     for img, truth, pred in zip(images, truths, preds):
         if img.shape == shape:
             picture = to_picture(img)
@@ -54,8 +54,7 @@ def prediction_sheet(checkpoint: Path, data: str | Path, split: str | None = Non
                                          overlay(picture, pred, ignore_index=ignore)], 1))
     png = png_bytes(tile_grid(tiles, columns=2, gap=16))
     caption = (f"First {len(tiles)} {split} images of {info.root.name}, predicted with "
-               f"{checkpoint.name} (epoch {state['epoch']}): ground truth left, prediction right")
-    if state.get("ignore_index") is not None:
-        caption += (f"; grey hatching marks the ignore class "
-                    f"({state['class_names'][state['ignore_index']]})")
+               f"{checkpoint.name} (epoch {saved.epoch}): ground truth left, prediction right")
+    if ignore is not None:
+        caption += f"; grey hatching marks the ignore class ({meta.class_names[ignore]})"
     return png, caption

@@ -75,14 +75,14 @@ def collect_run(run: str | Path) -> RunFacts:
     if ckpt is None and config is None and history is None:
         raise InputError(f"{root} is not a run folder: it has none of best.pt, last.pt, "
                          "config.json, metrics.csv; expected the --out folder of `segment train`")
-    state = checkpoints.load_checkpoint(ckpt) if ckpt is not None else None
+    saved = checkpoints.load_checkpoint(ckpt) if ckpt is not None else None
     # The checkpoint embeds config and history too; the files win, the checkpoint fills gaps.
-    config = config or (state["config"] if state else None)
-    history = history if history is not None else list(state["history"]) if state else []
-    best = ({"epoch": state["epoch"], "best_metric": state["best_metric"], "file": ckpt.name}
-            if state and ckpt.name == "best.pt" else None)
+    config = config or (saved.config if saved else None)
+    history = history if history is not None else list(saved.history) if saved else []
+    best = ({"epoch": saved.epoch, "best_metric": saved.best_metric, "file": ckpt.name}
+            if saved and ckpt.name == "best.pt" else None)
     scores = _scores(root)
-    names = (list(state["class_names"]) if state
+    names = (list(saved.meta.class_names) if saved
              else list(scores[0][2]["per_class"]) if scores else [])
-    ignore = state.get("ignore_index") if state else (config or {}).get("ignore_index")
+    ignore = saved.meta.ignore_index if saved else (config or {}).get("ignore_index")
     return RunFacts(root, config, history, best, scores, names, ignore)

@@ -15,16 +15,17 @@ import torch
 
 from curate.io.outputs import check_free, check_not_input, set_aside, write_json, write_text
 from segment.config import TrainConfig
-from segment.data.folder import PairDataset, load_dataset, load_split, to_input
+from segment.data.folder import DatasetInfo, PairDataset, load_split, to_input
 from segment.errors import InputError, OutputExistsError
 from segment.data.file_stack import take_rows
 from segment.evaluation.metrics import ClassScores, class_scores
 from segment.model.unet import count_parameters
 from segment.model import checkpoints
+from segment.model.checkpoints import Checkpoint
 from segment.training import distributed
 from segment import device as devices, precision
 from segment.evaluation.inference import split_confusion
-from segment.training.prepare import (_META_KEYS, _meta, check_training_data, choose_batch_size,
+from segment.training.prepare import (check_training_data, choose_batch_size, run_meta,
                                       steps_per_epoch, training_data)
 from segment.training.run_state import (  # noqa: F401  (EarlyStopping: public here too)
     EarlyStopping, NoHooks, TrainHooks, TrainingRun, build_run, checkpoint_state, restore,
@@ -41,6 +42,7 @@ class TrainResult:
     wall_seconds: float
     val_scores: ClassScores | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint: Path | None = None  # the checkpoint of the selected epoch (best.pt, else last.pt)
 
 
 def prepare_run_dir(out: Path, force: bool, resume: bool) -> None:
@@ -94,7 +96,7 @@ def _train_epoch(run: TrainingRun, data: PairDataset, epoch: int, hooks: TrainHo
     scaler = precision.grad_scaler(run.device, use_amp)
     total, n = 0.0, 0
     for images, masks in loader:
-        x = to_input(images.to(run.device, non_blocking=True), run.meta["normalization"])
+        x = to_input(images.to(run.device, non_blocking=True), run.meta.normalization)
         if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = masks.to(run.device, non_blocking=True).long()
@@ -131,7 +133,7 @@ def _val_confusion(run: TrainingRun, val) -> np.ndarray:
     return distributed.sum_all(torch.from_numpy(conf)).numpy()
 
 
-def _save_epoch(run: TrainingRun, out: Path, state: dict[str, Any]) -> None:
+def _save_epoch(run: TrainingRun, out: Path, state: Checkpoint) -> None:
     _write_history(out, run.history)
     if run.stopper.improved:
         checkpoints.save_checkpoint(out / "best.pt", state)
@@ -178,15 +180,15 @@ def _finish(run: TrainingRun, out: Path, val, reason: str, started: float) -> Tr
 
     best_path = out / "best.pt" if (out / "best.pt").is_file() else out / "last.pt"
     best = checkpoints.load_checkpoint(best_path)
-    run.model.load_state_dict(best["model"])
+    run.model.load_state_dict(best.model)
     conf = split_confusion(run.model, *val, run.meta, run.device, run.cfg.channels_last)
-    scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
-    write_json(out / "val_scores.json", {"epoch": best["epoch"], **scores.to_dict()})
+    scores = class_scores(conf, run.meta.class_names, run.meta.ignore_index)
+    write_json(out / "val_scores.json", {"epoch": best.epoch, **scores.to_dict()})
     plots.learning_curve(run.history, out / "learning_curve.png")
-    plots.confusion_matrix(conf, run.meta["class_names"], out / "confusion_val.png")
+    plots.confusion_matrix(conf, run.meta.class_names, out / "confusion_val.png")
     return TrainResult(
         out, run.stopper.best_epoch, run.stopper.best, len(run.history), reason,
-        time.monotonic() - started, scores, run.history,
+        time.monotonic() - started, scores, run.history, best_path,
     )
 
 
@@ -196,7 +198,7 @@ def _loop(run: TrainingRun, out: Path, train_data: PairDataset, val, hooks: Trai
         t0 = time.monotonic()
         train_loss = _train_epoch(run, train_data, epoch, hooks)
         conf = _val_confusion(run, val)
-        scores = class_scores(conf, run.meta["class_names"], run.meta["ignore_index"])
+        scores = class_scores(conf, run.meta.class_names, run.meta.ignore_index)
         # The stopper's note and the epoch line print the same (rounded) number.
         stop, reason = run.stopper.step(monitored(scores), epoch)
         _step_scheduler(run, scores.mean_iou)
@@ -215,11 +217,11 @@ def _loop(run: TrainingRun, out: Path, train_data: PairDataset, val, hooks: Trai
 
 
 def _resume_config(cfg: TrainConfig, out: Path,
-                   keep_saved: tuple[str, ...] = ()) -> tuple[TrainConfig, dict[str, Any]]:
+                   keep_saved: tuple[str, ...] = ()) -> tuple[TrainConfig, Checkpoint]:
     """The saved config; paths, run length and runtime options (not the model or loss) from cfg,
     except the names in `keep_saved`, which keep their saved values."""
     state = checkpoints.load_checkpoint(out / "last.pt")
-    saved = TrainConfig.from_dict(state["config"])
+    saved = TrainConfig.from_dict(state.config)
     for name in ("data", "out", "epochs", "patience", "max_minutes", "workers", "device", "threads"):
         if name not in keep_saved:
             setattr(saved, name, getattr(cfg, name))
@@ -237,7 +239,7 @@ def train(
     """
     hooks = hooks or NoHooks()
     out = Path(config.out)
-    check_training_data(config.data)
+    info = check_training_data(config.data)
     check_not_input(out, [config.data], "run folder")
     _start_processes(config)
     if not distributed.is_main():
@@ -245,16 +247,14 @@ def train(
     existed = out.is_dir()
     fresh = not out.exists() or (existed and not any(out.iterdir()))
     distributed.on_main(lambda: prepare_run_dir(out, force, resume))
-    state = None
+    saved = None
     if resume:  # rank 0 reads last.pt and hands it to the others (no shared disk needed)
-        config, state = distributed.on_main(lambda: _resume_config(config, out, keep_saved))
-    threads = torch.get_num_threads()
-    if config.threads:
-        torch.set_num_threads(config.threads)
+        config, saved = distributed.on_main(lambda: _resume_config(config, out, keep_saved))
     try:
         # --force on an existing run: the old run is set aside, not mixed with the new files.
-        with set_aside(out, force and not resume and distributed.is_main(), keep="last.pt"):
-            result = _train(config, state, out, hooks)
+        with devices.torch_threads(config.threads), \
+                set_aside(out, force and not resume and distributed.is_main(), keep="last.pt"):
+            result = _train(config, info, saved, out, hooks)
         distributed.finish()
         return result
     except BaseException:
@@ -266,8 +266,6 @@ def train(
             if existed:
                 out.mkdir()
         raise
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _start_processes(config: TrainConfig) -> None:
@@ -276,12 +274,25 @@ def _start_processes(config: TrainConfig) -> None:
         distributed.start(devices.select_device(config.device))
 
 
-def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks) -> TrainResult:
-    info = load_dataset(config.data)
+def _train(config: TrainConfig, info: DatasetInfo, saved: Checkpoint | None, out: Path,
+           hooks: TrainHooks) -> TrainResult:
     images, masks, _ = load_split(info, "train")
-    config = choose_batch_size(config, images, hooks, resumed=state is not None)
-    train_data, weights = training_data(config, info, images, masks, hooks)
+    config = choose_batch_size(config, images, hooks, resumed=saved is not None)
     val_images, val_masks, _ = load_split(info, "val", "L" if images.shape[1] == 1 else "RGB")
+    return fit(config, info, (images, masks), (val_images, val_masks), out, hooks, saved)
+
+
+def fit(config: TrainConfig, info: DatasetInfo, train: tuple, val: tuple, out: Path,
+        hooks: TrainHooks | None = None, saved: Checkpoint | None = None) -> TrainResult:
+    """Train one model on `train` (images (N, C, H, W), masks (N, H, W): arrays or stacks by
+    reference), select its epoch on `val` (the same shapes) and write the run folder `out`,
+    which exists: the one training run of `segment train` and of each `segment crossval`
+    fold. `saved` (last.pt) continues a run; config.batch_size 0 is chosen here."""
+    hooks = hooks or NoHooks()
+    images, masks = train
+    if not config.batch_size:
+        config = choose_batch_size(config, images, hooks)
+    train_data, weights = training_data(config, info, images, masks, hooks)
     device = distributed.device_of(devices.select_device(config.device))
     started = time.monotonic()
     # Module initialisation and dropout draw from torch's global generator (they take no
@@ -289,21 +300,18 @@ def _train(config: TrainConfig, state: dict | None, out: Path, hooks: TrainHooks
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(config.seed)
-        if state is not None:
-            meta = {k: state[k] for k in _META_KEYS}
-        else:
-            meta = _meta(config, info, images, masks)
+        meta = saved.meta if saved is not None else run_meta(config, info, images, masks)
         steps = steps_per_epoch(distributed.share(len(images)), config.batch_size)
         run = build_run(config, meta, device, steps)
-        if state is not None:
-            restore(run, state)
+        if saved is not None:
+            restore(run, saved)
         else:
             distributed.seed_rank(config.seed)
         distributed.on_main(lambda: _write_config(out, config, run))
         run.draw_weights = weights
-        reason = _loop(run, out, train_data, (val_images, val_masks), hooks, started)
+        reason = _loop(run, out, train_data, val, hooks, started)
     # Rank 0 scores the best checkpoint and writes the plots; every rank returns its result.
-    return distributed.on_main(lambda: _finish(run, out, (val_images, val_masks), reason, started))
+    return distributed.on_main(lambda: _finish(run, out, val, reason, started))
 
 
 def _write_config(out: Path, config: TrainConfig, run: TrainingRun) -> None:

@@ -6,26 +6,26 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 
 from curate.io.raw import raw_kind
 from segment.config import FEW_STEPS, PIXEL_BUDGET, TrainConfig, auto_batch_size
 from segment.data.copy_paste import copy_paste
-from segment.data.folder import PairDataset, class_counts, load_dataset, normalization, split_rows
+from segment.data.folder import (DatasetInfo, PairDataset, class_counts, load_dataset,
+                                 normalization, split_rows)
 from segment.data.sampling import draw_weights, has_class
 from segment.errors import InputError
-from segment.model import checkpoints
+from segment.model.checkpoints import RunMeta
 from segment.model.losses import class_weights
 from segment.model.unet import UNetSpec
 from segment.training import distributed
 from segment.training.run_state import TrainHooks, tell
 
 
-def check_training_data(data: str | Path) -> None:
-    """Training needs a curated dataset folder with train and val rows; say how to get one
-    from a raw input or an unsplit folder (before the run folder is made)."""
+def check_training_data(data: str | Path) -> DatasetInfo:
+    """The dataset folder to train on. Training needs a curated dataset folder with train and
+    val rows; say how to get one from a raw input or an unsplit folder (before the run folder
+    is made)."""
     kind = raw_kind(data)
     if kind is not None:
         raise InputError(
@@ -37,6 +37,7 @@ def check_training_data(data: str | Path) -> None:
     info = load_dataset(data)
     for split in ("train", "val"):  # raises with the command that splits the folder
         split_rows(info, split)
+    return info
 
 
 def steps_per_epoch(pairs: int, batch: int) -> int:
@@ -114,24 +115,12 @@ def training_data(config: TrainConfig, info, images, masks,
     return data, weights
 
 
-def _meta(cfg: TrainConfig, info, images: np.ndarray, masks: np.ndarray) -> dict[str, Any]:
+def run_meta(cfg: TrainConfig, info: DatasetInfo, images: np.ndarray,
+             masks: np.ndarray) -> RunMeta:
+    """The meta a new run saves in its checkpoints, from its config and its train split."""
     counts = class_counts(masks, info.num_classes)
     spec = UNetSpec(in_channels=images.shape[1], num_classes=info.num_classes,
                     **dataclasses.asdict(cfg.model))
-    return {
-        "spec": checkpoints.spec_dict(spec),
-        "class_names": info.class_names,
-        "num_classes": info.num_classes,
-        "ignore_index": info.ignore_index,
-        "normalization": normalization(images),
-        "class_weights": class_weights(
-            counts, info.ignore_index, cfg.class_weights, cfg.class_weight_power
-        ).tolist(),
-        "train_pixel_counts": counts.tolist(),
-    }
-
-
-_META_KEYS = (
-    "spec", "class_names", "num_classes", "ignore_index", "normalization",
-    "class_weights", "train_pixel_counts",
-)
+    weights = class_weights(counts, info.ignore_index, cfg.class_weights, cfg.class_weight_power)
+    return RunMeta(spec, info.class_names, info.num_classes, info.ignore_index,
+                   normalization(images), weights.tolist(), counts.tolist())

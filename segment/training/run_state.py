@@ -15,7 +15,8 @@ from segment.training import distributed
 from segment.config import TrainConfig
 from segment.model.ema import WeightAverage
 from segment.model.losses import build_loss
-from segment.model.unet import UNet, UNetSpec
+from segment.model.checkpoints import Checkpoint, RunMeta
+from segment.model.unet import UNet
 
 
 class EarlyStopping:
@@ -90,7 +91,7 @@ class TrainingRun:
     scheduler: Any
     stopper: EarlyStopping
     loss_fn: Any
-    meta: dict[str, Any]
+    meta: RunMeta
     history: list[dict[str, Any]]
     start_epoch: int = 1
     ema: WeightAverage | None = None  # --ema: the weights that are validated and saved
@@ -138,20 +139,19 @@ def _scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epo
     return None
 
 
-def build_run(cfg: TrainConfig, meta: dict[str, Any], device: torch.device,
+def build_run(cfg: TrainConfig, meta: RunMeta, device: torch.device,
               steps_per_epoch: int = 1) -> TrainingRun:
     """A run's model, optimizer, schedule (steps_per_epoch: optimizer steps in one epoch, which
     the per-step "warmup" schedule needs), loss, early stopping and EMA."""
-    spec = UNetSpec(**meta["spec"])
-    model = UNet(spec).to(device)
+    model = UNet(meta.spec).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     step_model = distributed.wrap(model, device)  # the model itself on one process
     step_model = torch.compile(step_model) if cfg.compile else step_model
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    weight = torch.tensor(meta["class_weights"], dtype=torch.float32, device=device)
+    weight = torch.tensor(meta.class_weights, dtype=torch.float32, device=device)
     loss_fn = build_loss(
-        cfg.loss, weight, meta["ignore_index"], cfg.tversky_alpha, cfg.tversky_beta, cfg.focal_gamma
+        cfg.loss, weight, meta.ignore_index, cfg.tversky_alpha, cfg.tversky_beta, cfg.focal_gamma
     )
     return TrainingRun(
         cfg, device, model, step_model, optimizer, _scheduler(cfg, optimizer, steps_per_epoch),
@@ -160,24 +160,18 @@ def build_run(cfg: TrainConfig, meta: dict[str, Any], device: torch.device,
     )
 
 
-def checkpoint_state(run: TrainingRun, epoch: int) -> dict[str, Any]:
-    # With --ema, "model" holds the averaged weights (what evaluate and predict load) and
-    # "train_model" the raw ones the optimizer steps, which --resume needs.
-    averaged = {} if run.ema is None else {"train_model": run.model.state_dict(),
-                                           "ema_updates": run.ema.updates}
-    return {
-        **run.meta,
-        **averaged,
-        "model": run.model.state_dict() if run.ema is None else run.ema.state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
-        "early_stopping": run.stopper.state_dict(),
-        "epoch": epoch,
-        "best_metric": run.stopper.best,
-        "config": run.cfg.to_dict(),
-        "history": run.history,
-        "rng": _rng_state(),
-    }
+def checkpoint_state(run: TrainingRun, epoch: int) -> Checkpoint:
+    # With --ema, `model` holds the averaged weights (what evaluate and predict load) and
+    # `train_model` the raw ones the optimizer steps, which --resume needs.
+    ema = run.ema is not None
+    return Checkpoint(
+        run.meta, run.ema.state_dict() if ema else run.model.state_dict(),
+        run.optimizer.state_dict(),
+        run.scheduler.state_dict() if run.scheduler is not None else None,
+        run.stopper.state_dict(), epoch, run.stopper.best, run.cfg.to_dict(), run.history,
+        _rng_state(), train_model=run.model.state_dict() if ema else None,
+        ema_updates=run.ema.updates if ema else 0,
+    )
 
 
 def _rng_state() -> dict[str, Any]:
@@ -192,21 +186,21 @@ def _cuda_rng() -> list[torch.Tensor]:
     return torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
 
 
-def restore(run: TrainingRun, state: dict[str, Any]) -> None:
-    run.model.load_state_dict(state.get("train_model", state["model"]))
+def restore(run: TrainingRun, state: Checkpoint) -> None:
+    run.model.load_state_dict(state.model if state.train_model is None else state.train_model)
     if run.ema is not None:
-        run.ema.load(state["model"], int(state.get("ema_updates", 0)))
-    run.optimizer.load_state_dict(state["optimizer"])
-    if run.scheduler is not None and state["scheduler"] is not None:
-        run.scheduler.load_state_dict(state["scheduler"])
-    run.stopper.load_state_dict(state["early_stopping"])
-    run.history = list(state["history"])
-    run.start_epoch = state["epoch"] + 1
-    torch.set_rng_state(state["rng"]["torch"])
-    own = distributed.rank_rng(state["rng"])
+        run.ema.load(state.model, state.ema_updates)
+    run.optimizer.load_state_dict(state.optimizer)
+    if run.scheduler is not None and state.scheduler is not None:
+        run.scheduler.load_state_dict(state.scheduler)
+    run.stopper.load_state_dict(state.early_stopping)
+    run.history = list(state.history)
+    run.start_epoch = state.epoch + 1
+    torch.set_rng_state(state.rng["torch"])
+    own = distributed.rank_rng(state.rng)
     if own is not None:
         torch.set_rng_state(own)
     elif distributed.active():
-        distributed.seed_rank(run.cfg.seed + state["epoch"])  # resumed on another rank count
-    if state["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        distributed.seed_rank(run.cfg.seed + state.epoch)  # resumed on another rank count
+    if state.rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state.rng["cuda"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -89,6 +90,79 @@ def test_folds_keep_groups_together_and_follow_the_seed():
     assert np.bincount(folds).tolist() == [10, 10, 10, 10]
     assert (assign_folds(rows, 4, seed=0) == folds).all()
     assert (assign_folds(rows, 4, seed=1) != folds).any()
+
+
+def _largest_first(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
+    """The fold rule written out: groups (split_group, else dup_group, else the pair) in a
+    seeded shuffle, stably sorted largest first, each into the fold with the fewest rows."""
+    key = np.where(rows["split_group"] != "", "s:" + rows["split_group"],
+                   np.where(rows["dup_group"] != "", "d:" + rows["dup_group"], rows["id"]))
+    names, group = np.unique(key, return_inverse=True)
+    sizes = np.bincount(group)
+    order = np.random.default_rng(seed).permutation(len(names))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    fold_of_group, filled = np.empty(len(names), np.int64), np.zeros(folds, np.int64)
+    for g in order:
+        fold_of_group[g] = int(np.argmin(filled))
+        filled[fold_of_group[g]] += sizes[g]
+    return fold_of_group[group]
+
+
+def test_folds_keep_duplicates_and_split_groups_together_largest_first():
+    """Groups of 1 to 7 pairs: none straddles folds, split_group wins over dup_group, the folds
+    differ by at most the largest group, and the assignment is the rule written out above
+    (GroupKFold's, with the seed ordering groups of one size)."""
+    import sklearn
+
+    rng = np.random.default_rng(7)
+    n = 90
+    dup = np.array([f"d{g}" if g < 12 else "" for g in rng.integers(0, 30, n)], dtype=object)
+    split_group = np.array([f"s{i // 5}" if i < 15 else "" for i in range(n)], dtype=object)
+    rows = pd.DataFrame({"id": [f"p{i}" for i in range(n)], "dup_group": dup,
+                         "split_group": split_group})
+    for seed in range(5):
+        folds = assign_folds(rows, 4, seed)
+        # (curate split's split_group holds whole dup_groups; here a split_group overrides)
+        for column, named in (("split_group", rows["split_group"] != ""),
+                              ("dup_group", (rows["dup_group"] != "") & (rows["split_group"] == ""))):
+            grouped = rows[named].assign(fold=folds[named.to_numpy()]).groupby(column)["fold"]
+            assert (grouped.nunique() == 1).all()
+        sizes = np.bincount(folds, minlength=4)
+        assert sizes.max() - sizes.min() <= 7 and sizes.sum() == n
+        if tuple(map(int, sklearn.__version__.split(".")[:2])) >= (1, 9):  # stable tie order
+            assert (folds == _largest_first(rows, 4, seed)).all()
+
+
+def test_train_and_crossval_read_the_dataset_folder_once(mars40, tmp_path, monkeypatch):
+    """One `segment train` or `segment crossval` reads dataset.json once and each image file
+    once (crossval's val split too, not once per fold); both train through `fit`."""
+    import segment.data.folder as folder
+    import segment.label_quality.crossval as crossval_module
+    import segment.training.loop as loop
+
+    reads, fits = [], []
+    real_json, real_image, real_fit = folder._read_json, folder.read_image, loop.fit
+
+    def fit(config, *args, **kwargs):
+        fits.append(Path(config.out).name)
+        return real_fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(folder, "_read_json", lambda path: reads.append(path.name) or real_json(path))
+    monkeypatch.setattr(folder, "read_image",
+                        lambda path, *a, **k: reads.append(path.name) or real_image(path, *a, **k))
+    monkeypatch.setattr(loop, "fit", fit)
+    monkeypatch.setattr(crossval_module, "fit", fit)
+    for command in (["train", str(mars40), "-o", str(tmp_path / "run")],
+                    ["crossval", str(mars40), "-o", str(tmp_path / "cv"), "--folds", "2"]):
+        reads.clear()
+        result = runner.invoke(app, [*command, "--epochs", "1", *TINY_ARGS])
+        assert result.exit_code == 0, output(result)
+        images = [name for name in reads if name != "dataset.json"]
+        assert reads.count("dataset.json") == 1
+        # 30 train and 10 val pairs, each once; load_split opens a split's first image once
+        # more to see its mode
+        assert len(set(images)) == 40 and len(images) == 42
+    assert fits == ["run", "fold_0", "fold_1"]
 
 
 def test_pair_figures_on_hand_made_probabilities():

@@ -83,7 +83,7 @@ def assert_validation_equals_evaluate(run: Path, data: Path, out: Path) -> dict:
                                          "-o", str(out)])
     assert result.exit_code == 0, result.output
     single = json.loads(result.output[result.output.index("{"):])
-    best = load_checkpoint(run / "best.pt")["epoch"]
+    best = load_checkpoint(run / "best.pt").epoch
     with open(run / "metrics.csv") as f:
         row = next(r for r in csv.DictReader(f) if int(r["epoch"]) == best)
     assert float(row["val_mean_iou"]) == pytest.approx(single["mean_iou"], abs=2e-5)
@@ -109,9 +109,9 @@ def resumed_run(mars_split, tmp_path_factory):
 def test_ranks_end_with_equal_weights_and_rank_0_alone_writes_and_prints(resumed_run):
     run, probe, result = resumed_run
     last = load_checkpoint(run / "last.pt")
-    assert last["epoch"] == 2 and [row["epoch"] for row in last["history"]] == [1, 2]
+    assert last.epoch == 2 and [row["epoch"] for row in last.history] == [1, 2]
     hashes = [(probe / f"rank{r}.sha256").read_text() for r in (0, 1)]
-    assert hashes[0] == hashes[1] == state_hash(last["model"])
+    assert hashes[0] == hashes[1] == state_hash(last.model)
     for folder in (probe, probe.with_name("probe_cut")):
         assert (folder / "rank1.writes").read_text() == ""
         written = set((folder / "rank0.writes").read_text().split("\n")) - {""}
@@ -183,7 +183,7 @@ def test_ema_and_oversampling_under_torchrun(mars_split, tmp_path):
     assert result.stdout.count("oversampling: ") == 1
     last = load_checkpoint(run / "last.pt")
     hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
-    assert hashes[0] == hashes[1] == state_hash(last["train_model"]) != state_hash(last["model"])
+    assert hashes[0] == hashes[1] == state_hash(last.train_model) != state_hash(last.model)
     assert_validation_equals_evaluate(run, mars_split, tmp_path / "eval")
 
 
@@ -205,5 +205,5 @@ def test_a_split_held_by_reference_under_torchrun(mars_split, tmp_path, monkeypa
     assert result.stdout.count("copy-paste: ") == 1  # donors decoded from files on each rank
     last = load_checkpoint(run / "last.pt")
     hashes = [(tmp_path / "probe" / f"rank{r}.sha256").read_text() for r in (0, 1)]
-    assert hashes[0] == hashes[1] == state_hash(last["model"])
+    assert hashes[0] == hashes[1] == state_hash(last.model)
     assert_validation_equals_evaluate(run, mars_split, tmp_path / "eval")

@@ -94,8 +94,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(dataset, tmp
     # Never half-written: both checkpoints load; any leftover temp file is a hidden *.tmp
     # (atomic_write's mkstemp name), which no reader ever opens.
     last, best = load_checkpoint(out / "last.pt"), load_checkpoint(out / "best.pt")
-    killed_after = last["epoch"]
-    assert 1 <= killed_after < EPOCHS and best["epoch"] <= killed_after + 1
+    killed_after = last.epoch
+    assert 1 <= killed_after < EPOCHS and best.epoch <= killed_after + 1
     strays = [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert all(n.endswith(".tmp") for n in strays), strays
     # metrics.csv is written just before the checkpoints, so a kill between the two leaves at
@@ -111,13 +111,13 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(dataset, tmp
     rows_after = list(csv.DictReader(open(out / "metrics.csv", newline="")))
     assert rows_after[:killed_after] == rows_before  # finished epochs are kept, not re-run
     final = load_checkpoint(out / "last.pt")
-    assert final["epoch"] == EPOCHS and len(final["history"]) == EPOCHS
+    assert final.epoch == EPOCHS and len(final.history) == EPOCHS
 
     # The trainer promises resume == one uninterrupted run (same batches, augmentation,
     # dropout draws), so the weights must match exactly.
     cfg = TrainConfig.from_dict({"data": str(dataset), "out": str(tmp_path / "straight"), **OPTIONS})
     straight = train(dataclasses.replace(cfg))
     reference = load_checkpoint(tmp_path / "straight" / "last.pt")
-    for key, value in reference["model"].items():
-        torch.testing.assert_close(final["model"][key], value, rtol=0, atol=0, msg=key)
-    assert straight.history[-1]["val_mean_iou"] == final["history"][-1]["val_mean_iou"]
+    for key, value in reference.model.items():
+        torch.testing.assert_close(final.model[key], value, rtol=0, atol=0, msg=key)
+    assert straight.history[-1]["val_mean_iou"] == final.history[-1]["val_mean_iou"]

@@ -156,13 +156,13 @@ def test_ema_and_oversampling_resume_exactly_and_save_the_average(rock_data, tmp
     assert "oversampling: 4 of 12 training pairs contain class 4; drawn 3x" in out.output
     _train(rock_data, tmp_path / "b", "--epochs", "2", "--resume")
     a, b = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
-    assert b["config"]["ema"] == 0.9 and b["config"]["oversample_class"] == 4
-    for key in a["model"]:
-        torch.testing.assert_close(b["model"][key], a["model"][key], rtol=0, atol=0, msg=key)
-        torch.testing.assert_close(b["train_model"][key], a["train_model"][key], rtol=0, atol=0)
-    differs = [k for k in a["model"] if a["model"][k].is_floating_point()
-               and not torch.equal(a["model"][k], a["train_model"][k])]
-    assert differs and a["ema_updates"] == 2 * 3  # 12 pairs, batch 4: 3 steps per epoch
+    assert b.config["ema"] == 0.9 and b.config["oversample_class"] == 4
+    for key in a.model:
+        torch.testing.assert_close(b.model[key], a.model[key], rtol=0, atol=0, msg=key)
+        torch.testing.assert_close(b.train_model[key], a.train_model[key], rtol=0, atol=0)
+    differs = [k for k in a.model if a.model[k].is_floating_point()
+               and not torch.equal(a.model[k], a.train_model[k])]
+    assert differs and a.ema_updates == 2 * 3  # 12 pairs, batch 4: 3 steps per epoch
     evaluated = runner.invoke(app, ["evaluate", str(tmp_path / "a" / "best.pt"), str(rock_data),
                                     "--split", "val", "--print-json"])
     val = json.loads((tmp_path / "a" / "val_scores.json").read_text())
@@ -179,7 +179,7 @@ def test_old_checkpoints_without_the_lever_fields_still_resume(run, rock_data, t
         del state["config"][key]  # as written before issue 12
     torch.save(state, old / "last.pt")
     _train(rock_data, old, "--epochs", "3", "--resume")
-    assert load_checkpoint(old / "last.pt")["epoch"] == 3
+    assert load_checkpoint(old / "last.pt").epoch == 3
     assert TrainConfig.from_dict(state["config"]).ema == 0.0
 
 
@@ -301,9 +301,9 @@ def test_warmup_copy_paste_and_lovasz_train_and_resume_exactly(rock_data, tmp_pa
     assert "copy-paste: class 4 of 4 training pairs pasted into 70% of the drawn pairs" in out.output
     _train(rock_data, tmp_path / "b", "--epochs", "2", "--resume")
     a, b = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
-    assert b["config"]["copy_paste_class"] == 4 and b["config"]["scheduler"] == "warmup"
-    for key in a["model"]:
-        torch.testing.assert_close(b["model"][key], a["model"][key], rtol=0, atol=0, msg=key)
+    assert b.config["copy_paste_class"] == 4 and b.config["scheduler"] == "warmup"
+    for key in a.model:
+        torch.testing.assert_close(b.model[key], a.model[key], rtol=0, atol=0, msg=key)
     lrs = pd.read_csv(tmp_path / "a" / "metrics.csv")["lr"].tolist()
     # 12 pairs, batch 4: 3 steps an epoch, 6 in all, 1 of warm-up; after epoch 1 (3 steps)
     # the cosine is 2/5 of its way down, after the last step at its floor

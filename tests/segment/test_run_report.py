@@ -50,10 +50,10 @@ def test_sections_numbers_and_images(trained):
     assert sorted(images) == IMAGES
     assert "src=\"http" not in page and "href=\"http" not in page and "not available" not in page
     best = load_checkpoint(run / "best.pt")
-    assert f'<div id="n-best-epoch"><b>{best["epoch"]}</b>' in page
-    assert f'<div id="n-best-val-mean-IoU"><b>{best["best_metric"]:.4f}</b>' in page
+    assert f'<div id="n-best-epoch"><b>{best.epoch}</b>' in page
+    assert f'<div id="n-best-val-mean-IoU"><b>{best.best_metric:.4f}</b>' in page
     assert '<div id="n-epochs-run"><b>2 of 2</b>' in page
-    assert f"<tr class=best><td>{best['epoch']}</td>" in page   # best row of the epoch table
+    assert f"<tr class=best><td>{best.epoch}</td>" in page   # best row of the epoch table
     test = json.loads((run / "scores_test.json").read_text())
     assert f"Mean IoU {test['mean_iou']:.4f} over soil, bedrock, sand, big rock" in page
     for name, s in test["per_class"].items():

@@ -72,7 +72,7 @@ def test_train_writes_run_and_refuses_to_overwrite(small_dataset, tmp_path, tiny
         assert (tmp_path / "run" / name).is_file(), name
     assert result.epochs_run == 2 and 0.0 <= result.best_val_miou <= 1.0
     state = load_checkpoint(tmp_path / "run" / "best.pt")
-    assert state["config"]["base_width"] == 4 and state["class_weights"][0] == 0.0
+    assert state.config["base_width"] == 4 and state.meta.class_weights[0] == 0.0
     with pytest.raises(OutputExistsError, match="--force"):
         train(cfg)
 
@@ -87,10 +87,10 @@ def test_resume_gives_the_same_weights_as_one_run(small_dataset, tmp_path, tiny)
     train(dataclasses.replace(base, out=str(tmp_path / "b")), resume=True)
     a = load_checkpoint(tmp_path / "a" / "last.pt")
     b = load_checkpoint(tmp_path / "b" / "last.pt")
-    assert b["epoch"] == 2 and len(b["history"]) == 2
-    for key, value in a["model"].items():
-        torch.testing.assert_close(b["model"][key], value, rtol=0, atol=0, msg=key)
-    assert straight.history[-1]["val_mean_iou"] == b["history"][-1]["val_mean_iou"]
+    assert b.epoch == 2 and len(b.history) == 2
+    for key, value in a.model.items():
+        torch.testing.assert_close(b.model[key], value, rtol=0, atol=0, msg=key)
+    assert straight.history[-1]["val_mean_iou"] == b.history[-1]["val_mean_iou"]
 
 
 def test_training_leaves_global_rng_alone(small_dataset, tmp_path, tiny):
@@ -103,8 +103,8 @@ def test_worker_processes_do_not_change_the_result(small_dataset, tmp_path, tiny
     base = TrainConfig.from_dict({"data": str(small_dataset), **{**tiny, "epochs": 1, "augment": True}})
     train(dataclasses.replace(base, out=str(tmp_path / "w0")))
     train(dataclasses.replace(base, out=str(tmp_path / "w1"), workers=1))
-    a = load_checkpoint(tmp_path / "w0" / "last.pt")["model"]
-    b = load_checkpoint(tmp_path / "w1" / "last.pt")["model"]
+    a = load_checkpoint(tmp_path / "w0" / "last.pt").model
+    b = load_checkpoint(tmp_path / "w1" / "last.pt").model
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
 
