@@ -62,6 +62,12 @@ def read_queue(data: Path, only: str = "review", predictions: Path | None = None
                                                                  kind="stable")
     pixels = _pixels(source, list(chosen["id"]), input_data)
     predicted, where = _predicted(predictions, list(chosen["id"]))
+    wrong = [i for i, m in predicted.items() if np.shape(m) != np.shape(pixels[i][1])]
+    if wrong:
+        raise InputError(f"--predictions {predictions}: the predicted mask of {wrong[0]} is "
+                         f"{np.shape(predicted[wrong[0]])}, its mask "
+                         f"{np.shape(pixels[wrong[0]][1])} (H, W); predict on this dataset's "
+                         "images. Nothing was written.")
     items = [QueueItem(r.id, n, [f for f in str(r.flags).split(";") if f], str(r.reason),
                        float(r.queue_score), bool(r.removed), *pixels[r.id], predicted.get(r.id))
              for n, r in enumerate(chosen.itertuples(index=False), start=1)]

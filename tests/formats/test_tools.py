@@ -192,3 +192,20 @@ def test_bad_cvat_exports_are_refused(exported, tmp_path, case, message):
     assert result.exit_code == 1
     assert re.search(message, text), text
     assert "othing was written" in text and not (tmp_path / "f").exists()
+
+
+def test_removed_pairs_and_predictions_go_to_label_studio(exported, tmp_path):
+    curated, _, _ = exported
+    import pandas as pd
+    table = pd.read_csv(curated / "reports/outliers.csv", dtype={"id": str})
+    removed = table[table["removed"]]["id"].tolist()
+    (tmp_path / "preds").mkdir()
+    Image.fromarray(np.ones((64, 128), np.uint8)).save(tmp_path / "preds" / f"{removed[0]}.png")
+    result = runner.invoke(app, ["export", str(curated), "-o", str(tmp_path / "q"), "--to",
+                                 "labelstudio", "--only", "removed", "--predictions",
+                                 str(tmp_path / "preds")])
+    assert result.exit_code == 0, result.output
+    tasks = {t["data"]["pair_id"]: t for t in json.loads((tmp_path / "q/tasks.json").read_text())}
+    assert sorted(tasks) == sorted(removed) and all(t["data"]["removed"] for t in tasks.values())
+    assert [p["model_version"] for p in tasks[removed[0]]["predictions"]] == [
+        "current mask", "model prediction"]
