@@ -33,7 +33,8 @@ MARS300 = REPO / "curate" / "samples" / "mars300.npz"
 APPS = {"curate": curate_app, "segment": segment_app}
 OUTPUT_NAMES = {"out", "csv", "json_path", "png", "sheet", "jsonld"}
 INPUT_NAMES = {"data", "checkpoint", "run", "label_quality", "class_bias", "split_file",
-               "folder", "decisions", "mask_fixes", "config", "config_file", "colors", "source"}
+               "folder", "decisions", "mask_fixes", "config", "config_file", "colors", "source",
+               "predictions", "input_data"}
 REFUSED = "inputs are never modified"
 runner = CliRunner()
 

@@ -263,9 +263,13 @@ def _person_lines(summary: dict, options: dict) -> list[str]:
                   f"{d['removed_against_default']} removed that they would keep). The "
                   "manifest's decision and decision_source columns say which."]
     if summary.get("mask_fixes"):
-        lines += ["", f"{summary['mask_fixes']} masks were replaced by corrected ones from "
+        tools = summary.get("mask_fixes_by_tool") or {}
+        by = (" (" + ", ".join(f"{n} corrected in {t}" for t, n in tools.items()) + ")"
+              if tools else "")
+        lines += ["", f"{summary['mask_fixes']} masks were replaced by corrected ones{by} from "
                   f"`{options.get('mask_fixes', UNKNOWN)}` (manifest column mask_fix names "
-                  "each file)."]
+                  "each file; mask_fix_tool, mask_fix_task, mask_fix_annotator and "
+                  "mask_fix_time where the tool's export has them)."]
     return lines
 
 

@@ -23,9 +23,30 @@ DECISION_COLUMNS = ["decision", "decision_source", "decision_default", "decision
 
 def decided(table: pd.DataFrame, path: str | Path | None) -> pd.DataFrame:
     """The check table with the decision columns; with `path`, a person's decisions.csv
-    overrides the checks' default for the pairs it names (see `apply_decisions`)."""
+    overrides the checks' default for the pairs it names (see `apply_decisions`), as does a
+    keep/remove chosen in a labelling tool (manifest column mask_fix_decision, written by
+    --mask-fixes); where both decide a pair, decisions.csv wins."""
     decisions = read_decisions(path) if path else None
-    return apply_decisions(table, decisions, str(path or "decisions.csv"))
+    tool = tool_decisions(table)
+    if tool is not None:
+        decisions = tool if decisions is None else pd.concat(
+            [tool, decisions]).drop_duplicates("id", keep="last").reset_index(drop=True)
+    return apply_decisions(table, decisions, str(path or "--mask-fixes"))
+
+
+def tool_decisions(table: pd.DataFrame) -> pd.DataFrame | None:
+    """decisions.csv rows of the keep/remove choices made in a labelling tool, or None."""
+    if "mask_fix_decision" not in table.columns:
+        return None
+    rows = table[table["mask_fix_decision"].fillna("").isin(DECISIONS)]
+    if rows.empty:
+        return None
+    tool = rows.get("mask_fix_tool", pd.Series("", index=rows.index)).fillna("")
+    task = rows.get("mask_fix_task", pd.Series("", index=rows.index)).fillna("")
+    return pd.DataFrame({"id": rows["id"].astype(str).to_numpy(),
+                         "decision": rows["mask_fix_decision"].to_numpy(), "checks": "",
+                         "note": [f"chosen in {t or 'the tool'}" + (f", task {k}" if k else "")
+                                  for t, k in zip(tool, task)], "time": ""})
 
 
 def read_decisions(path: str | Path) -> pd.DataFrame:

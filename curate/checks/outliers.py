@@ -13,6 +13,7 @@ from curate.io.dataset import Dataset
 from curate.scan.features import scan
 from curate.errors import ConfigError, InputError
 from curate.data.manifest import build_manifest
+from curate.data.mask_fixes import fixes_by_tool
 from curate.scan.neighbours import MAX_DISTANCE
 from curate.ui.plots import class_legend, contact_sheet, pair_tile
 from curate.step import StepResult, recorded
@@ -224,6 +225,7 @@ def summary_of(table: pd.DataFrame, checks: list[str]) -> dict:
         summary["decisions"] = decision_counts(table)
     if "mask_fix" in table.columns and (table["mask_fix"].fillna("") != "").any():
         summary["mask_fixes"] = int((table["mask_fix"].fillna("") != "").sum())
+        summary["mask_fixes_by_tool"] = fixes_by_tool(table)
     return summary
 
 

@@ -74,7 +74,9 @@ DecisionsOpt = Annotated[Optional[Path], typer.Option(
 MaskFixesOpt = Annotated[Optional[Path], typer.Option(
     "--mask-fixes", help="Folder of corrected PNG masks named <pair id>.png (or the "
     "source file's stem): they replace those masks, read exactly like the input's masks (its "
-    "raw values through --label-map; labels for a curated folder).")]
+    "raw values through --label-map; labels for a curated folder). Or the export of a "
+    "labelling tool, masks by class name: CVAT's Segmentation mask 1.1 (zip or folder) or "
+    "Label Studio's JSON (a remove/keep chosen there counts as a decision).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "
@@ -297,16 +299,27 @@ def with_fixes(dataset, mask_fixes: Optional[Path]):
 
     if mask_fixes is None:
         return dataset
+    from curate.data.mask_fixes import PNG_FOLDER, fixes_by_tool
+
     fixed = apply_mask_fixes(dataset, mask_fixes)
     count = int((fixed.manifest["mask_fix"] != "").sum())
     from curate.io.label_maps import format_map
 
+    tools = fixes_by_tool(fixed.manifest)
     label_map = dataset.reading.label_map
     space = (f"raw values, through --label-map {format_map(label_map)}" if label_map
              else "labels, like the input's masks")
+    if set(tools) - {PNG_FOLDER}:
+        space = "labels, by class name"
+    by = ", ".join(f"{n} corrected in {t}" for t, n in tools.items())
+    choices = fixed.manifest["mask_fix_decision"].fillna("")
+    chosen = (f"; {int((choices == 'remove').sum())} remove and "
+              f"{int((choices == 'keep').sum())} keep chosen in the tool, applied as "
+              "decisions" if (choices != "").any() else "")
     console.print(f"Mask fixes: {count} mask(s) replaced by the corrected ones in "
-                  f"{mask_fixes.resolve()} (read as {space}; manifest column mask_fix names "
-                  "each file).", highlight=False, soft_wrap=True)
+                  f"{mask_fixes.resolve()} ({by or 'none'}; read as {space}{chosen}; manifest "
+                  "columns mask_fix and mask_fix_tool say where each came from).",
+                  highlight=False, soft_wrap=True)
     return fixed
 
 

@@ -65,6 +65,9 @@ def _why(row, decisions: str) -> str:
     if getattr(row, "decision_source", "") != "person":
         return row.reason
     checks = ", ".join(c for c in str(row.flags).split(";") if c) or "no check"
+    note = str(getattr(row, "decision_note", "") or "")
+    if note.startswith("chosen in "):   # a labelling tool's choice (--mask-fixes)
+        return f"your decision, {note}, flagged by {checks}"
     return f"your decision ({decisions}), flagged by {checks}"
 
 

@@ -1,5 +1,7 @@
-"""Corrected masks come back: replace pairs' masks with PNGs from a folder, checked like any
-input mask, and record which file replaced which mask (manifest column `mask_fix`)."""
+"""Corrected masks come back: replace pairs' masks with PNGs from a folder, or with the masks
+of a labelling tool's export (curate.data.tool_fixes: CVAT, Label Studio), checked like any
+input mask, and record where each came from (manifest columns `mask_fix`, the file, and
+FIX_COLUMNS: tool, task, annotator, time, and the keep/remove chosen in the tool)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from curate.io.dataset import Dataset
 from curate.errors import InputError
@@ -14,17 +17,24 @@ from curate.scan.features import scan
 from curate.io.image_files import read_mask
 from curate.io.label_maps import raw_values
 from curate.data.manifest import with_manifest
+from curate.data.tool_fixes import read_tool_fixes, tool_of
 from curate.io.pixels import LazyPixels
 
 # Scan columns that depend on the mask: recomputed for a replaced mask
 MASK_FEATURES = ("mask_sha1", "pair_sha1", "out_of_range", "mask_classes", "labelled_frac",
                  "mask_boundary", "labelled_fill", "labelled_margin")
+PNG_FOLDER = "PNG folder"
+# Provenance of a replaced mask, beside `mask_fix`; mask_fix_decision feeds the decisions
+FIX_COLUMNS = ("mask_fix_tool", "mask_fix_task", "mask_fix_annotator", "mask_fix_time",
+               "mask_fix_decision")
 
 
 def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
     """A new dataset whose masks named in `folder` (<pair id>.png or <source stem>.png) are
     the corrected ones; its manifest's mask columns are rescanned for them and `mask_fix`
-    names the file (empty for the others).
+    names the file (empty for the others). `folder` may also be a CVAT Segmentation mask 1.1
+    export (zip or folder) or a Label Studio JSON export: their masks hold labels (by class
+    name), and FIX_COLUMNS record the tool, task, annotator, time and choice.
 
     Each file is read exactly like an input mask: it holds the input's raw values (labels,
     for a curated folder), goes through the label map the dataset was read with and its merge
@@ -32,7 +42,7 @@ def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
     ignore index). `mask_fix` records the file's absolute path. Raises InputError listing
     every file that does not, or names no pair, and for a folder without PNG masks.
     """
-    fixes = _read_fixes(dataset, Path(folder))
+    fixes, provenance, decisions = _fixes(dataset, Path(folder))
     dataset = with_manifest(dataset)
     masks = _items(dataset.masks)
     files = list(dataset.files) if dataset.files is not None else None
@@ -53,7 +63,41 @@ def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
                                                column.startswith(("px_", "mask_"))):
                 manifest.loc[rows, column] = fresh[column].to_numpy()
         manifest.loc[rows, "mask_fix"] = [str(fixes[i][0]) for i in rows]
+    for column in FIX_COLUMNS:
+        manifest[column] = ""
+    for i, where in provenance.items():
+        for key, value in where.items():
+            manifest.loc[i, f"mask_fix_{key}"] = value
+    for i, choice in decisions.items():
+        manifest.loc[i, "mask_fix_decision"] = choice
     return replace(fixed, manifest=manifest)
+
+
+def fixes_by_tool(manifest) -> dict[str, int]:
+    """{tool: masks it replaced} of a manifest `apply_mask_fixes` wrote."""
+    if "mask_fix" not in manifest.columns:
+        return {}
+    replaced = manifest[manifest["mask_fix"].fillna("") != ""]
+    tools = (replaced["mask_fix_tool"].fillna("").replace("", PNG_FOLDER)
+             if "mask_fix_tool" in replaced.columns else [PNG_FOLDER] * len(replaced))
+    return {str(k): int(v) for k, v in pd.Series(list(tools), dtype=object).value_counts(
+        sort=False).items()}
+
+
+def _fixes(dataset: Dataset, path: Path) -> tuple[dict, dict, dict]:
+    """({position: (file, labels)}, {position: provenance}, {position: choice})."""
+    if not path.exists() or tool_of(path) is None:
+        fixes = _read_fixes(dataset, path)
+        return fixes, {i: {"tool": PNG_FOLDER} for i in fixes}, {}
+    found = read_tool_fixes(dataset, path)
+    problems = [f"{dataset.ids[i]}: {problem}" for i, mask in found.masks.items()
+                if (problem := _mask_problem(dataset, i, mask))]
+    if problems:
+        raise InputError(f"{len(problems)} mask(s) of {path} cannot replace the pair's mask: "
+                         f"{'; '.join(problems[:5])}. The tool's image must be the pair's "
+                         "image, at its size; nothing was written.")
+    provenance = {i: {"tool": found.tool, **found.provenance[i]} for i in found.masks}
+    return ({i: (found.file, m) for i, m in found.masks.items()}, provenance, found.decisions)
 
 
 def _read_fixes(dataset: Dataset, folder: Path) -> dict[int, tuple[Path, np.ndarray]]:

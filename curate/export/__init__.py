@@ -1,10 +1,14 @@
 """Write a curated folder back in the layouts datasets are shipped in (Pascal VOC, Cityscapes,
 Hugging Face parquet, an image folder), splits included, so that the result goes back into
-the user's own pipeline and reads back through curate's own readers with the same labels.
+the user's own pipeline and reads back through curate's own readers with the same labels;
+or write its review queue for a labelling tool (CVAT, Label Studio), whose corrected masks
+come back through --mask-fixes.
 
 One module per format, each with `plan(source) -> ExportPlan` (what the export will do with
 the ignore class, the class names and the splits, decided before any file is written) and
 `write(source, plan, folder)`; `WRITERS` is the registry `curate export --to` chooses from.
+A module with `QUEUE = True` writes the review queue instead: its plan and write take the
+`Queue` (curate.export.queue) in place of the source.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ WRITERS = {
     "cityscapes": "cityscapes",
     "hf": "hf",
     "folder": "folder",
+    "cvat": "cvat",                # the review queue, for a labelling tool
+    "labelstudio": "labelstudio",
     # "coco": not written yet (COCO is read: curate/io/layouts/coco.py)
 }
 
@@ -51,12 +57,31 @@ def writer(fmt: str):
     return importlib.import_module(f"curate.export.{WRITERS[fmt]}")
 
 
-def export_dataset(data: Path, out: Path, fmt: str, force: bool = False) -> ExportResult:
+def export_dataset(data: Path, out: Path, fmt: str, force: bool = False,
+                   queue: dict | None = None) -> ExportResult:
     """Write the curated folder `data` to `out` in the layout `fmt`, atomically: the plan is
-    made (and any refusal raised) before the output folder is created."""
+    made (and any refusal raised) before the output folder is created.
+
+    `queue` (only, predictions, input_data of `read_queue`) is for the labelling tools'
+    formats, which write the review queue; the layouts refuse it."""
     from curate.export.source import read_source
 
     module = writer(fmt)
+    if getattr(module, "QUEUE", False):
+        from curate.export.queue import read_queue
+
+        chosen = read_queue(Path(data), **(queue or {}))
+        plan = module.plan(chosen)
+        with atomic_dir(out, force) as tmp:
+            module.write(chosen, plan, tmp)
+        return ExportResult(Path(out), fmt, {"queue": len(chosen.items)}, plan.notes)
+    given = [f"--{k.replace('_data', '').replace('_', '-')}" for k, v in (queue or {}).items()
+             if v not in (None, "review")]
+    if given:
+        queue_formats = [k for k in WRITERS if getattr(writer(k), "QUEUE", False)]
+        raise ConfigError(f"{', '.join(given)} choose(s) what goes to a labelling tool; "
+                          f"--to {fmt} writes the whole dataset. Drop them, or export to "
+                          f"{' or '.join(queue_formats)}.")
     source = read_source(Path(data))
     plan = module.plan(source)
     if not source.split:

@@ -20,7 +20,9 @@ from curate.io.layouts.cityscapes import TRAIN_IDS
 from trees import cityscapes_tree
 
 MARS300 = Path(__file__).parents[2] / "curate" / "samples" / "mars300.npz"
-FORMATS = list(WRITERS)   # a new writer is held to the same round trip
+# A new layout writer is held to the same round trip; the labelling tools write the review
+# queue instead (tests/formats/test_tools.py).
+FORMATS = [f for f in WRITERS if f not in ("cvat", "labelstudio")]
 runner = CliRunner()
 
 

@@ -1,16 +1,13 @@
 """Data written by code that is not ours reads back with exactly its pixels: Hugging Face
 `datasets` (parquet and save_to_disk), and Datumaro's VOC, Cityscapes and COCO exports. Slow
 lane: `datasets` is in the `interop` extra; Datumaro pins pandas and pyarrow versions this
-project's environment does not have, so it gets a virtual environment of its own (built once
-under .bench/, or where CURATE_DATUMARO_VENV says) and writes its exports in a subprocess."""
+project's environment does not have, so it gets a virtual environment of its own
+(tests/tool_venvs.py: under .bench/, or where CURATE_DATUMARO_VENV says) and writes its
+exports in a subprocess."""
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +15,7 @@ import pytest
 from PIL import Image
 
 from curate.data.readers import load_dataset
+from tool_venvs import datumaro_python
 from trees import labels
 
 pytestmark = pytest.mark.slow
@@ -56,38 +54,7 @@ def test_datasets_save_to_disk(tmp_path):
     assert sorted(dataset.manifest["source_split"]) == ["test"] * 3 + ["train"] * 5
 
 
-DATUMARO = "datumaro==1.13.12"
-ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ("voc_segmentation", "cityscapes", "coco_instances", "coco_panoptic")
-
-
-@functools.lru_cache(maxsize=1)
-def datumaro_python() -> Path | str:
-    """The Python of a virtual environment with Datumaro, built on first use (about 30 s and
-    560 MB here), or why it cannot be built (no network, say)."""
-    venv = Path(os.environ.get("CURATE_DATUMARO_VENV",
-                               ROOT / ".bench" / f"venv-{DATUMARO.replace('==', '-')}"))
-    python = venv / "bin" / "python"
-    if python.is_file():
-        return python
-    partial = venv.with_name(f"{venv.name}.partial-{os.getpid()}")
-    steps = [[sys.executable, "-m", "venv", str(partial)],
-             [str(partial / "bin" / "python"), "-m", "pip", "install", "--quiet", DATUMARO]]
-    for step in steps:
-        try:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=1200)
-            failed = "" if done.returncode == 0 else " ".join(done.stderr.split()[-40:])
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            failed = str(exc)
-        if failed:
-            shutil.rmtree(partial, ignore_errors=True)
-            return (f"cannot build a virtual environment with {DATUMARO} in {venv} "
-                    f"({' '.join(step[-3:])} failed; no network?): {failed}")
-    try:
-        partial.rename(venv)          # another worker may have finished first: use its venv
-    except OSError:
-        pass
-    return python if python.is_file() else partial / "bin" / "python"
 
 
 @pytest.fixture(scope="module")
