@@ -1,5 +1,6 @@
-"""The typed training configuration, validated at construction; CLI flags map one to one onto
-its fields (the model's onto the fields of its ModelSpec)."""
+"""The typed training configuration, validated at construction. Every field is reachable from
+the command line: the everyday ones by a flag of their own, every one by --set KEY=VALUE or
+--config (the model's fields too, flattened from its ModelSpec)."""
 
 from __future__ import annotations
 

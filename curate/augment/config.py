@@ -1,4 +1,5 @@
-"""The flat, typed configuration of `curate augment` (CLI flags map one-to-one to fields)."""
+"""The flat, typed configuration of `curate augment`: each field has a flag of `curate augment`,
+and `--set` / `--config` reach every one (also from `curate run`, section [augment])."""
 
 from __future__ import annotations
 

@@ -102,11 +102,8 @@ def coerce(values: Mapping[str, Any], types_: Mapping[str, Any], source: str) ->
 
 def read_config_file(path: Path, types_: Mapping[str, Any]) -> dict[str, Any]:
     """A TOML file of `key = value` lines (a [section] table is read flat) -> checked values."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        raise SettingsError("--config needs Python >= 3.11 (tomllib); use --set key=value "
-                          "instead") from None
+    import tomllib
+
     path = Path(path)
     if not path.is_file():
         raise SettingsError(f"--config {path}: no such file")

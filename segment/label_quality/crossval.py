@@ -50,7 +50,7 @@ def assign_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
     """(N,) fold of each row; rows of one group (split_group, else dup_group, else itself)
     share a fold. scikit-learn's GroupKFold places the largest groups first, each in the
     fold with the fewest rows; `seed` orders the groups of equal size (GroupKFold sorts them
-    stably from scikit-learn 1.9; older releases may order them otherwise on other machines)."""
+    stably from scikit-learn 1.9, the version pyproject.toml asks for)."""
     key = rows["id"].astype(str).to_numpy().copy()
     for column in reversed(GROUP_COLUMNS):  # split_group wins over dup_group
         if column in rows.columns:

@@ -99,7 +99,8 @@ def config_section(facts: RunFacts) -> str:
         return paragraph("Configuration: not available (no config.json or checkpoint).",
                          "missing")
     return (paragraph("Every field of config.json (the TrainConfig of the run, plus the "
-                      "parameter count); `segment train` flags map one to one onto them.")
+                      "parameter count); `segment train` reaches each with --set KEY=VALUE, the everyday "
+                      "ones with a flag of their own.")
             + _settings_table(list(facts.config.items()), "config-table"))
 
 

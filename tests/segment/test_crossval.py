@@ -112,8 +112,6 @@ def test_folds_keep_duplicates_and_split_groups_together_largest_first():
     """Groups of 1 to 7 pairs: none straddles folds, split_group wins over dup_group, the folds
     differ by at most the largest group, and the assignment is the rule written out above
     (GroupKFold's, with the seed ordering groups of one size)."""
-    import sklearn
-
     rng = np.random.default_rng(7)
     n = 90
     dup = np.array([f"d{g}" if g < 12 else "" for g in rng.integers(0, 30, n)], dtype=object)
@@ -129,8 +127,7 @@ def test_folds_keep_duplicates_and_split_groups_together_largest_first():
             assert (grouped.nunique() == 1).all()
         sizes = np.bincount(folds, minlength=4)
         assert sizes.max() - sizes.min() <= 7 and sizes.sum() == n
-        if tuple(map(int, sklearn.__version__.split(".")[:2])) >= (1, 9):  # stable tie order
-            assert (folds == _largest_first(rows, 4, seed)).all()
+        assert (folds == _largest_first(rows, 4, seed)).all()   # scikit-learn >= 1.9
 
 
 def test_train_and_crossval_read_the_dataset_folder_once(mars40, tmp_path, monkeypatch):
