@@ -10,8 +10,8 @@ The flag: where the table holds a learned edit_probability (tables of 100 or mor
 pairs; see segment/label_quality/score.py), a pair is flagged when that is at least
 `label_issue_probability` (0.5: the classifier finds the mask more like one of its edited
 copies than like the masks as given). Tables without it keep the older rule: the given
-class has p < 0.1 on at least `label_issue_share` of the labelled pixels. README
-"Label-quality ranking" has both measured on planted errors.
+class has p < 0.1 on at least `label_issue_share` of the labelled pixels.
+docs/results/label-quality.md has both measured on planted errors.
 """
 
 from __future__ import annotations

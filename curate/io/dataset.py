@@ -88,7 +88,7 @@ class Dataset:
         )
 
     def meta(self) -> dict:
-        """The dataset.json content for this dataset (see the README's folder contract)."""
+        """The dataset.json content for this dataset (docs/contract.md, the folder contract)."""
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,

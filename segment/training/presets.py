@@ -15,7 +15,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # A first look in a few minutes on a laptop CPU: a narrow model, few epochs.
     "cpu-quick": dict(base_width=8, epochs=6, batch_size=0, amp=False, channels_last=True,
                       workers=0, patience=6),
-    # The README's CPU recipe: the default model, 24 epochs.
+    # The CPU recipe of docs/training.md: the default model, 24 epochs.
     "cpu": dict(base_width=16, epochs=24, batch_size=0, amp=False, channels_last=True,
                 workers=0, patience=10),
     # Reasoned, not run on a GPU in this release: a wider model, mixed precision, NHWC
