@@ -1,5 +1,5 @@
 """Write a curated folder back in the layouts datasets are shipped in (Pascal VOC, Cityscapes,
-Hugging Face parquet, an image folder), splits included, so that the result goes back into
+Hugging Face parquet, an image folder, COCO), splits included, so that the result goes back into
 the user's own pipeline and reads back through curate's own readers with the same labels;
 or write its review queue for a labelling tool (CVAT, Label Studio), whose corrected masks
 come back through --mask-fixes.
@@ -26,9 +26,9 @@ WRITERS = {
     "cityscapes": "cityscapes",
     "hf": "hf",
     "folder": "folder",
+    "coco": "coco",
     "cvat": "cvat",                # the review queue, for a labelling tool
     "labelstudio": "labelstudio",
-    # "coco": not written yet (COCO is read: curate/io/layouts/coco.py)
 }
 
 

@@ -157,3 +157,24 @@ def test_hf_export_is_read_by_the_datasets_library(tmp_path, curated):
         for row in split:
             assert np.array_equal(np.asarray(row["annotation"]), masks[row["id"]])
             assert np.array_equal(np.asarray(row["image"]), images[row["id"]])
+
+
+def test_coco_export_is_read_by_the_coco_api(tmp_path, curated):
+    """pycocotools' own COCO class (its index, annToMask) rebuilds each mask: class k is
+    category k, class 0 (ignored) is where no annotation lies."""
+    coco_api = pytest.importorskip("pycocotools.coco")
+    out = tmp_path / "coco"
+    result, text = invoke("export", curated["mars"], "-o", out, "--to", "coco")
+    assert result.exit_code == 0, text
+    source = load_dataset(curated["mars"])
+    masks = dict(zip(source.ids, (np.asarray(m) for m in source.masks)))
+    seen = 0
+    for path in sorted((out / "annotations").glob("instances_*.json")):
+        index = coco_api.COCO(str(path))
+        for image in index.loadImgs(index.getImgIds()):
+            rebuilt = np.zeros((image["height"], image["width"]), np.uint8)
+            for ann in index.loadAnns(index.getAnnIds(imgIds=image["id"])):
+                rebuilt[index.annToMask(ann) > 0] = ann["category_id"]   # class k is id k
+            assert np.array_equal(rebuilt, masks[Path(image["file_name"]).stem])
+            seen += 1
+    assert seen == len(masks)
