@@ -178,3 +178,42 @@ def test_coco_export_is_read_by_the_coco_api(tmp_path, curated):
             assert np.array_equal(rebuilt, masks[Path(image["file_name"]).stem])
             seen += 1
     assert seen == len(masks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt, theirs", [("voc", "voc_segmentation"), ("coco", "coco_instances"),
+                                         ("cityscapes", "cityscapes")])
+def test_datumaro_reads_our_exports_with_our_classes(tmp_path, curated, fmt, theirs):
+    """An independent reader, Datumaro (its own virtual environment, tests/tool_venvs.py),
+    reads our export: every pixel it labels has the class name of our mask (void and
+    unannotated pixels aside, which each format leaves unlabelled its own way)."""
+    import subprocess
+
+    from tool_venvs import datumaro_python
+
+    python = datumaro_python()
+    if isinstance(python, str):
+        pytest.skip(python)
+    name = "cityscapes" if fmt == "cityscapes" else "mars"
+    out = tmp_path / fmt
+    result, text = invoke("export", curated[name], "-o", out, "--to", fmt)
+    assert result.exit_code == 0, text
+    done = subprocess.run([str(python), str(Path(__file__).with_name("datumaro_import.py")),
+                           str(out), theirs, str(tmp_path / "read.npz")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    read = np.load(tmp_path / "read.npz")
+    source = load_dataset(curated[name])
+    names = np.array(source.class_names)
+    checked = 0
+    for pair, mask in zip(source.ids, source.masks):
+        key = pair if pair in read.files else next(k for k in read.files if pair.endswith(k))
+        labelled = read[key] != ""
+        ours = names[np.asarray(mask)]
+        assert (read[key][labelled] == ours[labelled]).all(), pair
+        # Every pixel of a scored class is read, the background class 0 aside (VOC's
+        # reader gives it no mask of its own).
+        scored = ~np.isin(np.asarray(mask), [source.ignore_index, 0])
+        assert labelled[scored].all(), pair
+        checked += 1
+    assert checked == len(source.ids)
