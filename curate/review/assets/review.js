@@ -208,9 +208,14 @@
         `<button data-bulk="default" data-check="${c.name}">back to defaults</button></td></tr>`).join('');
   }
   function pager(page) {
-    const at = `page <input id="page-input" class="page-input" type="number" min="1" max="${pages()}" value="${page + 1}"> of ${pages()}`;
-    $('pager-top').innerHTML = `<button data-page="-1">previous page</button><span>${at} (${list.length} cards)</span>` +
-      '<button data-page="1">next page</button>';
+    if (!$('page-input')) {                       // drawn once: typing in it must not lose it
+      $('pager-top').innerHTML = '<button data-page="-1">previous page</button><span>page ' +
+        '<input id="page-input" class="page-input" type="number" min="1"> of <span id="pages"></span></span>' +
+        '<button data-page="1">next page</button>';
+    }
+    if (document.activeElement !== $('page-input')) $('page-input').value = page + 1;
+    $('page-input').max = pages();
+    $('pages').textContent = `${pages()} (${list.length} cards)`;
     $('pager').innerHTML = `<button data-page="-1">previous page</button><span>page ${page + 1} of ${pages()}</span>` +
       '<button data-page="1">next page</button>';
   }
