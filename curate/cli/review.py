@@ -22,22 +22,29 @@ def review_command(
         "removed. Default: the input recorded in DATA/dataset.json.")] = None,
     thumb_width: Annotated[int, typer.Option(
         min=32, max=1024, help="Width in pixels of the pictures.")] = 256,
-    single_file: Annotated[Optional[bool], typer.Option(
-        "--single-file/--folder", help="One self-contained HTML page with every picture "
-        "inline, or a folder (index.html, data/, thumbs/) that opens in a second however many "
-        "pairs are flagged. Default: one page up to 1,000 flagged pairs, a folder above.",
-        show_default=False)] = None,
+    single_file: Annotated[bool, typer.Option(
+        "--single-file", help="One self-contained HTML page with every picture inline, "
+        "whatever the count. Default: one page up to 1,000 flagged pairs, a folder above.")
+    ] = False,
+    as_folder: Annotated[bool, typer.Option(
+        "--folder", help="A folder (index.html, data/, thumbs/) that opens in a second "
+        "however many pairs are flagged, whatever the count.")] = False,
     force: ForceOpt = False,
 ) -> None:
     """An offline review of every flagged pair: look, decide remove or keep (a duplicate group
     at once), export decisions.csv, and apply it with `curate outliers DATA --decisions
     decisions.csv`."""
     from curate.cli.show import console
+    from curate.errors import InputError
     from curate.io.outputs import guard_output
     from curate.review import default_output, review_layout, write_review
 
     with user_errors():
-        layout = review_layout(data, single_file, out)
+        if single_file and as_folder:
+            raise InputError("--single-file and --folder ask for opposite layouts; pass one "
+                             "of them, or neither for the default (one page up to 1,000 "
+                             "flagged pairs).")
+        layout = review_layout(data, True if single_file else False if as_folder else None, out)
         out = out or default_output(data, layout)
         guard_output(out, [data, source], force, kind=layout,
                      what="review page" if layout == "file" else "review folder")
