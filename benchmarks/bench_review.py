@@ -9,16 +9,13 @@ the ignore class (in place), on distinct real pairs. Printed: pairs and flags, t
 `curate outliers` and of `curate review` (fresh processes), the page's size, and in headless
 Chromium the page's load time (navigation start to the script's first render), the time one
 decision takes to redraw (median of 20 key presses), and the round trip: decisions made on the
-page, exported, applied with `curate outliers --decisions`, and the kept set checked. Then the
-same load and key figures for a page of --synthetic flagged pairs (the 6,000-pair page's items
-repeated under new ids): the 10,000-pair case of issue 24.
+page, exported, applied with `curate outliers --decisions`, and the kept set checked. The review
+at 10,000 and 100,000 flagged pairs (a review folder) is bench_review_scale.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import statistics
 import sys
 import tempfile
@@ -101,32 +98,11 @@ def round_trip(page: Path, profile: Path, downloads: Path, decide: int) -> tuple
         driver.quit()
 
 
-def synthetic_page(page: Path, target: Path, count: int) -> int:
-    """A page whose data holds `count` items: the page's own, repeated under new ids."""
-    text = page.read_text(encoding="utf-8")
-    found = re.search(r'(<script type="application/json" id="review-data">)(.*?)(</script>)',
-                      text, re.S)
-    data = json.loads(found.group(2).replace("<\\/", "</"))
-    items, base = [], data["items"]
-    for k in range(count):
-        item = dict(base[k % len(base)])
-        item["id"] = f"{item['id']}~{k}" if k >= len(base) else item["id"]
-        data["pixels"].setdefault(item["id"], data["pixels"][base[k % len(base)]["id"]])
-        items.append(item)
-    data["items"], data["digest"] = items, data["digest"] + f"-x{count}"
-    for c in data["checks"]:
-        c["count"] = sum(c["name"] in i["checks"] for i in items)
-    blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    target.write_text(text[:found.start(2)] + blob + text[found.end(2):], encoding="utf-8")
-    return target.stat().st_size
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--copies", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--synthetic", type=int, default=10_000)
     args = parser.parse_args()
     if not args.data.is_file():
         raise SystemExit(f"{args.data} not found (see ../shared/data/README.md)")
@@ -163,12 +139,6 @@ def main() -> None:
             k for k, v in decided.items() if v == "keep"}
         print(f"round trip: {len(decided)} decisions exported and applied; kept set "
               f"{'as decided' if after == want else 'WRONG'} ({len(before)} -> {len(after)} pairs)")
-        size = synthetic_page(page, tmp / "big.html", args.synthetic)
-        figures = load_in_browser(tmp / "big.html", tmp / "p3")
-        print(f"{args.synthetic} flagged pairs (synthetic page, {size / 1e6:.1f} MB): loaded in "
-              f"{figures['load_s']:.2f} s (script ready {figures['js_ready_ms']:.0f} ms), "
-              f"{figures['cards']} cards rendered, one decision redraws in "
-              f"{figures['key_ms']:.1f} ms (median)")
 
 
 if __name__ == "__main__":

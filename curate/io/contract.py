@@ -93,11 +93,16 @@ def read_meta(path: Path) -> dict:
     return meta
 
 
-def read_manifest(path: Path) -> pd.DataFrame:
-    """manifest.csv of a curated folder, with ids as strings and empty splits as ''."""
+def read_manifest(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """manifest.csv of a curated folder, with ids as strings and empty splits as ''.
+
+    `columns`: read only those of them the file has (a large manifest's embedding column is
+    most of its bytes); the required columns are checked either way."""
+    usecols = None if columns is None else (
+        lambda c: c in set(columns) | set(REQUIRED_MANIFEST_COLUMNS))
     try:
         manifest = pd.read_csv(path / "manifest.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str),
-                               keep_default_na=False, na_values=[""])
+                               keep_default_na=False, na_values=[""], usecols=usecols)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}/manifest.csv cannot be read ({exc}).") from exc
     missing = [c for c in REQUIRED_MANIFEST_COLUMNS if c not in manifest.columns]

@@ -1,26 +1,60 @@
-"""`curate review`: one offline HTML page to look at flagged pairs and decide, and the way
-those decisions (and corrected masks) come back into `curate outliers` and `curate run`.
+"""`curate review`: look at flagged pairs offline and decide, and the way those decisions (and
+corrected masks) come back into `curate outliers` and `curate run`.
 
-decisions: read and apply decisions.csv; mask_fixes: replace masks with corrected ones;
-build: gather the flagged pairs of a curated folder; page: render the page.
+cards: the flagged pairs as cards (groups as one); build: gather them and where their
+pictures are; thumbs: encode the pictures in parallel; page: the HTML; write: the single
+page or the review folder (index.html, data/ parts, thumbs/).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+SINGLE_FILE_LIMIT = 1000   # flagged pairs up to which the review is one self-contained page
+
+
+def review_layout(folder: str | Path, single_file: bool | None = None,
+                  out: str | Path | None = None) -> str:
+    """'file' (one page) or 'folder': as asked, else one page up to SINGLE_FILE_LIMIT flagged
+    pairs and a folder above. Raises InputError when the folder has no outliers.csv, or when
+    a folder would be written to `out` named like a page (.html)."""
+    from curate.errors import InputError
+    from curate.review.build import count_flagged
+
+    flagged = count_flagged(folder)
+    if single_file is None:
+        layout = "file" if flagged <= SINGLE_FILE_LIMIT else "folder"
+    else:
+        layout = "file" if single_file else "folder"
+    if layout == "folder" and out is not None and Path(out).suffix.lower() in (".html", ".htm"):
+        why = ("--folder" if single_file is False else
+               f"{flagged} flagged pairs (more than {SINGLE_FILE_LIMIT:,})")
+        raise InputError(f"{why} make a review folder, and -o {out} names a page. Give a "
+                         "folder path (it will hold index.html), or pass --single-file for "
+                         "one page with every picture inline.")
+    return layout
+
+
+def default_output(folder: str | Path, layout: str) -> Path:
+    """DATA-review.html, or the folder DATA-review, beside DATA."""
+    folder = Path(folder)
+    return folder.parent / (f"{folder.name}-review" + (".html" if layout == "file" else ""))
+
 
 def write_review(folder: str | Path, out: str | Path, data: str | Path | None = None,
-                 thumb_width: int = 256) -> dict:
-    """Gather the flagged pairs of `folder`, write the page to `out` atomically, and return
-    {'flagged', 'removed', 'size'} (size of the page in bytes)."""
-    from curate.review.build import gather
-    from curate.review.page import render
-    from curate.io.outputs import write_text
+                 thumb_width: int = 256, layout: str = "file", force: bool = False,
+                 workers: int | None = None) -> dict:
+    """Gather the flagged pairs of `folder` and write the review to `out` atomically: one page
+    (layout 'file') or a folder with index.html. Returns {'flagged', 'removed', 'cards',
+    'groups', 'size'} (size: of the page, or of the folder's index.html, in bytes)."""
+    from curate.review.build import collect
+    from curate.review.write import write_folder, write_page
 
-    found = gather(folder, data, thumb_width)
-    html = render(found)
-    write_text(Path(out), html)
-    return {"flagged": len(found["items"]),
-            "removed": sum(i["default"] == "remove" for i in found["items"]),
-            "size": len(html.encode("utf-8"))}
+    review = collect(folder, data)
+    if layout == "file":
+        size = write_page(review, Path(out), thumb_width)
+    else:
+        size = write_folder(review, Path(out), thumb_width, force, workers=workers)
+    return {"flagged": len(review.items), "cards": len(review.cards),
+            "removed": sum(i["default"] == "remove" for i in review.items),
+            "groups": sum(c["groups"] for c in review.header["checks"]), "size": size}

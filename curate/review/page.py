@@ -1,4 +1,5 @@
-"""Render the review page: one HTML file with the data, pictures, script and style inline."""
+"""Render the review page's HTML: the shell (header data, controls, script and style inline),
+with the cards' data inline (the single page) or loaded from data/ beside it (the folder)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import json
 from importlib import resources
 
 
-def render(found: dict) -> str:
-    """The page for what `curate.review.build.gather` found; works offline from file://."""
+def render(meta: dict, data: list[str] | None = None) -> str:
+    """The page for `meta` (the review's header, its parts, chunk and page sizes); `data`,
+    where given, holds the data scripts to inline. Works offline from file://."""
     assets = resources.files("curate.review") / "assets"
     script = (assets / "review.js").read_text(encoding="utf-8")
     style = (assets / "review.css").read_text(encoding="utf-8")
     # JSON inside <script>: "</" would end the element early, so it is escaped
-    data = json.dumps(found, separators=(",", ":")).replace("</", "<\\/")
-    title = html.escape(found["title"])
+    blob = json.dumps({**meta, "inline": data is not None},
+                      separators=(",", ":")).replace("</", "<\\/")
+    inline = "".join(f"<script>{d}</script>\n" for d in data or [])
+    title = html.escape(meta["title"])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -39,15 +43,18 @@ def render(found: dict) -> str:
   </div>
   <div id="legend"></div>
   <details id="help"><summary>keys</summary>
-    j / &darr; / &rarr; next &nbsp; k / &uarr; / &larr; previous &nbsp; x remove &nbsp;
-    a keep &nbsp; u undo &nbsp; m mask on/off &nbsp; PageDown / PageUp page.
-    Decisions are saved in this browser (they survive a reload); export them and run
+    j / &darr; / &rarr; next card &nbsp; k / &uarr; / &larr; previous &nbsp; x remove &nbsp;
+    a keep (a group card: every flagged pair of the group; override one pair with the
+    buttons under its picture) &nbsp; u undo &nbsp; m mask on/off &nbsp; PageDown / PageUp
+    page &nbsp; g go to a page. Decisions are saved in this browser (they survive a
+    reload); export them and run
     <code>curate outliers DATA --decisions decisions.csv -o OUT</code>.</details>
 </header>
 <section id="overview"><table id="checks"></table></section>
-<main id="list"></main>
-<nav id="pager"></nav>
-<script type="application/json" id="review-data">{data}</script>
+<nav id="pager-top" class="pager"></nav>
+<main id="list"><p id="loading">Loading the flagged pairs&hellip;</p></main>
+<nav id="pager" class="pager"></nav>
+<script type="application/json" id="review-meta">{blob}</script>
 <script>{script}</script>
-</body></html>
+{inline}</body></html>
 """

@@ -15,7 +15,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from curate.cli.main import app
-from curate.review.build import gather
+from curate.review.build import collect
 from planted import NUM_CLASSES, load_sample, planted_sample, write_npz
 
 runner = CliRunner()
@@ -62,24 +62,31 @@ def kept_ids(folder: Path) -> set[str]:
 def test_page_shows_every_flagged_pair_with_its_group_and_neighbours(planted, curated,
                                                                     tmp_path):
     data, out = curated
-    found = gather(out)
+    found = collect(out)
     table = pd.read_csv(out / "reports" / "outliers.csv", dtype={"id": str})
-    items = {i["id"]: i for i in found["items"]}
+    items = {i["id"]: i for i in found.items}
     assert set(items) == set(table["id"])
-    assert planted.role["exact_source"] in items["exact_copy"]["group"]
-    assert planted.role["near_source"] in items["near_copy"]["group"]
+
+    def group_of(id_: str, check: str):
+        return next(c for c in found.cards if c.check == check and
+                    id_ in [found.items[n]["id"] for n in c.members])
+
+    assert planted.role["exact_source"] in group_of("exact_copy", "exact_duplicate").context
+    assert planted.role["near_source"] in group_of("near_copy", "near_duplicate").context
     assert items["exact_copy"]["default"] == "remove"      # removed: pictures from the input
     assert items[planted.role["dark"]]["default"] == "keep"  # review only
-    odd = [i for i in found["items"] if "odd_image" in i["checks"]]
+    odd = [i for i in found.items if "odd_image" in i["checks"]]
     assert odd and all(len(i["like"]) == 3 for i in odd)
-    needed = {k for i in found["items"] for k in [i["id"], *i["group"], *i["like"]]}
-    assert needed <= set(found["pixels"])
-    assert all(u.startswith("data:image/png;base64,") for p in found["pixels"].values()
-               for u in p)
+    needed = {k for i in found.items for k in [i["id"], *i["like"]]}
+    needed |= {k for c in found.cards for k in c.context}
+    assert needed <= set(found.where)
+    # every flagged pair is on one card per check that flagged it
+    assert sum(len(c.members) for c in found.cards) == sum(len(i["checks"]) for i in found.items)
     text = curate("review", out, "-o", tmp_path / "review.html")
     page = (tmp_path / "review.html").read_text(encoding="utf-8")
-    assert "flagged pairs" in text and found["digest"] in page
-    assert re.search(r'<script type="application/json" id="review-data">', page)
+    assert "flagged pairs" in text and found.header["digest"] in page
+    assert re.search(r'<script type="application/json" id="review-meta">', page)
+    assert "data:image/jpeg;base64," in page and "data:image/png;base64," in page
     assert "--force" in refused("review", out, "-o", tmp_path / "review.html")
 
 
@@ -219,14 +226,14 @@ def test_label_issue_shows_the_predicted_mask_or_says_it_is_missing(tmp_path):
     np.save(run / "oof_probs.npy", probs)
     curate("outliers", data, "-o", tmp_path / "out", "--num-classes", NUM_CLASSES,
            "--label-quality", run / "label_quality.csv")
-    found = gather(tmp_path / "out")
-    issue = next(i for i in found["items"] if "label_issue" in i["checks"])
+    found = collect(tmp_path / "out")
+    issue = next(i for i in found.items if "label_issue" in i["checks"])
     assert issue["id"] == planted_id and issue["predicted"]
-    assert found["predicted"][planted_id].startswith("data:image/png;base64,")
+    assert (found.predicted[planted_id] == 2).all()
     (run / "oof_probs.npy").unlink()
-    found = gather(tmp_path / "out")
-    assert not next(i for i in found["items"] if i["id"] == planted_id)["predicted"]
-    assert found["predicted"] == {}
+    found = collect(tmp_path / "out")
+    assert not next(i for i in found.items if i["id"] == planted_id)["predicted"]
+    assert found.predicted == {}
 
 
 def label_issue_run(tmp_path: Path, dispute: bool) -> tuple[Path, str]:
@@ -258,15 +265,15 @@ def label_issue_run(tmp_path: Path, dispute: bool) -> tuple[Path, str]:
 
 def test_label_issue_carries_the_disputed_region_in_percent_of_the_picture(tmp_path):
     out, planted_id = label_issue_run(tmp_path, dispute=True)
-    issue = next(i for i in gather(out)["items"] if i["id"] == planted_id)
+    issue = next(i for i in collect(out).items if i["id"] == planted_id)
     # the sample's masks are 64 x 128: rows 16..48 and cols 32..96 are the middle half
     assert issue["dispute"] == {"top": 25.0, "left": 25.0, "height": 50.0, "width": 50.0,
                                 "caption": "given sand, model says bedrock, 2048 px"}
-    assert all(i["dispute"] is None for i in gather(out)["items"] if i["id"] != planted_id)
+    assert all(i["dispute"] is None for i in collect(out).items if i["id"] != planted_id)
     older = tmp_path / "older"
     older.mkdir()
     out, planted_id = label_issue_run(older, dispute=False)   # a table without the columns
-    assert next(i for i in gather(out)["items"] if i["id"] == planted_id)["dispute"] is None
+    assert next(i for i in collect(out).items if i["id"] == planted_id)["dispute"] is None
 
 
 def test_a_dry_run_names_nothing_it_did_not_write(curated):

@@ -1,212 +1,301 @@
-// The review page: paged list of flagged pairs, decisions kept in localStorage, CSV export.
+// The review page: cards of flagged pairs (one per pair and check, one per duplicate or
+// shared-mask group), a page at a time. The cards' data comes in parts: inline in the single
+// page, or data/part-NNNN.js scripts beside index.html, loaded when a page needs them (a
+// script loads from file://, where fetch() is refused). data/index.js holds what paging,
+// filters, counts and the export need of every card: ids, defaults, checks, members.
+// Decisions live in localStorage under the dataset's digest: a person's decision per pair,
+// and the bulk decisions per check as rules (100,000 pairs would not fit one by one).
 (() => {
   'use strict';
-  const D = JSON.parse(document.getElementById('review-data').textContent);
-  const KEY = 'curate-review:' + D.digest;
-  const PAGE = 40;                                  // cards rendered at once
-  const byId = new Map(D.items.map(it => [it.id, it]));
-  // One entry per (check, pair): a pair flagged by two checks is listed under both.
-  const entries = [];
-  for (const c of D.checks) {
-    const rows = D.items.filter(it => it.checks.includes(c.name));
-    rows.sort((a, b) => (b.scores[c.name] || 0) - (a.scores[c.name] || 0));
-    for (const it of rows) entries.push({check: c.name, item: it});
-  }
-  let saved = {};
-  try { saved = JSON.parse(localStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
-  const state = {decisions: saved.decisions || {}, undo: [], cursor: 0, page: 0,
-                 check: '', decision: ''};
+  const M = JSON.parse(document.getElementById('review-meta').textContent);
+  const KEY = 'curate-review:' + M.digest;
+  const PAGE = M.page, CHUNK = M.chunk;
+  const CHECKS = M.checks.map(c => c.name);
+  const BIT = Object.fromEntries(CHECKS.map((c, k) => [c, 1 << k]));
+  let I = null;                                   // the index (data/index.js)
+  const parts = new Map(), loading = new Map();
+  window.curateReviewData = {index: x => { I = x; }, part: (n, x) => { parts.set(n, x); }};
+
   const $ = id => document.getElementById(id);
   const root = document.documentElement.style;
   const esc = s => String(s).replace(/[&<>"]/g, ch => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[ch]));
+  function script(src) {
+    return new Promise((ok, fail) => {
+      const s = document.createElement('script');
+      s.src = src; s.onload = ok; s.onerror = () => fail(new Error(src + ' could not be loaded'));
+      document.head.appendChild(s);
+    });
+  }
+  function part(n) {
+    if (parts.has(n)) return Promise.resolve();
+    if (!loading.has(n)) loading.set(n, script(`data/part-${String(n + 1).padStart(4, '0')}.js`));
+    return loading.get(n);
+  }
+  const cardAt = pos => parts.get(Math.floor(pos / CHUNK)).cards[pos % CHUNK];
 
-  const decisionOf = it => (state.decisions[it.id] || {}).decision || it.default;
-  const decidedByPerson = it => it.id in state.decisions;
+  // --- decisions --------------------------------------------------------------------------
+  // decisions: {id: [decision, time]}; notes: {id: note}; rules: [[check, decision | 'default', time]]
+  let saved = {};
+  try { saved = JSON.parse(localStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
+  const state = {decisions: {}, notes: saved.notes || {}, rules: saved.rules || [], undo: [],
+                 cursor: 0, check: '', decision: ''};
+  for (const [id, d] of Object.entries(saved.decisions || {})) {
+    if (Array.isArray(d)) state.decisions[id] = d;
+    else { state.decisions[id] = [d.decision, d.time]; if (d.note) state.notes[id] = d.note; }  // pages before 2
+  }
+  const now = () => new Date().toISOString();
+  const defaultOf = n => I.defaults[n] === 'r' ? 'remove' : 'keep';
+  function ruleOf(n) {                            // the latest bulk decision that covers pair n
+    for (let k = state.rules.length - 1; k >= 0; k--) if (I.checks[n] & BIT[state.rules[k][0]]) return state.rules[k];
+    return null;
+  }
+  function personal(n) {                          // [decision, time] a person made, or null
+    const own = state.decisions[I.ids[n]];
+    if (own) return own;
+    const rule = state.rules.length ? ruleOf(n) : null;
+    return rule && rule[1] !== 'default' ? [rule[1], rule[2]] : null;
+  }
+  const decisionOf = n => (personal(n) || [defaultOf(n)])[0];
   function save() {
-    try { localStorage.setItem(KEY, JSON.stringify({decisions: state.decisions})); } catch (e) { /* full or blocked */ }
+    try {
+      localStorage.setItem(KEY, JSON.stringify({v: 2, decisions: state.decisions, notes: state.notes, rules: state.rules}));
+    } catch (e) { $('counter').textContent += ' · could not save in this browser: export now'; }
   }
-  function setDecision(ids, decision, record = true) {
-    const before = {};
-    for (const id of ids) {
-      before[id] = state.decisions[id] ? {...state.decisions[id]} : null;
-      const note = (state.decisions[id] || {}).note || '';
-      state.decisions[id] = {decision, note, time: new Date().toISOString()};
-    }
-    if (record) state.undo.push(before);
-    save(); refresh();
+  function remember(ids) {                         // what undo puts back
+    const before = {rules: state.rules.slice(), decisions: {}};
+    for (const id of ids) before.decisions[id] = state.decisions[id] || null;
+    state.undo.push(before);
   }
-  function resetIds(ids) {
-    const before = {};
-    for (const id of ids) { before[id] = state.decisions[id] ? {...state.decisions[id]} : null; delete state.decisions[id]; }
-    state.undo.push(before); save(); refresh();
+  function decide(ns, decision) {
+    remember(ns.map(n => I.ids[n]));
+    const t = now();
+    for (const n of ns) state.decisions[I.ids[n]] = [decision, t];
+    save(); return refresh();
+  }
+  function bulk(check, decision) {                // decision: remove, keep or default
+    const ids = [];
+    for (let n = 0; n < I.ids.length; n++) if ((I.checks[n] & BIT[check]) && state.decisions[I.ids[n]]) ids.push(I.ids[n]);
+    remember(ids);
+    for (const id of ids) delete state.decisions[id];
+    state.rules = state.rules.filter(r => r[0] !== check).concat([[check, decision, now()]]);
+    save(); return refresh();
   }
   function undo() {
     const before = state.undo.pop();
     if (!before) return;
-    for (const [id, old] of Object.entries(before)) {
+    state.rules = before.rules;
+    for (const [id, old] of Object.entries(before.decisions)) {
       if (old) state.decisions[id] = old; else delete state.decisions[id];
     }
-    save(); refresh();
+    save(); return refresh();
   }
-  function setNote(id, note) {
-    const it = byId.get(id);
-    const d = state.decisions[id] || {decision: decisionOf(it), time: new Date().toISOString()};
-    state.decisions[id] = {...d, note};
+  function setNote(ns, note) {
+    for (const n of ns) {
+      const id = I.ids[n];
+      if (!personal(n)) state.decisions[id] = [decisionOf(n), now()];   // a note is a look
+      if (note) state.notes[id] = note; else delete state.notes[id];
+    }
     save(); counter();
   }
 
-  function visible() {
-    return entries.filter(e => (!state.check || e.check === state.check) && (() => {
-      const d = decisionOf(e.item);
-      switch (state.decision) {
-        case 'open': return !decidedByPerson(e.item);
-        case 'remove': case 'keep': return d === state.decision;
-        case 'changed': return d !== e.item.default;
-        default: return true;
-      }
-    })());
+  // --- which cards --------------------------------------------------------------------------
+  function matches(pos) {
+    const c = I.cards[pos];
+    if (state.check && CHECKS[c[0]] !== state.check) return false;
+    if (!state.decision) return true;
+    for (let k = 1; k < c.length; k++) {
+      const n = c[k], d = decisionOf(n);
+      if (state.decision === 'open' ? !personal(n) : state.decision === 'changed' ? d !== defaultOf(n) : d === state.decision) return true;
+    }
+    return false;
   }
+  let list = [];
+  function filter() {
+    list = [];
+    for (let pos = 0; pos < I.cards.length; pos++) if (matches(pos)) list.push(pos);
+  }
+  const pages = () => Math.max(1, Math.ceil(list.length / PAGE));
 
   // --- pictures ---------------------------------------------------------------------------
   // box: the region the model disputes, in percent of the picture (label issues)
-  function overlay(id, caption, cls = '', mask = null, box = null) {
-    const px = D.pixels[id];
+  function figure(p, id, caption, cls = '', mask = null, box = null, buttons = '') {
+    const px = p.pics[id];
     if (!px) return `<div class="na">${esc(id)}: picture not available</div>`;
     const region = box ? `<div class="dispute" title="${esc(box.caption)}" style="top:${box.top}%;` +
       `left:${box.left}%;height:${box.height}%;width:${box.width}%"></div>` : '';
     const text = box ? `${caption}; boxed: ${box.caption}` : caption;
-    return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" src="${px[0]}">` +
-      `<img class="mask" alt="" src="${mask || px[1]}">${region}</div><figcaption>${esc(text)}</figcaption></figure>`;
+    return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" loading="lazy" src="${esc(px[0])}">` +
+      `<img class="mask" alt="" loading="lazy" src="${esc(mask || px[1])}">${region}</div><figcaption>${esc(text)}</figcaption>${buttons}</figure>`;
   }
-  const GROUPED = ['exact_duplicate', 'duplicate_image', 'near_duplicate', 'shared_mask'];
   const side = (label, figures) =>
     `<div class="extra"><div class="group-label">${esc(label)}</div><div class="figures">${figures.join('')}</div></div>`;
-  function extras(e) {
-    const it = e.item;
-    if (GROUPED.includes(e.check) && it.group.length) {
-      return side(`${e.check === 'shared_mask' ? 'the other pairs with this very mask' : 'its duplicate group'} (${it.group.length + 1} pairs in all):`,
-        it.group.map(g => overlay(g, g + (byId.has(g) ? ' (flagged: ' + decisionOf(byId.get(g)) + ')' : ' (not flagged)'), 'small')));
-    }
-    if (e.check === 'odd_image') {
+  function extras(p, check, it) {
+    if (check === 'odd_image') {
       if (!it.like.length) return '<div class="na">no similar typical images recorded</div>';
-      return side('its most similar typical images:', it.like.map(g => overlay(g, g, 'small')));
+      return side('its most similar typical images:', it.like.map(g => figure(p, g, g, 'small')));
     }
-    if (e.check === 'label_issue') {
-      if (it.predicted) return overlay(it.id, 'predicted mask (cross-validated model)', '', D.predicted[it.id], it.dispute);
+    if (check === 'label_issue') {
+      if (it.predicted) return figure(p, it.id, 'predicted mask (cross-validated model)', '', p.predicted[it.id], it.dispute);
       return '<div class="na">predicted mask not available: oof_probs.npy was not found beside ' +
-        esc(D.label_quality || 'label_quality.csv') + '</div>';
+        esc(M.label_quality || 'label_quality.csv') + '</div>';
     }
     return '';
   }
-  function card(e, n) {
-    const it = e.item, d = decisionOf(it), mine = decidedByPerson(it);
-    const score = (it.scores[e.check] || 0).toFixed(3);
-    const groupButtons = it.group.length && GROUPED.includes(e.check)
-      ? `<button data-bulk-group="remove">remove flagged of group</button><button data-bulk-group="keep">keep whole group</button>` : '';
-    const more = extras(e);
-    return `<article class="card ${d}${more ? '' : ' single'}${n === state.cursor ? ' current' : ''}" data-n="${n}" data-id="${esc(it.id)}">
-      <header><span class="id">${esc(it.id)}</span><span>${esc(e.check)} score ${score}</span>
-      ${it.checks.length > 1 ? `<span class="badge">also: ${esc(it.checks.filter(c => c !== e.check).join(', '))}</span>` : ''}
+  const buttons = (d, what = '') =>
+    `<button class="remove${d === 'remove' ? ' on' : ''}" data-decide="remove" title="x">remove${what} (x)</button>` +
+    `<button class="keep${d === 'keep' ? ' on' : ''}" data-decide="keep" title="a">keep${what} (a)</button>`;
+  function groupCard(p, c, k) {
+    const ns = c.members.map(m => m.n), ds = ns.map(decisionOf);
+    const removing = ds.filter(d => d === 'remove').length, mine = ns.filter(n => personal(n)).length;
+    const d = removing === ns.length ? 'remove' : removing === 0 ? 'keep' : 'mixed';
+    const score = Math.max(...c.members.map(m => m.scores[c.check] || 0)).toFixed(3);
+    const size = ns.length + c.context.length;
+    const what = c.check === 'shared_mask' ? 'pairs with this very mask' : 'duplicate group';
+    const members = c.members.map((m, j) => figure(p, m.id, `${m.id} · flagged · ${ds[j]}${personal(m.n) ? '' : ' (default)'}`,
+      'small member ' + ds[j], null, null, `<div class="member-actions" data-n="${m.n}">` +
+      `<button class="remove${ds[j] === 'remove' ? ' on' : ''}" data-member="remove">remove</button>` +
+      `<button class="keep${ds[j] === 'keep' ? ' on' : ''}" data-member="keep">keep</button></div>`));
+    const context = c.context.map(id => figure(p, id, `${id} · not flagged · stays`, 'small context'));
+    return `<article class="card group ${d}${k === state.cursor ? ' current' : ''}" data-k="${k}" data-pos="${list[k]}">
+      <header><span class="id">${esc(c.check)} group of ${size}</span><span>score ${score}</span>
+      <span class="badge">${ns.length} flagged, ${c.context.length} not</span>
+      <span class="badge">default: ${esc(c.members[0].default)}</span>
+      <span class="badge ${mine ? d : ''}">${mine === ns.length ? 'decided' : mine ? `decided ${mine} of ${ns.length}` : 'not decided yet'}: ${removing} remove, ${ns.length - removing} keep</span></header>
+      <div class="reason">${esc(c.members[0].reason)}</div>
+      <div class="group-label">the ${what} (${size} pairs in all); one decision for its ${ns.length} flagged pair(s), or one pair at a time under its picture:</div>
+      <div class="figures">${members.join('')}${context.join('')}</div>
+      <div class="actions">${buttons(d, ns.length > 1 ? ` all ${ns.length}` : '')}
+      <input type="text" placeholder="note (for every flagged pair of the group)" value="${esc(state.notes[c.members[0].id] || '')}"></div></article>`;
+  }
+  function card(p, c, k) {
+    if (c.key) return groupCard(p, c, k);
+    const it = c.members[0], d = decisionOf(it.n), mine = personal(it.n);
+    const more = extras(p, c.check, it);
+    const self = c.check === 'label_issue' ? figure(p, it.id, 'given mask', 'self', null, it.dispute) : figure(p, it.id, 'this pair', 'self');
+    return `<article class="card ${d}${more ? '' : ' single'}${k === state.cursor ? ' current' : ''}" data-k="${k}" data-pos="${list[k]}" data-id="${esc(it.id)}">
+      <header><span class="id">${esc(it.id)}</span><span>${esc(c.check)} score ${(it.scores[c.check] || 0).toFixed(3)}</span>
+      ${it.checks.length > 1 ? `<span class="badge">also: ${esc(it.checks.filter(x => x !== c.check).join(', '))}</span>` : ''}
       <span class="badge">default: ${it.default}</span>
       <span class="badge ${mine ? d : ''}">${mine ? 'decided: ' + d : 'not decided yet'}</span></header>
       <div class="reason">${esc(it.reason)}</div>
-      <div class="figures">${e.check === 'label_issue' ? overlay(it.id, 'given mask', 'self', null, it.dispute) : overlay(it.id, 'this pair', 'self')}${more}</div>
-      <div class="actions"><button class="remove${d === 'remove' ? ' on' : ''}" data-decide="remove" title="x">remove (x)</button>
-      <button class="keep${d === 'keep' ? ' on' : ''}" data-decide="keep" title="a">keep (a)</button>${groupButtons}
-      <input type="text" placeholder="note" value="${esc((state.decisions[it.id] || {}).note || '')}"></div></article>`;
+      <div class="figures">${self}${more}</div>
+      <div class="actions">${buttons(d)}
+      <input type="text" placeholder="note" value="${esc(state.notes[it.id] || '')}"></div></article>`;
   }
 
   // --- rendering --------------------------------------------------------------------------
   function counter() {
-    const open = D.items.filter(it => !decidedByPerson(it)).length;
-    const removing = D.items.filter(it => decisionOf(it) === 'remove').length;
-    $('counter').textContent = `${open} of ${D.items.length} flagged pairs left to look at · ` +
-      `${removing} to remove · ${D.items.length - removing} to keep (of ${D.pairs} pairs)`;
+    let open = 0, removing = 0;
+    for (let n = 0; n < I.ids.length; n++) {
+      const p = personal(n);
+      if (!p) open++;
+      if ((p ? p[0] : defaultOf(n)) === 'remove') removing++;
+    }
+    const groups = M.checks.reduce((s, c) => s + c.groups, 0), grouped = M.checks.reduce((s, c) => s + c.grouped_pairs, 0);
+    $('counter').textContent = `${open} of ${I.ids.length} flagged pairs left to look at · ` +
+      `${removing} to remove · ${I.ids.length - removing} to keep (of ${M.pairs} pairs)` +
+      (groups ? ` · ${groups} groups holding ${grouped} flagged pairs` : '');
   }
   function checksTable() {
-    $('checks').innerHTML = '<tr><th>check</th><th>flagged</th><th>default</th><th>left</th><th>all of this check</th></tr>' +
-      D.checks.map(c => {
-        const its = D.items.filter(it => it.checks.includes(c.name));
-        const left = its.filter(it => !decidedByPerson(it)).length;
-        return `<tr><td class="name" data-check="${c.name}">${c.name}</td><td>${c.count}</td>` +
-          `<td>${c.removes ? 'remove' : 'keep (review only)'}</td><td>${left}</td><td>` +
-          `<button data-bulk="remove" data-check="${c.name}">remove all</button> ` +
-          `<button data-bulk="keep" data-check="${c.name}">keep all</button> ` +
-          `<button data-bulk="reset" data-check="${c.name}">back to defaults</button></td></tr>`;
-      }).join('');
+    const left = Object.fromEntries(CHECKS.map(c => [c, 0]));
+    for (let n = 0; n < I.ids.length; n++) if (!personal(n)) for (const c of CHECKS) if (I.checks[n] & BIT[c]) left[c]++;
+    $('checks').innerHTML = '<tr><th>check</th><th>flagged pairs</th><th>groups</th><th>default</th><th>left</th><th>all of this check</th></tr>' +
+      M.checks.map(c => `<tr><td class="name" data-check="${c.name}">${c.name}</td><td>${c.count}</td>` +
+        `<td>${c.groups ? `${c.groups} (${c.grouped_pairs} flagged pairs)` : ''}</td>` +
+        `<td>${c.removes ? 'remove' : 'keep (review only)'}</td><td>${left[c.name]}</td><td>` +
+        `<button data-bulk="remove" data-check="${c.name}">remove all</button> ` +
+        `<button data-bulk="keep" data-check="${c.name}">keep all</button> ` +
+        `<button data-bulk="default" data-check="${c.name}">back to defaults</button></td></tr>`).join('');
   }
-  function refresh() {
-    const list = visible();
+  function pager(page) {
+    if (!$('page-input')) {                       // drawn once: typing in it must not lose it
+      $('pager-top').innerHTML = '<button data-page="-1">previous page</button><span>page ' +
+        '<input id="page-input" class="page-input" type="number" min="1"> of <span id="pages"></span></span>' +
+        '<button data-page="1">next page</button>';
+    }
+    if (document.activeElement !== $('page-input')) $('page-input').value = page + 1;
+    $('page-input').max = pages();
+    $('pages').textContent = `${pages()} (${list.length} cards)`;
+    $('pager').innerHTML = `<button data-page="-1">previous page</button><span>page ${page + 1} of ${pages()}</span>` +
+      '<button data-page="1">next page</button>';
+  }
+  let drawn = 0;
+  async function refresh() {
+    filter();
     state.cursor = Math.max(0, Math.min(state.cursor, list.length - 1));
-    state.page = Math.floor(state.cursor / PAGE);
-    const start = state.page * PAGE, shown = list.slice(start, start + PAGE);
+    const page = Math.floor(state.cursor / PAGE), start = page * PAGE;
+    const shown = list.slice(start, start + PAGE), token = ++drawn;
+    await Promise.all([...new Set(shown.map(pos => Math.floor(pos / CHUNK)))].map(part));
+    if (token !== drawn) return;                  // a newer refresh has begun
     let html = '', last = '';
-    shown.forEach((e, k) => {
-      if (e.check !== last) { html += `<h2 class="check">${esc(e.check)}</h2>`; last = e.check; }
-      html += card(e, start + k);
+    shown.forEach((pos, j) => {
+      const c = cardAt(pos);
+      if (c.check !== last) { html += `<h2 class="check">${esc(c.check)}</h2>`; last = c.check; }
+      html += card(parts.get(Math.floor(pos / CHUNK)), c, start + j);
     });
     $('list').innerHTML = html || '<p>Nothing matches these filters.</p>';
-    const pages = Math.max(1, Math.ceil(list.length / PAGE));
-    $('pager').innerHTML = `<button data-page="-1">previous page</button>` +
-      `<span>page ${state.page + 1} of ${pages} (${list.length} entries)</span><button data-page="1">next page</button>`;
-    counter(); checksTable();
+    pager(page); counter(); checksTable();
     root.setProperty('--bar', $('bar').offsetHeight + 'px');
+    if (!window.curateReview.ready) {
+      window.curateReview.firstCardMs = performance.now();
+      window.curateReview.ready = true;
+    }
   }
-  function current() { return document.querySelector('.card.current'); }
-  function move(step) {
-    const list = visible();
+  const current = () => document.querySelector('.card.current');
+  async function move(step) {
     if (!list.length) return;
     const next = Math.max(0, Math.min(list.length - 1, state.cursor + step));
-    if (Math.floor(next / PAGE) !== state.page) { state.cursor = next; refresh(); }
-    else {
-      const old = current(); if (old) old.classList.remove('current');
-      state.cursor = next;
-    }
-    const now = document.querySelector(`.card[data-n="${state.cursor}"]`);
-    if (now) { now.classList.add('current'); now.scrollIntoView({block: 'nearest'}); }
+    const samePage = Math.floor(next / PAGE) === Math.floor(state.cursor / PAGE);
+    state.cursor = next;
+    if (samePage) { const old = current(); if (old) old.classList.remove('current'); }
+    else await refresh();
+    const el = document.querySelector(`.card[data-k="${state.cursor}"]`);
+    if (el) { el.classList.add('current'); el.scrollIntoView({block: 'nearest'}); }
   }
-  function decideCurrent(decision) {
-    const list = visible(), e = list[state.cursor];
-    if (!e) return;
-    setDecision([e.item.id], decision);
+  async function goTo(page) {
+    state.cursor = (Math.max(1, Math.min(pages(), page)) - 1) * PAGE;
+    await refresh(); window.scrollTo(0, 0);
+  }
+  async function decideCurrent(decision) {
+    const pos = list[state.cursor];
+    if (pos === undefined) return;
+    const before = list.length;
+    await decide(I.cards[pos].slice(1), decision);
     // under a decision filter the card may leave the list: stay at the same position
-    if (visible().length === list.length) move(1);
+    if (list.length === before) await move(1);
   }
 
   // --- events -----------------------------------------------------------------------------
   document.addEventListener('keydown', ev => {
-    if (ev.target.matches('input[type=text], select, textarea') || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (!I || ev.target.matches('input, select, textarea') || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const keys = {j: () => move(1), ArrowDown: () => move(1), ArrowRight: () => move(1),
       k: () => move(-1), ArrowUp: () => move(-1), ArrowLeft: () => move(-1),
       x: () => decideCurrent('remove'), a: () => decideCurrent('keep'), u: undo,
       m: () => { $('show-mask').checked = !$('show-mask').checked; maskToggle(); },
+      g: () => $('page-input').select(),
       PageDown: () => move(PAGE), PageUp: () => move(-PAGE)};
     if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
   });
   document.addEventListener('click', ev => {
     const t = ev.target.closest('button, td.name, .card');
-    if (!t) return;
+    if (!t || !I) return;
     const cardEl = ev.target.closest('.card');
-    if (cardEl) state.cursor = Number(cardEl.dataset.n);
-    if (t.dataset.decide) setDecision([cardEl.dataset.id], t.dataset.decide);
-    else if (t.dataset.bulkGroup) {
-      const it = byId.get(cardEl.dataset.id);
-      const ids = [it.id, ...it.group].filter(id => byId.has(id));
-      setDecision(ids, t.dataset.bulkGroup);
-    } else if (t.dataset.bulk) {
-      const ids = D.items.filter(it => it.checks.includes(t.dataset.check)).map(it => it.id);
-      if (t.dataset.bulk === 'reset') resetIds(ids); else setDecision(ids, t.dataset.bulk);
-    } else if (t.matches('td.name')) { state.check = t.dataset.check; $('filter-check').value = state.check; state.cursor = 0; refresh(); }
-    else if (t.dataset.page) { state.cursor = (state.page + Number(t.dataset.page)) * PAGE; refresh(); window.scrollTo(0, 0); }
+    if (cardEl) state.cursor = Number(cardEl.dataset.k);
+    if (t.dataset.decide) decide(I.cards[Number(cardEl.dataset.pos)].slice(1), t.dataset.decide);
+    else if (t.dataset.member) decide([Number(t.parentElement.dataset.n)], t.dataset.member);
+    else if (t.dataset.bulk) bulk(t.dataset.check, t.dataset.bulk);
+    else if (t.matches('td.name')) { state.check = t.dataset.check; $('filter-check').value = state.check; state.cursor = 0; refresh(); }
+    else if (t.dataset.page) goTo(Math.floor(state.cursor / PAGE) + 1 + Number(t.dataset.page));
     else if (t.id === 'undo') undo();
     else if (t.id === 'export') exportCsv();
     else if (cardEl) { const old = current(); if (old) old.classList.remove('current'); cardEl.classList.add('current'); }
   });
   document.addEventListener('change', ev => {
-    const card = ev.target.closest('.card');
-    if (card && ev.target.matches('input[type=text]')) setNote(card.dataset.id, ev.target.value);
+    const cardEl = ev.target.closest('.card');
+    if (cardEl && ev.target.matches('input[type=text]')) setNote(I.cards[Number(cardEl.dataset.pos)].slice(1), ev.target.value);
+    else if (ev.target.id === 'page-input') goTo(Number(ev.target.value) || 1);
   });
-  $('filter-check').innerHTML += D.checks.map(c => `<option value="${c.name}">${c.name} (${c.count})</option>`).join('');
+  $('filter-check').innerHTML += M.checks.map(c => `<option value="${c.name}">${c.name} (${c.count})</option>`).join('');
   $('filter-check').addEventListener('change', ev => { state.check = ev.target.value; state.cursor = 0; refresh(); });
   $('filter-decision').addEventListener('change', ev => { state.decision = ev.target.value; state.cursor = 0; refresh(); });
   $('opacity').addEventListener('input', ev => root.setProperty('--mask-opacity', ev.target.value / 100));
@@ -216,28 +305,40 @@
   const fit = Math.max(128, Math.min(384, Math.floor((window.innerWidth - 80) / 4 / 32) * 32));
   $('zoom').value = fit; root.setProperty('--thumb', fit + 'px');
   $('zoom').addEventListener('input', ev => root.setProperty('--thumb', ev.target.value + 'px'));
-  $('legend').innerHTML = D.classes.map(c =>
+  $('legend').innerHTML = M.classes.map(c =>
     `<span><span class="swatch${c.ignored ? ' ignored' : ''}" style="background:${c.colour}"></span>${c.index} ${esc(c.name)}${c.ignored ? ' (ignored: not coloured)' : ''}</span>`).join('') +
     '<span><span class="swatch" style="background:#f0f"></span>label outside the classes</span>';
 
   // --- export -----------------------------------------------------------------------------
   const cell = v => /[",\n\r]/.test(v) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v);
-  function csv() {
-    const rows = [['id', 'decision', 'checks', 'note', 'time']];
-    for (const it of D.items) {
-      const d = state.decisions[it.id];
-      if (d) rows.push([it.id, d.decision, it.checks.join(';'), d.note || '', d.time]);
+  function decided() {                            // [[id, decision, checks, note, time]] of every decided pair
+    const rows = [];
+    for (let n = 0; n < I.ids.length; n++) {
+      const p = personal(n), id = I.ids[n];
+      if (p) rows.push([id, p[0], CHECKS.filter(c => I.checks[n] & BIT[c]).join(';'), state.notes[id] || '', p[1]]);
     }
-    return rows.map(r => r.map(cell).join(',')).join('\n') + '\n';
+    return rows;
   }
+  const csv = () => [['id', 'decision', 'checks', 'note', 'time'], ...decided()].map(r => r.map(cell).join(',')).join('\n') + '\n';
   function exportCsv() {
     const a = $('download');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(new Blob([csv()], {type: 'text/csv'}));
     a.hidden = false; a.click();
   }
-  // For tests and scripts: the export's text and the current decisions.
-  window.curateReview = {csv, decisions: () => JSON.parse(JSON.stringify(state.decisions)),
-                         ready: true};
-  refresh();
+  // For tests and scripts: the export's text, the decisions, paging.
+  window.curateReview = {csv, ready: false, goTo, page: () => Math.floor(state.cursor / PAGE) + 1, pages,
+    decisions: () => Object.fromEntries(decided().map(r => [r[0], {decision: r[1], note: r[3], time: r[4]}])),
+    defaults: () => Object.fromEntries(I.ids.map((id, n) => [id, defaultOf(n)])),
+    members: k => I.cards[list[k]].slice(1).map(n => I.ids[n])};
+
+  async function start() {
+    try {
+      if (!M.inline) await Promise.all([script('data/index.js'), part(0)]);
+      filter(); await refresh();
+    } catch (e) {
+      $('list').innerHTML = `<p class="na">${esc(e.message)}: open index.html inside the review folder, beside its data/ and thumbs/.</p>`;
+    }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();
