@@ -103,6 +103,7 @@ def jump_decide_reload(page: Path, profile: Path, number: int) -> None:
         driver.quit()
 
 
+@pytest.mark.slow   # a 20,000-flag folder takes about a minute to build on 2 cores
 def test_first_card_jump_to_a_far_page_and_the_decision_survives_a_reload(large, tmp_path):
     jump_decide_reload(large, tmp_path / "profile", 300)
 
@@ -113,6 +114,7 @@ def test_100000_flags_open_fast_and_page_500_keeps_its_decision(tmp_path):
     jump_decide_reload(page, tmp_path / "profile", 500)
 
 
+@pytest.mark.slow
 def test_keyboard_bulk_and_member_overrides_on_groups_and_the_export_holds_all(large, tmp_path):
     from selenium.webdriver.common.by import By
 
