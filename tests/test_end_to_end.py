@@ -21,7 +21,7 @@ SAMPLE = Path(__file__).parents[1] / "curate" / "samples" / "mars300.npz"
 runner = CliRunner()
 
 
-def test_segment_loads_only_the_io_layer_of_curate():
+def test_segment_loads_only_the_io_layer_and_the_ui_kit_of_curate():
     code = ("import sys, segment, segment.cli, segment.training.loop, segment.evaluation.scores, "
             "segment.evaluation.predict, segment.report.html; print(sorted(m for m in sys.modules "
             "if m.split('.')[0] == 'curate'))")
@@ -29,7 +29,8 @@ def test_segment_loads_only_the_io_layer_of_curate():
                          check=True)
     loaded = eval(out.stdout)   # a printed list of module names
     assert "curate.io.raw" in loaded
-    assert [m for m in loaded if m != "curate" and not m.startswith("curate.io")] == []
+    assert [m for m in loaded if m != "curate"
+            and not m.startswith(("curate.io", "curate.ui"))] == []
 
 
 @pytest.mark.slow
