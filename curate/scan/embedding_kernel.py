@@ -1,9 +1,10 @@
 """`curate.scan.embedding.texture_embedding`, one image at a time in loops that numba
-compiles (`jit`, curate.scan.kernels; plain Python when numba is missing).
+compiles (`jit_reordered`, curate.scan.kernels; plain Python when numba is missing).
 
 The numpy version stays the reference; this one follows it part by part, in the same order
-(see embedding.py for what each part means), summing in float64 where numpy sums float32, so
-the vectors agree to float32 rounding (tests/curate/test_kernels.py).
+(see embedding.py for what each part means), summing in float64 where numpy sums float32
+(in an order the compiler may change), so the vectors agree to float32 rounding
+(tests/curate/test_kernels.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 
 import numpy as np
 
-from curate.scan.kernels import jit
+from curate.scan.kernels import jit_reordered
 
 MAX_SIDE = 160
 EPS = 1e-3
@@ -26,7 +27,7 @@ def embed(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-@jit
+@jit_reordered
 def embed_batch(gray, out):
     """Fill out (N, DIMENSION) float32 with the embedding of (N, H, W) uint8 images."""
     for i in range(gray.shape[0]):
@@ -41,7 +42,7 @@ def embed_batch(gray, out):
             _embed_one(g, out[i])
 
 
-@jit
+@jit_reordered
 def _embed_one(g, row):
     l1 = _half(g) if min(g.shape) >= 8 else g
     l2 = _half(l1) if min(l1.shape) >= 8 else l1
@@ -74,7 +75,7 @@ def _embed_one(g, row):
     row[k + 1] = math.log(std)
 
 
-@jit
+@jit_reordered
 def _half(g):
     h, w = g.shape[0] // 2, g.shape[1] // 2
     out = np.empty((h, w), np.float32)
@@ -85,7 +86,7 @@ def _half(g):
     return out
 
 
-@jit
+@jit_reordered
 def _laplacian(g):
     h, w = g.shape
     out = np.empty((h - 2, w - 2), np.float32)
@@ -96,7 +97,7 @@ def _laplacian(g):
     return out
 
 
-@jit
+@jit_reordered
 def _mean_var(a):
     """Mean and population variance of a 2-D array, two passes in float64."""
     h, w = a.shape
@@ -113,7 +114,7 @@ def _mean_var(a):
     return mean, squares / (h * w)
 
 
-@jit
+@jit_reordered
 def _orientation(g, row, k):
     """Structure tensor shares, mean 8x8-block coherence and edge sparsity."""
     hh, ww = g.shape[0] - 2, g.shape[1] - 2
@@ -149,7 +150,7 @@ def _orientation(g, row, k):
     return k + 4
 
 
-@jit
+@jit_reordered
 def _lbp(g, std, row, k):
     """Shares of the 16 4-neighbour patterns (square roots), threshold 5 % of the contrast,
     compared in float32 as numpy does."""
@@ -175,7 +176,7 @@ def _lbp(g, std, row, k):
     return k + 16
 
 
-@jit
+@jit_reordered
 def _autocorrelation(g, mean, row, k):
     h, w = g.shape
     var = 0.0
@@ -199,7 +200,7 @@ def _autocorrelation(g, mean, row, k):
     return k
 
 
-@jit
+@jit_reordered
 def _moments(a, row, k):
     """Skewness and log kurtosis of the values of a 2-D array."""
     mean = _mean_var(a)[0]
@@ -219,7 +220,7 @@ def _moments(a, row, k):
     return k + 2
 
 
-@jit
+@jit_reordered
 def _blocks(g, size, variance, row, k):
     """Share of the variance between block means; spread of the block contrasts."""
     h, w = g.shape
@@ -244,7 +245,7 @@ def _blocks(g, size, variance, row, k):
     return k + 2
 
 
-@jit
+@jit_reordered
 def _layout(g, std, row, k):
     """Top third against bottom third: detail (log ratio), brightness, contrast."""
     h = g.shape[0]
