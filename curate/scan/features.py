@@ -15,8 +15,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.scan import cluster, kernels
+from curate.scan.columns import compact, joined_table
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding, to_hex
+from curate.io.npz import release_pages
 from curate.io.pixels import shape_of
 from curate.ui.progress import step
 
@@ -50,13 +52,15 @@ def scan(dataset: Dataset) -> pd.DataFrame:
 
     compiled = kernels.available()   # here, not in a thread: its one note is raised once
 
-    def run(idx: list[int]) -> dict[str, np.ndarray]:
-        images = np.stack([dataset.images[i] for i in idx])
-        masks = np.stack([dataset.masks[i] for i in idx])
+    def run(idx: list[int]) -> dict:
+        image_list, mask_list = [dataset.images[i] for i in idx], [dataset.masks[i] for i in idx]
+        images, masks = np.stack(image_list), np.stack(mask_list)
+        release_pages(image_list)      # copied: the pages of a mapped npz may go
+        release_pages(mask_list)
         features = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index,
                                compiled)
         advance(len(idx))
-        return features
+        return compact(features)
 
     client = cluster.current()
     if client is not None:
@@ -70,12 +74,7 @@ def scan(dataset: Dataset) -> pd.DataFrame:
                 threadpool_limits(limits=1, user_api="blas"), \
                 ThreadPoolExecutor(max_workers=cluster.threads()) as pool:
             parts = list(pool.map(run, chunks))
-    if not parts:
-        table = pd.DataFrame(columns=["height"])
-    else:
-        order = np.argsort(np.concatenate(chunks), kind="stable")  # back to dataset order
-        table = pd.DataFrame({c: np.concatenate([p[c] for p in parts])[order]
-                              for c in parts[0]})
+    table = joined_table(parts, chunks)
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table
