@@ -31,7 +31,8 @@ reference (CURATE_LAZY_BYTES=0).
 The table of the run is written to docs/results/outliers_speed.md (current only; git holds the
 past) with the date, machine, commit, command and load average.
 
-Reproduce: .venv/bin/python benchmarks/bench_speed.py [--repeats 3] [--folder-pairs 6000] [--cores N]
+Reproduce: .venv/bin/python benchmarks/bench_speed.py [--repeats 3] [--folder-pairs 6000]
+           [--cores N]
            [--cleanvision-python /path/to/venv/bin/python]
            .venv/bin/python benchmarks/bench_speed.py --folder-only --folder-pairs 6000
            (the folder case alone; its table goes to docs/results/outliers_folder_speed.md)
@@ -229,27 +230,11 @@ def stages(npz: Path) -> dict:
     return result_line(done.stdout)
 
 
-def decode_all(root: Path, threads: int) -> float:
-    """Seconds to decode every image and mask of `root` with PIL on `threads` threads (PIL
-    releases the GIL while it decodes)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def decode(f: Path) -> None:
-        with Image.open(f) as picture:
-            picture.load()
-
-    files = [f for sub in ("images", "masks") for f in sorted((root / sub).iterdir())]
-    t = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(decode, files, chunksize=64))
-    return time.perf_counter() - t
-
-
 def folder_case(tmp: Path, n: int, repeats: int) -> list[str]:
     """Pure decode floor (one thread, and every core) against `curate outliers FOLDER
     --dry-run`, with peak RSS; the ratio is to the decode on every core (both decode in
     parallel)."""
-    from bench_folder import write_folder
+    from bench_folder import decode_all, write_folder
 
     root = tmp / "folder"
     write_folder(root, n)
