@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from curate.scan import cluster, kernels
+from curate.scan import cluster
+from curate.scan.compiled import ready
 from curate.scan.columns import compact, joined_table
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding, to_hex
@@ -50,7 +51,7 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     chunks = [idx[s:s + size] for shapes, idx in groups.items()
               for size in [_chunk_pairs(shapes)] for s in range(0, len(idx), size)]
 
-    compiled = kernels.available()   # here, not in a thread: its one note is raised once
+    compiled = ready()   # here, not in a thread: compiled or loaded once, its note raised once
 
     def run(idx: list[int]) -> dict:
         image_list, mask_list = [dataset.images[i] for i in idx], [dataset.masks[i] for i in idx]
@@ -144,7 +145,7 @@ def _tasks(chunks: list[list[int]], dataset: Dataset) -> list[list[list[int]]]:
 def _scan_task(batches: list[tuple[np.ndarray, np.ndarray]], num_classes: int,
                ignore_index: int | None) -> list[dict[str, np.ndarray]]:
     """One Dask task: the feature rows of a few stacked batches, batch by batch."""
-    compiled = kernels.available()
+    compiled = ready()
     with threadpool_limits(limits=1, user_api="blas"):
         return [_scan_batch(images, masks, num_classes, ignore_index, compiled)
                 for images, masks in batches]

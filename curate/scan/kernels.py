@@ -109,6 +109,18 @@ def available() -> bool:
     return False
 
 
+def give_up(reason: str) -> None:
+    """Use the numpy code from now on in this process, because of `reason`."""
+    _state.update(numba=None, why=reason)
+
+
+def checked(now: bool = False) -> bool:
+    """Whether the kernels were called once in this process (set with now=True)."""
+    if now:
+        _state["checked"] = True
+    return bool(_state.get("checked"))
+
+
 def fallback_note() -> str | None:
     """Why the scan ran on its numpy code, once it did (None: compiled, or no scan yet)."""
     return _state.get("note")

@@ -176,3 +176,19 @@ def test_threads_default_to_every_core_and_follow_the_option(monkeypatch):
     assert seen == [3]
     refused = runner.invoke(app, ["outliers", str(SAMPLE), "--dry-run", "--threads", "-1"])
     assert refused.exit_code == 2
+
+
+def test_a_kernel_that_fails_to_compile_falls_back_to_numpy_with_the_note(monkeypatch):
+    from curate.scan import compiled
+
+    monkeypatch.setattr(kernels, "_state", {**kernels._state, "checked": False})
+
+    def broken(gray):
+        raise RuntimeError("no LLVM here")
+
+    monkeypatch.setattr(pixel_kernel, "pixel_columns", broken)
+    with pytest.warns(kernels.KernelNote, match="no LLVM here"):
+        assert compiled.ready() is False
+    pairs, ids = load_sample()
+    table = features.scan(planted_dataset(pairs[:20], ids[:20]))
+    assert len(table) == 20 and kernels.fallback_note().endswith("(RuntimeError: no LLVM here)")
