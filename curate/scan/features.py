@@ -175,9 +175,10 @@ def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
     out["phash"] = strings([f"{h:016x}" for h in phash(gray)])
     if compiled:   # imported here: importing them imports numba (curate.scan.kernels)
         from curate.scan.embedding_kernel import embed
-        from curate.scan.pixel_kernel import pixel_columns
+        from curate.scan.pixel_kernel import mask_columns, pixel_columns
     out.update(pixel_columns(gray) if compiled else pixel_stats(gray))
-    out.update(mask_stats(masks, num_classes, ignore_index))
+    out.update(mask_columns(masks, num_classes, ignore_index) if compiled
+               else mask_stats(masks, num_classes, ignore_index))
     style = embed(gray) if compiled else texture_embedding(gray)
     out["embedding"] = to_hex(style)  # picture style, for odd_image
     return out

@@ -147,3 +147,57 @@ def _value_at(hist, rank):
         if seen > rank:
             return float(v)
     return float(len(hist) - 1)
+
+
+def mask_columns(masks: np.ndarray, num_classes: int,
+                 ignore_index: int | None) -> dict[str, np.ndarray]:
+    """features.mask_stats of (N, H, W) uint8 label masks, compiled (integer counts: equal)."""
+    n, h, w = masks.shape
+    counts = np.zeros((n, 256), np.int64)
+    ints = np.zeros((n, 2), np.int64)                     # boundary pixels, margin
+    fill = np.ones(n)
+    boxed = ignore_index is not None and h > 0 and w > 0
+    mask_batch(np.ascontiguousarray(masks), -1 if ignore_index is None else ignore_index,
+               boxed, counts, ints, fill)
+    pixels = max(h * w, 1)
+    out = {f"px_{k}": counts[:, k].copy() for k in range(num_classes)}
+    out["out_of_range"] = counts[:, num_classes:].sum(axis=1)
+    out["mask_classes"] = (counts > 0).sum(axis=1)
+    ignored = counts[:, ignore_index] if ignore_index is not None else np.zeros(n, np.int64)
+    out["labelled_frac"] = (h * w - ignored) / pixels
+    out["mask_boundary"] = ints[:, 0] / pixels
+    out["labelled_fill"] = fill
+    out["labelled_margin"] = ints[:, 1] if boxed else np.zeros(n, np.int64)
+    return out
+
+
+@jit
+def mask_batch(masks, ignore, boxed, counts, ints, fill):
+    """Per mask: value counts, pixels whose right or lower neighbour differs, and the box of
+    the labelled (not `ignore`) pixels: its fill and the widest margin (-1: none labelled)."""
+    n, h, w = masks.shape
+    for i in range(n):
+        m = masks[i]
+        top, bottom, left, right = h, -1, w, -1
+        edges = 0
+        for y in range(h):
+            for x in range(w):
+                v = m[y, x]
+                counts[i, v] += 1
+                if (x + 1 < w and m[y, x + 1] != v) or (y + 1 < h and m[y + 1, x] != v):
+                    edges += 1
+                if v != ignore:
+                    top = min(top, y)
+                    bottom = max(bottom, y)
+                    left = min(left, x)
+                    right = max(right, x)
+        ints[i, 0] = edges
+        if not boxed:
+            continue
+        labelled = h * w - counts[i, ignore]
+        if labelled == 0:
+            fill[i] = 0.0
+            ints[i, 1] = -1
+        else:
+            fill[i] = labelled / max((bottom - top + 1) * (right - left + 1), 1)
+            ints[i, 1] = max(max(top, left), max(h - 1 - bottom, w - 1 - right))

@@ -1,6 +1,7 @@
-"""The compiled scan kernels (numba) against the numpy reference: the same features on the
-bundled sample and on planted data, the same flags; the numpy fallback with its one note; the
-cache folder rules; --threads."""
+"""The compiled scan kernels (numba) against the numpy reference: the same features (pixel and
+mask statistics exactly, the embedding to float32 rounding) on the bundled sample and on
+planted data, the same flags; the numpy fallback with its one note; the cache folder rules;
+--threads."""
 
 from __future__ import annotations
 
@@ -63,6 +64,33 @@ def test_pixel_statistics_equal_the_numpy_reference(name):
         assert compiled[column].dtype == np.asarray(reference[column]).dtype, column
         np.testing.assert_allclose(compiled[column], reference[column], rtol=1e-12, atol=1e-12,
                                    err_msg=column)
+
+
+def mask_sets():
+    pairs, _ = load_sample()
+    rng = np.random.default_rng(5)
+    blocky = np.kron(rng.integers(0, 7, (6, 5, 4)), np.ones((1, 8, 9), np.int64))
+    empty = np.zeros((3, 20, 30), np.int64)
+    framed = np.zeros((3, 20, 30), np.int64)
+    framed[:, 4:15, 2:20] = 2
+    return {"mars300": pairs[:, 1], "planted": planted_sample().pairs[:, 1],
+            "blocky, out of range": blocky.astype(np.uint8),
+            "all ignored": empty.astype(np.uint8), "framed": framed.astype(np.uint8),
+            "noise 256": rng.integers(0, 256, (4, 9, 7), dtype=np.uint8),
+            "one row": rng.integers(0, 3, (3, 1, 12), dtype=np.uint8)}
+
+
+@pytest.mark.parametrize("ignore_index", [0, None, 255])
+@pytest.mark.parametrize("name", list(mask_sets()))
+def test_mask_statistics_equal_the_numpy_reference(name, ignore_index):
+    masks = mask_sets()[name]
+    for num_classes in (5, 40):
+        reference = features.mask_stats(masks, num_classes, ignore_index)
+        compiled = pixel_kernel.mask_columns(masks, num_classes, ignore_index)
+        assert list(compiled) == list(reference)
+        for column in reference:
+            assert compiled[column].dtype == reference[column].dtype, column
+            np.testing.assert_array_equal(compiled[column], reference[column], err_msg=column)
 
 
 @pytest.mark.parametrize("name", list(gray_sets()))
