@@ -5,6 +5,8 @@ N synthetic 256x256 pairs (default 2,000; --pairs for more) are written once as 
 pictures (a coarse random field upsampled, plus noise) and 5-class masks, 1 % of the pairs
 exact copies of others. Then the same command runs twice, each in a fresh process under
 /usr/bin/time -v (wall seconds, max RSS = VmHWM): once as is, once with CURATE_LAZY_BYTES=0.
+Both are compared with the pure PIL decode of the same files on every core (the floor:
+decoding in parallel too); issue 36's targets are at most 1.5x that time and 1 GB.
 The machine may be shared: the load average is printed.
 
 Reproduce: .venv/bin/python benchmarks/bench_folder.py [--pairs 2000]
@@ -17,6 +19,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +49,22 @@ def write_folder(root: Path, n: int, seed: int = 0) -> None:
         Image.fromarray(mask).save(root / "masks" / f"p{k:06d}.png")
 
 
+def decode_all(root: Path, threads: int) -> float:
+    """Seconds to decode every image and mask of `root` with PIL on `threads` threads (PIL
+    releases the GIL while it decodes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def decode(f: Path) -> None:
+        with Image.open(f) as picture:
+            picture.load()
+
+    files = [f for sub in ("images", "masks") for f in sorted((root / sub).iterdir())]
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(decode, files, chunksize=64))
+    return time.perf_counter() - t
+
+
 def run_cli(data: Path, budget: str | None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of `curate outliers DATA --dry-run`."""
     env = {k: v for k, v in ENV.items() if k != "CURATE_LAZY_BYTES"}
@@ -67,12 +86,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         write_folder(data, n)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        floor = min(decode_all(data, cores) for _ in range(2))
+        run_cli(data, None)                     # compiles the scan kernels, if not cached
         rows = [("in memory (default)", "unset", *run_cli(data, None)),
                 ("by reference", "0", *run_cli(data, "0"))]
     print(f"\ncurate outliers DATA --dry-run --num-classes 5, {n:,} pairs")
-    print(f"{'pixels':<22}  {'CURATE_LAZY_BYTES':>17}  {'wall s':>7}  {'peak RSS MB':>11}")
+    print(f"pure PIL decode of every file on {cores} threads (the floor): {floor:.1f} s")
+    print(f"{'pixels':<22}  {'CURATE_LAZY_BYTES':>17}  {'wall s':>7}  {'/ decode':>8}  "
+          f"{'peak RSS MB':>11}  target (<= 1.5x, <= 1,024 MB)")
     for name, budget, wall, peak in rows:
-        print(f"{name:<22}  {budget:>17}  {wall:>7.1f}  {peak:>11,.0f}")
+        met = "met" if wall <= 1.5 * floor and peak <= 1024 else "not met"
+        print(f"{name:<22}  {budget:>17}  {wall:>7.1f}  {wall / floor:>7.2f}x  "
+              f"{peak:>11,.0f}  {met}")
     print(f"\nload {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -24,8 +24,12 @@ temporary file and mapped).
 The table of the run is written to docs/results/outliers_scale.md (current only; git holds the
 past) with the date, commit, command and load average.
 
+Then the targets of issue 36: memory per added pair between consecutive sizes (flat is 0:
+nothing per pair beyond the results asked for), 1M pairs in at most 2 GB and 300 s, and the
+near-duplicate search's growth against N log N.
+
 Reproduce: .venv/bin/python benchmarks/bench_scale.py [--sizes 20000 200000] [--million]
-[--dask] [--compressed] [--manifest-only]
+[--dask] [--compressed] [--manifest-only] [--cli-only] [--print-only]
            e.g. .venv/bin/python benchmarks/bench_scale.py --sizes 100000 --million --manifest-only
 """
 
@@ -132,6 +136,26 @@ def run_stages(data: Path, pairs: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def target_lines(rows: list) -> list[str]:
+    """Issue 36's targets from the runs: memory per added pair, 1M pairs, near search."""
+    lines = []
+    for (n0, w0, p0, s0), (n1, w1, p1, s1) in zip(rows, rows[1:]):
+        lines.append(f"{n0:,} -> {n1:,} pairs: cli peak {p0:,.0f} -> {p1:,.0f} MB, "
+                     f"{(p1 - p0) * 1024 / (n1 - n0):.2f} kB per added pair (flat: 0)")
+        if "near search" in s0 and "near search" in s1:
+            t0, t1 = s0["near search"][0], s1["near search"][0]
+            nlogn = n1 * np.log(n1) / (n0 * np.log(n0))
+            lines.append(f"near-duplicate search {n0:,} -> {n1:,}: {t1 / max(t0, 1e-9):.1f}x "
+                         f"the time; N log N allows {nlogn:.1f}x "
+                         f"({'within' if t1 / max(t0, 1e-9) <= nlogn else 'over'})")
+    for n, wall, peak, _ in rows:
+        if n == 1_000_000:
+            ok = peak <= 2048 and wall <= 300
+            lines.append(f"1,000,000 pairs --dry-run: {wall:.0f} s, {peak:,.0f} MB "
+                         f"(target at most 300 s and 2,048 MB: {'met' if ok else 'not met'})")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
@@ -142,6 +166,10 @@ def main() -> None:
                              "(members spilled to a temporary file and mapped)")
     parser.add_argument("--manifest-only", action="store_true",
                         help="the write stage writes manifest.csv only, not the kept pairs as PNGs")
+    parser.add_argument("--cli-only", action="store_true",
+                        help="only the cli runs (no stage columns): a quick peak-memory check")
+    parser.add_argument("--print-only", action="store_true",
+                        help="print, write nothing to docs/results")
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"command: .venv/bin/python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}")
@@ -155,7 +183,7 @@ def main() -> None:
             wall, peak = run_cli(data)
             if args.compressed:
                 spill_rows.append((n, run_cli(data, env={"CURATE_LAZY_BYTES": "0"})))
-            stages = run_stages(data, pairs=not args.manifest_only)
+            stages = {} if args.cli_only else run_stages(data, pairs=not args.manifest_only)
             rows.append((n, wall, peak, stages))
             if args.dask:
                 dask_rows.append((n, [run_cli(data, "--dask-workers", str(w)) for w in (1, 2)]))
@@ -179,6 +207,10 @@ def main() -> None:
     growth = (f"{n1:,} vs {n0:,} pairs ({n1 / n0:.0f}x): time {w1 / w0:.1f}x, "
               f"peak memory {p1 / p0:.1f}x ({p1:,.0f} MB)")
     print("\n" + growth)
+    targets = target_lines(rows)
+    print("\n".join(targets))
+    if args.print_only:
+        return
     stage_names = list(rows[0][3])
     path = write_table(
         "outliers_scale", "curate outliers as the pairs grow",
@@ -191,7 +223,8 @@ def main() -> None:
                f"copies. `cli` is the whole `curate outliers DATA --dry-run --num-classes 5` "
                f"(scan, every default check, the near-duplicate search); the stage columns "
                f"run the same work through the library in one fresh process (scan+checks "
-               f"scans again). Load average at the end {os.getloadavg()[0]:.1f}.\n\n{growth}."))
+               f"scans again). Load average at the end {os.getloadavg()[0]:.1f}.\n\n{growth}.\n\n"
+               + "\n".join(f"- {line}" for line in targets)))
     print(f"wrote {path.relative_to(ROOT)}")
 
 

@@ -81,6 +81,9 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing out
 WorkersOpt = Annotated[int, typer.Option(
     "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "
     "(0: in this process).")]
+ThreadsOpt = Annotated[int, typer.Option(
+    "--threads", min=0, rich_help_panel=SCALE_PANEL, help="Threads of the in-process pixel "
+    "scan (0: every core, at most 8).")]
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--dask-scheduler", rich_help_panel=SCALE_PANEL, help="Scan the pixels on an existing Dask cluster, e.g. "
     "tcp://10.0.0.5:8786 (workers need this package installed; pixels are sent to them).")]
@@ -162,6 +165,7 @@ class ScaleArgs:
     files: FilesOpt = FilesForm.auto
     workers: WorkersOpt = 0
     scheduler: SchedulerOpt = None
+    threads: ThreadsOpt = 0
 
 
 @dataclass
@@ -229,14 +233,25 @@ def _columns(text: str | None) -> tuple[str, str] | None:
 
 
 @contextlib.contextmanager
-def scan_cluster(workers: int, scheduler: str | None) -> Iterator[None]:
-    """Run the pixel scans inside on Dask when --dask-workers or --dask-scheduler asks for it."""
-    from curate.scan.cluster import ClusterOptions, connect, describe
+def scan_cluster(workers: int, scheduler: str | None, threads: int = 0) -> Iterator[None]:
+    """Run the pixel scans inside on Dask when --dask-workers or --dask-scheduler asks for it,
+    else on --threads threads; the scan's note (numpy code, no numba) printed once as a Note."""
+    import warnings
 
-    with connect(ClusterOptions(scheduler=scheduler, workers=workers)) as client:
+    from curate.scan.cluster import ClusterOptions, connect, describe
+    from curate.scan.kernels import KernelNote, fallback_note
+
+    options = ClusterOptions(scheduler=scheduler, workers=workers, threads=threads)
+    with connect(options) as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore", KernelNote)    # printed below as a Note instead
         if client is not None:
             err_console.print(f"Scanning on {describe(client)}.", highlight=False)
-        yield
+        try:
+            yield
+        finally:
+            if fallback_note():
+                err_console.print(f"[yellow]Note:[/] {fallback_note()}", highlight=False,
+                                  soft_wrap=True)
 
 
 @contextlib.contextmanager

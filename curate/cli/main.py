@@ -82,7 +82,7 @@ def outliers(
     from curate.io.outputs import guard_output, write_bytes
     from curate.data.writers import write_dataset
 
-    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler, scale.threads):
         if out is None and not dry_run:
             raise ConfigError("Give an output folder with -o OUT, or --dry-run to only report.")
         inputs = [data, *flagging.inputs, knobs.config_file, *read.inputs]
@@ -164,7 +164,7 @@ def run_command(
     from curate.split.stratify import SplitConfig, parse_ratios
     from curate.io.outputs import guard_output
 
-    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler, scale.threads):
         chosen = step_settings(knobs.config_file, knobs.settings, ("outliers", "split", "augment"))
         augment_config = None
         grow = with_flags(chosen["augment"], {
@@ -242,7 +242,7 @@ def augment_command(
     from curate.io.outputs import guard_output
     from curate.data.writers import write_dataset
 
-    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler, scale.threads):
         chosen = step_settings(knobs.config_file, knobs.settings, ("augment",))["augment"]
         config = AugmentConfig(target_class=target_class, **with_flags(chosen, {
             "count": count, "pixel_share": pixel_share, "image_share": image_share,
@@ -313,7 +313,7 @@ def split_command(
     from curate.io.outputs import guard_output
     from curate.data.writers import write_dataset
 
-    with user_errors(), scan_cluster(scale.workers, scale.scheduler):
+    with user_errors(), scan_cluster(scale.workers, scale.scheduler, scale.threads):
         chosen = step_settings(knobs.config_file, knobs.settings, ("split",))["split"]
         config = SplitConfig(**with_flags(chosen, {
             "ratios": parse_ratios(ratios), "seed": seed, "group_column": group_column,

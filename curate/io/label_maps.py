@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from curate.io.errors import InputError
+from curate.io.npz import is_mapped, release_pages
 
 # Without --num-classes, masks with more distinct values than this are not taken as labels.
 MANY_VALUES = 32
@@ -15,6 +16,7 @@ MANY_VALUES = 32
 # the real labels are small numbers; 0..VOID_GAP-1 counts as small.
 VOID = 255
 VOID_GAP = 64
+RELEASE_EVERY = 4096   # masks counted between releases of their mapped pages
 
 
 @dataclass
@@ -66,10 +68,17 @@ def raw_values(masks: list[np.ndarray]) -> RawValues:
     """Count every raw value over uint8 masks (one bincount per mask, no big matrix)."""
     pixels = np.zeros(256, np.int64)
     holding = np.zeros(256, np.int64)
+    mapped: list[np.ndarray] = []     # read from a mapped npz: their pages are released
     for mask in masks:
         counts = np.bincount(mask.ravel(), minlength=256)
         pixels += counts
         holding += counts > 0
+        if is_mapped(mask):
+            mapped.append(mask)
+        if len(mapped) == RELEASE_EVERY:
+            release_pages(mapped)
+            mapped = []
+    release_pages(mapped)
     return RawValues(pixels, holding, len(masks))
 
 

@@ -15,6 +15,7 @@ tried to change its input in place would fail loudly rather than alter the user'
 from __future__ import annotations
 
 import atexit
+import mmap
 import os
 import shutil
 import tempfile
@@ -113,6 +114,40 @@ def _mapped(path: Path, raw, info: zipfile.ZipInfo) -> np.ndarray | None:
     mapped = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
                        order="F" if fortran else "C")
     return mapped.view(np.ndarray)  # a plain array over the map (the map stays open under it)
+
+
+def release_pages(arrays: list[np.ndarray]) -> None:
+    """Drop from this process's resident memory the pages of a mapped member that `arrays`
+    (views into it, e.g. the pairs of one scan batch, already copied) cover.
+
+    Pages a step has read stay mapped into the process, and count in its RSS, until it
+    exits: a scan of 1M 32x32 pairs would hold the whole 2 GB file. Dropped pages come back
+    from the page cache if touched again, with the same bytes (the map is read-only and
+    shared). A no-op for arrays that are not mapped, or where the system has no madvise."""
+    mapped = _mapping(arrays[0]) if arrays and hasattr(mmap, "MADV_DONTNEED") else None
+    if mapped is None:
+        return
+    start = np.frombuffer(mapped, np.uint8).ctypes.data
+    low = min(a.ctypes.data for a in arrays) - start
+    high = max(a.ctypes.data + a.nbytes for a in arrays) - start
+    low -= low % mmap.PAGESIZE
+    if 0 <= low < high <= len(mapped):
+        mapped.madvise(mmap.MADV_DONTNEED, low, high - low)
+
+
+def is_mapped(array: np.ndarray) -> bool:
+    """True when `array` is a view of a mapped member (its pages can be released)."""
+    return _mapping(array) is not None
+
+
+def _mapping(array: np.ndarray):
+    """The read-only mmap.mmap under `array` (a view of a np.memmap of mode 'r'), or None."""
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        if isinstance(base, np.memmap) and base.mode != "r":
+            return None
+        base = getattr(base, "base", None)
+    return base
 
 
 # --- image/mask pairs ------------------------------------------------------------------------

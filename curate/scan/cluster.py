@@ -8,11 +8,13 @@ of features.CHUNK pairs, so the numbers are bit-identical). The checks that comp
 shared masks, robust z-scores) then run here on the gathered feature table, which is a few
 hundred bytes per pair.
 
-Without either option nothing is imported from Dask and the scan runs in this process.
+Without either option nothing is imported from Dask and the scan runs in this process, on
+`threads` threads (`--threads`; 0: every core the process may use, at most MAX_THREADS).
 """
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,20 +31,26 @@ TASK_BYTES = 256 << 20
 # next is decoded here; more would only hold more pixels in this process.
 TASKS_PER_WORKER = 2
 CONNECT_TIMEOUT = "20s"
+# Threads of the in-process scan by default: every core up to this (its batches are small).
+MAX_THREADS = 8
 
 _client: ContextVar[Any] = ContextVar("curate_dask_client", default=None)
+_threads: ContextVar[int] = ContextVar("curate_scan_threads", default=0)
 
 
 @dataclass(frozen=True)
 class ClusterOptions:
     """Where the scan runs: `scheduler` (address of a running Dask scheduler, e.g.
     tcp://10.0.0.5:8786) or `workers` (worker processes of a local cluster started here and
-    closed afterwards); neither means in this process."""
+    closed afterwards); neither means in this process, on `threads` threads (0: every core)."""
 
     scheduler: str | None = None
     workers: int = 0
+    threads: int = 0
 
     def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise ConfigError(f"--threads must be 0 (every core) or more, got {self.threads}")
         if self.workers < 0:
             raise ConfigError(f"--dask-workers must be 0 (in this process) or more, got {self.workers}")
         if self.scheduler and self.workers:
@@ -54,6 +62,16 @@ class ClusterOptions:
         return bool(self.scheduler or self.workers)
 
 
+def threads() -> int:
+    """Threads of the in-process scan: those `connect` was given, else every core this
+    process may run on (at most MAX_THREADS)."""
+    given = _threads.get()
+    if given:
+        return given
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_THREADS))
+
+
 def current() -> Any:
     """The Dask client of the enclosing `connect`, or None (scan in this process)."""
     return _client.get()
@@ -61,7 +79,16 @@ def current() -> Any:
 
 @contextmanager
 def connect(options: ClusterOptions | None) -> Iterator[Any]:
-    """Make a Dask client current for the scans inside the block (None when not asked)."""
+    """Make a Dask client current for the scans inside the block (None when not asked), and
+    the in-process scan's thread count."""
+    if options is not None and options.threads:
+        token = _threads.set(options.threads)
+        try:
+            with connect(ClusterOptions(options.scheduler, options.workers)) as client:
+                yield client
+        finally:
+            _threads.reset(token)
+        return
     if options is None or not options.active:
         yield None
         return

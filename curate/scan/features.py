@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,8 +15,11 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.scan import cluster
+from curate.scan.compiled import ready
+from curate.scan.columns import compact, joined_table
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding, to_hex
+from curate.io.npz import release_pages
 from curate.io.pixels import shape_of
 from curate.ui.progress import step
 
@@ -49,30 +51,31 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     chunks = [idx[s:s + size] for shapes, idx in groups.items()
               for size in [_chunk_pairs(shapes)] for s in range(0, len(idx), size)]
 
-    def run(idx: list[int]) -> dict[str, np.ndarray]:
-        images = np.stack([dataset.images[i] for i in idx])
-        masks = np.stack([dataset.masks[i] for i in idx])
-        features = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index)
+    compiled = ready()   # here, not in a thread: compiled or loaded once, its note raised once
+
+    def run(idx: list[int]) -> dict:
+        image_list, mask_list = [dataset.images[i] for i in idx], [dataset.masks[i] for i in idx]
+        images, masks = np.stack(image_list), np.stack(mask_list)
+        release_pages(image_list)      # copied: the pages of a mapped npz may go
+        release_pages(mask_list)
+        features = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index,
+                               compiled)
         advance(len(idx))
-        return features
+        return compact(features)
 
     client = cluster.current()
     if client is not None:
         parts = _scan_on_cluster(client, dataset, chunks)
     else:
-        # numpy releases the GIL in its kernels, so threads over chunks use every core. BLAS
-        # must then run single-threaded: its own threads on top oversubscribe the cores and
-        # made the small pHash matrix products ten times slower on a busy 2-core machine.
+        # The compiled kernels (nogil) and numpy both release the GIL, so threads over chunks
+        # use every core. BLAS must then run single-threaded: its own threads on top
+        # oversubscribe the cores and made the small pHash matrix products ten times slower on
+        # a busy 2-core machine.
         with step("scanning pixels", len(dataset)) as advance, \
                 threadpool_limits(limits=1, user_api="blas"), \
-                ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+                ThreadPoolExecutor(max_workers=cluster.threads()) as pool:
             parts = list(pool.map(run, chunks))
-    if not parts:
-        table = pd.DataFrame(columns=["height"])
-    else:
-        order = np.argsort(np.concatenate(chunks), kind="stable")  # back to dataset order
-        table = pd.DataFrame({c: np.concatenate([p[c] for p in parts])[order]
-                              for c in parts[0]})
+    table = joined_table(parts, chunks)
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table
@@ -142,13 +145,16 @@ def _tasks(chunks: list[list[int]], dataset: Dataset) -> list[list[list[int]]]:
 def _scan_task(batches: list[tuple[np.ndarray, np.ndarray]], num_classes: int,
                ignore_index: int | None) -> list[dict[str, np.ndarray]]:
     """One Dask task: the feature rows of a few stacked batches, batch by batch."""
+    compiled = ready()
     with threadpool_limits(limits=1, user_api="blas"):
-        return [_scan_batch(images, masks, num_classes, ignore_index)
+        return [_scan_batch(images, masks, num_classes, ignore_index, compiled)
                 for images, masks in batches]
 
 
 def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
-                ignore_index: int | None) -> dict[str, np.ndarray]:
+                ignore_index: int | None, compiled: bool = False) -> dict[str, np.ndarray]:
+    """The feature rows of one stacked batch; `compiled`: the numba kernels compute the pixel
+    statistics and the embedding (else the numpy reference code)."""
     n = len(images)
     gray = np.stack([to_gray(im) for im in images]) if images.ndim == 4 else images
     out: dict[str, np.ndarray] = {
@@ -167,9 +173,14 @@ def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
     out["pair_sha1"] = strings([hashlib.sha1((a + b).encode()).hexdigest()
                                  for a, b in zip(image_sha, mask_sha)])
     out["phash"] = strings([f"{h:016x}" for h in phash(gray)])
-    out.update(pixel_stats(gray))
-    out.update(mask_stats(masks, num_classes, ignore_index))
-    out["embedding"] = to_hex(texture_embedding(gray))  # picture style, for odd_image
+    if compiled:   # imported here: importing them imports numba (curate.scan.kernels)
+        from curate.scan.embedding_kernel import embed
+        from curate.scan.pixel_kernel import mask_columns, pixel_columns
+    out.update(pixel_columns(gray) if compiled else pixel_stats(gray))
+    out.update(mask_columns(masks, num_classes, ignore_index) if compiled
+               else mask_stats(masks, num_classes, ignore_index))
+    style = embed(gray) if compiled else texture_embedding(gray)
+    out["embedding"] = to_hex(style)  # picture style, for odd_image
     return out
 
 

@@ -88,3 +88,32 @@ def test_run_on_a_compressed_npz_writes_the_same_bytes_spilled_or_not(tmp_path, 
                       for o in outputs)
     assert eager.keys() == spilled.keys() and eager == spilled
     assert load_dataset(tmp_path / "c.npz").images[0].dtype == np.uint8
+
+
+def _resident_file_kb() -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    return -1
+
+
+def test_released_pages_read_back_the_same_bytes_and_leave_memory(tmp_path):
+    from curate.io.npz import is_mapped, release_pages
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2000, 64, 64), dtype=np.uint8)   # 8 MB
+    np.savez(tmp_path / "big.npz", images=images)
+    mapped = read_members(tmp_path / "big.npz")["images"]
+    rows = [mapped[i] for i in range(len(mapped))]
+    assert is_mapped(rows[0]) and not is_mapped(images[0])
+    before = _resident_file_kb()
+    total = sum(int(r.sum()) for r in rows)                     # every page read
+    touched = _resident_file_kb()
+    release_pages(rows[:1000])
+    release_pages(rows[1000:])
+    release_pages([images[0]])                                  # not mapped: nothing happens
+    if before >= 0:   # Linux: the 8 MB came in and went out again
+        assert touched - before > 6000
+        assert _resident_file_kb() - before < 2000
+    assert sum(int(r.sum()) for r in rows) == total
+    assert np.array_equal(np.stack(rows), images)

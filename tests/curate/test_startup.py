@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "pandas", "PIL", "torch", "matplotlib", "scipy", "sklearn", "albumentations",
-         "cv2", "dask", "distributed", "threadpoolctl")
+         "cv2", "dask", "distributed", "threadpoolctl", "numba", "llvmlite")
 
 PROBE = """
 import sys
@@ -34,3 +34,15 @@ def test_help_imports_no_heavy_library(args):
     assert "Usage" in done.stdout
     loaded = done.stdout.rsplit("LOADED:", 1)[1].strip()
     assert loaded == "", f"`curate {' '.join(args)}` imported {loaded}"
+
+
+def test_importing_the_library_imports_neither_numba_nor_torch():
+    """numba is imported by the first scan (curate.scan.kernels); torch not by the scan and
+    the checks (curate.augment does import it, through albumentations)."""
+    code = ("import sys, curate, curate.scan.features, curate.checks.outliers\n"
+            "print(' '.join(m for m in ('numba', 'llvmlite', 'torch') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_ALBUMENTATIONS_UPDATE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
