@@ -164,6 +164,7 @@ def test_cache_folder_rules(tmp_path, monkeypatch):
     assert kernels.cache_dir() is None
 
 
+@pytest.mark.slow   # compiles every kernel from cold in a fresh process: 10-20 s
 def test_an_unwritable_cache_compiles_without_one_and_writes_nothing_beside_the_package(
         tmp_path):
     blocker = tmp_path / "a_file"
@@ -180,6 +181,7 @@ def test_an_unwritable_cache_compiles_without_one_and_writes_nothing_beside_the_
     assert sorted(p.name for p in (ROOT / "curate" / "scan").rglob("*.nb*")) == before
 
 
+@pytest.mark.slow
 def test_a_writable_cache_folder_is_filled(tmp_path):
     code = ("import numpy as np\nfrom curate.scan import pixel_kernel\n"
             "pixel_kernel.pixel_columns(np.zeros((1, 20, 20), np.uint8))")
