@@ -1,6 +1,6 @@
 """The review folder at scale in headless Chromium: a synthetic folder of 20,000 flagged pairs
-(100,000 in the slow test) opens at its first card within two seconds, a page far down is
-reached by number and a decision made there survives a reload, keyboard and bulk decisions
+(100,000 in the slow test) opens at its first card (how fast is a benchmark figure,
+docs/results/review-scale.md), a page far down is reached by number and a decision made there survives a reload, keyboard and bulk decisions
 act on whole duplicate groups, and the export holds every decision. The round trip through
 `curate outliers --decisions` with a review folder, on the planted sample."""
 
@@ -81,8 +81,9 @@ def jump_decide_reload(page: Path, profile: Path, number: int) -> None:
 
     driver = opened(page, profile)
     try:
-        ms = driver.execute_script("return curateReview.firstCardMs")
-        assert ms <= 2000, f"first card after {ms:.0f} ms"
+        # How fast the first card shows is a benchmark figure (bench_review_scale.py,
+        # docs/results/review-scale.md), not a timed test: here it must show at all.
+        assert driver.execute_script("return curateReview.firstCardMs") is not None
         assert driver.find_elements(By.CSS_SELECTOR, ".card")
         box = driver.find_element(By.ID, "page-input")
         box.send_keys(Keys.CONTROL, "a")
