@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
@@ -57,14 +57,6 @@ ColorsOpt = Annotated[Optional[Path], typer.Option(
 ColumnsOpt = Annotated[Optional[str], typer.Option(
     "--columns", rich_help_panel=READ_PANEL, help="The image and mask columns of a Hugging "
     "Face table, IMAGE,MASK. Default: found by name (image, annotation, label, mask, ...).")]
-
-
-class LayoutChoice(NamedTuple):
-    """--layout, --colors and --columns as given (each None when left out)."""
-
-    layout: str | None = None
-    colors: Path | None = None
-    columns: str | None = None
 
 
 # What a person decided on the review page, and the masks they corrected (outliers and run).
@@ -150,8 +142,7 @@ class ReadArgs:
 
     def options(self) -> ReadOptions:
         return read_options(self.num_classes, self.class_names, self.label_map,
-                            self.ignore_index, LayoutChoice(self.layout, self.colors,
-                                                            self.columns))
+                            self.ignore_index, self.layout, self.colors, self.columns)
 
     @property
     def inputs(self) -> list[Path | None]:
@@ -202,7 +193,8 @@ class OutlierArgs:
 
 
 def read_options(num_classes: int | None, class_names: str | None, label_map: str | None,
-                 ignore_index: int | None, layout: LayoutChoice = LayoutChoice()) -> ReadOptions:
+                 ignore_index: int | None, layout: str | None = None,
+                 colors: Path | None = None, columns: str | None = None) -> ReadOptions:
     """ReadOptions from the shared CLI options."""
     # Imported here, not at the top: `curate --help` then starts without numpy and pandas.
     from curate.io.label_maps import label_words
@@ -216,9 +208,9 @@ def read_options(num_classes: int | None, class_names: str | None, label_map: st
         label_map=words.label_map,
         ignore_index=words.ignore_index,
         ignore_from_layout=not words.ignore_given,
-        layout=layout.layout,
-        colors=None if layout.colors is None else str(layout.colors),
-        columns=_columns(layout.columns),
+        layout=layout,
+        colors=None if colors is None else str(colors),
+        columns=_columns(columns),
     )
 
 

@@ -89,7 +89,7 @@ def rewrite(args: list[str], command: str, options: set[str],
     return out + positional, notes
 
 
-def rewrite_argv(group, args: list[str], ctx_factory=None) -> list[str]:
+def rewrite_argv(group, args: list[str]) -> list[str]:
     """The command line of a Click group with the old flags of `group.renamed` replaced; the
     notes go to stderr. The subcommand is the first word that names one."""
     table = getattr(group, "renamed", ())
