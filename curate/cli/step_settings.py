@@ -11,11 +11,10 @@ and `--set split.pixel_bins=4` names the section; a key only one step has needs 
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
-from curate.ui.settings import SettingsError, coerce, field_types
+from curate.ui.settings import SettingsError, close_matches, coerce, field_types, load_toml
 
 SECTIONS = ("outliers", "split", "augment")
 # Fields a flag or the data sets, never --set (what the command reads, not how it runs).
@@ -57,20 +56,13 @@ def step_settings(config_file: Path | None, pairs: list[str] | None,
 
 def _read_file(path: Path, sections: tuple[str, ...]) -> dict[str, Any]:
     """'key' or 'section.key' -> value, from a TOML file of KEY = VALUE lines and [section]s."""
-    import tomllib
-
-    if not path.is_file():
-        raise SettingsError(f"--config {path}: no such file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"--config {path}: not valid TOML ({exc})") from None
+    data = load_toml(path)
     flat: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):
             if key not in sections:
                 raise SettingsError(f"--config {path}: unknown section [{key}]"
-                                    + _suggest(key, sections)
+                                    + close_matches([key], sections)
                                     + f"; this command's sections: {', '.join(sections)}")
             flat.update({f"{key}.{k}": v for k, v in value.items()})
         else:
@@ -85,9 +77,9 @@ def _place(key: str, types: dict[str, dict], source: str) -> tuple[str, str]:
     if dot:
         if section not in types:
             raise SettingsError(f"{source}: {key}: unknown section {section!r}"
-                                + _suggest(section, types) + f"; sections: {', '.join(types)}")
+                                + close_matches([section], types) + f"; sections: {', '.join(types)}")
         if name not in types[section]:
-            raise SettingsError(f"{source}: unknown key {key}" + _suggest(name, types[section])
+            raise SettingsError(f"{source}: unknown key {key}" + close_matches([name], types[section])
                                 + f"; [{section}] keys: {', '.join(sorted(types[section]))}")
         return section, name
     holders = [s for s, keys in types.items() if key in keys]
@@ -97,13 +89,8 @@ def _place(key: str, types: dict[str, dict], source: str) -> tuple[str, str]:
         raise SettingsError(f"{source}: {key} is a setting of {' and '.join(holders)}; name "
                             f"one, e.g. {holders[0]}.{key}")
     known = sorted({k for keys in types.values() for k in keys})
-    raise SettingsError(f"{source}: unknown key {key}" + _suggest(key, known)
+    raise SettingsError(f"{source}: unknown key {key}" + close_matches([key], known)
                         + f"; known keys: {', '.join(known)}")
-
-
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def with_flags(settings: dict[str, Any], flags: dict[str, Any]) -> dict[str, Any]:

@@ -86,12 +86,8 @@ def coerce(values: Mapping[str, Any], types_: Mapping[str, Any], source: str) ->
     """Check the keys against the known fields and parse string values by their field's type."""
     unknown = sorted(k for k in values if k not in types_)
     if unknown:
-        import difflib
-
-        close = sorted({c for k in unknown
-                        for c in difflib.get_close_matches(k, list(types_), n=3, cutoff=0.6)})
         raise SettingsError(f"{source}: unknown key(s) {', '.join(unknown)}"
-                            + (f" (did you mean {' or '.join(close)}?)" if close else "")
+                            + close_matches(unknown, types_)
                             + f"; known keys: {', '.join(sorted(types_))}")
     out = {}
     for key, value in values.items():
@@ -100,17 +96,32 @@ def coerce(values: Mapping[str, Any], types_: Mapping[str, Any], source: str) ->
     return out
 
 
-def read_config_file(path: Path, types_: Mapping[str, Any]) -> dict[str, Any]:
-    """A TOML file of `key = value` lines (a [section] table is read flat) -> checked values."""
+def close_matches(words: Iterable[str], choices: Iterable[str]) -> str:
+    """' (did you mean a or b?)' for the known names near `words`, else ''."""
+    import difflib
+
+    choices = list(choices)
+    close = sorted({c for word in words
+                    for c in difflib.get_close_matches(word, choices, n=3, cutoff=0.6)})
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """The table of the --config file at `path`; SettingsError when it is missing or not TOML."""
     import tomllib
 
     path = Path(path)
     if not path.is_file():
         raise SettingsError(f"--config {path}: no such file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"--config {path}: not valid TOML ({exc})") from None
+
+
+def read_config_file(path: Path, types_: Mapping[str, Any]) -> dict[str, Any]:
+    """A TOML file of `key = value` lines (a [section] table is read flat) -> checked values."""
+    data = load_toml(path)
     flat: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):
