@@ -37,13 +37,15 @@ def _node(module: str, packages: set[str]) -> str:
     return ".".join(parts[:2]) if len(parts) >= 2 else parts[0]
 
 
-def _imports(path: Path, module: str) -> set[str]:
+def _import_statements(path: Path, module: str) -> list[tuple[str, list[str]]]:
+    """(module named, the names taken from it) per import of the file, relative imports
+    resolved; `import x` gives (x, [])."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
-    found: set[str] = set()
+    found: list[tuple[str, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found += [(alias.name, []) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -51,10 +53,21 @@ def _imports(path: Path, module: str) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            found.add(target)
-            # `from curate import checks` names a sub-package, not an attribute
-            found.update(f"{target}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.split(".")[0] in PACKAGES}
+            found.append((target, [alias.name for alias in node.names]))
+    return found
+
+
+def _ours(names: set[str]) -> set[str]:
+    return {name for name in names if name.split(".")[0] in PACKAGES}
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    found: set[str] = set()
+    for target, names in _import_statements(path, module):
+        found.add(target)
+        # `from curate import checks` names a sub-package, not an attribute
+        found.update(f"{target}.{name}" for name in names)
+    return _ours(found)
 
 
 def build_graph() -> tuple[list[str], dict[str, set[str]]]:
@@ -94,23 +107,11 @@ def build_module_graph() -> tuple[list[str], dict[str, set[str]]]:
 
 
 def _module_imports(path: Path, module: str, modules: dict[str, Path]) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            for alias in node.names:
-                sub = f"{target}.{alias.name}"
-                found.add(sub if sub in modules else target)
-    return {name for name in found if name.split(".")[0] in PACKAGES}
+    for target, names in _import_statements(path, module):
+        subs = [f"{target}.{name}" for name in names]
+        found.update([sub if sub in modules else target for sub in subs] or [target])
+    return _ours(found)
 
 
 def find_cycles(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
