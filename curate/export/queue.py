@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from curate.data.removed_pairs import removed_pairs
 from curate.export.source import Source, read_source
+from curate.io.contract import read_meta
 from curate.io.errors import ConfigError, InputError
 from curate.io.image_files import read_image, read_mask
 
@@ -109,40 +111,9 @@ def _pixels(source: Source, ids: list[str], input_data: Path | None) -> dict:
     out = {i: (read_image(here[i].image), read_mask(here[i].mask)) for i in ids if i in here}
     missing = [i for i in ids if i not in out]
     if missing:
-        dataset = _outliers_input(source.path, input_data, missing)
-        position = {k: n for n, k in enumerate(dataset.ids)}
-        absent = [i for i in missing if i not in position]
-        if absent:
-            raise InputError(f"{len(absent)} pair(s) of the queue are neither in {source.path} "
-                             f"nor in its input: {', '.join(absent[:5])}. Pass the input "
-                             "`curate outliers` read with --input.")
-        for i in missing:
-            out[i] = (np.asarray(dataset.images[position[i]]),
-                      np.asarray(dataset.masks[position[i]]))
+        out.update(removed_pairs(source.path, read_meta(source.path), missing, input_data,
+                                 "pair(s) of the queue"))
     return out
-
-
-def _outliers_input(folder: Path, input_data: Path | None, missing: list[str]):
-    """The dataset the outliers step read, read with the folder's classes and map."""
-    from curate.data.readers import ReadOptions, load_dataset
-    from curate.io.contract import read_meta
-
-    meta = read_meta(folder)
-    steps = [s for s in meta.get("history", []) if s.get("command") == "outliers"]
-    recorded = (steps[-1] if steps else {}).get("input", "")
-    candidates = [Path(input_data)] if input_data else [Path(recorded), folder.parent / recorded]
-    path = next((p for p in candidates if str(p) and p.exists()), None)
-    if path is None:
-        raise InputError(f"{len(missing)} pair(s) of the queue (e.g. {missing[0]}) were "
-                         f"removed, so {folder} no longer holds them, and the input "
-                         f"{recorded or '(not recorded)'} is not found. Pass the input that "
-                         "`curate outliers` read with --input.")
-    read = next((s for s in meta.get("history", []) if s.get("command") == "read"), {})
-    label_map = read.get("options", {}).get("label_map")
-    return load_dataset(path, ReadOptions(
-        num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
-        label_map={int(k): int(v) for k, v in label_map.items()} if label_map else None,
-        ignore_index=meta.get("ignore_index")))
 
 
 def _predicted(run: Path | None, ids: list[str]) -> tuple[dict, str]:

@@ -15,6 +15,7 @@ from PIL import Image
 from curate.checks import DEFAULT_REMOVE
 from curate.errors import InputError
 from curate.io.contract import read_manifest, read_meta
+from curate.data.removed_pairs import removed_pairs
 from curate.review.cards import GROUP_KEYS, Card, build_cards, flagged_items
 from curate.review.thumbs import colours
 
@@ -60,7 +61,7 @@ def collect(folder: str | Path, data: str | Path | None = None) -> Review:
              zip(manifest["id"], manifest["image"], manifest["mask"]) if str(i) in needed}
     missing = [i for i in needed if i not in where]
     if missing:
-        where.update(_from_input(folder, meta, step, data, missing))
+        where.update(removed_pairs(folder, meta, missing, data))
     issues = [i["id"] for i in items if "label_issue" in i["checks"]]
     predicted = _predicted(step, issues)
     regions = _disputes(step, issues, where)
@@ -114,36 +115,6 @@ def _header(folder: Path, meta: dict, step: dict, items: list[dict], cards: list
 def _outliers_step(meta: dict) -> dict:
     steps = [s for s in meta.get("history", []) if s.get("command") == "outliers"]
     return steps[-1] if steps else {}
-
-
-def _from_input(folder: Path, meta: dict, step: dict, data, missing: list[str]) -> dict:
-    """{id: (image, mask) arrays} of the `missing` pairs, from the dataset `curate outliers`
-    read, where the pairs it removed still are."""
-    from curate.data.readers import ReadOptions, load_dataset
-
-    recorded = step.get("input", "")
-    candidates = [Path(data)] if data else [Path(recorded), folder.parent / recorded]
-    path = next((p for p in candidates if str(p) and p.exists()), None)
-    if path is None:
-        raise InputError(f"{len(missing)} flagged pair(s) (e.g. {missing[0]}) were removed, "
-                         f"so {folder} no longer holds their pictures, and the input "
-                         f"{recorded or '(not recorded)'} is not found. Pass the input that "
-                         "`curate outliers` read with --input.")
-    label_map = next((s.get("options", {}).get("label_map") for s in meta.get("history", [])
-                      if s.get("command") == "read"), None)
-    options = ReadOptions(num_classes=int(meta["num_classes"]),
-                          class_names=list(meta["class_names"]),
-                          label_map={int(k): int(v) for k, v in label_map.items()}
-                          if label_map else None,
-                          ignore_index=meta.get("ignore_index"))
-    dataset = load_dataset(path, options)
-    position = {k: n for n, k in enumerate(dataset.ids)}
-    absent = [i for i in missing if i not in position]
-    if absent:
-        raise InputError(f"{len(absent)} flagged pair(s) are neither in {folder} nor in "
-                         f"its input {dataset.origin_path}: {', '.join(absent[:5])}. Pass "
-                         "the input that `curate outliers` read with --input.")
-    return {i: (dataset.images[position[i]], dataset.masks[position[i]]) for i in missing}
 
 
 def _predicted(step: dict, ids: list[str]) -> dict[str, np.ndarray]:
