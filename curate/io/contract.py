@@ -60,6 +60,19 @@ LABEL_QUALITY_REQUIRED = ("id", "row", "low_share", "given_class", "predicted_cl
 LABEL_QUALITY_TEXT = ("id", "given_class", "predicted_class", "dispute_box", "dispute_given",
                       "dispute_predicted")
 
+# label_regions.csv of `segment crossval`, beside label_quality.csv: one row per region where
+# the model's out-of-fold argmax disputes the mask, best first within each pair. kind is
+# "disputed" (the mask gives the region another class) or "unlabelled" (the mask gives it the
+# ignore class); box "row0 col0 row1 col1" (half-open); predicted_label the class index the
+# model says; probability the region classifier's calibrated probability that the mask is
+# wrong there; pixels the region inside its box as runs "start length start length ..."
+# (0-based starts over the box's pixels in row-major order: curate.io.region_pixels).
+# Further columns (the region's features) may follow.
+REGION_KINDS = ("disputed", "unlabelled")
+LABEL_REGIONS_COLUMNS = ("id", "region", "kind", "box", "area", "given_class",
+                         "predicted_class", "predicted_label", "probability", "pixels")
+LABEL_REGIONS_TEXT = ("id", "kind", "box", "given_class", "predicted_class", "pixels")
+
 
 def order_columns(manifest: pd.DataFrame) -> pd.DataFrame:
     """Leading contract columns first, the rest in their existing order."""
