@@ -51,7 +51,7 @@ import pandas as pd
 from PIL import Image
 from scipy import ndimage
 
-from results import write_table
+from results import markdown_table, write_table
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4mars-mars64" / "train.npz"
 KINDS = ("class_swap", "erode_dilate", "shift", "object_deleted")
@@ -251,6 +251,9 @@ POOLED = ("pairing_offset",)  # kinds that take the other masks as a third argum
 KIND_SETS = {"own": KINDS, "unseen": UNSEEN, "new": NEW}
 # --leave-one-kind-out: the edit of segment/label_quality/mask_edits.py that teaches each own kind; the
 # learner of kind K's table learns from the other three only.
+# The region edit (segment/label_quality/regions.py) that teaches each own kind; shift has none.
+REGION_TAUGHT_BY = {"class_swap": "relabel", "erode_dilate": "border",
+                    "object_deleted": "delete"}
 TAUGHT_BY = {"class_swap": "relabel", "erode_dilate": "border", "shift": "shift",
              "object_deleted": "delete"}
 
@@ -399,27 +402,46 @@ def _remember_rows() -> None:
     describe.remembers = True
     score.describe = describe
 
+    from segment.label_quality import regions
+
+    compute_regions, kept_regions = regions.given_features, {}
+
+    def given_features(probs, mask, ignore_index, image=None):
+        key = hashlib.blake2b(digest_size=16)
+        for part in (probs, mask, image):
+            key.update(b"-" if part is None else np.ascontiguousarray(part).tobytes())
+        key = (key.digest(), ignore_index)
+        if key not in kept_regions:
+            kept_regions[key] = compute_regions(probs, mask, ignore_index, image)
+        table, numbered = kept_regions[key]
+        return table.copy(), numbered
+
+    regions.given_features = given_features
+
 
 def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
                     share: float, planted_kinds=KINDS, images=None,
-                    edit_kinds=None) -> pd.DataFrame:
+                    edit_kinds=None, region_edits=None) -> pd.DataFrame:
     """ranking_table of `rounds` held-out plantings (seeds 1..rounds) against fixed
     probabilities, summed (planted) and averaged (shares) over the rounds; the learned score
     learns from `edit_kinds` of segment/label_quality/mask_edits.py (default all)."""
     from segment.label_quality import mask_edits
-    from segment.label_quality.score import quality_table
+    from segment.label_quality.score import label_quality
 
     _remember_rows()
-    rows = []
+    rows, found_rows = [], []
     for seed in range(1, rounds + 1):
         masks, kinds = _replant(clean, share, seed, planted_kinds)
-        q = quality_table(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
-                          [str(c) for c in range(5)], images=images,
-                          edit_kinds=edit_kinds or mask_edits.KINDS)
+        q, found = label_quality(probs, masks, ids, np.zeros(len(ids), int), IGNORE,
+                                 [str(c) for c in range(5)], images=images,
+                                 edit_kinds=edit_kinds or mask_edits.KINDS,
+                                 region_edits=region_edits)
         print(f"planting {seed}: score {q.attrs['score']}", flush=True)
         hit = kinds != ""
         p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
         rows.append(ranking_table(q, p).assign(seed=seed))
+        found_rows.append(region_table(found, masks, clean, kinds).assign(seed=seed))
+    _planted_rounds.regions = _mean_regions(found_rows, planted_kinds)
     held = pd.concat(rows)
     mean = held.groupby("kind", sort=False)[["planted", *SHARES]].agg(
         {"planted": "sum", **dict.fromkeys(SHARES, "mean")})
@@ -463,6 +485,7 @@ def held_out(args) -> None:
              f"{args.share:.0%} (seeds 1-{rounds}), shares averaged over them; {wall:.0f} s")
     print(model)
     print_table(table, len(ids), int(table["planted"].iloc[-1]), "val + test pairs")
+    print_regions(_planted_rounds.regions)
     what = ("leave-one-kind-out" if args.leave_one_kind_out else
             "unseen" if args.unseen else args.kinds)
     mode = f"--{what}" if what in ("leave-one-kind-out", "unseen") else f"--kinds {what}"
@@ -471,7 +494,7 @@ def held_out(args) -> None:
                f"{mode}" + (" --write" if args.write else ""))
     print(f"\nreproduce: {command}")
     if args.write:
-        print(f"wrote {write_held_out(table, what, model, command)}")
+        print(f"wrote {write_held_out(table, _planted_rounds.regions, what, model, command)}")
 
 
 def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, share: float,
@@ -481,12 +504,21 @@ def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, sh
     mean."""
     from segment.label_quality import mask_edits
 
-    rows = []
+    from segment.label_quality import regions
+
+    rows, region_rows = [], []
     for kind in KINDS:
         edits = tuple(k for k in mask_edits.KINDS if k != TAUGHT_BY[kind])
-        print(f"leave {kind} out: learning from {', '.join(edits)}", flush=True)
-        table = _planted_rounds(probs, clean, ids, rounds, share, (kind,), images, edits)
+        region_edits = tuple(k for k in regions.REGION_EDITS if k != REGION_TAUGHT_BY.get(kind))
+        print(f"leave {kind} out: learning from {', '.join(edits)}; regions from "
+              f"{', '.join(region_edits)}", flush=True)
+        table = _planted_rounds(probs, clean, ids, rounds, share, (kind,), images, edits,
+                                region_edits)
         rows.append(table[table["kind"] == kind])
+        region_rows.append(_planted_rounds.regions)
+    regions_held = pd.concat(region_rows)
+    _planted_rounds.regions = _mean_regions(
+        [regions_held[regions_held["kind"] != "all"]], KINDS)
     table = pd.concat(rows, ignore_index=True)
     weight = table["planted"] / table["planted"].sum()
     mean = {c: float((table[c] * weight).sum()) for c in SHARES}
@@ -500,7 +532,7 @@ def rescore_kept(args) -> None:
 
     folder = args.rescore
     t0 = time.monotonic()
-    quality = rescore(folder / "cv", folder / "data")
+    quality, _ = rescore(folder / "cv", folder / "data")
     wall = time.monotonic() - t0
     planted = pd.read_csv(folder / "planted.csv", dtype={"id": str})
     meta = pd.read_json(folder / "cv" / "crossval.json", typ="series")
@@ -525,7 +557,61 @@ def rescore_kept(args) -> None:
           f"--replant {args.replant} --share {args.share}")
 
 
-SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top", "softmin_in_top"]
+SHARES = ["in_top", "learned_in_top", "rank_in_top", "base_in_top", "softmin_in_top",
+          "region_in_top"]
+TOP_K = (1, 2, 5)  # region_table's top k x (number of planted regions)
+
+
+def region_table(found: pd.DataFrame, masks: np.ndarray, clean: np.ndarray,
+                 kinds: np.ndarray) -> pd.DataFrame:
+    """Per kind (and all): the planted regions (connected components of at least
+    regions.MIN_AREA px where a corrupted mask differs from the clean one) and the share of
+    them found among the top k x (their number) of all pairs' regions by probability, for
+    each k of TOP_K. A region is found by a proposal of its pair that lies at least half in
+    it or covers at least a third of it."""
+    from curate.io.region_pixels import decode
+    from segment.label_quality.regions import MIN_AREA
+
+    planted = []  # (row, kind, bool region)
+    for i in np.flatnonzero(kinds != ""):
+        parts, n = ndimage.label(masks[i] != clean[i])
+        sizes = np.bincount(parts.ravel())
+        planted += [(i, kinds[i], parts == r) for r in range(1, n + 1) if sizes[r] >= MIN_AREA]
+    order = found.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+    rank = {}  # (row, region) -> place among all pairs' regions
+    for place, (row, region) in enumerate(zip(order["row"], order["region"])):
+        rank[(int(row), int(region))] = place
+    by_row = {row: part for row, part in found.groupby("row")}
+    best = []  # the best place of a proposal that finds each planted region
+    for row, kind, region in planted:
+        place = np.inf
+        for proposal in by_row.get(row, pd.DataFrame()).itertuples(index=False):
+            pixels = decode(proposal.box, proposal.pixels, region.shape)
+            inside = (pixels & region).sum()
+            if inside >= 0.5 * pixels.sum() or inside >= region.sum() / 3:
+                place = min(place, rank[(int(row), int(proposal.region))])
+        best.append((kind, place))
+    table = pd.DataFrame(best, columns=["kind", "place"])
+    n = len(table)
+    out = []
+    for kind, part in [*table.groupby("kind", sort=False), ("all", table)]:
+        row = {"kind": kind, "regions": len(part),
+               "proposed": float(np.isfinite(part["place"]).mean()) if len(part) else 0.0}
+        for k in TOP_K:
+            row[f"top{k}"] = float((part["place"] < k * n).mean()) if len(part) else 0.0
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _mean_regions(tables: list[pd.DataFrame], planted_kinds) -> pd.DataFrame:
+    """region_table of several plantings: regions summed, shares weighted by them."""
+    held = pd.concat(tables)
+    shares = ["proposed", *(f"top{k}" for k in TOP_K)]
+    held[shares] = held[shares].mul(held["regions"], axis=0)
+    total = held.groupby("kind", sort=False)[["regions", *shares]].sum()
+    total[shares] = total[shares].div(total["regions"].clip(lower=1), axis=0)
+    order = [k for k in planted_kinds if k in total.index] + ["all"]
+    return total.loc[order].reset_index()
 
 
 def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
@@ -539,8 +625,10 @@ def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     n = len(planted)
     out = []
     quality = quality.assign(generic=rank_score(quality), softmin_worst=-quality["softmin"])
+    if "region_probability" not in quality.columns:  # a table from before label_regions
+        quality["region_probability"] = 0.0
     for column, name in zip(("score", "edit_probability", "generic", "mean_disagreement",
-                             "softmin_worst"), SHARES):
+                             "softmin_worst", "region_probability"), SHARES):
         top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
         hit = planted["id"].isin(top)
         per = hit.groupby(planted["kind"], sort=False).mean()
@@ -557,30 +645,56 @@ PAGE_TITLES = {"own": "the benchmark's own kinds",
                "leave-one-kind-out": "each own kind with the edit that teaches it held out"}
 
 
-def write_held_out(table: pd.DataFrame, what: str, model: str, command: str) -> Path:
-    """docs/results/label-quality-<what>.md: the --held-out table, written by this run."""
+REGION_HEADER = ["corruption", "planted regions", "proposed at all", "in the top 1 x",
+                 "in the top 2 x", "in the top 5 x"]
+
+
+def _region_rows(regions: pd.DataFrame) -> list[list]:
+    return [[row.kind, int(row.regions), f"{row.proposed:.2f}",
+             *(f"{getattr(row, f'top{k}'):.2f}" for k in TOP_K)]
+            for row in regions.itertuples(index=False)]
+
+
+def write_held_out(table: pd.DataFrame, regions: pd.DataFrame, what: str, model: str,
+                   command: str) -> Path:
+    """docs/results/label-quality-<what>.md: the --held-out tables, written by this run."""
     rows = [[row.kind, row.planted, f"{row.in_top:.2f}", f"{row.softmin_in_top:.2f}",
-             f"{row.learned_in_top:.2f}", f"{row.rank_in_top:.2f}", f"{row.base_in_top:.2f}"]
+             f"{row.learned_in_top:.2f}", f"{row.region_in_top:.2f}", f"{row.rank_in_top:.2f}",
+             f"{row.base_in_top:.2f}"]
             for row in table.itertuples(index=False)]
     header = ["corruption", "planted", "score", "cleanlab softmin", "edit_probability alone",
-              "the evidence alone (no learning)", "mean_disagreement"]
+              "best region alone", "the evidence alone (no learning)", "mean_disagreement"]
     notes = (f"Share of the corrupted masks ranked in the top 2 x (number corrupted), by each "
              f"column. Model and pairs: {model}. What the kinds are and how the score is made: "
-             f"[label-quality.md](label-quality.md).")
+             f"[label-quality.md](label-quality.md).\n\n"
+             "Regions: the planted regions (connected components of at least 8 px where a "
+             "corrupted mask differs from the clean one) and the share of them found by a "
+             "proposal of label_regions.csv (one lying at least half in the region or covering "
+             "a third of it) at all, and among the top k x (number of planted regions) of all "
+             "pairs' proposals by probability. Kinds that move whole borders (shift, "
+             "erode_dilate, resized_badly, hurried_outline) plant many thin regions that no "
+             "single proposal covers; their pair-level rows above are the measure for them.\n\n"
+             + markdown_table(REGION_HEADER, _region_rows(regions)))
     return write_table(f"label-quality-{what}", f"Label quality, held out: {PAGE_TITLES[what]}",
                        header, rows, command, notes)
 
 
+def print_regions(regions: pd.DataFrame) -> None:
+    print("\nplanted regions found by label_regions.csv:\n")
+    print(markdown_table(REGION_HEADER, _region_rows(regions)))
+
+
 def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
     print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
-    print("\n| corruption | planted | by score | by edit_probability alone | by the evidence "
-          "alone (no learning) | by mean_disagreement | by cleanlab softmin |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| corruption | planted | by score | by edit_probability alone | by best region "
+          "alone | by the evidence alone (no learning) | by mean_disagreement | by cleanlab "
+          "softmin |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in table.itertuples(index=False):
         bold = "**" if row.kind == "all" else ""
         print(f"| {row.kind} | {row.planted} | {bold}{row.in_top:.2f}{bold} | "
-              f"{row.learned_in_top:.2f} | {row.rank_in_top:.2f} | {row.base_in_top:.2f} | "
-              f"{row.softmin_in_top:.2f} |")
+              f"{row.learned_in_top:.2f} | {row.region_in_top:.2f} | {row.rank_in_top:.2f} | "
+              f"{row.base_in_top:.2f} | {row.softmin_in_top:.2f} |")
 
 
 def report(quality: pd.DataFrame, planted: pd.DataFrame, wall: float, args) -> None:

@@ -53,6 +53,13 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A markdown table of `rows` under `header` (for a second table in a page's notes)."""
+    return "\n".join(["| " + " | ".join(map(_cell, header)) + " |",
+                      "| " + " | ".join("---" for _ in header) + " |",
+                      *("| " + " | ".join(map(_cell, row)) + " |" for row in rows)])
+
+
 def write_table(name: str, title: str, header: list[str], rows: list[list], command: str | None = None,
                 notes: str = "") -> Path:
     """Write docs/results/<name>.md with the table and how it was measured; return the path.
@@ -71,9 +78,7 @@ def write_table(name: str, title: str, header: list[str], rows: list[list], comm
         f"- commit: {commit()}",
         f"- command: `{command}`",
         "",
-        "| " + " | ".join(map(_cell, header)) + " |",
-        "| " + " | ".join("---" for _ in header) + " |",
-        *("| " + " | ".join(map(_cell, row)) + " |" for row in rows),
+        markdown_table(header, rows),
         "",
     ]
     if notes:

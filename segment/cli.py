@@ -309,7 +309,7 @@ def report(
 @app.command(epilog=settings_epilog(), cls=HelpCommand)
 def crossval(
     data: Annotated[Path, typer.Argument(help="Dataset folder written by `curate` (split).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, oof_probs.npy and the fold runs (outside DATA).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for label_quality.csv, label_regions.csv, oof_probs.npy and the fold runs (outside DATA).")],
     folds: Annotated[int, typer.Option(help="Number of folds K (K trainings).")] = 5,
     epochs: Annotated[Optional[int], typer.Option(help=f"Maximum epochs of each fold (default {TrainConfig.epochs}).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Images per step (default: from the pixel budget, as `segment train`).")] = None,
@@ -322,7 +322,8 @@ def crossval(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
 ) -> None:
     """Train K models on K-1 folds of the train split each; write out-of-fold probabilities
-    and label_quality.csv (masks that disagree with confident predictions rank first).
+    and label_quality.csv (masks that disagree with confident predictions rank first), and
+    label_regions.csv (the regions where the model disputes a mask, most likely wrong first).
 
     Each fold trains as `segment train` would with the same options and settings. Cost: K
     trainings.
@@ -348,6 +349,13 @@ def crossval(
     for row in top.itertuples(index=False):
         console.print(f"  {row.id}: score {row.score:.3f}, low-probability share {row.low_share:.3f}",
                       highlight=False)
-    console.print(f"Wrote {result.run_dir}: label_quality.csv ({result.pairs} pairs), oof_probs.npy, "
+    regions = result.regions
+    if regions is not None and len(regions):
+        sure = int((regions["probability"] >= 0.5).sum())
+        console.print(f"disputed regions: {len(regions)} in {regions['id'].nunique()} pairs, "
+                      f"{sure} with probability >= 0.5 that the mask is wrong there",
+                      highlight=False)
+    console.print(f"Wrote {result.run_dir}: label_quality.csv ({result.pairs} pairs), "
+                  "label_regions.csv, oof_probs.npy, "
                   f"crossval.json, fold_0..{folds - 1}/; {folds} trainings took "
                   f"{result.wall_seconds:.0f}s", highlight=False)

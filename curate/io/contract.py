@@ -53,7 +53,8 @@ LABEL_QUALITY_EVIDENCE = ("region_gain", "island_gain", "island_share", "island_
 # the class the model says, its pixel count (optional for curate: older tables lack them).
 LABEL_QUALITY_DISPUTE = ("dispute_box", "dispute_given", "dispute_predicted", "dispute_pixels")
 LABEL_QUALITY_COLUMNS = ("id", "row", "fold", *LABEL_QUALITY_FIGURES, *LABEL_QUALITY_EVIDENCE,
-                         *LABEL_QUALITY_DISPUTE, "edit_probability", "score")
+                         *LABEL_QUALITY_DISPUTE, "edit_probability", "region_probability",
+                         "score")
 # What `curate outliers` needs of it, and the columns read as text.
 LABEL_QUALITY_REQUIRED = ("id", "row", "low_share", "given_class", "predicted_class",
                           "pair_share", "pair_confidence", "score")

@@ -27,7 +27,7 @@ from segment.data.folder import DatasetInfo, load_dataset, load_split, split_row
 from segment.errors import ConfigError
 from segment.data.file_stack import take_rows
 from segment.label_quality.evidence import LOW_PROBABILITY
-from segment.label_quality.score import quality_table
+from segment.label_quality.score import label_quality
 from segment.training.loop import fit
 from segment.training.prepare import choose_batch_size
 from segment.training.run_state import NoHooks, TrainHooks, tell
@@ -44,6 +44,7 @@ class CrossvalResult:
     fold_val_miou: list[float]
     wall_seconds: float
     quality: pd.DataFrame = field(repr=False)
+    regions: pd.DataFrame = field(repr=False, default=None)
 
 
 def assign_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
@@ -106,7 +107,8 @@ def crossval(config: TrainConfig, folds: int = 5, hooks: TrainHooks | None = Non
              force: bool = False, on_fold=None) -> CrossvalResult:
     """Train `folds` models on config.data's train split and write, into config.out:
     oof_probs.npy (N, C, H, W) float16 out-of-fold probabilities in the order of
-    label_quality.csv's `row`, label_quality.csv, crossval.json and fold_<k>/ (each a run)."""
+    label_quality.csv's `row`, label_quality.csv, label_regions.csv (the regions the model
+    disputes, segment/label_quality/regions.py), crossval.json and fold_<k>/ (each a run)."""
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")
     data, out = Path(config.data), Path(config.out)
@@ -159,19 +161,22 @@ def _run_folds(config, info, train, val, fold_of, folds, tmp, hooks, on_fold):
         if on_fold is not None:
             on_fold(k, folds, len(kept), len(held), seconds[-1], mious[-1])
     probs.flush()
-    tell(hooks, f"scoring label quality: {n} pairs, then edited copies of their masks to "
-                "learn from (segment/label_quality/score.py)")
-    table = quality_table(probs, masks, ids, fold_of, info.ignore_index, info.class_names,
-                          config.seed, images)
+    tell(hooks, f"scoring label quality: {n} pairs, the regions the model disputes and "
+                "edited copies of their masks to learn from (segment/label_quality/score.py, "
+                "regions.py)")
+    table, regions = label_quality(probs, masks, ids, fold_of, info.ignore_index,
+                                   info.class_names, config.seed, images)
     write_text(tmp / "label_quality.csv", table.to_csv(index=False))
+    write_text(tmp / "label_regions.csv", regions.to_csv(index=False))
     wall = round(time.monotonic() - started, 2)
     write_json(tmp / "crossval.json", {
         "data": str(config.data), "folds": folds, "pairs": n, "probabilities": "oof_probs.npy",
         "probabilities_shape": [n, info.num_classes, h, w], "low_probability": LOW_PROBABILITY,
-        "score": table.attrs["score"],
+        "score": table.attrs["score"], "regions": "label_regions.csv",
+        "region_count": len(regions),
         "epoch_selection": selection, "fold_seconds": seconds, "fold_val_miou": mious,
         "wall_seconds": wall, "class_names": info.class_names, "ignore_index": info.ignore_index,
         "config": config.to_dict(),
     })
     del probs
-    return CrossvalResult(tmp, folds, n, seconds, mious, wall, table)
+    return CrossvalResult(tmp, folds, n, seconds, mious, wall, table, regions)

@@ -69,6 +69,7 @@ FAMILIES = {"disagreement": ("low_share", "pair_share", "pair_confidence", "mean
 FAMILY_WEIGHTS = {"disagreement": 2.0, "geometry": 1.0, "appearance": 1.0}
 SOFTMIN_WEIGHT = 1.0
 LEARNED_WEIGHT = 0.25
+REGION_WEIGHT = 0.5  # of -log(1 - region_probability): the pair's best region (regions.py)
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
 MAX_EDITS_PER_KIND = 1000  # edited copies of each kind a planting makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
@@ -81,7 +82,8 @@ def _fisher(values) -> np.ndarray:
     return -np.log(1.0 - values.rank(pct=True).to_numpy() + 0.5 / max(len(values), 1))
 
 
-def rank_score(table: pd.DataFrame, learned: str | None = None) -> np.ndarray:
+def rank_score(table: pd.DataFrame, learned: str | None = None,
+               region: str | None = None) -> np.ndarray:
     """(N,) percentile rank (ties share their mean rank) of the evidence's combination (see
     the module's text): the FAMILIES' mean Fisher ranks weighted by FAMILY_WEIGHTS, plus
     softmin's (lowest first) by SOFTMIN_WEIGHT, ranked again; with `learned` (a probability
@@ -94,6 +96,9 @@ def rank_score(table: pd.DataFrame, learned: str | None = None) -> np.ndarray:
     if learned:
         combined = combined - LEARNED_WEIGHT * np.log1p(-table[learned].clip(0, 0.999)
                                                          .to_numpy(float))
+    if region:
+        combined = combined - REGION_WEIGHT * np.log1p(-table[region].clip(0, 0.999)
+                                                        .to_numpy(float))
     score = pd.Series(combined).rank(pct=True).to_numpy(copy=True)
     score[table["labelled_pixels"].to_numpy() == 0] = 0.0
     return np.round(score, 5)
@@ -176,12 +181,14 @@ def _image(images, i: int) -> np.ndarray | None:
 
 def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
                   class_names: list[str], seed: int = 0, images=None,
-                  edit_kinds: tuple[str, ...] = mask_edits.KINDS) -> pd.DataFrame:
+                  edit_kinds: tuple[str, ...] = mask_edits.KINDS,
+                  region_best: np.ndarray | None = None, region_note: str = "") -> pd.DataFrame:
     """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
-    evidence, dispute (classes by name), edit_probability and score (how they were made: the
-    table's attrs["score"]). `images` (N, C, H, W), in the same order, feed IMAGE_COLUMNS;
-    without them those are 0. `edit_kinds`: the edits edit_probability learns from (all but
-    in benchmarks that hold one out)."""
+    evidence, dispute (classes by name), edit_probability, region_probability and score (how
+    they were made: the table's attrs["score"]). `images` (N, C, H, W), in the same order,
+    feed IMAGE_COLUMNS; without them those are 0. `edit_kinds`: the edits edit_probability
+    learns from (all but in benchmarks that hold one out). `region_best`: each pair's best
+    region probability (regions.best_region; 0 without), made as `region_note` says."""
     records = []
     for i, pid in enumerate(ids):
         row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
@@ -189,25 +196,50 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
         for key in ("given_class", "predicted_class", "dispute_given", "dispute_predicted"):
             row[key] = "" if row[key] == "" else class_names[row[key]]
         records.append({"id": pid, "row": i, "fold": int(fold_of[i]), **row})
-    table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-2])
+    table = pd.DataFrame(records, columns=QUALITY_COLUMNS[:-3])
     learned, why = (None, "no pairs") if table.empty else edit_probability(
         table, probs, masks, ignore_index, len(class_names), seed, images, tuple(edit_kinds))
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
+    region = region_best is not None and bool(np.any(region_best > 0))
+    table["region_probability"] = (np.round(np.asarray(region_best, float), 5) if region
+                                   else np.zeros(len(table)))
     families = " + ".join(f"{FAMILY_WEIGHTS[f]:g} x {f}" for f in FAMILIES)
     how = f"rank of the evidence ({families} + softmin, as Fisher ranks)"
+    plus = f" + {REGION_WEIGHT:g} x -log(1 - region_probability)" if region else ""
+    after = f"; region_probability: {region_note}" if region else ""
     if learned is None:
-        table["score"] = rank_score(table)
-        table.attrs["score"] = f"{how}; edit_probability not learned: {why}"
+        table["score"] = rank_score(table, region="region_probability" if region else None)
+        table.attrs["score"] = f"{how}{plus}; edit_probability not learned: {why}{after}"
     else:
-        table["score"] = rank_score(table, learned="edit_probability")
-        table.attrs["score"] = (f"{how} + {LEARNED_WEIGHT:g} x -log(1 - edit_probability); "
-                                f"edit_probability {why}")
+        table["score"] = rank_score(table, learned="edit_probability",
+                                    region="region_probability" if region else None)
+        table.attrs["score"] = (f"{how} + {LEARNED_WEIGHT:g} x -log(1 - edit_probability)"
+                                f"{plus}; edit_probability {why}{after}")
     return table
 
 
-def rescore(run: str | Path, data: str | Path | None = None) -> pd.DataFrame:
-    """The label-quality table of an existing `segment crossval` run, recomputed from its
-    oof_probs.npy and the dataset's masks (no training). `data` defaults to the run's."""
+def label_quality(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
+                  class_names: list[str], seed: int = 0, images=None,
+                  edit_kinds: tuple[str, ...] = mask_edits.KINDS,
+                  region_edits: tuple[str, ...] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(label_quality table, label_regions table): the regions the model disputes
+    (segment/label_quality/regions.py) first, then quality_table with each pair's best
+    region. `region_edits`: the region edits its classifier learns from (default all)."""
+    from segment.label_quality import regions
+
+    found, note = regions.regions_table(probs, masks, ids, ignore_index, class_names, seed,
+                                        images, tuple(region_edits or regions.REGION_EDITS))
+    table = quality_table(probs, masks, ids, fold_of, ignore_index, class_names, seed, images,
+                          edit_kinds, regions.best_region(found, len(ids)), note)
+    return table, found
+
+
+def rescore(run: str | Path, data: str | Path | None = None
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(label_quality table, label_regions table) of an existing `segment crossval` run,
+    recomputed from its oof_probs.npy and the dataset's masks (no training). `data` defaults
+    to the run's."""
     from segment.data.folder import load_dataset, load_split
 
     run = Path(run)
@@ -225,5 +257,5 @@ def rescore(run: str | Path, data: str | Path | None = None) -> pd.DataFrame:
                          "pass the dataset `segment crossval` read (its DATA)")
     probs = np.load(run / "oof_probs.npy", mmap_mode="r")  # (N, C, H, W) float16
     seed = int(meta.get("config", {}).get("seed", 0))
-    return quality_table(probs, masks, list(ids), old["fold"].to_numpy(), info.ignore_index,
+    return label_quality(probs, masks, list(ids), old["fold"].to_numpy(), info.ignore_index,
                          info.class_names, seed, images)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write_dataset
+from curate.io.contract import LABEL_REGIONS_COLUMNS
 from segment.cli import app
 from segment.label_quality.crossval import assign_folds
 from segment.label_quality.evidence import pair_figures
@@ -62,6 +63,10 @@ def test_crossval_predicts_every_train_pair_exactly_once(mars40, tmp_path):
     for k in range(3):
         assert (out / f"fold_{k}" / "best.pt").is_file()
     assert not list(tmp_path.glob(".cv.tmp-*"))
+    regions = pd.read_csv(out / "label_regions.csv", dtype={"id": str}, keep_default_na=False)
+    assert list(regions.columns[:len(LABEL_REGIONS_COLUMNS)]) == list(LABEL_REGIONS_COLUMNS)
+    assert set(regions["id"]) <= set(train_ids) and regions["probability"].between(0, 1).all()
+    assert meta["regions"] == "label_regions.csv" and meta["region_count"] == len(regions)
 
 
 def test_crossval_refuses_existing_output_and_output_inside_data(mars40, tmp_path):
@@ -199,8 +204,11 @@ def test_crossval_on_enough_pairs_learns_an_edit_probability(mars_pairs, tmp_pat
                                     "1 x appearance + softmin, as Fisher ranks) + 0.25 x "
                                     "-log(1 - edit_probability)")
     assert "edit_probability learned from" in meta["score"] and "3 plantings" in meta["score"]
+    assert ("+ 0.5 x -log(1 - region_probability); edit_probability" in meta["score"]
+            and "region_probability: region classifier learned from" in meta["score"])
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     assert len(table) == 120 and table["score"].between(0, 1).all()
+    assert table["region_probability"].nunique() > 10  # learned too
     assert table["edit_probability"].nunique() > 10  # a real classifier, not a constant
     assert (table["island_texture"] != 0).any()  # the images reached the table
     unlabelled = table["labelled_pixels"] == 0

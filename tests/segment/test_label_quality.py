@@ -141,7 +141,7 @@ def test_rescore_recomputes_a_run_and_refuses_another_dataset(planted, tmp_path)
     ids = [f"pair{i:03d}" for i in range(8)]
     (run / "crossval.json").write_text(json.dumps({"data": str(data)}))
     pd.DataFrame({"id": ids, "fold": [0, 1] * 4}).to_csv(run / "label_quality.csv", index=False)
-    table = rescore(run)
+    table, _ = rescore(run)
     assert table["id"].tolist() == ids and table["fold"].tolist() == [0, 1] * 4
     assert table.sort_values("score")["id"].tolist()[-1] in ids[4:]  # a planted pair leads
     other = write_dataset(tmp_path / "other", images[:3], masks[:3], ["train"] * 3)
