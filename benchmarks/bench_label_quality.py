@@ -40,6 +40,7 @@ exact, not an approximation: a pair's probabilities come from the model that nev
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -322,7 +323,14 @@ def main() -> None:
     ap.add_argument("--write", action="store_true",
                     help="With --held-out: write the table to docs/results/label-quality-"
                          "<kinds>.md (own, new, unseen or leave-one-kind-out).")
+    ap.add_argument("--cost", nargs=2, metavar=("CKPT", "DATASET"), default=None,
+                    help="Time the table of DATASET's train pairs by CKPT's probabilities, "
+                         "without and with label_regions, and write "
+                         "docs/results/label-quality-cost.md.")
     args = ap.parse_args()
+    if args.cost:
+        cost(args)
+        return
     if args.held_out:
         held_out(args)
         return
@@ -495,6 +503,58 @@ def held_out(args) -> None:
     print(f"\nreproduce: {command}")
     if args.write:
         print(f"wrote {write_held_out(table, _planted_rounds.regions, what, model, command)}")
+
+
+def cost(args) -> None:
+    """Time quality_table (the pair table alone, as before label_regions) and label_quality
+    (label_regions first, then the pair table) on the train pairs of DATASET, alternately
+    twice, with the probabilities of CKPT computed once beforehand."""
+    import torch
+
+    from segment.model import checkpoints
+    from segment.label_quality.crossval import predict_probs
+    from segment.label_quality.score import label_quality, quality_table
+    from segment.data.folder import load_dataset, load_split
+
+    checkpoint, dataset = (Path(p) for p in args.cost)
+    torch.set_num_threads(args.threads)
+    info = load_dataset(dataset)
+    images, masks, ids = load_split(info, "train")
+    images, masks = np.asarray(images), np.asarray(masks)
+    state = checkpoints.load_checkpoint(checkpoint)
+    model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
+    with torch.no_grad():
+        probs = predict_probs(model, images, state.meta, torch.device("cpu"))
+    folds = np.zeros(len(ids), int)
+    names = info.class_names
+    rows, found = [], None
+    for attempt in (1, 2):
+        t0 = time.monotonic()
+        quality_table(probs, masks, list(ids), folds, info.ignore_index, names, 0, images)
+        before = time.monotonic() - t0
+        t0 = time.monotonic()
+        _, found = label_quality(probs, masks, list(ids), folds, info.ignore_index, names, 0,
+                                 images)
+        after = time.monotonic() - t0
+        load = os.getloadavg()[0]
+        print(f"run {attempt}: pair table alone {before:.0f} s, with label_regions "
+              f"{after:.0f} s ({after / before:.2f}x), load {load:.1f}", flush=True)
+        rows.append([attempt, f"{before:.0f}", f"{after:.0f}", f"{after / before:.2f}x",
+                     f"{load:.1f}"])
+    command = (f".venv/bin/python benchmarks/bench_label_quality.py --cost {checkpoint} "
+               f"{dataset} --threads {args.threads}")
+    notes = (f"The {len(ids):,} train pairs of {dataset}, with their images, scored by the "
+             f"probabilities of {checkpoint} (epoch {state.epoch}), computed once beforehand; "
+             f"{args.threads} thread(s). 'pair table alone' is label_quality.csv as it was made "
+             "before label_regions.csv (segment.label_quality.score.quality_table); 'with "
+             "label_regions' makes label_regions.csv first (proposals, their figures, region "
+             "edits and the out-of-fold region classifier) and then the same table "
+             f"(segment.label_quality.score.label_quality). {len(found):,} regions in "
+             f"{found['id'].nunique():,} pairs. Load: the 1-minute load average after each run.")
+    path = write_table("label-quality-cost", "Label quality: what label_regions.csv costs",
+                       ["run", "pair table alone, s", "with label_regions, s", "ratio",
+                        "load"], rows, command, notes)
+    print(f"wrote {path}\nreproduce: {command}")
 
 
 def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, share: float,

@@ -43,6 +43,7 @@ MAX_OBJECT = 0.05  # share of the image an "unlabelled" proposal may cover at mo
 RING = 2  # px around a region read as its surroundings
 FOLDS = 3  # out-of-fold rounds of region_classifier
 MIN_LEARN_PAIRS = 100  # pairs a table needs for region_classifier (as score.py's learner)
+MAX_EDITS_PER_KIND = 1000  # region edits of each kind at most
 EDIT_SHARE = 0.5  # share of a proposal's pixels an edit must have changed to count as made by it
 ENTROPY_FLOOR = 1e-6
 # Figures of a proposal and the direction each may move the probability (+1 up, -1 down, 0 either).
@@ -284,10 +285,10 @@ def _image(images, i):
 
 def planted_regions(probs, masks, ignore_index, classes, rows, seed, images=None,
                     kinds=REGION_EDITS) -> pd.DataFrame:
-    """Figures of the proposals that region edits (`kinds`, up to a quarter of the rows each)
-    of the masks at `rows` made (at least EDIT_SHARE of a proposal's pixels changed by its
-    edit), with columns row and kind."""
-    per_kind = max(len(rows) // 4, 1)
+    """Figures of the proposals that region edits (`kinds`, up to a quarter of the rows and
+    MAX_EDITS_PER_KIND each) of the masks at `rows` made (at least EDIT_SHARE of a proposal's
+    pixels changed by its edit), with columns row and kind."""
+    per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
     parts = []
     for row, kind, new in _edited(masks, rows, ignore_index, classes, seed, per_kind, kinds):
         table, regions = features(np.asarray(probs[row]), new, ignore_index,
@@ -319,33 +320,30 @@ def region_classifier(given: pd.DataFrame, planted: pd.DataFrame):
 
 def region_probability(given: pd.DataFrame, probs, masks, ignore_index, num_classes, seed=0,
                        images=None, kinds=REGION_EDITS) -> tuple[np.ndarray, str]:
-    """(probability per row of `given`, note): each pair's proposals scored by a classifier
-    that learned from the other folds' pairs: their proposals as given and the proposals of
-    region edits planted into their masks. Zeros (and why) when no edit applies."""
+    """(probability per row of `given`, note): region edits are planted once into the
+    masks; the pairs fall into FOLDS folds, and each fold's proposals are scored by a
+    classifier that learned from the other folds' proposals as given and the proposals their
+    edits made. Zeros (and why) when no edit applies."""
     out = np.zeros(len(given))
     if given.empty:
         return out, "no proposals"
     classes = [c for c in range(num_classes) if c != ignore_index]
     pairs = np.unique(given["row"].to_numpy())
     fold = np.random.default_rng([seed, 7]).permutation(len(pairs)) % FOLDS
-    fold_of = dict(zip(pairs.tolist(), fold.tolist()))
-    row_fold = given["row"].map(fold_of).to_numpy()
-    learned = 0
-    for k in range(FOLDS):
-        taught = pairs[fold != k]
-        planted = planted_regions(probs, masks, ignore_index, classes, taught, (seed, k),
-                                  images, kinds)
-        if planted.empty:
-            continue
-        learned += len(planted)
-        model = region_classifier(given[row_fold != k], planted)
-        at = row_fold == k
-        if at.any():
-            out[at] = model.predict_proba(given.loc[at, list(FEATURES)].to_numpy(float))[:, 1]
-    if not learned:
+    fold_of = pd.Series(fold, index=pairs)
+    planted = planted_regions(probs, masks, ignore_index, classes, pairs, seed, images, kinds)
+    if planted.empty:
         return out, "no region edit applies to these masks"
-    return out, (f"region classifier learned from {learned} planted region proposals "
-                 f"({', '.join(kinds)}) in {FOLDS} folds, seed {seed}")
+    given_fold = fold_of.loc[given["row"]].to_numpy()
+    planted_fold = fold_of.loc[planted["row"]].to_numpy()
+    for k in range(FOLDS):
+        at = given_fold == k
+        if at.any() and (planted_fold != k).any():
+            model = region_classifier(given[~at], planted[planted_fold != k])
+            out[at] = model.predict_proba(given.loc[at, list(FEATURES)].to_numpy(float))[:, 1]
+    counts = ", ".join(f"{k} {n}" for k, n in planted["kind"].value_counts().items())
+    return out, (f"region classifier learned out of {FOLDS} folds from {len(planted)} "
+                 f"proposals of region edits ({counts}), seed {seed}")
 
 
 def given_features(probs, mask, ignore_index, image=None):
