@@ -148,7 +148,7 @@
     const px = p.pics[id];
     if (!px) return `<div class="na">${esc(id)}: picture not available</div>`;
     const region = marks(id, box);
-    const text = Array.isArray(box) ? `${caption}; ${box.length} disputed region(s) boxed, numbered` :
+    const text = Array.isArray(box) ? `${caption}; disputed regions boxed by number` :
       box ? `${caption}; boxed: ${box.caption}` : caption;
     return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" loading="lazy" src="${esc(px[0])}">` +
       `<img class="mask" alt="" loading="lazy" src="${esc(mask || px[1])}">${region}</div><figcaption>${esc(text)}</figcaption>${buttons}</figure>`;
