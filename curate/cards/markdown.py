@@ -253,6 +253,8 @@ def section_curation(facts: Facts, options: CardOptions, pictures: dict) -> str:
 
 def _person_lines(summary: dict, options: dict) -> list[str]:
     """What a person decided with `curate review` and which masks they corrected."""
+    from curate.data.mask_fixes import fixes_phrase
+
     lines = []
     d = summary.get("decisions")
     if d:
@@ -264,8 +266,7 @@ def _person_lines(summary: dict, options: dict) -> list[str]:
                   "manifest's decision and decision_source columns say which."]
     if summary.get("mask_fixes"):
         tools = summary.get("mask_fixes_by_tool") or {}
-        by = (" (" + ", ".join(f"{n} corrected in {t}" for t, n in tools.items()) + ")"
-              if tools else "")
+        by = f" ({fixes_phrase(tools)})" if tools else ""
         lines += ["", f"{summary['mask_fixes']} masks were replaced by corrected ones{by} from "
                   f"`{options.get('mask_fixes', UNKNOWN)}` (manifest column mask_fix names "
                   "each file; mask_fix_tool, mask_fix_task, mask_fix_annotator and "

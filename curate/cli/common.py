@@ -68,7 +68,9 @@ MaskFixesOpt = Annotated[Optional[Path], typer.Option(
     "source file's stem): they replace those masks, read exactly like the input's masks (its "
     "raw values through --label-map; labels for a curated folder). Or the export of a "
     "labelling tool, masks by class name: CVAT's Segmentation mask 1.1 (zip or folder) or "
-    "Label Studio's JSON (a remove/keep chosen there counts as a decision).")]
+    "Label Studio's JSON (a remove/keep chosen there counts as a decision). Or "
+    "region_fixes.csv of the `curate review` page: each accepted region's pixels set to its "
+    "predicted_label, a label of the dataset as read (a curated folder), not a raw value.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--dask-workers", min=0, rich_help_panel=SCALE_PANEL, help="Scan the pixels on a local Dask cluster of N worker processes "
@@ -306,7 +308,9 @@ def with_fixes(dataset, mask_fixes: Optional[Path]):
 
     if mask_fixes is None:
         return dataset
-    from curate.data.mask_fixes import PNG_FOLDER, fixes_by_tool
+    from curate.data.mask_fixes import PNG_FOLDER, fixes_by_tool, fixes_phrase
+    from curate.data.region_fixes import REVIEW, region_counts
+    from curate.data.tool_fixes import tool_of
 
     fixed = apply_mask_fixes(dataset, mask_fixes)
     count = int((fixed.manifest["mask_fix"] != "").sum())
@@ -318,11 +322,16 @@ def with_fixes(dataset, mask_fixes: Optional[Path]):
              else "labels, like the input's masks")
     if set(tools) - {PNG_FOLDER}:
         space = "labels, by class name"
-    by = ", ".join(f"{n} corrected in {t}" for t, n in tools.items())
+    by = fixes_phrase(tools)
     choices = fixed.manifest["mask_fix_decision"].fillna("")
     chosen = (f"; {int((choices == 'remove').sum())} remove and "
               f"{int((choices == 'keep').sum())} keep chosen in the tool, applied as "
               "decisions" if (choices != "").any() else "")
+    if tool_of(mask_fixes) == REVIEW:
+        regions = region_counts(mask_fixes)
+        space = "labels of the dataset as read (predicted_label)"
+        chosen = (f"; {regions['accept']} region(s) set to the model's class, "
+                  f"{regions['keep']} kept as the mask")
     console.print(f"Mask fixes: {count} mask(s) replaced by the corrected ones in "
                   f"{mask_fixes.resolve()} ({by or 'none'}; read as {space}{chosen}; manifest "
                   "columns mask_fix and mask_fix_tool say where each came from).",

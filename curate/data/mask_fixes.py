@@ -17,6 +17,7 @@ from curate.scan.features import scan
 from curate.io.image_files import read_mask
 from curate.io.label_maps import raw_values
 from curate.data.manifest import with_manifest
+from curate.data.region_fixes import NOTE, REVIEW
 from curate.data.tool_fixes import read_tool_fixes, tool_of
 from curate.io.pixels import LazyPixels
 
@@ -34,7 +35,9 @@ def apply_mask_fixes(dataset: Dataset, folder: str | Path) -> Dataset:
     the corrected ones; its manifest's mask columns are rescanned for them and `mask_fix`
     names the file (empty for the others). `folder` may also be a CVAT Segmentation mask 1.1
     export (zip or folder) or a Label Studio JSON export: their masks hold labels (by class
-    name), and FIX_COLUMNS record the tool, task, annotator, time and choice.
+    name), and FIX_COLUMNS record the tool, task, annotator, time and choice. Or the review
+    page's region_fixes.csv: the accepted regions set to their predicted_label, a label of
+    the dataset as read (tool "review", task "regions 1 3").
 
     Each file is read exactly like an input mask: it holds the input's raw values (labels,
     for a curated folder), goes through the label map the dataset was read with and its merge
@@ -82,6 +85,13 @@ def fixes_by_tool(manifest) -> dict[str, int]:
              if "mask_fix_tool" in replaced.columns else [PNG_FOLDER] * len(replaced))
     return {str(k): int(v) for k, v in pd.Series(list(tools), dtype=object).value_counts(
         sort=False).items()}
+
+
+def fixes_phrase(tools: dict[str, int]) -> str:
+    """'2 corrected in CVAT, 1 corrected in review (model region accepted on review)' of
+    what fixes_by_tool counted."""
+    return ", ".join(f"{n} corrected in {t}" + (f" ({NOTE})" if t == REVIEW else "")
+                     for t, n in tools.items())
 
 
 def _fixes(dataset: Dataset, path: Path) -> tuple[dict, dict, dict]:

@@ -1,5 +1,6 @@
 """Corrected masks from labelling tools: a CVAT "Segmentation mask 1.1" export (zip or folder)
-and a Label Studio JSON export, read as labels of the dataset's classes (by class name),
+and a Label Studio JSON export, read as labels of the dataset's classes (by class name), and
+the review page's region_fixes.csv (curate.data.region_fixes, labels by number),
 with where each mask came from (tool, file, task, annotator, time) and the keep/remove choices
 an annotator made.
 
@@ -23,6 +24,7 @@ from curate.errors import InputError
 from curate.io import brush_rle
 from curate.io.dataset import Dataset
 from curate.io.layouts.colours import read_table
+from curate.data.region_fixes import REVIEW, is_region_fixes, read_region_fixes
 
 BACKGROUND = "background"
 CVAT, LABEL_STUDIO = "CVAT", "Label Studio"
@@ -51,7 +53,10 @@ def background_class(names: list[str], ignore_index: int | None) -> int | None:
 
 def tool_of(path: Path) -> str | None:
     """CVAT for a zip or a folder with labelmap.txt and SegmentationClass/, Label Studio for
-    a .json file; None for anything else (a folder of PNG masks)."""
+    a .json file, review for a .csv file (region_fixes.csv); None for anything else (a
+    folder of PNG masks)."""
+    if is_region_fixes(path):
+        return REVIEW
     if path.is_file() and path.suffix.lower() == ".json":
         return LABEL_STUDIO
     if path.is_file() and zipfile.is_zipfile(path):
@@ -65,6 +70,8 @@ def read_tool_fixes(dataset: Dataset, path: Path) -> ToolFixes:
     """The corrections of the export at `path` (see tool_of); InputError names every
     task or file that cannot replace a mask, and nothing is applied."""
     path = path.resolve()
+    if tool_of(path) == REVIEW:
+        return ToolFixes(REVIEW, path, *read_region_fixes(dataset, path))
     if tool_of(path) == LABEL_STUDIO:
         return _label_studio(dataset, path)
     if path.is_dir():

@@ -64,10 +64,11 @@ def collect(folder: str | Path, data: str | Path | None = None) -> Review:
         where.update(removed_pairs(folder, meta, missing, data))
     issues = [i["id"] for i in items if "label_issue" in i["checks"]]
     predicted = _predicted(step, issues)
-    regions = _disputes(step, issues, where)
+    boxes, regions = _disputes(step, issues, where), _regions(step, issues, where)
     for item in items:
         item["predicted"] = item["id"] in predicted
-        item["dispute"] = regions.get(item["id"])
+        item["dispute"] = boxes.get(item["id"])
+        item["regions"] = regions.get(item["id"], [])
     return Review(_header(folder, meta, step, items, cards, len(known)), items, cards, where,
                   predicted, colours(meta))
 
@@ -109,6 +110,7 @@ def _header(folder: Path, meta: dict, step: dict, items: list[dict], cards: list
                     "grouped_pairs": sum(len(card.members) for card in cards
                                          if card.check == c and card.key)} for c in checks],
         "label_quality": step.get("options", {}).get("label_quality") or "",
+        "regions": sum(len(i.get("regions", [])) for i in items),
     }
 
 
@@ -139,10 +141,38 @@ def _disputes(step: dict, ids: list[str], where: dict) -> dict[str, dict]:
     for id_, region in disputes(path, ids).items():
         if id_ not in where:
             continue
-        (h, w), (r0, c0, r1, c1) = _shape(where[id_][1]), region["box"]
-        out[id_] = {"top": 100 * r0 / h, "left": 100 * c0 / w, "height": 100 * (r1 - r0) / h,
-                    "width": 100 * (c1 - c0) / w, "caption": dispute_caption(region)}
+        out[id_] = {**_percent(region["box"], *_shape(where[id_][1])),
+                    "caption": dispute_caption(region)}
     return out
+
+
+def _regions(step: dict, ids: list[str], where: dict) -> dict[str, list[dict]]:
+    """{id: its regions of label_regions.csv (see label_regions.regions_by_pair), each with
+    its box in percent of the picture, its caption, and what region_fixes.csv needs of it:
+    region, predicted_label, box and pixels} of label issues."""
+    path = step.get("options", {}).get("label_quality")
+    if not path or not ids or not Path(path).is_file():
+        return {}
+    from curate.checks.label_regions import region_caption, regions_by_pair
+
+    out = {}
+    for id_, regions in regions_by_pair(path, ids).items():
+        if id_ not in where:
+            continue
+        h, w = _shape(where[id_][1])
+        out[id_] = [{**_percent(region["box"], h, w), "region": region["region"],
+                     "caption": region_caption(region), "kind": region["kind"],
+                     "predicted_label": region["predicted_label"],
+                     "box": region["box_text"], "pixels": region["pixels"]}
+                    for region in regions]
+    return out
+
+
+def _percent(box: tuple, h: int, w: int) -> dict:
+    """The half-open box (row0, col0, row1, col1) of an (h, w) mask in percent of it."""
+    r0, c0, r1, c1 = box
+    return {"top": 100 * r0 / h, "left": 100 * c0 / w, "height": 100 * (r1 - r0) / h,
+            "width": 100 * (c1 - c0) / w}
 
 
 def _shape(mask) -> tuple[int, int]:

@@ -40,15 +40,20 @@ def render(meta: dict, data: list[str] | None = None) -> str:
     <button id="undo" title="u">undo</button>
     <button id="export">export decisions.csv</button>
     <a id="download" download="decisions.csv" hidden>decisions.csv</a>
+    <button id="export-regions" hidden>export region_fixes.csv</button>
+    <a id="download-regions" download="region_fixes.csv" hidden>region_fixes.csv</a>
   </div>
   <div id="legend"></div>
   <details id="help"><summary>keys</summary>
     j / &darr; / &rarr; next card &nbsp; k / &uarr; / &larr; previous &nbsp; x remove &nbsp;
     a keep (a group card: every flagged pair of the group; override one pair with the
     buttons under its picture) &nbsp; u undo &nbsp; m mask on/off &nbsp; PageDown / PageUp
-    page &nbsp; g go to a page. Decisions are saved in this browser (they survive a
-    reload); export them and run
-    <code>curate outliers DATA --decisions decisions.csv -o OUT</code>.</details>
+    page &nbsp; g go to a page. A label issue's numbered regions: 1&ndash;9 pick region N
+    of the current card (region 1 at first), then p accept the model's prediction there,
+    o keep the original mask, s skip (the default). Decisions are saved in this browser
+    (they survive a reload); export them and run
+    <code>curate outliers DATA --decisions decisions.csv -o OUT</code>; export the regions
+    and run <code>curate outliers DATA --mask-fixes region_fixes.csv -o OUT</code>.</details>
 </header>
 <section id="overview"><table id="checks"></table></section>
 <nav id="pager-top" class="pager"></nav>

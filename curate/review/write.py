@@ -64,8 +64,11 @@ def write_folder(review: Review, out: Path, width: int, force: bool,
                     stem = _stem(numbers[id_])
                     pics[id_] = [f"{stem}.jpg", f"{stem}.png"]
                     if id_ in review.predicted:
-                        (tmp / f"{stem}.predicted.png").write_bytes(
-                            mask_bytes(review.predicted[id_], review.colours, width))
+                        # the encoder makes the stem's folder later, in a worker: make it now
+                        target = tmp / f"{stem}.predicted.png"
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(mask_bytes(review.predicted[id_], review.colours,
+                                                      width))
                         predicted[id_] = f"{stem}.predicted.png"
                 (tmp / "data" / f"part-{p + 1:04d}.js").write_text(
                     _call("part", p, _part(review, cards, pics, predicted)), encoding="utf-8")

@@ -152,3 +152,66 @@ def test_label_issue_card_boxes_the_disputed_region(tmp_path):
             By.CSS_SELECTOR, f'.card:not([data-id="{planted_id}"]) .dispute')
     finally:
         driver.quit()
+
+
+@pytest.mark.slow
+def test_accept_and_keep_regions_reload_export_and_apply(tmp_path):
+    """A label issue with two disputed regions: region 1 accepted by a click, region 2 kept by
+    keyboard (2, then o); both survive a reload; the exported region_fixes.csv, applied with
+    --mask-fixes, sets exactly region 1 to the model's label."""
+    import numpy as np
+    from selenium.webdriver.common.by import By
+
+    from test_label_regions import mask_of, planted_regions, write_regions
+    from test_review import label_issue_run
+
+    out, planted_id = label_issue_run(tmp_path, dispute=True)
+    write_regions(tmp_path / "cv", planted_id)
+    curate("review", out, "-o", tmp_path / "review.html")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = chrome(tmp_path / "profile", downloads)
+    where = f'.card[data-id="{planted_id}"]'
+    try:
+        driver.get((tmp_path / "review.html").as_uri())
+        wait_for(lambda: driver.execute_script(READY))
+        card = driver.find_element(By.CSS_SELECTOR, where)
+        for figure in card.find_elements(By.CSS_SELECTOR, "figure"):   # given, predicted
+            numbers = figure.find_elements(By.CSS_SELECTOR, ".dispute.region .num")
+            assert [n.text for n in numbers] == ["1", "2"]
+        rows = card.find_elements(By.CSS_SELECTOR, "ol.regions li")
+        assert rows[0].text.startswith("region 1: given sand, model says big rock, 136 px, p 0.81")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
+        rows[0].find_element(By.CSS_SELECTOR, 'button[data-region-decide="accept"]').click()
+        wait_for(lambda: driver.execute_script("return curateReview.regions()"))
+        body = driver.find_element(By.TAG_NAME, "body")
+        body.send_keys("2")
+        body.send_keys("o")
+        expected = {planted_id: {"1": "accept", "2": "keep"}}
+        wait_for(lambda: driver.execute_script("return curateReview.regions()") == expected)
+
+        driver.refresh()                                          # region choices survive
+        wait_for(lambda: driver.execute_script(READY))
+        assert driver.execute_script("return curateReview.regions()") == expected
+        rows = driver.find_elements(By.CSS_SELECTOR, f"{where} ol.regions li")
+        assert [r.get_attribute("class").split()[0] for r in rows] == ["accept", "keep"]
+        assert rows[1].find_element(By.CSS_SELECTOR, "button.on").text == "keep mask"
+        assert "regions: 1 accept the model, 1 keep the mask, of 2" in driver.find_element(
+            By.ID, "counter").text
+
+        driver.find_element(By.ID, "export-regions").click()
+        exported = wait_for(lambda: [p for p in downloads.glob("region_fixes*.csv")
+                                     if not p.name.endswith(".crdownload")])
+        text = exported[0].read_text(encoding="utf-8")
+        assert text == driver.execute_script("return curateReview.regionCsv()")
+    finally:
+        driver.quit()
+
+    rows = pd.read_csv(exported[0], dtype=str, keep_default_na=False)
+    assert list(rows.columns) == ["id", "region", "decision", "predicted_label", "box", "pixels"]
+    assert rows[["id", "region", "decision", "predicted_label"]].values.tolist() == [
+        [planted_id, "1", "accept", "3"], [planted_id, "2", "keep", "1"]]
+    curate("outliers", out, "--mask-fixes", exported[0], "-o", tmp_path / "fixed")
+    expected_mask = mask_of(out, planted_id).copy()
+    expected_mask[planted_regions()[0]] = 3
+    np.testing.assert_array_equal(mask_of(tmp_path / "fixed", planted_id), expected_mask)

@@ -4,7 +4,9 @@
 // script loads from file://, where fetch() is refused). data/index.js holds what paging,
 // filters, counts and the export need of every card: ids, defaults, checks, members.
 // Decisions live in localStorage under the dataset's digest: a person's decision per pair,
-// and the bulk decisions per check as rules (100,000 pairs would not fit one by one).
+// and the bulk decisions per check as rules (100,000 pairs would not fit one by one), and
+// per disputed region of a label issue, accept the model's class or keep the mask, stored
+// with the region's label, box and pixels so that region_fixes.csv needs no part loaded.
 (() => {
   'use strict';
   const M = JSON.parse(document.getElementById('review-meta').textContent);
@@ -35,10 +37,11 @@
 
   // --- decisions --------------------------------------------------------------------------
   // decisions: {id: [decision, time]}; notes: {id: note}; rules: [[check, decision | 'default', time]]
+  // regions: {id: {region: [accept | keep, time, predicted_label, box, pixels]}} (skip: absent)
   let saved = {};
   try { saved = JSON.parse(localStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
   const state = {decisions: {}, notes: saved.notes || {}, rules: saved.rules || [], undo: [],
-                 cursor: 0, check: '', decision: ''};
+                 regions: saved.regions || {}, pick: 1, cursor: 0, check: '', decision: ''};
   for (const [id, d] of Object.entries(saved.decisions || {})) {
     if (Array.isArray(d)) state.decisions[id] = d;
     else { state.decisions[id] = [d.decision, d.time]; if (d.note) state.notes[id] = d.note; }  // pages before 2
@@ -58,7 +61,8 @@
   const decisionOf = n => (personal(n) || [defaultOf(n)])[0];
   function save() {
     try {
-      localStorage.setItem(KEY, JSON.stringify({v: 2, decisions: state.decisions, notes: state.notes, rules: state.rules}));
+      localStorage.setItem(KEY, JSON.stringify({v: 2, decisions: state.decisions, notes: state.notes, rules: state.rules,
+                                                regions: state.regions}));
     } catch (e) { $('counter').textContent += ' · could not save in this browser: export now'; }
   }
   function remember(ids) {                         // what undo puts back
@@ -87,6 +91,21 @@
     for (const [id, old] of Object.entries(before.decisions)) {
       if (old) state.decisions[id] = old; else delete state.decisions[id];
     }
+    for (const [id, old] of Object.entries(before.regions || {})) {
+      if (old) state.regions[id] = old; else delete state.regions[id];
+    }
+    save(); return refresh();
+  }
+  const regionOf = (id, r) => ((state.regions[id] || {})[r] || ['skip'])[0];
+  function decideRegion(it, r, decision) {        // decision: accept, keep or skip
+    const region = (it.regions || []).find(g => g.region === r);
+    if (!region) return;
+    const old = state.regions[it.id], mine = {...(old || {})};
+    state.undo.push({rules: state.rules.slice(), decisions: {}, regions: {[it.id]: old || null}});
+    if (decision === 'skip') delete mine[r];
+    else mine[r] = [decision, now(), region.predicted_label, region.box, region.pixels];
+    if (Object.keys(mine).length) state.regions[it.id] = mine; else delete state.regions[it.id];
+    state.pick = r;
     save(); return refresh();
   }
   function setNote(ns, note) {
@@ -117,13 +136,20 @@
   const pages = () => Math.max(1, Math.ceil(list.length / PAGE));
 
   // --- pictures ---------------------------------------------------------------------------
-  // box: the region the model disputes, in percent of the picture (label issues)
+  // box: the region the model disputes, in percent of the picture (label issues), or the
+  // list of a label issue's regions, each boxed with its number
+  const place = b => `top:${b.top}%;left:${b.left}%;height:${b.height}%;width:${b.width}%`;
+  function marks(id, box) {
+    if (!Array.isArray(box)) return box ? `<div class="dispute" title="${esc(box.caption)}" style="${place(box)}"></div>` : '';
+    return box.map(g => `<div class="dispute region ${regionOf(id, g.region)}${g.region === state.pick ? ' picked' : ''}" ` +
+      `data-region="${g.region}" title="${esc(g.caption)}" style="${place(g)}"><span class="num">${g.region}</span></div>`).join('');
+  }
   function figure(p, id, caption, cls = '', mask = null, box = null, buttons = '') {
     const px = p.pics[id];
     if (!px) return `<div class="na">${esc(id)}: picture not available</div>`;
-    const region = box ? `<div class="dispute" title="${esc(box.caption)}" style="top:${box.top}%;` +
-      `left:${box.left}%;height:${box.height}%;width:${box.width}%"></div>` : '';
-    const text = box ? `${caption}; boxed: ${box.caption}` : caption;
+    const region = marks(id, box);
+    const text = Array.isArray(box) ? `${caption}; disputed regions boxed by number` :
+      box ? `${caption}; boxed: ${box.caption}` : caption;
     return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" loading="lazy" src="${esc(px[0])}">` +
       `<img class="mask" alt="" loading="lazy" src="${esc(mask || px[1])}">${region}</div><figcaption>${esc(text)}</figcaption>${buttons}</figure>`;
   }
@@ -135,11 +161,23 @@
       return side('its most similar typical images:', it.like.map(g => figure(p, g, g, 'small')));
     }
     if (check === 'label_issue') {
-      if (it.predicted) return figure(p, it.id, 'predicted mask (cross-validated model)', '', p.predicted[it.id], it.dispute);
+      if (it.predicted) return figure(p, it.id, 'predicted mask (cross-validated model)', '', p.predicted[it.id], shown(it));
       return '<div class="na">predicted mask not available: oof_probs.npy was not found beside ' +
         esc(M.label_quality || 'label_quality.csv') + '</div>';
     }
     return '';
+  }
+  const shown = it => it.regions && it.regions.length ? it.regions : it.dispute;
+  const CHOICES = [['accept', 'accept prediction', 'p'], ['keep', 'keep mask', 'o'], ['skip', 'skip', 's']];
+  function regionList(it) {                       // one row per region: its caption and choices
+    if (!it.regions || !it.regions.length) return '';
+    return '<ol class="regions">' + it.regions.map(g => {
+      const d = regionOf(it.id, g.region);
+      return `<li class="${d}${g.region === state.pick ? ' picked' : ''}" data-region="${g.region}">` +
+        `<span class="text">${esc(g.caption)}</span>` + CHOICES.map(([value, label, key]) =>
+          `<button class="${value}${d === value ? ' on' : ''}" data-region-decide="${value}" title="${g.region} then ${key}">${label}</button>`).join('') +
+        '</li>';
+    }).join('') + '</ol>';
   }
   const buttons = (d, what = '') =>
     `<button class="remove${d === 'remove' ? ' on' : ''}" data-decide="remove" title="x">remove${what} (x)</button>` +
@@ -171,14 +209,14 @@
     if (c.key) return groupCard(p, c, k);
     const it = c.members[0], d = decisionOf(it.n), mine = personal(it.n);
     const more = extras(p, c.check, it);
-    const self = c.check === 'label_issue' ? figure(p, it.id, 'given mask', 'self', null, it.dispute) : figure(p, it.id, 'this pair', 'self');
+    const self = c.check === 'label_issue' ? figure(p, it.id, 'given mask', 'self', null, shown(it)) : figure(p, it.id, 'this pair', 'self');
     return `<article class="card ${d}${more ? '' : ' single'}${k === state.cursor ? ' current' : ''}" data-k="${k}" data-pos="${list[k]}" data-id="${esc(it.id)}">
       <header><span class="id">${esc(it.id)}</span><span>${esc(c.check)} score ${(it.scores[c.check] || 0).toFixed(3)}</span>
       ${it.checks.length > 1 ? `<span class="badge">also: ${esc(it.checks.filter(x => x !== c.check).join(', '))}</span>` : ''}
       <span class="badge">default: ${it.default}</span>
       <span class="badge ${mine ? d : ''}">${mine ? 'decided: ' + d : 'not decided yet'}</span></header>
       <div class="reason">${esc(it.reason)}</div>
-      <div class="figures">${self}${more}</div>
+      <div class="figures">${self}${more}</div>${c.check === 'label_issue' ? regionList(it) : ''}
       <div class="actions">${buttons(d)}
       <input type="text" placeholder="note" value="${esc(state.notes[it.id] || '')}"></div></article>`;
   }
@@ -194,7 +232,12 @@
     const groups = M.checks.reduce((s, c) => s + c.groups, 0), grouped = M.checks.reduce((s, c) => s + c.grouped_pairs, 0);
     $('counter').textContent = `${open} of ${I.ids.length} flagged pairs left to look at · ` +
       `${removing} to remove · ${I.ids.length - removing} to keep (of ${M.pairs} pairs)` +
-      (groups ? ` · ${groups} groups holding ${grouped} flagged pairs` : '');
+      (groups ? ` · ${groups} groups holding ${grouped} flagged pairs` : '') +
+      (M.regions ? regionCount() : '');
+  }
+  function regionCount() {
+    const rows = regionRows(), accepted = rows.filter(r => r[2] === 'accept').length;
+    return ` · regions: ${accepted} accept the model, ${rows.length - accepted} keep the mask, of ${M.regions}`;
   }
   function checksTable() {
     const left = Object.fromEntries(CHECKS.map(c => [c, 0]));
@@ -246,6 +289,7 @@
     if (!list.length) return;
     const next = Math.max(0, Math.min(list.length - 1, state.cursor + step));
     const samePage = Math.floor(next / PAGE) === Math.floor(state.cursor / PAGE);
+    if (next !== state.cursor) state.pick = 1;
     state.cursor = next;
     if (samePage) { const old = current(); if (old) old.classList.remove('current'); }
     else await refresh();
@@ -255,6 +299,17 @@
   async function goTo(page) {
     state.cursor = (Math.max(1, Math.min(pages(), page)) - 1) * PAGE;
     await refresh(); window.scrollTo(0, 0);
+  }
+  function regionKey(key) {                       // 1-9 pick a region; p, o, s decide it
+    const pos = list[state.cursor];
+    if (pos === undefined) return;
+    const c = cardAt(pos), it = c.members[0];
+    if (c.check !== 'label_issue' || !it.regions || !it.regions.length) return;
+    if (/^[1-9]$/.test(key)) {
+      if (it.regions.some(g => g.region === Number(key))) { state.pick = Number(key); return refresh(); }
+      return;
+    }
+    return decideRegion(it, state.pick, {p: 'accept', o: 'keep', s: 'skip'}[key]);
   }
   async function decideCurrent(decision) {
     const pos = list[state.cursor];
@@ -274,20 +329,24 @@
       m: () => { $('show-mask').checked = !$('show-mask').checked; maskToggle(); },
       g: () => $('page-input').select(),
       PageDown: () => move(PAGE), PageUp: () => move(-PAGE)};
-    if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
+    if (/^[1-9pos]$/.test(ev.key)) { ev.preventDefault(); regionKey(ev.key); }
+    else if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
   });
   document.addEventListener('click', ev => {
     const t = ev.target.closest('button, td.name, .card');
     if (!t || !I) return;
     const cardEl = ev.target.closest('.card');
     if (cardEl) state.cursor = Number(cardEl.dataset.k);
-    if (t.dataset.decide) decide(I.cards[Number(cardEl.dataset.pos)].slice(1), t.dataset.decide);
+    if (t.dataset.regionDecide) {
+      decideRegion(cardAt(Number(cardEl.dataset.pos)).members[0], Number(t.parentElement.dataset.region), t.dataset.regionDecide);
+    } else if (t.dataset.decide) decide(I.cards[Number(cardEl.dataset.pos)].slice(1), t.dataset.decide);
     else if (t.dataset.member) decide([Number(t.parentElement.dataset.n)], t.dataset.member);
     else if (t.dataset.bulk) bulk(t.dataset.check, t.dataset.bulk);
     else if (t.matches('td.name')) { state.check = t.dataset.check; $('filter-check').value = state.check; state.cursor = 0; refresh(); }
     else if (t.dataset.page) goTo(Math.floor(state.cursor / PAGE) + 1 + Number(t.dataset.page));
     else if (t.id === 'undo') undo();
     else if (t.id === 'export') exportCsv();
+    else if (t.id === 'export-regions') download('download-regions', regionCsv());
     else if (cardEl) { const old = current(); if (old) old.classList.remove('current'); cardEl.classList.add('current'); }
   });
   document.addEventListener('change', ev => {
@@ -305,6 +364,7 @@
   const fit = Math.max(128, Math.min(384, Math.floor((window.innerWidth - 80) / 4 / 32) * 32));
   $('zoom').value = fit; root.setProperty('--thumb', fit + 'px');
   $('zoom').addEventListener('input', ev => root.setProperty('--thumb', ev.target.value + 'px'));
+  if (M.regions) $('export-regions').hidden = false;
   $('legend').innerHTML = M.classes.map(c =>
     `<span><span class="swatch${c.ignored ? ' ignored' : ''}" style="background:${c.colour}"></span>${c.index} ${esc(c.name)}${c.ignored ? ' (ignored: not coloured)' : ''}</span>`).join('') +
     '<span><span class="swatch" style="background:#f0f"></span>label outside the classes</span>';
@@ -320,14 +380,33 @@
     return rows;
   }
   const csv = () => [['id', 'decision', 'checks', 'note', 'time'], ...decided()].map(r => r.map(cell).join(',')).join('\n') + '\n';
-  function exportCsv() {
-    const a = $('download');
+  // region_fixes.csv: the accepted and kept regions, in the index's order of pairs, each
+  // with what applying it needs (`curate outliers DATA --mask-fixes region_fixes.csv`)
+  function regionRows() {
+    const rows = [];
+    for (const id of I.ids) {
+      const mine = state.regions[id];
+      if (!mine) continue;
+      for (const r of Object.keys(mine).map(Number).sort((a, b) => a - b)) {
+        const [decision, , label, box, pixels] = mine[r];
+        rows.push([id, r, decision, label, box, pixels]);
+      }
+    }
+    return rows;
+  }
+  const regionCsv = () => [['id', 'region', 'decision', 'predicted_label', 'box', 'pixels'], ...regionRows()]
+    .map(r => r.map(cell).join(',')).join('\n') + '\n';
+  function download(anchor, text) {
+    const a = $(anchor);
     if (a.href) URL.revokeObjectURL(a.href);
-    a.href = URL.createObjectURL(new Blob([csv()], {type: 'text/csv'}));
+    a.href = URL.createObjectURL(new Blob([text], {type: 'text/csv'}));
     a.hidden = false; a.click();
   }
+  const exportCsv = () => download('download', csv());
   // For tests and scripts: the export's text, the decisions, paging.
-  window.curateReview = {csv, ready: false, goTo, page: () => Math.floor(state.cursor / PAGE) + 1, pages,
+  window.curateReview = {csv, regionCsv, ready: false,
+    regions: () => Object.fromEntries(Object.entries(state.regions).map(([id, m]) =>
+      [id, Object.fromEntries(Object.entries(m).map(([r, v]) => [r, v[0]]))])), goTo, page: () => Math.floor(state.cursor / PAGE) + 1, pages,
     decisions: () => Object.fromEntries(decided().map(r => [r[0], {decision: r[1], note: r[3], time: r[4]}])),
     defaults: () => Object.fromEntries(I.ids.map((id, n) => [id, defaultOf(n)])),
     members: k => I.cards[list[k]].slice(1).map(n => I.ids[n])};
