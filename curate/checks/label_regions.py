@@ -93,7 +93,8 @@ def regions_by_pair(label_quality: str | Path, ids: list[str]) -> dict[str, list
 
 
 def region_caption(region: dict) -> str:
-    """'region 2: given sand, model says big rock, 87 px, p 0.81'."""
-    return (f"region {region['region']}: given {region['given']}, model says "
-            f"{region['predicted']}, "
+    """'region 2: given sand, model says big rock, 87 px, p 0.81' ('unlabelled, model says
+    ...' for a region the mask gives the ignore class)."""
+    given = "unlabelled" if region["kind"] == "unlabelled" else f"given {region['given']}"
+    return (f"region {region['region']}: {given}, model says {region['predicted']}, "
             f"{region['area']} px, p {region['probability']:.2f}")

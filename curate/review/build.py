@@ -21,6 +21,8 @@ from curate.review.thumbs import colours
 
 THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen
 
+MAX_REGIONS = 9  # disputed regions a label issue's card offers, best first
+
 
 @dataclass
 class Review:
@@ -149,7 +151,8 @@ def _disputes(step: dict, ids: list[str], where: dict) -> dict[str, dict]:
 def _regions(step: dict, ids: list[str], where: dict) -> dict[str, list[dict]]:
     """{id: its regions of label_regions.csv (see label_regions.regions_by_pair), each with
     its box in percent of the picture, its caption, and what region_fixes.csv needs of it:
-    region, predicted_label, box and pixels} of label issues."""
+    region, predicted_label, box and pixels} of label issues: the pair's MAX_REGIONS best
+    (label_regions.csv numbers them best first; the keys 1-9 reach them)."""
     path = step.get("options", {}).get("label_quality")
     if not path or not ids or not Path(path).is_file():
         return {}
@@ -164,7 +167,7 @@ def _regions(step: dict, ids: list[str], where: dict) -> dict[str, list[dict]]:
                      "caption": region_caption(region), "kind": region["kind"],
                      "predicted_label": region["predicted_label"],
                      "box": region["box_text"], "pixels": region["pixels"]}
-                    for region in regions]
+                    for region in regions[:MAX_REGIONS]]
     return out
 
 

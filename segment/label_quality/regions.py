@@ -52,6 +52,10 @@ FEATURES = {"area_share": 0, "predicted_mean": 1, "predicted_min": 1, "given_mea
             "rim_ratio": 0, "given_purity": 0, "ring_given": 0, "ring_predicted": 0,
             "ring_ignore": 0, "class_share": 0, "edge_fit": 0, "contrast": 0,
             "touches_frame": 0, "unlabelled": 0}
+# How common the region's two classes are in the table's masks (their share of the labelled
+# pixels): a rare class the model finds inside a common one is what a labeller skips.
+PRIORS = {"predicted_prior": 0, "given_prior": 0}
+LEARNED = {**FEATURES, **PRIORS}  # what region_classifier reads
 REGION_EDITS = ("delete", "relabel", "border", "unlabel")
 DELETE_SIZES = (0.001, 0.1)  # shares of the image a deleted or unlabelled object covers
 RELABEL_SIZES = (0.005, 0.3)
@@ -305,25 +309,26 @@ def planted_regions(probs, masks, ignore_index, classes, rows, seed, images=None
 
 
 def region_classifier(given: pd.DataFrame, planted: pd.DataFrame):
-    """A gradient-boosted classifier of FEATURES: the proposals of masks as given (0) against
-    the proposals region edits made (1), monotone as FEATURES says, unweighted."""
+    """A gradient-boosted classifier of LEARNED: the proposals of masks as given (0) against
+    the proposals region edits made (1), monotone as LEARNED says, unweighted."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    columns = list(FEATURES)
+    columns = list(LEARNED)
     x = np.concatenate([given[columns].to_numpy(float), planted[columns].to_numpy(float)])
     y = np.r_[np.zeros(len(given)), np.ones(len(planted))]
     model = HistGradientBoostingClassifier(max_depth=4, max_iter=200, learning_rate=0.1,
                                            early_stopping=False, random_state=0,
-                                           monotonic_cst=list(FEATURES.values()))
+                                           monotonic_cst=list(LEARNED.values()))
     return model.fit(x, y)
 
 
 def region_probability(given: pd.DataFrame, probs, masks, ignore_index, num_classes, seed=0,
-                       images=None, kinds=REGION_EDITS) -> tuple[np.ndarray, str]:
+                       images=None, kinds=REGION_EDITS, shares=None) -> tuple[np.ndarray, str]:
     """(probability per row of `given`, note): region edits are planted once into the
     masks; the pairs fall into FOLDS folds, and each fold's proposals are scored by a
     classifier that learned from the other folds' proposals as given and the proposals their
-    edits made. Zeros (and why) when no edit applies."""
+    edits made. `shares`: the classes' shares of the labelled pixels (with_priors). Zeros
+    (and why) when no edit applies."""
     out = np.zeros(len(given))
     if given.empty:
         return out, "no proposals"
@@ -334,13 +339,14 @@ def region_probability(given: pd.DataFrame, probs, masks, ignore_index, num_clas
     planted = planted_regions(probs, masks, ignore_index, classes, pairs, seed, images, kinds)
     if planted.empty:
         return out, "no region edit applies to these masks"
+    planted = with_priors(planted, shares if shares is not None else np.zeros(num_classes))
     given_fold = fold_of.loc[given["row"]].to_numpy()
     planted_fold = fold_of.loc[planted["row"]].to_numpy()
     for k in range(FOLDS):
         at = given_fold == k
         if at.any() and (planted_fold != k).any():
             model = region_classifier(given[~at], planted[planted_fold != k])
-            out[at] = model.predict_proba(given.loc[at, list(FEATURES)].to_numpy(float))[:, 1]
+            out[at] = model.predict_proba(given.loc[at, list(LEARNED)].to_numpy(float))[:, 1]
     counts = ", ".join(f"{k} {n}" for k, n in planted["kind"].value_counts().items())
     return out, (f"region classifier learned out of {FOLDS} folds from {len(planted)} "
                  f"proposals of region edits ({counts}), seed {seed}")
@@ -359,23 +365,28 @@ def regions_table(probs, masks, ids: list[str], ignore_index: int | None,
     first within each pair; the contract's LABEL_REGIONS_COLUMNS first, then row and the
     FEATURES. `kinds`: the region edits the classifier learns from (all but in benchmarks
     that hold one out)."""
-    parts = []
+    parts, pixels = [], np.zeros(len(class_names))
     for i in range(len(ids)):
-        table, regions = given_features(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
-                                  _image(images, i))
+        mask = np.asarray(masks[i])
+        pixels += np.bincount(mask.ravel(), minlength=len(class_names))[:len(class_names)]
+        table, regions = given_features(np.asarray(probs[i]), mask, ignore_index,
+                                        _image(images, i))
         if table.empty:
             continue
         encoded = [region_pixels.encode(regions == k) for k in table["region"]]
         table = table.assign(row=i, id=str(ids[i]), pixels=[runs for _, runs in encoded],
                              box=[box for box, _ in encoded])
         parts.append(table)
-    columns = [*LABEL_REGIONS_COLUMNS, "row", *FEATURES]
+    columns = [*LABEL_REGIONS_COLUMNS, "row", *LEARNED]
     if not parts:
         return pd.DataFrame(columns=columns), "no proposals"
-    given = pd.concat(parts, ignore_index=True)
+    if ignore_index is not None:
+        pixels[ignore_index] = 0
+    shares = pixels / max(pixels.sum(), 1)
+    given = with_priors(pd.concat(parts, ignore_index=True), shares)
     if len(ids) >= MIN_LEARN_PAIRS:
         probability, note = region_probability(given, probs, masks, ignore_index,
-                                               len(class_names), seed, images, kinds)
+                                               len(class_names), seed, images, kinds, shares)
     else:  # too few pairs to learn from: the plain margin orders the regions
         probability = given["margin"].clip(0, 1).to_numpy(float)
         note = (f"{len(ids)} pairs; the region classifier needs {MIN_LEARN_PAIRS}, so a "
@@ -387,9 +398,18 @@ def regions_table(probs, masks, ids: list[str], ignore_index: int | None,
     given["predicted_label"] = given["predicted"].astype(int)
     given = given.sort_values(["row", "probability"], ascending=[True, False], kind="stable")
     given["region"] = given.groupby("row").cumcount() + 1
-    for column in FEATURES:
+    for column in LEARNED:
         given[column] = given[column].astype(float).round(5)
     return given[columns].reset_index(drop=True), note
+
+
+def with_priors(table: pd.DataFrame, shares: np.ndarray) -> pd.DataFrame:
+    """`table` with PRIORS: the share of the labelled pixels of the table's masks that the
+    region's predicted and given class hold (given_prior 0 for an unlabelled region)."""
+    given_prior = shares[table["given"].to_numpy(int)]
+    given_prior[(table["kind"] == "unlabelled").to_numpy()] = 0.0
+    return table.assign(predicted_prior=shares[table["predicted"].to_numpy(int)],
+                        given_prior=given_prior)
 
 
 def best_region(regions: pd.DataFrame, n: int) -> np.ndarray:
