@@ -723,7 +723,7 @@ def write_held_out(table: pd.DataFrame, regions: pd.DataFrame, what: str, model:
              f"{row.base_in_top:.2f}"]
             for row in table.itertuples(index=False)]
     header = ["corruption", "planted", "score", "cleanlab softmin", "edit_probability alone",
-              "best region alone", "the evidence alone (no learning)", "mean_disagreement"]
+              "region_probability alone", "the evidence alone (no learning)", "mean_disagreement"]
     notes = (f"Share of the corrupted masks ranked in the top 2 x (number corrupted), by each "
              f"column. Model and pairs: {model}. What the kinds are and how the score is made: "
              f"[label-quality.md](label-quality.md).\n\n"
@@ -746,7 +746,7 @@ def print_regions(regions: pd.DataFrame) -> None:
 
 def print_table(table: pd.DataFrame, pairs: int, n: int, what: str = "train pairs") -> None:
     print(f"{pairs} {what}, {n} corrupted; share in the top 2 x planted")
-    print("\n| corruption | planted | by score | by edit_probability alone | by best region "
+    print("\n| corruption | planted | by score | by edit_probability alone | by region_probability "
           "alone | by the evidence alone (no learning) | by mean_disagreement | by cleanlab "
           "softmin |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -23,7 +23,8 @@ components with a meta-classifier over per-component figures (the MetaSeg line o
   of the planted mix it learned from; docs/results/label-quality.md measures it.
 
 regions_table writes one row per proposal (the contract's LABEL_REGIONS_COLUMNS, then the
-figures); each pair's best region probability feeds its score (score.rank_score). Tables of
+figures); the probability that at least one of a pair's regions is wrong (any_region) feeds
+its score (score.rank_score). Tables of
 fewer than MIN_LEARN_PAIRS pairs learn nothing: their regions are ordered by the margin alone,
 which does not feed the score.
 """
@@ -412,11 +413,14 @@ def with_priors(table: pd.DataFrame, shares: np.ndarray) -> pd.DataFrame:
                         given_prior=given_prior)
 
 
-def best_region(regions: pd.DataFrame, n: int) -> np.ndarray:
-    """(n,) each pair's highest region probability (0 for a pair without proposals, and for
-    every pair of a table too small to learn from: the margin is no probability)."""
+def any_region(regions: pd.DataFrame, n: int) -> np.ndarray:
+    """(n,) for each pair 1 - the product of (1 - p) over its regions: the probability that
+    at least one of them is wrong, were they independent (0 for a pair without proposals, and
+    for every pair of a table too small to learn from: the margin is no probability). A mask
+    that leaves out several objects gathers the evidence of each."""
     out = np.zeros(n)
     if len(regions) and n >= MIN_LEARN_PAIRS:
-        best = regions.groupby("row")["probability"].max()
-        out[best.index.to_numpy(int)] = best.to_numpy(float)
+        kept = -np.log1p(-regions["probability"].clip(0, 0.999).to_numpy(float))
+        total = pd.Series(kept).groupby(regions["row"].to_numpy(int)).sum()
+        out[total.index.to_numpy(int)] = -np.expm1(-total.to_numpy())
     return out

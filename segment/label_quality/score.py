@@ -69,7 +69,7 @@ FAMILIES = {"disagreement": ("low_share", "pair_share", "pair_confidence", "mean
 FAMILY_WEIGHTS = {"disagreement": 2.0, "geometry": 1.0, "appearance": 1.0}
 SOFTMIN_WEIGHT = 1.0
 LEARNED_WEIGHT = 0.25
-REGION_WEIGHT = 0.5  # of -log(1 - region_probability): the pair's best region (regions.py)
+REGION_WEIGHT = 1.0  # of -log(1 - region_probability): any of the pair's regions (regions.py)
 MIN_LEARN_PAIRS = 100  # labelled pairs a table needs for learned_score
 MAX_EDITS_PER_KIND = 1000  # edited copies of each kind a planting makes at most
 LEARN_ROUNDS = 3  # plantings, each with its own classifier; score is their mean
@@ -182,13 +182,14 @@ def _image(images, i: int) -> np.ndarray | None:
 def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_index: int | None,
                   class_names: list[str], seed: int = 0, images=None,
                   edit_kinds: tuple[str, ...] = mask_edits.KINDS,
-                  region_best: np.ndarray | None = None, region_note: str = "") -> pd.DataFrame:
+                  region_any: np.ndarray | None = None, region_note: str = "") -> pd.DataFrame:
     """One row per pair (in the order of probs): its fold, pair_figures (class pair by name),
     evidence, dispute (classes by name), edit_probability, region_probability and score (how
     they were made: the table's attrs["score"]). `images` (N, C, H, W), in the same order,
     feed IMAGE_COLUMNS; without them those are 0. `edit_kinds`: the edits edit_probability
-    learns from (all but in benchmarks that hold one out). `region_best`: each pair's best
-    region probability (regions.best_region; 0 without), made as `region_note` says."""
+    learns from (all but in benchmarks that hold one out). `region_any`: the probability
+    that any of each pair's regions is wrong (regions.any_region; 0 without), made as
+    `region_note` says."""
     records = []
     for i, pid in enumerate(ids):
         row = describe(np.asarray(probs[i]), np.asarray(masks[i]), ignore_index,
@@ -200,8 +201,8 @@ def quality_table(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
     learned, why = (None, "no pairs") if table.empty else edit_probability(
         table, probs, masks, ignore_index, len(class_names), seed, images, tuple(edit_kinds))
     table["edit_probability"] = np.zeros(len(table)) if learned is None else learned
-    region = region_best is not None and bool(np.any(region_best > 0))
-    table["region_probability"] = (np.round(np.asarray(region_best, float), 5) if region
+    region = region_any is not None and bool(np.any(region_any > 0))
+    table["region_probability"] = (np.round(np.asarray(region_any, float), 5) if region
                                    else np.zeros(len(table)))
     families = " + ".join(f"{FAMILY_WEIGHTS[f]:g} x {f}" for f in FAMILIES)
     how = f"rank of the evidence ({families} + softmin, as Fisher ranks)"
@@ -224,14 +225,15 @@ def label_quality(probs, masks, ids: list[str], fold_of: np.ndarray, ignore_inde
                   region_edits: tuple[str, ...] | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(label_quality table, label_regions table): the regions the model disputes
-    (segment/label_quality/regions.py) first, then quality_table with each pair's best
-    region. `region_edits`: the region edits its classifier learns from (default all)."""
+    (segment/label_quality/regions.py) first, then quality_table with the probability that
+    any of each pair's regions is wrong. `region_edits`: the region edits its classifier
+    learns from (default all)."""
     from segment.label_quality import regions
 
     found, note = regions.regions_table(probs, masks, ids, ignore_index, class_names, seed,
                                         images, tuple(region_edits or regions.REGION_EDITS))
     table = quality_table(probs, masks, ids, fold_of, ignore_index, class_names, seed, images,
-                          edit_kinds, regions.best_region(found, len(ids)), note)
+                          edit_kinds, regions.any_region(found, len(ids)), note)
     return table, found
 
 
