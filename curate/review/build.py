@@ -21,7 +21,8 @@ from curate.review.thumbs import colours
 
 THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen
 
-MAX_REGIONS = 9  # disputed regions a label issue's card offers, best first
+MAX_REGIONS = 9  # disputed regions a label issue's card offers at most, best first
+MIN_REGION_PROBABILITY = 0.1  # and only those at least this likely wrong (the best always)
 
 
 @dataclass
@@ -151,8 +152,9 @@ def _disputes(step: dict, ids: list[str], where: dict) -> dict[str, dict]:
 def _regions(step: dict, ids: list[str], where: dict) -> dict[str, list[dict]]:
     """{id: its regions of label_regions.csv (see label_regions.regions_by_pair), each with
     its box in percent of the picture, its caption, and what region_fixes.csv needs of it:
-    region, predicted_label, box and pixels} of label issues: the pair's MAX_REGIONS best
-    (label_regions.csv numbers them best first; the keys 1-9 reach them)."""
+    region, predicted_label, box and pixels} of label issues: the pair's best region and
+    those of the next that are at least MIN_REGION_PROBABILITY likely wrong, MAX_REGIONS in
+    all at most (label_regions.csv numbers them best first; the keys 1-9 reach them)."""
     path = step.get("options", {}).get("label_quality")
     if not path or not ids or not Path(path).is_file():
         return {}
@@ -167,7 +169,8 @@ def _regions(step: dict, ids: list[str], where: dict) -> dict[str, list[dict]]:
                      "caption": region_caption(region), "kind": region["kind"],
                      "predicted_label": region["predicted_label"],
                      "box": region["box_text"], "pixels": region["pixels"]}
-                    for region in regions[:MAX_REGIONS]]
+                    for n, region in enumerate(regions[:MAX_REGIONS])
+                    if n == 0 or region["probability"] >= MIN_REGION_PROBABILITY]
     return out
 
 

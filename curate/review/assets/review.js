@@ -142,13 +142,29 @@
   function marks(id, box) {
     if (!Array.isArray(box)) return box ? `<div class="dispute" title="${esc(box.caption)}" style="${place(box)}"></div>` : '';
     return box.map(g => `<div class="dispute region ${regionOf(id, g.region)}${g.region === state.pick ? ' picked' : ''}" ` +
-      `data-region="${g.region}" title="${esc(g.caption)}" style="${place(g)}"><span class="num">${g.region}</span></div>`).join('');
+      `data-region="${g.region}" title="${esc(g.caption)}" style="${place(g)}">${outline(g)}<span class="num">${g.region}</span></div>`).join('');
+  }
+  // the region's own pixels inside its box: its runs "start length ..." over the box row by
+  // row (curate/io/region_pixels.py), drawn as one path in the box's pixel grid
+  function outline(g) {
+    const [r0, c0, r1, c1] = g.box.split(' ').map(Number), w = c1 - c0, h = r1 - r0;
+    const runs = g.pixels.split(' ').map(Number);
+    let d = '';
+    for (let k = 0; k + 1 < runs.length; k += 2) {
+      let start = runs[k], left = runs[k + 1];
+      while (left > 0) {
+        const row = Math.floor(start / w), col = start % w, n = Math.min(left, w - col);
+        d += `M${col} ${row}h${n}v1h${-n}z`;
+        start += n; left -= n;
+      }
+    }
+    return `<svg viewBox="0 0 ${w} ${h}" preserveAspectRatio="none"><path d="${d}"/></svg>`;
   }
   function figure(p, id, caption, cls = '', mask = null, box = null, buttons = '') {
     const px = p.pics[id];
     if (!px) return `<div class="na">${esc(id)}: picture not available</div>`;
     const region = marks(id, box);
-    const text = Array.isArray(box) ? `${caption}; disputed regions boxed by number` :
+    const text = Array.isArray(box) ? `${caption}; disputed regions shaded and boxed by number` :
       box ? `${caption}; boxed: ${box.caption}` : caption;
     return `<figure class="${cls}"><div class="stack"><img alt="${esc(id)}" loading="lazy" src="${esc(px[0])}">` +
       `<img class="mask" alt="" loading="lazy" src="${esc(mask || px[1])}">${region}</div><figcaption>${esc(text)}</figcaption>${buttons}</figure>`;
