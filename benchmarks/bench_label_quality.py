@@ -437,6 +437,7 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
     from segment.label_quality.score import label_quality
 
     _remember_rows()
+    argmax = np.asarray(probs).argmax(1)
     rows, found_rows = [], []
     for seed in range(1, rounds + 1):
         masks, kinds = _replant(clean, share, seed, planted_kinds)
@@ -448,7 +449,7 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
         hit = kinds != ""
         p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
         rows.append(ranking_table(q, p).assign(seed=seed))
-        found_rows.append(region_table(found, masks, clean, kinds).assign(seed=seed))
+        found_rows.append(region_table(found, masks, clean, kinds, argmax).assign(seed=seed))
     _planted_rounds.regions = _mean_regions(found_rows, planted_kinds)
     held = pd.concat(rows)
     mean = held.groupby("kind", sort=False)[["planted", *SHARES]].agg(
@@ -623,20 +624,27 @@ TOP_K = (1, 2, 5)  # region_table's top k x (number of planted regions)
 
 
 def region_table(found: pd.DataFrame, masks: np.ndarray, clean: np.ndarray,
-                 kinds: np.ndarray) -> pd.DataFrame:
+                 kinds: np.ndarray, argmax: np.ndarray | None = None) -> pd.DataFrame:
     """Per kind (and all): the planted regions (connected components of at least
     regions.MIN_AREA px where a corrupted mask differs from the clean one) and the share of
     them found among the top k x (their number) of all pairs' regions by probability, for
     each k of TOP_K. A region is found by a proposal of its pair that lies at least half in
-    it or covers at least a third of it."""
+    it or covers at least a third of it. With `argmax` (the model's (N, H, W) classes),
+    `model_sees`: the mean share of a planted region's pixels where the model says the clean
+    mask's class (near 0: the model cannot see what the corruption took away)."""
     from curate.io.region_pixels import decode
     from segment.label_quality.regions import MIN_AREA
 
-    planted = []  # (row, kind, bool region)
+    planted, sees = [], []  # (row, kind, bool region), share the model gets right
     for i in np.flatnonzero(kinds != ""):
         parts, n = ndimage.label(masks[i] != clean[i])
         sizes = np.bincount(parts.ravel())
-        planted += [(i, kinds[i], parts == r) for r in range(1, n + 1) if sizes[r] >= MIN_AREA]
+        for r in range(1, n + 1):
+            if sizes[r] >= MIN_AREA:
+                region = parts == r
+                planted.append((i, kinds[i], region))
+                sees.append(float((argmax[i][region] == clean[i][region]).mean())
+                            if argmax is not None else np.nan)
     order = found.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
     rank = {}  # (row, region) -> place among all pairs' regions
     for place, (row, region) in enumerate(zip(order["row"], order["region"])):
@@ -651,12 +659,13 @@ def region_table(found: pd.DataFrame, masks: np.ndarray, clean: np.ndarray,
             if inside >= 0.5 * pixels.sum() or inside >= region.sum() / 3:
                 place = min(place, rank[(int(row), int(proposal.region))])
         best.append((kind, place))
-    table = pd.DataFrame(best, columns=["kind", "place"])
+    table = pd.DataFrame(best, columns=["kind", "place"]).assign(sees=sees)
     n = len(table)
     out = []
     for kind, part in [*table.groupby("kind", sort=False), ("all", table)]:
         row = {"kind": kind, "regions": len(part),
-               "proposed": float(np.isfinite(part["place"]).mean()) if len(part) else 0.0}
+               "proposed": float(np.isfinite(part["place"]).mean()) if len(part) else 0.0,
+               "model_sees": float(part["sees"].mean()) if len(part) else 0.0}
         for k in TOP_K:
             row[f"top{k}"] = float((part["place"] < k * n).mean()) if len(part) else 0.0
         out.append(row)
@@ -666,7 +675,7 @@ def region_table(found: pd.DataFrame, masks: np.ndarray, clean: np.ndarray,
 def _mean_regions(tables: list[pd.DataFrame], planted_kinds) -> pd.DataFrame:
     """region_table of several plantings: regions summed, shares weighted by them."""
     held = pd.concat(tables)
-    shares = ["proposed", *(f"top{k}" for k in TOP_K)]
+    shares = ["proposed", "model_sees", *(f"top{k}" for k in TOP_K)]
     held[shares] = held[shares].mul(held["regions"], axis=0)
     total = held.groupby("kind", sort=False)[["regions", *shares]].sum()
     total[shares] = total[shares].div(total["regions"].clip(lower=1), axis=0)
@@ -705,12 +714,12 @@ PAGE_TITLES = {"own": "the benchmark's own kinds",
                "leave-one-kind-out": "each own kind with the edit that teaches it held out"}
 
 
-REGION_HEADER = ["corruption", "planted regions", "proposed at all", "in the top 1 x",
-                 "in the top 2 x", "in the top 5 x"]
+REGION_HEADER = ["corruption", "planted regions", "model says the clean class there",
+                 "proposed at all", "in the top 1 x", "in the top 2 x", "in the top 5 x"]
 
 
 def _region_rows(regions: pd.DataFrame) -> list[list]:
-    return [[row.kind, int(row.regions), f"{row.proposed:.2f}",
+    return [[row.kind, int(row.regions), f"{row.model_sees:.2f}", f"{row.proposed:.2f}",
              *(f"{getattr(row, f'top{k}'):.2f}" for k in TOP_K)]
             for row in regions.itertuples(index=False)]
 
@@ -728,7 +737,8 @@ def write_held_out(table: pd.DataFrame, regions: pd.DataFrame, what: str, model:
              f"column. Model and pairs: {model}. What the kinds are and how the score is made: "
              f"[label-quality.md](label-quality.md).\n\n"
              "Regions: the planted regions (connected components of at least 8 px where a "
-             "corrupted mask differs from the clean one) and the share of them found by a "
+             "corrupted mask differs from the clean one), the mean share of their pixels where "
+             "the model's argmax says the clean mask's class, and the share of them found by a "
              "proposal of label_regions.csv (one lying at least half in the region or covering "
              "a third of it) at all, and among the top k x (number of planted regions) of all "
              "pairs' proposals by probability. Kinds that move whole borders (shift, "
