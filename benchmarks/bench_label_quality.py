@@ -327,6 +327,8 @@ def main() -> None:
                     help="Time the table of DATASET's train pairs by CKPT's probabilities, "
                          "without and with label_regions, and write "
                          "docs/results/label-quality-cost.md.")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="With --cost: how many times to time each, alternately.")
     args = ap.parse_args()
     if args.cost:
         cost(args)
@@ -509,7 +511,7 @@ def held_out(args) -> None:
 def cost(args) -> None:
     """Time quality_table (the pair table alone, as before label_regions) and label_quality
     (label_regions first, then the pair table) on the train pairs of DATASET, alternately
-    twice, with the probabilities of CKPT computed once beforehand."""
+    --repeats times, with the probabilities of CKPT computed once beforehand."""
     import torch
 
     from segment.model import checkpoints
@@ -529,7 +531,7 @@ def cost(args) -> None:
     folds = np.zeros(len(ids), int)
     names = info.class_names
     rows, found = [], None
-    for attempt in (1, 2):
+    for attempt in range(1, args.repeats + 1):
         t0 = time.monotonic()
         quality_table(probs, masks, list(ids), folds, info.ignore_index, names, 0, images)
         before = time.monotonic() - t0
@@ -543,7 +545,7 @@ def cost(args) -> None:
         rows.append([attempt, f"{before:.0f}", f"{after:.0f}", f"{after / before:.2f}x",
                      f"{load:.1f}"])
     command = (f".venv/bin/python benchmarks/bench_label_quality.py --cost {checkpoint} "
-               f"{dataset} --threads {args.threads}")
+               f"{dataset} --threads {args.threads} --repeats {args.repeats}")
     notes = (f"The {len(ids):,} train pairs of {dataset}, with their images, scored by the "
              f"probabilities of {checkpoint} (epoch {state.epoch}), computed once beforehand; "
              f"{args.threads} thread(s). 'pair table alone' is label_quality.csv as it was made "
