@@ -149,7 +149,7 @@ def islands(logp: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     return out
 
 
-def _gray_gradient(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gray_gradient(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The image (C, H, W) or (H, W) as gray (channels averaged) and its Sobel gradient
     magnitude, both (H, W) float32."""
     gray = image.astype(np.float32)
@@ -163,7 +163,7 @@ def island_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     pair's image (C, H, W) or (H, W), channels averaged; 0 where the mask's class of the
     island has fewer than MIN_COMPARED pixels elsewhere."""
     out = dict.fromkeys(IMAGE_COLUMNS, 0.0)
-    gray, gradient = _gray_gradient(image)
+    gray, gradient = gray_gradient(image)
     rest = (mask == np.bincount(mask[island]).argmax()) & ~island
     if rest.sum() < MIN_COMPARED:
         return out
@@ -245,7 +245,7 @@ def edge_figures(image: np.ndarray, mask: np.ndarray, labelled: np.ndarray,
     drawn on this image sits on its edges (edge_shift near 0); one drawn elsewhere, moved or
     smoothed, fits better somewhere else. Neutral (1, 0) with fewer than MIN_COMPARED border
     pixels. The model plays no part."""
-    _, gradient = _gray_gradient(image)
+    _, gradient = gray_gradient(image)
     border = np.zeros(mask.shape, bool)
     for axis in (0, 1):
         ahead, behind = [slice(None)] * 2, [slice(None)] * 2

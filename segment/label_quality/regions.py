@@ -14,8 +14,8 @@ components with a meta-classifier over per-component figures (the MetaSeg line o
   the mask gives around it, how its rim sits on the image's edges, whether it touches the
   frame;
 - a classifier (region_classifier) learns from region edits planted into the data's own masks
-  (REGION_EDITS: a small object painted over with its surroundings, a component relabelled, a
-  border moved locally, an object unlabelled) to tell the proposals an edit made from the
+  (region_edits.py: a small object painted over with its surroundings, a component relabelled,
+  a border moved locally, an object unlabelled) to tell the proposals an edit made from the
   proposals of the masks as given. It is trained out of fold (a pair's regions are scored by
   a classifier that learned from the other folds' pairs and edits), monotone in the figures
   with a direction (a surer prediction, a lower probability of the given class, a larger
@@ -37,7 +37,8 @@ from scipy import ndimage
 
 from curate.io.contract import LABEL_REGIONS_COLUMNS
 from curate.io import region_pixels
-from segment.label_quality.evidence import _gray_gradient
+from segment.label_quality.evidence import gray_gradient
+from segment.label_quality.region_edits import REGION_EDITS, edited
 
 MIN_AREA = 8  # px a proposal needs (fewer is noise at the model's resolution)
 MAX_OBJECT = 0.05  # share of the image an "unlabelled" proposal may cover at most (an object)
@@ -57,11 +58,6 @@ FEATURES = {"area_share": 0, "predicted_mean": 1, "predicted_min": 1, "given_mea
 # pixels): a rare class the model finds inside a common one is what a labeller skips.
 PRIORS = {"predicted_prior": 0, "given_prior": 0}
 LEARNED = {**FEATURES, **PRIORS}  # what region_classifier reads
-REGION_EDITS = ("delete", "relabel", "border", "unlabel")
-DELETE_SIZES = (0.001, 0.1)  # shares of the image a deleted or unlabelled object covers
-RELABEL_SIZES = (0.005, 0.3)
-BORDER_RADIUS = (8, 20)  # px: the disk within which a border moves
-BORDER_MOVE = (2, 6)  # px it moves
 
 
 def proposals(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None
@@ -121,7 +117,7 @@ def features(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     h, w = mask.shape
     labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
     entropy = _entropy(probs)
-    gray, gradient = _gray_gradient(image) if image is not None else (None, None)
+    gray, gradient = gray_gradient(image) if image is not None else (None, None)
     mean_gradient = float(gradient.mean()) + 1.0 if gradient is not None else 1.0
     rows = []
     for k, box in enumerate(ndimage.find_objects(regions), start=1):
@@ -174,116 +170,6 @@ def features(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
     return pd.DataFrame(rows, columns=columns), regions
 
 
-# --- region edits: how the classifier learns what a wrong region looks like -------------------
-
-def _components(mask: np.ndarray, classes, low: float, high: float) -> list[np.ndarray]:
-    out = []
-    for c in classes:
-        parts, n = ndimage.label(mask == c)
-        if not n:
-            continue
-        size = np.bincount(parts.ravel())[1:]
-        for r in np.flatnonzero((size >= low * mask.size) & (size <= high * mask.size)):
-            out.append(parts == r + 1)
-    return out
-
-
-def _surroundings(mask: np.ndarray, region: np.ndarray, ignore_index: int | None) -> int | None:
-    ring = ndimage.binary_dilation(region, iterations=RING) & ~region
-    around = mask[ring]
-    if ignore_index is not None:
-        around = around[around != ignore_index]
-    return int(np.bincount(around).argmax()) if around.size >= 5 else None
-
-
-def delete_object(mask, rng, classes, ignore_index):
-    """An object (0.1-10 % of the image) painted with the commonest labelled class around it."""
-    objects = _components(mask, classes, *DELETE_SIZES)
-    for i in rng.permutation(len(objects)):
-        around = _surroundings(mask, objects[i], ignore_index)
-        if around is not None and around != int(mask[objects[i]][0]):
-            out = mask.copy()
-            out[objects[i]] = around
-            return out
-    return None
-
-
-def relabel_component(mask, rng, classes, ignore_index):
-    """A component (0.5-30 % of the image) takes another class of the dataset."""
-    parts = _components(mask, classes, *RELABEL_SIZES)
-    if not parts or len(classes) < 2:
-        return None
-    region = parts[rng.integers(len(parts))]
-    own = int(mask[region][0])
-    out = mask.copy()
-    out[region] = rng.choice([c for c in classes if c != own])
-    return out
-
-
-def move_border(mask, rng, classes, ignore_index):
-    """Within a disk of 8-20 px around a point of a border between classes a and b, a grows
-    2-6 px into b."""
-    h, w = mask.shape
-    edges = np.zeros(mask.shape, bool)
-    edges[:, 1:] |= (mask[:, 1:] != mask[:, :-1])
-    edges[1:] |= (mask[1:] != mask[:-1])
-    if ignore_index is not None:
-        edges &= mask != ignore_index
-    points = np.argwhere(edges)
-    if not len(points):
-        return None
-    y, x = points[rng.integers(len(points))]
-    b = int(mask[y, x])
-    window = mask[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2]
-    others = [int(v) for v in np.unique(window) if v != b and v in classes]
-    if not others or b not in classes:
-        return None
-    a = others[rng.integers(len(others))]
-    radius = rng.integers(*BORDER_RADIUS, endpoint=True)
-    move = rng.integers(*BORDER_MOVE, endpoint=True)
-    ys, xs = np.ogrid[:h, :w]
-    disk = (ys - y) ** 2 + (xs - x) ** 2 <= radius ** 2
-    grown = (ndimage.distance_transform_edt(mask != a) <= move) & (mask == b) & disk
-    if grown.sum() < MIN_AREA:
-        return None
-    out = mask.copy()
-    out[grown] = a
-    return out
-
-
-def unlabel_object(mask, rng, classes, ignore_index):
-    """An object (0.1-10 % of the image) given the ignore class: left unlabelled."""
-    if ignore_index is None:
-        return None
-    objects = _components(mask, classes, *DELETE_SIZES)
-    if not objects:
-        return None
-    out = mask.copy()
-    out[objects[rng.integers(len(objects))]] = ignore_index
-    return out
-
-
-EDITS = {"delete": delete_object, "relabel": relabel_component, "border": move_border,
-         "unlabel": unlabel_object}
-
-
-def _edited(masks, rows, ignore_index, classes, seed, per_kind, kinds=REGION_EDITS):
-    """[(row, kind, edited mask)]: up to per_kind edits of each of `kinds`, each of a
-    different row of `rows`."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for kind in kinds:
-        done = 0
-        for row in rng.permutation(np.asarray(rows)):
-            if done == per_kind:
-                break
-            new = EDITS[kind](np.asarray(masks[row]), rng, classes, ignore_index)
-            if new is not None:
-                out.append((int(row), kind, new))
-                done += 1
-    return out
-
-
 def _image(images, i):
     return None if images is None else np.asarray(images[i])
 
@@ -295,7 +181,7 @@ def planted_regions(probs, masks, ignore_index, classes, rows, seed, images=None
     pixels changed by its edit), with columns row and kind."""
     per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
     parts = []
-    for row, kind, new in _edited(masks, rows, ignore_index, classes, seed, per_kind, kinds):
+    for row, kind, new in edited(masks, rows, ignore_index, classes, seed, per_kind, kinds):
         table, regions = features(np.asarray(probs[row]), new, ignore_index,
                                   _image(images, row))
         if table.empty:

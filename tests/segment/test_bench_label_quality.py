@@ -130,12 +130,40 @@ def test_a_held_out_run_writes_its_own_page(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "RESULTS", tmp_path)
     planted = pd.DataFrame({"id": ["g", "h"], "kind": ["shift", "class_swap"]})
     table = bench.ranking_table(quality_of_eight(), planted)
-    page = bench.write_held_out(table, "own", "MODEL LINE", "python bench --held-out X Y")
+    regions = pd.DataFrame([{"kind": "shift", "regions": 3, "proposed": 1.0, "model_sees": 0.5,
+                             "top1": 0.0, "top2": 1 / 3, "top5": 1.0}])
+    page = bench.write_held_out(table, regions, "own", "MODEL LINE", "python bench --held-out X Y")
     assert page == tmp_path / "label-quality-own.md"
     text = page.read_text()
     assert "# Label quality, held out: the benchmark's own kinds" in text
     assert "- command: `python bench --held-out X Y`" in text and "MODEL LINE" in text
     assert "| shift | 1 | 0.00 | 1.00 |" in text and "| all | 2 |" in text
+    assert "| shift | 3 | 0.50 | 1.00 | 0.00 | 0.33 | 1.00 |" in text  # the region table
+
+
+def test_the_region_table_finds_a_planted_region_by_a_proposal_of_its_pair():
+    """One planted 6x6 region in pair 1; the best proposal of all covers it: found in the top
+    1 x; a second planted region no proposal touches is never found."""
+    from curate.io.region_pixels import encode
+
+    clean = np.ones((3, 20, 20), np.uint8)
+    masks = clean.copy()
+    masks[1, 2:8, 2:8] = 2
+    masks[2, 10:14, 10:14] = 3
+    hit = np.zeros((20, 20), bool)
+    hit[2:8, 2:8] = True
+    other = np.zeros((20, 20), bool)
+    other[15:19, 0:4] = True
+    rows = []
+    for row, region, p in ((1, hit, 0.9), (0, other, 0.5)):
+        box, runs = encode(region)
+        rows.append({"row": row, "region": 1, "probability": p, "box": box, "pixels": runs})
+    argmax = clean.copy()                  # the model says the clean class everywhere
+    kinds = np.array(["", "object_deleted", "object_deleted"], dtype=object)
+    table = bench.region_table(pd.DataFrame(rows), masks, clean, kinds, argmax).set_index("kind")
+    assert table.at["object_deleted", "regions"] == 2
+    assert table.at["object_deleted", "proposed"] == 0.5 and table.at["object_deleted", "top1"] == 0.5
+    assert table.at["object_deleted", "model_sees"] == 1.0
 
 
 def test_a_held_out_edit_is_never_learned_from():

@@ -10,7 +10,7 @@ import pytest
 from scipy import ndimage
 
 from curate.io import contract, region_pixels
-from segment.label_quality import regions
+from segment.label_quality import region_edits, regions
 from segment.label_quality.score import label_quality
 from test_label_quality import model_probs, true_mask
 
@@ -65,17 +65,17 @@ def test_the_region_edits_change_what_they_say():
     rng = np.random.default_rng(5)
     mask = true_mask(rng)
     classes = [1, 2, 3, 4]
-    deleted = regions.delete_object(mask, np.random.default_rng(0), classes, 0)
+    deleted = region_edits.delete_object(mask, np.random.default_rng(0), classes, 0)
     changed = deleted != mask
     assert changed.any() and len(np.unique(mask[changed])) == 1  # one object, painted over
-    relabelled = regions.relabel_component(mask, np.random.default_rng(0), classes, 0)
+    relabelled = region_edits.relabel_component(mask, np.random.default_rng(0), classes, 0)
     assert len(np.unique(relabelled[relabelled != mask])) == 1
-    moved = regions.move_border(mask, np.random.default_rng(1), classes, 0)
+    moved = region_edits.move_border(mask, np.random.default_rng(1), classes, 0)
     if moved is not None:
-        assert (moved != mask).sum() >= regions.MIN_AREA
-    unlabelled = regions.unlabel_object(mask, np.random.default_rng(0), classes, 0)
+        assert (moved != mask).sum() >= region_edits.MIN_CHANGE
+    unlabelled = region_edits.unlabel_object(mask, np.random.default_rng(0), classes, 0)
     assert set(np.unique(unlabelled[unlabelled != mask])) == {0}
-    assert regions.unlabel_object(mask, np.random.default_rng(0), classes, None) is None
+    assert region_edits.unlabel_object(mask, np.random.default_rng(0), classes, None) is None
 
 
 @pytest.fixture(scope="module")
