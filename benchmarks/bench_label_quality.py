@@ -327,6 +327,9 @@ def main() -> None:
                     help="Time the table of DATASET's train pairs by CKPT's probabilities, "
                          "without and with label_regions, and write "
                          "docs/results/label-quality-cost.md.")
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="With --held-out: pickle every planting's label_quality and "
+                         "label_regions tables (and the planted kinds) to this file.")
     ap.add_argument("--repeats", type=int, default=1,
                     help="With --cost: how many times to time each, alternately.")
     args = ap.parse_args()
@@ -334,7 +337,13 @@ def main() -> None:
         cost(args)
         return
     if args.held_out:
+        _planted_rounds.dump = [] if args.dump else None
         held_out(args)
+        if args.dump:
+            import pickle
+
+            args.dump.write_bytes(pickle.dumps(_planted_rounds.dump))
+            print(f"dumped {len(_planted_rounds.dump)} plantings to {args.dump}")
         return
     if args.rescore:
         rescore_kept(args)
@@ -452,6 +461,9 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
         p = pd.DataFrame({"id": q["id"][hit], "kind": kinds[hit]})
         rows.append(ranking_table(q, p).assign(seed=seed))
         found_rows.append(region_table(found, masks, clean, kinds, argmax).assign(seed=seed))
+        if _planted_rounds.dump is not None:  # --dump: every planting's tables, for study
+            _planted_rounds.dump.append({"seed": seed, "kinds": kinds, "quality": q,
+                                         "regions": found})
     _planted_rounds.regions = _mean_regions(found_rows, planted_kinds)
     held = pd.concat(rows)
     mean = held.groupby("kind", sort=False)[["planted", *SHARES]].agg(
@@ -463,6 +475,9 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
     if missing:
         print(f"not planted (no mask it applies to): {', '.join(missing)}")
     return mean.loc[[*order, "all"]].reset_index()
+
+
+_planted_rounds.dump = None  # --dump fills it
 
 
 def held_out(args) -> None:
