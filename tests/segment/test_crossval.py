@@ -205,7 +205,7 @@ def test_crossval_on_enough_pairs_learns_an_edit_probability(mars_pairs, tmp_pat
                                     "-log(1 - edit_probability)")
     assert "edit_probability learned from" in meta["score"] and "3 plantings" in meta["score"]
     assert ("+ 0.25 x -log(1 - region_probability); edit_probability" in meta["score"]
-            and "region_probability: region classifier learned from" in meta["score"])
+            and "region_probability: region classifier learned out of" in meta["score"])
     table = pd.read_csv(out / "label_quality.csv", dtype={"id": str}, keep_default_na=False)
     assert len(table) == 120 and table["score"].between(0, 1).all()
     assert table["region_probability"].nunique() > 10  # learned too
