@@ -432,8 +432,8 @@ def _remember_rows() -> None:
         key = (key.digest(), ignore_index)
         if key not in kept_regions:
             kept_regions[key] = compute_regions(probs, mask, ignore_index, image)
-        table, numbered = kept_regions[key]
-        return table.copy(), numbered
+        rows, numbered = kept_regions[key]
+        return [dict(row) for row in rows], numbered
 
     regions.given_features = given_features
 

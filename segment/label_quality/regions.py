@@ -45,7 +45,7 @@ MAX_OBJECT = 0.05  # share of the image an "unlabelled" proposal may cover at mo
 RING = 2  # px around a region read as its surroundings
 FOLDS = 3  # out-of-fold rounds of region_classifier
 MIN_LEARN_PAIRS = 100  # pairs a table needs for region_classifier (as score.py's learner)
-MAX_EDITS_PER_KIND = 1000  # region edits of each kind at most
+MAX_EDITS_PER_KIND = 500  # region edits of each kind at most (what a large table costs)
 EDIT_SHARE = 0.5  # share of a proposal's pixels an edit must have changed to count as made by it
 ENTROPY_FLOOR = 1e-6
 # Figures of a proposal and the direction each may move the probability (+1 up, -1 down, 0 either).
@@ -104,15 +104,24 @@ def _entropy(probs: np.ndarray) -> np.ndarray:
     return -(p * np.log(p)).sum(0) / np.log(max(p.shape[0], 2))
 
 
+COLUMNS = ["region", "predicted", "given", "kind", "area", "box", *FEATURES]
+
+
 def features(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
              image: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """(figures, regions): one row of FEATURES per proposal of the pair (plus its region
     number, predicted and given class, kind, area and box), and the proposals' (H, W) image
     (see proposals). Image figures (edge_fit, contrast) are 0 without an image."""
+    rows, regions = feature_rows(probs, mask, ignore_index, image)
+    return pd.DataFrame(rows, columns=COLUMNS), regions
+
+
+def feature_rows(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
+                 image: np.ndarray | None = None) -> tuple[list[dict], np.ndarray]:
+    """features() as a list of row dicts (tables are built once, from many pairs' rows)."""
     regions, found = proposals(probs, mask, ignore_index)
-    columns = ["region", "predicted", "given", "kind", "area", "box", *FEATURES]
     if not found:
-        return pd.DataFrame(columns=columns), regions
+        return [], regions
     probs = probs.astype(np.float32)
     h, w = mask.shape
     labelled = np.ones(mask.shape, bool) if ignore_index is None else mask != ignore_index
@@ -167,7 +176,7 @@ def features(probs: np.ndarray, mask: np.ndarray, ignore_index: int | None,
                 row["contrast"] = float(abs(g_crop[region].mean() - g_crop[ring].mean())
                                         / (g_crop[ring].std() + 1.0))
         rows.append(row)
-    return pd.DataFrame(rows, columns=columns), regions
+    return rows, regions
 
 
 def _image(images, i):
@@ -180,19 +189,19 @@ def planted_regions(probs, masks, ignore_index, classes, rows, seed, images=None
     MAX_EDITS_PER_KIND each) of the masks at `rows` made (at least EDIT_SHARE of a proposal's
     pixels changed by its edit), with columns row and kind."""
     per_kind = min(max(len(rows) // 4, 1), MAX_EDITS_PER_KIND)
-    parts = []
+    kept = []
     for row, kind, new in edited(masks, rows, ignore_index, classes, seed, per_kind, kinds):
-        table, regions = features(np.asarray(probs[row]), new, ignore_index,
-                                  _image(images, row))
-        if table.empty:
+        found, regions = feature_rows(np.asarray(probs[row]), new, ignore_index,
+                                      _image(images, row))
+        if not found:
             continue
         changed = new != np.asarray(masks[row])
         hit = np.bincount(regions.ravel(), weights=changed.ravel(),
-                          minlength=len(table) + 1)[1:]
-        made = hit / table["area"].to_numpy() >= EDIT_SHARE
-        if made.any():
-            parts.append(table[made].assign(row=row, kind=kind))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+                          minlength=len(found) + 1)[1:]
+        for record, share in zip(found, hit / np.array([r["area"] for r in found])):
+            if share >= EDIT_SHARE:
+                kept.append({**record, "row": row, "kind": kind})
+    return pd.DataFrame(kept, columns=[*COLUMNS, "row"]) if kept else pd.DataFrame()
 
 
 def region_classifier(given: pd.DataFrame, planted: pd.DataFrame):
@@ -240,9 +249,9 @@ def region_probability(given: pd.DataFrame, probs, masks, ignore_index, num_clas
 
 
 def given_features(probs, mask, ignore_index, image=None):
-    """features() of a mask as given (a name of its own, so a benchmark that scores many
+    """feature_rows() of a mask as given (a name of its own, so a benchmark that scores many
     plantings of mostly the same masks can remember them)."""
-    return features(probs, mask, ignore_index, image)
+    return feature_rows(probs, mask, ignore_index, image)
 
 
 def regions_table(probs, masks, ids: list[str], ignore_index: int | None,
@@ -252,25 +261,23 @@ def regions_table(probs, masks, ids: list[str], ignore_index: int | None,
     first within each pair; the contract's LABEL_REGIONS_COLUMNS first, then row and the
     FEATURES. `kinds`: the region edits the classifier learns from (all but in benchmarks
     that hold one out)."""
-    parts, pixels = [], np.zeros(len(class_names))
+    records, pixels = [], np.zeros(len(class_names))
     for i in range(len(ids)):
         mask = np.asarray(masks[i])
         pixels += np.bincount(mask.ravel(), minlength=len(class_names))[:len(class_names)]
-        table, regions = given_features(np.asarray(probs[i]), mask, ignore_index,
+        found, regions = given_features(np.asarray(probs[i]), mask, ignore_index,
                                         _image(images, i))
-        if table.empty:
-            continue
-        encoded = [region_pixels.encode(regions == k) for k in table["region"]]
-        table = table.assign(row=i, id=str(ids[i]), pixels=[runs for _, runs in encoded],
-                             box=[box for box, _ in encoded])
-        parts.append(table)
+        for record in found:
+            box, runs = region_pixels.encode(regions == record["region"])
+            records.append({**record, "row": i, "id": str(ids[i]), "pixels": runs, "box": box})
     columns = [*LABEL_REGIONS_COLUMNS, "row", *LEARNED]
-    if not parts:
+    if not records:
         return pd.DataFrame(columns=columns), "no proposals"
     if ignore_index is not None:
         pixels[ignore_index] = 0
     shares = pixels / max(pixels.sum(), 1)
-    given = with_priors(pd.concat(parts, ignore_index=True), shares)
+    given = with_priors(pd.DataFrame(records, columns=[*COLUMNS, "row", "id", "pixels"]),
+                        shares)
     if len(ids) >= MIN_LEARN_PAIRS:
         probability, note = region_probability(given, probs, masks, ignore_index,
                                                len(class_names), seed, images, kinds, shares)
