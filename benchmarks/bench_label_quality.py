@@ -594,9 +594,7 @@ def leave_one_kind_out(probs, clean: np.ndarray, ids: list[str], rounds: int, sh
                                 region_edits)
         rows.append(table[table["kind"] == kind])
         region_rows.append(_planted_rounds.regions)
-    regions_held = pd.concat(region_rows)
-    _planted_rounds.regions = _mean_regions(
-        [regions_held[regions_held["kind"] != "all"]], KINDS)
+    _planted_rounds.regions = _mean_regions(region_rows, KINDS)
     table = pd.concat(rows, ignore_index=True)
     weight = table["planted"] / table["planted"].sum()
     mean = {c: float((table[c] * weight).sum()) for c in SHARES}
@@ -690,45 +688,17 @@ def region_table(found: pd.DataFrame, masks: np.ndarray, clean: np.ndarray,
 
 
 def _mean_regions(tables: list[pd.DataFrame], planted_kinds) -> pd.DataFrame:
-    """region_table of several plantings: regions summed, shares weighted by them."""
+    """region_table of several plantings: regions summed, shares weighted by them, per kind;
+    'all' is the kinds together (each table's own 'all' row is the same union)."""
     held = pd.concat(tables)
+    held = held[held["kind"] != "all"].copy()
     shares = ["proposed", "model_sees", *(f"top{k}" for k in TOP_K)]
     held[shares] = held[shares].mul(held["regions"], axis=0)
     total = held.groupby("kind", sort=False)[["regions", *shares]].sum()
+    total.loc["all"] = total.sum()
     total[shares] = total[shares].div(total["regions"].clip(lower=1), axis=0)
     order = [k for k in planted_kinds if k in total.index] + ["all"]
     return total.loc[order].reset_index()
-
-
-def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
-    """Per kind (and all): planted, share in the top 2 x planted by score, by
-    edit_probability alone, by the evidence alone (rank_score without the learned column:
-    the score of small tables), by the first score, mean_disagreement, and by cleanlab's
-    softmin (lowest first;
-    our implementation of its documented formula, on the same probabilities)."""
-    from segment.label_quality.score import rank_score
-
-    n = len(planted)
-    out = []
-    quality = quality.assign(generic=rank_score(quality), softmin_worst=-quality["softmin"])
-    if "region_probability" not in quality.columns:  # a table from before label_regions
-        quality["region_probability"] = 0.0
-    for column, name in zip(("score", "edit_probability", "generic", "mean_disagreement",
-                             "softmin_worst", "region_probability"), SHARES):
-        top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
-        hit = planted["id"].isin(top)
-        per = hit.groupby(planted["kind"], sort=False).mean()
-        out.append(pd.concat([per, pd.Series({"all": hit.mean()})]).rename(name))
-    table = pd.concat(out, axis=1)
-    table["planted"] = pd.concat([planted.groupby("kind", sort=False).size(),
-                                  pd.Series({"all": n})])
-    return table.rename_axis("kind").reset_index()
-
-
-PAGE_TITLES = {"own": "the benchmark's own kinds",
-               "new": "kinds no edit of the learner makes",
-               "unseen": "class_confusion and coarse_outline, no edit of the learner makes",
-               "leave-one-kind-out": "each own kind with the edit that teaches it held out"}
 
 
 REGION_HEADER = ["corruption", "planted regions", "model says the clean class there",
