@@ -701,6 +701,37 @@ def _mean_regions(tables: list[pd.DataFrame], planted_kinds) -> pd.DataFrame:
     return total.loc[order].reset_index()
 
 
+def ranking_table(quality: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
+    """Per kind (and all): planted, share in the top 2 x planted by score, by
+    edit_probability alone, by the evidence alone (rank_score without the learned column:
+    the score of small tables), by the first score, mean_disagreement, and by cleanlab's
+    softmin (lowest first;
+    our implementation of its documented formula, on the same probabilities)."""
+    from segment.label_quality.score import rank_score
+
+    n = len(planted)
+    out = []
+    quality = quality.assign(generic=rank_score(quality), softmin_worst=-quality["softmin"])
+    if "region_probability" not in quality.columns:  # a table from before label_regions
+        quality["region_probability"] = 0.0
+    for column, name in zip(("score", "edit_probability", "generic", "mean_disagreement",
+                             "softmin_worst", "region_probability"), SHARES):
+        top = set(quality.sort_values(column, ascending=False, kind="stable")["id"][:2 * n])
+        hit = planted["id"].isin(top)
+        per = hit.groupby(planted["kind"], sort=False).mean()
+        out.append(pd.concat([per, pd.Series({"all": hit.mean()})]).rename(name))
+    table = pd.concat(out, axis=1)
+    table["planted"] = pd.concat([planted.groupby("kind", sort=False).size(),
+                                  pd.Series({"all": n})])
+    return table.rename_axis("kind").reset_index()
+
+
+PAGE_TITLES = {"own": "the benchmark's own kinds",
+               "new": "kinds no edit of the learner makes",
+               "unseen": "class_confusion and coarse_outline, no edit of the learner makes",
+               "leave-one-kind-out": "each own kind with the edit that teaches it held out"}
+
+
 REGION_HEADER = ["corruption", "planted regions", "model says the clean class there",
                  "proposed at all", "in the top 1 x", "in the top 2 x", "in the top 5 x"]
 
