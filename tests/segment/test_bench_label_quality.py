@@ -174,3 +174,20 @@ def test_a_held_out_edit_is_never_learned_from():
     assert {kind for kind in bench.TAUGHT_BY.values()} == set(mask_edits.KINDS)
     with pytest.raises(ConfigError, match="choose from"):
         mask_edits.plant_edits(masks, 0, 5, np.arange(12), 3, 0, ("swap",))
+
+
+def test_region_tables_of_several_plantings_and_of_one_kind_each_add_up():
+    """_mean_regions sums the planted regions and weighs the shares by them, per kind, with
+    'all' the kinds together: both for the plantings of one run (each with its own 'all' row)
+    and for --leave-one-kind-out's one table per kind."""
+    def table(kind, regions, top1):
+        row = {"regions": regions, "proposed": 1.0, "model_sees": 0.5, "top1": top1,
+               "top2": 1.0, "top5": 1.0}
+        return pd.DataFrame([{"kind": kind, **row}, {"kind": "all", **row}])
+
+    mean = bench._mean_regions([table("shift", 2, 0.5), table("class_swap", 6, 0.0)],
+                               ("class_swap", "shift")).set_index("kind")
+    assert list(mean.index) == ["class_swap", "shift", "all"]
+    assert mean.at["all", "regions"] == 8 and mean.at["all", "top1"] == 0.125
+    again = bench._mean_regions([table("shift", 2, 0.5), table("shift", 2, 1.0)], ("shift",))
+    assert again.set_index("kind").at["shift", "top1"] == 0.75
