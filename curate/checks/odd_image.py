@@ -52,12 +52,12 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     found = Findings.none(n)
     if n < MIN_PAIRS_FOR_STATISTICS or "embedding" not in features.columns:
         return found
-    vectors = from_hex(features["embedding"].to_numpy())
+    vectors = from_hex(features["embedding"], np.float16)  # the stored values, exactly
     valid = np.isfinite(vectors).all(axis=1) if vectors.size else np.zeros(n, bool)
     if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
         return found
     rows = np.flatnonzero(valid)
-    scores = score_images(vectors[rows])
+    scores = score_images(vectors if len(rows) == n else vectors[rows])
     far_z, island_z, typical_d, near_d = (scores.far_z, scores.island_z, scores.typical_d,
                                           scores.near_d)
     z = np.maximum(far_z, island_z)
@@ -130,14 +130,13 @@ def score_images(vectors: np.ndarray, seed: int = SEED) -> Scores:
 
 def _score_images(vectors: np.ndarray, seed: int) -> Scores:
     n = len(vectors)
-    x = _robust_scale(vectors.astype(np.float64))
     refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
-    x = _principal_axes(x, refs)
+    x = _principal_axes(_RobustScale(vectors), refs)
     far = max(4, int(round(FAR_SHARE * len(refs))))
     near = max(2, min(NEAR, far // 4))
     first = _neighbours(x, refs, far, near + 1)
     # the very nearest is left out: a duplicate's twin is not a group (near would be 0)
-    near_d = first.first_d[:, 1:].mean(axis=1)
+    near_d = first.near_d
     log_far = np.log(first.last_d + 1e-9)
     log_near = np.log(near_d + 1e-9)
     first_z = np.maximum(robust_z(log_far), robust_z(log_far - log_near))
@@ -163,22 +162,23 @@ def _score_images(vectors: np.ndarray, seed: int) -> Scores:
 @dataclass
 class Nearest:
     """Each row's k nearest reference rows (the row itself left out), kept only as far as the
-    scores need them: distances and positions in `refs` of the nearest m (`first_d`,
-    `first`), the mean distance to all k (`mean_d`) and the distance to the k-th (`last_d`)."""
+    scores need them: the positions in `refs` of the nearest m (`first`), the mean distance
+    to the 2nd .. m-th of them (`near_d`, 0 when m is 1), to all k (`mean_d`) and the
+    distance to the k-th (`last_d`)."""
 
-    first_d: np.ndarray
     first: np.ndarray
+    near_d: np.ndarray
     mean_d: np.ndarray
     last_d: np.ndarray
 
 
 def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
     """Nearest(k, m) of every row of x against the rows x[refs] (k < len(refs)), a block of
-    rows at a time: memory stays at N x (m + 2) values plus one BLOCK x REFERENCE block."""
+    rows at a time: memory stays at N x (m + 3) values plus one BLOCK x REFERENCE block."""
     n = len(x)
     ref = x[refs]
     ref_sq = (ref * ref).sum(axis=1)
-    out = Nearest(np.empty((n, m)), np.empty((n, m), np.int64), np.empty(n), np.empty(n))
+    out = Nearest(np.empty((n, m), np.int32), np.zeros(n), np.empty(n), np.empty(n))
     for start in range(0, n, BLOCK):
         rows = np.arange(start, min(n, start + BLOCK))
         block = x[rows]
@@ -189,7 +189,9 @@ def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
         order = np.argsort(part_d, axis=1, kind="stable")
         idx = np.take_along_axis(part, order, axis=1)
         dist = np.sqrt(np.maximum(np.take_along_axis(part_d, order, axis=1), 0.0))
-        out.first_d[rows], out.first[rows] = dist[:, :m], idx[:, :m]
+        out.first[rows] = idx[:, :m]
+        if m > 1:
+            out.near_d[rows] = dist[:, 1:m].mean(axis=1)
         out.mean_d[rows], out.last_d[rows] = dist.mean(axis=1), dist[:, -1]
     return out
 
@@ -210,25 +212,46 @@ def _nearest(x: np.ndarray, rows: np.ndarray, candidates: np.ndarray, m: int) ->
     return out
 
 
-def _robust_scale(x: np.ndarray) -> np.ndarray:
-    """Each column of x (float64, changed in place and returned) as (x - median) /
-    (1.4826 MAD), clipped to +-20 (a statistic gone wild on one image must not decide the
-    distance alone). In place: at 200k pairs each temporary copy is 140 MB."""
-    x -= np.median(x, axis=0)
-    mad = 1.4826 * np.median(np.abs(x), axis=0, overwrite_input=True)
-    spread = mad.copy()
-    flat = mad <= 0
-    if flat.any():  # no spread around the median: fall back to the standard deviation
-        spread[flat] = x[:, flat].std(axis=0)
-    x /= np.where(spread > 0, spread, 1.0)
-    return np.clip(x, -20, 20, out=x)
+class _RobustScale:
+    """The rows of (N, D) vectors as float64 scaled per column to (x - median) / (1.4826
+    MAD), clipped to +-20 (a statistic gone wild on one image must not decide the distance
+    alone), made a block of rows at a time: the whole scaled matrix would be N x D float64
+    (700 MB at a million pairs of 88 values), where the caller needs N x AXES of it."""
+
+    COLUMNS = 8   # columns whose medians are found at once
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = vectors
+        d = vectors.shape[1]
+        self.median, mad = np.empty(d), np.empty(d)
+        for j in range(0, d, self.COLUMNS):
+            columns = vectors[:, j:j + self.COLUMNS].astype(np.float64)
+            self.median[j:j + self.COLUMNS] = np.median(columns, axis=0)
+            columns -= self.median[j:j + self.COLUMNS]
+            mad[j:j + self.COLUMNS] = np.median(np.abs(columns), axis=0, overwrite_input=True)
+        mad *= 1.4826
+        spread = mad.copy()
+        flat = mad <= 0
+        if flat.any():  # no spread around the median: fall back to the standard deviation
+            spread[flat] = (vectors[:, flat].astype(np.float64) - self.median[flat]).std(axis=0)
+        self.spread = np.where(spread > 0, spread, 1.0)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        x = self.vectors[rows].astype(np.float64)
+        x -= self.median
+        x /= self.spread
+        return np.clip(x, -20, 20, out=x)
 
 
-def _principal_axes(x: np.ndarray, refs: np.ndarray) -> np.ndarray:
+def _principal_axes(x: _RobustScale, refs: np.ndarray) -> np.ndarray:
     """x projected on the AXES main axes of the reference rows (SVD, deterministic),
     a block of rows at a time."""
-    centre = x[refs].mean(axis=0)
-    _, _, vt = np.linalg.svd(x[refs] - centre, full_matrices=False)
+    ref = x[refs]
+    centre = ref.mean(axis=0)
+    _, _, vt = np.linalg.svd(ref - centre, full_matrices=False)
     axes = vt[:AXES].T
     out = np.empty((len(x), axes.shape[1]))
     for start in range(0, len(x), BLOCK):

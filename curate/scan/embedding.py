@@ -14,6 +14,7 @@ import numpy as np
 
 MAX_SIDE = 160         # larger images are box-halved until they fit: cost and scale stay bounded
 EPS = 1e-3
+HEX_BLOCK = 1 << 14  # stored strings from_hex decodes at once
 
 
 def texture_embedding(gray: np.ndarray) -> np.ndarray:
@@ -65,16 +66,34 @@ def strings(values: list[str]) -> np.ndarray:
     return out
 
 
-def from_hex(values) -> np.ndarray:
-    """(N, D) float32 from the strings of `to_hex`; rows that are empty or of another length
-    (an older scan) come back as NaN."""
-    strings = list(values)
-    d = max((len(s) // 4 for s in strings if isinstance(s, str)), default=0)
-    out = np.full((len(strings), d), np.nan, dtype=np.float32)
-    for i, s in enumerate(strings):
-        if isinstance(s, str) and len(s) == 4 * d and d:
-            out[i] = np.frombuffer(bytes.fromhex(s), dtype=">f2")
+def from_hex(values, dtype=np.float32) -> np.ndarray:
+    """(N, D) `dtype` from the strings of `to_hex` (a list, an array or a Series); rows that
+    are empty or of another length (an older scan) come back as NaN.
+
+    Decoded HEX_BLOCK strings at a time: only one block's Python strings exist at once (a
+    million 88-value strings would be about 400 MB of them), and float16 keeps the stored
+    values exactly at half float32's memory."""
+    n = len(values)
+    d = max((len(s) // 4 for start in range(0, n, HEX_BLOCK)
+             for s in _block(values, start) if isinstance(s, str)), default=0)
+    out = np.full((n, d), np.nan, dtype=dtype)
+    if not d:
+        return out
+    for start in range(0, n, HEX_BLOCK):
+        block = _block(values, start)
+        good = [k for k, s in enumerate(block) if isinstance(s, str) and len(s) == 4 * d]
+        if good:
+            data = bytes.fromhex("".join([block[k] for k in good]))
+            out[start + np.asarray(good)] = np.frombuffer(data, dtype=">f2").reshape(-1, d)
     return out
+
+
+
+def _block(values, start: int) -> list:
+    """values[start:start + HEX_BLOCK] as a list of Python objects."""
+    part = values.iloc[start:start + HEX_BLOCK] if hasattr(values, "iloc") else \
+        values[start:start + HEX_BLOCK]
+    return part.tolist() if hasattr(part, "tolist") else list(part)
 
 
 def _half(g: np.ndarray) -> np.ndarray:

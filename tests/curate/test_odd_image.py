@@ -189,3 +189,40 @@ def test_binary_pattern_shares_match_a_pixel_by_pixel_count():
         code = ((g[k, 1:-1, 2:] > c) * 1 + (g[k, 1:-1, :-2] > c) * 2
                 + (g[k, 2:, 1:-1] > c) * 4 + (g[k, :-2, 1:-1] > c) * 8)
         assert np.array_equal(shares[k], np.bincount(code.ravel(), minlength=16) / code.size)
+
+
+def test_hex_column_decodes_block_by_block_with_bad_rows_as_nan(monkeypatch):
+    import curate.scan.embedding as embedding
+
+    vectors = np.random.default_rng(1).normal(size=(7, 5)).astype(np.float16)
+    column = list(to_hex(vectors))
+    column[2], column[5] = "", column[5][:8]          # missing, and from another scan
+    whole = embedding.from_hex(pd.Series(column, dtype="str"), np.float16)
+    monkeypatch.setattr(embedding, "HEX_BLOCK", 3)    # blocks that split the bad rows apart
+    blocks = embedding.from_hex(pd.Series(column, dtype="str"), np.float16)
+    good = [0, 1, 3, 4, 6]
+    assert np.array_equal(blocks[good], vectors[good]) and np.array_equal(whole[good], blocks[good])
+    assert np.isnan(blocks[[2, 5]]).all() and np.isnan(whole[[2, 5]]).all()
+
+
+def test_scaling_a_block_of_rows_at_a_time_equals_scaling_the_whole_matrix():
+    """The robust scale (median, MAD, or the std where MAD is 0) of float16 vectors, made a
+    block of rows at a time, is bit for bit what scaling the whole float64 matrix gives."""
+    from curate.checks.odd_image import _RobustScale
+
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(1001, 19)).astype(np.float16)
+    vectors[:, 3] = 1.0
+    vectors[:5, 3] = 30.0                   # MAD 0, spread by the std
+    vectors[:, 7] = 0.0                     # no spread at all
+    vectors[0, 11] = 6e4                    # clipped at +20
+    x = vectors.astype(np.float64)
+    x -= np.median(x, axis=0)
+    mad = 1.4826 * np.median(np.abs(x), axis=0)
+    spread = mad.copy()
+    spread[mad <= 0] = x[:, mad <= 0].std(axis=0)
+    expected = np.clip(x / np.where(spread > 0, spread, 1.0), -20, 20)
+    scale = _RobustScale(vectors)
+    assert np.array_equal(np.concatenate([scale[s:s + 100] for s in range(0, 1001, 100)]),
+                          expected)
+    assert np.array_equal(scale[np.array([4, 0, 999])], expected[[4, 0, 999]])
