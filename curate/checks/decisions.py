@@ -91,7 +91,7 @@ def apply_decisions(table: pd.DataFrame, decisions: pd.DataFrame | None,
     Raises InputError when a decided id is not a pair of the table (unknown, or no longer
     in the dataset), naming them; nothing is changed then.
     """
-    table = table.copy()
+    table = table.copy(deep=False)  # new columns only: the caller's table is left as it was
     removed = table["removed"].to_numpy(dtype=bool).copy()
     default = np.where(removed, "remove", "keep")
     source_column = np.full(len(table), DEFAULT, dtype=object)

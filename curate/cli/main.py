@@ -77,7 +77,7 @@ def outliers(
     shared_mask, unlabelled, blank, blurry. Reported only: near_duplicate (kept and grouped
     for `curate split`), dark, bright, low_information, odd_image (pictures unlike the rest).
     """
-    from curate.checks.outliers import remove_outliers
+    from curate.checks.outliers import find_outliers, outlier_sheet, remove_outliers
     from curate.cli.step_settings import step_settings
     from curate.io.outputs import guard_output, write_bytes
     from curate.data.writers import write_dataset
@@ -93,12 +93,16 @@ def outliers(
         thresholds = step_settings(knobs.config_file, knobs.settings, ("outliers",))["outliers"]
         config = flagging.config(thresholds, check)
         dataset = with_fixes(load(data, read), flagging.mask_fixes)
-        if not dry_run:
+        if dry_run:  # nothing is kept, so no kept dataset is built (a copy of the table)
+            found = find_outliers(dataset, config)
+            picture = outlier_sheet(found.dataset, config) if sheet is not None else b""
+        else:
             dataset, stored = stored_files(dataset, scale.files)
-        found, result = remove_outliers(dataset, config, sheet=not dry_run or sheet is not None)
+            found, result = remove_outliers(dataset, config)
+            picture = result.reports["outliers.png"]
         print_outliers(found.dataset.manifest, found.summary, config.decisions, dry_run)
         if sheet is not None:
-            write_bytes(sheet, result.reports["outliers.png"])
+            write_bytes(sheet, picture)
             console.print(f"Contact sheet: {sheet}")
         if dry_run:
             console.print("Dry run: nothing written.")

@@ -196,6 +196,19 @@ def test_cli_dry_run_writes_nothing(planted_npz, tmp_path):
     assert sorted(tmp_path.rglob("*")) == before
 
 
+def test_a_dry_runs_sheet_and_report_are_those_of_the_real_run(planted_npz, tmp_path):
+    """A dry run builds no kept dataset; its --sheet and printed report are the real run's."""
+    args = [str(planted_npz), "--num-classes", "5"]
+    dry = runner.invoke(app, ["outliers", *args, "--dry-run", "--sheet", str(tmp_path / "s.png")])
+    real = runner.invoke(app, ["outliers", *args, "-o", str(tmp_path / "out")])
+    assert dry.exit_code == 0 and real.exit_code == 0, output(dry) + output(real)
+    assert (tmp_path / "s.png").read_bytes() == \
+        (tmp_path / "out" / "reports" / "outliers.png").read_bytes()
+    assert "removed" in dry.output and \
+        dry.output.split("... and")[0] == real.output.split("... and")[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.png"]
+
+
 def test_cli_refuses_an_existing_output(planted_npz, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
