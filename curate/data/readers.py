@@ -16,7 +16,7 @@ from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: publi
     unique_ids,
 )
 from curate.io.npz import read_npz_pairs
-from curate.io.pixels import lazy_budget, map_pixels
+from curate.io.pixels import ArrayRows, lazy_budget, map_pixels
 from curate.data.assemble import (  # noqa: F401  (ReadOptions: public here too)
     PixelFacts, ReadOptions, build_dataset, first_channel,
 )
@@ -74,7 +74,8 @@ def _read_npz(path: Path):
     ids = _ids_from_names(pairs.names, n)
     key = "training_set" if pairs.key == "training_set" else "pair"
     sources = [f"{path.name}:{key}[{i}]" for i in range(n)]
-    return list(pairs.images), list(pairs.masks), ids, sources, pairs.key == "training_set"
+    return (ArrayRows(pairs.images), ArrayRows(pairs.masks), ids, sources,
+            pairs.key == "training_set")
 
 
 def _ids_from_names(names, n: int) -> list[str]:

@@ -93,6 +93,35 @@ class LazyPixels(Sequence):
         return self._items[i].shape      # a FileRef's, or an array's
 
 
+class ArrayRows(Sequence):
+    """The pairs of one stacked array (N, H, W[, C]), such as an npz member, as a read-only
+    sequence of its rows: rows[i] is a view of the array, made when it is taken. A list of
+    the views would hold about 136 bytes per image and per mask (270 MB for a million
+    pairs); a mapped npz's rows stay mapped either way."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ArrayRows(self.array[i])
+        return self.array[operator.index(i)]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self.array)
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self.array.shape[1:]
+
+    def __repr__(self) -> str:
+        return f"ArrayRows({self.array.shape}, {self.array.dtype})"
+
+
 def _load(item: FileRef | np.ndarray) -> np.ndarray:
     return item.load() if isinstance(item, FileRef) else item
 
@@ -141,4 +170,4 @@ def _then(decode: Callable, transform: Callable, path: Path) -> np.ndarray:
 
 def shape_of(pixels: Sequence, i: int) -> tuple[int, ...]:
     """The shape of pixels[i], without decoding a file for a LazyPixels."""
-    return pixels.shape(i) if isinstance(pixels, LazyPixels) else pixels[i].shape
+    return pixels.shape(i) if isinstance(pixels, (LazyPixels, ArrayRows)) else pixels[i].shape

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from curate.errors import InputError
-from curate.io.pixels import (FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
+from curate.io.pixels import (ArrayRows, FileRef, LazyPixels, concat, lazy_budget, map_pixels, shape_of,
                            take)
 from curate.data.readers import read_image
 
@@ -106,3 +106,22 @@ def test_budget_from_the_environment(monkeypatch):
         monkeypatch.setenv("CURATE_LAZY_BYTES", bad)
         with pytest.raises(InputError, match="CURATE_LAZY_BYTES"):
             lazy_budget()
+
+
+def test_rows_of_a_stacked_array_are_views_taken_on_access(tmp_path):
+    """An npz's pairs stay one array: rows are views (of the mapped file), shapes need no
+    row, and take/concat give lists as for any sequence."""
+    from curate.data.readers import ReadOptions, read_dataset
+    from curate.io.npz import is_mapped
+
+    stack = np.arange(3 * 4 * 6, dtype=np.uint8).reshape(3, 4, 6)
+    rows = ArrayRows(stack)
+    assert len(rows) == 3 and rows[-1] is not stack[2] and np.shares_memory(rows[1], stack)
+    assert [int(r[0, 0]) for r in rows] == [0, 24, 48] and shape_of(rows, 2) == (4, 6)
+    assert [int(r[0, 0]) for r in rows[1:]] == [24, 48]
+    assert [int(r[0, 0]) for r in take(rows, [2, 0])] == [48, 0]
+    assert [int(r[0, 0]) for r in concat(rows, [stack[0]])] == [0, 24, 48, 0]
+    np.savez(tmp_path / "pairs.npz", images=stack, masks=stack % 2)
+    data = read_dataset(tmp_path / "pairs.npz", ReadOptions(num_classes=2))
+    assert isinstance(data.images, ArrayRows) and is_mapped(data.images[1])
+    assert np.array_equal(data.subset([2, 0]).masks[0], stack[2] % 2)
