@@ -55,6 +55,6 @@ def write_review(folder: str | Path, out: str | Path, data: str | Path | None = 
         size = write_page(review, Path(out), thumb_width)
     else:
         size = write_folder(review, Path(out), thumb_width, force, workers=workers)
-    return {"flagged": len(review.items), "cards": len(review.cards),
-            "removed": sum(i["default"] == "remove" for i in review.items),
+    return {"flagged": len(review.table), "cards": len(review.cards),
+            "removed": int((review.table["default"] == "remove").sum()),
             "groups": sum(c["groups"] for c in review.header["checks"]), "size": size}
