@@ -190,6 +190,20 @@ def count_flagged(folder: str | Path) -> int:
     return len(pd.read_csv(path, usecols=["id"], dtype=str))
 
 
+def thumb_pixels(folder: str | Path, width: int) -> int:
+    """Pixels of one pair's thumbnail at `width`, from the size of the manifest's first image
+    (its header alone); width x width where that cannot be read."""
+    try:
+        first = pd.read_csv(Path(folder) / "manifest.csv", usecols=["image"], nrows=1,
+                            dtype=str, keep_default_na=False)["image"]
+        with Image.open(Path(folder) / first.iat[0]) as picture:
+            w, h = picture.size
+    except (OSError, ValueError, IndexError, KeyError, pd.errors.ParserError,
+            pd.errors.EmptyDataError):
+        return width * width
+    return min(w, width) * max(1, round(h * min(w, width) / w))
+
+
 def _header(folder: Path, meta: dict, step: dict, has: dict[str, np.ndarray], cards: Cards,
             known: int, labels: dict[str, dict]) -> dict:
     remove = step.get("options", {}).get("remove", DEFAULT_REMOVE)
