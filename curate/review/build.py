@@ -28,6 +28,7 @@ THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen
 
 MAX_REGIONS = 9  # disputed regions a label issue's card offers at most, best first
 MIN_REGION_PROBABILITY = 0.1  # and only those at least this likely wrong (the best always)
+CSV_ROWS = 20_000  # rows of outliers.csv parsed at a time
 # outliers.csv columns the review reads (and every <check>_score)
 READ = ("id", "flags", "removed", "reason", "decision_default", "odd_image_like",
         *GROUP_KEYS.values())
@@ -174,10 +175,12 @@ def read_outliers(folder: Path, columns: tuple[str, ...] | None = None) -> pd.Da
                          "review OUT.")
     usecols = None if columns is None else (
         lambda c: c in columns or c.endswith("_score"))
-    table = pd.read_csv(path, dtype={"id": str, "flags": str, "reason": str, "dup_group": str,
-                                     "odd_image_like": str, **dict.fromkeys(
-                                         GROUP_KEYS.values(), str)}, keep_default_na=False,
-                        usecols=usecols)
+    # read a block at a time: the parser's Python strings of one block, not of the file
+    blocks = pd.read_csv(path, dtype={"id": str, "flags": str, "reason": str, "dup_group": str,
+                                      "odd_image_like": str, **dict.fromkeys(
+                                          GROUP_KEYS.values(), str)}, keep_default_na=False,
+                         usecols=usecols, chunksize=CSV_ROWS)
+    table = pd.concat(blocks, ignore_index=True)
     table["removed"] = table["removed"].astype(str).str.lower() == "true"
     return table
 

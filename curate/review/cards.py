@@ -149,10 +149,17 @@ def _context(check: str, codes: np.ndarray, members: np.ndarray, uniques: pd.Ind
     if not parts:
         return pd.Series([], dtype="str"), np.zeros(len(uniques), np.int64)
     candidates = pd.concat(parts, ignore_index=True)
-    flagged = pd.MultiIndex.from_arrays([codes, table["id"].astype(str).iloc[members]])
-    mine = pd.MultiIndex.from_arrays([candidates["g"], candidates["id"]]).isin(flagged)
-    candidates = candidates[~mine].drop_duplicates(["g", "id"])     # keeps the first
-    candidates = candidates.iloc[np.argsort(candidates["g"].to_numpy(), kind="stable")]
+    # (group, id) as one int64, so that the set tests and the dedup stay in numpy
+    ids, _ = pd.factorize(pd.concat([table["id"].astype(str).iloc[members], candidates["id"]],
+                                    ignore_index=True))
+    width = int(ids.max()) + 1 if len(ids) else 1
+    group = candidates["g"].to_numpy(np.int64)
+    pair = group * width + ids[len(members):]
+    first = np.zeros(len(pair), bool)
+    first[np.unique(pair, return_index=True)[1]] = True
+    keep = first & ~np.isin(pair, codes.astype(np.int64) * width + ids[:len(members)])
+    candidates = candidates[keep]
+    candidates = candidates.iloc[np.argsort(group[keep], kind="stable")]
     counts = np.bincount(candidates["g"].to_numpy(), minlength=len(uniques))
     return candidates["id"].astype("str").reset_index(drop=True), counts
 
