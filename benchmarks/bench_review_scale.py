@@ -13,7 +13,7 @@ frames without replacement, the kinds independently): 130 exact copies (image an
 files copied byte for byte), 130 near copies (8 random pixels inverted, saved as PNG), 110
 dark copies (gray levels divided by 8, PNG), 86 blank copies (one random gray level,
 40..199, PNG), each with its frame's mask; `curate outliers` flags 457 pairs of the 856,
-reviewed by default (a folder: its page would inline some 30 MB) and as one page
+reviewed by default (a folder: its page would be some 12 MB) and as one page
 (--single-file). Synthetic curated folders (tests/synthetic_flags.py: 64x64 pictures,
 near-duplicate groups, blank, dark, odd images) with --flags flagged pairs each, under
 .bench/. Each build runs in a fresh process under /usr/bin/time (wall, peak RSS of the

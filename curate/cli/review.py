@@ -25,7 +25,7 @@ def review_command(
     single_file: Annotated[bool, typer.Option(
         "--single-file", help="One self-contained HTML page with every picture inline, "
         "whatever the count. Default: one page while it stays small (up to 1,000 flagged pairs "
-        "and an estimated 10 MB of pictures), a folder above.")
+        "and an estimated 5 MB of pictures), a folder above.")
     ] = False,
     as_folder: Annotated[bool, typer.Option(
         "--folder", help="A folder (index.html, data/, thumbs/) that opens in a second "
@@ -44,7 +44,7 @@ def review_command(
         if single_file and as_folder:
             raise InputError("--single-file and --folder ask for opposite layouts; pass one "
                              "of them, or neither for the default (one page up to 1,000 "
-                             "flagged pairs and about 10 MB, a folder above).")
+                             "flagged pairs and about 5 MB, a folder above).")
         layout = review_layout(data, True if single_file else False if as_folder else None, out,
                                thumb_width)
         out = out or default_output(data, layout)

@@ -11,15 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 # The default layout: one self-contained page while it stays small, a folder above. The page
-# inlines every picture (base64), so its size is the flagged pairs times their pictures'
-# bytes: 64x64 pictures make about 7 KB a pair (600 synthetic flags, a 4.1 MB page), raw
-# 256x256 AI4Mars frames 69 KB, so 457 of them would be a 30 MB page that the browser parses
-# whole before the first card, where the folder's index.html stays under 0.1 MB and opens at
-# once (docs/results/review-scale.md). The estimate reads one picture's size, not its pixels.
+# inlines every picture (base64) and the browser parses it whole before the first card, so
+# its size is the flagged pairs times their pictures' bytes: the 457-flag real-image proxy of
+# issue 37 (256x256 AI4Mars frames) makes an 11.9 MB page whose first card shows in 525 ms,
+# where its folder's index.html is 0.04 MB and shows it in 228 ms (docs/results/
+# review-scale.md). The estimate reads one picture's size, not its pixels.
 SINGLE_FILE_LIMIT = 1000        # flagged pairs up to which the review may be one page
-PAGE_LIMIT = 10_000_000         # bytes: the estimated page size up to which it is one page
-BYTES_PER_PIXEL = 1.05          # inline bytes a pair adds per thumbnail pixel (JPEG + mask
-                                # PNG, base64): 69 KB for a 256x256 AI4Mars pair
+PAGE_LIMIT = 5_000_000          # bytes: the estimated page size up to which it is one page
+BYTES_PER_PIXEL = 0.4           # inline bytes per flagged pair and thumbnail pixel: 11.9 MB
+                                # / 457 flags / 65,536 px on that proxy (group members' and
+                                # similar images' pictures included; one AI4Mars JPEG and
+                                # mask PNG alone: 18.7 KB)
 
 
 def review_layout(folder: str | Path, single_file: bool | None = None,

@@ -286,7 +286,7 @@ def test_a_dry_run_names_nothing_it_did_not_write(curated):
 
 
 def test_default_layout_is_one_page_only_while_its_pictures_stay_small(tmp_path):
-    """Issue 37: 457 flagged pairs of 256x256 pictures would inline some 30 MB, so by default
+    """Issue 37: 457 flagged pairs of 256x256 pictures would inline some 12 MB, so by default
     they make a folder whose index.html stays small; the same count of 64x64 pictures stays
     one page, and --single-file / --folder still choose either way."""
     import sys
@@ -306,4 +306,4 @@ def test_default_layout_is_one_page_only_while_its_pictures_stay_small(tmp_path)
     assert "457 flagged pairs" in text and "index.html" in text
     assert (tmp_path / "large-review" / "index.html").stat().st_size <= 1_000_000
     message = refused("review", large, "-o", tmp_path / "large.html")
-    assert "457 flagged pairs (a page of about 31 MB" in message and "--single-file" in message
+    assert "457 flagged pairs (a page of about 12 MB" in message and "--single-file" in message
