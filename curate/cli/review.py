@@ -24,7 +24,8 @@ def review_command(
         min=32, max=1024, help="Width in pixels of the pictures.")] = 256,
     single_file: Annotated[bool, typer.Option(
         "--single-file", help="One self-contained HTML page with every picture inline, "
-        "whatever the count. Default: one page up to 1,000 flagged pairs, a folder above.")
+        "whatever the count. Default: one page while it stays small (up to 1,000 flagged pairs "
+        "and an estimated 5 MB of pictures), a folder above.")
     ] = False,
     as_folder: Annotated[bool, typer.Option(
         "--folder", help="A folder (index.html, data/, thumbs/) that opens in a second "
@@ -43,8 +44,9 @@ def review_command(
         if single_file and as_folder:
             raise InputError("--single-file and --folder ask for opposite layouts; pass one "
                              "of them, or neither for the default (one page up to 1,000 "
-                             "flagged pairs).")
-        layout = review_layout(data, True if single_file else False if as_folder else None, out)
+                             "flagged pairs and about 5 MB, a folder above).")
+        layout = review_layout(data, True if single_file else False if as_folder else None, out,
+                               thumb_width)
         out = out or default_output(data, layout)
         guard_output(out, [data, source], force, kind=layout,
                      what="review page" if layout == "file" else "review folder")

@@ -16,7 +16,7 @@ def removed_pairs(folder: Path, meta: dict, missing: list[str], given: Path | No
     """{id: (image, mask labels)} of the `missing` pairs, from `given` or the input the last
     outliers step of `meta` (the folder's dataset.json) recorded. InputError when that input
     is not found, or holds not every one of them; `what` names the pairs in the message."""
-    from curate.data.readers import ReadOptions, load_dataset
+    from curate.data.readers import ReadOptions, read_dataset
 
     history = meta.get("history", [])
     steps = [s for s in history if s.get("command") == "outliers"]
@@ -30,7 +30,7 @@ def removed_pairs(folder: Path, meta: dict, missing: list[str], given: Path | No
                          "`curate outliers` read with --input.")
     label_map = next((s.get("options", {}).get("label_map") for s in history
                       if s.get("command") == "read"), None)
-    dataset = load_dataset(path, ReadOptions(
+    dataset = read_dataset(path, ReadOptions(
         num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
         label_map={int(k): int(v) for k, v in label_map.items()} if label_map else None,
         ignore_index=meta.get("ignore_index")))

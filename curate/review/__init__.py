@@ -10,25 +10,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SINGLE_FILE_LIMIT = 1000   # flagged pairs up to which the review is one self-contained page
+# The default layout: one self-contained page while it stays small, a folder above. The page
+# inlines every picture (base64) and the browser parses it whole before the first card, so
+# its size is the flagged pairs times their pictures' bytes: the 457-flag real-image proxy of
+# issue 37 (256x256 AI4Mars frames) makes an 11.9 MB page whose first card shows in 525 ms,
+# where its folder's index.html is 0.04 MB and shows it in 228 ms (docs/results/
+# review-scale.md). The estimate reads one picture's size, not its pixels.
+SINGLE_FILE_LIMIT = 1000        # flagged pairs up to which the review may be one page
+PAGE_LIMIT = 5_000_000          # bytes: the estimated page size up to which it is one page
+BYTES_PER_PIXEL = 0.4           # inline bytes per flagged pair and thumbnail pixel: 11.9 MB
+                                # / 457 flags / 65,536 px on that proxy (group members' and
+                                # similar images' pictures included; one AI4Mars JPEG and
+                                # mask PNG alone: 18.7 KB)
 
 
 def review_layout(folder: str | Path, single_file: bool | None = None,
-                  out: str | Path | None = None) -> str:
+                  out: str | Path | None = None, thumb_width: int = 256) -> str:
     """'file' (one page) or 'folder': as asked, else one page up to SINGLE_FILE_LIMIT flagged
-    pairs and a folder above. Raises InputError when the folder has no outliers.csv, or when
-    a folder would be written to `out` named like a page (.html)."""
+    pairs whose page is estimated at PAGE_LIMIT bytes at most, and a folder above. Raises
+    InputError when the folder has no outliers.csv, or when a folder would be written to
+    `out` named like a page (.html)."""
     from curate.errors import InputError
-    from curate.review.build import count_flagged
+    from curate.review.build import count_flagged, thumb_pixels
 
     flagged = count_flagged(folder)
+    page = flagged * thumb_pixels(folder, thumb_width) * BYTES_PER_PIXEL
     if single_file is None:
-        layout = "file" if flagged <= SINGLE_FILE_LIMIT else "folder"
+        layout = "file" if flagged <= SINGLE_FILE_LIMIT and page <= PAGE_LIMIT else "folder"
     else:
         layout = "file" if single_file else "folder"
     if layout == "folder" and out is not None and Path(out).suffix.lower() in (".html", ".htm"):
         why = ("--folder" if single_file is False else
-               f"{flagged} flagged pairs (more than {SINGLE_FILE_LIMIT:,})")
+               f"{flagged} flagged pairs (more than {SINGLE_FILE_LIMIT:,})"
+               if flagged > SINGLE_FILE_LIMIT else
+               f"{flagged} flagged pairs (a page of about {page / 1e6:.0f} MB with their "
+               f"pictures inline, more than {PAGE_LIMIT / 1e6:.0f} MB)")
         raise InputError(f"{why} make a review folder, and -o {out} names a page. Give a "
                          "folder path (it will hold index.html), or pass --single-file for "
                          "one page with every picture inline.")
@@ -55,6 +71,6 @@ def write_review(folder: str | Path, out: str | Path, data: str | Path | None = 
         size = write_page(review, Path(out), thumb_width)
     else:
         size = write_folder(review, Path(out), thumb_width, force, workers=workers)
-    return {"flagged": len(review.items), "cards": len(review.cards),
-            "removed": sum(i["default"] == "remove" for i in review.items),
+    return {"flagged": len(review.table), "cards": len(review.cards),
+            "removed": int((review.table["default"] == "remove").sum()),
             "groups": sum(c["groups"] for c in review.header["checks"]), "size": size}

@@ -1,6 +1,11 @@
 """Gather what the review shows: the flagged pairs of a curated folder as cards, where each
 picture they need is read from, the disputed regions and predicted masks of label issues,
-and the page's header data (checks, classes, the key its saved decisions live under)."""
+and the page's header data (checks, classes, the key its saved decisions live under).
+
+Per flagged pair it holds columns (arrow strings, numbers), not objects: the page's dict of a
+pair is built when the part that shows it is written (Review.item_dicts), so that the review
+folder's memory grows by a few hundred bytes per flagged pair (docs/results/review-scale.md).
+"""
 
 from __future__ import annotations
 
@@ -16,27 +21,91 @@ from curate.checks import DEFAULT_REMOVE
 from curate.errors import InputError
 from curate.io.contract import read_manifest, read_meta
 from curate.data.removed_pairs import removed_pairs
-from curate.review.cards import GROUP_KEYS, Card, build_cards, flagged_items
+from curate.review.cards import GROUP_KEYS, Cards, build_cards, check_masks, scores
 from curate.review.thumbs import colours
 
 THUMB_WIDTH = 256         # px: sharp on a 3-column page of a wide screen
 
 MAX_REGIONS = 9  # disputed regions a label issue's card offers at most, best first
 MIN_REGION_PROBABILITY = 0.1  # and only those at least this likely wrong (the best always)
+CSV_ROWS = 20_000  # rows of outliers.csv parsed at a time
+# outliers.csv columns the review reads (and every <check>_score)
+READ = ("id", "flags", "removed", "reason", "decision_default", "odd_image_like",
+        *GROUP_KEYS.values())
+
+
+class Pictures:
+    """Where the pictures of the pairs the review shows are read from: (image, mask) paths in
+    the folder, or arrays of pairs read back from the input (`removed`). A pair is found by
+    its id, or by its position (positions()), which numbers its thumbnails."""
+
+    def __init__(self, folder: Path, listed: pd.DataFrame, removed: dict[str, tuple]):
+        self.folder, self.removed = folder, removed
+        self.image, self.mask = listed["image"].astype(str), listed["mask"].astype(str)
+        self.index = pd.Index(pd.concat([listed["id"].astype(str),
+                                         pd.Series(list(removed), dtype="str")],
+                                        ignore_index=True))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __iter__(self):
+        return iter(self.index.tolist())
+
+    def __contains__(self, id_: str) -> bool:
+        return id_ in self.index
+
+    def __getitem__(self, id_: str) -> tuple:
+        return self.pair(int(self.positions([id_])[0]))
+
+    def positions(self, ids: list[str]) -> np.ndarray:
+        return self.index.get_indexer(ids)
+
+    def pair(self, n: int) -> tuple:
+        if n < len(self.image):
+            return self.folder / self.image.iat[n], self.folder / self.mask.iat[n]
+        return self.removed[self.index[n]]
 
 
 @dataclass
 class Review:
-    """The flagged pairs as `items` (one per row of outliers.csv) and `cards`; `header` is
-    what the page shows above them; `where` gives (image, mask) of a pair: two paths, or two
-    arrays for pairs read from the input; `predicted` the label issues' predicted masks."""
+    """The flagged pairs as `table` (row n: outliers.csv's row n: id, flags, reason, default,
+    like, <check>_score) and `cards`; `header` is what the page shows above them; `where`
+    gives (image, mask) of a pair: two paths, or two arrays for pairs read from the input;
+    `predicted` the label issues' predicted masks, `labels` their disputed box and regions."""
 
     header: dict
-    items: list[dict]
-    cards: list[Card]
-    where: dict[str, tuple]
+    table: pd.DataFrame
+    cards: Cards
+    where: Pictures
     predicted: dict[str, np.ndarray]
     colours: np.ndarray
+    labels: dict[str, dict]
+
+    @property
+    def items(self) -> list[dict]:
+        """Every flagged pair's dict (for small sets; the folder builds a part's at a time)."""
+        return self.item_dicts(np.arange(len(self.table)))
+
+    def item_dicts(self, rows: np.ndarray) -> list[dict]:
+        """The page's dict of each of `rows`: id, checks, reason, scores, default, like,
+        predicted, dispute, regions."""
+        part = self.table.iloc[rows]
+        score = {c[:-len("_score")]: part[c].to_numpy() for c in part.columns
+                 if c.endswith("_score")}
+        out = []
+        for j, (id_, flags, reason, default, like) in enumerate(zip(
+                part["id"].tolist(), part["flags"].tolist(), part["reason"].tolist(),
+                part["default"].tolist(), part["like"].tolist())):
+            checks = [c for c in flags.split(";") if c]
+            label = self.labels.get(id_, {})
+            out.append({"id": id_, "checks": checks, "reason": reason,
+                        "scores": {c: float(score[c][j]) if c in score else 0.0
+                                   for c in checks},
+                        "default": default, "like": like.split(),
+                        "predicted": id_ in self.predicted, "dispute": label.get("dispute"),
+                        "regions": label.get("regions", [])})
+        return out
 
 
 def collect(folder: str | Path, data: str | Path | None = None) -> Review:
@@ -48,7 +117,7 @@ def collect(folder: str | Path, data: str | Path | None = None) -> Review:
     pair's pixels cannot be found.
     """
     folder = Path(folder)
-    table = read_outliers(folder)
+    table = read_outliers(folder, READ)
     meta = read_meta(folder)
     manifest = read_manifest(folder, ["id", "image", "mask", *GROUP_KEYS.values()])
     step = _outliers_step(meta)
@@ -56,35 +125,62 @@ def collect(folder: str | Path, data: str | Path | None = None) -> Review:
                      if c in manifest.columns or c in table.columns]
     known = pd.concat([t.reindex(columns=keys) for t in (manifest, table)],
                       ignore_index=True).fillna("").drop_duplicates("id", keep="last")
-    items = flagged_items(table)
-    cards = build_cards(items, table, known)
-    needed = dict.fromkeys(i for item in items for i in [item["id"], *item["like"]])
-    needed.update(dict.fromkeys(i for card in cards for i in card.context))
-    where = {str(i): (folder / img, folder / mask) for i, img, mask in
-             zip(manifest["id"], manifest["image"], manifest["mask"]) if str(i) in needed}
-    missing = [i for i in needed if i not in where]
-    if missing:
-        where.update(removed_pairs(folder, meta, missing, data))
-    issues = [i["id"] for i in items if "label_issue" in i["checks"]]
+    pairs = len(known)
+    cards = build_cards(table, known)
+    del known
+    has = check_masks(table)
+    table = _flagged(table)
+    ids = table["id"]
+    like = table["like"][table["like"] != ""].str.split().explode()
+    needed = pd.Index(pd.concat([ids, like[like.notna()].astype("str"), cards.context],
+                                ignore_index=True)).unique()
+    listed = manifest[manifest["id"].astype(str).isin(needed)].drop_duplicates(
+        "id", keep="last")[["id", "image", "mask"]].reset_index(drop=True)
+    del manifest
+    missing = needed[~needed.isin(listed["id"].astype(str))].tolist()
+    where = Pictures(folder, listed, removed_pairs(folder, meta, missing, data)
+                     if missing else {})
+    issues = ids[has["label_issue"]].tolist() if "label_issue" in has else []
     predicted = _predicted(step, issues)
     boxes, regions = _disputes(step, issues, where), _regions(step, issues, where)
-    for item in items:
-        item["predicted"] = item["id"] in predicted
-        item["dispute"] = boxes.get(item["id"])
-        item["regions"] = regions.get(item["id"], [])
-    return Review(_header(folder, meta, step, items, cards, len(known)), items, cards, where,
-                  predicted, colours(meta))
+    labels = {i: {"dispute": boxes.get(i), "regions": regions.get(i, [])} for i in issues}
+    header = _header(folder, meta, step, has, cards, pairs, labels)
+    return Review(header, table, cards, where, predicted, colours(meta), labels)
 
 
-def read_outliers(folder: Path) -> pd.DataFrame:
+def _flagged(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns the page's dicts are built from: id, flags, reason, default ('remove' or
+    'keep', categorical), like (the ids of an odd image's most similar typical images) and
+    every <check>_score as float64."""
+    removed = np.where(table["removed"].to_numpy(bool), "remove", "keep")
+    given = (table["decision_default"].astype(str).to_numpy(object)
+             if "decision_default" in table.columns else np.full(len(table), ""))
+    default = pd.Categorical(np.where(given != "", given, removed))
+    like = (table["odd_image_like"].astype(str) if "odd_image_like" in table.columns
+            else pd.Series("", index=table.index, dtype="str"))
+    out = pd.DataFrame({"id": table["id"].astype("str"), "flags": table["flags"].astype("str"),
+                        "reason": table["reason"].astype("str"), "default": default,
+                        "like": like.astype("str")})
+    for column in [c for c in table.columns if c.endswith("_score")]:
+        out[column] = scores(table, column[:-len("_score")])
+    return out
+
+
+def read_outliers(folder: Path, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """reports/outliers.csv, or only `columns` of it (and every <check>_score) where given."""
     path = folder / "reports" / "outliers.csv"
     if not path.is_file():
         raise InputError(f"{path} not found: `curate review` shows the pairs `curate outliers` "
                          "or `curate run` flagged. Run `curate outliers DATA -o OUT` first and "
                          "review OUT.")
-    table = pd.read_csv(path, dtype={"id": str, "flags": str, "reason": str, "dup_group": str,
-                                     "odd_image_like": str, **dict.fromkeys(
-                                         GROUP_KEYS.values(), str)}, keep_default_na=False)
+    usecols = None if columns is None else (
+        lambda c: c in columns or c.endswith("_score"))
+    # read a block at a time: the parser's Python strings of one block, not of the file
+    blocks = pd.read_csv(path, dtype={"id": str, "flags": str, "reason": str, "dup_group": str,
+                                      "odd_image_like": str, **dict.fromkeys(
+                                          GROUP_KEYS.values(), str)}, keep_default_na=False,
+                         usecols=usecols, chunksize=CSV_ROWS)
+    table = pd.concat(blocks, ignore_index=True)
     table["removed"] = table["removed"].astype(str).str.lower() == "true"
     return table
 
@@ -97,23 +193,40 @@ def count_flagged(folder: str | Path) -> int:
     return len(pd.read_csv(path, usecols=["id"], dtype=str))
 
 
-def _header(folder: Path, meta: dict, step: dict, items: list[dict], cards: list[Card],
-            known: int) -> dict:
+def thumb_pixels(folder: str | Path, width: int) -> int:
+    """Pixels of one pair's thumbnail at `width`, from the size of the manifest's first image
+    (its header alone); width x width where that cannot be read."""
+    try:
+        first = pd.read_csv(Path(folder) / "manifest.csv", usecols=["image"], nrows=1,
+                            dtype=str, keep_default_na=False)["image"]
+        with Image.open(Path(folder) / first.iat[0]) as picture:
+            w, h = picture.size
+    except (OSError, ValueError, IndexError, KeyError, pd.errors.ParserError,
+            pd.errors.EmptyDataError):
+        return width * width
+    return min(w, width) * max(1, round(h * min(w, width) / w))
+
+
+def _header(folder: Path, meta: dict, step: dict, has: dict[str, np.ndarray], cards: Cards,
+            known: int, labels: dict[str, dict]) -> dict:
     remove = step.get("options", {}).get("remove", DEFAULT_REMOVE)
-    checks = list(dict.fromkeys(card.check for card in cards))
+    group = (cards.key != "").to_numpy(bool)
+    sizes = np.diff(cards.start)
+    checks = []
+    for code, c in enumerate(cards.names):
+        mine = cards.check == code
+        checks.append({"name": c, "removes": c in remove, "grouped": c in GROUP_KEYS,
+                       "count": int(has[c].sum()), "cards": int(mine.sum()),
+                       "groups": int((mine & group).sum()),
+                       "grouped_pairs": int(sizes[mine & group].sum())})
     return {
         "title": f"curate review: {folder.name}",
         "digest": digest(folder),
         "pairs": int(step.get("summary", {}).get("pairs_in", known)),
         "classes": _classes(meta),
-        "checks": [{"name": c, "removes": c in remove, "grouped": c in GROUP_KEYS,
-                    "count": sum(c in i["checks"] for i in items),
-                    "cards": sum(card.check == c for card in cards),
-                    "groups": sum(card.check == c and bool(card.key) for card in cards),
-                    "grouped_pairs": sum(len(card.members) for card in cards
-                                         if card.check == c and card.key)} for c in checks],
+        "checks": checks,
         "label_quality": step.get("options", {}).get("label_quality") or "",
-        "regions": sum(len(i.get("regions", [])) for i in items),
+        "regions": sum(len(label["regions"]) for label in labels.values()),
     }
 
 

@@ -283,3 +283,27 @@ def test_a_dry_run_names_nothing_it_did_not_write(curated):
     text = " ".join(curate("outliers", data, "--dry-run", "--num-classes", NUM_CLASSES).split())
     assert "more (a dry run writes no table: -o OUT writes them all to" in text
     assert "see reports/outliers.csv" not in text and "Dry run: nothing written." in text
+
+
+def test_default_layout_is_one_page_only_while_its_pictures_stay_small(tmp_path):
+    """Issue 37: 457 flagged pairs of 256x256 pictures would inline some 12 MB, so by default
+    they make a folder whose index.html stays small; the same count of 64x64 pictures stays
+    one page, and --single-file / --folder still choose either way."""
+    import sys
+
+    from curate.review import review_layout
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from synthetic_flags import synthetic_flags
+
+    small = synthetic_flags(tmp_path / "small", 457, pictures=4, size=64)
+    large = synthetic_flags(tmp_path / "large", 457, pictures=4, size=256)
+    assert review_layout(small) == "file"
+    assert review_layout(large) == "folder"
+    assert review_layout(large, single_file=True) == "file"
+    assert review_layout(small, single_file=False) == "folder"
+    text = " ".join(curate("review", large, "-o", tmp_path / "large-review").split())
+    assert "457 flagged pairs" in text and "index.html" in text
+    assert (tmp_path / "large-review" / "index.html").stat().st_size <= 1_000_000
+    message = refused("review", large, "-o", tmp_path / "large.html")
+    assert "457 flagged pairs (a page of about 12 MB" in message and "--single-file" in message
