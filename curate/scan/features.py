@@ -16,11 +16,11 @@ from threadpoolctl import threadpool_limits
 
 from curate.scan import cluster
 from curate.scan.compiled import ready
-from curate.scan.columns import compact, joined_table
+from curate.scan.columns import FeatureColumns
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding, to_hex
 from curate.io.npz import release_pages
-from curate.io.pixels import shape_of
+from curate.io.pixels import ArrayRows, shape_of
 from curate.ui.progress import step
 
 HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
@@ -53,19 +53,22 @@ def scan(dataset: Dataset) -> pd.DataFrame:
 
     compiled = ready()   # here, not in a thread: compiled or loaded once, its note raised once
 
-    def run(idx: list[int]) -> dict:
+    columns = FeatureColumns(len(dataset))
+
+    def run(number: int) -> None:
+        idx = chunks[number]
         image_list, mask_list = [dataset.images[i] for i in idx], [dataset.masks[i] for i in idx]
         images, masks = np.stack(image_list), np.stack(mask_list)
         release_pages(image_list)      # copied: the pages of a mapped npz may go
         release_pages(mask_list)
-        features = _scan_batch(images, masks, dataset.num_classes, dataset.ignore_index,
-                               compiled)
+        columns.put(number, idx, _scan_batch(images, masks, dataset.num_classes,
+                                             dataset.ignore_index, compiled))
         advance(len(idx))
-        return compact(features)
 
     client = cluster.current()
     if client is not None:
-        parts = _scan_on_cluster(client, dataset, chunks)
+        for number, part in enumerate(_scan_on_cluster(client, dataset, chunks)):
+            columns.put(number, chunks[number], part)
     else:
         # The compiled kernels (nogil) and numpy both release the GIL, so threads over chunks
         # use every core. BLAS must then run single-threaded: its own threads on top
@@ -74,8 +77,13 @@ def scan(dataset: Dataset) -> pd.DataFrame:
         with step("scanning pixels", len(dataset)) as advance, \
                 threadpool_limits(limits=1, user_api="blas"), \
                 ThreadPoolExecutor(max_workers=cluster.threads()) as pool:
-            parts = list(pool.map(run, chunks))
-    table = joined_table(parts, chunks)
+            list(pool.map(run, range(len(chunks))))
+    for pixels in (dataset.images, dataset.masks):
+        if isinstance(pixels, ArrayRows) and len(pixels):
+            # pages the kernel mapped again around a batch's after they were released
+            # (fault-around) would stay resident until exit: all of them go now
+            release_pages([pixels.array])
+    table = columns.table()
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table

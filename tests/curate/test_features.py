@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -146,3 +147,21 @@ def test_large_images_come_in_smaller_batches_with_the_same_features(monkeypatch
     monkeypatch.setattr(cluster, "TASK_BYTES", 7 * pair_bytes)        # two batches a task
     tasks = features._tasks([list(range(s, min(s + 3, 40))) for s in range(0, 40, 3)], dataset)
     assert [sum(map(len, t)) for t in tasks] == [6] * 6 + [4]
+
+
+def test_feature_columns_put_out_of_order_give_the_table_in_dataset_order():
+    """Batches arrive in any order (threads) and may cover rows out of order (pairs grouped
+    by shape): numbers land in place, text is gathered into dataset order, a batch that needs
+    a wider type widens its column, and strings keep the type pandas gives them."""
+    from curate.scan.columns import FeatureColumns
+
+    columns = FeatureColumns(5)
+    batches = [([0, 2, 4], {"a": np.array([0, 2, 4]), "t": np.array(["x0", "x2", "x4"], object)}),
+               ([1, 3], {"a": np.array([1.5, 3.5]), "t": np.array(["x1", None], object)})]
+    for number in (1, 0):
+        columns.put(number, *batches[number])
+    table = columns.table()
+    assert list(table.columns) == ["a", "t"]
+    assert table["a"].tolist() == [0, 1.5, 2, 3.5, 4]
+    assert table["t"].iloc[[0, 1, 2, 4]].tolist() == ["x0", "x1", "x2", "x4"]
+    assert pd.isna(table["t"].iat[3]) and table["t"].dtype == pd.Series(["x"]).dtype
