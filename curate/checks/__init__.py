@@ -45,23 +45,32 @@ def run_checks(features: pd.DataFrame, config, names: list[str] | None = None) -
     A pair is removed when a check in `config.remove` flags it.
     """
     n = len(features)
-    table = pd.DataFrame(index=features.index)
-    reasons = [[] for _ in range(n)]
-    flags = [[] for _ in range(n)]
+    columns: dict[str, object] = {}
+    flags: dict[int, list[str]] = {}     # only the flagged pairs: a list per pair would
+    reasons: dict[int, list[str]] = {}   # cost 128 MB at a million pairs
     removed = np.zeros(n, dtype=bool)
     for name in names or CHECKS:
         found = CHECKS[name](features, config)
-        table[f"is_{name}"] = found.flag
-        table[f"{name}_score"] = np.round(found.score, 4)
+        columns[f"is_{name}"] = found.flag
+        columns[f"{name}_score"] = np.round(found.score, 4)
         for i in np.flatnonzero(found.flag):
-            flags[i].append(name)
-            reasons[i].append(found.reason[i])
+            flags.setdefault(i, []).append(name)
+            reasons.setdefault(i, []).append(found.reason[i])
         if name in config.remove:
             removed |= found.flag
         if found.extra is not None:
             for column in found.extra.columns:
-                table[column] = found.extra[column].to_numpy()
-    table["flags"] = [";".join(f) for f in flags]
-    table["reason"] = ["; ".join(r) for r in reasons]
+                columns[column] = found.extra[column].array
+    columns["flags"] = _joined(n, flags, ";")
+    columns["reason"] = _joined(n, reasons, "; ")
+    table = pd.DataFrame(columns, index=features.index)
     table["removed"] = removed
     return table
+
+
+def _joined(n: int, texts: dict[int, list[str]], separator: str) -> np.ndarray:
+    """(N,) the texts of each pair joined by `separator`, "" for pairs without any."""
+    out = np.full(n, "", dtype=object)
+    for i, parts in texts.items():
+        out[i] = separator.join(parts)
+    return out

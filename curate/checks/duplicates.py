@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curate.checks.findings import Findings
+from curate.checks.findings import Findings, ids_at
 from curate.scan.neighbours import connected_groups, hashes_to_array, near_pairs
 
 
 def _first_of_each(keys: pd.Series) -> np.ndarray:
     """(N,) position of the first pair with the same key."""
-    codes, _ = pd.factorize(keys.to_numpy())
+    codes, _ = pd.factorize(keys)
     _, first = np.unique(codes, return_index=True)   # first position of each code
     return first[codes]
 
@@ -21,7 +21,7 @@ def exact_duplicate(features: pd.DataFrame, config) -> Findings:
     keys = features["pair_sha1"].reset_index(drop=True)
     first = _first_of_each(keys)
     flag = first != np.arange(len(keys))
-    ids = features["id"].to_numpy()
+    ids = ids_at(features["id"], first[flag])
     reason = [f"identical image and mask to {ids[f]}" if d else ""
               for d, f in zip(flag, first)]
     return Findings(flag, flag.astype(float), reason)
@@ -31,9 +31,9 @@ def duplicate_image(features: pd.DataFrame, config) -> Findings:
     """Same image as an earlier pair but another mask: conflicting labels, keep the first."""
     keys = features["image_sha1"].reset_index(drop=True)
     first = _first_of_each(keys)
-    masks = features["mask_sha1"].to_numpy()
+    masks, _ = pd.factorize(features["mask_sha1"])
     flag = (first != np.arange(len(keys))) & (masks != masks[first])
-    ids = features["id"].to_numpy()
+    ids = ids_at(features["id"], first[flag])
     reason = [f"same image as {ids[f]} but a different mask (conflicting labels)" if d else ""
               for d, f in zip(flag, first)]
     return Findings(flag, flag.astype(float), reason)
@@ -49,21 +49,21 @@ def near_duplicate(features: pd.DataFrame, config) -> Findings:
     n = len(features)
     hashes = hashes_to_array(features["phash"])
     i, j, distance = near_pairs(hashes, config.near_duplicate_distance)
-    image_sha = features["image_sha1"].to_numpy()
+    image_sha, _ = pd.factorize(features["image_sha1"])
     different = image_sha[i] != image_sha[j]  # identical images belong to the exact checks
     i, j, distance = i[different], j[different], distance[different]
     groups = connected_groups(n, i, j)
-    ids = features["id"].to_numpy()
     sizes = np.bincount(groups, minlength=n)
-    dup_group = np.where(sizes[groups] > 1, ids[groups], "")
+    grouped = sizes[groups] > 1
     best, partner = _closest_partner(n, i, j, distance)
-    flag = (sizes[groups] > 1) & (groups != np.arange(n))
+    flag = grouped & (groups != np.arange(n))
+    ids = ids_at(features["id"], np.r_[groups[grouped], partner[flag]])
+    dup_group = np.where(grouped, ids[groups], "")
     score = np.where(flag, 1.0 - best / 64.0, 0.0)
-    reason = [
-        f"near duplicate of {ids[partner[k]]} (pHash distance {best[k]} of 64; group "
-        f"{ids[groups[k]]} of {sizes[groups[k]]})" if flag[k] else ""
-        for k in range(n)
-    ]
+    reason = [""] * n
+    for k in np.flatnonzero(flag):
+        reason[k] = (f"near duplicate of {ids[partner[k]]} (pHash distance {best[k]} of 64; "
+                     f"group {ids[groups[k]]} of {sizes[groups[k]]})")
     return Findings(flag, score, reason, pd.DataFrame({"dup_group": dup_group}))
 
 

@@ -67,11 +67,10 @@ def shared_mask(features: pd.DataFrame, config) -> Findings:
     largest = _largest_class_share(counts, config.ignore_index, frame)
     hashes = hashes_to_array(features["phash"])
     mask_sha = features["mask_sha1"].reset_index(drop=True)
-    ids = features["id"].to_numpy()
-    image_sha = features["image_sha1"].to_numpy()
+    image_sha, _ = pd.factorize(features["image_sha1"])
     for members in _repeated_mask_groups(mask_sha, config.min_shared_mask_group):
         first = members[0]
-        if len(set(image_sha[members])) < config.min_shared_mask_group:
+        if len(np.unique(image_sha[members])) < config.min_shared_mask_group:
             continue
         if features["labelled_frac"].iat[first] <= 0:
             continue  # nothing labelled: the unlabelled check says so
@@ -85,7 +84,8 @@ def shared_mask(features: pd.DataFrame, config) -> Findings:
         found.score[members] = min(1.0, len(members) / 20) * (1.0 - largest[first])
         for m in members:
             found.reason[m] = (
-                f"one of {len(members)} pairs sharing an identical mask (as {ids[first]}) "
+                f"one of {len(members)} pairs sharing an identical mask (as "
+                f"{features['id'].iat[first]}) "
                 f"that is not a whole-frame label: {'; '.join(problems)}; their images are "
                 f"unrelated (median pHash distance {spread:.0f} of 64)")
     return found
@@ -110,7 +110,7 @@ def _layout_problems(row: pd.Series, largest: float, config) -> list[str]:
 
 def _repeated_mask_groups(mask_sha: pd.Series, min_size: int) -> list[np.ndarray]:
     """Positions of the pairs of each mask that occurs at least `min_size` times."""
-    codes, _ = pd.factorize(mask_sha.to_numpy())
+    codes, _ = pd.factorize(mask_sha)
     sizes = np.bincount(codes)
     return [np.flatnonzero(codes == c) for c in np.flatnonzero(sizes >= min_size)]
 

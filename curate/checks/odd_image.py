@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, robust_z
+from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, ids_at, robust_z
 from curate.scan.embedding import from_hex
 
 REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
@@ -57,14 +57,19 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
         return found
     rows = np.flatnonzero(valid)
-    scores = score_images(vectors if len(rows) == n else vectors[rows])
+    # BLAS runs single-threaded here: the products are small (16 columns), and BLAS threads
+    # spinning beside a busy machine's other work made this step 3.6x slower on 2 cores
+    # (5.3 s against 1.5 s for 7,200 pairs at load 4.5; the same values either way).
+    with threadpool_limits(limits=1, user_api="blas"):
+        x, refs = project(vectors if len(rows) == n else vectors[rows])
+        del vectors   # only the projection is needed from here (N x AXES of N x D values)
+        scores = score_images(x, refs)
     far_z, island_z, typical_d, near_d = (scores.far_z, scores.island_z, scores.typical_d,
                                           scores.near_d)
     z = np.maximum(far_z, island_z)
     flag = z > config.odd_image_z
     island = flag & (far_z <= config.odd_image_z)
-    flag &= ~_same_scene(features["phash"].to_numpy()[rows], island, scores.close, config)
-    ids = features["id"].to_numpy()
+    flag &= ~_same_scene(features["phash"], rows, island, scores.close, config)
     found.score[rows] = np.round(np.maximum(z, 0.0), 4)
     found.flag[rows] = flag
     like = [""] * n
@@ -72,6 +77,8 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     # A flagged image is never shown as a typical one, although pass 2 may flag a reference
     # image that pass 1 kept as typical.
     neighbours = scores.typical_neighbours(flagged, flag)
+    ids = ids_at(features["id"], rows[np.concatenate([flagged, *neighbours])]
+                 if len(flagged) else [])
     for j, near_rows in zip(flagged, neighbours):
         i = rows[j]
         like[i] = " ".join(ids[rows[near_rows]])
@@ -87,18 +94,20 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     return found
 
 
-def _same_scene(phashes: np.ndarray, island: np.ndarray, close, config) -> np.ndarray:
-    """(N,) True for island images whose close neighbours are near duplicates of them (median
-    pHash distance <= 2 x --near-duplicate-distance, as shared_mask judges a group): frames of
-    one scene, which near_duplicate reports; not pictures of another kind."""
+def _same_scene(phashes: pd.Series, rows: np.ndarray, island: np.ndarray, close,
+                config) -> np.ndarray:
+    """(M,) True, for the M scored pairs (at positions `rows` of the pHash column), for
+    island images whose close neighbours are near duplicates of them (median pHash distance
+    <= 2 x --near-duplicate-distance, as shared_mask judges a group): frames of one scene,
+    which near_duplicate reports; not pictures of another kind."""
     from curate.scan.neighbours import hashes_to_array, popcount
 
-    same = np.zeros(len(phashes), bool)
-    rows = np.flatnonzero(island)
-    if not len(rows):
+    same = np.zeros(len(island), bool)
+    islands = np.flatnonzero(island)
+    if not len(islands):
         return same
-    hashes = hashes_to_array(phashes)
-    for i, near in zip(rows, close(rows)):
+    hashes = hashes_to_array(phashes)[rows]
+    for i, near in zip(islands, close(islands)):
         same[i] = np.median(popcount(hashes[near] ^ hashes[i])) <= 2 * config.near_duplicate_distance
     return same
 
@@ -118,20 +127,16 @@ class Scores:
     close: Callable[[np.ndarray], list[np.ndarray]]
 
 
-def score_images(vectors: np.ndarray, seed: int = SEED) -> Scores:
-    """Scores of (N, D) embedding vectors against a seeded reference sample of them.
-
-    BLAS runs single-threaded here: the products are small (16 columns), and BLAS threads
-    spinning beside a busy machine's other work made this step 3.6x slower on 2 cores
-    (5.3 s against 1.5 s for 7,200 pairs at load 4.5; the same values either way)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _score_images(vectors, seed)
-
-
-def _score_images(vectors: np.ndarray, seed: int) -> Scores:
+def project(vectors: np.ndarray, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(x, refs): (N, D) embedding vectors scaled robustly and projected on the AXES main
+    axes of a seeded reference sample of them, the rows `refs`."""
     n = len(vectors)
     refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
-    x = _principal_axes(_RobustScale(vectors), refs)
+    return _principal_axes(_RobustScale(vectors), refs), refs
+
+
+def score_images(x: np.ndarray, refs: np.ndarray) -> Scores:
+    """Scores of the projected vectors x (`project`) against the reference rows refs."""
     far = max(4, int(round(FAR_SHARE * len(refs))))
     near = max(2, min(NEAR, far // 4))
     first = _neighbours(x, refs, far, near + 1)
@@ -218,7 +223,7 @@ class _RobustScale:
     alone), made a block of rows at a time: the whole scaled matrix would be N x D float64
     (700 MB at a million pairs of 88 values), where the caller needs N x AXES of it."""
 
-    COLUMNS = 8   # columns whose medians are found at once
+    COLUMNS = 2   # columns whose medians are found at once (N x 2 values, three copies)
 
     def __init__(self, vectors: np.ndarray):
         self.vectors = vectors

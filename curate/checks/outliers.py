@@ -148,10 +148,12 @@ def flagged(table: pd.DataFrame) -> pd.DataFrame:
     """The rows with at least one flag or a person's decision: id, source, flags, removed,
     reason, scores, then the columns `curate review` groups and shows them by."""
     person = table.get("decision_source", pd.Series("", index=table.index)) == "person"
-    rows = table[(table["flags"] != "") | person]
     score_columns = [c for c in table.columns if c.endswith("_score")]
     extra = [c for c in REVIEW_COLUMNS + DECISION_COLUMNS if c in table.columns]
-    return rows[["id", "source", "flags", "removed", "reason"] + score_columns + extra]
+    # the columns first, then the rows: filtering the whole table would copy the feature
+    # columns too (the embedding alone is 350 MB at a million pairs)
+    columns = table[["id", "source", "flags", "removed", "reason"] + score_columns + extra]
+    return columns[(table["flags"] != "") | person]
 
 
 def _with_layout(manifest: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
