@@ -14,6 +14,7 @@ import pandas as pd
 
 from curate.checks import duplicates, label_issue as labels, masks, odd_image, pixel_stats as pixels
 from curate.checks.findings import Findings
+from curate.scan.columns import release_unused
 
 CHECKS: dict[str, Callable[..., Findings]] = {
     "size_mismatch": masks.size_mismatch,
@@ -51,6 +52,7 @@ def run_checks(features: pd.DataFrame, config, names: list[str] | None = None) -
     removed = np.zeros(n, dtype=bool)
     for name in names or CHECKS:
         found = CHECKS[name](features, config)
+        release_unused()   # what the check's Arrow work freed, before the next one
         columns[f"is_{name}"] = found.flag
         columns[f"{name}_score"] = np.round(found.score, 4)
         for i in np.flatnonzero(found.flag):

@@ -89,7 +89,6 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     return table
 
 
-
 def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[dict]:
     """The same chunks as the in-process scan, sent to Dask workers a task at a time.
 
