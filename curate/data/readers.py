@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,9 +34,12 @@ def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
     return with_manifest(read_dataset(path, options))
 
 
-def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Dataset:
+def read_dataset(path: str | Path, options: ReadOptions | None = None,
+                 only: Collection[str] | None = None) -> Dataset:
     """The pairs of `path` as read, without the pixel scan: a raw input's manifest is None
-    (benchmarks time reading alone with it; everyone else wants `load_dataset`)."""
+    (benchmarks time reading alone with it; everyone else wants `load_dataset`). With
+    `only`, an images/ + masks/ folder decodes just the pairs of those ids (the others are
+    not in the dataset); other inputs are read whole."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():
@@ -48,7 +51,7 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
     elif (path / "dataset.json").is_file():
         return _read_curated(path)
     elif (path / "images").is_dir() and (path / "masks").is_dir() and not options.layout:
-        images, masks, ids, sources, problems, pairs = read_folder(path, lazy_budget())
+        images, masks, ids, sources, problems, pairs = read_folder(path, lazy_budget(), only)
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
         options = _with_class_file(path, options)

@@ -33,7 +33,7 @@ def removed_pairs(folder: Path, meta: dict, missing: list[str], given: Path | No
     dataset = read_dataset(path, ReadOptions(
         num_classes=int(meta["num_classes"]), class_names=list(meta["class_names"]),
         label_map={int(k): int(v) for k, v in label_map.items()} if label_map else None,
-        ignore_index=meta.get("ignore_index")))
+        ignore_index=meta.get("ignore_index")), only=missing)
     position = {k: n for n, k in enumerate(dataset.ids)}
     absent = [i for i in missing if i not in position]
     if absent:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +81,10 @@ class _Budget:
             return not self.over
 
 
-def read_folder(path: Path, budget: int):
+def read_folder(path: Path, budget: int, only: Collection[str] | None = None):
     """The pairs of an images/ + masks/ folder: decoded arrays below `budget` bytes, else
-    LazyPixels of references; with their ids, sources, problems and per-pair ReadPairs."""
+    LazyPixels of references; with their ids, sources, problems and per-pair ReadPairs.
+    With `only`, just the pairs of those ids (as a whole read names them) are decoded."""
     image_files = files_by_stem(path / "images")
     mask_files = files_by_stem(path / "masks")
     if not image_files and not mask_files:
@@ -97,6 +98,13 @@ def read_folder(path: Path, budget: int):
                  for stem, f in mask_files.items() if stem not in image_files]
     pairs, ids, sources, files = [], [], [], []
     stems = sorted(set(image_files) & set(mask_files))
+    named = None
+    if only is not None:   # the ids a whole read gives, and of those the stems asked for
+        problems = []
+        named = dict(zip(stems, unique_ids([safe_id(s) for s in stems])))
+        wanted = set(only)
+        # none of them here: read the whole folder, so the caller finds them missing as usual
+        stems = sorted(s for s, i in named.items() if i in wanted) or stems
     decoded = read_pairs([(image_files[s], mask_files[s]) for s in stems], budget)
     for stem, result in zip(stems, decoded):
         image_file = image_files[stem]
@@ -105,7 +113,7 @@ def read_folder(path: Path, budget: int):
             continue
         pairs.append(result)
         files.append((image_file, mask_files[stem]))
-        ids.append(safe_id(stem))
+        ids.append(safe_id(stem) if named is None else named[stem])
         sources.append(f"images/{image_file.name}")
     if not pairs:
         colour = [r for r in decoded if isinstance(r, ColourMaskError)]
@@ -121,7 +129,7 @@ def read_folder(path: Path, budget: int):
         details = "; ".join(f"{p.source}: {p.reason}" for p in problems[:5])
         raise InputError(f"{path}: no usable image/mask pair. {details}")
     images, masks = pixels_of(pairs, files)
-    return images, masks, unique_ids(ids), sources, problems, pairs
+    return images, masks, unique_ids(ids) if named is None else ids, sources, problems, pairs
 
 
 def pixels_of(pairs: list[ReadPair], files: list[tuple], decode_image=None,

@@ -152,3 +152,22 @@ def test_gray_pictures_stay_gray_and_colour_stays_colour(tmp_path):
             assert "3 RGB images have R = G = B" in " ".join(result.output.split())
             written = np.asarray(Image.open(out / "images" / "p0.png"))
             assert np.array_equal(written, decoded[..., 0])
+
+
+def test_a_folder_read_for_some_ids_decodes_only_those_and_names_them_as_a_whole_read(tmp_path):
+    """What the review needs of a removed pair is read alone: the other files are not opened
+    (a broken one is not even reported), and ids come out as a whole read names them."""
+    from curate.data.readers import read_dataset
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    for k, stem in enumerate(["a b", "a-b", "c"]):      # "a b" and "a-b" share a safe id
+        Image.fromarray(np.full((4, 5), 10 * k, np.uint8)).save(tmp_path / "images" / f"{stem}.png")
+        Image.fromarray(np.full((4, 5), k % 2, np.uint8)).save(tmp_path / "masks" / f"{stem}.png")
+    (tmp_path / "images" / "d.png").write_bytes(b"not a png")
+    (tmp_path / "masks" / "d.png").write_bytes(b"not a png")
+    whole = read_dataset(tmp_path, ReadOptions(num_classes=2))
+    wanted = [whole.ids[1], "c"]
+    some = read_dataset(tmp_path, ReadOptions(num_classes=2), only=wanted)
+    assert some.ids == wanted and not some.problems and whole.problems
+    assert [int(image[0, 0]) for image in some.images] == [10, 20]
