@@ -77,8 +77,7 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     # A flagged image is never shown as a typical one, although pass 2 may flag a reference
     # image that pass 1 kept as typical.
     neighbours = scores.typical_neighbours(flagged, flag)
-    ids = ids_at(features["id"], rows[np.concatenate([flagged, *neighbours])]
-                 if len(flagged) else [])
+    ids = ids_at(features["id"], rows[np.concatenate([flagged, *neighbours])])
     for j, near_rows in zip(flagged, neighbours):
         i = rows[j]
         like[i] = " ".join(ids[rows[near_rows]])

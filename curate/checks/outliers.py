@@ -118,7 +118,8 @@ def remove_outliers(dataset: Dataset, config: OutlierConfig,
     """The outlier step whole, as `curate outliers` and `curate run` run it: (every input pair
     with the check columns and `removed`, as `find_outliers` gives it; the kept pairs with the
     step recorded and its reports, as `clean` gives it). `sheet` draws the contact sheet
-    (reports['outliers.png']), which a dry run without --sheet does without."""
+    (reports['outliers.png']). A dry run, which keeps nothing, calls `find_outliers` (and
+    `outlier_sheet` for --sheet) instead."""
     config = resolved(config, dataset)
     found = _find(dataset, config)
     return found, _clean(found.dataset, config, found.summary, sheet)

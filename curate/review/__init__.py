@@ -13,9 +13,9 @@ from pathlib import Path
 # The default layout: one self-contained page while it stays small, a folder above. The page
 # inlines every picture (base64) and the browser parses it whole before the first card, so
 # its size is the flagged pairs times their pictures' bytes: the 457-flag real-image proxy of
-# issue 37 (256x256 AI4Mars frames) makes an 11.9 MB page whose first card shows in 525 ms,
-# where its folder's index.html is 0.04 MB and shows it in 228 ms (docs/results/
-# review-scale.md). The estimate reads one picture's size, not its pixels.
+# issue 37 (256x256 AI4Mars frames) makes an 11.9 MB page, which shows its first card later
+# than its folder's 0.04 MB index.html does (docs/results/review-scale.md). The estimate
+# reads one picture's size, not its pixels.
 SINGLE_FILE_LIMIT = 1000        # flagged pairs up to which the review may be one page
 PAGE_LIMIT = 5_000_000          # bytes: the estimated page size up to which it is one page
 BYTES_PER_PIXEL = 0.4           # inline bytes per flagged pair and thumbnail pixel: 11.9 MB

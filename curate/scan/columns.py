@@ -68,9 +68,10 @@ class FeatureColumns:
 
 
 def _joined(batches: dict[int, tuple[np.ndarray, object]]) -> pd.Series:
-    """The batches' text in dataset order, as pandas would hold those strings: their Arrow
-    chunks as they are where the batches cover the rows in order (pairs of one shape), else
-    gathered into that order; without Arrow, one object array."""
+    """The batches' text in dataset order, as pandas would hold those strings: one Arrow
+    array (the batches' chunks joined, and gathered into dataset order where the batches
+    do not cover the rows in order, as pairs of several shapes do); without Arrow, one
+    object array."""
     numbers = sorted(batches)
     rows = np.concatenate([batches[k][0] for k in numbers])
     in_order = np.array_equal(rows, np.arange(len(rows)))

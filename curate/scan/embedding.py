@@ -88,7 +88,6 @@ def from_hex(values, dtype=np.float32) -> np.ndarray:
     return out
 
 
-
 def _block(values, start: int) -> list:
     """values[start:start + HEX_BLOCK] as a list of Python objects."""
     part = values.iloc[start:start + HEX_BLOCK] if hasattr(values, "iloc") else \
