@@ -56,7 +56,10 @@ class Pictures:
         return id_ in self.index
 
     def __getitem__(self, id_: str) -> tuple:
-        return self.pair(int(self.positions([id_])[0]))
+        at = int(self.positions([id_])[0])
+        if at < 0:   # as the dict it replaced: not the last pair's pictures (position -1)
+            raise KeyError(id_)
+        return self.pair(at)
 
     def positions(self, ids: list[str]) -> np.ndarray:
         return self.index.get_indexer(ids)
