@@ -6,16 +6,19 @@ Reproduce: .venv/bin/python benchmarks/bench_near.py                     (100k a
 Each size runs in a fresh subprocess, so that its peak RSS (resource.getrusage ru_maxrss) is
 its own: N uniformly random 64-bit hashes (seeded, --seed), of which --planted are replaced by
 copies of other hashes in the set with 0..distance random bits flipped (planted pairs). Reported:
-the search time, peak RSS of the whole process and before the search (Python, numpy and the
+the search time (median of 3 in the same process), peak RSS of the whole process and before the search (Python, numpy and the
 hashes themselves), the chunk plan the search chose, the pairs found, and recall = planted pairs
 found / planted pairs (must be 1.0: the search is exact). The machine may be shared: check
-`uptime`; the search is single-threaded numpy.
+`uptime`; the search is single-threaded numpy. The table, with the time's growth from the
+smallest to the largest size against N log N, is written to docs/results/near_search.md
+(--print-only leaves it alone).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -24,7 +27,10 @@ import sys
 import time
 from pathlib import Path
 
+from results import write_table
+
 ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 3
 
 
 def planted_hashes(n: int, planted: int, distance: int, seed: int):
@@ -51,9 +57,12 @@ def measure_one(n: int, planted: int, distance: int, seed: int) -> dict:
 
     hashes, pairs = planted_hashes(n, planted, distance, seed)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    i, j, _ = near_pairs(hashes, distance)
-    seconds = time.perf_counter() - t0
+    times = []
+    for _ in range(REPEATS):                      # the median: one cold call is noisy at 100k
+        t0 = time.perf_counter()
+        i, j, _ = near_pairs(hashes, distance)
+        times.append(time.perf_counter() - t0)
+    seconds = sorted(times)[len(times) // 2]
     found = set(zip(i.tolist(), j.tolist()))
     hit = sum((int(a), int(b)) in found for a, b in pairs)
     plan = " ".join(f"{c.bits}b/r{c.radius}" for c in search_plan(n, distance))
@@ -95,6 +104,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--faiss", action="store_true",
                         help="also time faiss-cpu's binary multi-hash index (pip install faiss-cpu)")
+    parser.add_argument("--print-only", action="store_true",
+                        help="print the table without writing docs/results/near_search.md")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)   # child process: one size
     parser.add_argument("--one-faiss", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -106,6 +117,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}; distance <= {args.distance}, {args.planted} planted pairs")
     print(f"{'hashes':>10} {'seconds':>8} {'peak MB':>8} {'before':>7} {'pairs':>7} {'recall':>6}  plan")
+    rows = []
     for n, engine in [(n, e) for n in args.sizes for e in ["ours"] + ["faiss"] * args.faiss]:
         child = [sys.executable, __file__, "--one", str(n), "--planted", str(args.planted),
                  "--distance", str(args.distance), "--seed", str(args.seed)]
@@ -113,7 +125,29 @@ def main() -> None:
         row = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
         print(f"{row['n']:>10,} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f} {row['before_mb']:>7.0f} "
               f"{row['pairs']:>7,} {row['recall']:>6.3f}  {row['plan']}")
-
+        rows.append((engine, row))
+    ours = [row for engine, row in rows if engine == "ours"]
+    growth = ""
+    if len(ours) > 1:
+        (small, large), ratio = (ours[0], ours[-1]), ours[-1]["n"] / ours[0]["n"]
+        allowed = ratio * math.log(large["n"]) / math.log(small["n"])
+        growth = (f"{small['n']:,} -> {large['n']:,} hashes ({ratio:.0f}x): "
+                  f"{large['seconds'] / small['seconds']:.1f}x the time; N log N allows {allowed:.1f}x")
+        print(growth)
+    if args.print_only:
+        return
+    path = write_table(
+        "near_search", "The near-duplicate search as the hashes grow",
+        ["hashes", "engine", "seconds", "peak RSS MB (before the search)", "pairs found",
+         "recall of planted pairs", "plan"],
+        [[f"{row['n']:,}", engine, f"{row['seconds']:.2f}",
+          f"{row['peak_mb']:.0f} ({row['before_mb']:.0f})", f"{row['pairs']:,}",
+          f"{row['recall']:.3f}", row["plan"]] for engine, row in rows],
+        notes=(f"Uniform random 64-bit hashes (seed {args.seed}), {args.planted:,} planted pairs at "
+               f"distance 0..{args.distance}, search radius {args.distance}; each size in a fresh "
+               f"process, one thread (faiss: its own threads), the median of {REPEATS} searches (faiss: one). Load average at the end "
+               f"{os.getloadavg()[0]:.1f}.\n\n{growth}"))
+    print(f"wrote {path.relative_to(ROOT)}")
 
 if __name__ == "__main__":
     main()

@@ -126,38 +126,60 @@ def _cost(n: int, chunks: list[Chunk]) -> float:
 
 
 def _chunk_pairs(hashes: np.ndarray, chunk: Chunk, max_distance: int) -> list[np.ndarray]:
-    """Codes i * n + j (i < j, within max_distance) of pairs found through one chunk."""
-    key = ((hashes >> np.uint64(chunk.low)) & np.uint64((1 << chunk.bits) - 1)).astype(np.int64)
-    order = np.argsort(key, kind="stable")        # hash indices grouped by chunk value
-    starts = np.zeros((1 << chunk.bits) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(key, minlength=1 << chunk.bits), out=starts[1:])
-    found = []
-    for flip in _flip_patterns(chunk.bits, chunk.radius):
-        probe = key ^ flip
-        first, count = starts[probe], starts[probe + 1] - starts[probe]
-        hits = np.flatnonzero(count)
-        found.extend(_verified(hashes, hits, first[hits], count[hits], order, max_distance))
-    return found
+    """Codes i * n + j (i < j, within max_distance) of pairs found through one chunk.
 
-
-def _verified(hashes, hits, first, count, order, max_distance) -> list[np.ndarray]:
-    """Expand each hit hash i against its bucket (order[first:first + count]) and keep the
-    pairs with i < j within max_distance; blocks of about BLOCK pairs bound the memory."""
+    The work is done on the hashes sorted by chunk value (positions in that order): a bucket is
+    then a run of positions, and the probes of queries taken in order touch the bucket table in
+    short ascending runs rather than at random, which keeps it in cache. Each pair of buckets is
+    visited once: pairs inside one bucket from their earlier position; buckets whose values
+    differ by a flip pattern f from the one whose value has the highest bit of f clear (its
+    value XOR f is the larger), which halves the lookups and candidates of visiting both.
+    """
     n = len(hashes)
-    ends = np.cumsum(count)
+    key = ((hashes >> np.uint64(chunk.low)) & np.uint64((1 << chunk.bits) - 1)).astype(np.int64)
+    order = np.argsort(key, kind="stable")        # position -> hash index
+    key, hashes = key[order], hashes[order]
+    index = np.int32 if n < 2**31 else np.int64   # a smaller bucket table stays in cache longer
+    starts = np.zeros((1 << chunk.bits) + 1, dtype=index)
+    np.cumsum(np.bincount(key, minlength=1 << chunk.bits), out=starts[1:])
+    occupied = starts[1:] > starts[:-1]           # a byte per bucket: cheaper to probe
+    position = np.arange(n, dtype=index)
+    same = starts[key + 1] - position - 1         # later positions in the same bucket
+    hit = np.flatnonzero(same)
+    found = _verified(hashes, hit, hit + 1, same[hit], max_distance)
+    flips = _flip_patterns(chunk.bits, chunk.radius)[1:]
+    tops = np.frexp(flips.astype(np.float64))[1] - 1          # highest set bit of each pattern
+    for top in np.unique(tops):
+        queries = np.flatnonzero(((key >> top) & 1) == 0)
+        query_key = key[queries]
+        for flip in flips[tops == top]:
+            probe = query_key ^ flip
+            hit = np.flatnonzero(occupied[probe])
+            probe = probe[hit]
+            first = starts[probe]
+            found += _verified(hashes, queries[hit], first, starts[probe + 1] - first,
+                               max_distance)
+    codes = []
+    for p, q in found:
+        a, b = order[p], order[q]
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+    return codes
+
+
+def _verified(hashes, query, first, count, max_distance) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Position pairs (p, q) within max_distance, for each query position p against the
+    positions first .. first + count - 1; blocks of about BLOCK candidates bound the memory."""
+    ends = np.cumsum(count, dtype=np.int64)
     out = []
     lo = 0
-    while lo < len(hits):
+    while lo < len(query):
         hi = max(int(np.searchsorted(ends, ends[lo] - count[lo] + BLOCK, side="right")), lo + 1)
-        c = count[lo:hi]
-        total = int(c.sum())
-        within = np.arange(total) - np.repeat(np.cumsum(c) - c, c)   # 0..c-1 per hit
-        i = np.repeat(hits[lo:hi], c)
-        j = order[np.repeat(first[lo:hi], c) + within]
-        keep = i < j
-        i, j = i[keep], j[keep]
-        keep = popcount(hashes[i] ^ hashes[j]) <= max_distance
-        out.append(i[keep] * n + j[keep])
+        c = count[lo:hi].astype(np.int64)
+        skip = np.cumsum(c) - c                   # where each query's candidates begin
+        q = np.arange(int(c.sum()), dtype=np.int64) + np.repeat(first[lo:hi] - skip, c)
+        near = popcount(np.repeat(hashes[query[lo:hi]], c) ^ hashes[q]) <= max_distance
+        keep = np.flatnonzero(near)
+        out.append((np.repeat(query[lo:hi], c)[keep].astype(np.int64), q[keep]))
         lo = hi
     return out
 
