@@ -31,26 +31,48 @@ def pixel_columns(gray: np.ndarray) -> dict[str, np.ndarray]:
 
 @jit
 def pixel_batch(gray, out):
-    """Fill out (N, 8) float64 with PIXEL_COLUMNS for (N, H, W) uint8 images."""
+    """Fill out (N, 8) float64 with PIXEL_COLUMNS for (N, H, W) uint8 images.
+
+    The Laplacian of each image is computed once a row at a time and summed twice, over the
+    whole frame (sharpness) and over the interior the re-blur keeps (blur_keep, edge_keep);
+    the re-blur is done as two 5-tap passes. Every sum is of integers, so the order of the
+    sums changes no value.
+    """
     n, h, w = gray.shape
     hist = np.zeros(256, np.int64)
     lap_hist = np.zeros(LAP_LEVELS, np.int64)
-    blurred = np.zeros((max(h - 4, 0), max(w - 4, 0)), np.int64)
+    row = np.zeros(max(w, 1), np.int32)
+    across = np.zeros((h, max(w - 4, 0)), np.int32)
+    blurred = np.zeros((max(h - 4, 0), max(w - 4, 0)), np.int32)
+    sums = np.zeros(4, np.int64)     # whole frame: sum, squares; interior: sum, squares
     for i in range(n):
         image = gray[i]
         _moments_of_levels(image, hist, out[i])
-        out[i, 5] = _laplacian_variance(image, 0, h, 0, w) if h >= 3 and w >= 3 else 0.0
-        if h < 7 or w < 7:
+        small = h < 7 or w < 7
+        sums[:] = 0
+        lap_hist[:] = 0
+        if h >= 3 and w >= 3:
+            for y in range(1, h - 1):
+                _laplacian_row(image, y, row)
+                inner = not small and 3 <= y < h - 3
+                _add_row(row, 1, w - 1, 0, sums, lap_hist, inner, 3, w - 3)
+        out[i, 5] = _variance(sums[0], sums[1], (h - 2) * (w - 2))
+        if small:
             out[i, 6] = np.nan
             out[i, 7] = np.nan
             continue
-        _reblur(image, blurred)
-        kept = _laplacian_variance(blurred, 0, h - 4, 0, w - 4)
-        before = _laplacian_variance(image, 2, h - 2, 2, w - 2)
+        count = (h - 6) * (w - 6)
+        before = _variance(sums[2], sums[3], count)
+        edge_before = _percentile(lap_hist, count)
+        _reblur(image, across, blurred)
+        sums[:] = 0
+        lap_hist[:] = 0
+        for y in range(1, h - 5):
+            _laplacian_row(blurred, y, row)
+            _add_row(row, 1, w - 5, 2, sums, lap_hist, True, 1, w - 5)
+        kept = _variance(sums[2], sums[3], count)
         out[i, 6] = (kept + 1.0) / (before + 1.0)
-        edge_after = _edge_height(blurred, 0, h - 4, 0, w - 4, lap_hist)
-        edge_before = _edge_height(image, 2, h - 2, 2, w - 2, lap_hist)
-        out[i, 7] = (edge_after + 1.0) / (edge_before + 1.0)
+        out[i, 7] = (_percentile(lap_hist, count) + 1.0) / (edge_before + 1.0)
 
 
 @jit
@@ -83,51 +105,69 @@ def _moments_of_levels(image, hist, row):
 
 
 @jit
-def _reblur(image, blurred):
-    """The 5-tap binomial blur of the interior, rounded to whole levels (blur_measures)."""
-    h, w = blurred.shape
-    for y in range(h):
-        for x in range(w):
-            acc = 0
-            for dy in range(5):
-                k = (1, 4, 6, 4, 1)[dy]
-                r = image[y + dy]
-                acc += k * (r[x] + 4 * r[x + 1] + 6 * r[x + 2] + 4 * r[x + 3] + r[x + 4])
-            blurred[y, x] = (acc + 128) >> 8
+def _laplacian_row(a, y, row):
+    """row[1 : W-1] = the 4-neighbour Laplacian of row y of a (1 <= y < H - 1)."""
+    up, mid, down = a[y - 1], a[y], a[y + 1]
+    for x in range(1, a.shape[1] - 1):
+        row[x] = (np.int32(mid[x - 1]) + np.int32(mid[x + 1]) + np.int32(up[x])
+                  + np.int32(down[x]) - 4 * np.int32(mid[x]))
 
 
 @jit
-def _laplacian_at(a, y, x):
-    return (np.int64(a[y, x - 1]) + a[y, x + 1] + a[y - 1, x] + a[y + 1, x] - 4 * np.int64(a[y, x]))
-
-
-@jit
-def _laplacian_variance(a, y0, y1, x0, x1):
-    """Variance of the 4-neighbour Laplacian of a[y0:y1, x0:x1] (its interior pixels)."""
-    count = (y1 - y0 - 2) * (x1 - x0 - 2)
-    if count <= 0:
-        return 0.0
+def _add_row(row, x0, x1, first, sums, lap_hist, inner, i0, i1):
+    """Add row[x0:x1] and its squares to sums[first:first + 2]; when `inner`, also add
+    row[i0:i1] to sums[2:4] and its absolute values to lap_hist."""
     total = 0
     squares = 0
-    for y in range(y0 + 1, y1 - 1):
-        for x in range(x0 + 1, x1 - 1):
-            v = _laplacian_at(a, y, x)
-            total += v
-            squares += v * v
+    for x in range(x0, x1):
+        v = np.int64(row[x])
+        total += v
+        squares += v * v
+    sums[first] += total
+    sums[first + 1] += squares
+    if not inner:
+        return
+    total = 0
+    squares = 0
+    for x in range(i0, i1):
+        v = np.int64(row[x])
+        total += v
+        squares += v * v
+        lap_hist[abs(v)] += 1
+    if first == 0:
+        sums[2] += total
+        sums[3] += squares
+
+
+@jit
+def _variance(total, squares, count):
+    if count <= 0:
+        return 0.0
     mean = total / count
     return max(squares / count - mean * mean, 0.0)
 
 
 @jit
-def _edge_height(a, y0, y1, x0, x1, lap_hist):
-    """np.percentile(|Laplacian|, EDGE_PERCENTILE) over a[y0:y1, x0:x1], from a histogram."""
-    count = (y1 - y0 - 2) * (x1 - x0 - 2)
+def _reblur(image, across, blurred):
+    """The 5-tap binomial blur of the interior, rounded to whole levels (blur_measures): the
+    1 4 6 4 1 taps along each row into `across`, then down each column."""
+    h, w = blurred.shape
+    for y in range(h + 4):
+        r = image[y]
+        for x in range(w):
+            across[y, x] = (np.int32(r[x]) + 4 * np.int32(r[x + 1]) + 6 * np.int32(r[x + 2])
+                            + 4 * np.int32(r[x + 3]) + np.int32(r[x + 4]))
+    for y in range(h):
+        a0, a1, a2, a3, a4 = across[y], across[y + 1], across[y + 2], across[y + 3], across[y + 4]
+        for x in range(w):
+            blurred[y, x] = (a0[x] + 4 * a1[x] + 6 * a2[x] + 4 * a3[x] + a4[x] + 128) >> 8
+
+
+@jit
+def _percentile(lap_hist, count):
+    """np.percentile(values, EDGE_PERCENTILE) of the `count` values lap_hist counts."""
     if count <= 0:
         return 0.0
-    lap_hist[:] = 0
-    for y in range(y0 + 1, y1 - 1):
-        for x in range(x0 + 1, x1 - 1):
-            lap_hist[abs(_laplacian_at(a, y, x))] += 1
     index = (count - 1) * (EDGE_PERCENTILE / 100)
     below = int(math.floor(index))
     t = index - below
