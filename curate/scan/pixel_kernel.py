@@ -214,27 +214,44 @@ def mask_columns(masks: np.ndarray, num_classes: int,
 @jit
 def mask_batch(masks, ignore, boxed, counts, ints, fill):
     """Per mask: value counts, pixels whose right or lower neighbour differs, and the box of
-    the labelled (not `ignore`) pixels: its fill and the widest margin (-1: none labelled)."""
+    the labelled (not `ignore`) pixels: its fill and the widest margin (-1: none labelled).
+    A row at a time: the comparisons with the next row and column in one branch-free loop,
+    the box from each row's first and last labelled pixel."""
     n, h, w = masks.shape
     for i in range(n):
         m = masks[i]
+        c = counts[i]
         top, bottom, left, right = h, -1, w, -1
         edges = 0
         for y in range(h):
+            r = m[y]
             for x in range(w):
-                v = m[y, x]
-                counts[i, v] += 1
-                if (x + 1 < w and m[y, x + 1] != v) or (y + 1 < h and m[y + 1, x] != v):
-                    edges += 1
-                if v != ignore:
+                c[r[x]] += 1
+            if y + 1 < h:
+                d = m[y + 1]
+                for x in range(w - 1):
+                    edges += (r[x + 1] != r[x]) | (d[x] != r[x])
+                if w > 0:
+                    edges += d[w - 1] != r[w - 1]
+            else:
+                for x in range(w - 1):
+                    edges += r[x + 1] != r[x]
+            if boxed:
+                first = 0
+                while first < w and r[first] == ignore:
+                    first += 1
+                if first < w:
+                    last = w - 1
+                    while r[last] == ignore:
+                        last -= 1
                     top = min(top, y)
-                    bottom = max(bottom, y)
-                    left = min(left, x)
-                    right = max(right, x)
+                    bottom = y
+                    left = min(left, first)
+                    right = max(right, last)
         ints[i, 0] = edges
         if not boxed:
             continue
-        labelled = h * w - counts[i, ignore]
+        labelled = h * w - c[ignore]
         if labelled == 0:
             fill[i] = 0.0
             ints[i, 1] = -1
