@@ -77,7 +77,12 @@ def mask_sets():
             "blocky, out of range": blocky.astype(np.uint8),
             "all ignored": empty.astype(np.uint8), "framed": framed.astype(np.uint8),
             "noise 256": rng.integers(0, 256, (4, 9, 7), dtype=np.uint8),
-            "one row": rng.integers(0, 3, (3, 1, 12), dtype=np.uint8)}
+            "one row": rng.integers(0, 3, (3, 1, 12), dtype=np.uint8),
+            # labelled pixels scattered among 0 and 255 (the ignore classes the test gives):
+            # each row's first and last labelled pixel, and rows with none, shape the box
+            "sparse labels": np.where(rng.random((4, 23, 31)) > 0.97,
+                                      rng.integers(1, 4, (4, 23, 31)),
+                                      rng.choice([0, 255], (4, 23, 31))).astype(np.uint8)}
 
 
 @pytest.mark.parametrize("ignore_index", [0, None, 255])
