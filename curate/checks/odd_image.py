@@ -25,6 +25,7 @@ too is removed by that check.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -33,6 +34,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, ids_at, robust_z
+from curate.scan.cluster import threads
 from curate.scan.embedding import from_hex
 
 REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
@@ -178,12 +180,15 @@ class Nearest:
 
 def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
     """Nearest(k, m) of every row of x against the rows x[refs] (k < len(refs)), a block of
-    rows at a time: memory stays at N x (m + 3) values plus one BLOCK x REFERENCE block."""
+    rows at a time on the scan's threads (numpy releases the GIL in these operations, and
+    each block fills its own rows): memory stays at N x (m + 3) values plus one BLOCK x
+    REFERENCE block per thread."""
     n = len(x)
     ref = x[refs]
     ref_sq = (ref * ref).sum(axis=1)
     out = Nearest(np.empty((n, m), np.int32), np.zeros(n), np.empty(n), np.empty(n))
-    for start in range(0, n, BLOCK):
+
+    def fill(start: int) -> None:
         rows = np.arange(start, min(n, start + BLOCK))
         block = x[rows]
         d2 = (block * block).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (block @ ref.T)
@@ -197,6 +202,10 @@ def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
         if m > 1:
             out.near_d[rows] = dist[:, 1:m].mean(axis=1)
         out.mean_d[rows], out.last_d[rows] = dist.mean(axis=1), dist[:, -1]
+
+    starts = range(0, n, BLOCK)
+    with ThreadPoolExecutor(max_workers=max(1, min(threads(), len(starts)))) as pool:
+        list(pool.map(fill, starts))
     return out
 
 
