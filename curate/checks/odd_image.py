@@ -191,10 +191,20 @@ def _neighbours(x: np.ndarray, refs: np.ndarray, k: int, m: int) -> Nearest:
     def fill(start: int) -> None:
         rows = np.arange(start, min(n, start + BLOCK))
         block = x[rows]
-        d2 = (block * block).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (block @ ref.T)
-        d2[refs[None, :] == rows[:, None]] = np.inf  # a reference row is not its own neighbour
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        # (a + b) - 2c as before, with two BLOCK x REFERENCE arrays alive instead of four
+        # (every thread holds its own): 2c in place, then a + b, then the difference in place
+        twice = block @ ref.T
+        twice *= 2.0
+        d2 = (block * block).sum(axis=1)[:, None] + ref_sq[None, :]
+        d2 -= twice
+        del twice
+        # a reference row is not its own neighbour
+        lo, hi = np.searchsorted(refs, [rows[0], rows[-1] + 1])
+        d2[refs[lo:hi] - rows[0], np.arange(lo, hi)] = np.inf
+        # a copy: the view would keep the whole BLOCK x REFERENCE index array alive
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k].copy()
         part_d = np.take_along_axis(d2, part, axis=1)
+        del d2
         order = np.argsort(part_d, axis=1, kind="stable")
         idx = np.take_along_axis(part, order, axis=1)
         dist = np.sqrt(np.maximum(np.take_along_axis(part_d, order, axis=1), 0.0))
