@@ -6,12 +6,12 @@ Reproduce: .venv/bin/python benchmarks/bench_near.py                     (100k a
 Each size runs in a fresh subprocess, so that its peak RSS (resource.getrusage ru_maxrss) is
 its own: N uniformly random 64-bit hashes (seeded, --seed), of which --planted are replaced by
 copies of other hashes in the set with 0..distance random bits flipped (planted pairs). Reported:
-the search time (median of 3 in the same process), peak RSS of the whole process and before the search (Python, numpy and the
-hashes themselves), the chunk plan the search chose, the pairs found, and recall = planted pairs
-found / planted pairs (must be 1.0: the search is exact). The machine may be shared: check
-`uptime`; the search is single-threaded numpy. The table, with the time's growth from the
-smallest to the largest size against N log N, is written to docs/results/near_search.md
-(--print-only leaves it alone).
+the search time (median of 3 in the same process), peak RSS of the whole process and before
+the search (Python, numpy and the hashes themselves), the chunk plan the search chose, the
+pairs found, and recall = planted pairs found / planted pairs (must be 1.0: the search is
+exact). The machine may be shared: check `uptime`; the search is single-threaded numpy. The
+table, with the time's growth from the smallest to the largest size against N log N, is
+written to docs/results/near_search.md (--print-only leaves it alone).
 """
 
 from __future__ import annotations
@@ -129,10 +129,12 @@ def main() -> None:
     ours = [row for engine, row in rows if engine == "ours"]
     growth = ""
     if len(ours) > 1:
-        (small, large), ratio = (ours[0], ours[-1]), ours[-1]["n"] / ours[0]["n"]
+        small, large = ours[0], ours[-1]
+        ratio = large["n"] / small["n"]
         allowed = ratio * math.log(large["n"]) / math.log(small["n"])
         growth = (f"{small['n']:,} -> {large['n']:,} hashes ({ratio:.0f}x): "
-                  f"{large['seconds'] / small['seconds']:.1f}x the time; N log N allows {allowed:.1f}x")
+                  f"{large['seconds'] / small['seconds']:.1f}x the time; "
+                  f"N log N allows {allowed:.1f}x")
         print(growth)
     if args.print_only:
         return
@@ -145,8 +147,8 @@ def main() -> None:
           f"{row['recall']:.3f}", row["plan"]] for engine, row in rows],
         notes=(f"Uniform random 64-bit hashes (seed {args.seed}), {args.planted:,} planted pairs at "
                f"distance 0..{args.distance}, search radius {args.distance}; each size in a fresh "
-               f"process, one thread (faiss: its own threads), the median of {REPEATS} searches (faiss: one). Load average at the end "
-               f"{os.getloadavg()[0]:.1f}.\n\n{growth}"))
+               f"process, one thread (faiss: its own threads), the median of {REPEATS} searches "
+               f"(faiss: one). Load average at the end {os.getloadavg()[0]:.1f}.\n\n{growth}"))
     print(f"wrote {path.relative_to(ROOT)}")
 
 if __name__ == "__main__":

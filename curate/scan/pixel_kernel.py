@@ -54,8 +54,10 @@ def pixel_batch(gray, out):
         if h >= 3 and w >= 3:
             for y in range(1, h - 1):
                 _laplacian_row(image, y, row)
-                inner = not small and 3 <= y < h - 3
-                _add_row(row, 1, w - 1, 0, sums, lap_hist, inner, 3, w - 3)
+                _add_sums(row, 1, w - 1, sums, 0)
+                if not small and 3 <= y < h - 3:   # the interior the re-blur keeps
+                    _add_sums(row, 3, w - 3, sums, 2)
+                    _count_levels(row, 3, w - 3, lap_hist)
         out[i, 5] = _variance(sums[0], sums[1], (h - 2) * (w - 2))
         if small:
             out[i, 6] = np.nan
@@ -69,7 +71,8 @@ def pixel_batch(gray, out):
         lap_hist[:] = 0
         for y in range(1, h - 5):
             _laplacian_row(blurred, y, row)
-            _add_row(row, 1, w - 5, 2, sums, lap_hist, True, 1, w - 5)
+            _add_sums(row, 1, w - 5, sums, 2)
+            _count_levels(row, 1, w - 5, lap_hist)
         kept = _variance(sums[2], sums[3], count)
         out[i, 6] = (kept + 1.0) / (before + 1.0)
         out[i, 7] = (_percentile(lap_hist, count) + 1.0) / (edge_before + 1.0)
@@ -114,29 +117,23 @@ def _laplacian_row(a, y, row):
 
 
 @jit
-def _add_row(row, x0, x1, first, sums, lap_hist, inner, i0, i1):
-    """Add row[x0:x1] and its squares to sums[first:first + 2]; when `inner`, also add
-    row[i0:i1] to sums[2:4] and its absolute values to lap_hist."""
+def _add_sums(row, x0, x1, sums, at):
+    """Add the sum of row[x0:x1] to sums[at] and the sum of its squares to sums[at + 1]."""
     total = 0
     squares = 0
     for x in range(x0, x1):
         v = np.int64(row[x])
         total += v
         squares += v * v
-    sums[first] += total
-    sums[first + 1] += squares
-    if not inner:
-        return
-    total = 0
-    squares = 0
-    for x in range(i0, i1):
-        v = np.int64(row[x])
-        total += v
-        squares += v * v
-        lap_hist[abs(v)] += 1
-    if first == 0:
-        sums[2] += total
-        sums[3] += squares
+    sums[at] += total
+    sums[at + 1] += squares
+
+
+@jit
+def _count_levels(row, x0, x1, lap_hist):
+    """Count the absolute values of row[x0:x1] in lap_hist."""
+    for x in range(x0, x1):
+        lap_hist[abs(row[x])] += 1
 
 
 @jit
