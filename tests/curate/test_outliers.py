@@ -60,6 +60,26 @@ def planted_table(planted):
     return find_outliers(dataset, OutlierConfig()).dataset.manifest
 
 
+def test_the_dataset_manifest_stays_as_it_was(planted):
+    """find_outliers and changes to a copy of the manifest leave the dataset's own manifest
+    exactly as it was (the copy is shallow where pandas copies on write)."""
+    from curate.data.manifest import build_manifest, with_manifest
+
+    dataset = with_manifest(Dataset(ids=planted.ids[:60], images=list(planted.pairs[:60, 0]),
+                                    masks=list(planted.pairs[:60, 1]),
+                                    sources=list(planted.ids[:60]), num_classes=NUM_CLASSES,
+                                    class_names=default_class_names(NUM_CLASSES)))
+    before = dataset.manifest.copy(deep=True)
+    result = find_outliers(dataset, OutlierConfig())
+    assert "removed" in result.dataset.manifest and "removed" not in dataset.manifest
+    copy = build_manifest(dataset)
+    copy.loc[0, "mean"] = -1.0
+    copy["split"] = "train"
+    copy.loc[1, "id"] = "renamed"
+    pd.testing.assert_frame_equal(dataset.manifest, before)
+    assert copy.loc[0, "mean"] == -1.0 and copy.loc[1, "id"] == "renamed"
+
+
 # --- library: exact findings -----------------------------------------------------------------
 
 def test_clean_sample_flags_only_real_unlabelled_and_low_information():
