@@ -32,29 +32,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench_label_quality import IGNORE, KIND_SETS, _replant
+from bench_label_quality import IGNORE, KIND_SETS, _replant, held_out_probs
 from results import markdown_table, write_table
 
 TOP_SHARE = 0.10   # the top 2 x planted of the label-quality tables: 5 % planted -> 10 %
 
 
 def held_out_argmax(checkpoint: Path, dataset: Path, threads: int):
-    """(argmax (N, H, W), clean masks (N, H, W)) of DATASET's val + test pairs under CKPT."""
-    import torch
-
-    from segment.data.folder import load_dataset, load_split
-    from segment.label_quality.crossval import predict_probs
-    from segment.model import checkpoints
-
-    torch.set_num_threads(threads)
-    info = load_dataset(dataset)
-    parts = [load_split(info, split) for split in ("val", "test")]
-    images = np.concatenate([np.asarray(p[0]) for p in parts])
-    clean = np.concatenate([np.asarray(p[1]) for p in parts])
-    state = checkpoints.load_checkpoint(checkpoint)
-    model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
-    with torch.no_grad():
-        probs = predict_probs(model, images, state.meta, torch.device("cpu"))
+    """(argmax (N, H, W), clean masks (N, H, W), the model and pairs in words) of DATASET's
+    val + test pairs under CKPT."""
+    probs, _, clean, _, state = held_out_probs(checkpoint, dataset, threads)
     described = (f"{checkpoint} (epoch {state.epoch}, val mIoU {state.best_metric:.3f}) on the "
                  f"{len(clean)} val + test pairs of {dataset}")
     return np.asarray(probs).argmax(1), clean, described

@@ -480,26 +480,33 @@ def _planted_rounds(probs, clean: np.ndarray, ids: list[str], rounds: int,
 _planted_rounds.dump = None  # --dump fills it
 
 
-def held_out(args) -> None:
+def held_out_probs(checkpoint: Path, dataset: Path, threads: int):
+    """(probabilities (N, C, H, W), images, clean masks, ids, checkpoint state) of DATASET's
+    val + test pairs under CKPT, on the CPU with `threads` threads."""
     import torch
 
     from segment.model import checkpoints
     from segment.label_quality.crossval import predict_probs
     from segment.data.folder import load_dataset, load_split
 
-    checkpoint, dataset = (Path(p) for p in args.held_out)
-    rounds = args.replant or 6
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     info = load_dataset(dataset)
     parts = [load_split(info, split) for split in ("val", "test")]
     images = np.concatenate([np.asarray(p[0]) for p in parts])
     clean = np.concatenate([np.asarray(p[1]) for p in parts])
     ids = [i for p in parts for i in p[2]]
     state = checkpoints.load_checkpoint(checkpoint)
-    t0 = time.monotonic()
     model = checkpoints.model_from_checkpoint(state, torch.device("cpu"))
     with torch.no_grad():
         probs = predict_probs(model, images, state.meta, torch.device("cpu"))
+    return probs, images, clean, ids, state
+
+
+def held_out(args) -> None:
+    checkpoint, dataset = (Path(p) for p in args.held_out)
+    rounds = args.replant or 6
+    t0 = time.monotonic()
+    probs, images, clean, ids, state = held_out_probs(checkpoint, dataset, args.threads)
     kinds = UNSEEN if args.unseen else KIND_SETS[args.kinds]
     if args.leave_one_kind_out:
         table = leave_one_kind_out(probs, clean, ids, rounds, args.share, images)

@@ -159,11 +159,7 @@ def compile_costs(tmp: Path) -> dict:
     help_wall, _, _ = timed([*CURATE, "--help"], env)
     runs = []
     for _ in range(2):   # cold (compiles and fills the cache), then warm (loads it)
-        done = subprocess.run([sys.executable, "-c", COMPILE], capture_output=True, text=True,
-                              cwd=ROOT, env=env)
-        if done.returncode != 0:
-            raise SystemExit(done.stdout + done.stderr)
-        runs.append(result_line(done.stdout))
+        runs.append(run_script(COMPILE, env=env))
     return {"help": help_wall, "import": runs[1]["import"], "heavy": runs[1]["heavy"],
             "cold": runs[0]["first call"], "warm": runs[1]["first call"],
             "hot": runs[1]["second call"], "compiled": runs[1]["compiled"]}
@@ -238,12 +234,18 @@ def in_memory(npz: Path, repeats: int) -> float:
     return statistics.median(times)
 
 
-def stages(npz: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", STAGES, str(npz)], capture_output=True,
-                          text=True, cwd=ROOT, env=ENV)
+def run_script(script: str, *args: str, env: dict | None = None) -> dict:
+    """The RESULT line of `script` run by this Python in a fresh process from the repository
+    root with `args` and `env` (default ENV); exits with its output when it fails."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          text=True, cwd=ROOT, env=ENV if env is None else env)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
     return result_line(done.stdout)
+
+
+def stages(npz: Path) -> dict:
+    return run_script(STAGES, str(npz))
 
 
 def folder_case(tmp: Path, n: int, repeats: int) -> list[str]:
@@ -294,12 +296,7 @@ def folder_case(tmp: Path, n: int, repeats: int) -> list[str]:
 
 def scan_alone(root: Path) -> dict:
     """The start and the scan of `root` in a fresh process, its pixels read into memory."""
-    env = {**ENV, "CURATE_LAZY_BYTES": str(1 << 40)}
-    done = subprocess.run([sys.executable, "-c", SCAN_ALONE, str(root)], capture_output=True,
-                          text=True, cwd=ROOT, env=env)
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    return result_line(done.stdout)
+    return run_script(SCAN_ALONE, str(root), env={**ENV, "CURATE_LAZY_BYTES": str(1 << 40)})
 
 
 def commit() -> str:
