@@ -165,7 +165,7 @@ def _gray_if_equal_channels(images: Sequence, gray_rgb: int | None
     """
     if gray_rgb is None:
         return images, None
-    gray = map_pixels(images, first_channel, lambda shape: shape[:2])
+    gray = map_pixels(images, first_channel, lambda shape: shape[:2], facts=lambda f: f.gray())
     # Read before --files is decided, so the note says what each form then stores.
     return gray, (f"{gray_rgb} RGB images have R = G = B in every pixel: read as grayscale "
                   "(one channel). Encoded outputs store them as one-channel PNGs; --files "

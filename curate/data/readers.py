@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.io.contract import read_manifest, read_meta  # noqa: F401  (public here too)
 from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
-    Problem, ReadPair, pixels_of, read_folder, read_image, read_mask, read_pairs, safe_id,
-    unique_ids,
+    Problem, ReadPair, ScanImages, pixels_of, read_folder, read_image, read_mask, read_pairs,
+    safe_id, unique_ids,
 )
 from curate.io.npz import read_npz_pairs
 from curate.io.pixels import ArrayRows, lazy_budget, map_pixels
@@ -31,15 +32,17 @@ def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
 
     The dataset carries its manifest from here on: a curated folder's own, else a scan.
     """
-    return with_manifest(read_dataset(path, options))
+    return with_manifest(read_dataset(path, options, scan_ahead=True))
 
 
 def read_dataset(path: str | Path, options: ReadOptions | None = None,
-                 only: Collection[str] | None = None) -> Dataset:
+                 only: Collection[str] | None = None, scan_ahead: bool = False) -> Dataset:
     """The pairs of `path` as read, without the pixel scan: a raw input's manifest is None
     (benchmarks time reading alone with it; everyone else wants `load_dataset`). With
     `only`, an images/ + masks/ folder decodes just the pairs of those ids (the others are
-    not in the dataset); other inputs are read whole."""
+    not in the dataset); other inputs are read whole. `scan_ahead`: a scan follows, so an
+    images/ + masks/ folder read by reference computes its images' half of the scan while
+    it decodes them (curate.scan.image_half), and the scan decodes only the masks."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():
@@ -51,13 +54,35 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None,
     elif (path / "dataset.json").is_file():
         return _read_curated(path)
     elif (path / "images").is_dir() and (path / "masks").is_dir() and not options.layout:
-        images, masks, ids, sources, problems, pairs = read_folder(path, lazy_budget(), only)
+        with _scanning_images(scan_ahead) as scan_images:
+            images, masks, ids, sources, problems, pairs = read_folder(
+                path, lazy_budget(), only, scan_images)
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
         options = _with_class_file(path, options)
     else:
         return read_layout(path, options)
     return build_dataset(path, images, masks, ids, sources, problems, options, facts, an2dl)
+
+
+@contextmanager
+def _scanning_images(wanted: bool) -> Iterator[ScanImages | None]:
+    """The reading pass's scan of the images (read_pairs' scan_images) when `wanted` and the
+    scan runs in this process (on a Dask cluster the workers scan the pairs, so reading here
+    does not), else None. BLAS runs on one thread meanwhile, as in the scan itself."""
+    from curate.scan import cluster
+
+    if not wanted or cluster.current() is not None:
+        yield None
+        return
+    from threadpoolctl import threadpool_limits
+
+    from curate.scan.compiled import ready
+    from curate.scan.features import image_facts
+
+    ready()   # here, not in a reading thread: compiled or loaded once, its note raised once
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield image_facts
 
 
 def _with_class_file(path: Path, options: ReadOptions) -> ReadOptions:

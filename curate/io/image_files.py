@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,7 @@ class ReadPair:
     mask_values: np.ndarray     # the raw values the mask holds, ascending
     mask_counts: np.ndarray     # pixels holding each of them
     pixels: tuple[np.ndarray, np.ndarray] | None
+    facts: object = None        # the image's scan facts, when read by reference (read_pairs)
 
     @classmethod
     def of(cls, image: np.ndarray, mask: np.ndarray, keep: bool) -> "ReadPair":
@@ -81,10 +82,12 @@ class _Budget:
             return not self.over
 
 
-def read_folder(path: Path, budget: int, only: Collection[str] | None = None):
+def read_folder(path: Path, budget: int, only: Collection[str] | None = None,
+                scan_images: ScanImages | None = None):
     """The pairs of an images/ + masks/ folder: decoded arrays below `budget` bytes, else
     LazyPixels of references; with their ids, sources, problems and per-pair ReadPairs.
-    With `only`, just the pairs of those ids (as a whole read names them) are decoded."""
+    With `only`, just the pairs of those ids (as a whole read names them) are decoded.
+    `scan_images`: see read_pairs."""
     image_files = files_by_stem(path / "images")
     mask_files = files_by_stem(path / "masks")
     if not image_files and not mask_files:
@@ -105,7 +108,8 @@ def read_folder(path: Path, budget: int, only: Collection[str] | None = None):
         wanted = set(only)
         # none of them here: read the whole folder, so the caller finds them missing as usual
         stems = sorted(s for s, i in named.items() if i in wanted) or stems
-    decoded = read_pairs([(image_files[s], mask_files[s]) for s in stems], budget)
+    decoded = read_pairs([(image_files[s], mask_files[s]) for s in stems], budget,
+                         scan_images=scan_images)
     for stem, result in zip(stems, decoded):
         image_file = image_files[stem]
         if isinstance(result, InputError):
@@ -139,7 +143,7 @@ def pixels_of(pairs: list[ReadPair], files: list[tuple], decode_image=None,
     own decoders) decode."""
     if all(p.pixels is not None for p in pairs):
         return [p.pixels[0] for p in pairs], [p.pixels[1] for p in pairs]
-    images = LazyPixels(FileRef(str(i), p.image_shape, decode_image or read_image)
+    images = LazyPixels(FileRef(str(i), p.image_shape, decode_image or read_image, p.facts)
                         for p, (i, _) in zip(pairs, files))
     masks = LazyPixels(FileRef(str(m), p.mask_shape, decode_mask or read_mask)
                        for p, (_, m) in zip(pairs, files))
@@ -157,37 +161,88 @@ def unique_ids(ids: list[str]) -> list[str]:
 
 
 def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
-                decode_mask=None) -> list[ReadPair | InputError]:
+               decode_mask=None, scan_images: ScanImages | None = None
+               ) -> list[ReadPair | InputError]:
     """Decode (image, mask) file pairs in order into ReadPairs, which hold the pixels only if
     all of them fit in `budget` bytes; a pair that cannot be read gives its error.
 
     Pillow releases the GIL while decoding, so threads help for large images; each thread
     takes a contiguous chunk, because for small images per-file task overhead would eat the
     gain (measured: 6000 pairs of 64x128 read as fast as serially, never slower).
+
+    `scan_images(images, gray_rgb)`, given for a read the scan follows, computes the scan's
+    facts of a list of same-shape images (curate.scan.image_half): when the pixels are not
+    kept, each pair's are computed here, while they are decoded, and the scan then decodes
+    only the masks. Images wait in runs of one shape, at most SCAN_RUN images and
+    SCAN_RUN_BYTES bytes a thread (the scan's own batch size, curate.scan.features).
     """
     held = _Budget(budget)
     decode_image, decode_mask = decode_image or read_image, decode_mask or read_mask
 
     def read(chunk: list[tuple[Path, Path]]):
-        out = []
+        out, waiting = [], []
         for image_file, mask_file in chunk:
             try:
                 image, mask = decode_image(image_file), decode_mask(mask_file)
-                out.append(ReadPair.of(image, mask, held.admit(image, mask)))
+                pair = ReadPair.of(image, mask, held.admit(image, mask))
+                out.append(pair)
+                if scan_images is not None and pair.pixels is None:
+                    if waiting and not _same_run(waiting, image):
+                        _scan_run(waiting, scan_images)
+                    waiting.append((pair, image))
             except InputError as exc:
                 out.append(exc)
             advance(1)
+        _scan_run(waiting, scan_images)
         return out
 
     chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
     with step("reading image/mask files", len(files)) as advance, \
             ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         results = [result for chunk in pool.map(read, chunks) for result in chunk]
+        if held.over and scan_images is not None:   # the pairs held before the budget ran out
+            kept = [r for r in results if isinstance(r, ReadPair) and r.pixels is not None]
+            runs = [kept[i:i + SCAN_RUN] for i in range(0, len(kept), SCAN_RUN)]
+            list(pool.map(lambda run: _scan_run([(p, p.pixels[0]) for p in run], scan_images,
+                                                split=True), runs))
     if held.over:   # all or nothing: pairs kept before the budget ran out are dropped too
         for result in results:
             if isinstance(result, ReadPair):
                 result.pixels = None
     return results
+
+
+# What the scan's facts of a list of same-shape images are (curate.scan.features.image_facts)
+ScanImages = Callable[[list[np.ndarray], list[bool]], list]
+SCAN_RUN = 128              # images scanned together in the reading pass, at most ...
+SCAN_RUN_BYTES = 32 << 20   # ... and this many bytes of them
+
+
+def _same_run(waiting: list[tuple[ReadPair, np.ndarray]], image: np.ndarray) -> bool:
+    """Whether `image` joins the waiting run: the same shape, and room left in it."""
+    return (waiting[0][1].shape == image.shape and len(waiting) < SCAN_RUN
+            and (len(waiting) + 1) * image.nbytes <= SCAN_RUN_BYTES)
+
+
+def _scan_run(waiting: list[tuple[ReadPair, np.ndarray]], scan_images: ScanImages | None,
+              split: bool = False) -> None:
+    """Give each waiting pair its image's scan facts and empty the run (`split`: first cut
+    it where the shape changes or it grows too large)."""
+    if not waiting or scan_images is None:
+        return
+    if split:
+        runs: list[list] = [[]]
+        for pair, image in waiting:
+            if runs[-1] and not _same_run(runs[-1], image):
+                runs.append([])
+            runs[-1].append((pair, image))
+        for run in runs:
+            _scan_run(run, scan_images)
+        return
+    facts = scan_images([image for _, image in waiting], [p.gray_rgb for p, _ in waiting])
+    for (pair, _), fact in zip(waiting, facts):
+        pair.facts = fact
+    waiting.clear()
 
 
 def files_by_stem(folder: Path) -> dict[str, Path]:

@@ -47,11 +47,13 @@ def lazy_budget(variable: str = LAZY_BYTES_ENV, default: int = DEFAULT_LAZY_BYTE
 @dataclass(frozen=True, eq=False, slots=True)   # one per image and per mask file
 class FileRef:
     """One file and the function that turns it into the array a reader returns; `shape` is
-    that array's shape, known from the reading pass without decoding again."""
+    that array's shape, known from the reading pass without decoding again; `facts`, what the
+    reading pass learnt of that array for the scan (curate.scan.image_half), if anything."""
 
     path: str
     shape: tuple[int, ...]
     decode: Callable[[Path], np.ndarray]
+    facts: object = None
 
     def load(self) -> np.ndarray:
         return self.decode(Path(self.path))
@@ -91,6 +93,12 @@ class LazyPixels(Sequence):
 
     def shape(self, i: int) -> tuple[int, ...]:
         return self._items[i].shape      # a FileRef's, or an array's
+
+    def facts(self, i: int) -> object:
+        """What the reading pass learnt of item i for the scan (FileRef.facts); None for an
+        array held in memory or a file it learnt nothing of."""
+        item = self._items[i]
+        return item.facts if isinstance(item, FileRef) else None
 
 
 class ArrayRows(Sequence):
@@ -146,22 +154,26 @@ def concat(first: Sequence, second: Sequence) -> Sequence:
 
 def map_pixels(pixels: Sequence, transform: Callable[[np.ndarray], np.ndarray],
                shape: Callable[[tuple], tuple] | None = None,
-               only: Sequence[bool] | None = None) -> Sequence:
+               only: Sequence[bool] | None = None,
+               facts: Callable[[object], object] | None = None) -> Sequence:
     """transform(p) for each p in pixels (or only where `only` is True): applied now to a
     list, at each decode to a LazyPixels (`shape` says what the transform does to a shape;
-    None: keeps it)."""
+    None: keeps it; `facts`, what it does to a FileRef's facts: None drops them, since
+    facts of the untransformed pixels would be wrong)."""
     only = [True] * len(pixels) if only is None else only
     if not isinstance(pixels, LazyPixels):
         return [transform(p) if o else p for p, o in zip(pixels, only, strict=True)]
-    return LazyPixels(_then_ref(item, transform, shape) if o else item
+    return LazyPixels(_then_ref(item, transform, shape, facts) if o else item
                       for item, o in zip(pixels._items, only, strict=True))
 
 
-def _then_ref(item: FileRef | np.ndarray, transform: Callable, shape: Callable | None):
+def _then_ref(item: FileRef | np.ndarray, transform: Callable, shape: Callable | None,
+              facts: Callable | None = None):
     if not isinstance(item, FileRef):
         return transform(item)
     return FileRef(item.path, shape(item.shape) if shape else item.shape,
-                   functools.partial(_then, item.decode, transform))
+                   functools.partial(_then, item.decode, transform),
+                   facts(item.facts) if facts and item.facts is not None else None)
 
 
 def _then(decode: Callable, transform: Callable, path: Path) -> np.ndarray:

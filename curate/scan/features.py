@@ -6,7 +6,6 @@ vectorised numpy operations rather than a Python loop.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,13 +17,13 @@ from curate.scan import cluster
 from curate.scan.compiled import ready
 from curate.scan.columns import FeatureColumns
 from curate.io.dataset import Dataset, to_gray
-from curate.scan.embedding import strings, texture_embedding, to_hex
+from curate.scan.embedding import strings, texture_embedding
+from curate.scan.image_half import FactsBatch, ImageFacts, digest, gathered
+from curate.scan.phash import phash
 from curate.io.npz import release_pages
-from curate.io.pixels import ArrayRows, shape_of
+from curate.io.pixels import ArrayRows, LazyPixels, shape_of
 from curate.ui.progress import step
 
-HASH_SIZE = 8          # pHash keeps the HASH_SIZE x HASH_SIZE lowest DCT frequencies (64 bits)
-HASH_RESIZE = 32       # images are box-resized to 32x32 before the DCT
 CHUNK = 128            # pairs per vectorised batch: amortises Python overhead, fits in cache
 # ... and at most this many pixel bytes (image + mask) per batch, so that large images come in
 # smaller batches: the batch's float copies are ~10x its bytes, once per thread (and per task
@@ -57,12 +56,18 @@ def scan(dataset: Dataset) -> pd.DataFrame:
 
     def run(number: int) -> None:
         idx = chunks[number]
-        image_list, mask_list = [dataset.images[i] for i in idx], [dataset.masks[i] for i in idx]
-        images, masks = np.stack(image_list), np.stack(mask_list)
-        release_pages(image_list)      # copied: the pages of a mapped npz may go
+        half = _known_half(dataset.images, idx)    # from a folder's reading pass
+        if half is None:
+            image_list = [dataset.images[i] for i in idx]
+            images = np.stack(image_list)
+            release_pages(image_list)      # copied: the pages of a mapped npz may go
+            half = image_half(images, compiled).columns()
+            del images
+        mask_list = [dataset.masks[i] for i in idx]
+        masks = np.stack(mask_list)
         release_pages(mask_list)
-        columns.put(number, idx, _scan_batch(images, masks, dataset.num_classes,
-                                             dataset.ignore_index, compiled))
+        columns.put(number, idx, _pair_rows(half, masks, dataset.num_classes,
+                                            dataset.ignore_index, compiled))
         advance(len(idx))
 
     client = cluster.current()
@@ -87,6 +92,14 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table
+
+
+def _known_half(images, idx: list[int]) -> dict[str, np.ndarray] | None:
+    """The image half of these pairs' rows where the reading pass computed it for every one
+    of them (FileRef.facts), else None: the images are decoded and scanned."""
+    if not isinstance(images, LazyPixels):
+        return None
+    return gathered([images.facts(i) for i in idx])
 
 
 def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[dict]:
@@ -162,41 +175,63 @@ def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
                 ignore_index: int | None, compiled: bool = False) -> dict[str, np.ndarray]:
     """The feature rows of one stacked batch; `compiled`: the numba kernels compute the pixel
     statistics and the embedding (else the numpy reference code)."""
-    n = len(images)
+    return _pair_rows(image_half(images, compiled).columns(), masks, num_classes,
+                      ignore_index, compiled)
+
+
+def image_half(images: np.ndarray, compiled: bool = False,
+               gray_rgb: list[bool] | None = None) -> FactsBatch:
+    """The image half of the feature rows of a stacked batch of same-shape images
+    (curate.scan.image_half); `gray_rgb`, which of them are gray stored as RGB: their facts
+    as gray images are kept too."""
     gray = np.stack([to_gray(im) for im in images]) if images.ndim == 4 else images
-    out: dict[str, np.ndarray] = {
-        "height": np.full(n, images.shape[1]),
-        "width": np.full(n, images.shape[2]),
-        "channels": np.full(n, 1 if images.ndim == 3 else images.shape[3]),
-        "mask_height": np.full(n, masks.shape[1]),
-        "mask_width": np.full(n, masks.shape[2]),
-    }
-    image_sha = [_sha1(im) for im in images]
+    if compiled:   # imported here: importing them imports numba (curate.scan.kernels)
+        from curate.scan.embedding_kernel import embed
+        from curate.scan.pixel_kernel import pixel_columns
+    pixels = pixel_columns(gray) if compiled else pixel_stats(gray)
+    style = embed(gray) if compiled else texture_embedding(gray)   # picture style: odd_image
+    # as gray, such an image has the same gray features: only its digest and channels differ
+    same = [bool(g) and images.ndim == 4 and np.array_equal(gray[i], images[i, ..., 0])
+            for i, g in enumerate(gray_rgb or [False] * len(images))]
+    return FactsBatch(images, phash(gray), pixels, style, same)
+
+
+def image_facts(images: list[np.ndarray], gray_rgb: list[bool]) -> list[ImageFacts]:
+    """The scan's facts of same-shape images, for the reading pass of a folder read by
+    reference (curate.io.image_files.read_pairs' scan_images). Call `compiled.ready()` once
+    before the reading threads start, and hold BLAS to one thread (as `scan` does)."""
+    return image_half(np.stack(images), ready(), gray_rgb).facts()
+
+
+def _pair_rows(half: dict[str, np.ndarray], masks: np.ndarray, num_classes: int,
+               ignore_index: int | None, compiled: bool) -> dict[str, np.ndarray]:
+    """The feature rows of a batch: its images' half (FactsBatch.columns) and its masks'."""
+    n = len(masks)
     mask_sha = [_sha1(m) for m in masks]
     # Text columns as object arrays of Python strings: numpy's fixed-width str dtype takes
     # 4 bytes a character, which at 200k pairs was most of the scan's peak memory.
-    out["image_sha1"] = strings(image_sha)
-    out["mask_sha1"] = strings(mask_sha)
-    out["pair_sha1"] = strings([hashlib.sha1((a + b).encode()).hexdigest()
-                                 for a, b in zip(image_sha, mask_sha)])
-    out["phash"] = strings([f"{h:016x}" for h in phash(gray)])
-    if compiled:   # imported here: importing them imports numba (curate.scan.kernels)
-        from curate.scan.embedding_kernel import embed
-        from curate.scan.pixel_kernel import mask_columns, pixel_columns
-    out.update(pixel_columns(gray) if compiled else pixel_stats(gray))
+    out: dict[str, np.ndarray] = {
+        "height": half["height"], "width": half["width"], "channels": half["channels"],
+        "mask_height": np.full(n, masks.shape[1]),
+        "mask_width": np.full(n, masks.shape[2]),
+        "image_sha1": half["image_sha1"],
+        "mask_sha1": strings(mask_sha),
+        "pair_sha1": strings([hashlib.sha1((a + b).encode()).hexdigest()
+                              for a, b in zip(half["image_sha1"], mask_sha)]),
+        "phash": half["phash"],
+    }
+    out.update((name, values) for name, values in half.items()
+               if name not in out and name != "embedding")      # the pixel statistics
+    if compiled:
+        from curate.scan.pixel_kernel import mask_columns
     out.update(mask_columns(masks, num_classes, ignore_index) if compiled
                else mask_stats(masks, num_classes, ignore_index))
-    style = embed(gray) if compiled else texture_embedding(gray)
-    out["embedding"] = to_hex(style)  # picture style, for odd_image
+    out["embedding"] = half["embedding"]
     return out
 
 
 def _sha1(array: np.ndarray) -> str:
-    # The shape is part of the hash: two arrays with the same bytes but different shapes
-    # are different images.
-    h = hashlib.sha1(str(array.shape).encode())
-    h.update(np.ascontiguousarray(array).data)
-    return h.hexdigest()
+    return digest(array).hex()
 
 
 def pixel_stats(gray: np.ndarray) -> dict[str, np.ndarray]:
@@ -356,45 +391,3 @@ def _histograms(flat: np.ndarray, bins: int) -> np.ndarray:
     """(N, bins) counts of the uint8 values in each row of (N, P) `flat`."""
     return np.stack([np.bincount(row, minlength=bins) for row in flat]) if len(flat) else \
         np.zeros((0, bins), dtype=np.int64)
-
-
-def _box_resize_matrix(size_in: int, size_out: int) -> np.ndarray:
-    """(size_out, size_in) matrix averaging the input cells that each output cell covers."""
-    m = np.zeros((size_out, size_in), dtype=np.float64)
-    scale = size_in / size_out
-    for o in range(size_out):
-        start, stop = o * scale, (o + 1) * scale
-        for i in range(int(np.floor(start)), min(int(np.ceil(stop)), size_in)):
-            m[o, i] = min(stop, i + 1) - max(start, i)
-        m[o] /= m[o].sum()
-    return m
-
-
-def _dct_matrix(size: int) -> np.ndarray:
-    k = np.arange(size)[:, None]
-    x = np.arange(size)[None, :]
-    return np.cos(np.pi * (2 * x + 1) * k / (2 * size))
-
-
-@functools.lru_cache(maxsize=16)
-def _phash_projection(size_in: int, hash_size: int) -> np.ndarray:
-    """(hash_size, size_in): box-resize to HASH_RESIZE, then the lowest DCT frequencies."""
-    d = _dct_matrix(HASH_RESIZE)[:hash_size]                       # (hs, 32)
-    return (d @ _box_resize_matrix(size_in, HASH_RESIZE)).astype(np.float32)
-
-
-def phash(gray: np.ndarray, hash_size: int = HASH_SIZE) -> list[int]:
-    """Perceptual hashes of (N, H, W) uint8 images as Python ints of hash_size**2 bits.
-
-    Box-resize to 32x32, 2-D DCT, keep the lowest hash_size x hash_size frequencies, and set
-    a bit where a coefficient exceeds their median (the DC term is left out of the median).
-    Resize and DCT are both linear, so they are folded into one matrix per axis.
-    """
-    n, h, w = gray.shape
-    rows = _phash_projection(h, hash_size)                         # (hs, H)
-    cols = _phash_projection(w, hash_size)                         # (hs, W)
-    t = gray.reshape(n * h, w).astype(np.float32) @ cols.T         # (N*H, hs)
-    low = (rows @ t.reshape(n, h, hash_size)).reshape(n, -1)       # (N, hs*hs)
-    median = np.median(low[:, 1:], axis=1, keepdims=True)
-    bits = low > median
-    return [int.from_bytes(row.tobytes(), "big") for row in np.packbits(bits, axis=1)]

@@ -135,13 +135,13 @@ def test_large_images_come_in_smaller_batches_with_the_same_features(monkeypatch
     whole = scan(dataset)
     pair_bytes = 2 * 64 * 128
     monkeypatch.setattr(features, "CHUNK_BYTES", 3 * pair_bytes)     # batches of 3 pairs
-    seen, batch = [], features._scan_batch
+    seen, batch = [], features.image_half
 
-    def counted(images, masks, *rest):
+    def counted(images, *rest):
         seen.append(len(images))
-        return batch(images, masks, *rest)
+        return batch(images, *rest)
 
-    monkeypatch.setattr(features, "_scan_batch", counted)
+    monkeypatch.setattr(features, "image_half", counted)
     assert scan(dataset).equals(whole)
     assert max(seen) == 3 and sum(seen) == 40
     monkeypatch.setattr(cluster, "TASK_BYTES", 7 * pair_bytes)        # two batches a task

@@ -180,6 +180,52 @@ def test_the_scan_decodes_each_pair_once(tmp_path):
     assert len(table) == 40 and sorted(decoded.values()) == [1] * 80
 
 
+@pytest.mark.parametrize("make", [_mixed_folder, _gray_rgb_folder])
+@pytest.mark.parametrize("budget", ["0", "20000"])    # none held; the first few held, then none
+def test_a_folder_by_reference_decodes_each_image_once_for_read_and_scan(tmp_path, monkeypatch,
+                                                                         make, budget):
+    """The reading pass computes the images' half of the scan while it holds their pixels
+    (curate.scan.image_half), so loading (read + scan) decodes each image once and each mask
+    twice, and the manifest is the one of the folder read into memory: across runs of one
+    shape cut short (SCAN_RUN 3, the scan's batches 128) and gray pictures stored as RGB."""
+    from curate.io import image_files
+
+    data = make(tmp_path / "data")
+    monkeypatch.delenv("CURATE_LAZY_BYTES", raising=False)
+    eager = load_dataset(data)
+    decoded: dict[str, int] = {}
+
+    def counting(read):
+        def decode(path: Path) -> np.ndarray:
+            decoded[path.parent.name] = decoded.get(path.parent.name, 0) + 1
+            return read(path)
+        return decode
+
+    monkeypatch.setattr(image_files, "read_image", counting(image_files.read_image))
+    monkeypatch.setattr(image_files, "read_mask", counting(image_files.read_mask))
+    monkeypatch.setattr(image_files, "SCAN_RUN", 3)
+    monkeypatch.setenv("CURATE_LAZY_BYTES", budget)
+    lazy = load_dataset(data)
+    files = len(list((data / "masks").iterdir()))
+    assert isinstance(lazy.images, LazyPixels)
+    assert all(lazy.images.facts(i) is not None for i in range(len(lazy)))
+    assert decoded == {"images": files, "masks": 2 * files}
+    pd.testing.assert_frame_equal(lazy.manifest, eager.manifest, check_exact=True)
+
+
+def test_facts_follow_a_transform_only_where_it_says_how():
+    """A transformed FileRef drops the facts of the pixels it transforms, unless the
+    transform maps them (reading gray pictures stored as RGB keeps theirs as gray)."""
+    from curate.io.pixels import map_pixels
+
+    ref = FileRef("a.png", SHAPE + (3,), read_image, facts="of the RGB pixels")
+    assert map_pixels(LazyPixels([ref]), np.flipud).facts(0) is None
+    kept = map_pixels(LazyPixels([ref]), np.flipud, facts=lambda f: f + ", flipped")
+    assert kept.facts(0) == "of the RGB pixels, flipped"
+    assert LazyPixels([ref]).take([0, 0]).facts(1) == "of the RGB pixels"
+    assert LazyPixels([np.zeros(SHAPE, np.uint8)]).facts(0) is None
+
+
 @pytest.mark.slow
 def test_the_cluster_scan_of_a_folder_by_reference_sends_a_task_at_a_time(tmp_path,
                                                                           monkeypatch):
