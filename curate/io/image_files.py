@@ -177,6 +177,7 @@ def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
     SCAN_RUN_BYTES bytes a thread (the scan's own batch size, curate.scan.features).
     """
     held = _Budget(budget)
+    held.over = _clearly_over(files, budget)
     decode_image, decode_mask = decode_image or read_image, decode_mask or read_mask
 
     def read(chunk: list[tuple[Path, Path]]):
@@ -186,36 +187,79 @@ def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
                 image, mask = decode_image(image_file), decode_mask(mask_file)
                 pair = ReadPair.of(image, mask, held.admit(image, mask))
                 out.append(pair)
-                if scan_images is not None and pair.pixels is None:
+                if scan_images is not None and pair.pixels is not None:
+                    kept.add(pair)
+                elif scan_images is not None:
                     if waiting and not _same_run(waiting, image):
                         _scan_run(waiting, scan_images)
                     waiting.append((pair, image))
             except InputError as exc:
                 out.append(exc)
+            if held.over and kept.pairs:
+                kept.scan(scan_images)
             advance(1)
         _scan_run(waiting, scan_images)
         return out
 
+    kept = _Kept()
     chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
     with step("reading image/mask files", len(files)) as advance, \
             ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         results = [result for chunk in pool.map(read, chunks) for result in chunk]
-        if held.over and scan_images is not None:   # the pairs held before the budget ran out
-            kept = [r for r in results if isinstance(r, ReadPair) and r.pixels is not None]
-            runs = [kept[i:i + SCAN_RUN] for i in range(0, len(kept), SCAN_RUN)]
-            list(pool.map(lambda run: _scan_run([(p, p.pixels[0]) for p in run], scan_images,
-                                                split=True), runs))
     if held.over:   # all or nothing: pairs kept before the budget ran out are dropped too
+        kept.scan(scan_images)
         for result in results:
             if isinstance(result, ReadPair):
                 result.pixels = None
     return results
 
 
+def _clearly_over(files: list[tuple[Path, Path]], budget: int) -> bool:
+    """Whether the folder's pixels surely exceed the budget: its first pair's size, from the
+    file headers, times the pairs exceeds twice the budget. Such a folder is read by
+    reference from its first pair, rather than holding the budget's worth of pixels until it
+    runs out and then dropping them (at 6,000 256x256 colour pairs that held 512 MB for
+    nothing). Either way the pairs read are the same."""
+    if not files:
+        return False
+    try:
+        sizes = []
+        for path in files[0]:
+            with Image.open(path) as file:
+                sizes.append(file.width * file.height * len(file.getbands()))
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+        return False     # the reading pass reports the file
+    return sum(sizes) * len(files) > 2 * budget
+
+
 # What the scan's facts of a list of same-shape images are (curate.scan.features.image_facts)
 ScanImages = Callable[[list[np.ndarray], list[bool]], list]
 SCAN_RUN = 128              # images scanned together in the reading pass, at most ...
 SCAN_RUN_BYTES = 32 << 20   # ... and this many bytes of them
+
+
+class _Kept:
+    """The pairs a scan-ahead read kept in memory while they fitted the budget. Once it runs
+    out, they are read by reference too, so the first reading thread to see that scans
+    them and lets their pixels go: the pixels and the scan's own memory do not pile up."""
+
+    def __init__(self):
+        self.pairs: list[ReadPair] = []
+        self._lock = threading.Lock()
+
+    def add(self, pair: ReadPair) -> None:
+        with self._lock:
+            self.pairs.append(pair)
+
+    def scan(self, scan_images: ScanImages | None) -> None:
+        with self._lock:
+            pairs, self.pairs = self.pairs, []
+        run: list[tuple[ReadPair, np.ndarray]] = []
+        for pair in pairs:
+            if run and not _same_run(run, pair.pixels[0]):
+                _scan_run(run, scan_images, let_go=True)
+            run.append((pair, pair.pixels[0]))
+        _scan_run(run, scan_images, let_go=True)
 
 
 def _same_run(waiting: list[tuple[ReadPair, np.ndarray]], image: np.ndarray) -> bool:
@@ -225,23 +269,16 @@ def _same_run(waiting: list[tuple[ReadPair, np.ndarray]], image: np.ndarray) -> 
 
 
 def _scan_run(waiting: list[tuple[ReadPair, np.ndarray]], scan_images: ScanImages | None,
-              split: bool = False) -> None:
-    """Give each waiting pair its image's scan facts and empty the run (`split`: first cut
-    it where the shape changes or it grows too large)."""
+              let_go: bool = False) -> None:
+    """Give each waiting pair its image's scan facts and empty the run (`let_go`: and drop
+    the pairs' pixels)."""
     if not waiting or scan_images is None:
-        return
-    if split:
-        runs: list[list] = [[]]
-        for pair, image in waiting:
-            if runs[-1] and not _same_run(runs[-1], image):
-                runs.append([])
-            runs[-1].append((pair, image))
-        for run in runs:
-            _scan_run(run, scan_images)
         return
     facts = scan_images([image for _, image in waiting], [p.gray_rgb for p, _ in waiting])
     for (pair, _), fact in zip(waiting, facts):
         pair.facts = fact
+        if let_go:
+            pair.pixels = None
     waiting.clear()
 
 

@@ -51,7 +51,8 @@ class FactsBatch:
         """One ImageFacts per image of the batch, in order."""
         return [ImageFacts(self, row) for row in range(len(self))]
 
-    def columns(self, rows: np.ndarray | None = None, as_gray: bool = False) -> dict[str, np.ndarray]:
+    def columns(self, rows: np.ndarray | None = None,
+                as_gray: bool = False) -> dict[str, np.ndarray]:
         """The image half of the feature rows of `rows` (default all) as the table holds it:
         height, width, channels, image_sha1, phash, the pixel statistics, embedding (hex);
         with `as_gray`, of those images read as gray (their first channel)."""

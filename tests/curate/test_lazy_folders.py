@@ -181,7 +181,7 @@ def test_the_scan_decodes_each_pair_once(tmp_path):
 
 
 @pytest.mark.parametrize("make", [_mixed_folder, _gray_rgb_folder])
-@pytest.mark.parametrize("budget", ["0", "20000"])    # none held; the first few held, then none
+@pytest.mark.parametrize("budget", ["0", "100000"])   # none held; the first few held, then none
 def test_a_folder_by_reference_decodes_each_image_once_for_read_and_scan(tmp_path, monkeypatch,
                                                                          make, budget):
     """The reading pass computes the images' half of the scan while it holds their pixels
@@ -211,6 +211,27 @@ def test_a_folder_by_reference_decodes_each_image_once_for_read_and_scan(tmp_pat
     assert all(lazy.images.facts(i) is not None for i in range(len(lazy)))
     assert decoded == {"images": files, "masks": 2 * files}
     pd.testing.assert_frame_equal(lazy.manifest, eager.manifest, check_exact=True)
+
+
+def test_a_folder_clearly_over_the_budget_holds_no_pixels_while_it_is_read(tmp_path,
+                                                                          monkeypatch):
+    """Its first pair's size times the pairs is over twice the budget: read by reference from
+    the first pair, rather than holding the budget's worth and dropping it; the same dataset
+    either way. Just under twice, pairs are held until the budget runs out."""
+    from curate.io import image_files
+
+    data = _gray_rgb_folder(tmp_path / "data")           # 30 pairs of 6,144 bytes: 184,320
+    monkeypatch.delenv("CURATE_LAZY_BYTES", raising=False)
+    eager = load_dataset(data)
+    held, add = [], image_files._Kept.add
+    monkeypatch.setattr(image_files._Kept, "add",
+                        lambda self, pair: held.append(1) or add(self, pair))
+    for budget, holds in (("100000", True), ("90000", False)):
+        held.clear()
+        monkeypatch.setenv("CURATE_LAZY_BYTES", budget)
+        lazy = load_dataset(data)
+        assert isinstance(lazy.images, LazyPixels) and bool(held) == holds, budget
+        pd.testing.assert_frame_equal(lazy.manifest, eager.manifest, check_exact=True)
 
 
 def test_facts_follow_a_transform_only_where_it_says_how():
