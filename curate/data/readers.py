@@ -17,7 +17,7 @@ from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: publi
     safe_id, unique_ids,
 )
 from curate.io.npz import read_npz_pairs
-from curate.io.pixels import ArrayRows, lazy_budget, map_pixels
+from curate.io.pixels import ArrayRows, LazyPixels, lazy_budget, map_pixels
 from curate.data.assemble import (  # noqa: F401  (ReadOptions: public here too)
     PixelFacts, ReadOptions, build_dataset, first_channel,
 )
@@ -32,7 +32,10 @@ def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
 
     The dataset carries its manifest from here on: a curated folder's own, else a scan.
     """
-    return with_manifest(read_dataset(path, options, scan_ahead=True))
+    dataset = with_manifest(read_dataset(path, options, scan_ahead=True))
+    if isinstance(dataset.images, LazyPixels):
+        dataset.images.forget_facts()     # the scan has used them
+    return dataset
 
 
 def read_dataset(path: str | Path, options: ReadOptions | None = None,

@@ -101,6 +101,14 @@ class LazyPixels(Sequence):
         return item.facts if isinstance(item, FileRef) else None
 
 
+    def forget_facts(self) -> None:
+        """Drop what the reading pass learnt for the scan (FileRef.facts), once the scan has
+        used it: about 400 bytes an image. Later scans decode the images again."""
+        self._items = [FileRef(item.path, item.shape, item.decode)
+                       if isinstance(item, FileRef) and item.facts is not None else item
+                       for item in self._items]
+
+
 class ArrayRows(Sequence):
     """The pairs of one stacked array (N, H, W[, C]), such as an npz member, as a read-only
     sequence of its rows: rows[i] is a view of the array, made when it is taken. A list of

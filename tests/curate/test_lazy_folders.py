@@ -208,9 +208,13 @@ def test_a_folder_by_reference_decodes_each_image_once_for_read_and_scan(tmp_pat
     lazy = load_dataset(data)
     files = len(list((data / "masks").iterdir()))
     assert isinstance(lazy.images, LazyPixels)
-    assert all(lazy.images.facts(i) is not None for i in range(len(lazy)))
     assert decoded == {"images": files, "masks": 2 * files}
     pd.testing.assert_frame_equal(lazy.manifest, eager.manifest, check_exact=True)
+    # used, then let go: a later scan decodes the images again, with the same rows
+    assert all(lazy.images.facts(i) is None for i in range(len(lazy)))
+    pd.testing.assert_frame_equal(scan(lazy.subset([3, 1])),
+                                  scan(eager.subset([3, 1])), check_exact=True)
+    assert decoded == {"images": files + 2, "masks": 2 * files + 2}
 
 
 def test_a_folder_clearly_over_the_budget_holds_no_pixels_while_it_is_read(tmp_path,
