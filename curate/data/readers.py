@@ -43,9 +43,9 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None,
     """The pairs of `path` as read, without the pixel scan: a raw input's manifest is None
     (benchmarks time reading alone with it; everyone else wants `load_dataset`). With
     `only`, an images/ + masks/ folder decodes just the pairs of those ids (the others are
-    not in the dataset); other inputs are read whole. `scan_ahead`: a scan follows, so an
-    images/ + masks/ folder read by reference computes its images' half of the scan while
-    it decodes them (curate.scan.image_half), and the scan decodes only the masks."""
+    not in the dataset); other inputs are read whole. `scan_ahead`: a scan follows, so a
+    folder or downloaded layout read by reference computes its images' half of the scan
+    while it decodes them (curate.scan.image_half), and the scan decodes only the masks."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():
@@ -64,7 +64,8 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None,
         an2dl = False
         options = _with_class_file(path, options)
     else:
-        return read_layout(path, options)
+        with _scanning_images(scan_ahead) as scan_images:
+            return read_layout(path, options, scan_images)
     return build_dataset(path, images, masks, ids, sources, problems, options, facts, an2dl)
 
 

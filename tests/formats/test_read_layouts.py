@@ -192,6 +192,35 @@ def test_parquet_read_by_reference_past_the_budget(tmp_path, monkeypatch):
     assert [np.asarray(m).tolist() for m in dataset.masks] == [m.tolist() for m in masks]
 
 
+@pytest.mark.parametrize("tree", [voc_tree, camvid_tree])
+def test_a_layout_by_reference_decodes_its_images_once_with_the_same_manifest(tmp_path,
+                                                                            monkeypatch, tree):
+    """Read past the budget, a layout's reading pass computes the images' half of the scan
+    (curate.scan.image_half) with the layout's own decoders, so the scan decodes only the
+    masks (colour masks through their table), and the manifest is the one read in memory."""
+    from curate.data import layout_reading
+    from curate.io.layouts import FoundPairs
+
+    tree(tmp_path / "data")
+    monkeypatch.delenv("CURATE_LAZY_BYTES", raising=False)
+    eager = load_dataset(tmp_path / "data")
+    images = []
+    choose = layout_reading.choose
+
+    def counted(*args) -> FoundPairs:
+        found = choose(*args)
+        decode = found.decode_image
+        found.decode_image = lambda path: images.append(path) or decode(path)
+        return found
+
+    monkeypatch.setattr(layout_reading, "choose", counted)
+    monkeypatch.setenv("CURATE_LAZY_BYTES", "0")
+    lazy = load_dataset(tmp_path / "data")
+    assert type(lazy.images).__name__ == "LazyPixels"
+    assert len(images) == len(set(images)) == len(lazy)
+    pd.testing.assert_frame_equal(lazy.manifest, eager.manifest, check_exact=True)
+
+
 def test_an_unknown_layout_lists_the_known_ones(tmp_path):
     (tmp_path / "stuff").mkdir()
     result, text = invoke("stats", tmp_path / "stuff")
