@@ -15,9 +15,9 @@ from curate.io.layouts.colours import UnknownColourError
 from curate.io.pixels import lazy_budget
 
 
-def read_layout(path: Path, options, scan_images=None):
+def read_layout(path: Path, options, scan_pairs=None):
     """The Dataset of the layout at `path` (detected, or named by options.layout);
-    `scan_images`: the reading pass's scan of the images (read_pairs)."""
+    `scan_pairs`: the reading pass's scan of the pairs (read_pairs)."""
     found = choose(path, LayoutOptions(options.layout, options.colors, options.columns))
     if found is None:
         raise InputError(
@@ -26,7 +26,7 @@ def read_layout(path: Path, options, scan_images=None):
             f"the downloaded layouts ({', '.join(layouts())}: see docs/your-data.md). Name "
             "one with --layout NAME if detection missed it.")
     decoded = read_pairs(found.files, lazy_budget(), found.decode_image, found.decode_mask,
-                         scan_images)
+                         scan_pairs)
     fatal = next((r for r in decoded if isinstance(r, UnknownColourError)), None)
     if fatal is not None:
         raise fatal

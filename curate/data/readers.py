@@ -13,11 +13,11 @@ from curate.io.dataset import Dataset
 from curate.errors import InputError
 from curate.io.contract import read_manifest, read_meta  # noqa: F401  (public here too)
 from curate.io.image_files import (  # noqa: F401  (read_image, read_mask: public here too)
-    Problem, ReadPair, ScanImages, pixels_of, read_folder, read_image, read_mask, read_pairs,
+    Problem, ReadPair, ScanPairs, pixels_of, read_folder, read_image, read_mask, read_pairs,
     safe_id, unique_ids,
 )
 from curate.io.npz import read_npz_pairs
-from curate.io.pixels import ArrayRows, LazyPixels, lazy_budget, map_pixels
+from curate.io.pixels import ArrayRows, lazy_budget, map_pixels
 from curate.data.assemble import (  # noqa: F401  (ReadOptions: public here too)
     PixelFacts, ReadOptions, build_dataset, first_channel,
 )
@@ -32,10 +32,7 @@ def load_dataset(path: str | Path, options: ReadOptions | None = None) -> Datase
 
     The dataset carries its manifest from here on: a curated folder's own, else a scan.
     """
-    dataset = with_manifest(read_dataset(path, options, scan_ahead=True))
-    if isinstance(dataset.images, LazyPixels):
-        dataset.images.forget_facts()     # the scan has used them
-    return dataset
+    return with_manifest(read_dataset(path, options, scan_ahead=True))
 
 
 def read_dataset(path: str | Path, options: ReadOptions | None = None,
@@ -44,8 +41,8 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None,
     (benchmarks time reading alone with it; everyone else wants `load_dataset`). With
     `only`, an images/ + masks/ folder decodes just the pairs of those ids (the others are
     not in the dataset); other inputs are read whole. `scan_ahead`: a scan follows, so a
-    folder or downloaded layout read by reference computes its images' half of the scan
-    while it decodes them (curate.scan.image_half), and the scan decodes only the masks."""
+    folder or downloaded layout read by reference computes what the scan needs of each pair
+    while it decodes it (curate.scan.image_half, mask_half), and the scan decodes nothing."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():
@@ -57,21 +54,21 @@ def read_dataset(path: str | Path, options: ReadOptions | None = None,
     elif (path / "dataset.json").is_file():
         return _read_curated(path)
     elif (path / "images").is_dir() and (path / "masks").is_dir() and not options.layout:
-        with _scanning_images(scan_ahead) as scan_images:
+        with _scanning_pairs(scan_ahead) as scan_pairs:
             images, masks, ids, sources, problems, pairs = read_folder(
-                path, lazy_budget(), only, scan_images)
+                path, lazy_budget(), only, scan_pairs)
         facts = PixelFacts.of_pairs(pairs)
         an2dl = False
         options = _with_class_file(path, options)
     else:
-        with _scanning_images(scan_ahead) as scan_images:
-            return read_layout(path, options, scan_images)
+        with _scanning_pairs(scan_ahead) as scan_pairs:
+            return read_layout(path, options, scan_pairs)
     return build_dataset(path, images, masks, ids, sources, problems, options, facts, an2dl)
 
 
 @contextmanager
-def _scanning_images(wanted: bool) -> Iterator[ScanImages | None]:
-    """The reading pass's scan of the images (read_pairs' scan_images) when `wanted` and the
+def _scanning_pairs(wanted: bool) -> Iterator[ScanPairs | None]:
+    """The reading pass's scan of the pairs (read_pairs' scan_pairs) when `wanted` and the
     scan runs in this process (on a Dask cluster the workers scan the pairs, so reading here
     does not), else None. BLAS runs on one thread meanwhile, as in the scan itself."""
     from curate.scan import cluster
@@ -82,11 +79,11 @@ def _scanning_images(wanted: bool) -> Iterator[ScanImages | None]:
     from threadpoolctl import threadpool_limits
 
     from curate.scan.compiled import ready
-    from curate.scan.features import image_facts
+    from curate.scan.features import pair_facts
 
     ready()   # here, not in a reading thread: compiled or loaded once, its note raised once
     with threadpool_limits(limits=1, user_api="blas"):
-        yield image_facts
+        yield pair_facts
 
 
 def _with_class_file(path: Path, options: ReadOptions) -> ReadOptions:

@@ -56,7 +56,8 @@ class ReadPair:
     mask_values: np.ndarray     # the raw values the mask holds, ascending
     mask_counts: np.ndarray     # pixels holding each of them
     pixels: tuple[np.ndarray, np.ndarray] | None
-    facts: object = None        # the image's scan facts, when read by reference (read_pairs)
+    image_facts: object = None  # the image's scan facts, when read by reference (read_pairs)
+    mask_facts: object = None   # ... and the mask's
 
     @classmethod
     def of(cls, image: np.ndarray, mask: np.ndarray, keep: bool) -> "ReadPair":
@@ -83,11 +84,11 @@ class _Budget:
 
 
 def read_folder(path: Path, budget: int, only: Collection[str] | None = None,
-                scan_images: ScanImages | None = None):
+                scan_pairs: ScanPairs | None = None):
     """The pairs of an images/ + masks/ folder: decoded arrays below `budget` bytes, else
     LazyPixels of references; with their ids, sources, problems and per-pair ReadPairs.
     With `only`, just the pairs of those ids (as a whole read names them) are decoded.
-    `scan_images`: see read_pairs."""
+    `scan_pairs`: see read_pairs."""
     image_files = files_by_stem(path / "images")
     mask_files = files_by_stem(path / "masks")
     if not image_files and not mask_files:
@@ -109,7 +110,7 @@ def read_folder(path: Path, budget: int, only: Collection[str] | None = None,
         # none of them here: read the whole folder, so the caller finds them missing as usual
         stems = sorted(s for s, i in named.items() if i in wanted) or stems
     decoded = read_pairs([(image_files[s], mask_files[s]) for s in stems], budget,
-                         scan_images=scan_images)
+                         scan_pairs=scan_pairs)
     for stem, result in zip(stems, decoded):
         image_file = image_files[stem]
         if isinstance(result, InputError):
@@ -143,9 +144,9 @@ def pixels_of(pairs: list[ReadPair], files: list[tuple], decode_image=None,
     own decoders) decode."""
     if all(p.pixels is not None for p in pairs):
         return [p.pixels[0] for p in pairs], [p.pixels[1] for p in pairs]
-    images = LazyPixels(FileRef(str(i), p.image_shape, decode_image or read_image, p.facts)
-                        for p, (i, _) in zip(pairs, files))
-    masks = LazyPixels(FileRef(str(m), p.mask_shape, decode_mask or read_mask)
+    images = LazyPixels(FileRef(str(i), p.image_shape, decode_image or read_image,
+                                p.image_facts) for p, (i, _) in zip(pairs, files))
+    masks = LazyPixels(FileRef(str(m), p.mask_shape, decode_mask or read_mask, p.mask_facts)
                        for p, (_, m) in zip(pairs, files))
     return images, masks
 
@@ -161,7 +162,7 @@ def unique_ids(ids: list[str]) -> list[str]:
 
 
 def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
-               decode_mask=None, scan_images: ScanImages | None = None
+               decode_mask=None, scan_pairs: ScanPairs | None = None
                ) -> list[ReadPair | InputError]:
     """Decode (image, mask) file pairs in order into ReadPairs, which hold the pixels only if
     all of them fit in `budget` bytes; a pair that cannot be read gives its error.
@@ -170,11 +171,11 @@ def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
     takes a contiguous chunk, because for small images per-file task overhead would eat the
     gain (measured: 6000 pairs of 64x128 read as fast as serially, never slower).
 
-    `scan_images(images, gray_rgb)`, given for a read the scan follows, computes the scan's
-    facts of a list of same-shape images (curate.scan.image_half): when the pixels are not
-    kept, each pair's are computed here, while they are decoded, and the scan then decodes
-    only the masks. Images wait in runs of one shape, at most SCAN_RUN images and
-    SCAN_RUN_BYTES bytes a thread (the scan's own batch size, curate.scan.features).
+    `scan_pairs` (ScanPairs), given for a read the scan follows, computes the scan's facts of
+    pairs (curate.scan.image_half, mask_half): when the pixels are not kept, each pair's are
+    computed here, while they are decoded, and the scan then decodes nothing. Pairs wait in
+    runs of one image shape, at most SCAN_RUN pairs and SCAN_RUN_BYTES image bytes a thread
+    (the scan's own batch size, curate.scan.features).
     """
     held = _Budget(budget)
     held.over = _clearly_over(files, budget)
@@ -187,18 +188,18 @@ def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
                 image, mask = decode_image(image_file), decode_mask(mask_file)
                 pair = ReadPair.of(image, mask, held.admit(image, mask))
                 out.append(pair)
-                if scan_images is not None and pair.pixels is not None:
+                if scan_pairs is not None and pair.pixels is not None:
                     kept.add(pair)
-                elif scan_images is not None:
+                elif scan_pairs is not None:
                     if waiting and not _same_run(waiting, image):
-                        _scan_run(waiting, scan_images)
-                    waiting.append((pair, image))
+                        _scan_run(waiting, scan_pairs)
+                    waiting.append((pair, image, mask))
             except InputError as exc:
                 out.append(exc)
             if held.over and kept.pairs:
-                kept.scan(scan_images)
+                kept.scan(scan_pairs)
             advance(1)
-        _scan_run(waiting, scan_images)
+        _scan_run(waiting, scan_pairs)
         return out
 
     kept = _Kept()
@@ -207,7 +208,7 @@ def read_pairs(files: list[tuple[Path, Path]], budget: int, decode_image=None,
             ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
         results = [result for chunk in pool.map(read, chunks) for result in chunk]
     if held.over:   # all or nothing: pairs kept before the budget ran out are dropped too
-        kept.scan(scan_images)
+        kept.scan(scan_pairs)
         for result in results:
             if isinstance(result, ReadPair):
                 result.pixels = None
@@ -232,8 +233,9 @@ def _clearly_over(files: list[tuple[Path, Path]], budget: int) -> bool:
     return sum(sizes) * len(files) > 2 * budget
 
 
-# What the scan's facts of a list of same-shape images are (curate.scan.features.image_facts)
-ScanImages = Callable[[list[np.ndarray], list[bool]], list]
+# The scan's (image, mask) facts of pairs whose images have one shape, from their images,
+# whether each is gray stored as RGB, and their masks (curate.scan.features.pair_facts)
+ScanPairs = Callable[[list[np.ndarray], list[bool], list[np.ndarray]], list[tuple]]
 SCAN_RUN = 128              # images scanned together in the reading pass, at most ...
 SCAN_RUN_BYTES = 32 << 20   # ... and this many bytes of them
 
@@ -251,32 +253,33 @@ class _Kept:
         with self._lock:
             self.pairs.append(pair)
 
-    def scan(self, scan_images: ScanImages | None) -> None:
+    def scan(self, scan_pairs: ScanPairs | None) -> None:
         with self._lock:
             pairs, self.pairs = self.pairs, []
-        run: list[tuple[ReadPair, np.ndarray]] = []
+        run: list[tuple[ReadPair, np.ndarray, np.ndarray]] = []
         for pair in pairs:
             if run and not _same_run(run, pair.pixels[0]):
-                _scan_run(run, scan_images, let_go=True)
-            run.append((pair, pair.pixels[0]))
-        _scan_run(run, scan_images, let_go=True)
+                _scan_run(run, scan_pairs, let_go=True)
+            run.append((pair, *pair.pixels))
+        _scan_run(run, scan_pairs, let_go=True)
 
 
-def _same_run(waiting: list[tuple[ReadPair, np.ndarray]], image: np.ndarray) -> bool:
+def _same_run(waiting: list[tuple[ReadPair, np.ndarray, np.ndarray]], image: np.ndarray) -> bool:
     """Whether `image` joins the waiting run: the same shape, and room left in it."""
     return (waiting[0][1].shape == image.shape and len(waiting) < SCAN_RUN
             and (len(waiting) + 1) * image.nbytes <= SCAN_RUN_BYTES)
 
 
-def _scan_run(waiting: list[tuple[ReadPair, np.ndarray]], scan_images: ScanImages | None,
-              let_go: bool = False) -> None:
-    """Give each waiting pair its image's scan facts and empty the run (`let_go`: and drop
-    the pairs' pixels)."""
-    if not waiting or scan_images is None:
+def _scan_run(waiting: list[tuple[ReadPair, np.ndarray, np.ndarray]],
+              scan_pairs: ScanPairs | None, let_go: bool = False) -> None:
+    """Give each waiting pair its image's and mask's scan facts and empty the run
+    (`let_go`: and drop the pairs' pixels)."""
+    if not waiting or scan_pairs is None:
         return
-    facts = scan_images([image for _, image in waiting], [p.gray_rgb for p, _ in waiting])
-    for (pair, _), fact in zip(waiting, facts):
-        pair.facts = fact
+    facts = scan_pairs([image for _, image, _ in waiting], [p.gray_rgb for p, _, _ in waiting],
+                       [mask for _, _, mask in waiting])
+    for (pair, _, _), (image_facts, mask_facts) in zip(waiting, facts):
+        pair.image_facts, pair.mask_facts = image_facts, mask_facts
         if let_go:
             pair.pixels = None
     waiting.clear()

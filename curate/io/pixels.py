@@ -101,12 +101,13 @@ class LazyPixels(Sequence):
         return item.facts if isinstance(item, FileRef) else None
 
 
-    def forget_facts(self) -> None:
-        """Drop what the reading pass learnt for the scan (FileRef.facts), once the scan has
-        used it: about 400 bytes an image. Later scans decode the images again."""
-        self._items = [FileRef(item.path, item.shape, item.decode)
-                       if isinstance(item, FileRef) and item.facts is not None else item
-                       for item in self._items]
+    def forget_facts(self, rows: Iterable[int] | None = None) -> None:
+        """Drop what the reading pass learnt for the scan (FileRef.facts) of the items at
+        `rows` (default all), once the scan has used it: later scans decode them again."""
+        for i in range(len(self)) if rows is None else rows:
+            item = self._items[i]
+            if isinstance(item, FileRef) and item.facts is not None:
+                self._items[i] = FileRef(item.path, item.shape, item.decode)
 
 
 class ArrayRows(Sequence):

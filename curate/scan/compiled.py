@@ -18,6 +18,7 @@ def ready() -> bool:
         return True
     try:
         from curate.scan.embedding_kernel import embed
+        from curate.scan.mask_half import MaskFacts
         from curate.scan.pixel_kernel import mask_columns, pixel_columns
 
         tiny = np.zeros((1, 16, 16), np.uint8)      # the types every scan batch has
@@ -25,6 +26,7 @@ def ready() -> bool:
         mask_columns(tiny, 2, 0)
         mask_columns(tiny, 2, None)
         embed(tiny)
+        MaskFacts(tiny[0], compiled=True)
     except Exception as exc:  # e.g. an LLVM that cannot compile here: numpy instead
         kernels.give_up(f"the compiled kernels failed ({type(exc).__name__}: {exc})")
         return kernels.available()

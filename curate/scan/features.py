@@ -18,10 +18,12 @@ from curate.scan.compiled import ready
 from curate.scan.columns import FeatureColumns
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding
-from curate.scan.image_half import FactsBatch, ImageFacts, digest, gathered
+from curate.scan import mask_half
+from curate.scan.image_half import FactsBatch, ImageFacts, digest, take_known as image_take_known
+from curate.scan.mask_half import MaskFacts
 from curate.scan.phash import phash
 from curate.io.npz import release_pages
-from curate.io.pixels import ArrayRows, LazyPixels, shape_of
+from curate.io.pixels import ArrayRows, shape_of
 from curate.ui.progress import step
 
 CHUNK = 128            # pairs per vectorised batch: amortises Python overhead, fits in cache
@@ -37,7 +39,7 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     Columns: id, source, height, width, channels, mask_height, mask_width, image_sha1,
     mask_sha1, pair_sha1, phash (16 hex digits), mean, std, min, max, entropy, sharpness
     (Laplacian variance), blur_keep (share of the Laplacian variance a re-blur keeps: near 1
-    when defocused, whatever the contrast; see `blur_keep`),
+    when defocused, whatever the contrast; see `blur_keep`), edge_keep (see `blur_measures`),
     labelled_frac, mask_classes, mask_boundary, labelled_fill (labelled pixels / area of
     their bounding box: 1 for a solid rectangle), labelled_margin (widest gap in pixels between
     that box and the frame's edge; -1 when nothing is labelled), out_of_range,
@@ -56,18 +58,22 @@ def scan(dataset: Dataset) -> pd.DataFrame:
 
     def run(number: int) -> None:
         idx = chunks[number]
-        half = _known_half(dataset.images, idx)    # from a folder's reading pass
+        half = image_take_known(dataset.images, idx)    # from a folder's reading pass
         if half is None:
             image_list = [dataset.images[i] for i in idx]
             images = np.stack(image_list)
             release_pages(image_list)      # copied: the pages of a mapped npz may go
             half = image_half(images, compiled).columns()
             del images
-        mask_list = [dataset.masks[i] for i in idx]
-        masks = np.stack(mask_list)
-        release_pages(mask_list)
-        columns.put(number, idx, _pair_rows(half, masks, dataset.num_classes,
-                                            dataset.ignore_index, compiled))
+        known = mask_half.take_known(dataset.masks, idx)
+        if known is not None:
+            mask = mask_half.columns(known, dataset.num_classes, dataset.ignore_index)
+        else:
+            mask_list = [dataset.masks[i] for i in idx]
+            masks = np.stack(mask_list)
+            release_pages(mask_list)
+            mask = _mask_half(masks, dataset.num_classes, dataset.ignore_index, compiled)
+        columns.put(number, idx, _pair_rows(half, mask, shape_of(dataset.masks, idx[0])))
         advance(len(idx))
 
     client = cluster.current()
@@ -92,14 +98,6 @@ def scan(dataset: Dataset) -> pd.DataFrame:
     table.insert(0, "id", dataset.ids)
     table.insert(1, "source", dataset.sources)
     return table
-
-
-def _known_half(images, idx: list[int]) -> dict[str, np.ndarray] | None:
-    """The image half of these pairs' rows where the reading pass computed it for every one
-    of them (FileRef.facts), else None: the images are decoded and scanned."""
-    if not isinstance(images, LazyPixels):
-        return None
-    return gathered([images.facts(i) for i in idx])
 
 
 def _scan_on_cluster(client, dataset: Dataset, chunks: list[list[int]]) -> list[dict]:
@@ -175,8 +173,8 @@ def _scan_batch(images: np.ndarray, masks: np.ndarray, num_classes: int,
                 ignore_index: int | None, compiled: bool = False) -> dict[str, np.ndarray]:
     """The feature rows of one stacked batch; `compiled`: the numba kernels compute the pixel
     statistics and the embedding (else the numpy reference code)."""
-    return _pair_rows(image_half(images, compiled).columns(), masks, num_classes,
-                      ignore_index, compiled)
+    return _pair_rows(image_half(images, compiled).columns(),
+                      _mask_half(masks, num_classes, ignore_index, compiled), masks.shape[1:])
 
 
 def image_half(images: np.ndarray, compiled: bool = False,
@@ -196,24 +194,39 @@ def image_half(images: np.ndarray, compiled: bool = False,
     return FactsBatch(images, phash(gray), pixels, style, same)
 
 
-def image_facts(images: list[np.ndarray], gray_rgb: list[bool]) -> list[ImageFacts]:
-    """The scan's facts of same-shape images, for the reading pass of a folder read by
-    reference (curate.io.image_files.read_pairs' scan_images). Call `compiled.ready()` once
-    before the reading threads start, and hold BLAS to one thread (as `scan` does)."""
-    return image_half(np.stack(images), ready(), gray_rgb).facts()
+def pair_facts(images: list[np.ndarray], gray_rgb: list[bool],
+               masks: list[np.ndarray]) -> list[tuple[ImageFacts, MaskFacts]]:
+    """The scan's facts of pairs whose images have one shape, for the reading pass of a
+    folder read by reference (curate.io.image_files.read_pairs' scan_pairs). Call
+    `compiled.ready()` once before the reading threads start, and hold BLAS to one thread
+    (as `scan` does)."""
+    compiled = ready()
+    return list(zip(image_half(np.stack(images), compiled, gray_rgb).facts(),
+                    [MaskFacts(m, compiled) for m in masks]))
 
 
-def _pair_rows(half: dict[str, np.ndarray], masks: np.ndarray, num_classes: int,
-               ignore_index: int | None, compiled: bool) -> dict[str, np.ndarray]:
-    """The feature rows of a batch: its images' half (FactsBatch.columns) and its masks'."""
-    n = len(masks)
-    mask_sha = [_sha1(m) for m in masks]
+def _mask_half(masks: np.ndarray, num_classes: int, ignore_index: int | None,
+               compiled: bool) -> dict[str, np.ndarray]:
+    """mask_sha1 and the mask columns of a stacked batch of masks (as mask_half.columns)."""
+    if compiled:   # imported here: importing it imports numba (curate.scan.kernels)
+        from curate.scan.pixel_kernel import mask_columns
+    return {"mask_sha1": [digest(m).hex() for m in masks],
+            **(mask_columns(masks, num_classes, ignore_index) if compiled
+               else mask_stats(masks, num_classes, ignore_index))}
+
+
+def _pair_rows(half: dict[str, np.ndarray], mask: dict, mask_shape: tuple[int, ...]
+               ) -> dict[str, np.ndarray]:
+    """The feature rows of a batch from its images' half (FactsBatch.columns) and its masks'
+    (`_mask_half` or mask_half.columns; masks of shape `mask_shape`)."""
+    n = len(half["height"])
+    mask_sha = mask["mask_sha1"]
     # Text columns as object arrays of Python strings: numpy's fixed-width str dtype takes
     # 4 bytes a character, which at 200k pairs was most of the scan's peak memory.
     out: dict[str, np.ndarray] = {
         "height": half["height"], "width": half["width"], "channels": half["channels"],
-        "mask_height": np.full(n, masks.shape[1]),
-        "mask_width": np.full(n, masks.shape[2]),
+        "mask_height": np.full(n, mask_shape[0]),
+        "mask_width": np.full(n, mask_shape[1]),
         "image_sha1": half["image_sha1"],
         "mask_sha1": strings(mask_sha),
         "pair_sha1": strings([hashlib.sha1((a + b).encode()).hexdigest()
@@ -222,16 +235,9 @@ def _pair_rows(half: dict[str, np.ndarray], masks: np.ndarray, num_classes: int,
     }
     out.update((name, values) for name, values in half.items()
                if name not in out and name != "embedding")      # the pixel statistics
-    if compiled:
-        from curate.scan.pixel_kernel import mask_columns
-    out.update(mask_columns(masks, num_classes, ignore_index) if compiled
-               else mask_stats(masks, num_classes, ignore_index))
+    out.update((name, values) for name, values in mask.items() if name != "mask_sha1")
     out["embedding"] = half["embedding"]
     return out
-
-
-def _sha1(array: np.ndarray) -> str:
-    return digest(array).hex()
 
 
 def pixel_stats(gray: np.ndarray) -> dict[str, np.ndarray]:

@@ -2,10 +2,10 @@
 folder is read and used later by the scan.
 
 A folder too large to hold in memory is read by reference (curate.io.pixels): the reading pass
-decodes every pair to check it, and the scan used to decode every pair again. Images cost
-about three quarters of that decoding, so the reading pass now computes each image's half of
-the feature row (`curate.scan.features.image_half`) while it holds the pixels, and the scan
-decodes only the masks. A FileRef carries its image's `ImageFacts`; a transformed FileRef
+decodes every pair to check it, and the scan used to decode every pair again. Now the reading
+pass computes each image's half of the feature row (`curate.scan.features.image_half`) while
+it holds the pixels, and each mask's facts (curate.scan.mask_half), so the scan decodes
+nothing. A FileRef carries its image's `ImageFacts`; a transformed FileRef
 (curate.io.pixels.map_pixels) carries none unless the transform says how its facts follow,
 so the scan never uses facts of pixels other than the ones it would have decoded.
 
@@ -19,6 +19,7 @@ import hashlib
 
 import numpy as np
 
+from curate.io.pixels import LazyPixels
 from curate.scan.embedding import strings, to_hex
 
 
@@ -90,11 +91,16 @@ class ImageFacts:
         return ImageFacts(self.batch, self.row, as_gray=True)
 
 
-def gathered(facts: list["ImageFacts | None"]) -> dict[str, np.ndarray] | None:
-    """The image half of the feature rows of these images, in order, as FactsBatch.columns
-    gives it; None when any of them has no facts (the scan then decodes them)."""
+def take_known(images, idx: list[int]) -> dict[str, np.ndarray] | None:
+    """The image half of the feature rows of images[idx], in order, as FactsBatch.columns
+    gives it, where the reading pass kept facts of every one of them (FileRef.facts), which
+    are then let go (used once: a later scan decodes); else None, and the scan decodes."""
+    if not isinstance(images, LazyPixels):
+        return None
+    facts = [images.facts(i) for i in idx]
     if not facts or any(f is None for f in facts):
         return None
+    images.forget_facts(idx)
     runs, start = [], 0          # runs of consecutive images from one batch, read one way
     for i in range(1, len(facts) + 1):
         if i == len(facts) or facts[i].batch is not facts[start].batch \

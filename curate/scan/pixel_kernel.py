@@ -255,3 +255,38 @@ def mask_batch(masks, ignore, boxed, counts, ints, fill):
         else:
             fill[i] = labelled / max((bottom - top + 1) * (right - left + 1), 1)
             ints[i, 1] = max(max(top, left), max(h - 1 - bottom, w - 1 - right))
+
+
+@jit
+def mask_extents(mask, counts, boxes):
+    """Fill counts (256,) with each value's pixels and boxes (256, 4) with each present
+    value's (top, bottom, left, right); return the pixels whose right or lower neighbour
+    differs (as mask_batch counts them). A row at a time: the rows a value
+    appears in come in order, so its top is the first and its bottom the last."""
+    h, w = mask.shape
+    for v in range(256):
+        boxes[v, 0], boxes[v, 1], boxes[v, 2], boxes[v, 3] = h, -1, w, -1
+    edges = 0
+    for y in range(h):
+        r = mask[y]
+        for x in range(w):
+            v = r[x]
+            counts[v] += 1
+            if boxes[v, 1] != y:
+                if boxes[v, 1] < 0:
+                    boxes[v, 0] = y
+                boxes[v, 1] = y
+            if x < boxes[v, 2]:
+                boxes[v, 2] = x
+            if x > boxes[v, 3]:
+                boxes[v, 3] = x
+        if y + 1 < h:
+            d = mask[y + 1]
+            for x in range(w - 1):
+                edges += (r[x + 1] != r[x]) | (d[x] != r[x])
+            if w > 0:
+                edges += d[w - 1] != r[w - 1]
+        else:
+            for x in range(w - 1):
+                edges += r[x + 1] != r[x]
+    return edges

@@ -98,6 +98,28 @@ def test_mask_statistics_equal_the_numpy_reference(name, ignore_index):
             np.testing.assert_array_equal(compiled[column], reference[column], err_msg=column)
 
 
+@pytest.mark.parametrize("ignore_index", [0, None, 255])
+@pytest.mark.parametrize("name", list(mask_sets()))
+def test_mask_columns_from_the_reading_pass_facts_equal_the_reference(name, ignore_index):
+    """A folder read by reference keeps each mask's facts (curate.scan.mask_half: digest,
+    boundary count, each value's count and box), compiled or in numpy, and the scan makes
+    the mask columns from them, for any class count and ignored class, exactly."""
+    from curate.scan import mask_half
+
+    masks = mask_sets()[name]
+    for compiled in (True, False):
+        facts = [mask_half.MaskFacts(m, compiled) for m in masks]
+        for num_classes in (5, 40):
+            reference = features.mask_stats(masks, num_classes, ignore_index)
+            made = mask_half.columns(facts, num_classes, ignore_index)
+            assert made.pop("mask_sha1") == [features.digest(m).hex() for m in masks]
+            assert list(made) == list(reference)
+            for column in reference:
+                assert made[column].dtype == reference[column].dtype, (column, compiled)
+                np.testing.assert_array_equal(made[column], reference[column],
+                                              err_msg=f"{column} compiled={compiled}")
+
+
 @pytest.mark.parametrize("name", list(gray_sets()))
 def test_embedding_equals_the_numpy_reference(name):
     gray = gray_sets()[name]

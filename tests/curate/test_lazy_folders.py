@@ -15,7 +15,7 @@ from curate.cli.main import app
 from curate.io.dataset import Dataset
 from curate.scan.features import scan
 from curate.io.pixels import FileRef, LazyPixels
-from curate.data.readers import load_dataset, read_image, read_mask
+from curate.data.readers import ReadOptions, load_dataset, read_image, read_mask
 
 SHAPE = (32, 48)
 
@@ -180,19 +180,23 @@ def test_the_scan_decodes_each_pair_once(tmp_path):
     assert len(table) == 40 and sorted(decoded.values()) == [1] * 80
 
 
-@pytest.mark.parametrize("make", [_mixed_folder, _gray_rgb_folder])
+@pytest.mark.parametrize("make, ignore", [(_mixed_folder, None), (_mixed_folder, 0),
+                                          (_gray_rgb_folder, None)])
 @pytest.mark.parametrize("budget", ["0", "100000"])   # none held; the first few held, then none
-def test_a_folder_by_reference_decodes_each_image_once_for_read_and_scan(tmp_path, monkeypatch,
-                                                                         make, budget):
-    """The reading pass computes the images' half of the scan while it holds their pixels
-    (curate.scan.image_half), so loading (read + scan) decodes each image once and each mask
-    twice, and the manifest is the one of the folder read into memory: across runs of one
-    shape cut short (SCAN_RUN 3, the scan's batches 128) and gray pictures stored as RGB."""
+def test_a_folder_by_reference_decodes_each_pair_once_for_read_and_scan(tmp_path, monkeypatch,
+                                                                         make, ignore, budget):
+    """The reading pass computes what the scan needs of each pair while it holds its pixels
+    (curate.scan.image_half, mask_half), so loading (read + scan) decodes each image and
+    mask once, and the manifest is the one of the folder read into memory: across runs of
+    one shape cut short (SCAN_RUN 3, the scan's batches 128) and gray pictures stored as
+    RGB. Masks a label map relabels (the gray folder's 0/255) are decoded again."""
     from curate.io import image_files
 
     data = make(tmp_path / "data")
+    options = ReadOptions(ignore_index=ignore)      # 0: the labelled box from the mask facts
     monkeypatch.delenv("CURATE_LAZY_BYTES", raising=False)
-    eager = load_dataset(data)
+    eager = load_dataset(data, options)
+    assert eager.ignore_index == ignore
     decoded: dict[str, int] = {}
 
     def counting(read):
@@ -205,16 +209,17 @@ def test_a_folder_by_reference_decodes_each_image_once_for_read_and_scan(tmp_pat
     monkeypatch.setattr(image_files, "read_mask", counting(image_files.read_mask))
     monkeypatch.setattr(image_files, "SCAN_RUN", 3)
     monkeypatch.setenv("CURATE_LAZY_BYTES", budget)
-    lazy = load_dataset(data)
+    lazy = load_dataset(data, options)
     files = len(list((data / "masks").iterdir()))
     assert isinstance(lazy.images, LazyPixels)
-    assert decoded == {"images": files, "masks": 2 * files}
+    masks = files * (2 if make is _gray_rgb_folder else 1)
+    assert decoded == {"images": files, "masks": masks}
     pd.testing.assert_frame_equal(lazy.manifest, eager.manifest, check_exact=True)
-    # used, then let go: a later scan decodes the images again, with the same rows
-    assert all(lazy.images.facts(i) is None for i in range(len(lazy)))
+    # used, then let go: a later scan decodes the pairs again, with the same rows
+    assert not any(p.facts(i) for p in (lazy.images, lazy.masks) for i in range(len(lazy)))
     pd.testing.assert_frame_equal(scan(lazy.subset([3, 1])),
                                   scan(eager.subset([3, 1])), check_exact=True)
-    assert decoded == {"images": files + 2, "masks": 2 * files + 2}
+    assert decoded == {"images": files + 2, "masks": masks + 2}
 
 
 def test_a_folder_clearly_over_the_budget_holds_no_pixels_while_it_is_read(tmp_path,
