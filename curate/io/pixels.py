@@ -100,7 +100,6 @@ class LazyPixels(Sequence):
         item = self._items[i]
         return item.facts if isinstance(item, FileRef) else None
 
-
     def forget_facts(self, rows: Iterable[int] | None = None) -> None:
         """Drop what the reading pass learnt for the scan (FileRef.facts) of the items at
         `rows` (default all), once the scan has used it: later scans decode them again."""
@@ -159,6 +158,19 @@ def concat(first: Sequence, second: Sequence) -> Sequence:
     if isinstance(first, LazyPixels) or isinstance(second, LazyPixels):
         return LazyPixels(_items(first) + _items(second))
     return list(first) + list(second)
+
+
+def take_facts(pixels: Sequence, rows: list[int]) -> list | None:
+    """The facts the reading pass kept of pixels[rows] (FileRef.facts), in order, when it
+    kept them of every one; they are then let go (used once: later scans decode). None
+    otherwise, and for pixels held in memory."""
+    if not isinstance(pixels, LazyPixels):
+        return None
+    facts = [pixels.facts(i) for i in rows]
+    if not facts or any(f is None for f in facts):
+        return None
+    pixels.forget_facts(rows)
+    return facts
 
 
 def map_pixels(pixels: Sequence, transform: Callable[[np.ndarray], np.ndarray],

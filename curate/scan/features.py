@@ -19,11 +19,11 @@ from curate.scan.columns import FeatureColumns
 from curate.io.dataset import Dataset, to_gray
 from curate.scan.embedding import strings, texture_embedding
 from curate.scan import mask_half
-from curate.scan.image_half import FactsBatch, ImageFacts, digest, take_known as image_take_known
+from curate.scan.image_half import FactsBatch, ImageFacts, digest, take_columns
 from curate.scan.mask_half import MaskFacts
 from curate.scan.phash import phash
 from curate.io.npz import release_pages
-from curate.io.pixels import ArrayRows, shape_of
+from curate.io.pixels import ArrayRows, shape_of, take_facts
 from curate.ui.progress import step
 
 CHUNK = 128            # pairs per vectorised batch: amortises Python overhead, fits in cache
@@ -58,14 +58,14 @@ def scan(dataset: Dataset) -> pd.DataFrame:
 
     def run(number: int) -> None:
         idx = chunks[number]
-        half = image_take_known(dataset.images, idx)    # from a folder's reading pass
+        half = take_columns(dataset.images, idx)     # from a folder's reading pass
         if half is None:
             image_list = [dataset.images[i] for i in idx]
             images = np.stack(image_list)
             release_pages(image_list)      # copied: the pages of a mapped npz may go
             half = image_half(images, compiled).columns()
             del images
-        known = mask_half.take_known(dataset.masks, idx)
+        known = take_facts(dataset.masks, idx)     # likewise
         if known is not None:
             mask = mask_half.columns(known, dataset.num_classes, dataset.ignore_index)
         else:
@@ -345,10 +345,7 @@ def mask_stats(masks: np.ndarray, num_classes: int,
     labelled = flat.shape[1] - ignored
     out["labelled_frac"] = labelled / max(flat.shape[1], 1)
     # Share of pixels whose right or lower neighbour has another label: 0 for a uniform mask.
-    edges = np.zeros(masks.shape, dtype=bool)
-    np.not_equal(masks[:, :, 1:], masks[:, :, :-1], out=edges[:, :, :-1])
-    edges[:, :-1, :] |= masks[:, 1:, :] != masks[:, :-1, :]
-    out["mask_boundary"] = np.count_nonzero(edges.reshape(n, -1), axis=1) / max(flat.shape[1], 1)
+    out["mask_boundary"] = mask_half.boundary_pixels(masks) / max(flat.shape[1], 1)
     out.update(_labelled_box(masks, ignore_index, labelled))
     return out
 

@@ -19,7 +19,7 @@ import hashlib
 
 import numpy as np
 
-from curate.io.pixels import LazyPixels
+from curate.io.pixels import take_facts
 from curate.scan.embedding import strings, to_hex
 
 
@@ -91,16 +91,13 @@ class ImageFacts:
         return ImageFacts(self.batch, self.row, as_gray=True)
 
 
-def take_known(images, idx: list[int]) -> dict[str, np.ndarray] | None:
+def take_columns(images, idx: list[int]) -> dict[str, np.ndarray] | None:
     """The image half of the feature rows of images[idx], in order, as FactsBatch.columns
     gives it, where the reading pass kept facts of every one of them (FileRef.facts), which
     are then let go (used once: a later scan decodes); else None, and the scan decodes."""
-    if not isinstance(images, LazyPixels):
+    facts = take_facts(images, idx)
+    if facts is None:
         return None
-    facts = [images.facts(i) for i in idx]
-    if not facts or any(f is None for f in facts):
-        return None
-    images.forget_facts(idx)
     runs, start = [], 0          # runs of consecutive images from one batch, read one way
     for i in range(1, len(facts) + 1):
         if i == len(facts) or facts[i].batch is not facts[start].batch \

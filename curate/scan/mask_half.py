@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.io.pixels import LazyPixels
 from curate.scan.image_half import digest
 
 
@@ -44,7 +43,7 @@ class MaskFacts:
         else:
             counts = np.bincount(mask.ravel(), minlength=256)
             values = np.flatnonzero(counts)
-            self.edges = _edges(mask)
+            self.edges = int(boundary_pixels(mask))
             boxes = np.array([_box(mask == v) for v in values], np.int64).reshape(-1, 4)
         # int32: a mask has at most MAX_PIXELS (40 M) pixels (curate.io.image_files)
         self.table = np.column_stack([values, counts[values], boxes]).astype(np.int32)
@@ -85,24 +84,13 @@ def columns(facts: list[MaskFacts], num_classes: int,
     return out
 
 
-def take_known(masks, idx: list[int]) -> list[MaskFacts] | None:
-    """The facts of masks[idx] where the reading pass kept them for every one (FileRef.facts),
-    which are then let go (used once); else None, and the scan decodes them."""
-    if not isinstance(masks, LazyPixels):
-        return None
-    facts = [masks.facts(i) for i in idx]
-    if not facts or any(f is None for f in facts):
-        return None
-    masks.forget_facts(idx)
-    return facts
-
-
-def _edges(mask: np.ndarray) -> int:
-    """Pixels whose right or lower neighbour has another value (numpy)."""
-    edges = np.zeros(mask.shape, dtype=bool)
-    np.not_equal(mask[:, 1:], mask[:, :-1], out=edges[:, :-1])
-    edges[:-1, :] |= mask[1:, :] != mask[:-1, :]
-    return int(np.count_nonzero(edges))
+def boundary_pixels(masks: np.ndarray) -> np.ndarray:
+    """Per (H, W) mask of `masks` (..., H, W), the pixels whose right or lower neighbour has
+    another value (numpy; the compiled kernels count them in pixel_kernel._row_edges)."""
+    edges = np.zeros(masks.shape, dtype=bool)
+    np.not_equal(masks[..., 1:], masks[..., :-1], out=edges[..., :-1])
+    edges[..., :-1, :] |= masks[..., 1:, :] != masks[..., :-1, :]
+    return np.count_nonzero(edges.reshape(*masks.shape[:-2], -1), axis=-1)
 
 
 def _box(where: np.ndarray) -> tuple[int, int, int, int]:

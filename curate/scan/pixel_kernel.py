@@ -212,8 +212,8 @@ def mask_columns(masks: np.ndarray, num_classes: int,
 def mask_batch(masks, ignore, boxed, counts, ints, fill):
     """Per mask: value counts, pixels whose right or lower neighbour differs, and the box of
     the labelled (not `ignore`) pixels: its fill and the widest margin (-1: none labelled).
-    A row at a time: the comparisons with the next row and column in one branch-free loop,
-    the box from each row's first and last labelled pixel."""
+    A row at a time: its boundary pixels (`_row_edges`), the box from each row's first and
+    last labelled pixel."""
     n, h, w = masks.shape
     for i in range(n):
         m = masks[i]
@@ -224,15 +224,7 @@ def mask_batch(masks, ignore, boxed, counts, ints, fill):
             r = m[y]
             for x in range(w):
                 c[r[x]] += 1
-            if y + 1 < h:
-                d = m[y + 1]
-                for x in range(w - 1):
-                    edges += (r[x + 1] != r[x]) | (d[x] != r[x])
-                if w > 0:
-                    edges += d[w - 1] != r[w - 1]
-            else:
-                for x in range(w - 1):
-                    edges += r[x + 1] != r[x]
+            edges += _row_edges(m, y)
             if boxed:
                 first = 0
                 while first < w and r[first] == ignore:
@@ -261,7 +253,7 @@ def mask_batch(masks, ignore, boxed, counts, ints, fill):
 def mask_extents(mask, counts, boxes):
     """Fill counts (256,) with each value's pixels and boxes (256, 4) with each present
     value's (top, bottom, left, right); return the pixels whose right or lower neighbour
-    differs (as mask_batch counts them). A row at a time: the rows a value
+    differs (`_row_edges`, as mask_batch counts them). A row at a time: the rows a value
     appears in come in order, so its top is the first and its bottom the last."""
     h, w = mask.shape
     for v in range(256):
@@ -280,13 +272,24 @@ def mask_extents(mask, counts, boxes):
                 boxes[v, 2] = x
             if x > boxes[v, 3]:
                 boxes[v, 3] = x
-        if y + 1 < h:
-            d = mask[y + 1]
-            for x in range(w - 1):
-                edges += (r[x + 1] != r[x]) | (d[x] != r[x])
-            if w > 0:
-                edges += d[w - 1] != r[w - 1]
-        else:
-            for x in range(w - 1):
-                edges += r[x + 1] != r[x]
+        edges += _row_edges(mask, y)
+    return edges
+
+
+@jit
+def _row_edges(m, y):
+    """Pixels of row y of the (H, W) mask m whose right or lower neighbour has another value:
+    the comparisons with the next row and column in one branch-free loop."""
+    h, w = m.shape
+    r = m[y]
+    edges = 0
+    if y + 1 < h:
+        d = m[y + 1]
+        for x in range(w - 1):
+            edges += (r[x + 1] != r[x]) | (d[x] != r[x])
+        if w > 0:
+            edges += d[w - 1] != r[w - 1]
+    else:
+        for x in range(w - 1):
+            edges += r[x + 1] != r[x]
     return edges
