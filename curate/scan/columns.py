@@ -1,20 +1,36 @@
 """The scan's feature table built batch by batch, in about the memory of the finished table.
 
 Numeric columns are allocated whole on the first batch and each batch writes its rows in
-place; text columns are kept as one Arrow array per batch (not Python strings) and joined one
-column at a time at the end. Joining every per-batch column at the end instead held the table
-twice at its peak, and left the batches' freed memory in the allocators of the scanning
-threads (about 0.6 kB a pair at a million pairs).
+place. So are text columns whose strings all have one length (the digests, the pHash and the
+embedding: about 590 bytes of a pair's 760): one (pairs, length) byte buffer each, which
+becomes the Arrow array pandas holds without a copy. A buffer over SPILL_BYTES is spilled: it
+is a temporary file, mapped and unlinked at once (so it goes when the table does, or when the
+process ends), and the pages of every such buffer leave this process's memory after the scan,
+after each check (`release_unused`) and as the embedding is decoded, coming back from the
+page cache or the disk when a step reads them again. At a million pairs that keeps about
+590 MB of the table on disk. Other text is kept as one Arrow array per
+batch (not Python strings) and joined one column at a time at the end; joining held that
+column twice at the scan's peak, and joining every column at once held the table twice and
+left the batches' freed memory in the allocators of the scanning threads (about 0.6 kB a pair
+at a million pairs).
 """
 
 from __future__ import annotations
 
 import functools
+import mmap
+import os
 import sys
+import tempfile
 import threading
+import weakref
 
 import numpy as np
 import pandas as pd
+
+SPILL_BYTES = 16 << 20     # a text column of one length and more bytes than this is spilled
+RELEASE_EVERY = 64         # batches put between releases of the spilled pages written so far
+_SPILLED: "weakref.WeakSet[mmap.mmap]" = weakref.WeakSet()    # the maps of spilled buffers
 
 
 class FeatureColumns:
@@ -26,6 +42,8 @@ class FeatureColumns:
         self.order: list[str] = []
         self.numbers: dict[str, np.ndarray] = {}
         self.text: dict[str, dict[int, tuple[np.ndarray, object]]] = {}
+        self.fixed: dict[str, _FixedText] = {}
+        self.batches = 0
         self.lock = threading.Lock()
 
     def put(self, number: int, rows: list[int], features: dict[str, np.ndarray]) -> None:
@@ -34,15 +52,39 @@ class FeatureColumns:
         written under a lock (a few microseconds beside the milliseconds of its scan)."""
         rows = np.asarray(rows)
         arrow = _arrow_text()
-        text = {name: arrow.array(values, arrow.large_string()) if arrow else values
-                for name, values in features.items() if values.dtype == object}
+        text = {name: values for name, values in features.items() if values.dtype == object}
+        # one length, in ASCII: bytes to write in place (without Arrow, pandas holds Python
+        # strings, which Python strings already are)
+        fixed = {name: _ascii_rows(values) if arrow else None for name, values in text.items()}
         with self.lock:
             self.order = self.order or list(features)
             for name, values in features.items():
-                if name in text:
-                    self.text.setdefault(name, {})[number] = (rows, text[name])
-                else:
+                if name not in text:
                     self._column(name, values.dtype)[rows] = values
+                elif not self._put_fixed(name, number, rows, fixed[name]):
+                    self.text.setdefault(name, {})[number] = (
+                        rows, arrow.array(values, arrow.large_string()) if arrow else values)
+            self.batches += 1
+            release = self.batches % RELEASE_EVERY == 0
+        if release:      # else the pages written stay in memory until the scan's end
+            release_spilled()
+
+    def _put_fixed(self, name: str, number: int, rows: np.ndarray,
+                   data: np.ndarray | None) -> bool:
+        """Write a batch's text of one length into its column's buffer: False (the batch to
+        be kept whole) for a column that has other text, or for this batch if it has (its
+        column's rows so far then go back to per-batch arrays)."""
+        column = self.fixed.get(name)
+        if column is None and data is not None and name not in self.text:
+            column = self.fixed[name] = _FixedText(self.n, data.shape[1])
+        if column is None:
+            return False
+        if data is None or data.shape[1] != column.width:
+            self.text[name] = column.batches()
+            del self.fixed[name]
+            return False
+        column.put(number, rows, data)
+        return True
 
     def _column(self, name: str, dtype: np.dtype) -> np.ndarray:
         """The whole column, allocated at its first batch, widened if a batch needs it."""
@@ -60,11 +102,109 @@ class FeatureColumns:
         for name in self.order:
             if name in self.numbers:
                 columns[name] = self.numbers.pop(name)
+            elif name in self.fixed:
+                columns[name] = self.fixed.pop(name).series()
             else:
                 columns[name] = _joined(self.text.pop(name))
         # pandas joins the numeric columns into one block per type (a copy of them: less than
         # the largest text column costs to join, and a frame of many classes stays quick)
-        return pd.DataFrame(columns)
+        table = pd.DataFrame(columns)
+        release_unused()
+        return table
+
+
+class _FixedText:
+    """A text column of `n` strings of `width` ASCII characters each, as one byte buffer that
+    batches write their rows into; `series` hands it to pandas as Arrow's own layout (the
+    buffer and offsets 0, width, 2 * width, ...) without a copy."""
+
+    def __init__(self, n: int, width: int):
+        self.width = width
+        self.data = _buffer(n * width).reshape(n, width)
+        self.written: dict[int, np.ndarray] = {}      # batch number -> its rows
+
+    def put(self, number: int, rows: np.ndarray, data: np.ndarray) -> None:
+        self.data[rows] = data
+        self.written[number] = rows
+
+    def batches(self) -> dict[int, tuple[np.ndarray, object]]:
+        """The rows written so far as per-batch Arrow arrays (the layout of `_joined`)."""
+        arrow = _arrow_text()
+        return {number: (rows, arrow.array(_strings(self.data[rows]), arrow.large_string()))
+                for number, rows in self.written.items()}
+
+    def series(self) -> pd.Series:
+        arrow = _arrow_text()
+        n = len(self.data)
+        rows = sum(map(len, self.written.values()))
+        if rows != n:   # every row is written by the scan; anything else is a bug here
+            raise RuntimeError(f"text column of {n} rows got {rows}")
+        offsets = np.arange(0, (n + 1) * self.width, self.width, dtype=np.int64)
+        joined = arrow.Array.from_buffers(arrow.large_string(), n, [
+            None, arrow.py_buffer(offsets), arrow.py_buffer(self.data.reshape(-1))])
+        return pd.Series(joined, dtype=pd.Series(["text"]).dtype, copy=False)
+
+
+def _buffer(size: int) -> np.ndarray:
+    """(size,) uint8, spilled to a temporary file (module docstring) from SPILL_BYTES on; in
+    memory where the file cannot be made (no room in the temporary directory: the space is
+    reserved up front, so that a full disk is found here and not by a write into the map)."""
+    if size <= SPILL_BYTES:
+        return np.empty(size, np.uint8)
+    try:
+        handle, name = tempfile.mkstemp(prefix="curate-table-")
+    except OSError:
+        return np.empty(size, np.uint8)
+    try:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(handle, 0, size)
+        else:
+            os.ftruncate(handle, size)
+        mapped = mmap.mmap(handle, size)
+    except OSError:
+        return np.empty(size, np.uint8)
+    finally:
+        os.close(handle)
+        try:
+            os.unlink(name)      # the map keeps the file until the buffer is freed
+        except OSError:          # an open file cannot be unlinked (Windows): at exit then
+            import atexit
+
+            atexit.register(lambda: os.path.exists(name) and os.unlink(name))
+    _SPILLED.add(mapped)
+    return np.frombuffer(mapped, np.uint8)
+
+
+def release_spilled() -> None:
+    """Drop the pages of every spilled buffer from this process's memory (module docstring).
+    Safe at any time: the maps are shared with their files, so nothing written is lost, and
+    a page read again comes back with the same bytes. A no-op without madvise."""
+    if not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    for mapped in list(_SPILLED):
+        try:
+            mapped.madvise(mmap.MADV_DONTNEED)
+        except ValueError:       # closed meanwhile
+            pass
+
+
+def _ascii_rows(values: np.ndarray) -> np.ndarray | None:
+    """(len(values), width) uint8: the strings' bytes, if every value is a string of one
+    length in ASCII; else None."""
+    if not len(values) or not all(type(v) is str for v in values):
+        return None
+    width = len(values[0])
+    if any(len(v) != width for v in values) or not width:
+        return None
+    try:
+        data = "".join(values).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    return np.frombuffer(data, np.uint8).reshape(len(values), width)
+
+
+def _strings(rows: np.ndarray) -> list[str]:
+    return [bytes(row).decode("ascii") for row in rows]
 
 
 def _joined(batches: dict[int, tuple[np.ndarray, object]]) -> pd.Series:
@@ -102,9 +242,11 @@ def _arrow_text():
 
 
 def release_unused() -> None:
-    """Give the memory Arrow freed back to the system. Its allocator (mimalloc) keeps freed
-    blocks for reuse, which pandas' other work cannot use: at a million pairs a factorize of
-    the sha1 column left 140 MB resident after it was done. A no-op without pyarrow."""
+    """Give the memory Arrow freed back to the system, and the pages of the spilled text
+    (`release_spilled`). Arrow's allocator (mimalloc) keeps freed blocks for reuse, which
+    pandas' other work cannot use: at a million pairs a factorize of the sha1 column left
+    140 MB resident after it was done. Without pyarrow, nothing is spilled or freed here."""
+    release_spilled()
     arrow = sys.modules.get("pyarrow")
     if arrow is not None:
         arrow.default_memory_pool().release_unused()
