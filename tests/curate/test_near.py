@@ -72,3 +72,13 @@ def test_search_plan_is_a_valid_pigeonhole_cover(n, distance):
 def test_plan_that_could_miss_pairs_is_refused():
     with pytest.raises(ValueError, match="can miss pairs"):
         near_pairs(np.zeros(3, dtype=np.uint64), 6, [Chunk(0, 16, 1), Chunk(16, 16, 1)])
+
+
+@pytest.mark.parametrize("n, high", [(0, 1), (1, 1), (1000, 16), (5000, 1 << 24), (300, 1 << 60)])
+def test_stable_order_is_the_stable_argsort(n, high):
+    # keys with many repeats (ties keep their positions' order); keys too wide to share an
+    # int64 with their position take numpy's own stable argsort
+    from curate.scan.neighbours import _stable_order
+
+    key = np.random.default_rng(n).integers(0, high, n, dtype=np.int64)
+    assert np.array_equal(_stable_order(key), np.argsort(key, kind="stable"))
