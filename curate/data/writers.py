@@ -16,7 +16,10 @@ from PIL import Image
 
 from curate.io.dataset import Dataset
 from curate.io.contract import order_columns
+from curate.io.npz import release_pages
 from curate.io.outputs import atomic_dir
+from curate.io.pixels import LazyPixels
+from curate.io.spill import release_spilled
 from curate.ui.progress import step
 from curate.data.manifest import build_manifest
 
@@ -50,6 +53,19 @@ def png_bytes(array: np.ndarray) -> bytes:
 # the same command wrote different manifests on two machines; 12 digits keep what any check
 # can use and drop what only the arithmetic's order decides.
 CSV_FLOATS = "%.12g"
+WRITE_PAIRS = 1024   # pairs encoded a block at a time
+CSV_ROWS = 100_000   # manifest rows written at a time (curate.io.spill: the pages read then go)
+
+
+def write_manifest_csv(table: pd.DataFrame, path: Path, rows: int = CSV_ROWS) -> None:
+    """table.to_csv(path, index=False, float_format=CSV_FLOATS), the same bytes, written
+    `rows` rows at a time: the pages of spilled text (curate.io.spill) that a block has read
+    leave memory before the next, rather than the whole table's coming back at once."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        for start in range(0, max(len(table), 1), rows):
+            table.iloc[start:start + rows].to_csv(out, index=False, header=start == 0,
+                                                   float_format=CSV_FLOATS)
+            release_spilled()
 
 
 def write_dataset(
@@ -79,12 +95,18 @@ def write_dataset(
         if plan is not None:
             write_linked_pairs(tmp, out.name, dataset, plan, files)
         else:
-            # Encoding and zlib release the GIL: threads use every core.
+            # Encoding and zlib release the GIL: threads use every core. A block of pairs at
+            # a time: a task per pair sent at once held a future each (about 1 kB a pair),
+            # and the pages of a mapped npz it read stayed resident to the end.
             with step(f"writing {out.name}", len(dataset)) as advance, \
                     ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
-                list(pool.map(lambda i: (_write_pair(tmp, dataset, i), advance(1)),
-                              range(len(dataset))))
-        order_columns(manifest).to_csv(tmp / "manifest.csv", index=False, float_format=CSV_FLOATS)
+                for start in range(0, len(dataset), WRITE_PAIRS):
+                    rows = range(start, min(start + WRITE_PAIRS, len(dataset)))
+                    list(pool.map(lambda i: (_write_pair(tmp, dataset, i), advance(1)), rows))
+                    for pixels in (dataset.images, dataset.masks):
+                        if not isinstance(pixels, LazyPixels):   # else it would decode
+                            release_pages([pixels[i] for i in rows])
+        write_manifest_csv(order_columns(manifest), tmp / "manifest.csv")
         (tmp / "dataset.json").write_text(
             json.dumps(dataset.meta(), indent=2, sort_keys=False, default=_json_default) + "\n",
             encoding="utf-8",

@@ -12,6 +12,7 @@ from curate.io.contract import FORMAT, FORMAT_VERSION, SPLITS  # noqa: F401  (SP
 from curate.io.image_files import Problem
 from curate.io.label_maps import MaskReading
 from curate.io.pixels import take
+from curate.io.spill import taken
 
 AI4MARS_CLASS_NAMES = ["background", "soil", "bedrock", "sand", "big rock"]
 
@@ -67,7 +68,7 @@ class Dataset:
         keep = [int(i) for i in keep]
         manifest = None
         if self.manifest is not None:
-            manifest = self.manifest.iloc[keep].reset_index(drop=True)
+            manifest = taken(self.manifest, keep)     # iloc, large digests kept on disk
         return Dataset(
             ids=[self.ids[i] for i in keep],
             images=take(self.images, keep),

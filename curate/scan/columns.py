@@ -2,13 +2,9 @@
 
 Numeric columns are allocated whole on the first batch and each batch writes its rows in
 place. So are text columns whose strings all have one length (the digests, the pHash and the
-embedding: about 590 bytes of a pair's 760): one (pairs, length) byte buffer each, which
-becomes the Arrow array pandas holds without a copy. A buffer over SPILL_BYTES is spilled: it
-is a temporary file, mapped and unlinked at once (so it goes when the table does, or when the
-process ends), and the pages of every such buffer leave this process's memory after the scan,
-after each check (`release_unused`) and as the embedding is decoded, coming back from the
-page cache or the disk when a step reads them again. At a million pairs that keeps about
-590 MB of the table on disk. Other text is kept as one Arrow array per
+embedding: about 590 bytes of a pair's 760), each one byte buffer that pandas then holds
+without a copy, spilled to disk above 16 MB (curate.io.spill); the scan lets the pages it has
+written go every RELEASE_EVERY batches. Other text is kept as one Arrow array per
 batch (not Python strings) and joined one column at a time at the end; joining held that
 column twice at the scan's peak, and joining every column at once held the table twice and
 left the batches' freed memory in the allocators of the scanning threads (about 0.6 kB a pair
@@ -18,19 +14,15 @@ at a million pairs).
 from __future__ import annotations
 
 import functools
-import mmap
-import os
 import sys
-import tempfile
 import threading
-import weakref
 
 import numpy as np
 import pandas as pd
 
-SPILL_BYTES = 16 << 20     # a text column of one length and more bytes than this is spilled
+from curate.io.spill import buffer, release_spilled, text_series
+
 RELEASE_EVERY = 64         # batches put between releases of the spilled pages written so far
-_SPILLED: "weakref.WeakSet[mmap.mmap]" = weakref.WeakSet()    # the maps of spilled buffers
 
 
 class FeatureColumns:
@@ -115,12 +107,11 @@ class FeatureColumns:
 
 class _FixedText:
     """A text column of `n` strings of `width` ASCII characters each, as one byte buffer that
-    batches write their rows into; `series` hands it to pandas as Arrow's own layout (the
-    buffer and offsets 0, width, 2 * width, ...) without a copy."""
+    batches write their rows into; `series` hands it to pandas without a copy."""
 
     def __init__(self, n: int, width: int):
         self.width = width
-        self.data = _buffer(n * width).reshape(n, width)
+        self.data = buffer(n * width).reshape(n, width)
         self.written: dict[int, np.ndarray] = {}      # batch number -> its rows
 
     def put(self, number: int, rows: np.ndarray, data: np.ndarray) -> None:
@@ -134,58 +125,11 @@ class _FixedText:
                 for number, rows in self.written.items()}
 
     def series(self) -> pd.Series:
-        arrow = _arrow_text()
         n = len(self.data)
         rows = sum(map(len, self.written.values()))
         if rows != n:   # every row is written by the scan; anything else is a bug here
             raise RuntimeError(f"text column of {n} rows got {rows}")
-        offsets = np.arange(0, (n + 1) * self.width, self.width, dtype=np.int64)
-        joined = arrow.Array.from_buffers(arrow.large_string(), n, [
-            None, arrow.py_buffer(offsets), arrow.py_buffer(self.data.reshape(-1))])
-        return pd.Series(joined, dtype=pd.Series(["text"]).dtype, copy=False)
-
-
-def _buffer(size: int) -> np.ndarray:
-    """(size,) uint8, spilled to a temporary file (module docstring) from SPILL_BYTES on; in
-    memory where the file cannot be made (no room in the temporary directory: the space is
-    reserved up front, so that a full disk is found here and not by a write into the map)."""
-    if size <= SPILL_BYTES:
-        return np.empty(size, np.uint8)
-    try:
-        handle, name = tempfile.mkstemp(prefix="curate-table-")
-    except OSError:
-        return np.empty(size, np.uint8)
-    try:
-        if hasattr(os, "posix_fallocate"):
-            os.posix_fallocate(handle, 0, size)
-        else:
-            os.ftruncate(handle, size)
-        mapped = mmap.mmap(handle, size)
-    except OSError:
-        return np.empty(size, np.uint8)
-    finally:
-        os.close(handle)
-        try:
-            os.unlink(name)      # the map keeps the file until the buffer is freed
-        except OSError:          # an open file cannot be unlinked (Windows): at exit then
-            import atexit
-
-            atexit.register(lambda: os.path.exists(name) and os.unlink(name))
-    _SPILLED.add(mapped)
-    return np.frombuffer(mapped, np.uint8)
-
-
-def release_spilled() -> None:
-    """Drop the pages of every spilled buffer from this process's memory (module docstring).
-    Safe at any time: the maps are shared with their files, so nothing written is lost, and
-    a page read again comes back with the same bytes. A no-op without madvise."""
-    if not hasattr(mmap, "MADV_DONTNEED"):
-        return
-    for mapped in list(_SPILLED):
-        try:
-            mapped.madvise(mmap.MADV_DONTNEED)
-        except ValueError:       # closed meanwhile
-            pass
+        return text_series(self.data)
 
 
 def _ascii_rows(values: np.ndarray) -> np.ndarray | None:

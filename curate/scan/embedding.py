@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.scan.columns import release_spilled
+from curate.io.spill import release_spilled
 
 MAX_SIDE = 160         # larger images are box-halved until they fit: cost and scale stay bounded
 EPS = 1e-3

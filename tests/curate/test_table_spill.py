@@ -14,8 +14,9 @@ import pytest
 
 from curate.checks.outliers import OutlierConfig, find_outliers
 from curate.data.readers import ReadOptions, read_dataset
-from curate.scan import columns
-from curate.scan.columns import FeatureColumns, release_spilled
+from curate.io import spill
+from curate.io.spill import release_spilled
+from curate.scan.columns import FeatureColumns
 
 SAMPLE = Path(__file__).resolve().parents[2] / "curate" / "samples" / "mars300.npz"
 FIXED = ["image_sha1", "mask_sha1", "pair_sha1", "phash", "embedding"]
@@ -24,7 +25,7 @@ FIXED = ["image_sha1", "mask_sha1", "pair_sha1", "phash", "embedding"]
 @pytest.fixture
 def spill_all(monkeypatch, tmp_path):
     """Every text column of one length spilled, into tmp_path."""
-    monkeypatch.setattr(columns, "SPILL_BYTES", 0)
+    monkeypatch.setattr(spill, "SPILL_BYTES", 0)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     return tmp_path
 
@@ -44,7 +45,7 @@ def _address_range(series: pd.Series) -> tuple[int, int]:
 
 def _spilled_maps() -> list[tuple[int, int]]:
     maps = []
-    for mapped in list(columns._SPILLED):
+    for mapped in list(spill._SPILLED):
         start = np.frombuffer(mapped, np.uint8).ctypes.data
         maps.append((start, start + len(mapped)))
     return maps
@@ -54,7 +55,7 @@ def test_a_spilled_table_gives_the_same_outliers_and_leaves_no_file(monkeypatch,
     expected = _outliers()      # 300 pairs: the largest column, 100 kB, stays in memory
     assert not any(lo <= _address_range(expected["embedding"])[0] < hi
                    for lo, hi in _spilled_maps())
-    monkeypatch.setattr(columns, "SPILL_BYTES", 0)
+    monkeypatch.setattr(spill, "SPILL_BYTES", 0)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
 
     table = _outliers()
@@ -121,11 +122,56 @@ def test_text_of_another_length_after_fixed_batches_keeps_every_row(spill_all):
 def test_the_map_is_shared_so_released_writes_are_kept(spill_all):
     # the scan releases pages while it is still writing (columns.RELEASE_EVERY): a private
     # map would drop what was written
-    before = set(map(id, columns._SPILLED))
+    before = set(map(id, spill._SPILLED))
     table = FeatureColumns(4)
     table.put(0, [0, 1], {"t": np.array(["aa", "bb"], object)})
-    assert [len(m) for m in columns._SPILLED if id(m) not in before] == [8]
+    assert [len(m) for m in spill._SPILLED if id(m) not in before] == [8]
     release_spilled()
     table.put(1, [2, 3], {"t": np.array(["cc", "dd"], object)})
     release_spilled()
     assert table.table()["t"].tolist() == ["aa", "bb", "cc", "dd"]
+
+
+def test_kept_pairs_keep_their_large_text_on_disk(spill_all):
+    dataset = read_dataset(SAMPLE, ReadOptions(num_classes=5))
+    from curate.data.manifest import with_manifest
+
+    dataset = with_manifest(dataset)
+    table = dataset.manifest
+    picks = [[], [7], list(range(299, -1, -3)), [5, 5, 0, 299, 5]]   # repeats, any order
+    for rows in picks:
+        kept = dataset.subset(rows).manifest
+        pd.testing.assert_frame_equal(kept, table.iloc[rows].reset_index(drop=True))
+        if rows:
+            low, _ = _address_range(kept["embedding"])
+            assert any(lo <= low < hi for lo, hi in _spilled_maps())
+    # a table that is itself a slice (Arrow offsets not at 0), negative rows, out of range
+    part = table.iloc[10:60]
+    pd.testing.assert_frame_equal(spill.taken(part, [-1, 0, 3]),
+                                  part.iloc[[-1, 0, 3]].reset_index(drop=True))
+    with pytest.raises(IndexError):
+        spill.taken(part, [50])
+
+
+def test_only_text_of_one_length_without_gaps_is_gathered_as_bytes():
+    text = pd.Series(["ab", "cd", "ef"])
+    assert spill.fixed_rows(text).tolist() == [[97, 98], [99, 100], [101, 102]]
+    assert spill.fixed_rows(text.iloc[1:]).tobytes() == b"cdef"
+    assert spill.fixed_rows(pd.Series(["ab", "é!", "ef"])) is None   # 2 characters, 3 bytes
+    for other in (pd.Series(["ab", "c"]), pd.Series(["ab", None]), pd.Series([1, 2]),
+                  pd.Series(["", ""]), pd.Series([], dtype=text.dtype)):
+        assert spill.fixed_rows(other) is None
+
+
+def test_the_manifest_written_in_blocks_is_the_same_file(tmp_path):
+    from curate.data.manifest import with_manifest
+    from curate.data.writers import CSV_FLOATS, write_manifest_csv
+
+    table = with_manifest(read_dataset(SAMPLE, ReadOptions(num_classes=5))).manifest.copy()
+    table.loc[3, "mean"] = np.nan                       # a gap and text with separators too
+    table.loc[4, "source"] = 'a, "quoted"\nsource'
+    for name, part in [("all", table), ("empty", table.iloc[:0])]:
+        whole, blocks = tmp_path / f"{name}-whole.csv", tmp_path / f"{name}-blocks.csv"
+        part.to_csv(whole, index=False, float_format=CSV_FLOATS)
+        write_manifest_csv(part, blocks, rows=7)
+        assert blocks.read_bytes() == whole.read_bytes()
