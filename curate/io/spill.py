@@ -18,6 +18,7 @@ import mmap
 import os
 import sys
 import tempfile
+import threading
 import weakref
 
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 SPILL_BYTES = 16 << 20     # a text column of one length and more bytes than this is spilled
 GATHER_BYTES = 16 << 20    # bytes `taken` gathers between releases of the pages
 _SPILLED: "weakref.WeakSet[mmap.mmap]" = weakref.WeakSet()    # the maps of spilled buffers
+_LOCK = threading.Lock()   # _SPILLED is added to and read from several threads
 
 
 def buffer(size: int) -> np.ndarray:
@@ -53,7 +55,8 @@ def buffer(size: int) -> np.ndarray:
             import atexit
 
             atexit.register(lambda: os.path.exists(name) and os.unlink(name))
-    _SPILLED.add(mapped)
+    with _LOCK:
+        _SPILLED.add(mapped)
     return np.frombuffer(mapped, np.uint8)
 
 
@@ -63,7 +66,9 @@ def release_spilled() -> None:
     page read again comes back with the same bytes. A no-op without madvise."""
     if not hasattr(mmap, "MADV_DONTNEED"):
         return
-    for mapped in list(_SPILLED):
+    with _LOCK:
+        maps = list(_SPILLED)
+    for mapped in maps:
         try:
             mapped.madvise(mmap.MADV_DONTNEED)
         except ValueError:       # closed meanwhile
