@@ -89,7 +89,7 @@ from curate.scan.features import scan
 from curate.checks.outliers import OutlierConfig, find_outliers
 from curate.scan import neighbours as near
 from curate.data.manifest import build_manifest
-from curate.data.writers import CSV_FLOATS, write_dataset
+from curate.data.writers import write_dataset, write_manifest_csv
 from curate.io.contract import order_columns
 
 def rss():
@@ -118,8 +118,7 @@ for _ in range(3):   # the median of 3: one 0.2 s search at 100k moves with firs
 out["near search"] = (sorted(searches)[1], rss())
 out["near search, first of 3"] = (searches[0], rss())
 t = time.perf_counter()
-order_columns(build_manifest(result.dataset)).to_csv(sys.argv[2] + ".csv", index=False,
-                                                     float_format=CSV_FLOATS)
+write_manifest_csv(order_columns(build_manifest(result.dataset)), Path(sys.argv[2] + ".csv"))
 out["write manifest"] = (time.perf_counter() - t, rss())
 if sys.argv[3] == "pairs":
     t = time.perf_counter(); write_dataset(Path(sys.argv[2]), result.dataset, result.reports)

@@ -100,10 +100,10 @@ class LazyPixels(Sequence):
         item = self._items[i]
         return item.facts if isinstance(item, FileRef) else None
 
-    def forget_facts(self, rows: Iterable[int] | None = None) -> None:
+    def forget_facts(self, rows: Iterable[int]) -> None:
         """Drop what the reading pass learnt for the scan (FileRef.facts) of the items at
-        `rows` (default all), once the scan has used it: later scans decode them again."""
-        for i in range(len(self)) if rows is None else rows:
+        `rows`, once the scan has used it: later scans decode them again."""
+        for i in rows:
             item = self._items[i]
             if isinstance(item, FileRef) and item.facts is not None:
                 self._items[i] = FileRef(item.path, item.shape, item.decode)

@@ -14,9 +14,9 @@ or the disk. At a million pairs that keeps about 590 MB of the table out of memo
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
-import sys
 import tempfile
 import threading
 import weakref
@@ -77,9 +77,8 @@ def release_spilled() -> None:
 
 def text_series(data: np.ndarray) -> pd.Series:
     """The rows of a (n, length) uint8 buffer as a text Series of pandas' own string type,
-    the buffer shared, not copied (needs pyarrow, as pandas' Arrow strings do)."""
-    import pyarrow as arrow
-
+    the buffer shared, not copied (where pandas holds text in Arrow: `arrow_strings`)."""
+    arrow = arrow_strings()
     n, width = data.shape
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
     joined = arrow.Array.from_buffers(arrow.large_string(), n, [
@@ -90,6 +89,17 @@ def text_series(data: np.ndarray) -> pd.Series:
 def text_dtype():
     """The type pandas gives a column of Python strings."""
     return pd.Series(["text"]).dtype
+
+
+@functools.cache
+def arrow_strings():
+    """pyarrow, where pandas holds strings in Arrow arrays (pandas >= 3 with pyarrow
+    installed), else None: the text then stays in Python strings, as pandas keeps it."""
+    if getattr(text_dtype(), "storage", None) != "pyarrow":
+        return None
+    import pyarrow
+
+    return pyarrow
 
 
 def taken(table: pd.DataFrame, rows) -> pd.DataFrame:
@@ -104,7 +114,6 @@ def taken(table: pd.DataFrame, rows) -> pd.DataFrame:
             if data is not None and len(rows) * data.shape[1] > SPILL_BYTES:
                 fixed[name] = data
     out = table.drop(columns=list(fixed)).iloc[rows].reset_index(drop=True)  # IndexError here
-    rows = np.where(rows < 0, rows + len(table), rows)
     for name, data in fixed.items():       # in the table's order: each lands where it was
         width = data.shape[1]
         target = buffer(len(rows) * width).reshape(len(rows), width)
@@ -119,9 +128,8 @@ def taken(table: pd.DataFrame, rows) -> pd.DataFrame:
 def fixed_rows(column: pd.Series) -> np.ndarray | None:
     """(n, length) uint8 view of a text column of pandas' own string type whose n strings
     all have one length in bytes (and none is missing); else None."""
-    arrow = sys.modules.get("pyarrow")
-    if arrow is None or column.dtype != text_dtype() or not len(column) \
-            or getattr(column.dtype, "storage", None) != "pyarrow":
+    arrow = arrow_strings()
+    if arrow is None or column.dtype != text_dtype() or not len(column):
         return None
     chunks = column.array.__arrow_array__()
     if chunks.num_chunks != 1 or chunks.null_count:

@@ -13,14 +13,13 @@ at a million pairs).
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 
 import numpy as np
 import pandas as pd
 
-from curate.io.spill import buffer, release_spilled, text_series
+from curate.io.spill import arrow_strings, buffer, release_spilled, text_dtype, text_series
 
 RELEASE_EVERY = 64         # batches put between releases of the spilled pages written so far
 
@@ -43,7 +42,7 @@ class FeatureColumns:
         holds the pairs at positions `rows`. Safe from several threads: a batch's rows are
         written under a lock (a few microseconds beside the milliseconds of its scan)."""
         rows = np.asarray(rows)
-        arrow = _arrow_text()
+        arrow = arrow_strings()
         text = {name: values for name, values in features.items() if values.dtype == object}
         # one length, in ASCII: bytes to write in place (without Arrow, pandas holds Python
         # strings, which Python strings already are)
@@ -120,7 +119,7 @@ class _FixedText:
 
     def batches(self) -> dict[int, tuple[np.ndarray, object]]:
         """The rows written so far as per-batch Arrow arrays (the layout of `_joined`)."""
-        arrow = _arrow_text()
+        arrow = arrow_strings()
         return {number: (rows, arrow.array(_strings(self.data[rows]), arrow.large_string()))
                 for number, rows in self.written.items()}
 
@@ -159,7 +158,7 @@ def _joined(batches: dict[int, tuple[np.ndarray, object]]) -> pd.Series:
     numbers = sorted(batches)
     rows = np.concatenate([batches[k][0] for k in numbers])
     in_order = np.array_equal(rows, np.arange(len(rows)))
-    arrow = _arrow_text()
+    arrow = arrow_strings()
     if arrow is None:
         values = np.concatenate([batches[k][1] for k in numbers])
         return pd.Series(values if in_order else values[np.argsort(rows, kind="stable")])
@@ -170,19 +169,7 @@ def _joined(batches: dict[int, tuple[np.ndarray, object]]) -> pd.Series:
         chunks.take(arrow.array(np.argsort(rows, kind="stable"))).combine_chunks()
     del chunks
     release_unused()   # the batches' memory back to the system
-    return pd.Series(joined, dtype=pd.Series(["text"]).dtype, copy=False)
-
-
-@functools.cache
-def _arrow_text():
-    """pyarrow, where pandas holds strings in Arrow arrays (pandas >= 3 with pyarrow
-    installed), else None: the text then stays in Python strings, as pandas keeps it."""
-    dtype = pd.Series(["text"]).dtype
-    if getattr(dtype, "storage", None) != "pyarrow":
-        return None
-    import pyarrow
-
-    return pyarrow
+    return pd.Series(joined, dtype=text_dtype(), copy=False)
 
 
 def release_unused() -> None:
