@@ -35,7 +35,8 @@ from threadpoolctl import threadpool_limits
 
 from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, ids_at, robust_z
 from curate.scan.cluster import threads
-from curate.scan.embedding import from_hex
+from curate.checks.robust_scale import RobustScale
+from curate.scan.stored_vectors import HEX_BLOCK, StoredRows
 
 REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
 AXES = 16              # principal axes kept: the rest is mostly noise of single statistics
@@ -46,6 +47,7 @@ SET_ASIDE = 3.0        # robust z of pass 1 above which a reference image is not
 SEED = 0
 SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
 BLOCK = 1024           # rows per block of the distance computation (~60 MB of temporaries)
+assert HEX_BLOCK % BLOCK == 0
 
 
 def odd_image(features: pd.DataFrame, config) -> Findings:
@@ -54,17 +56,20 @@ def odd_image(features: pd.DataFrame, config) -> Findings:
     found = Findings.none(n)
     if n < MIN_PAIRS_FOR_STATISTICS or "embedding" not in features.columns:
         return found
-    vectors = from_hex(features["embedding"], np.float16)  # the stored values, exactly
-    valid = np.isfinite(vectors).all(axis=1) if vectors.size else np.zeros(n, bool)
-    if valid.sum() < MIN_PAIRS_FOR_STATISTICS:
+    # The stored vectors are read a block at a time (twice: to scale, then to project), never
+    # decoded whole: at a million pairs that would be 176 MB beside the projection.
+    stored = StoredRows(features["embedding"])
+    if not stored.width:
         return found
-    rows = np.flatnonzero(valid)
+    scale = RobustScale(stored)
+    if len(scale) < MIN_PAIRS_FOR_STATISTICS:
+        return found
+    rows = np.flatnonzero(scale.valid)
     # BLAS runs single-threaded here: the products are small (16 columns), and BLAS threads
     # spinning beside a busy machine's other work made this step 3.6x slower on 2 cores
     # (5.3 s against 1.5 s for 7,200 pairs at load 4.5; the same values either way).
     with threadpool_limits(limits=1, user_api="blas"):
-        x, refs = project(vectors if len(rows) == n else vectors[rows])
-        del vectors   # only the projection is needed from here (N x AXES of N x D values)
+        x, refs = project(scale)
         scores = score_images(x, refs)
     far_z, island_z, typical_d, near_d = (scores.far_z, scores.island_z, scores.typical_d,
                                           scores.near_d)
@@ -107,8 +112,11 @@ def _same_scene(phashes: pd.Series, rows: np.ndarray, island: np.ndarray, close,
     islands = np.flatnonzero(island)
     if not len(islands):
         return same
-    hashes = hashes_to_array(phashes)[rows]
-    for i, near in zip(islands, close(islands)):
+    close_rows = close(islands)
+    needed = np.unique(np.concatenate([islands, *close_rows]))   # only these are decoded
+    hashes = np.zeros(len(island), dtype=np.uint64)
+    hashes[needed] = hashes_to_array(phashes.iloc[rows[needed]])
+    for i, near in zip(islands, close_rows):
         same[i] = np.median(popcount(hashes[near] ^ hashes[i])) <= 2 * config.near_duplicate_distance
     return same
 
@@ -128,12 +136,12 @@ class Scores:
     close: Callable[[np.ndarray], list[np.ndarray]]
 
 
-def project(vectors: np.ndarray, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """(x, refs): (N, D) embedding vectors scaled robustly and projected on the AXES main
-    axes of a seeded reference sample of them, the rows `refs`."""
-    n = len(vectors)
+def project(scale: RobustScale, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(x, refs): the robustly scaled vectors projected on the AXES main axes of a seeded
+    reference sample of them, the rows `refs`."""
+    n = len(scale)
     refs = np.sort(np.random.default_rng(seed).choice(n, min(REFERENCE, n), replace=False))
-    return _principal_axes(_RobustScale(vectors), refs), refs
+    return _principal_axes(scale, refs), refs
 
 
 def score_images(x: np.ndarray, refs: np.ndarray) -> Scores:
@@ -235,50 +243,19 @@ def _nearest(x: np.ndarray, rows: np.ndarray, candidates: np.ndarray, m: int) ->
     return out
 
 
-class _RobustScale:
-    """The rows of (N, D) vectors as float64 scaled per column to (x - median) / (1.4826
-    MAD), clipped to +-20 (a statistic gone wild on one image must not decide the distance
-    alone), made a block of rows at a time: the whole scaled matrix would be N x D float64
-    (700 MB at a million pairs of 88 values), where the caller needs N x AXES of it."""
-
-    COLUMNS = 2   # columns whose medians are found at once (N x 2 values, three copies)
-
-    def __init__(self, vectors: np.ndarray):
-        self.vectors = vectors
-        d = vectors.shape[1]
-        self.median, mad = np.empty(d), np.empty(d)
-        for j in range(0, d, self.COLUMNS):
-            columns = vectors[:, j:j + self.COLUMNS].astype(np.float64)
-            self.median[j:j + self.COLUMNS] = np.median(columns, axis=0)
-            columns -= self.median[j:j + self.COLUMNS]
-            mad[j:j + self.COLUMNS] = np.median(np.abs(columns), axis=0, overwrite_input=True)
-        mad *= 1.4826
-        spread = mad.copy()
-        flat = mad <= 0
-        if flat.any():  # no spread around the median: fall back to the standard deviation
-            spread[flat] = (vectors[:, flat].astype(np.float64) - self.median[flat]).std(axis=0)
-        self.spread = np.where(spread > 0, spread, 1.0)
-
-    def __len__(self) -> int:
-        return len(self.vectors)
-
-    def __getitem__(self, rows) -> np.ndarray:
-        x = self.vectors[rows].astype(np.float64)
-        x -= self.median
-        x /= self.spread
-        return np.clip(x, -20, 20, out=x)
-
-
-def _principal_axes(x: _RobustScale, refs: np.ndarray) -> np.ndarray:
-    """x projected on the AXES main axes of the reference rows (SVD, deterministic),
-    a block of rows at a time."""
+def _principal_axes(x: RobustScale, refs: np.ndarray) -> np.ndarray:
+    """x projected on the AXES main axes of the reference rows (SVD, deterministic), a block
+    of stored rows read at a time and projected BLOCK rows at a time (the same products
+    whatever the reading block: HEX_BLOCK is a multiple of BLOCK)."""
     ref = x[refs]
     centre = ref.mean(axis=0)
     _, _, vt = np.linalg.svd(ref - centre, full_matrices=False)
     axes = vt[:AXES].T
     out = np.empty((len(x), axes.shape[1]))
-    for start in range(0, len(x), BLOCK):
-        out[start:start + BLOCK] = (x[start:start + BLOCK] - centre) @ axes
+    for start, block in x.rows.blocks():
+        scaled = x.scaled(block)
+        for offset in range(0, len(scaled), BLOCK):
+            out[start + offset:start + offset + BLOCK] = (scaled[offset:offset + BLOCK] - centre) @ axes
     return out
 
 

@@ -5,18 +5,16 @@ picture it is rather than what it shows: how detail is spread over four octaves,
 orientation and edge sparsity, 4-neighbour local binary patterns at three scales,
 autocorrelation at four lags, Laplacian skew and kurtosis (thin dark lines versus blobs),
 how evenly contrast is spread over blocks, top-to-bottom layout, and tone. The scan stores it
-per pair (`embedding`, float16 as hex); `curate.checks.odd_image` compares the vectors.
+per pair (`embedding`, float16 as hex: curate/scan/stored_vectors.py); `curate.checks.odd_image`
+compares the vectors.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from curate.io.spill import release_spilled
-
 MAX_SIDE = 160         # larger images are box-halved until they fit: cost and scale stay bounded
 EPS = 1e-3
-HEX_BLOCK = 1 << 14  # stored strings from_hex decodes at once
 
 
 def texture_embedding(gray: np.ndarray) -> np.ndarray:
@@ -53,49 +51,6 @@ def texture_embedding(gray: np.ndarray) -> np.ndarray:
 
 def dimension() -> int:
     return 5 + 2 * 4 + 3 * 16 + 8 + 3 * 2 + 2 * 2 + 3 + 4
-
-
-def to_hex(vectors: np.ndarray) -> np.ndarray:
-    """(N,) strings: each row as big-endian float16, hex (4 characters per value). An object
-    array of Python strings (1 byte a character; numpy's own string dtype takes 4)."""
-    data = np.ascontiguousarray(vectors, dtype=">f2")
-    return strings([row.tobytes().hex() for row in data])
-
-
-def strings(values: list[str]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
-def from_hex(values, dtype=np.float32) -> np.ndarray:
-    """(N, D) `dtype` from the strings of `to_hex` (a list, an array or a Series); rows that
-    are empty or of another length (an older scan) come back as NaN.
-
-    Decoded HEX_BLOCK strings at a time: only one block's Python strings exist at once (a
-    million 88-value strings would be about 400 MB of them), and float16 keeps the stored
-    values exactly at half float32's memory."""
-    n = len(values)
-    d = max((len(s) // 4 for start in range(0, n, HEX_BLOCK)
-             for s in _block(values, start) if isinstance(s, str)), default=0)
-    out = np.full((n, d), np.nan, dtype=dtype)
-    if not d:
-        return out
-    for start in range(0, n, HEX_BLOCK):
-        block = _block(values, start)
-        good = [k for k, s in enumerate(block) if isinstance(s, str) and len(s) == 4 * d]
-        if good:
-            data = bytes.fromhex("".join([block[k] for k in good]))
-            out[start + np.asarray(good)] = np.frombuffer(data, dtype=">f2").reshape(-1, d)
-        release_spilled()   # the pages of a spilled column, read: at 1M pairs 340 MB
-    return out
-
-
-def _block(values, start: int) -> list:
-    """values[start:start + HEX_BLOCK] as a list of Python objects."""
-    part = values.iloc[start:start + HEX_BLOCK] if hasattr(values, "iloc") else \
-        values[start:start + HEX_BLOCK]
-    return part.tolist() if hasattr(part, "tolist") else list(part)
 
 
 def _half(g: np.ndarray) -> np.ndarray:

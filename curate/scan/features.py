@@ -17,7 +17,8 @@ from curate.scan import cluster
 from curate.scan.compiled import ready
 from curate.scan.columns import FeatureColumns
 from curate.io.dataset import Dataset, to_gray
-from curate.scan.embedding import strings, texture_embedding
+from curate.scan.embedding import texture_embedding
+from curate.scan.stored_vectors import strings
 from curate.scan import mask_half
 from curate.scan.image_half import FactsBatch, ImageFacts, digest, take_columns
 from curate.scan.mask_half import MaskFacts

@@ -20,7 +20,7 @@ import hashlib
 import numpy as np
 
 from curate.io.pixels import take_facts
-from curate.scan.embedding import strings, to_hex
+from curate.scan.stored_vectors import strings, to_hex
 
 
 class FactsBatch:

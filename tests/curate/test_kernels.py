@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from curate.checks.outliers import OutlierConfig, find_outliers
 from curate.cli.main import app
 from curate.io.dataset import Dataset, default_class_names
-from curate.scan import cluster, embedding, features, kernels
+from curate.scan import cluster, embedding, features, kernels, stored_vectors
 from planted import NUM_CLASSES, SAMPLE, load_sample, planted_sample
 
 pytest.importorskip("numba")
@@ -150,8 +150,8 @@ def test_scan_and_flags_are_the_same_with_and_without_numba(case, monkeypatch):
     np.testing.assert_allclose(compiled[numbers].to_numpy(float),
                                reference[numbers].to_numpy(float), rtol=1e-3, atol=1e-3)
     # float16 hex: at most one unit in the last place apart
-    a = embedding.from_hex(compiled["embedding"])
-    b = embedding.from_hex(reference["embedding"])
+    a = stored_vectors.from_hex(compiled["embedding"])
+    b = stored_vectors.from_hex(reference["embedding"])
     np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
 
 

@@ -18,7 +18,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from curate.cli.main import app
-from curate.scan.embedding import from_hex, texture_embedding, to_hex
+from curate.scan.embedding import texture_embedding
+from curate.scan.stored_vectors import from_hex, to_hex
 from planted import alien_image, load_sample, write_npz
 
 runner = CliRunner()
@@ -192,14 +193,14 @@ def test_binary_pattern_shares_match_a_pixel_by_pixel_count():
 
 
 def test_hex_column_decodes_block_by_block_with_bad_rows_as_nan(monkeypatch):
-    import curate.scan.embedding as embedding
+    import curate.scan.stored_vectors as stored
 
     vectors = np.random.default_rng(1).normal(size=(7, 5)).astype(np.float16)
     column = list(to_hex(vectors))
     column[2], column[5] = "", column[5][:8]          # missing, and from another scan
-    whole = embedding.from_hex(pd.Series(column, dtype="str"), np.float16)
-    monkeypatch.setattr(embedding, "HEX_BLOCK", 3)    # blocks that split the bad rows apart
-    blocks = embedding.from_hex(pd.Series(column, dtype="str"), np.float16)
+    whole = stored.from_hex(pd.Series(column, dtype="str"), np.float16)
+    monkeypatch.setattr(stored, "HEX_BLOCK", 3)       # blocks that split the bad rows apart
+    blocks = stored.from_hex(pd.Series(column, dtype="str"), np.float16)
     good = [0, 1, 3, 4, 6]
     assert np.array_equal(blocks[good], vectors[good]) and np.array_equal(whole[good], blocks[good])
     assert np.isnan(blocks[[2, 5]]).all() and np.isnan(whole[[2, 5]]).all()
@@ -208,7 +209,7 @@ def test_hex_column_decodes_block_by_block_with_bad_rows_as_nan(monkeypatch):
 def test_scaling_a_block_of_rows_at_a_time_equals_scaling_the_whole_matrix():
     """The robust scale (median, MAD, or the std where MAD is 0) of float16 vectors, made a
     block of rows at a time, is bit for bit what scaling the whole float64 matrix gives."""
-    from curate.checks.odd_image import _RobustScale
+    from curate.checks.robust_scale import RobustScale
 
     rng = np.random.default_rng(2)
     vectors = rng.normal(size=(1001, 19)).astype(np.float16)
@@ -222,7 +223,7 @@ def test_scaling_a_block_of_rows_at_a_time_equals_scaling_the_whole_matrix():
     spread = mad.copy()
     spread[mad <= 0] = x[:, mad <= 0].std(axis=0)
     expected = np.clip(x / np.where(spread > 0, spread, 1.0), -20, 20)
-    scale = _RobustScale(vectors)
+    scale = RobustScale(vectors)
     assert np.array_equal(np.concatenate([scale[s:s + 100] for s in range(0, 1001, 100)]),
                           expected)
     assert np.array_equal(scale[np.array([4, 0, 999])], expected[[4, 0, 999]])
