@@ -55,6 +55,14 @@ from timed import CURATE, ENV, ROOT, timed
 
 def write_npz(path: Path, n: int, seed: int = 0, compressed: bool = False) -> dict:
     """N pairs, 1 % exact and 1 % near copies; returns the planted counts."""
+    images, masks, planted = synthetic_pairs(n, seed)
+    (np.savez_compressed if compressed else np.savez)(path, images=images, masks=masks)
+    return {"exact": len(planted["exact"]), "near": len(planted["near"])}
+
+
+def synthetic_pairs(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(images, masks, planted): N 32x32 pairs, of which 1 % exact and 1 % near copies;
+    planted["exact"] and planted["near"] are (k, 2) arrays of (source, copy) rows."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, 32, 32), np.uint8)
     # An 8x8 random field upsampled: smooth, varied pictures. Not 4x4: the pHash of a 4x4
@@ -77,8 +85,8 @@ def write_npz(path: Path, n: int, seed: int = 0, compressed: bool = False) -> di
     cols = rng.integers(0, 32, (k, 3))
     near[np.arange(k)[:, None], rows, cols] ^= 8
     images[near_dst], masks[near_dst] = near, masks[near_src]
-    (np.savez_compressed if compressed else np.savez)(path, images=images, masks=masks)
-    return {"exact": k, "near": k}
+    return images, masks, {"exact": np.stack([exact_src, exact_dst], axis=1),
+                           "near": np.stack([near_src, near_dst], axis=1)}
 
 
 STAGES = r"""
