@@ -65,7 +65,7 @@ def run_checks(features: pd.DataFrame, config, names: list[str] | None = None) -
                 columns[column] = found.extra[column].array
     columns["flags"] = _joined(n, flags, ";")
     columns["reason"] = _joined(n, reasons, "; ")
-    table = pd.DataFrame(columns, index=features.index)
+    table = pd.DataFrame(columns, index=features.index, copy=False)   # no 2-D copy per dtype
     table["removed"] = removed
     return table
 
