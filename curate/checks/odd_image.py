@@ -34,8 +34,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from curate.checks.findings import MIN_PAIRS_FOR_STATISTICS, Findings, ids_at, robust_z
-from curate.scan.cluster import threads
 from curate.checks.robust_scale import RobustScale
+from curate.scan.cluster import threads
 from curate.scan.stored_vectors import HEX_BLOCK, StoredRows
 
 REFERENCE = 2048       # reference images (seeded sample); the cost is N x REFERENCE distances
@@ -47,7 +47,7 @@ SET_ASIDE = 3.0        # robust z of pass 1 above which a reference image is not
 SEED = 0
 SHOWN_NEIGHBOURS = 3   # typical images named beside each flagged one (contact sheet)
 BLOCK = 1024           # rows per block of the distance computation (~60 MB of temporaries)
-assert HEX_BLOCK % BLOCK == 0
+assert HEX_BLOCK % BLOCK == 0, "projected blocks must line up with the blocks read"
 
 
 def odd_image(features: pd.DataFrame, config) -> Findings:
