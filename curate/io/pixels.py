@@ -110,32 +110,49 @@ class LazyPixels(Sequence):
 
 
 class ArrayRows(Sequence):
-    """The pairs of one stacked array (N, H, W[, C]), such as an npz member, as a read-only
-    sequence of its rows: rows[i] is a view of the array, made when it is taken. A list of
-    the views would hold about 136 bytes per image and per mask (270 MB for a million
-    pairs); a mapped npz's rows stay mapped either way."""
+    """The pairs of one stacked array (N, H, W[, C]), such as an npz member, or the rows
+    `index` of it (the pairs a subset keeps), as a read-only sequence: rows[i] is a view of
+    the array, made when it is taken. A list of the views would hold about 136 bytes per image
+    and per mask (270 MB for a million pairs), the index holds 8; a mapped npz's rows stay
+    mapped either way."""
 
-    __slots__ = ("array",)
+    __slots__ = ("array", "index")
 
-    def __init__(self, array: np.ndarray):
-        self.array = array
+    def __init__(self, array: np.ndarray, index: np.ndarray | None = None):
+        self.array, self.index = array, index
 
     def __len__(self) -> int:
-        return len(self.array)
+        return len(self.array) if self.index is None else len(self.index)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return ArrayRows(self.array[i])
-        return self.array[operator.index(i)]
+            return ArrayRows(self.array[i]) if self.index is None else \
+                ArrayRows(self.array, self.index[i])
+        i = operator.index(i)
+        return self.array[i if self.index is None else self.index[i]]
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        return iter(self.array)
+        if self.index is None:
+            return iter(self.array)
+        return (self.array[j] for j in self.index)
+
+    def take(self, keep: Iterable[int]) -> ArrayRows:
+        """The rows at positions `keep`, in that order (IndexError for one out of range, as
+        taking each row would give)."""
+        keep = np.asarray(keep if isinstance(keep, np.ndarray) else list(keep), dtype=np.int64)
+        n = len(self)
+        outside = keep[(keep < -n) | (keep >= n)]
+        if len(outside):
+            raise IndexError(f"row {int(outside[0])} is out of range for {n} rows")
+        keep = np.where(keep < 0, keep + n, keep)
+        return ArrayRows(self.array, keep if self.index is None else self.index[keep])
 
     def shape(self, i: int) -> tuple[int, ...]:
         return self.array.shape[1:]
 
     def __repr__(self) -> str:
-        return f"ArrayRows({self.array.shape}, {self.array.dtype})"
+        rows = "" if self.index is None else f", {len(self.index)} rows"
+        return f"ArrayRows({self.array.shape}, {self.array.dtype}{rows})"
 
 
 def _load(item: FileRef | np.ndarray) -> np.ndarray:
@@ -147,8 +164,9 @@ def _items(pixels: Sequence) -> list:
 
 
 def take(pixels: Sequence, keep: Iterable[int]) -> Sequence:
-    """pixels[i] for i in keep: a LazyPixels stays by reference, a list stays a list."""
-    if isinstance(pixels, LazyPixels):
+    """pixels[i] for i in keep: a LazyPixels stays by reference, rows of an array stay rows of
+    it, a list stays a list."""
+    if isinstance(pixels, (LazyPixels, ArrayRows)):
         return pixels.take(keep)
     return [pixels[int(i)] for i in keep]
 

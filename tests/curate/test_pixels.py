@@ -110,7 +110,7 @@ def test_budget_from_the_environment(monkeypatch):
 
 def test_rows_of_a_stacked_array_are_views_taken_on_access(tmp_path):
     """An npz's pairs stay one array: rows are views (of the mapped file), shapes need no
-    row, and take/concat give lists as for any sequence."""
+    row, take keeps rows of the array, and concat gives a list as for any sequence."""
     from curate.data.readers import ReadOptions, read_dataset
     from curate.io.npz import is_mapped
 
@@ -125,3 +125,23 @@ def test_rows_of_a_stacked_array_are_views_taken_on_access(tmp_path):
     data = read_dataset(tmp_path / "pairs.npz", ReadOptions(num_classes=2))
     assert isinstance(data.images, ArrayRows) and is_mapped(data.images[1])
     assert np.array_equal(data.subset([2, 0]).masks[0], stack[2] % 2)
+
+
+def test_rows_kept_of_a_stacked_array_are_an_index_into_it():
+    """A subset of an npz's pairs holds the array and an index (8 bytes a pair), not a view
+    per pair, and reads as the list of those rows would."""
+    stack = np.arange(5 * 2 * 3, dtype=np.uint8).reshape(5, 2, 3)
+    kept = take(ArrayRows(stack), [4, 0, 4, -2])
+    assert isinstance(kept, ArrayRows) and kept.array is stack and len(kept) == 4
+    expected = [stack[4], stack[0], stack[4], stack[3]]
+    assert all(np.array_equal(a, b) and np.shares_memory(a, stack) for a, b in zip(kept, expected))
+    assert all(np.array_equal(kept[i], expected[i]) for i in range(-4, 4))
+    again = take(kept, [3, 1])                     # rows of rows: still one index
+    assert again.array is stack and [int(r[0, 0]) for r in again] == [18, 0]
+    assert [int(r[0, 0]) for r in kept[1:3]] == [0, 24] and len(take(kept, [])) == 0
+    assert shape_of(kept, 0) == (2, 3)
+    for outside in ([4], [-5], [0, 9]):
+        with pytest.raises(IndexError):
+            take(kept, outside)
+    with pytest.raises(IndexError):
+        kept[4]
