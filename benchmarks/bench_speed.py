@@ -377,7 +377,7 @@ def main() -> None:
         table += [f"| cleanvision, end to end (imports included) | {cv:.2f} | {n / cv:,.0f} | "
                   f"{max(p for _, p in run['cv']):,.0f} | |",
                   f"| cleanvision, find_issues alone | {cv_find:.2f} | {n / cv_find:,.0f} | | |",
-                  f"\nPer pair (run k: cleanvision end to end / ours end to end): "
+                  "\nPer pair (run k: cleanvision end to end / ours end to end): "
                   + ", ".join(f"{c[0] / o[0]:.1f}x" for c, o in zip(run["cv"], run["ours"]))
                   + f". cleanvision's issues: {run['issues']}"]
     table.insert(5, numpy_row)

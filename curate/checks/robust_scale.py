@@ -24,7 +24,7 @@ MAD_TO_SIGMA = 1.4826
 _VALUES = np.arange(PATTERNS, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float64)
 
 
-class ArrayRows:
+class VectorsInMemory:
     """(N, D) float16 vectors in memory, read as `curate.scan.embedding.StoredRows` reads the
     stored column: blocks of HEX_BLOCK rows, rows taken by position, a subset of the rows."""
 
@@ -37,8 +37,8 @@ class ArrayRows:
     def __len__(self) -> int:
         return len(self.vectors)
 
-    def subset(self, rows: np.ndarray) -> ArrayRows:
-        return ArrayRows(self.vectors[rows])
+    def subset(self, rows: np.ndarray) -> VectorsInMemory:
+        return VectorsInMemory(self.vectors[rows])
 
     def take(self, at) -> np.ndarray:
         return self.vectors[at]
@@ -56,7 +56,7 @@ class RobustScale:
     one with no spread at all by 1."""
 
     def __init__(self, rows):
-        self.rows = rows if hasattr(rows, "blocks") else ArrayRows(np.asarray(rows))
+        self.rows = rows if hasattr(rows, "blocks") else VectorsInMemory(np.asarray(rows))
         d = self.rows.width
         counts = np.zeros((d, PATTERNS), dtype=np.int64)
         valid = np.zeros(len(self.rows), dtype=bool)

@@ -128,7 +128,7 @@ def test_report_shows_the_rare_error_table_sheet_and_embedded_csv(run, rock_data
     link = re.search(r'download="rare_errors_test.csv" href="data:text/csv;base64,([^"]+)"', section)
     assert link and base64.b64decode(link.group(1)) == csv
     table = pd.read_csv(run / "rare_errors_test.csv", dtype={"id": str})
-    assert f"Class 4 (big rock) on the test split: 4 of 6 images hold it" in section
+    assert "Class 4 (big rock) on the test split: 4 of 6 images hold it" in section
     assert f"{int(table['missed_pixels'].sum()):,} missed pixels" in section
     assert 'id="rare-table-test"' in section and table["id"].iloc[0] in section
     assert 'id="img-rare-test"' in section
