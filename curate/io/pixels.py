@@ -144,7 +144,6 @@ class ArrayRows(Sequence):
         outside = keep[(keep < -n) | (keep >= n)]
         if len(outside):
             raise IndexError(f"row {int(outside[0])} is out of range for {n} rows")
-        keep = np.where(keep < 0, keep + n, keep)
         return ArrayRows(self.array, keep if self.index is None else self.index[keep])
 
     def shape(self, i: int) -> tuple[int, ...]:

@@ -140,8 +140,9 @@ def test_rows_kept_of_a_stacked_array_are_an_index_into_it():
     assert again.array is stack and [int(r[0, 0]) for r in again] == [18, 0]
     assert [int(r[0, 0]) for r in kept[1:3]] == [0, 24] and len(take(kept, [])) == 0
     assert shape_of(kept, 0) == (2, 3)
-    for outside in ([4], [-5], [0, 9]):
+    for rows, outside in [(kept, [4]), (kept, [-5]), (kept, [0, 9]), (ArrayRows(stack), [5]),
+                          (ArrayRows(stack), [-6])]:
         with pytest.raises(IndexError):
-            take(kept, outside)
+            take(rows, outside)
     with pytest.raises(IndexError):
         kept[4]
