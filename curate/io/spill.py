@@ -117,11 +117,17 @@ def taken(table: pd.DataFrame, rows) -> pd.DataFrame:
     for name, data in fixed.items():       # in the table's order: each lands where it was
         width = data.shape[1]
         target = buffer(len(rows) * width).reshape(len(rows), width)
-        step = max(1, GATHER_BYTES // width)
-        for start in range(0, len(rows), step):
-            target[start:start + step] = data[rows[start:start + step]]
-            release_spilled()
+        gather(data, rows, target, max(1, GATHER_BYTES // width))
         out.insert(table.columns.get_loc(name), name, text_series(target))
+    return out
+
+
+def gather(data: np.ndarray, rows: np.ndarray, out: np.ndarray, step: int) -> np.ndarray:
+    """out[:] = data[rows], `step` rows at a time, the spilled pages read let go after each
+    step (rows read from a spilled buffer stay mapped until then)."""
+    for start in range(0, len(rows), step):
+        out[start:start + step] = data[rows[start:start + step]]
+        release_spilled()
     return out
 
 

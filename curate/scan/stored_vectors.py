@@ -14,10 +14,12 @@ table's length is NaN.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
-from curate.io.spill import fixed_rows, release_spilled
+from curate.io.spill import fixed_rows, gather, release_spilled
 
 HEX_BLOCK = 1 << 14    # rows decoded at once
 GATHER = 256           # scattered rows read from a buffer between letting its pages go
@@ -72,8 +74,7 @@ class StoredRows:
 
     def subset(self, rows: np.ndarray) -> StoredRows:
         """Rows `rows` of these (positions among them)."""
-        out = StoredRows.__new__(StoredRows)
-        out.values, out.raw, out.width = self.values, self.raw, self.width
+        out = copy.copy(self)    # the column's buffer and width, found once
         out.rows = rows if self.rows is None else self.rows[rows]
         return out
 
@@ -85,12 +86,7 @@ class StoredRows:
             decoded = _from_bytes(_gathered(self.raw, at), self.width)
             if decoded is not None:
                 return decoded
-        if isinstance(at, slice):
-            part = self.values.iloc[at] if hasattr(self.values, "iloc") else self.values[at]
-        else:
-            part = self.values.iloc[at] if hasattr(self.values, "iloc") else \
-                [self.values[k] for k in at]
-        return _decoded(part.tolist() if hasattr(part, "tolist") else list(part), self.width)
+        return _decoded(_items(self.values, at), self.width)
 
     def blocks(self):
         """(start, (B, D) float16) for consecutive blocks of HEX_BLOCK rows, in order; the
@@ -107,11 +103,7 @@ def _gathered(raw: np.ndarray, at) -> np.ndarray:
     and read-ahead), so 2,048 rows scattered over a million would hold about 300 MB."""
     if isinstance(at, slice) or len(at) <= GATHER:
         return raw[at]
-    out = np.empty((len(at), raw.shape[1]), dtype=raw.dtype)
-    for start in range(0, len(at), GATHER):
-        out[start:start + GATHER] = raw[at[start:start + GATHER]]
-        release_spilled()
-    return out
+    return gather(raw, at, np.empty((len(at), raw.shape[1]), dtype=raw.dtype), GATHER)
 
 
 def _from_bytes(raw: np.ndarray, d: int) -> np.ndarray | None:
@@ -136,14 +128,25 @@ def _decoded(block: list, d: int) -> np.ndarray:
 def _width(values) -> int:
     """D: the values in the longest stored string."""
     longest = 0
+    text = isinstance(getattr(values, "dtype", None), pd.StringDtype)
     for start in range(0, len(values), HEX_BLOCK):
-        part = values.iloc[start:start + HEX_BLOCK] if hasattr(values, "iloc") else \
-            values[start:start + HEX_BLOCK]
-        if isinstance(getattr(part, "dtype", None), pd.StringDtype):   # no Python strings
-            length = part.str.len().max()
+        block = slice(start, start + HEX_BLOCK)
+        if text:                                  # counted without Python strings
+            length = values.iloc[block].str.len().max()
             longest = max(longest, 0 if pd.isna(length) else int(length))
         else:
-            items = part.tolist() if hasattr(part, "tolist") else list(part)
-            longest = max([longest] + [len(s) for s in items if isinstance(s, str)])
+            longest = max([longest] + [len(s) for s in _items(values, block) if isinstance(s, str)])
         release_spilled()   # the pages of a spilled column that counting read
     return longest // 4
+
+
+def _items(values, at) -> list:
+    """values[at] (a slice or an index array) as a list of Python objects, from a Series, an
+    array or a list."""
+    if hasattr(values, "iloc"):
+        part = values.iloc[at]
+    elif isinstance(at, slice) or isinstance(values, np.ndarray):
+        part = values[at]
+    else:
+        part = [values[k] for k in at]
+    return part.tolist() if hasattr(part, "tolist") else list(part)
